@@ -1,0 +1,40 @@
+# Plain task runner. Every target bootstraps .venv from pyproject.toml first.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+JOBS   ?= 2
+
+.PHONY: setup reports test lint lab data data-small bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+data: $(STAMP)
+	$(PY) -m helpers.synthetic --preset england --if-missing
+
+data-small: $(STAMP)
+	$(PY) -m helpers.synthetic --preset small --if-missing
+
+## The README's report command: every notebook × every commissioner + England, HTML in reports/
+reports: data
+	$(PY) -m helpers.batch --grid config/grids/default.yaml --jobs $(JOBS)
+
+## The README's test command: ruff + the whole pytest suite
+test: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks notebooks
+	$(PY) -m pytest
+
+lab: data
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+
+bench: data
+	$(PY) benchmarks/bench_data.py
+
+clean:
+	rm -rf reports/* data/cache
