@@ -1,0 +1,206 @@
+"""Funnel plots with over-dispersion handled as in Spiegelhalter (2005).
+
+Follows FunnelPlotR 0.6.0 exactly (tested against its outputs), including where it departs
+from the paper (CQC limits not squared back, RC limits with s = 1/(2√n), SHMI truncation).
+
+Data types (``kind``):
+* ``"SR"`` standardised ratio O/E against expected count E (target 1);
+  ``sr_method="SHMI"`` (log scale, truncation of the extreme 10%) or ``"CQC"`` (square root
+  scale, winsorisation);
+* ``"PR"`` proportion x/n against n (target Σx/Σn, arcsine scale);
+* ``"RC"`` ratio of counts O/E (log scale, target ΣO/ΣE).
+
+Over-dispersion ``method``:
+* ``"additive"`` random-effects τ² (DerSimonian–Laird style) — the FunnelPlotR/SHMI default;
+* ``"multiplicative"`` φ scaling of the transformed-scale SE (Spiegelhalter 2005, eq. 3);
+  not in FunnelPlotR, so checked by its defining properties only;
+* ``"none"`` unadjusted limits (exact Poisson for SR).
+When φ ≤ 1 there is no over-dispersion and the adjusted limits fall back to unadjusted ones.
+
+Hand-written because no maintained Python package implements these conventions (PyPI
+``funnelplot`` is minimal and dormant).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+# FunnelPlotR uses these rounded constants for transformed-scale limits (exact Poisson limits
+# use the tail probabilities directly); matching them reproduces its tables to 1e-12.
+Z95 = 1.959964
+Z998 = 3.090232
+LEVELS = {"95": (Z95, 0.025), "99": (Z998, 0.001)}
+
+
+@dataclass
+class FunnelResult:
+    """Per-unit results (``points``) and the fitted over-dispersion (``phi``, ``tau2``)."""
+
+    points: pd.DataFrame
+    kind: str
+    sr_method: str
+    method: str
+    target: float
+    phi: float
+    tau2: float
+    n_used: int
+    adjusted: bool
+    limit: str
+    multiplier: float
+
+    def curve(self, denominators: np.ndarray) -> pd.DataFrame:
+        """Control limits on a grid of denominators (expected counts for SR/RC), for plotting."""
+        x = np.asarray(denominators, float)
+        out = {"denominator": x}
+        for lev in LEVELS:
+            lo, hi = _limits(self.kind, self.sr_method, self.method if self.adjusted else "none",
+                             x, self.target, self.tau2, self.phi, lev)
+            out[f"lcl{lev}"] = lo * self.multiplier
+            out[f"ucl{lev}"] = hi * self.multiplier
+        return pd.DataFrame(out)
+
+    def summary(self) -> dict:
+        p = self.points
+        return {
+            "kind": self.kind, "sr_method": self.sr_method, "method": self.method,
+            "target": self.target, "phi": self.phi, "tau2": self.tau2,
+            "n_units": len(p), "n_used_for_phi": self.n_used,
+            "adjusted_limits_used": self.adjusted, "limit": self.limit,
+            "n_outliers": int(p["outlier"].sum()),
+            "n_high_998": int((p["flag"] == "High (99.8%)").sum()),
+            "n_low_998": int((p["flag"] == "Low (99.8%)").sum()),
+            "n_high_95": int(p["flag"].isin(["High (95%)", "High (99.8%)"]).sum()),
+            "n_low_95": int(p["flag"].isin(["Low (95%)", "Low (99.8%)"]).sum()),
+        }
+
+
+def _transform(kind: str, sr_method: str, num: np.ndarray, den: np.ndarray, target: float):
+    """(Y, s, transformed target) on the scale where the z-scores are formed."""
+    if kind == "SR" and sr_method == "SHMI":
+        with np.errstate(divide="ignore"):
+            return np.log(num / den), 1 / np.sqrt(den), 0.0
+    if kind == "SR":
+        return np.sqrt(num / den), 1 / (2 * np.sqrt(den)), 1.0
+    if kind == "PR":
+        return np.arcsin(np.sqrt(num / den)), 1 / (2 * np.sqrt(den)), \
+            float(np.arcsin(np.sqrt(target)))
+    if kind == "RC":
+        y = np.log((num + 0.5) / (den + 0.5))
+        s = np.sqrt(num / (num + 0.5) ** 2 + den / (den + 0.5) ** 2)
+        return y, s, float(np.log(target))
+    raise ValueError(f"unknown funnel kind {kind!r}; use 'SR', 'PR' or 'RC'")
+
+
+def _limit_s(kind: str, sr_method: str, den: np.ndarray) -> np.ndarray:
+    """The SE used for the limits (FunnelPlotR: RC uses 1/(2√n), not the z-score's SE)."""
+    if kind == "SR" and sr_method == "SHMI":
+        return 1 / np.sqrt(den)
+    return 1 / (2 * np.sqrt(den))
+
+
+def _limits(kind, sr_method, method, den, target, tau2, phi, lev):
+    z, a = LEVELS[lev]
+    den = np.asarray(den, float)
+    if method == "none":
+        if kind == "SR":
+            lo = target * stats.chi2.ppf(a, 2 * den) / 2 / den
+            hi = target * stats.chi2.ppf(1 - a, 2 * (den + 1)) / 2 / den
+            return lo, hi
+        tau2, phi = 0.0, 1.0
+    s = _limit_s(kind, sr_method, den)
+    S = s * np.sqrt(phi) if method == "multiplicative" else np.sqrt(s**2 + tau2)
+    if kind == "SR" and sr_method == "SHMI":
+        return target * np.exp(-z * S), target * np.exp(z * S)
+    if kind == "SR":
+        return target * (1 - z * S), target * (1 + z * S)
+    if kind == "PR":
+        t = np.arcsin(np.sqrt(target))
+        lo = np.sin(np.clip(t - z * S, 0, np.pi / 2)) ** 2
+        hi = np.sin(np.clip(t + z * S, 0, np.pi / 2)) ** 2
+        return lo, hi
+    return target * np.exp(-z * S), target * np.exp(z * S)
+
+
+def funnel(numerator, denominator, groups=None, kind: str = "SR", sr_method: str = "SHMI",
+           method: str = "additive", trim_by: float = 0.1, limit: float | str = 99.8,
+           multiplier: float = 1.0, shmi_rounding: bool = True) -> FunnelResult:
+    """Funnel-plot statistics for each unit: ratio, z-scores, limits and outlier flags.
+
+    ``limit`` (95 or 99.8) decides which limits set the ``outlier`` flag; ``flag`` always
+    reports the most extreme level crossed: "High (99.8%)", "High (95%)", "Low (…)" or
+    "Within limits".
+    """
+    if kind not in ("SR", "PR", "RC"):
+        raise ValueError(f"unknown funnel kind {kind!r}; use 'SR', 'PR' or 'RC'")
+    if sr_method not in ("SHMI", "CQC"):
+        raise ValueError(f"unknown sr_method {sr_method!r}; use 'SHMI' or 'CQC'")
+    if method not in ("additive", "multiplicative", "none"):
+        raise ValueError(f"unknown over-dispersion method {method!r}; "
+                         "use 'additive', 'multiplicative' or 'none'")
+    lim = {"95": "95", "95.0": "95", "99": "99", "99.8": "99", "0.95": "95", "0.998": "99"}.get(
+        str(limit))
+    if lim is None:
+        raise ValueError(f"limit must be 95 or 99.8; got {limit!r}")
+    num = np.asarray(numerator, float)
+    den = np.asarray(denominator, float)
+    if np.any(den <= 0) or np.any(~np.isfinite(den)):
+        raise ValueError("denominators (expected counts or populations) must be positive")
+    if np.any(num < 0):
+        raise ValueError("numerators must be non-negative")
+    if kind == "SR" and sr_method == "SHMI" and shmi_rounding:
+        den = np.round(den, 2)
+    groups = np.arange(len(num)) if groups is None else np.asarray(groups)
+    target = 1.0 if kind == "SR" else float(num.sum() / den.sum())
+    y, s, t0 = _transform(kind, sr_method, num, den, target)
+    z = (y - t0) / s
+    n_all = len(z)
+    truncated = np.full(n_all, np.nan)
+    winsorised = np.full(n_all, np.nan)
+    if kind == "SR" and sr_method == "SHMI":
+        k = 1 / trim_by
+        g = np.floor(stats.rankdata(z, method="average") * k / (n_all + 1))
+        drop = (g == 0) | (g == k - 1)
+        truncated = drop.astype(float)
+        wz = np.where(drop, np.nan, z)
+    else:
+        lo_q, hi_q = np.quantile(z, [trim_by, 1 - trim_by])
+        wz = np.clip(z, lo_q, hi_q)
+        winsorised = (~((z > lo_q) & (z < hi_q))).astype(float)
+    used = ~np.isnan(wz)
+    n = int(used.sum())
+    phi = float(np.sum(wz[used] ** 2) / n)
+    w = 1 / s[used] ** 2
+    if n * phi < n - 1:
+        tau2 = 0.0
+    else:
+        tau2 = max(0.0, (n * phi - (n - 1)) / (w.sum() - (w**2).sum() / w.sum()))
+    adjusted = method != "none" and phi > 1
+    if method == "none":
+        phi_r, tau2_r = 0.0, 0.0
+    else:
+        phi_r, tau2_r = phi, tau2
+    pts = pd.DataFrame({"group": groups, "numerator": num, "denominator": den,
+                        "rr": num / den * multiplier, "Y": y, "z": z,
+                        "winsorised": winsorised, "truncated": truncated, "wz": wz})
+    for lev in LEVELS:
+        od_method = method if method != "none" else "additive"
+        lo, hi = _limits(kind, sr_method, od_method, den, target,
+                         tau2 if method != "none" else 0.0, max(phi, 1.0) if method !=
+                         "none" else 1.0, lev)
+        pts[f"od_lcl{lev}"], pts[f"od_ucl{lev}"] = lo * multiplier, hi * multiplier
+        ulo, uhi = _limits(kind, sr_method, "none", den, target, 0.0, 1.0, lev)
+        pts[f"lcl{lev}"], pts[f"ucl{lev}"] = ulo * multiplier, uhi * multiplier
+    use = "od_" if adjusted else ""
+    rr = pts["rr"]
+    flag = np.full(n_all, "Within limits", dtype=object)
+    for lev, label in (("95", "95%"), ("99", "99.8%")):
+        flag = np.where(rr > pts[f"{use}ucl{lev}"], f"High ({label})", flag)
+        flag = np.where(rr < pts[f"{use}lcl{lev}"], f"Low ({label})", flag)
+    pts["flag"] = flag
+    pts["outlier"] = ((rr < pts[f"{use}lcl{lim}"]) | (rr > pts[f"{use}ucl{lim}"])).astype(int)
+    return FunnelResult(pts, kind, sr_method, method, target * 1.0, phi_r, tau2_r, n,
+                        adjusted, "99.8" if lim == "99" else "95", multiplier)
