@@ -1,0 +1,44 @@
+"""National analysis tables computed once per dataset and reused by every report.
+
+Tables are stored under ``data/cache/<dataset hash>/<name>.parquet`` (or ``.json``) and written
+atomically, so parallel report kernels can share them: the first to finish wins and the others
+read its file. A change to the data changes the hash and so the cache folder.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from .io import Dataset, atomic_path, write_json_atomic
+from .paths import cache_dir
+
+CACHE_VERSION = "1"  # bump when a cached computation changes
+
+
+def cache_folder(ds: Dataset) -> Path:
+    return cache_dir() / f"{ds.content_hash}-v{CACHE_VERSION}"
+
+
+def cached_table(ds: Dataset, name: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
+    """Return the cached table ``name`` for this dataset, building and storing it if absent."""
+    path = cache_folder(ds) / f"{name}.parquet"
+    if path.exists():
+        return pd.read_parquet(path)
+    df = build()
+    with atomic_path(path) as tmp:
+        df.to_parquet(tmp, index=False)
+    return df
+
+
+def cached_json(ds: Dataset, name: str, build: Callable[[], dict]) -> dict:
+    """Return the cached JSON result ``name`` for this dataset, building it if absent."""
+    path = cache_folder(ds) / f"{name}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    obj = build()
+    write_json_atomic(path, obj)
+    return json.loads(path.read_text())
