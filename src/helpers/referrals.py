@@ -9,6 +9,7 @@ national Poisson model, so ratios then compare like with like on age, sex and de
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .cache import cached_table
