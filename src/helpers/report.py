@@ -1,0 +1,133 @@
+"""What every report notebook does first and last: open the data, describe it, write results.
+
+``start`` validates the parameters, opens the data source, selects the commissioner's
+practices and sets the chart style. ``write_results`` writes the machine-readable results file
+(sorted keys, rounded numbers, so identical runs give identical files).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import charts, params, synthetic
+from .io import Dataset, load_dataset, write_text_atomic
+from .paths import project_root
+
+ENGLAND = "ENGLAND"
+
+
+class DataSourceError(ValueError):
+    """The data_source parameter names nothing usable."""
+
+
+def open_source(data_source: str) -> Dataset:
+    """``synthetic:<preset>`` (built on first use) or a dataset folder path."""
+    if data_source.startswith("synthetic:"):
+        preset = data_source.split(":", 1)[1]
+        if preset not in synthetic.PRESETS:
+            raise DataSourceError(f"unknown synthetic preset '{preset}'; "
+                                  f"known: {sorted(synthetic.PRESETS)}")
+        return synthetic.load(preset)
+    path = Path(data_source)
+    if not path.is_absolute():
+        path = project_root() / path
+    if not path.is_dir():
+        raise DataSourceError(f"data_source folder not found: {path}")
+    return load_dataset(path)
+
+
+@dataclass
+class Context:
+    """Everything a report needs after set-up."""
+
+    notebook: str
+    params: dict[str, Any]
+    ds: Dataset
+    commissioner: str
+    area_name: str
+    practice_codes: list[str]
+    publish: bool
+
+    @property
+    def is_england(self) -> bool:
+        return self.commissioner == ENGLAND
+
+    @property
+    def source_line(self) -> str:
+        kind = self.ds.provenance.get("source", "dataset")
+        real = self.ds.provenance.get("real_tables", [])
+        what = "synthetic England (simulated data)" if kind == "synthetic" else \
+            f"{kind} data" + (f" (real: {', '.join(real)})" if real else "")
+        return f"{what}, dataset {self.ds.content_hash}"
+
+    def data_statement(self) -> str:
+        """Plain-English statement of which parts of the data are real."""
+        prov = self.ds.provenance
+        if prov.get("source") == "synthetic":
+            return ("**These figures come from a synthetic England**: simulated practices, "
+                    "populations and referrals built to resemble published national figures, "
+                    "with known true effects. They illustrate the method and must not be read "
+                    "as facts about any real practice or commissioner.")
+        real = ", ".join(prov.get("real_tables", [])) or "none"
+        synth = ", ".join(prov.get("synthetic_tables", [])) or "none"
+        return f"**Real data:** {real}. **Synthetic (simulated) parts:** {synth}."
+
+
+def start(notebook: str, values: dict[str, Any]) -> Context:
+    """Validate parameters, open data, choose the area's practices, set chart style."""
+    p = params.validate(notebook, values)
+    ds = open_source(p["data_source"])
+    comm = p["commissioner"]
+    codes = ds.commissioners["commissioner_code"].astype(str).tolist()
+    prac = ds.practices
+    if comm == ENGLAND:
+        name = "England"
+        sel = prac["practice_code"].astype(str).tolist()
+    elif comm in codes:
+        name = str(ds.commissioners.set_index(
+            ds.commissioners.commissioner_code.astype(str)).loc[comm, "commissioner_name"])
+        sel = prac.loc[prac["commissioner_code"].astype(str) == comm,
+                       "practice_code"].astype(str).tolist()
+    else:
+        raise params.ParameterError(f"commissioner '{comm}' is not in the data "
+                                    f"({len(codes)} commissioners, e.g. {codes[:3]}) "
+                                    f"and is not {ENGLAND}")
+    if not sel:
+        raise params.ParameterError(f"commissioner '{comm}' has no practices in the data")
+    charts.setup()
+    return Context(notebook, p, ds, comm, name, sel, bool(p["publish"]))
+
+
+def _clean(obj: Any) -> Any:
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_clean(v) for v in obj]
+    if isinstance(obj, np.integer | int) and not isinstance(obj, bool):
+        return int(obj)
+    if isinstance(obj, np.floating | float):
+        f = float(obj)
+        return None if math.isnan(f) or math.isinf(f) else float(f"{f:.6g}")
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, pd.Timestamp):
+        return str(obj.date())
+    return obj
+
+
+def write_results(ctx: Context, results: dict[str, Any]) -> dict[str, Any]:
+    """Write the results JSON (to ``results_path`` if set) and return what was written."""
+    payload = _clean({"notebook": Path(ctx.notebook).stem, "parameters": ctx.params,
+                      "area": ctx.area_name, "dataset_hash": ctx.ds.content_hash,
+                      "publish": ctx.publish, **results})
+    if ctx.params.get("results_path"):
+        write_text_atomic(Path(ctx.params["results_path"]),
+                          json.dumps(payload, indent=2, sort_keys=True) + "\n")
+    return payload

@@ -1,0 +1,177 @@
+"""Write the report notebooks (without outputs) from the cell lists below.
+
+The .ipynb files in notebooks/ are the committed source; this script is how they were laid out
+and can re-create them after a structural edit: ``python tools/make_notebooks.py``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat as nbf
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def md(text: str):
+    return nbf.v4.new_markdown_cell(text.strip())
+
+
+def code(text: str, tags: list[str] | None = None):
+    c = nbf.v4.new_code_cell(text.strip())
+    if tags:
+        c.metadata["tags"] = tags
+    return c
+
+
+def write(name: str, cells: list) -> None:
+    nb = nbf.v4.new_notebook()
+    nb.cells = cells
+    nb.metadata = {"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                  "language": "python"},
+                   "language_info": {"name": "python"}}
+    for i, c in enumerate(nb.cells):
+        c.id = f"{name[:2]}-{i:02d}"
+    nbf.write(nb, ROOT / "notebooks" / f"{name}.ipynb")
+
+
+SETUP = """
+from IPython.display import Markdown, display
+
+from helpers import charts, report
+"""
+
+write("00_data_overview", [
+    md("# Data overview\n\nWhat the dataset holds for this area: practices, patients and "
+       "referrals, and which parts are real."),
+    code('''
+data_source = "synthetic:england"
+commissioner = "ENGLAND"
+publish = False
+results_path = ""
+''', ["parameters"]),
+    code(SETUP + '''from helpers import overview
+
+ctx = report.start("00_data_overview", dict(data_source=data_source, commissioner=commissioner,
+                                            publish=publish, results_path=results_path))
+display(Markdown(f"**Area:** {ctx.area_name} · **Data:** {ctx.source_line}"))
+display(Markdown(ctx.data_statement()))
+'''),
+    md("## Headline"),
+    code('''h = overview.headline(ctx)
+display(Markdown(overview.headline_text(ctx, h)))'''),
+    md("## Tables in the dataset\n\nRows for this area in each table of the data contract."),
+    code("overview.summary(ctx)"),
+    md("## Practice sizes\n\nMost practices have a few thousand to fifteen thousand patients; "
+       "a long tail of large practices is typical of England."),
+    code("overview.list_size_chart(ctx);"),
+    md("## Referrals over time\n\nMonthly totals dip in August and December every year; "
+       "notebook 01 adjusts for list size, age and sex before comparing practices."),
+    code("overview.monthly_chart(ctx);"),
+    code('report.write_results(ctx, {"headline": h});', ["remove-cell"]),
+])
+
+write("01_referral_variation", [
+    md("# Referral variation\n\nOur practices' referral rates differ several-fold. How much of "
+       "that is age, sex, deprivation and chance; which practices and specialties stand out "
+       "beyond it; is it changing; and what would bringing the outliers in be worth?"),
+    code('''
+data_source = "synthetic:england"
+commissioner = "ENGLAND"
+years = []
+specialty = "ALL"
+comparator = "england"
+standardise = "age_sex"
+limit = 99.8
+overdispersion = "robust"
+publish = False
+results_path = ""
+''', ["parameters"]),
+    code(SETUP + '''from helpers import referral_report as rr
+
+ctx = report.start("01_referral_variation", dict(
+    data_source=data_source, commissioner=commissioner, years=years, specialty=specialty,
+    comparator=comparator, standardise=standardise, limit=limit,
+    overdispersion=overdispersion, publish=publish, results_path=results_path))
+an = rr.analyse(ctx)
+h = rr.headline(ctx, an)
+display(Markdown(f"**Area:** {ctx.area_name} · **Specialty:** {specialty} · "
+                 f"**Comparator:** {comparator} · **Data:** {ctx.source_line}"))
+display(Markdown(ctx.data_statement()))
+'''),
+    md("## Headline findings"),
+    code("display(Markdown(rr.headline_text(ctx, an, h)))"),
+    md("## Crude and standardised rates\n\nA practice with many older patients will refer "
+       "more. Standardising compares each practice with what England's rates by age and sex "
+       "would predict for its own patients, so the remaining differences are about the "
+       "practice, not its population."),
+    code('''charts.scatter_chart(an.area["crude_rate"], an.area["standardised_rate"],
+                     f"Crude against standardised referral rate, {ctx.area_name}",
+                     "Crude rate (referrals per 1,000 patients per year)",
+                     "Standardised rate (per 1,000 patients per year)", ctx.source_line);'''),
+    md("## Funnel plot: which practices stand out\n\nEach dot is a practice. Small practices "
+       "scatter more by chance, so the limits widen to the left. Limits are widened for the "
+       "normal spread between practices (over-dispersion), so a practice outside the 99.8% "
+       "limits is unusual even among practices — worth a closer look, not a verdict."),
+    code('''pts = an.area.rename(columns={"practice_code": "group", "expected": "denominator",
+                               "ratio": "rr"})
+charts.funnel_chart(pts, an.curve, f"Referral ratio by practice, {ctx.area_name}",
+                    ctx.source_line);'''),
+    code("rr.outlier_table(ctx, an)"),
+    md("## Ranked practices with their uncertainty\n\nThe same ratios ranked, each with its "
+       "95% interval. Red practices refer significantly more than expected, orange less."),
+    code('''charts.caterpillar_chart(an.area, f"Practices ranked by referral ratio, {ctx.area_name}",
+                         ctx.source_line);'''),
+    md("## How much of the variation is real\n\nA multilevel model splits the variation in "
+       "referral ratios between chance, the commissioner, the network and the practice, and "
+       "shows how much deprivation, list size and chronic disease explain."),
+    code("display(Markdown(rr.partition_text(an)))\nrr.partition_table(an)"),
+    md("## Which specialties drive the variation"),
+    code('''sp = an.specialties.head(12)
+charts.bar_chart(sp["specialty_name"], sp["excess_above_limit"],
+                 f"Referrals above the upper limit by specialty, {ctx.area_name}",
+                 "Referrals above the 99.8% limit (count)", "Specialty", ctx.source_line);'''),
+    code('''from helpers import sdc
+sdc.protect(an.specialties[["specialty_name", "observed", "ratio", "n_high", "n_low",
+                            "sd_beyond_chance", "excess_above_limit"]],
+            ["observed", "excess_above_limit", "n_high", "n_low"],
+            {"observed": ["ratio"]}, ctx.publish).round(3)'''),
+    md("## Is it changing? (statistical process control)\n\nMonthly standardised referral rate "
+       "with process limits. Points marked as special cause follow the NHS Making Data Count "
+       "rules: outside the limits, a run of seven rising or falling, two of three near a limit, "
+       "or seven on one side of the mean."),
+    code('''charts.spc_chart(an.spc_points, f"Monthly standardised referral rate, {ctx.area_name}",
+                 ctx.source_line,
+                 "Observed / expected" if an.extras["series_is_ratio"]
+                 else "Standardised referrals per 1,000 patients per year");
+display(Markdown(f"Latest variation type: **{an.spc_summary['variation_type'].iloc[-1].replace('_', ' ')}**."))'''),
+    md("## Opportunity\n\nReferrals, and their value at tariff prices, if practices above the "
+       "upper limit came down to it, or every practice above the median came to the median. "
+       "Whether money is actually saved depends on the hospital contract (notebook 03)."),
+    code('''opp = an.area.sort_values("excess_to_limit", ascending=False).head(15)
+sdc.protect(opp[["practice_code", "practice_name", "observed", "ratio", "excess_to_limit",
+                 "saving_to_limit_gbp", "excess_to_median", "saving_to_median_gbp"]],
+            ["observed", "excess_to_limit", "excess_to_median"],
+            {"observed": ["ratio"], "excess_to_limit": ["saving_to_limit_gbp"],
+             "excess_to_median": ["saving_to_median_gbp"]}, ctx.publish).round(2)'''),
+    md("""## Methods and caveats
+
+- **Standardisation**: indirect, by sex and 5-year age band against national rates
+  (optionally also deprivation quintile); intervals are exact Poisson below 10 events and
+  Byar's above (PHE conventions).
+- **Funnel limits**: Spiegelhalter (2005) on the log scale. Over-dispersion is estimated
+  from the middle 80% of practices; the default "robust" option corrects that trimmed estimate
+  for the trimming, because the uncorrected (FunnelPlotR) estimate is biased low when
+  practices genuinely differ a lot and then flags too many ordinary practices.
+- **Variance partition**: nested random intercepts (commissioner, network, practice) on the
+  log standardised ratio, with the Poisson sampling variance as the chance component.
+- **Opportunity** assumes referrals avoided are truly avoidable; the funnel says where to look,
+  not why. Data quality (coding, list inflation) explains some outliers.
+- In publish mode, counts of 1–7 are suppressed and other counts rounded to the nearest 5."""),
+    md("## Validation against the known truth\n\nOn synthetic data the true effects are "
+       "recorded, so the analysis can show it recovers them."),
+    code('''v = rr.validation_table(ctx, an)
+v if v is not None else display(Markdown("Real data: no recorded truth to compare with."))'''),
+    code("report.write_results(ctx, rr.results(ctx, an, h));", ["remove-cell"]),
+])
+print("notebooks written")
