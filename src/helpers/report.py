@@ -124,7 +124,8 @@ def _clean(obj: Any) -> Any:
 
 def write_results(ctx: Context, results: dict[str, Any]) -> dict[str, Any]:
     """Write the results JSON (to ``results_path`` if set) and return what was written."""
-    payload = _clean({"notebook": Path(ctx.notebook).stem, "parameters": ctx.params,
+    shown = {k: v for k, v in ctx.params.items() if k != "results_path"}  # output location
+    payload = _clean({"notebook": Path(ctx.notebook).stem, "parameters": shown,
                       "area": ctx.area_name, "dataset_hash": ctx.ds.content_hash,
                       "publish": ctx.publish, **results})
     if ctx.params.get("results_path"):

@@ -1,0 +1,175 @@
+"""The batch runner end to end on the small preset: outputs, checks, HTML, publish mode,
+determinism and grid validation."""
+
+from __future__ import annotations
+
+import json
+import re
+from html.parser import HTMLParser
+
+import pytest
+
+from helpers import batch
+from helpers.paths import project_root
+from helpers.render import external_references
+
+GRID = project_root() / "config" / "grids" / "small.yaml"
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory, small):
+    root = tmp_path_factory.mktemp("reports")
+    n1, out1 = batch.run(GRID, jobs_n=2, run_id="run1", out_root=root, timeout=300)
+    n2, out2 = batch.run(GRID, jobs_n=2, run_id="run2", out_root=root, timeout=300)
+    return root, (n1, out1), (n2, out2)
+
+
+def test_every_report_succeeds(runs):
+    _, (n1, out1), _ = runs
+    manifest = json.loads((out1 / "manifest.json").read_text())
+    assert n1 == 0, [r["error"] for r in manifest["reports"] if r["status"] != "ok"]
+    assert len(manifest["reports"]) == 2 * 3      # 2 notebooks × (2 commissioners + England)
+    for r in manifest["reports"]:
+        assert r["status"] == "ok" and r["duration_s"] > 0
+        for kind in ("notebook", "html", "results"):
+            assert (out1 / r["files"][kind]).exists()
+    assert manifest["git"]["commit"] and "dirty" in manifest["git"]
+    assert manifest["versions"]["papermill"] and manifest["data_hash"]
+    assert len(manifest["grid_sha256"]) == 64
+
+
+def test_index_links_every_report(runs):
+    _, (_, out1), _ = runs
+    index = (out1 / "index.html").read_text()
+    manifest = json.loads((out1 / "manifest.json").read_text())
+    for r in manifest["reports"]:
+        assert f'href="{r["files"]["html"]}"' in index
+    assert not external_references(index)
+
+
+def _html_files(out):
+    return sorted(out.glob("*/*.html"))
+
+
+def test_html_is_self_contained_and_clean(runs):
+    _, (_, out1), _ = runs
+    for f in _html_files(out1):
+        page = f.read_text()
+        assert not external_references(page), f
+        assert "report.start(" not in page and "import " not in page   # no code
+        assert "injected-parameters" not in page and "results_path" not in page.split(
+            "pack-footer")[0]
+        text = re.sub(r"<style.*?</style>", "", page, flags=re.S)
+        assert not re.search(r"\w*Warning\b", text), f        # no warnings shown
+        assert 'data-mime-type="application/vnd.jupyter.stderr"' not in text
+        assert 'class="pack-toc"' in page and 'class="pack-footer"' in page
+        assert "data:image/png;base64" in page
+        assert re.search(r"<title>[^<]+—[^<]+</title>", page)
+
+
+class _Tables(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.tables, self._cell, self._in = [], None, False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif tag in ("td", "th") and self.tables:
+            self._in, self._cell = True, ""
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._in:
+            self.tables[-1][-1].append(self._cell.strip())
+            self._in = False
+
+    def handle_data(self, data):
+        if self._in:
+            self._cell += data
+
+
+COUNT_HEADERS = {"Referrals", "List size", "Referrals above limit", "observed", "n_high",
+                 "n_low", "excess_above_limit", "excess_to_limit", "excess_to_median"}
+
+
+def test_publish_mode_leaves_no_small_counts(runs):
+    """Scan every rendered report: no displayed count between 1 and 7 survives; every
+    displayed count is a multiple of 5."""
+    _, (_, out1), _ = runs
+    checked = 0
+    for f in _html_files(out1):
+        page = f.read_text()
+        p = _Tables()
+        p.feed(page)
+        for table in p.tables:
+            header = table[0] if table else []
+            for row in table[1:]:
+                for h, v in zip(header[1:] if len(header) < len(row) else header, row[-len(
+                        header):] if len(header) < len(row) else row, strict=False):
+                    if h in COUNT_HEADERS and v not in ("", "NaN", "nan", "*"):
+                        x = float(v.replace(",", ""))
+                        checked += 1
+                        assert not (0 < x <= 7), (f.name, h, v)
+                        assert x % 5 == 0, (f.name, h, v)
+        for m in re.finditer(r"<strong>([\d,]+) (?:GP referrals|registered patients|"
+                             r"referrals)</strong>", page):
+            x = float(m.group(1).replace(",", ""))
+            assert x == 0 or (x > 7 and x % 5 == 0), (f.name, m.group(0))
+    assert checked > 20
+
+
+def test_two_runs_are_identical_apart_from_the_run_stamp(runs):
+    _, (_, out1), (_, out2) = runs
+    for f1 in sorted(out1.glob("*/*.results.json")):
+        f2 = out2 / f1.relative_to(out1)
+        assert f1.read_bytes() == f2.read_bytes(), f1.name
+    for f1 in _html_files(out1):
+        a = f1.read_text().replace("run1", "RUN")
+        b = (out2 / f1.relative_to(out1)).read_text().replace("run2", "RUN")
+        assert a == b, f1.name
+
+
+def test_only_and_rerun_failed(runs, monkeypatch):
+    root, (_, out1), _ = runs
+    n, out = batch.run(GRID, jobs_n=1, only="00_data_overview/q01", run_id="only",
+                       out_root=root)
+    m = json.loads((out / "manifest.json").read_text())
+    assert n == 0 and [r["report_id"] for r in m["reports"]] == ["00_data_overview/q01"]
+    # make one report fail, then repeat just the failure
+    m["reports"][0]["status"] = "failed"
+    (out / "manifest.json").write_text(json.dumps(m))
+    (root / "latest.txt").write_text("only\n")
+    n, out = batch.run(GRID, jobs_n=1, rerun_failed=True, out_root=root)
+    m2 = json.loads((out / "manifest.json").read_text())
+    assert n == 0 and out.name == "only"
+    assert [r["status"] for r in m2["reports"]] == ["ok"]
+
+
+def test_grid_validation(tmp_path, small):
+    bad = tmp_path / "g.yaml"
+    bad.write_text("data_source: synthetic:small\nareas: [Q01, Q77]\n")
+    with pytest.raises(batch.GridError, match=r"commissioner codes not in the data: \['Q77'\]"):
+        batch.load_grid(bad)
+    bad.write_text("data_source: synthetic:small\nparameters:\n  01_referral_variation:\n"
+                   "    limt: 95\n")
+    with pytest.raises(batch.GridError, match="unknown parameter 'limt'.*'limit'"):
+        batch.load_grid(bad)
+    bad.write_text("data_source: synthetic:small\nparameters:\n  01_referral_variation:\n"
+                   "    limit: '95'\n")
+    with pytest.raises(batch.GridError, match="must be int/float"):
+        batch.load_grid(bad)
+    bad.write_text("data_source: synthetic:small\nnotebook: [x]\n")
+    with pytest.raises(batch.GridError, match="unknown grid keys"):
+        batch.load_grid(bad)
+
+
+def test_failed_report_is_reported_not_fatal(tmp_path, small):
+    job = batch.Job("01_referral_variation", "Q01",
+                    {"data_source": "synthetic:small", "commissioner": "Q01",
+                     "specialty": "999", "publish": True}, "01_referral_variation/q01")
+    prov = {"data_source": "synthetic:small", "git": {"commit": "x", "dirty": False},
+            "run_id": "t"}
+    out = batch.run_job(job, str(tmp_path), 120, prov)
+    assert out.status == "failed" and "specialty '999' is not in the data" in out.error
