@@ -34,7 +34,7 @@ lab: data
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 bench: data
-	$(PY) benchmarks/bench_data.py
+	cd benchmarks && ../$(PY) bench_data.py && ../$(PY) bench_referrals.py && ../$(PY) bench_batch.py
 
 clean:
 	rm -rf reports/* data/cache

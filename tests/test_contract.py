@@ -212,3 +212,15 @@ def test_docs_list_every_table_and_column():
         assert f"### `{spec.name}`" in doc
         for c in spec.columns:
             assert f"`{c.name}`" in doc, (spec.name, c.name)
+
+
+def test_validate_command(tmp_path, csv_base, capsys):
+    from helpers.validate import main
+    _write_csvs(csv_base, tmp_path / "ok")
+    assert main([str(tmp_path / "ok")]) == 0
+    assert "valid dataset" in capsys.readouterr().out
+    t = {k: v.copy() for k, v in csv_base.items()}
+    t["practices"] = t["practices"].drop(columns="rurality")
+    _write_csvs(t, tmp_path / "bad")
+    assert main([str(tmp_path / "bad")]) == 1
+    assert "column 'rurality'" in capsys.readouterr().err
