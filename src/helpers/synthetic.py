@@ -66,6 +66,9 @@ AGE_MID = np.array([2.5 + 5 * i for i in range(18)] + [92.5])
 # all-specialty GP referral rate per 1,000 per year by age band (U-shaped, peak 75-84)
 AGE_RATE = np.array([120, 80, 85, 95, 110, 130, 140, 145, 160, 180, 200, 225, 250, 280, 310,
                      330, 335, 310, 260], dtype=float)
+GENERATOR_VERSION = "2"
+"""Bumped whenever the generator's output changes, so stale built data is rebuilt."""
+
 SEASON = np.array([1.00, 1.03, 1.00, 0.95, 1.02, 1.02, 0.98, 0.90, 1.02, 1.06, 1.04, 0.88])
 """Referral seasonality by calendar month Jan..Dec (August and December dips)."""
 
@@ -518,8 +521,10 @@ def generate(preset: Preset | str = "england") -> tuple[dict[str, pd.DataFrame],
         },
         "contract_switches": {
             "switchers": switch_info,
-            "effect_first_attendances": p.switch_effect_first,
-            "effect_follow_ups": p.switch_effect_followup,
+            "scale": "log; first attendances per GP referral of the previous month, and "
+                     "follow-up attendances per first attendance",
+            "effect_firsts_per_referral": p.switch_effect_first,
+            "effect_followups_per_first": p.switch_effect_followup,
         },
         "practice_panel": {
             "fte_size_elasticity": p.fte_size_elasticity,
@@ -540,14 +545,19 @@ def build(preset: str = "england", folder: Path | None = None) -> Path:
     tables, truth = generate(preset)
     folder = folder or synthetic_dir(preset)
     prov = {"source": "synthetic", "preset": preset, "real_tables": [],
-            "synthetic_tables": sorted(tables)}
+            "synthetic_tables": sorted(tables), "generator_version": GENERATOR_VERSION}
     return save_dataset(tables, folder, truth=truth, provenance=prov)
 
 
 def ensure(preset: str = "england") -> Path:
-    """Build the preset if its folder is missing; return the folder."""
+    """Build the preset if its folder is missing or was made by another generator version."""
+    import json
+
     folder = synthetic_dir(preset)
-    if not (folder / "provenance.json").exists():
+    prov_file = folder / "provenance.json"
+    current = prov_file.exists() and json.loads(prov_file.read_text()).get(
+        "generator_version") == GENERATOR_VERSION
+    if not current:
         build(preset, folder)
     return folder
 
