@@ -39,7 +39,8 @@ from .paths import notebooks_dir, project_root, reports_dir
 from .report import ENGLAND, open_source
 
 #: minimum number of charts each notebook must produce
-EXPECTED_FIGURES = {"00_data_overview": 2, "01_referral_variation": 5}
+EXPECTED_FIGURES = {"00_data_overview": 2, "01_referral_variation": 5,
+                    "03_contract_forms": 4}
 PACKAGES = ["helpers", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "papermill",
             "nbconvert", "gpboost", "pyarrow"]
 

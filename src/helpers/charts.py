@@ -139,3 +139,44 @@ def scatter_chart(x, y, title: str, xlabel: str, ylabel: str, source: str,
     if logx:
         ax.set_xscale("log")
     return finish(fig, ax, title, xlabel, ylabel, source)
+
+
+def lines_chart(x, series: dict, title: str, xlabel: str, ylabel: str, source: str
+                ) -> plt.Figure:
+    """Several labelled lines against one x."""
+    fig, ax = plt.subplots()
+    palette = [NHS_BLUE, RED, ORANGE, GREEN, "#7C2855", DARK, GREY]
+    for (label, y), col in zip(series.items(), palette * 3, strict=False):
+        ax.plot(x, y, label=label, color=col, lw=1.6)
+    ax.legend(fontsize=8, loc="best")
+    return finish(fig, ax, title, xlabel, ylabel, source)
+
+
+def event_study_chart(es: pd.DataFrame, title: str, source: str, ylabel: str,
+                      truth: float | None = None) -> plt.Figure:
+    """Event-study estimates by time since the change with 95% intervals."""
+    fig, ax = plt.subplots()
+    ax.axhline(0, color=DARK, lw=0.8)
+    ax.axvline(-0.5, color=GREY, lw=0.8, ls=":")
+    ax.fill_between(es["event_month"], es["lower"], es["upper"], color=NHS_BLUE, alpha=0.2,
+                    label="95% interval")
+    ax.plot(es["event_month"], es["att"], color=NHS_BLUE, marker="o", ms=3, label="Estimate")
+    if truth is not None:
+        ax.axhline(truth, color=RED, lw=1, ls="--", label="True effect (synthetic)")
+    ax.legend(fontsize=8)
+    return finish(fig, ax, title, "Months since the switch", ylabel, source)
+
+
+def its_chart(series: pd.DataFrame, switch_month, title: str, source: str, ylabel: str
+              ) -> plt.Figure:
+    """Observed series, fitted model and the no-switch counterfactual."""
+    fig, ax = plt.subplots()
+    ax.plot(series["month"], series["observed"], color=GREY, marker="o", ms=3, lw=0.8,
+            label="Observed")
+    ax.plot(series["month"], series["fitted"], color=NHS_BLUE, lw=1.6, label="Model")
+    post = series["month"] >= switch_month
+    ax.plot(series.loc[post, "month"], series.loc[post, "counterfactual"], color=RED,
+            lw=1.4, ls="--", label="Without the switch")
+    ax.axvline(switch_month, color=DARK, lw=0.8, ls=":")
+    ax.legend(fontsize=8)
+    return finish(fig, ax, title, "Month", ylabel, source)

@@ -152,14 +152,19 @@ class Baseline:
                      .sum())
 
 
-def baseline(ds: Dataset, commissioner: str | None, year: int) -> Baseline:
-    """Activity of one commissioner (None = all England) in financial year ``year``."""
+def baseline(ds: Dataset, commissioner: str | None, year: int,
+             provider: str | None = None) -> Baseline:
+    """Activity of one commissioner (None = all England) in financial year ``year``, with
+    one provider or all."""
     a = ds.activity
     a = a[financial_year(a["month"]) == year]
     if commissioner is not None:
         a = a[a["commissioner_code"].astype(str) == commissioner]
+    if provider is not None:
+        a = a[a["provider_code"].astype(str) == provider]
     if a.empty:
-        raise ValueError(f"no activity for {commissioner or 'England'} in {year}")
+        raise ValueError(f"no activity for {commissioner or 'England'}"
+                         f"{' with ' + provider if provider else ''} in {year}")
     a = a.assign(specialty_code=a["specialty_code"].astype(str))
     by = a.groupby("specialty_code")[["first_attendances", "follow_ups"]].sum()
     pr = ds.prices.assign(specialty_code=ds.prices.specialty_code.astype(str))

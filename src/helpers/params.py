@@ -50,6 +50,20 @@ SPECS: dict[str, dict[str, Param]] = {
         "overdispersion": Param(str, "robust", "funnel over-dispersion method",
                                 ("robust", "additive", "multiplicative", "none")),
     },
+    "03_contract_forms": {
+        **COMMON,
+        "provider": Param(str, "ALL", "provider code, or ALL"),
+        "forms": Param(list, ["pbr", "block", "blended", "cap_collar", "api", "cost_volume"],
+                       "contract forms to compare"),
+        "change_pct": Param((int, float), -10.0, "referral change scenario, % (negative = "
+                            "fewer referrals)"),
+        "start_month": Param(int, 10, "calendar month (1-12) the change starts"),
+        "specialties": Param(list, [], "treatment function codes affected, empty for all"),
+        "outliers_only": Param(bool, False, "apply the change only to referrals from practices "
+                               "above the 99.8% funnel limit"),
+        "year": Param(int, 0, "financial year (start year) for the what-if; 0 = latest"),
+        "window_months": Param(int, 24, "months either side of a switch to show"),
+    },
 }
 
 
@@ -86,6 +100,16 @@ def validate(notebook: str, params: dict[str, Any], *, fill_defaults: bool = Tru
             raise ParameterError(f"{Path(notebook).stem}: parameter '{name}' = {value!r} is "
                                  f"not one of {list(p.choices)}")
         out[name] = value
+    if "forms" in out:
+        from .payments import FORMS
+        bad = [f for f in out["forms"] if f not in FORMS]
+        if bad or not out["forms"]:
+            raise ParameterError(f"forms must be a non-empty list from {list(FORMS)}; "
+                                 f"unknown: {bad}")
+    if "start_month" in out and not 1 <= out["start_month"] <= 12:
+        raise ParameterError(f"start_month must be 1-12; got {out['start_month']}")
+    if "change_pct" in out and not -100 <= out["change_pct"] <= 100:
+        raise ParameterError(f"change_pct must be between -100 and 100; got {out['change_pct']}")
     if "years" in out and not all(isinstance(y, int) and 1990 <= y <= 2040
                                   for y in out["years"]):
         raise ParameterError(f"years must be whole financial years (e.g. 2016); got "
