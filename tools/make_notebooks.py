@@ -247,7 +247,8 @@ r[["label", "spend_sd_gbp", "provider_margin_sd_gbp", "commissioner_share_of_ris
        "block or blended contract, compared with those that did not (staggered "
        "difference-in-differences, Callaway & Sant'Anna), and, for this commissioner if it "
        "switched, an interrupted time series of its own activity."),
-    code('''display(cr.did_table(an))
+    code('''display(Markdown(cr.did_text(an))) if cr.did_text(an) else None
+display(cr.did_table(an)) if an.did else None
 truth = ctx.ds.truth["contract_switches"] if ctx.ds.truth else None
 for d in an.did:
     if d["outcome"] != "firsts":

@@ -40,7 +40,7 @@ from .report import ENGLAND, open_source
 
 #: minimum number of charts each notebook must produce
 EXPECTED_FIGURES = {"00_data_overview": 2, "01_referral_variation": 5,
-                    "03_contract_forms": 4}
+                    "03_contract_forms": 3}
 PACKAGES = ["helpers", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "papermill",
             "nbconvert", "gpboost", "pyarrow"]
 
@@ -210,7 +210,9 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
             job.headline.update({k: res["headline"][k] for k in ("n_practices", "referrals")})
     except Exception as e:
         job.status = "failed"
-        job.error = f"{type(e).__name__}: {str(e)[:2000]}"
+        detail = f"{e.ename}: {e.evalue}" if isinstance(e, pm.PapermillExecutionError) \
+            else str(e)
+        job.error = f"{type(e).__name__}: {detail[:2000]}"
         if not isinstance(e, pm.PapermillExecutionError | RuntimeError):
             job.error += "\n" + traceback.format_exc(limit=3)
     job.duration_s = round(time.perf_counter() - t0, 2)

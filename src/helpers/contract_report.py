@@ -27,6 +27,7 @@ class Analysis:
     its: list[dict]
     did: list[dict]
     affected_share: float
+    did_notes: list[str]
 
 
 def _current_form(ctx: Context, year: int) -> str:
@@ -90,13 +91,18 @@ def analyse(ctx: Context) -> Analysis:
             res["to_form"] = r.to_form
             res["month"] = pd.Timestamp(r.month)
             its.append(res)
-    did = []
+    did, did_notes = [], []
+    n_never = panel.commissioner_code.nunique() - sw.commissioner_code.nunique()
     for form in sorted(sw.to_form.unique()):
+        if n_never < 5:
+            did_notes.append(f"Too few commissioners that never switched ({n_never}) for a "
+                             f"difference-in-differences comparison of switches to {form}.")
+            continue
         for outcome in ("firsts", "followups"):
             did.append(C.did_switch(panel, sw, form, outcome))
     return Analysis(year, _current_form(ctx, year), base, wi, pd.DataFrame(sens),
                     C.payment_curves(base.value, p["forms"]), C.risk(base, p["forms"]), sw,
-                    its, did, share)
+                    its, did, share, did_notes)
 
 
 def headline_table(an: Analysis) -> pd.DataFrame:
@@ -136,6 +142,7 @@ def headline_text(ctx: Context, an: Analysis) -> str:
 
 
 def did_table(an: Analysis) -> pd.DataFrame:
+    """One row per (form, outcome) estimate; empty when there were too few commissioners."""
     rows = [{"Switch to": d["to_form"], "Outcome": "first attendances per referral"
              if d["outcome"] == "firsts" else "follow-ups per first attendance",
              "Commissioners switching": d["n_switchers"],
@@ -146,12 +153,21 @@ def did_table(an: Analysis) -> pd.DataFrame:
     return pd.DataFrame(rows).round(1)
 
 
+def did_text(an: Analysis) -> str:
+    notes = list(an.did_notes)
+    for d in an.did:
+        notes += [f"Estimator note ({d['to_form']}, {d['outcome']}): {n}" for n in d["notes"]]
+    return "\n".join(f"- {n}" for n in notes) if notes else ""
+
+
 def validation_table(ctx: Context, an: Analysis) -> pd.DataFrame | None:
     t = ctx.ds.truth
     if not t:
         return None
     cs = t["contract_switches"]
     rows = []
+    if not an.did:
+        return None
     for d in an.did:
         key = "effect_firsts_per_referral" if d["outcome"] == "firsts" else \
             "effect_followups_per_first"
