@@ -27,7 +27,7 @@ reports: data
 
 ## The README's test command: ruff + the whole pytest suite
 test: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks notebooks
+	$(VENV)/bin/ruff check src tests benchmarks notebooks tools
 	$(PY) -m pytest
 
 lab: data

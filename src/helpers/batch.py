@@ -312,10 +312,24 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
 
 
 def _warm_cache(ds, jobs: list[Job]) -> None:
-    """Compute the national tables once, before the workers start, so no report repeats it."""
-    if any(j.notebook == "01_referral_variation" for j in jobs):
-        from .referrals import national_tables
-        national_tables(ds)
+    """Run each notebook's national computations once, before the workers start, so every
+    report only slices cached tables (and parallel kernels never race to build them)."""
+    from . import report
+
+    seen = set()
+    for j in jobs:
+        key = (j.notebook, json.dumps({k: v for k, v in j.parameters.items()
+                                       if k != "commissioner"}, sort_keys=True))
+        if key in seen:
+            continue
+        seen.add(key)
+        ctx = report.start(j.notebook, dict(j.parameters, commissioner=ENGLAND))
+        if j.notebook == "01_referral_variation":
+            from . import referral_report
+            referral_report.analyse(ctx)
+        elif j.notebook == "03_contract_forms":
+            from . import contracts
+            contracts.activity_panel(ds)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -16,7 +16,7 @@ import pandas as pd
 from .io import Dataset, atomic_path, write_json_atomic
 from .paths import cache_dir
 
-CACHE_VERSION = "1"  # bump when a cached computation changes
+CACHE_VERSION = "2"  # bump when a cached computation changes
 
 
 def cache_folder(ds: Dataset) -> Path:

@@ -160,36 +160,56 @@ def practice_table(ds: Dataset, years: list[int] | None = None, specialty: str |
     return agg.merge(practices[keep], on="practice_code", how="left")
 
 
+def specialty_points(ds: Dataset, years: list[int] | None = None,
+                     pys: pd.DataFrame | None = None) -> pd.DataFrame:
+    """National funnel results per practice × specialty (99.8%, robust over-dispersion),
+    cached per dataset and period: practice_code, specialty_code, observed, expected, flag,
+    upper limit, and the specialty's SD beyond chance."""
+    from .funnels import funnel
+
+    key = "specialty_points-" + ("-".join(map(str, years)) if years else "all")
+
+    def build():
+        d = national_tables(ds)["pys"] if pys is None else pys
+        d = d if not years else d[d["year"].isin(years)]
+        parts = []
+        for code, g in d.groupby("specialty_code"):
+            agg = g.groupby("practice_code", as_index=False)[["observed", "expected"]].sum()
+            agg = agg[agg["expected"] > 0.5]
+            fr = funnel(agg["observed"], agg["expected"], agg["practice_code"],
+                        method="robust")
+            parts.append(pd.DataFrame({
+                "practice_code": agg["practice_code"].to_numpy(), "specialty_code": code,
+                "observed": agg["observed"].to_numpy(), "expected": agg["expected"].to_numpy(),
+                "flag": fr.points["flag"].to_numpy(),
+                "ucl99": fr.points["od_ucl99"].to_numpy(),
+                "sd_beyond_chance": float(np.sqrt(fr.tau2))}))
+        return pd.concat(parts, ignore_index=True)
+    return cached_table(ds, key, build)
+
+
 def specialty_table(ds: Dataset, years: list[int] | None = None,
                     codes: list[str] | None = None, pys: pd.DataFrame | None = None
                     ) -> pd.DataFrame:
-    """Per specialty: observed, expected, funnel outliers (99.8%, additive τ²), between-practice
-    SD beyond chance, and the referrals above the upper limit. ``codes`` restricts practices."""
-    from .funnels import funnel
-
-    pys = national_tables(ds)["pys"] if pys is None else pys
-    d = pys if not years else pys[pys["year"].isin(years)]
-    rows = []
+    """Per specialty: observed, expected, practices above/below the 99.8% limits (robust
+    over-dispersion, national comparison), the national between-practice SD beyond chance,
+    and the referrals above the upper limit. ``codes`` restricts the practices counted."""
+    pts = specialty_points(ds, years, pys)
+    if codes is not None:
+        pts = pts[pts["practice_code"].isin(codes)]
+    pts = pts.assign(excess=(pts["observed"] - pts["ucl99"] * pts["expected"]).clip(lower=0),
+                     high=pts["flag"] == "High (99.8%)", low=pts["flag"] == "Low (99.8%)")
+    t = pts.groupby("specialty_code").agg(
+        observed=("observed", "sum"), expected=("expected", "sum"),
+        n_practices=("practice_code", "size"), n_high=("high", "sum"), n_low=("low", "sum"),
+        sd_beyond_chance=("sd_beyond_chance", "first"),
+        excess_above_limit=("excess", "sum")).reset_index()
+    t["ratio"] = t["observed"] / t["expected"]
     names = ds.specialties.set_index(ds.specialties.specialty_code.astype(str))["specialty_name"]
-    for code, g in d.groupby("specialty_code"):
-        agg = g.groupby("practice_code", as_index=False)[["observed", "expected"]].sum()
-        agg = agg[agg["expected"] > 0.5]
-        fr = funnel(agg["observed"], agg["expected"], agg["practice_code"])
-        pts = fr.points
-        if codes is not None:
-            pts = pts[pts["group"].isin(codes)]
-        excess = (pts["numerator"] - pts["od_ucl99"] * pts["denominator"]).clip(lower=0)
-        rows.append({
-            "specialty_code": code, "specialty_name": names.get(code, code),
-            "observed": float(pts["numerator"].sum()), "expected": float(pts["denominator"].sum()),
-            "ratio": float(pts["numerator"].sum() / pts["denominator"].sum()),
-            "n_practices": len(pts), "n_high": int((pts["flag"] == "High (99.8%)").sum()),
-            "n_low": int((pts["flag"] == "Low (99.8%)").sum()),
-            "sd_beyond_chance": float(np.sqrt(fr.tau2)),
-            "excess_above_limit": float(excess.sum()),
-        })
-    return pd.DataFrame(rows).sort_values("excess_above_limit", ascending=False,
-                                          ignore_index=True)
+    t["specialty_name"] = t["specialty_code"].map(names).fillna(t["specialty_code"])
+    cols = ["specialty_code", "specialty_name", "observed", "expected", "ratio", "n_practices",
+            "n_high", "n_low", "sd_beyond_chance", "excess_above_limit"]
+    return t[cols].sort_values("excess_above_limit", ascending=False, ignore_index=True)
 
 
 def monthly_series(ds: Dataset, codes: list[str] | None = None,
