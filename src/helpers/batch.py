@@ -40,7 +40,7 @@ from .report import ENGLAND, open_source
 
 #: minimum number of charts each notebook must produce
 EXPECTED_FIGURES = {"00_data_overview": 2, "01_referral_variation": 5,
-                    "03_contract_forms": 3}
+                    "02_federation_scale": 5, "03_contract_forms": 3}
 PACKAGES = ["helpers", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "papermill",
             "nbconvert", "gpboost", "pyarrow"]
 

@@ -50,6 +50,18 @@ SPECS: dict[str, dict[str, Param]] = {
         "overdispersion": Param(str, "robust", "funnel over-dispersion method",
                                 ("robust", "additive", "multiplicative", "none")),
     },
+    "02_federation_scale": {
+        **COMMON,
+        "outcome": Param(str, "srr", "outcome for the joining analysis",
+                         ("srr", "payments_per_weighted", "gp_fte_per_1000",
+                          "satisfaction_pct")),
+        "group_type": Param(str, "all", "which groups count as joining",
+                            ("all", "federation", "network")),
+        "estimator": Param(str, "callaway_santanna", "joining-effect estimator",
+                           ("callaway_santanna", "twfe")),
+        "control_group": Param(str, "never_treated", "comparison practices",
+                               ("never_treated", "not_yet_treated")),
+    },
     "03_contract_forms": {
         **COMMON,
         "provider": Param(str, "ALL", "provider code, or ALL"),
