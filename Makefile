@@ -34,7 +34,7 @@ lab: data
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
 bench: data
-	cd benchmarks && ../$(PY) bench_data.py && ../$(PY) bench_referrals.py && ../$(PY) bench_batch.py
+	cd benchmarks && ../$(PY) bench_data.py && ../$(PY) bench_referrals.py && ../$(PY) bench_payments.py && ../$(PY) bench_scale.py && ../$(PY) bench_batch.py
 
 clean:
 	rm -rf reports/* data/cache

@@ -1,6 +1,7 @@
 """The whole report grid against the naive loop a user would write.
 
-Grid: every notebook × every commissioner of synthetic England + England, via
+Grid (config/grids/analyses.yaml): notebooks 01-03 × every commissioner of synthetic
+England + England, via
 ``helpers.batch`` (process pool, IPC kernels, national tables cached once). Naive loop:
 ``papermill`` CLI then ``jupyter nbconvert --to html`` CLI for each report, one after another.
 Targets (2 cores): ≥ 4× faster than the naive loop; ≤ 8 minutes for the whole grid; peak
@@ -30,7 +31,7 @@ BIN = Path(sys.executable).parent
 def run_grid(jobs: int) -> dict:
     t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "helpers.batch", "--grid",
-                           "config/grids/default.yaml", "--jobs", str(jobs), "--run-id",
+                           "config/grids/analyses.yaml", "--jobs", str(jobs), "--run-id",
                            "bench-grid"], cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - t0
     man = json.loads((ROOT / "reports" / "bench-grid" / "manifest.json").read_text())

@@ -327,9 +327,12 @@ def _warm_cache(ds, jobs: list[Job]) -> None:
         if j.notebook == "01_referral_variation":
             from . import referral_report
             referral_report.analyse(ctx)
+        elif j.notebook == "02_federation_scale":
+            from . import scale_report
+            scale_report.analyse(ctx)
         elif j.notebook == "03_contract_forms":
-            from . import contracts
-            contracts.activity_panel(ds)
+            from . import contract_report
+            contract_report.analyse(ctx)
 
 
 def main(argv: list[str] | None = None) -> int:

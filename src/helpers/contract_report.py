@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from . import contracts as C
+from .cache import cached_json
 from .funnels import funnel
 from .params import ParameterError
 from .referrals import financial_year, practice_table
@@ -99,7 +100,13 @@ def analyse(ctx: Context) -> Analysis:
                              f"difference-in-differences comparison of switches to {form}.")
             continue
         for outcome in ("firsts", "followups"):
-            did.append(C.did_switch(panel, sw, form, outcome))
+            def build(form=form, outcome=outcome):
+                r = C.did_switch(panel, sw, form, outcome)
+                r["event_study"] = r["event_study"].to_dict(orient="list")
+                return r
+            r = cached_json(ds, f"contracts-did-{form}-{outcome}", build)
+            r["event_study"] = pd.DataFrame(r["event_study"])
+            did.append(r)
     return Analysis(year, _current_form(ctx, year), base, wi, pd.DataFrame(sens),
                     C.payment_curves(base.value, p["forms"]), C.risk(base, p["forms"]), sw,
                     its, did, share, did_notes)

@@ -19,7 +19,6 @@ import pandas as pd
 from . import payments
 from .cache import cached_table
 from .io import Dataset
-from .its import fit_its
 from .referrals import financial_year
 
 FORM_LABELS = {"block": "Block", "pbr": "Payment by results (tariff)",
@@ -72,6 +71,8 @@ def its_switch(panel: pd.DataFrame, commissioner: str, month: pd.Timestamp,
                outcome: str = "firsts") -> dict:
     """ITS of one commissioner's switch: first attendances per previous-month referral
     (``outcome='firsts'``) or follow-ups per first attendance (``'followups'``)."""
+    from .its import fit_its
+
     p = panel[panel["commissioner_code"] == commissioner].sort_values("month")
     p = p[p["referrals_prev"].notna()].reset_index(drop=True)
     count, offset = (p["first_attendances"], p["referrals_prev"]) if outcome == "firsts" \

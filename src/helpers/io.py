@@ -68,11 +68,30 @@ def _to_parquet(df: pd.DataFrame, path: Path) -> None:
     out.to_parquet(path, index=False, compression="zstd")
 
 
+class LazyTables(Mapping):
+    """Tables read from parquet on first use (a report typically needs a few of thirteen)."""
+
+    def __init__(self, paths: dict[str, Path]):
+        self._paths = dict(paths)
+        self._cache: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._cache:
+            self._cache[name] = pd.read_parquet(self._paths[name])
+        return self._cache[name]
+
+    def __iter__(self):
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
 @dataclass
 class Dataset:
     """Validated contract tables plus where they came from."""
 
-    tables: dict[str, pd.DataFrame]
+    tables: Mapping[str, pd.DataFrame]
     path: Path | None = None
     truth: dict | None = None
     provenance: dict = field(default_factory=dict)
@@ -133,38 +152,42 @@ def load_dataset(folder: Path, tables: list[str] | None = None, *,
     folder = Path(folder)
     if not folder.is_dir():
         raise FileNotFoundError(f"dataset folder not found: {folder}")
-    frames: dict[str, pd.DataFrame] = {}
-    sources: dict[str, str] = {}
-    wanted = tables or list(SPECS)
-    for name in wanted:
-        for ext in (".parquet", ".csv"):
-            p = folder / f"{name}{ext}"
-            if p.exists():
-                frames[name] = _read_table(p)
-                sources[name] = str(p)
-                break
     unknown = [p.name for p in folder.iterdir()
                if p.suffix in (".csv", ".parquet") and p.stem not in SPECS]
     if unknown:
         raise ContractError(str(folder), unknown[0], None,
                             f"file does not name a contract table; tables are {sorted(SPECS)}")
+    wanted = tables or list(SPECS)
+    files: dict[str, Path] = {}
+    for name in wanted:
+        for ext in (".parquet", ".csv"):
+            if (folder / f"{name}{ext}").exists():
+                files[name] = folder / f"{name}{ext}"
+                break
+    sources = {n: str(p) for n, p in files.items()}
     prov = {}
     if (folder / "provenance.json").exists():
         prov = json.loads((folder / "provenance.json").read_text())
-    trusted = bool(prov.get("content_hash")) and prov["content_hash"] == dataset_hash(folder)
-    if validate and trusted:
-        # written by save_dataset (which validated it) and unchanged since: check structure only
-        for name, df in frames.items():
-            absent = [c for c in SPECS[name].names if c not in df.columns]
+    trusted = bool(prov.get("content_hash")) and prov["content_hash"] == dataset_hash(folder) \
+        and all(p.suffix == ".parquet" for p in files.values())
+    truth = None
+    if (folder / "truth.json").exists():
+        truth = json.loads((folder / "truth.json").read_text())
+    if trusted:
+        # written by save_dataset (which validated it) and unchanged since: check the
+        # structure from the parquet schemas, read each table only when first used
+        import pyarrow.parquet as pq
+        for name, path in files.items():
+            cols = pq.read_schema(path).names
+            absent = [c for c in SPECS[name].names if c not in cols]
             if absent:
-                raise ContractError(sources[name], name, absent[0], "missing required column")
-    elif validate:
+                raise ContractError(str(path), name, absent[0], "missing required column")
+        return Dataset(LazyTables(files), folder, truth, prov, prov["content_hash"])
+    frames = {name: _read_table(p) for name, p in files.items()}
+    if validate:
         if tables is None:
             frames = validate_dataset(frames, sources)
         else:
             from .contract import validate_table
             frames = {n: validate_table(df, n, sources[n]) for n, df in frames.items()}
-    truth = None
-    if (folder / "truth.json").exists():
-        truth = json.loads((folder / "truth.json").read_text())
     return Dataset(frames, folder, truth, prov, prov.get("content_hash") or dataset_hash(folder))

@@ -73,3 +73,108 @@ def read_qof_prevalence(path: Path, group: str) -> pd.DataFrame:
                         "list_size": pd.to_numeric(g["PRACTICE_LIST_SIZE"]),
                         "list_type": g["PATIENT_LIST_TYPE"].str.strip()})
     return out[out["list_size"] > 0].reset_index(drop=True)
+
+
+def _col(df: pd.DataFrame, *names: str) -> str | None:
+    """The first of ``names`` present in ``df`` (publications rename columns between years)."""
+    for n in names:
+        if n in df.columns:
+            return n
+    return None
+
+
+def read_gp_payments(path: Path) -> pd.DataFrame:
+    """NHS Payments to General Practice, one year (2014/15 – 2022/23 layouts).
+
+    Columns: year (financial year start), practice_code, ccg_code, pcn_code (from 2019/20),
+    contract_type, dispensing, rurality (from 2016/17), registered_patients,
+    weighted_patients, total_payments_gbp. Quirks handled: byte-order marks, the PCN code
+    headed "Code" in 2022/23, rurality headed "PracticeRurality" in 2016/17, blank or "-"
+    dates, whitespace in codes.
+    """
+    path = Path(path)
+    import re
+    m = re.search(r"(20\d\d)-(\d\d)", path.name)
+    if not m:
+        raise ContractError(str(path), "GP payments", None,
+                            "file name must carry the financial year, e.g. ...2019-20.csv")
+    df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    df.columns = [c.strip() for c in df.columns]
+    need = ["Practice Code", "Contract Type", "Number of Registered Patients (Last Known Figure)",
+            "Number of Weighted Patients (Last Known Figure)",
+            "Total NHS Payments to General Practice"]
+    _require(df, need, path, "NHS Payments to General Practice")
+    pcn = _col(df, "PCN Code", "Code")
+    rural = _col(df, "Practice Rurality", "PracticeRurality")
+    num = lambda c: pd.to_numeric(df[c].str.replace(",", "").str.strip(),  # noqa: E731
+                                  errors="coerce")
+    out = pd.DataFrame({
+        "year": int(m.group(1)),
+        "practice_code": df["Practice Code"].str.strip(),
+        "ccg_code": df["CCG Code"].str.strip() if "CCG Code" in df else pd.NA,
+        "pcn_code": df[pcn].str.strip() if pcn else pd.NA,
+        "contract_type": df["Contract Type"].str.strip().str.upper(),
+        "dispensing": df["Dispensing Practice"].str.strip() if "Dispensing Practice" in df
+        else pd.NA,
+        "rurality": df[rural].str.strip().str.lower() if rural else pd.NA,
+        "registered_patients": num("Number of Registered Patients (Last Known Figure)"),
+        "weighted_patients": num("Number of Weighted Patients (Last Known Figure)"),
+        "total_payments_gbp": num("Total NHS Payments to General Practice"),
+    })
+    out = out[out["practice_code"].notna() & (out["practice_code"] != "")]
+    unknown = ~out["contract_type"].isin(["GMS", "PMS", "APMS"])
+    out.attrs["n_unknown_contract_type"] = int(unknown.sum())   # e.g. "UNKNOWN" in the file
+    out["contract_type"] = out["contract_type"].where(~unknown)
+    return out.reset_index(drop=True)
+
+
+def read_gp_payments_panel(folder: Path) -> pd.DataFrame:
+    """Every ``nhsd_payments_to_general_practice_YYYY-YY.csv`` in ``folder``, stacked."""
+    files = sorted(Path(folder).glob("nhsd_payments_to_general_practice_20*.csv"))
+    if not files:
+        raise FileNotFoundError(f"no NHS Payments to General Practice files in {folder}")
+    return pd.concat([read_gp_payments(f) for f in files], ignore_index=True)
+
+
+def read_epcn_membership(path: Path) -> pd.DataFrame:
+    """ODS ePCN core partner details: practice → PCN with start and end dates.
+
+    Columns: practice_code, group_code, group_name, group_type ("network"), joined, left.
+    """
+    path = Path(path)
+    df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    df.columns = [c.strip() for c in df.columns]
+    need = ["Partner Organisation Code", "PCN Code", "PCN Name",
+            "Practice to PCN Relationship Start Date", "Practice to PCN Relationship End Date"]
+    _require(df, need, path, "ePCN core partner details")
+    date = lambda c: pd.to_datetime(df[c].str.strip(), format="%Y%m%d",  # noqa: E731
+                                    errors="coerce")
+    return pd.DataFrame({
+        "practice_code": df["Partner Organisation Code"].str.strip(),
+        "group_code": df["PCN Code"].str.strip(), "group_name": df["PCN Name"].str.strip(),
+        "group_type": "network",
+        "joined": date("Practice to PCN Relationship Start Date"),
+        "left": date("Practice to PCN Relationship End Date"),
+    })
+
+
+def read_gp_workforce(path: Path) -> pd.DataFrame:
+    """GP workforce by practice and year (HEEC yearly aggregate of NHS Digital's files).
+
+    Columns: practice_code, year, patients, gp_fte (excluding locums and trainees),
+    gp_fte_per_1000.
+    """
+    path = Path(path)
+    df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    _require(df, ["Practice.Code", "Year", "TOTAL_PATIENTS", "TOTAL_GP_EXTGL_FTE"], path,
+             "GP workforce")
+    out = pd.DataFrame({
+        "practice_code": df["Practice.Code"].str.strip(),
+        "year": pd.to_numeric(df["Year"], errors="coerce"),
+        "patients": pd.to_numeric(df["TOTAL_PATIENTS"], errors="coerce"),
+        "gp_fte": pd.to_numeric(df["TOTAL_GP_EXTGL_FTE"], errors="coerce"),
+    })
+    out = out[(out["patients"] > 0) & out["gp_fte"].notna() & out["year"].notna()].copy()
+    out["year"] = out["year"].astype(int)
+    out["gp_fte_per_1000"] = out["gp_fte"] / out["patients"] * 1000
+    return out.reset_index(drop=True)

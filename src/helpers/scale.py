@@ -16,7 +16,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import statsmodels.formula.api as smf
 from scipy import stats
 
 from .cache import cached_table
@@ -102,6 +101,8 @@ def elasticity(df: pd.DataFrame, y: str, x: str = "registered_patients",
                cluster: str = "commissioner_code") -> dict:
     """Elasticity of ``y`` with respect to ``x``: the slope of log y on log x with case-mix
     controls (OLS, errors clustered by commissioner), with its 95% interval."""
+    import statsmodels.formula.api as smf
+
     d = df[(df[y] > 0) & (df[x] > 0)].dropna(subset=[y, x]).copy()
     d["_ly"], d["_lx"] = np.log(d[y]), np.log(d[x])
     ctrl = [c for c in controls if c.replace("C(", "").rstrip(")") in d.columns
@@ -134,6 +135,8 @@ def spline_curve(df: pd.DataFrame, y: str, x: str = "registered_patients",
                  knots: int = 4, cluster: str = "commissioner_code") -> pd.DataFrame:
     """Case-mix-adjusted curve of ``y`` against log ``x`` (natural cubic spline), predicted
     on a grid at average case-mix, with 95% intervals (commissioner-clustered)."""
+    import statsmodels.formula.api as smf
+
     d = df.dropna(subset=[y, x]).copy()
     d = d[d[x] > 0]
     d["_lx"] = np.log(d[x])

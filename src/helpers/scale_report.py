@@ -36,9 +36,15 @@ def analyse(ctx: Context) -> Analysis:
     nat = S.practice_year_panel(ds)
     area = nat[nat["practice_code"].isin(ctx.practice_codes)]
     last = nat["year"].max()
-    el = pd.DataFrame([S.elasticity(nat, y) | {"label": S.OUTCOMES[y][0]}
-                       for y in S.OUTCOMES if nat[y].notna().any()])
-    curves = {y: S.spline_curve(nat, y) for y in S.OUTCOMES if nat[y].notna().any()}
+    present = [y for y in S.OUTCOMES if nat[y].notna().any()]
+
+    def build_national():
+        return {"elasticities": [S.elasticity(nat, y) | {"label": S.OUTCOMES[y][0]}
+                                 for y in present],
+                "curves": {y: S.spline_curve(nat, y).to_dict(orient="list") for y in present}}
+    national = cached_json(ds, "scale-national-curves", build_national)
+    el = pd.DataFrame(national["elasticities"])
+    curves = {y: pd.DataFrame(c) for y, c in national["curves"].items()}
     bins = {y: S.binned_means(area[area["year"] == last] if len(area) > 50 else nat,
                               "registered_patients", y, 6) for y in curves}
     joining = tw = truth_att = None
@@ -63,7 +69,10 @@ def analyse(ctx: Context) -> Analysis:
             tw = joining.pop("twfe")
             bands = pd.DataFrame(joining.pop("bands"))
             if p["outcome"] == "srr":
-                mergers = S.mergers(ds, jp)
+                def build_mergers():
+                    m = S.mergers(ds, jp)
+                    return {k: v for k, v in m.items() if k != "table"}
+                mergers = cached_json(ds, f"scale-mergers-{gt or 'all'}", build_mergers)
             if ds.truth and p["outcome"] == "srr":
                 t = S.true_joining_att(jp, ds.truth)
                 truth_att = {"att": t["att"], "by_event": t["by_event"],
