@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -57,6 +58,67 @@ class IPCKernelManager(AsyncKernelManager):
         super().__init__(**kwargs)
         self.transport = "ipc"
         self.ip = os.path.join(tempfile.mkdtemp(prefix="pk"), "k")
+
+
+RESET_SOURCE = ('get_ipython().run_line_magic("reset", "-f")\n'
+                "import matplotlib.pyplot as _plt\n_plt.close('all')\ndel _plt")
+RECYCLE_AFTER = 25
+_worker_kernel: dict = {"km": None, "runs": 0}
+
+
+def _kernel_for_worker():
+    """This worker's kernel manager: one kernel reused for successive reports (saving the
+    kernel start and the library imports, about 2 s a report), recycled after
+    ``RECYCLE_AFTER`` reports or any failure so state and memory cannot build up."""
+    from jupyter_client.utils import run_sync
+
+    km = _worker_kernel["km"]
+    if km is not None and (_worker_kernel["runs"] >= RECYCLE_AFTER or not (
+            km.has_kernel and run_sync(km.is_alive)())):
+        _retire_kernel()
+        km = None
+    if km is None:
+        import atexit
+
+        km = IPCKernelManager(kernel_name="python3")
+        _worker_kernel.update(km=km, runs=0)
+        atexit.register(_retire_kernel)      # when run_job is used outside a worker
+    _worker_kernel["runs"] += 1
+    return km
+
+
+def _retire_kernel() -> None:
+    from jupyter_client.utils import run_sync
+
+    km = _worker_kernel["km"]
+    _worker_kernel.update(km=None, runs=0)
+    if km is not None and km.has_kernel:
+        try:
+            run_sync(km.shutdown_kernel)(now=True)
+        except Exception:
+            pass
+
+
+def _init_worker() -> None:
+    """Worker start-up: no inherited chart backend, and the worker's kernel shut down when the
+    worker exits (multiprocessing runs Finalize callbacks, not atexit, at worker exit)."""
+    from multiprocessing import util
+
+    os.environ.pop("MPLBACKEND", None)
+    util.Finalize(None, _retire_kernel, exitpriority=10)
+
+
+def _with_reset_cell(src: Path, dest: Path) -> None:
+    """Copy a notebook with a first cell that clears the (reused) kernel's namespace; the
+    cell is tagged for removal from the rendered report."""
+    import nbformat
+
+    nb = nbformat.read(src, as_version=4)
+    cell = nbformat.v4.new_code_cell(RESET_SOURCE)
+    cell.metadata["tags"] = ["remove-cell", "pack-reset"]
+    cell.id = "pack-reset"
+    nb.cells.insert(0, cell)
+    nbformat.write(nb, dest)
 
 
 @dataclass
@@ -182,12 +244,14 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
     for f in (ipynb, html_path, results):
         f.unlink(missing_ok=True)
     values = dict(job.parameters, results_path=str(results))
+    source = folder / f".{stem}.input.ipynb"
     try:
+        _with_reset_cell(notebooks_dir() / f"{job.notebook}.ipynb", source)
         pm.execute_notebook(
-            str(notebooks_dir() / f"{job.notebook}.ipynb"), str(ipynb), parameters=values,
+            str(source), str(ipynb), parameters=values,
             kernel_name="python3", language="python", cwd=str(notebooks_dir()),
             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-            execution_timeout=timeout, kernel_manager_class=IPCKernelManager)
+            execution_timeout=timeout, km=_kernel_for_worker())
         nb = json.loads(ipynb.read_text())
         problems = check_output(nb, job.notebook, results)
         if problems:
@@ -215,6 +279,7 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
         job.error = f"{type(e).__name__}: {detail[:2000]}"
         if not isinstance(e, pm.PapermillExecutionError | RuntimeError):
             job.error += "\n" + traceback.format_exc(limit=3)
+    source.unlink(missing_ok=True)
     job.duration_s = round(time.perf_counter() - t0, 2)
     job.files = {k: str(p.relative_to(out_dir)) for k, p in
                  (("notebook", ipynb), ("html", html_path), ("results", results)) if p.exists()}
@@ -287,7 +352,11 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
         bar = tqdm(total=len(jobs), desc="reports", unit="report", file=sys.stderr)
     except ImportError:  # pragma: no cover
         bar = None
-    with ProcessPoolExecutor(max_workers=jobs_n) as pool:
+    # spawned (not forked) workers: a fork would inherit the parent's event loop and any
+    # kernel it holds, which kernels and zmq do not survive
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=jobs_n, mp_context=ctx,
+                             initializer=_init_worker) as pool:
         futures = [pool.submit(run_job, j, str(out_dir), timeout, provenance) for j in jobs]
         for f in as_completed(futures):
             j = f.result()

@@ -178,3 +178,128 @@ def read_gp_workforce(path: Path) -> pd.DataFrame:
     out["year"] = out["year"].astype(int)
     out["gp_fte_per_1000"] = out["gp_fte"] / out["patients"] * 1000
     return out.reset_index(drop=True)
+
+
+def read_nhsbsa_list_sizes(path: Path) -> pd.DataFrame:
+    """NHSBSA quarterly patient list size by sex × 9 age bands (the ASTRO-PU file).
+
+    Long format: practice_code, period (first day of the quarter, from the file name),
+    sex (F/M), nhsbsa_band, patients. Prescribing cost centres with an all-zero list
+    (out-of-hours, walk-in and specialist services) are dropped.
+    """
+    import re
+
+    from .contract import NHSBSA_BANDS
+
+    path = Path(path)
+    m = re.search(r"(20\d\d)_(\d\d)-\d\d", path.name)
+    if not m:
+        raise ContractError(str(path), "NHSBSA list size", None,
+                            "file name must carry the quarter, e.g. ..._2014_04-06.csv")
+    df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    cols = [f"{s} {b}" for b in NHSBSA_BANDS for s in ("Male", "Female")]
+    _require(df, ["Practice Code", *cols], path, "NHSBSA list size")
+    wide = df[["Practice Code", *cols]].copy()
+    wide[cols] = wide[cols].apply(pd.to_numeric, errors="coerce").fillna(0)
+    wide = wide[wide[cols].sum(axis=1) > 0]
+    long = wide.melt(id_vars="Practice Code", var_name="col", value_name="patients")
+    long["sex"] = long["col"].str.split(" ").str[0].map({"Male": "M", "Female": "F"})
+    long["nhsbsa_band"] = long["col"].str.split(" ", n=1).str[1]
+    return pd.DataFrame({"practice_code": long["Practice Code"].str.strip(),
+                         "period": pd.Timestamp(f"{m.group(1)}-{m.group(2)}-01"),
+                         "sex": long["sex"], "nhsbsa_band": long["nhsbsa_band"],
+                         "patients": long["patients"].astype("int64")})
+
+
+def split_to_five_year_bands(df: pd.DataFrame, shares: pd.Series) -> pd.DataFrame:
+    """Split NHSBSA-band counts into the contract's 5-year bands in proportion to
+    ``shares`` (a national population share per 5-year band), rounding so each practice's
+    band totals are preserved exactly (largest remainder)."""
+    import numpy as np
+
+    from .contract import NHSBSA_BANDS
+
+    rows = []
+    for band, fives in NHSBSA_BANDS.items():
+        w = shares.reindex(list(fives)).fillna(0).to_numpy(float)
+        w = w / w.sum() if w.sum() > 0 else np.full(len(fives), 1 / len(fives))
+        sub = df[df["nhsbsa_band"] == band]
+        raw = sub["patients"].to_numpy(float)[:, None] * w[None, :]
+        base = np.floor(raw)
+        short = (sub["patients"].to_numpy() - base.sum(axis=1)).astype(int)
+        order = np.argsort(-(raw - base), axis=1)
+        for k in range(len(fives)):
+            base[np.arange(len(sub)), order[:, k]] += (short > k)
+        for k, five in enumerate(fives):
+            rows.append(pd.DataFrame({"practice_code": sub["practice_code"].to_numpy(),
+                                      "period": sub["period"].to_numpy(),
+                                      "sex": sub["sex"].to_numpy(), "age_band": five,
+                                      "patients": base[:, k].astype("int64")}))
+    return pd.concat(rows, ignore_index=True)
+
+
+EPRACCUR_COLUMNS = ["practice_code", "name", "region", "stp", "addr1", "addr2", "addr3",
+                    "addr4", "addr5", "postcode", "open_date", "close_date", "status",
+                    "subtype", "ccg_code", "join_date", "left_date", "phone", "n19", "n20",
+                    "n21", "amended", "n23", "ccg_purchaser", "n25", "setting", "n27"]
+
+
+def read_epraccur(path: Path) -> pd.DataFrame:
+    """ODS epraccur (no header row, 27 columns): GP practices (prescribing setting 4) with
+    their commissioner and open/close dates."""
+    path = Path(path)
+    df = pd.read_csv(path, header=None, dtype=str, keep_default_na=False)
+    if df.shape[1] != 27:
+        raise ContractError(str(path), "epraccur", None,
+                            f"expected the 27-column header-less ODS file, found "
+                            f"{df.shape[1]} columns")
+    df.columns = EPRACCUR_COLUMNS
+    df = df[df["setting"].str.strip() == "4"]
+    date = lambda c: pd.to_datetime(df[c].str.strip().replace("", None),  # noqa: E731
+                                    format="%Y%m%d", errors="coerce")
+    return pd.DataFrame({"practice_code": df["practice_code"].str.strip(),
+                         "practice_name": df["name"].str.strip(),
+                         "commissioner_code": df["ccg_code"].str.strip(),
+                         "open_date": date("open_date"), "close_date": date("close_date"),
+                         "status": df["status"].str.strip()}).reset_index(drop=True)
+
+
+def read_fingertips_imd(path: Path, year: int = 2019) -> pd.DataFrame:
+    """OHID practice deprivation (IMD score, indicator 93553) for one IMD edition."""
+    path = Path(path)
+    df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    _require(df, ["IndicatorID", "Year", "AreaCode", "Value"], path, "Fingertips IMD")
+    if not (df["IndicatorID"].str.strip() == "93553").all():
+        raise ContractError(str(path), "Fingertips IMD", "IndicatorID",
+                            "expected indicator 93553 (deprivation score)")
+    d = df[df["Year"].str.strip() == str(year)]
+    if d.empty:
+        raise ContractError(str(path), "Fingertips IMD", "Year",
+                            f"no rows for IMD {year}; editions: {sorted(df['Year'].unique())}")
+    return pd.DataFrame({"practice_code": d["AreaCode"].str.strip(),
+                         "imd_score": pd.to_numeric(d["Value"], errors="coerce")}).dropna()
+
+
+def read_reference_costs(path: Path) -> pd.DataFrame:
+    """National schedule of reference costs, consultant-led outpatients (sheet CL): first
+    (WF01B) and follow-up (WF01A) single-professional attendance unit costs by treatment
+    function, as contract ``prices`` rows (specialty_code, year, price_first,
+    price_followup). These are costs, not tariff prices."""
+    import re
+
+    path = Path(path)
+    m = re.search(r"(20\d\d)-\d\d", path.name)
+    df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    _require(df, ["Currency Code", "Service Code", "National Average Unit Cost"], path,
+             "reference costs (CL)")
+    if not m:
+        raise ContractError(str(path), "reference costs (CL)", None,
+                            "file name must carry the financial year, e.g. 2016-17")
+    df["cost"] = pd.to_numeric(df["National Average Unit Cost"], errors="coerce")
+    df["code"] = df["Service Code"].str.strip()
+    w = df[df["Currency Code"].str.strip().isin(["WF01A", "WF01B"])].pivot_table(
+        index="code", columns=df["Currency Code"].str.strip(), values="cost", aggfunc="mean")
+    w = w.dropna()
+    return pd.DataFrame({"specialty_code": w.index, "year": int(m.group(1)),
+                         "price_first": w["WF01B"].to_numpy(),
+                         "price_followup": w["WF01A"].to_numpy()}).reset_index(drop=True)
