@@ -105,3 +105,14 @@ def test_csdid_cross_checked_with_differences(ref_dir):
     other = float(np.ravel(simple.iloc[:, 0].to_numpy())[0])
     assert mine["att"] == pytest.approx(-0.0399513, abs=1e-6)
     assert other == pytest.approx(mine["att"], abs=1e-6)
+
+
+def test_heterogeneity_by_practice_size(england, jp):
+    from helpers.referrals import practice_frame
+    lists = practice_frame(england).set_index("practice_code")["list_size"]
+    t = S.by_practice_size(jp, lists)
+    assert list(t.practice_size) == ["small", "medium", "large"]
+    # no planted difference by practice size: every third's interval covers the overall ATT
+    overall = S.true_joining_att(jp, england.truth)["att"]
+    assert (abs(t.att - overall) < 0.012).all()
+    assert (t.list_size_from.diff().dropna() > 0).all()

@@ -256,12 +256,14 @@ sr.elasticity_table(an)'''),
 else:
     display(Markdown("No practices joined a group in this data."))'''),
     md("## Does group size matter?\n\nThe joining effect separately for groups of 2–4, 5–8 "
-       "and 9 or more practices."),
+       "and 9 or more practices, and for small, medium and large practices."),
     code('''if len(an.bands):
     charts.bar_chart(an.bands["size_band"], (np.exp(an.bands["att"]) - 1) * 100,
                      "Effect of joining by group size", "Change after joining (%)",
                      "Practices in the group", ctx.source_line)
-    display(an.bands.round(4))'''),
+    display(an.bands.round(4))
+if len(an.practice_sizes):
+    display(an.practice_sizes.round(4))'''),
     md("## Mergers\n\nPractices that absorbed a closing practice, against three matched "
        "practices in the same commissioner with similar list sizes: change in the "
        "standardised referral ratio from the year before to the year after."),

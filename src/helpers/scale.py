@@ -340,3 +340,24 @@ def annual_joining_panel(ds: Dataset, outcome: str) -> pd.DataFrame:
     p = p[p.groupby("practice_code")["t"].transform("size") == len(years)].copy()
     p["unit"] = pd.factorize(p["practice_code"])[0] + 1
     return p
+
+
+def by_practice_size(panel: pd.DataFrame, list_sizes: pd.Series,
+                     control: str = "never_treated") -> pd.DataFrame:
+    """The overall ATT separately for joining practices in list-size thirds (small, medium,
+    large; cut points from the joining practices), against the same comparison group."""
+    sizes = panel["practice_code"].map(list_sizes)
+    treated = panel["g"] > 0
+    cuts = np.quantile(sizes[treated].dropna().unique(), [1 / 3, 2 / 3])
+    label = pd.cut(sizes, [-np.inf, *cuts, np.inf], labels=["small", "medium", "large"])
+    rows = []
+    for lab in ["small", "medium", "large"]:
+        sub = panel[(~treated) | (label == lab)]
+        if sub.loc[sub["g"] > 0, "unit"].nunique() < 20:
+            continue
+        r = callaway_santanna(sub, control)
+        rows.append({"practice_size": lab, "list_size_from": float(
+            sizes[treated & (label == lab)].min()), "list_size_to": float(
+            sizes[treated & (label == lab)].max()), "att": r["att"], "lower": r["lower"],
+            "upper": r["upper"], "n_treated": r["n_treated"]})
+    return pd.DataFrame(rows)

@@ -10,6 +10,7 @@ import pandas as pd
 from . import scale as S
 from .cache import cached_json
 from .params import ParameterError
+from .referrals import practice_frame
 from .report import Context
 
 
@@ -26,6 +27,15 @@ class Analysis:
     mergers: dict
     truth_att: dict | None
     group_summary: pd.DataFrame
+    practice_sizes: pd.DataFrame
+    estimator: str
+
+    @property
+    def primary(self) -> dict | None:
+        """The estimate the parameters chose for the headline."""
+        if not self.joining:
+            return None
+        return self.twfe if self.estimator == "twfe" else self.joining
 
 
 def analyse(ctx: Context) -> Analysis:
@@ -49,6 +59,7 @@ def analyse(ctx: Context) -> Analysis:
                               "registered_patients", y, 6) for y in curves}
     joining = tw = truth_att = None
     bands = pd.DataFrame()
+    psizes = pd.DataFrame()
     mergers = {"n_mergers": 0}
     if ds.has("groups") and len(ds.groups):
         gt = None if p["group_type"] == "all" else p["group_type"]
@@ -63,11 +74,16 @@ def analyse(ctx: Context) -> Analysis:
                 r["twfe"] = S.twfe(jp)
                 b = S.by_size_band(jp, p["control_group"])
                 r["bands"] = b.to_dict(orient="list")
+                if p["outcome"] == "srr":
+                    lists = practice_frame(ds).set_index("practice_code")["list_size"]
+                    r["practice_sizes"] = S.by_practice_size(jp, lists, p["control_group"]
+                                                             ).to_dict(orient="list")
                 return r
             joining = cached_json(ds, key, build)
             joining["event_study"] = pd.DataFrame(joining["event_study"])
             tw = joining.pop("twfe")
             bands = pd.DataFrame(joining.pop("bands"))
+            psizes = pd.DataFrame(joining.pop("practice_sizes", {}))
             if p["outcome"] == "srr":
                 def build_mergers():
                     m = S.mergers(ds, jp)
@@ -86,7 +102,8 @@ def analyse(ctx: Context) -> Analysis:
             median_combined_list=("group_list", "median")).reset_index()
     else:
         summ = pd.DataFrame()
-    return Analysis(area, nat, el, curves, bins, joining, tw, bands, mergers, truth_att, summ)
+    return Analysis(area, nat, el, curves, bins, joining, tw, bands, mergers, truth_att, summ,
+                    psizes, p["estimator"])
 
 
 def headline_text(ctx: Context, an: Analysis) -> str:
@@ -94,15 +111,20 @@ def headline_text(ctx: Context, an: Analysis) -> str:
     for r in an.elasticities.itertuples():
         lines.append("- " + S.describe_elasticity(r._asdict(), r.label))
     if an.joining:
-        j, tw = an.joining, an.twfe
-        lines.append(f"- **Joining a group** changed the standardised referral ratio by "
-                     f"**{(np.exp(j['att']) - 1) * 100:+.1f}%** on average (95% CI "
-                     f"{(np.exp(j['lower']) - 1) * 100:+.1f}% to "
-                     f"{(np.exp(j['upper']) - 1) * 100:+.1f}%), across "
+        j, tw, prim = an.joining, an.twfe, an.primary
+        what = "staggered difference-in-differences" if an.estimator != "twfe" else \
+            "two-way fixed effects (as chosen; biased under staggered joining)"
+        other = tw if an.estimator != "twfe" else j
+        other_name = "The two-way fixed-effects regression most studies use" \
+            if an.estimator != "twfe" else "The staggered difference-in-differences estimate"
+        lines.append(f"- **Joining a group** changed {ctx.params['outcome'].replace('_', ' ')} "
+                     f"by **{(np.exp(prim['att']) - 1) * 100:+.1f}%** on average (95% CI "
+                     f"{(np.exp(prim['lower']) - 1) * 100:+.1f}% to "
+                     f"{(np.exp(prim['upper']) - 1) * 100:+.1f}%; {what}), across "
                      f"{j['n_treated']:,} joining and {j['n_control']:,} comparison practices. "
-                     f"The simple before/after regression most studies use (two-way fixed "
-                     f"effects) says {(np.exp(tw['att']) - 1) * 100:+.1f}%: it understates the "
-                     "effect because practices that joined earlier serve as controls.")
+                     f"{other_name} says {(np.exp(other['att']) - 1) * 100:+.1f}%; with effects "
+                     "that build up after joining, the fixed-effects version understates them "
+                     "because practices that joined earlier serve as controls.")
         if len(an.bands):
             b = an.bands.set_index("size_band")["att"]
             best = b.idxmin()
@@ -154,5 +176,7 @@ def results(ctx: Context, an: Analysis) -> dict:
         out["joining"] = {k: v for k, v in an.joining.items() if k != "event_study"}
         out["twfe"] = an.twfe
         out["by_size_band"] = an.bands.to_dict(orient="records")
+        out["by_practice_size"] = an.practice_sizes.to_dict(orient="records")
+        out["estimator"] = an.estimator
     out["mergers"] = {k: v for k, v in an.mergers.items() if k != "table"}
     return out
