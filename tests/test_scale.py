@@ -116,3 +116,13 @@ def test_heterogeneity_by_practice_size(england, jp):
     overall = S.true_joining_att(jp, england.truth)["att"]
     assert (abs(t.att - overall) < 0.012).all()
     assert (t.list_size_from.diff().dropna() > 0).all()
+
+
+def test_group_size_curves(py):
+    from helpers.scale_report import group_curves
+    gc = group_curves(py)
+    srr = gc[gc["outcome"] == S.OUTCOMES["srr"][0]]
+    assert (srr["group size measure"] == "practices in group").sum() == 3
+    assert (srr["group size measure"] == "combined list size").sum() == 4
+    assert (srr["lower"] < srr["mean"]).all() and (srr["mean"] < srr["upper"]).all()
+    assert len(gc["outcome"].unique()) == 4

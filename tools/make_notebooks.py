@@ -212,6 +212,18 @@ display(Markdown(ctx.data_statement()))
 
 sdc.protect(an.group_summary, ["groups"], publish=ctx.publish) if len(an.group_summary) \\
     else display(Markdown("No group membership data for this area."))'''),
+    md("### Outcomes by group size (England, latest year)\n\nMean of each outcome, with its "
+       "95% interval, by how many practices a practice's group has and by the group's "
+       "combined list size."),
+    code('''gc = an.group_curves
+if len(gc):
+    srr = gc[(gc["outcome"] == OUTCOMES["srr"][0]) &
+             (gc["group size measure"] == "practices in group")]
+    charts.bar_chart(["2-4 practices", "5-8 practices", "9+ practices"][:len(srr)],
+                     srr["mean"], "Standardised referral ratio by group size, England",
+                     "Mean ratio, observed / expected", "Practices in the group",
+                     ctx.source_line)
+    display(gc.drop(columns=["sd"]).round(3))'''),
     md("## Size curves\n\nEach outcome against practice list size: the dots are averages "
        "within size bands for this area (with 95% intervals); the line is England's curve "
        "adjusted for deprivation, rurality and year. Elasticities summarise the slope: the "

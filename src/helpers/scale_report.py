@@ -27,6 +27,7 @@ class Analysis:
     mergers: dict
     truth_att: dict | None
     group_summary: pd.DataFrame
+    group_curves: pd.DataFrame
     practice_sizes: pd.DataFrame
     estimator: str
 
@@ -103,7 +104,26 @@ def analyse(ctx: Context) -> Analysis:
     else:
         summ = pd.DataFrame()
     return Analysis(area, nat, el, curves, bins, joining, tw, bands, mergers, truth_att, summ,
-                    psizes, p["estimator"])
+                    group_curves(nat), psizes, p["estimator"])
+
+
+def group_curves(nat: pd.DataFrame) -> pd.DataFrame:
+    """Each outcome's mean (95% CI) in the latest year by the size of the practice's group:
+    number of member practices (2-4, 5-8, 9+) and combined list (quartiles)."""
+    if "group_practices" not in nat:
+        return pd.DataFrame()
+    d = nat[(nat["year"] == nat["year"].max()) & nat["group_practices"].notna()]
+    rows = []
+    for y in S.OUTCOMES:
+        if not d[y].notna().any():
+            continue
+        for by, bins in (("group_practices", [1.5, 4.5, 8.5, 99]), ("group_list", 4)):
+            b = S.binned_means(d, by, y, bins)
+            b.insert(0, "outcome", S.OUTCOMES[y][0])
+            b.insert(1, "group size measure", "practices in group" if by == "group_practices"
+                     else "combined list size")
+            rows.append(b)
+    return pd.concat(rows, ignore_index=True)
 
 
 def headline_text(ctx: Context, an: Analysis) -> str:
