@@ -18,7 +18,7 @@ def server(real_dir):
     state = {"fail_next": 0, "corrupt": False}
 
     class Handler(http.server.SimpleHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - http.server API
+        def do_GET(self):
             if state["fail_next"] > 0:
                 state["fail_next"] -= 1
                 self.send_error(503, "busy")

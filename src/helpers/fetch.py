@@ -53,7 +53,7 @@ def fetch(dataset: str, period: str, base_url: str, dest: Path | None = None,
     last: Exception | None = None
     for attempt in range(retries):
         try:
-            with urllib.request.urlopen(url, timeout=timeout) as r:  # noqa: S310
+            with urllib.request.urlopen(url, timeout=timeout) as r:
                 body = r.read()
             break
         except (urllib.error.URLError, TimeoutError, ConnectionError) as err:
