@@ -1,0 +1,46 @@
+"""Opportunity (referrals and £ above the limit or the median) and disclosure control."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import sdc
+from helpers.referrals import opportunity
+
+
+def test_opportunity_worked_example(small):
+    t = pd.DataFrame({"observed": [1300.0, 1000.0, 800.0], "expected": [1000.0] * 3,
+                      "ratio": [1.3, 1.0, 0.8], "od_ucl99": [1.2, 1.2, 1.2]})
+    out = opportunity(t, small, specialty="110")
+    pr = small.prices[(small.prices.specialty_code.astype(str) == "110")
+                      & (small.prices.year == small.prices.year.max())].iloc[0]
+    fu = small.specialties.set_index(small.specialties.specialty_code.astype(str)).loc[
+        "110", "follow_up_ratio"]
+    unit = pr.price_first + fu * pr.price_followup
+    assert out.attrs["cost_per_referral_gbp"] == pytest.approx(unit)
+    # only the first practice is above its limit (1.2 x 1000 = 1200): 100 referrals
+    assert out.excess_to_limit.tolist() == pytest.approx([100.0, 0.0, 0.0])
+    # median ratio 1.0: the first practice is 300 above it
+    assert out.excess_to_median.tolist() == pytest.approx([300.0, 0.0, 0.0])
+    assert out.saving_to_limit_gbp.iloc[0] == pytest.approx(100 * unit)
+
+
+@pytest.mark.parametrize("n,expected", [(0, 0.0), (1, np.nan), (7, np.nan), (8, 10.0),
+                                        (12, 10.0), (13, 15.0), (1234, 1235.0)])
+def test_round_count(n, expected):
+    got = sdc.round_count(n)
+    assert (np.isnan(got) and np.isnan(expected)) or got == expected
+
+
+def test_protect_hides_dependents_and_respects_publish_flag():
+    df = pd.DataFrame({"count": [3, 52, 0], "rate": [0.1, 0.2, 0.0]})
+    out = sdc.protect(df, ["count"], {"count": ["rate"]})
+    assert np.isnan(out["count"][0]) and np.isnan(out["rate"][0])
+    assert out["count"][1] == 50 and out["rate"][1] == 0.2
+    assert out["count"][2] == 0 and out["rate"][2] == 0.0
+    assert sdc.protect(df, ["count"], publish=False).equals(df)
+    assert sdc.count_text(5, publish=True) == "*"
+    assert sdc.count_text(12345, publish=True) == "12,345"
+    assert sdc.count_text(12343, publish=False) == "12,343"
