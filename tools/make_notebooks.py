@@ -333,7 +333,8 @@ display(Markdown(f"**Area:** {ctx.area_name} · **Provider:** {provider} · **Ye
 display(Markdown(ctx.data_statement()))
 '''),
     md("## Headline"),
-    code("display(Markdown(cr.headline_text(ctx, an)))\ncr.headline_table(an)"),
+    code("display(Markdown(cr.headline_text(ctx, an)))\ncr.headline_table(an).set_index("
+         "'Contract form')"),
     md("## How each form pays\n\nPayment as activity moves away from plan. Payment by "
        "results tracks activity one for one; a block is flat; blended and aligned-payment "
        "contracts pay a share of price for activity off plan; cap and collar is flat within a "
@@ -353,8 +354,7 @@ charts.bar_chart(w.label + " (" + w.span + ")",
                  w.commissioner_saving_gbp / 1e3,
                  f"Commissioner saving from a {change_pct:+g}% referral change, {ctx.area_name}",
                  "Saving to the commissioner (£ thousands)", "Contract form", ctx.source_line);
-w[["label", "span", "spend_baseline_gbp", "spend_scenario_gbp", "commissioner_saving_gbp",
-   "provider_margin_change_gbp"]].round(0)'''),
+cr.whatif_table(an)'''),
     md("### Sensitivity\n\nFull-year saving (£) by size of the change and by how many "
        "follow-ups each first attendance brings (scale on the observed ratios)."),
     code("an.sensitivity.round(0)"),
@@ -367,7 +367,7 @@ charts.bar_chart(r.label, r.commissioner_share_of_risk * 100,
                  f"Commissioner's share of demand risk by contract form, {ctx.area_name}",
                  "Share of the spread carried by the commissioner (%)", "Contract form",
                  ctx.source_line);
-r[["label", "spend_sd_gbp", "provider_margin_sd_gbp", "commissioner_share_of_risk"]].round(2)'''),
+cr.risk_table(an)'''),
     md("## What switching form did\n\nCommissioners that moved from payment by results to a "
        "block or blended contract, compared with those that did not (staggered "
        "difference-in-differences, Callaway & Sant'Anna), and, for this commissioner if it "

@@ -196,3 +196,27 @@ def results(ctx: Context, an: Analysis) -> dict:
                 "commissioner_share_of_risk"].to_dict(),
             "did": [{k: v for k, v in d.items() if k not in ("event_study",)} for d in an.did],
             "its": [{k: v for k, v in r.items() if k not in ("series",)} for r in an.its]}
+
+
+def whatif_table(an: Analysis) -> pd.DataFrame:
+    """The what-if for readers: £ thousands, labelled, one row per form and period."""
+    w = an.whatif
+    return pd.DataFrame({
+        "Contract form": w["label"], "Period": w["span"],
+        "Spend at plan (£k)": (w["spend_baseline_gbp"] / 1e3).round(0),
+        "Spend after the change (£k)": (w["spend_scenario_gbp"] / 1e3).round(0),
+        "Commissioner saving (£k)": (w["commissioner_saving_gbp"] / 1e3).round(0),
+        "Provider margin change (£k)": (w["provider_margin_change_gbp"] / 1e3).round(0),
+    }).set_index(["Contract form", "Period"])
+
+
+def risk_table(an: Analysis) -> pd.DataFrame:
+    """Demand risk for readers: spread (SD, £k) of spend and of provider margin by form."""
+    r = an.risk
+    return pd.DataFrame({
+        "Contract form": r["label"],
+        "Spread of commissioner spend (£k, SD)": (r["spend_sd_gbp"] / 1e3).round(0),
+        "Spread of provider margin (£k, SD)": (r["provider_margin_sd_gbp"] / 1e3).round(0),
+        "Commissioner's share of the risk (%)": (r["commissioner_share_of_risk"] * 100
+                                                 ).round(0),
+    }).set_index("Contract form")
