@@ -44,3 +44,34 @@ def test_protect_hides_dependents_and_respects_publish_flag():
     assert sdc.count_text(5, publish=True) == "*"
     assert sdc.count_text(12345, publish=True) == "12,345"
     assert sdc.count_text(12343, publish=False) == "12,343"
+
+
+def test_opportunity_weighted_cost_and_missing_prices(small):
+    from helpers.io import Dataset
+    from helpers.referrals import national_tables
+    t = pd.DataFrame({"observed": [1300.0], "expected": [1000.0], "ratio": [1.3],
+                      "od_ucl99": [1.2]})
+    out = opportunity(t, small)
+    pr = small.prices[small.prices.year == small.prices.year.max()].assign(
+        specialty_code=lambda d: d.specialty_code.astype(str)).merge(
+        small.specialties.assign(specialty_code=small.specialties.specialty_code.astype(str)))
+    cost = pr.price_first + pr.follow_up_ratio * pr.price_followup
+    w = pr.specialty_code.map(national_tables(small)["pys"].groupby("specialty_code")
+                              ["observed"].sum())
+    assert out.attrs["cost_per_referral_gbp"] == pytest.approx(float((cost * w).sum() / w.sum()))
+    no_prices = Dataset({k: v for k, v in small.tables.items() if k != "prices"}, small.path,
+                        small.truth, small.provenance, small.content_hash)
+    out = opportunity(t, no_prices)
+    assert out.excess_to_limit.iloc[0] == pytest.approx(100.0)
+    assert np.isnan(out.saving_to_limit_gbp.iloc[0])
+
+
+def test_analyses_name_missing_tables(small):
+    from helpers import contract_report, params, report
+    from helpers.io import Dataset
+    ctx = report.start("03_contract_forms", {"data_source": "synthetic:small"})
+    ctx.ds = Dataset({k: v for k, v in small.tables.items() if k != "activity"}, small.path,
+                     small.truth, small.provenance, small.content_hash)
+    with pytest.raises(params.ParameterError, match=r"needs the contract table\(s\) "
+                                                    r"\['activity'\]"):
+        contract_report.analyse(ctx)

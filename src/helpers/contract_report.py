@@ -46,6 +46,9 @@ def _current_form(ctx: Context, year: int) -> str:
 
 def analyse(ctx: Context) -> Analysis:
     p, ds = ctx.params, ctx.ds
+    from .report import require_tables
+    require_tables(ctx, ["activity", "contracts", "prices", "providers"],
+                   "The contract-form analysis")
     years = sorted(financial_year(ds.activity["month"]).unique().tolist())
     year = p["year"] or years[-1]
     if year not in years:

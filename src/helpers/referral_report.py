@@ -183,13 +183,16 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
         f"control limits allow** (after allowing for the normal spread between practices) and "
         f"**{h['n_low']} refer less**. These are the practices where a conversation about "
         "referral patterns is most likely to find something specific.")
+    money = not np.isnan(h["saving_to_limit_gbp"])
     lines.append(
         f"- If the high practices came down to the limit, about "
-        f"**{n(h['excess_to_limit'], pub)} referrals** (≈ £{h['saving_to_limit_gbp'] / 1e3:,.0f}k "
-        f"at tariff prices, first attendance plus follow-ups) would not be made; bringing every "
-        f"practice above the median down to it would mean **{n(h['excess_to_median'], pub)}** "
-        f"(≈ £{h['saving_to_median_gbp'] / 1e6:,.1f}m). Whether this saves money depends on the "
-        "hospital contract (notebook 03).")
+        f"**{n(h['excess_to_limit'], pub)} referrals**"
+        + (f" (≈ £{h['saving_to_limit_gbp'] / 1e3:,.0f}k at tariff prices, first attendance "
+           "plus follow-ups)" if money else "") + " would not be made; bringing every "
+        f"practice above the median down to it would mean **{n(h['excess_to_median'], pub)}**"
+        + (f" (≈ £{h['saving_to_median_gbp'] / 1e6:,.1f}m)" if money else
+           " (no prices in this data, so no £ figure)")
+        + ". Whether this saves money depends on the hospital contract (notebook 03).")
     return "\n".join(lines)
 
 

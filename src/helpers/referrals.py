@@ -234,14 +234,21 @@ def opportunity(table: pd.DataFrame, ds: Dataset, year: int | None = None,
     """Referrals (and £) if practices above their upper 99.8% limit came down to it, or to
     the peer median ratio. ``table`` is a practice table with funnel columns ``od_ucl99``.
 
-    Money: each avoided referral saves a first attendance and its follow-ups at the specialty
-    (or referral-weighted average) prices of ``year``: price_first + follow_up_ratio ×
-    price_followup, £.
+    Money: each avoided referral saves a first attendance and its follow-ups at the prices of
+    ``year`` (default latest): price_first + follow_up_ratio × price_followup, £, for the
+    given specialty or, for all specialties, averaged with weights equal to each specialty's
+    share of national referrals. Without a ``prices`` table the £ columns are blank.
     """
     t = table.copy()
     to_limit = (t["observed"] - t["od_ucl99"] * t["expected"]).clip(lower=0)
     med = float(np.median(t["ratio"]))
     to_median = (t["observed"] - med * t["expected"]).clip(lower=0)
+    t["excess_to_limit"] = to_limit
+    t["excess_to_median"] = to_median
+    if not ds.has("prices"):       # referrals still counted; money left blank
+        t["saving_to_limit_gbp"] = t["saving_to_median_gbp"] = np.nan
+        t.attrs["cost_per_referral_gbp"] = np.nan
+        return t
     pr = ds.prices.copy()
     pr["specialty_code"] = pr["specialty_code"].astype(str)
     year = int(pr["year"].max()) if year is None else year
@@ -250,11 +257,12 @@ def opportunity(table: pd.DataFrame, ds: Dataset, year: int | None = None,
         on="specialty_code")
     pr["cost_per_referral"] = pr["price_first"] + pr["follow_up_ratio"] * pr["price_followup"]
     if specialty:
-        unit = float(pr.loc[pr["specialty_code"] == str(specialty), "cost_per_referral"].iloc[0])
-    else:
-        unit = float(pr["cost_per_referral"].mean())
-    t["excess_to_limit"] = to_limit
-    t["excess_to_median"] = to_median
+        sel = pr[pr["specialty_code"] == str(specialty)]
+        unit = float(sel["cost_per_referral"].iloc[0]) if len(sel) else np.nan
+    else:   # weighted by each specialty's share of national referrals
+        w = national_tables(ds)["pys"].groupby("specialty_code")["observed"].sum()
+        w = pr["specialty_code"].map(w).fillna(0.0)
+        unit = float(np.average(pr["cost_per_referral"], weights=w)) if w.sum() else np.nan
     t["saving_to_limit_gbp"] = to_limit * unit
     t["saving_to_median_gbp"] = to_median * unit
     t.attrs["cost_per_referral_gbp"] = unit

@@ -105,6 +105,16 @@ def start(notebook: str, values: dict[str, Any]) -> Context:
     return Context(notebook, p, ds, comm, name, sel, bool(p["publish"]))
 
 
+def require_tables(ctx: Context, tables: list[str], what: str) -> None:
+    """Stop with a clear message when the data lacks tables an analysis needs."""
+    missing = [t for t in tables if not ctx.ds.has(t)]
+    if missing:
+        where = ctx.ds.path or ctx.params.get("data_source")
+        raise params.ParameterError(
+            f"{what} needs the contract table(s) {missing}, which {where} does not have; "
+            "see docs/data-contract.md")
+
+
 def _clean(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {str(k): _clean(v) for k, v in obj.items()}

@@ -9,7 +9,6 @@ import pandas as pd
 
 from . import scale as S
 from .cache import cached_json
-from .params import ParameterError
 from .referrals import practice_frame
 from .report import Context
 
@@ -41,9 +40,8 @@ class Analysis:
 
 def analyse(ctx: Context) -> Analysis:
     p, ds = ctx.params, ctx.ds
-    if not ds.has("practice_outcomes"):
-        raise ParameterError("this dataset has no practice_outcomes table, which the scale "
-                             "analysis needs")
+    from .report import require_tables
+    require_tables(ctx, ["practice_outcomes"], "The scale analysis")
     nat = S.practice_year_panel(ds)
     area = nat[nat["practice_code"].isin(ctx.practice_codes)]
     last = nat["year"].max()
