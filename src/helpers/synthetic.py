@@ -146,6 +146,275 @@ def _split_sizes(n: int, mean: float, rng: np.random.Generator) -> list[int]:
         left -= s
     return sizes
 
+@dataclass
+class Structure:
+    """The practice structure the referral and hospital activity fill is conditioned on:
+    generated (synthetic England) or read from published files (:mod:`helpers.realdata`).
+
+    Arrays are one entry per practice unless stated; ``pop`` is registered patients by
+    practice × financial year × sex (F, M) × 5-year age band.
+    """
+
+    months: pd.DatetimeIndex
+    years: list[int]
+    comm_codes: list[str]
+    prac_codes: np.ndarray
+    comm_of: np.ndarray          # commissioner index
+    imd: np.ndarray              # IMD score
+    ltc: np.ndarray              # LTC prevalence, %, NaN where unknown
+    list0: np.ndarray            # list size in the first year
+    open_date: pd.DatetimeIndex
+    close_ts: pd.DatetimeIndex   # NaT while open
+    pop: np.ndarray
+    in_group: np.ndarray         # group index, −1 if never in a group
+    group_size: np.ndarray       # practices per group
+    practice_join: np.ndarray    # datetime64[ns] join date, NaT if never
+
+
+def fill(p: Preset, rng: np.random.Generator, s: Structure,
+         price_table: pd.DataFrame | None = None,
+         follow_up_ratio: pd.Series | None = None) -> tuple[dict[str, pd.DataFrame], dict]:
+    """Referrals, reference rates, specialties, prices, providers, contracts and activity
+    generated on a given structure, with the planted effects recorded as truth parts.
+
+    ``price_table`` (contract ``prices`` for every year × specialty) and ``follow_up_ratio``
+    (by specialty code) replace the generated prices and follow-up ratios when given.
+    """
+    months, years = s.months, s.years
+    n_months = len(months)
+    comm_codes, prac_codes, comm_of = s.comm_codes, s.prac_codes, s.comm_of
+    n_comm, n = len(comm_codes), len(prac_codes)
+    imd, ltc, list0, close_ts, pop = s.imd, s.ltc, s.list0, s.close_ts, s.pop
+    in_group, group_size_arr, practice_join = s.in_group, s.group_size, s.practice_join
+    n_groups = len(group_size_arr)
+    # --- specialties and reference rates ------------------------------------------------
+    sp = pd.DataFrame(SPECIALTIES, columns=["specialty_code", "specialty_name", "share",
+                                            "slope", "fm", "restrict", "fu", "price"])
+    K = len(sp)
+    sex_ratio = np.where((AGE_MID >= 15) & (AGE_MID < 45), 1.25,
+                         np.where((AGE_MID >= 45) & (AGE_MID < 65), 1.10, 1.0))
+    raw = np.zeros((K, 2, 19))
+    for k, row in sp.iterrows():
+        base = row.share * AGE_RATE * np.exp(row.slope * (AGE_MID - 50) / 10)
+        f = np.sqrt(sex_ratio * row.fm)
+        m = 1 / np.sqrt(sex_ratio * row.fm) * np.sqrt(sex_ratio)
+        f = f * np.sqrt(sex_ratio)
+        mask = np.ones(19)
+        if row.restrict == "adult":
+            mask = (AGE_MID >= 15).astype(float)
+        elif row.restrict == "child":
+            mask = np.where(AGE_MID < 15, 6.0, 0.0)
+        elif row.restrict == "elderly":
+            mask = np.where(AGE_MID >= 75, 8.0, 0.0)
+        raw[k, 0] = base * f * mask
+        raw[k, 1] = base * m * mask
+        if row.restrict == "maternity":
+            raw[k, 0] = np.where((AGE_MID >= 15) & (AGE_MID < 45), base * 8, 0.0)
+            raw[k, 1] = 0.0
+        elif row.restrict == "female":
+            raw[k, 0] = base * 2
+            raw[k, 1] = 0.0
+    nat_pop = pop[:, 0].sum(axis=0)  # sex × age in the first year
+    scale = p.referrals_per_1000 / 1000 * nat_pop.sum() / (raw * nat_pop[None]).sum()
+    ref_rate = raw * scale                                  # per person-year
+    si_, ai_ = np.meshgrid(np.arange(2), np.arange(19), indexing="ij")
+    reference_rates = pd.DataFrame({
+        "sex": np.tile(np.array(["F", "M"])[si_.ravel()], K),
+        "age_band": np.tile(np.array(AGE_BANDS)[ai_.ravel()], K),
+        "specialty_code": np.repeat(sp.specialty_code.to_numpy(), 38),
+        "rate": ref_rate.reshape(K, 38).ravel(),
+    })
+    specialties = sp[["specialty_code", "specialty_name"]].assign(follow_up_ratio=sp.fu)
+
+    if follow_up_ratio is not None:
+        sp["fu"] = follow_up_ratio.reindex(sp.specialty_code).fillna(sp.set_index(
+            "specialty_code")["fu"]).to_numpy()
+        specialties = sp[["specialty_code", "specialty_name"]].assign(follow_up_ratio=sp.fu)
+    # --- referrals ----------------------------------------------------------------------
+    u_comm = rng.normal(0, p.sd_commissioner, n_comm)
+    u_net = rng.normal(0, p.sd_network, max(n_groups, 1))
+    u_prac = rng.normal(0, p.sd_practice, n)
+    u_ps = rng.normal(0, p.sd_practice_specialty, (n, K))
+    outlier = np.zeros(n)
+    candidates = np.flatnonzero(pd.isna(close_ts) & (list0 > 2500))
+    out_idx = rng.choice(candidates, p.n_outliers, replace=False)
+    signs = np.where(rng.random(p.n_outliers) < p.outlier_high_share, 1.0, -1.0)
+    outlier[out_idx] = signs * rng.uniform(*p.outlier_effect, p.n_outliers)
+    log_list_c = np.log(list0 / 7000)
+    # centre the random effects so the national rate matches the calibration target
+    mean_shift = -0.5 * (p.sd_commissioner ** 2 + p.sd_network ** 2 + p.sd_practice ** 2
+                         + p.sd_practice_specialty ** 2)
+    lin = (mean_shift + p.beta_imd * (imd - 25) + p.beta_log_list * log_list_c
+           + p.beta_ltc * np.nan_to_num(ltc - np.nanmean(ltc)) + u_comm[comm_of]
+           + np.where(in_group >= 0, u_net[np.maximum(in_group, 0)], 0.0) + u_prac + outlier)
+
+    # expected per practice × year × specialty, from reference rates
+    E_year = np.einsum("nysa,ksa->nyk", pop.astype(float), ref_rate)
+    m_year = np.array([years.index(m.year if m.month >= 4 else m.year - 1) for m in months])
+    t_years = (np.arange(n_months) + 0.5) / 12
+    season = SEASON[months.month - 1]
+    # joining effect per practice-month
+    join_eff = np.zeros((n, n_months))
+    band_of_group = np.array([_size_band(s) for s in group_size_arr]) if n_groups else []
+    for i in np.flatnonzero(in_group >= 0):
+        jq = pd.Timestamp(practice_join[i])
+        q_since = ((months.year - jq.year) * 12 + (months.month - jq.month)) // 3
+        full = p.join_effect[band_of_group[in_group[i]]]
+        ramp = np.clip((q_since + 1) / p.join_ramp_quarters, 0, 1)
+        join_eff[i] = np.where(q_since >= 0, full * ramp, 0.0)
+    open_mask = np.ones((n, n_months), dtype=bool)
+    for i in np.flatnonzero(~pd.isna(close_ts)):
+        open_mask[i] = months < close_ts[i]
+    for i in np.flatnonzero(s.open_date > months[0]):
+        open_mask[i] &= months >= s.open_date[i]
+    log_mu = (np.log(np.maximum(E_year[:, m_year, :], 1e-12) / 12)
+              + (np.log(season) + p.trend_per_year * t_years)[None, :, None]
+              + lin[:, None, None] + u_ps[:, None, :] + join_eff[:, :, None])
+    lam = np.exp(log_mu) * open_mask[:, :, None]
+    counts = rng.poisson(lam)
+    ii, tt, kk = np.nonzero(open_mask[:, :, None] & np.ones((1, 1, K), bool))
+    sp_codes = sp.specialty_code.to_numpy()
+    referrals = pd.DataFrame({
+        "practice_code": pd.Categorical.from_codes(ii, prac_codes), "month": months[tt],
+        "specialty_code": pd.Categorical.from_codes(kk, sp_codes),
+        "referrals": counts[ii, tt, kk].astype(np.int64),
+    })
+
+    # --- prices -------------------------------------------------------------------------
+    prices = pd.DataFrame([
+        (row.specialty_code, y, round(row.price * 1.01 ** (y - years[0]), 2),
+         round(row.price * 0.55 * 1.01 ** (y - years[0]), 2))
+        for row in sp.itertuples() for y in years
+    ], columns=["specialty_code", "year", "price_first", "price_followup"])
+
+    if price_table is not None:
+        prices = price_table.copy()
+    # --- providers, contracts, activity --------------------------------------------------
+    n_acute = max(2, int(round(n_comm * 0.75)))
+    n_indep = max(1, int(round(n_comm * 0.3)))
+    providers = pd.DataFrame({
+        "provider_code": [f"R{i + 1:02d}" for i in range(n_acute)]
+        + [f"N{i + 1:02d}" for i in range(n_indep)],
+        "provider_name": [f"Synthetic Acute Trust {i + 1}" for i in range(n_acute)]
+        + [f"Synthetic Independent Provider {i + 1}" for i in range(n_indep)],
+        "provider_type": ["acute"] * n_acute + ["independent"] * n_indep,
+    })
+    pairs = []
+    for c in range(n_comm):
+        main = c % n_acute
+        second = (c + 1 + rng.integers(0, n_acute - 1)) % n_acute
+        if second == main:
+            second = (main + 1) % n_acute
+        ind = n_acute + int(rng.integers(0, n_indep))
+        for prov, share in ((main, 0.72), (second, 0.18), (ind, 0.10)):
+            pairs.append((c, prov, share))
+    switchers = rng.choice(n_comm, p.n_switchers, replace=False)
+    switch_years = years[1:-1] if len(years) > 2 else years[1:]
+    switch_info = {}
+    for j, c in enumerate(sorted(switchers)):
+        form = "block" if j % 2 == 0 else "blended"
+        yr = switch_years[j % len(switch_years)]
+        switch_info[comm_codes[c]] = {"form": form, "month": f"{yr}-04-01"}
+
+    # commissioner × month × specialty referrals (lagged one month into attendances)
+    comm_ref = np.zeros((n_comm, n_months, K))
+    np.add.at(comm_ref, comm_of, counts)
+    lagged = np.concatenate([comm_ref[:, :1], comm_ref[:, :-1]], axis=1)
+    fu_ratio = sp.fu.to_numpy()
+    price_first = np.array([[row.price * 1.01 ** (y - years[0]) for row in sp.itertuples()]
+                            for y in years])
+    price_fu = price_first * 0.55
+    if price_table is not None:
+        pt = price_table.set_index(["year", "specialty_code"])
+        idx = pd.MultiIndex.from_product([years, sp.specialty_code])
+        price_first = pt["price_first"].reindex(idx).to_numpy().reshape(len(years), K)
+        price_fu = pt["price_followup"].reindex(idx).to_numpy().reshape(len(years), K)
+    act_rows = []
+    contract_rows = []
+    for c, prov, share in pairs:
+        code = comm_codes[c]
+        sw = switch_info.get(code)
+        sw_month = pd.Timestamp(sw["month"]) if sw else None
+        eff_first = np.zeros(n_months)
+        eff_fu = np.zeros(n_months)
+        if sw:
+            after = months >= sw_month
+            eff_first[after] = p.switch_effect_first[sw["form"]]
+            eff_fu[after] = p.switch_effect_followup[sw["form"]]
+        mu_first = lagged[c] * share * p.conversion * np.exp(eff_first)[:, None]
+        firsts = rng.poisson(mu_first)
+        fus = rng.poisson(mu_first * fu_ratio[None, :] * np.exp(eff_fu)[:, None])
+        value = firsts * price_first[m_year] + fus * price_fu[m_year]
+        # contracts by financial year: plan = last year's activity value (first year: own)
+        pay = np.zeros_like(value)
+        for y_i, y in enumerate(years):
+            sel = m_year == y_i
+            prev = m_year == max(y_i - 1, 0)
+            plan_month = value[prev].sum(axis=0) / prev.sum()   # per specialty per month
+            plan_month = plan_month * price_first[y_i] / price_first[max(y_i - 1, 0)]
+            start = pd.Timestamp(f"{y}-04-01")
+            form = sw["form"] if (sw and start >= sw_month) else "pbr"
+            rate = 0.2 if form == "blended" else np.nan
+            pay[sel] = payments.payment(form, value[sel], plan_month[None, :],
+                                        variable_rate=rate)
+            plan_annual = float(plan_month.sum() * 12)
+            contract_rows.append((code, providers.provider_code[prov], start,
+                                  start + pd.DateOffset(months=11), form,
+                                  plan_annual if form in ("block", "blended") else np.nan,
+                                  plan_annual, rate, np.nan, np.nan, np.nan))
+        tt2, kk2 = np.nonzero(np.ones((n_months, K), bool))
+        act_rows.append(pd.DataFrame({
+            "commissioner_code": code, "provider_code": providers.provider_code[prov],
+            "month": months[tt2],
+            "specialty_code": pd.Categorical.from_codes(kk2, sp.specialty_code.to_numpy()),
+            "first_attendances": firsts[tt2, kk2].astype(np.int64),
+            "follow_ups": fus[tt2, kk2].astype(np.int64),
+            "payment_gbp": np.round(pay[tt2, kk2], 2),
+        }))
+    activity = pd.concat(act_rows, ignore_index=True)
+    for c in ("commissioner_code", "provider_code", "specialty_code"):
+        activity[c] = activity[c].astype("category")
+    contracts = pd.DataFrame(contract_rows, columns=[
+        "commissioner_code", "provider_code", "start_month", "end_month", "contract_form",
+        "fixed_annual_gbp", "plan_value_gbp", "variable_rate", "corridor_pct",
+        "outcome_target", "outcome_bonus_pct"])
+
+    path = {str(e): float(np.average(
+        [p.join_effect[b] * min(1.0, (e + 1) / p.join_ramp_quarters) for b in band_of_group],
+        weights=group_size_arr)) for e in range(0, 12)} if n_groups else {}
+    tables = {"specialties": specialties, "referrals": referrals,
+              "reference_rates": reference_rates, "providers": providers,
+              "contracts": contracts, "prices": prices, "activity": activity}
+    truth = {
+        "referral_model": {
+            "sd_commissioner": p.sd_commissioner, "sd_network": p.sd_network,
+            "sd_practice": p.sd_practice, "sd_practice_specialty": p.sd_practice_specialty,
+            "sd_practice_realised": float(np.std(u_prac)),
+            "beta_imd_per_point": p.beta_imd, "beta_log_list": p.beta_log_list,
+            "beta_ltc_per_point": p.beta_ltc, "trend_per_year": p.trend_per_year,
+            "season_jan_to_dec": SEASON.tolist(),
+            "referrals_per_1000_target": p.referrals_per_1000,
+        },
+        "outliers": {
+            "practice_codes": sorted(prac_codes[out_idx].tolist()),
+            "effects": {prac_codes[i]: float(outlier[i]) for i in out_idx},
+        },
+        "joining": {
+            "effect_by_size_band": p.join_effect, "ramp_quarters": p.join_ramp_quarters,
+            "event_time_path_quarters": path, "n_groups": n_groups,
+            "never_join_share": p.never_join_share,
+            "practices_in_groups": int((in_group >= 0).sum()),
+        },
+        "contract_switches": {
+            "switchers": switch_info,
+            "scale": "log; first attendances per GP referral of the previous month, and "
+                     "follow-up attendances per first attendance",
+            "effect_firsts_per_referral": p.switch_effect_first,
+            "effect_followups_per_first": p.switch_effect_followup,
+        },
+    }
+    return tables, truth
+
 
 def generate(preset: Preset | str = "england") -> tuple[dict[str, pd.DataFrame], dict]:
     """Build every contract table and the truth for a preset. Deterministic in the seed."""
@@ -250,45 +519,6 @@ def generate(preset: Preset | str = "england") -> tuple[dict[str, pd.DataFrame],
         "patients": pop[pi, yi, si, ai],
     })
 
-    # --- specialties and reference rates ------------------------------------------------
-    sp = pd.DataFrame(SPECIALTIES, columns=["specialty_code", "specialty_name", "share",
-                                            "slope", "fm", "restrict", "fu", "price"])
-    K = len(sp)
-    sex_ratio = np.where((AGE_MID >= 15) & (AGE_MID < 45), 1.25,
-                         np.where((AGE_MID >= 45) & (AGE_MID < 65), 1.10, 1.0))
-    raw = np.zeros((K, 2, 19))
-    for k, row in sp.iterrows():
-        base = row.share * AGE_RATE * np.exp(row.slope * (AGE_MID - 50) / 10)
-        f = np.sqrt(sex_ratio * row.fm)
-        m = 1 / np.sqrt(sex_ratio * row.fm) * np.sqrt(sex_ratio)
-        f = f * np.sqrt(sex_ratio)
-        mask = np.ones(19)
-        if row.restrict == "adult":
-            mask = (AGE_MID >= 15).astype(float)
-        elif row.restrict == "child":
-            mask = np.where(AGE_MID < 15, 6.0, 0.0)
-        elif row.restrict == "elderly":
-            mask = np.where(AGE_MID >= 75, 8.0, 0.0)
-        raw[k, 0] = base * f * mask
-        raw[k, 1] = base * m * mask
-        if row.restrict == "maternity":
-            raw[k, 0] = np.where((AGE_MID >= 15) & (AGE_MID < 45), base * 8, 0.0)
-            raw[k, 1] = 0.0
-        elif row.restrict == "female":
-            raw[k, 0] = base * 2
-            raw[k, 1] = 0.0
-    nat_pop = pop[:, 0].sum(axis=0)  # sex × age in the first year
-    scale = p.referrals_per_1000 / 1000 * nat_pop.sum() / (raw * nat_pop[None]).sum()
-    ref_rate = raw * scale                                  # per person-year
-    si_, ai_ = np.meshgrid(np.arange(2), np.arange(19), indexing="ij")
-    reference_rates = pd.DataFrame({
-        "sex": np.tile(np.array(["F", "M"])[si_.ravel()], K),
-        "age_band": np.tile(np.array(AGE_BANDS)[ai_.ravel()], K),
-        "specialty_code": np.repeat(sp.specialty_code.to_numpy(), 38),
-        "rate": ref_rate.reshape(K, 38).ravel(),
-    })
-    specialties = sp[["specialty_code", "specialty_name"]].assign(follow_up_ratio=sp.fu)
-
     # --- groups (federations) with staggered joining ------------------------------------
     join_quarters = pd.date_range(f"{years[1]}-07-01", f"{years[-1]}-01-01", freq="QS")
     group_rows = []
@@ -322,148 +552,11 @@ def generate(preset: Preset | str = "england") -> tuple[dict[str, pd.DataFrame],
             g += 1
     groups = pd.DataFrame(group_rows, columns=["practice_code", "group_code", "group_name",
                                                "group_type", "joined", "left"])
-    n_groups = g
-    group_size_arr = np.array(group_size)
 
-    # --- referrals ----------------------------------------------------------------------
-    u_comm = rng.normal(0, p.sd_commissioner, p.n_commissioners)
-    u_net = rng.normal(0, p.sd_network, max(n_groups, 1))
-    u_prac = rng.normal(0, p.sd_practice, n)
-    u_ps = rng.normal(0, p.sd_practice_specialty, (n, K))
-    outlier = np.zeros(n)
-    candidates = np.flatnonzero(pd.isna(close_ts) & (list0 > 2500))
-    out_idx = rng.choice(candidates, p.n_outliers, replace=False)
-    signs = np.where(rng.random(p.n_outliers) < p.outlier_high_share, 1.0, -1.0)
-    outlier[out_idx] = signs * rng.uniform(*p.outlier_effect, p.n_outliers)
-    log_list_c = np.log(list0 / 7000)
-    # centre the random effects so the national rate matches the calibration target
-    mean_shift = -0.5 * (p.sd_commissioner ** 2 + p.sd_network ** 2 + p.sd_practice ** 2
-                         + p.sd_practice_specialty ** 2)
-    lin = (mean_shift + p.beta_imd * (imd - 25) + p.beta_log_list * log_list_c
-           + p.beta_ltc * (ltc - ltc.mean()) + u_comm[comm_of]
-           + np.where(in_group >= 0, u_net[np.maximum(in_group, 0)], 0.0) + u_prac + outlier)
-
-    # expected per practice × year × specialty, from reference rates
-    E_year = np.einsum("nysa,ksa->nyk", pop.astype(float), ref_rate)
-    m_year = np.array([years.index(m.year if m.month >= 4 else m.year - 1) for m in months])
-    t_years = (np.arange(p.n_months) + 0.5) / 12
-    season = SEASON[months.month - 1]
-    # joining effect per practice-month
-    join_eff = np.zeros((n, p.n_months))
-    band_of_group = np.array([_size_band(s) for s in group_size_arr]) if n_groups else []
-    for i in np.flatnonzero(in_group >= 0):
-        jq = pd.Timestamp(practice_join[i])
-        q_since = ((months.year - jq.year) * 12 + (months.month - jq.month)) // 3
-        full = p.join_effect[band_of_group[in_group[i]]]
-        ramp = np.clip((q_since + 1) / p.join_ramp_quarters, 0, 1)
-        join_eff[i] = np.where(q_since >= 0, full * ramp, 0.0)
-    open_mask = np.ones((n, p.n_months), dtype=bool)
-    for i in np.flatnonzero(~pd.isna(close_ts)):
-        open_mask[i] = months < close_ts[i]
-    log_mu = (np.log(np.maximum(E_year[:, m_year, :], 1e-12) / 12)
-              + (np.log(season) + p.trend_per_year * t_years)[None, :, None]
-              + lin[:, None, None] + u_ps[:, None, :] + join_eff[:, :, None])
-    lam = np.exp(log_mu) * open_mask[:, :, None]
-    counts = rng.poisson(lam)
-    ii, tt, kk = np.nonzero(open_mask[:, :, None] & np.ones((1, 1, K), bool))
-    sp_codes = sp.specialty_code.to_numpy()
-    referrals = pd.DataFrame({
-        "practice_code": pd.Categorical.from_codes(ii, prac_codes), "month": months[tt],
-        "specialty_code": pd.Categorical.from_codes(kk, sp_codes),
-        "referrals": counts[ii, tt, kk].astype(np.int64),
-    })
-
-    # --- prices -------------------------------------------------------------------------
-    prices = pd.DataFrame([
-        (row.specialty_code, y, round(row.price * 1.01 ** (y - years[0]), 2),
-         round(row.price * 0.55 * 1.01 ** (y - years[0]), 2))
-        for row in sp.itertuples() for y in years
-    ], columns=["specialty_code", "year", "price_first", "price_followup"])
-
-    # --- providers, contracts, activity --------------------------------------------------
-    n_acute = max(2, int(round(p.n_commissioners * 0.75)))
-    n_indep = max(1, int(round(p.n_commissioners * 0.3)))
-    providers = pd.DataFrame({
-        "provider_code": [f"R{i + 1:02d}" for i in range(n_acute)]
-        + [f"N{i + 1:02d}" for i in range(n_indep)],
-        "provider_name": [f"Synthetic Acute Trust {i + 1}" for i in range(n_acute)]
-        + [f"Synthetic Independent Provider {i + 1}" for i in range(n_indep)],
-        "provider_type": ["acute"] * n_acute + ["independent"] * n_indep,
-    })
-    pairs = []
-    for c in range(p.n_commissioners):
-        main = c % n_acute
-        second = (c + 1 + rng.integers(0, n_acute - 1)) % n_acute
-        if second == main:
-            second = (main + 1) % n_acute
-        ind = n_acute + int(rng.integers(0, n_indep))
-        for prov, share in ((main, 0.72), (second, 0.18), (ind, 0.10)):
-            pairs.append((c, prov, share))
-    switchers = rng.choice(p.n_commissioners, p.n_switchers, replace=False)
-    switch_years = years[1:-1] if len(years) > 2 else years[1:]
-    switch_info = {}
-    for j, c in enumerate(sorted(switchers)):
-        form = "block" if j % 2 == 0 else "blended"
-        yr = switch_years[j % len(switch_years)]
-        switch_info[comm_codes[c]] = {"form": form, "month": f"{yr}-04-01"}
-
-    # commissioner × month × specialty referrals (lagged one month into attendances)
-    comm_ref = np.zeros((p.n_commissioners, p.n_months, K))
-    np.add.at(comm_ref, comm_of, counts)
-    lagged = np.concatenate([comm_ref[:, :1], comm_ref[:, :-1]], axis=1)
-    fu_ratio = sp.fu.to_numpy()
-    price_first = np.array([[row.price * 1.01 ** (y - years[0]) for row in sp.itertuples()]
-                            for y in years])
-    price_fu = price_first * 0.55
-    act_rows = []
-    contract_rows = []
-    for c, prov, share in pairs:
-        code = comm_codes[c]
-        sw = switch_info.get(code)
-        sw_month = pd.Timestamp(sw["month"]) if sw else None
-        eff_first = np.zeros(p.n_months)
-        eff_fu = np.zeros(p.n_months)
-        if sw:
-            after = months >= sw_month
-            eff_first[after] = p.switch_effect_first[sw["form"]]
-            eff_fu[after] = p.switch_effect_followup[sw["form"]]
-        mu_first = lagged[c] * share * p.conversion * np.exp(eff_first)[:, None]
-        firsts = rng.poisson(mu_first)
-        fus = rng.poisson(mu_first * fu_ratio[None, :] * np.exp(eff_fu)[:, None])
-        value = firsts * price_first[m_year] + fus * price_fu[m_year]
-        # contracts by financial year: plan = last year's activity value (first year: own)
-        pay = np.zeros_like(value)
-        for y_i, y in enumerate(years):
-            sel = m_year == y_i
-            prev = m_year == max(y_i - 1, 0)
-            plan_month = value[prev].sum(axis=0) / prev.sum()   # per specialty per month
-            plan_month = plan_month * price_first[y_i] / price_first[max(y_i - 1, 0)]
-            start = pd.Timestamp(f"{y}-04-01")
-            form = sw["form"] if (sw and start >= sw_month) else "pbr"
-            rate = 0.2 if form == "blended" else np.nan
-            pay[sel] = payments.payment(form, value[sel], plan_month[None, :],
-                                        variable_rate=rate)
-            plan_annual = float(plan_month.sum() * 12)
-            contract_rows.append((code, providers.provider_code[prov], start,
-                                  start + pd.DateOffset(months=11), form,
-                                  plan_annual if form in ("block", "blended") else np.nan,
-                                  plan_annual, rate, np.nan, np.nan, np.nan))
-        tt2, kk2 = np.nonzero(np.ones((p.n_months, K), bool))
-        act_rows.append(pd.DataFrame({
-            "commissioner_code": code, "provider_code": providers.provider_code[prov],
-            "month": months[tt2],
-            "specialty_code": pd.Categorical.from_codes(kk2, sp.specialty_code.to_numpy()),
-            "first_attendances": firsts[tt2, kk2].astype(np.int64),
-            "follow_ups": fus[tt2, kk2].astype(np.int64),
-            "payment_gbp": np.round(pay[tt2, kk2], 2),
-        }))
-    activity = pd.concat(act_rows, ignore_index=True)
-    for c in ("commissioner_code", "provider_code", "specialty_code"):
-        activity[c] = activity[c].astype("category")
-    contracts = pd.DataFrame(contract_rows, columns=[
-        "commissioner_code", "provider_code", "start_month", "end_month", "contract_form",
-        "fixed_annual_gbp", "plan_value_gbp", "variable_rate", "corridor_pct",
-        "outcome_target", "outcome_bonus_pct"])
+    structure = Structure(months, years, comm_codes, prac_codes, comm_of, imd, ltc, list0,
+                          pd.DatetimeIndex(open_dates), close_ts, pop, in_group,
+                          np.array(group_size, dtype=int), practice_join)
+    filled, truth_parts = fill(p, rng, structure)
 
     # --- practice outcomes panel --------------------------------------------------------
     oi, oy = np.nonzero(alive)
@@ -487,45 +580,14 @@ def generate(preset: Preset | str = "england") -> tuple[dict[str, pd.DataFrame],
 
     tables = {
         "commissioners": commissioners, "sub_areas": sub_areas, "practices": practices,
-        "population": population, "groups": groups, "specialties": specialties,
-        "referrals": referrals, "reference_rates": reference_rates, "providers": providers,
-        "contracts": contracts, "prices": prices, "activity": activity,
+        "population": population, "groups": groups, **filled,
         "practice_outcomes": practice_outcomes,
     }
-    # event-time path of the joining effect (average over joiners, by quarters since join)
-    path = {str(e): float(np.average(
-        [p.join_effect[b] * min(1.0, (e + 1) / p.join_ramp_quarters) for b in band_of_group],
-        weights=group_size_arr)) for e in range(0, 12)} if n_groups else {}
     truth = {
         "preset": asdict(p),
         "scale": "natural log of the referral rate unless stated",
         "months": [str(months[0].date()), str(months[-1].date())],
-        "referral_model": {
-            "sd_commissioner": p.sd_commissioner, "sd_network": p.sd_network,
-            "sd_practice": p.sd_practice, "sd_practice_specialty": p.sd_practice_specialty,
-            "sd_practice_realised": float(np.std(u_prac)),
-            "beta_imd_per_point": p.beta_imd, "beta_log_list": p.beta_log_list,
-            "beta_ltc_per_point": p.beta_ltc, "trend_per_year": p.trend_per_year,
-            "season_jan_to_dec": SEASON.tolist(),
-            "referrals_per_1000_target": p.referrals_per_1000,
-        },
-        "outliers": {
-            "practice_codes": sorted(prac_codes[out_idx].tolist()),
-            "effects": {prac_codes[i]: float(outlier[i]) for i in out_idx},
-        },
-        "joining": {
-            "effect_by_size_band": p.join_effect, "ramp_quarters": p.join_ramp_quarters,
-            "event_time_path_quarters": path, "n_groups": n_groups,
-            "never_join_share": p.never_join_share,
-            "practices_in_groups": int((in_group >= 0).sum()),
-        },
-        "contract_switches": {
-            "switchers": switch_info,
-            "scale": "log; first attendances per GP referral of the previous month, and "
-                     "follow-up attendances per first attendance",
-            "effect_firsts_per_referral": p.switch_effect_first,
-            "effect_followups_per_first": p.switch_effect_followup,
-        },
+        **truth_parts,
         "practice_panel": {
             "fte_size_elasticity": p.fte_size_elasticity,
             "payments_per_weighted_size_elasticity": p.pay_size_elasticity,
