@@ -303,3 +303,145 @@ def read_reference_costs(path: Path) -> pd.DataFrame:
     return pd.DataFrame({"specialty_code": w.index, "year": int(m.group(1)),
                          "price_first": w["WF01B"].to_numpy(),
                          "price_followup": w["WF01A"].to_numpy()}).reset_index(drop=True)
+
+
+def _nhsd_date(s: pd.Series, path: Path, column: str) -> pd.Series:
+    """NHS Digital extract dates as published: '01JAN2021' or '1st Apr 2022'."""
+    txt = s.str.strip().str.replace(r"^(\d+)(st|nd|rd|th)\b", r"\1", regex=True)
+    out = pd.to_datetime(txt, format="%d%b%Y", errors="coerce")
+    alt = pd.to_datetime(txt, format="%d %b %Y", errors="coerce")
+    out = out.fillna(alt)
+    if out.isna().any():
+        bad = s[out.isna()].unique()[:3].tolist()
+        raise ContractError(str(path), "Patients Registered at a GP Practice", column,
+                            f"unreadable extract date(s) {bad}")
+    return out
+
+
+def read_gp_registered_totals(path: Path) -> pd.DataFrame:
+    """NHS Digital Patients Registered at a GP Practice, practice totals
+    (``gp-reg-pat-prac-all``). Columns: practice_code, period (extract date), ccg_code,
+    patients. The commissioner column is ``CCG_CODE`` up to June 2022 and
+    ``SUB_ICB_LOCATION_CODE`` after; both are read."""
+    path = Path(path)
+    df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    df.columns = [c.strip().upper() for c in df.columns]
+    _require(df, ["EXTRACT_DATE", "TYPE", "CODE", "SEX", "AGE", "NUMBER_OF_PATIENTS"], path,
+             "Patients Registered at a GP Practice (totals)")
+    sub = df[(df["TYPE"].str.strip() == "GP") & (df["SEX"].str.strip() == "ALL")
+             & (df["AGE"].str.strip() == "ALL")]
+    if sub.empty:
+        raise ContractError(str(path), "Patients Registered at a GP Practice (totals)", "TYPE",
+                            "no practice (TYPE = GP) rows for all ages and both sexes")
+    ccg = _col(sub, "CCG_CODE", "SUB_ICB_LOCATION_CODE")
+    n = pd.to_numeric(sub["NUMBER_OF_PATIENTS"].str.strip(), errors="coerce")
+    if n.isna().any() or (n < 0).any():
+        rows = (sub.index[n.isna() | (n < 0)] + 2).tolist()[:5]
+        raise ContractError(str(path), "Patients Registered at a GP Practice (totals)",
+                            "NUMBER_OF_PATIENTS", f"missing or negative counts at rows {rows}")
+    return pd.DataFrame({"practice_code": sub["CODE"].str.strip(),
+                         "period": _nhsd_date(sub["EXTRACT_DATE"], path, "EXTRACT_DATE"),
+                         "ccg_code": sub[ccg].str.strip() if ccg else pd.NA,
+                         "patients": n.astype("int64")}).reset_index(drop=True)
+
+
+def _age_band(label: pd.Series) -> pd.Series:
+    """'0-4 years', '0_4', '90-94', '95+ years' … → contract 5-year bands (90+ folded)."""
+    from .contract import AGE_BANDS
+
+    t = label.str.strip().str.replace(" years", "", regex=False).str.replace("_", "-")
+    t = t.str.replace("_PLUS", "+", regex=False).str.replace("-PLUS", "+", regex=False)
+    lower = pd.to_numeric(t.str.extract(r"^(\d+)")[0], errors="coerce")
+    out = pd.Series(pd.NA, index=label.index, dtype="object")
+    ok = lower.notna()
+    out[ok] = [AGE_BANDS[min(int(x) // 5, 18)] for x in lower[ok]]
+    return out
+
+
+def read_gp_registered_quinary(path: Path) -> pd.DataFrame:
+    """NHS Digital Patients Registered at a GP Practice by sex and 5-year age band, as the
+    contract's ``population`` rows (practice_code, period, sex, age_band, patients), with the
+    90–94 and 95+ bands folded into 90+.
+
+    Two layouts are read: NHS Digital's own (``ORG_CODE``, ``SEX`` = FEMALE/MALE/ALL,
+    ``AGE_GROUP_5`` = 0_4 … 95+, ``NUMBER_OF_PATIENTS``) and the re-published one with
+    ``ODS_Code``, ``Sex`` = Female/Male, ``Age_group`` = '0-4 years', ``Patients``."""
+    path = Path(path)
+    df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    what = "Patients Registered at a GP Practice (5-year bands)"
+    cols = {c.strip().upper(): c for c in df.columns}
+    code = cols.get("ORG_CODE") or cols.get("ODS_CODE") or cols.get("CODE")
+    sex = cols.get("SEX")
+    age = cols.get("AGE_GROUP_5") or cols.get("AGE_GROUP")
+    num = cols.get("NUMBER_OF_PATIENTS") or cols.get("PATIENTS")
+    date = cols.get("EXTRACT_DATE")
+    missing = [n for n, c in [("ORG_CODE", code), ("SEX", sex), ("AGE_GROUP_5", age),
+                              ("NUMBER_OF_PATIENTS", num), ("EXTRACT_DATE", date)] if c is None]
+    if missing:
+        raise ContractError(str(path), what, missing[0],
+                            f"not the expected {what} file: missing columns {missing}")
+    if "TYPE" in cols:
+        df = df[df[cols["TYPE"]].str.strip() == "GP"]
+    s = df[sex].str.strip().str.upper().map({"FEMALE": "F", "MALE": "M"})
+    band = _age_band(df[age])
+    keep = s.notna() & band.notna()       # drops the ALL rows
+    n = pd.to_numeric(df.loc[keep, num].str.strip(), errors="coerce")
+    if n.isna().any() or (n < 0).any():
+        rows = (n.index[n.isna() | (n < 0)] + 2).tolist()[:5]
+        raise ContractError(str(path), what, num, f"missing or negative counts at rows {rows}")
+    out = pd.DataFrame({"practice_code": df.loc[keep, code].str.strip(),
+                        "period": _nhsd_date(df.loc[keep, date], path, date),
+                        "sex": s[keep], "age_band": band[keep], "patients": n.astype("int64")})
+    return out.groupby(["practice_code", "period", "sex", "age_band"], as_index=False)[
+        "patients"].sum()
+
+
+def read_qof_geographies(path: Path) -> pd.DataFrame:
+    """QOF mapping of practices to NHS geographies (practice → PCN → CCG → STP/ICB →
+    region). Columns: practice_code, practice_name, pcn_code, pcn_name, ccg_code, ccg_name,
+    stp_code, stp_name, region_code, region_name."""
+    path = Path(path)
+    df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    df.columns = [c.strip().upper() for c in df.columns]
+    src = {"practice_code": "PRACTICE_CODE", "practice_name": "PRACTICE_NAME",
+           "pcn_code": "PCN_ODS_CODE", "pcn_name": "PCN_NAME", "ccg_code": "CCG_ODS_CODE",
+           "ccg_name": "CCG_NAME", "stp_code": "STP_ODS_CODE", "stp_name": "STP_NAME",
+           "region_code": "REGION_ODS_CODE", "region_name": "REGION_NAME"}
+    _require(df, list(src.values()), path, "QOF NHS geographies mapping")
+    out = pd.DataFrame({k: df[v].str.strip() for k, v in src.items()})
+    dup = out["practice_code"].duplicated(keep=False)
+    if dup.any():
+        raise ContractError(str(path), "QOF NHS geographies mapping", "PRACTICE_CODE",
+                            f"practices listed twice at rows {(out.index[dup] + 2).tolist()[:5]}")
+    return out
+
+
+def read_pcn_details(path: Path) -> pd.DataFrame:
+    """ODS ePCN PCN details: group_code, group_name, ccg_code, ccg_name, open_date,
+    close_date, postcode."""
+    path = Path(path)
+    df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    df.columns = [c.strip() for c in df.columns]
+    _require(df, ["PCN Code", "PCN Name", "Current Clinical Commissioning Group Code",
+                  "Open Date", "Close Date"], path, "ePCN PCN details")
+    date = lambda c: pd.to_datetime(df[c].str.strip(), format="%Y%m%d",  # noqa: E731
+                                    errors="coerce")
+    return pd.DataFrame({
+        "group_code": df["PCN Code"].str.strip(), "group_name": df["PCN Name"].str.strip(),
+        "ccg_code": df["Current Clinical Commissioning Group Code"].str.strip(),
+        "ccg_name": df.get("Clinical Commissioning Group Name", pd.Series(pd.NA, df.index)
+                           ).str.strip(),
+        "open_date": date("Open Date"), "close_date": date("Close Date"),
+        "postcode": df.get("Postcode", pd.Series(pd.NA, df.index)).str.strip(),
+    })
+
+
+def read_ccg_icb_lookup(path: Path) -> pd.DataFrame:
+    """CCG → ICB lookup (2022): ccg_code, icb_code, icb_name."""
+    path = Path(path)
+    df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    df.columns = [c.strip() for c in df.columns]
+    _require(df, ["CCG Code", "ICB Code", "ICB NAME"], path, "CCG to ICB lookup")
+    return pd.DataFrame({"ccg_code": df["CCG Code"].str.strip(),
+                         "icb_code": df["ICB Code"].str.strip(),
+                         "icb_name": df["ICB NAME"].str.strip()})

@@ -240,6 +240,10 @@ def partition_text(an: Analysis) -> str:
                  f"**{last['practice_var_explained_pct']:.0f}%** of the practice-level variance "
                  "(published studies: practice characteristics < 10%, patient characteristics "
                  "< 40%).")
+    if an.partition.get("n_missing_covariates"):
+        parts.append(f"- {an.partition['n_missing_covariates']:,} practices without a value "
+                     "for one of these characteristics (for example closed before the QOF "
+                     "year used) are left out of this breakdown.")
     return "\n".join(parts)
 
 

@@ -63,8 +63,13 @@ class Context:
     def source_line(self) -> str:
         kind = self.ds.provenance.get("source", "dataset")
         real = self.ds.provenance.get("real_tables", [])
-        what = "synthetic England (simulated data)" if kind == "synthetic" else \
-            f"{kind} data" + (f" (real: {', '.join(real)})" if real else "")
+        synth = self.ds.provenance.get("synthetic_tables", [])
+        if kind == "synthetic":
+            what = "synthetic England (simulated data)"
+        elif real and synth:
+            what = "real NHS open data; referrals and hospital activity synthetic"
+        else:
+            what = f"{kind} data"
         return f"{what}, dataset {self.ds.content_hash}"
 
     def data_statement(self) -> str:
@@ -77,7 +82,10 @@ class Context:
                     "as facts about any real practice or commissioner.")
         real = ", ".join(prov.get("real_tables", [])) or "none"
         synth = ", ".join(prov.get("synthetic_tables", [])) or "none"
-        return f"**Real data:** {real}. **Synthetic (simulated) parts:** {synth}."
+        text = f"**Real data:** {real}. **Synthetic (simulated) parts:** {synth}."
+        if prov.get("statement"):
+            text += f"\n\n{prov['statement']}"
+        return text
 
 
 def start(notebook: str, values: dict[str, Any]) -> Context:

@@ -183,19 +183,43 @@ def joining_panel(ds: Dataset, group_type: str | None = None) -> pd.DataFrame:
 
 
 def callaway_santanna(panel: pd.DataFrame, control: str = "never_treated",
-                      min_e: int = -8, max_e: int = 12) -> dict:
+                      min_e: int = -8, max_e: int = 12, min_cohort: int = 5) -> dict:
     """Group-time ATTs aggregated to an overall (simple) ATT and an event study with pointwise
     (analytic) and simultaneous (multiplier-bootstrap sup-t) 95% bands, and a pre-trend check:
     csdid's Wald pre-test where it can be computed, else whether the simultaneous band covers
-    zero at every lead."""
+    zero at every lead.
+
+    Joining cohorts with fewer than ``min_cohort`` practices are set aside (csdid's
+    group-time estimates are undefined for one or two units), and said so in ``notes``.
+    """
     from csdid.att_gt import ATTgt
 
     cg = {"never_treated": "nevertreated", "not_yet_treated": "notyettreated"}[control]
+    sizes = panel.groupby("g")["unit"].nunique()
+    tiny = sizes[(sizes.index > 0) & (sizes < min_cohort)]
+    set_aside = []
+    if len(tiny):
+        panel = panel[~panel["g"].isin(tiny.index)]
+        set_aside = [f"{int(tiny.sum())} practices in {len(tiny)} joining quarters with fewer "
+                     f"than {min_cohort} practices each were set aside"]
+    n_never = int(panel.loc[panel["g"] == 0, "unit"].nunique())
+    if control == "never_treated" and n_never < 2:
+        raise ValueError(f"only {n_never} never-joining practices: no comparison group; "
+                         "use control_group = not_yet_treated")
     data = panel[["y", "g", "unit", "t"]]
     with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(record=True) as w:
         warnings.simplefilter("always")
         att = ATTgt(yname="y", gname="g", idname="unit", tname="t", xformla="y~1", data=data,
                     control_group=cg).fit(est_method="dr", bstrap=False)
+        if np.isnan(np.asarray(att.results["att"], float)).any():
+            # DRDID drops comparison units with a propensity score above 0.995, which is
+            # every one of them when joiners outnumber them ~200:1 (real PCNs). Without
+            # covariates the outcome-regression estimator gives the same DiD, untrimmed.
+            att = ATTgt(yname="y", gname="g", idname="unit", tname="t", xformla="y~1",
+                        data=data, control_group=cg).fit(est_method="reg", bstrap=False)
+            set_aside.append("the doubly robust estimator trimmed every comparison practice "
+                             "(far more joiners than comparisons), so the outcome-regression "
+                             "estimator was used; without covariates it is the same DiD")
         pre_w = att.results.get("W") if isinstance(att.results, dict) else None
         pre_p = att.results.get("Wpval") if isinstance(att.results, dict) else None
         att.aggte(typec="simple", bstrap=False)
@@ -224,7 +248,7 @@ def callaway_santanna(panel: pd.DataFrame, control: str = "never_treated",
             "no_pretrend_by_band": pretrend_ok,
             "n_treated": int(panel.loc[panel["g"] > 0, "unit"].nunique()),
             "n_control": int(panel.loc[panel["g"] == 0, "unit"].nunique()),
-            "notes": sorted({str(x.message).split("\n")[0] for x in w})}
+            "notes": set_aside + sorted({str(x.message).split("\n")[0] for x in w})}
 
 
 def twfe(panel: pd.DataFrame, iterations: int = 50) -> dict:

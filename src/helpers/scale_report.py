@@ -143,13 +143,42 @@ def headline_text(ctx: Context, an: Analysis) -> str:
                      f"{other_name} says {(np.exp(other['att']) - 1) * 100:+.1f}%; with effects "
                      "that build up after joining, the fixed-effects version understates them "
                      "because practices that joined earlier serve as controls.")
+        caution = comparison_caution(j)
+        if caution:
+            lines.append(f"- **Caution:** {caution}")
         if len(an.bands):
-            b = an.bands.set_index("size_band")["att"]
-            best = b.idxmin()
-            lines.append(f"- The effect is largest in groups of **{best} practices** "
-                         f"({(np.exp(b[best]) - 1) * 100:+.1f}%), consistent with the view "
-                         "that engagement works best at 5–8 practices per lead.")
+            lines.append("- " + band_statement(an.bands))
     return "\n".join(lines)
+
+
+def comparison_caution(j: dict, min_control: int = 100) -> str | None:
+    """A warning when the joining estimate rests on too few comparison practices."""
+    if j["n_control"] >= min_control:
+        return None
+    return (f"only {j['n_control']:,} practices never joined a group, against "
+            f"{j['n_treated']:,} that did. When almost every practice joins at once (as with "
+            "primary care networks in July–October 2019), there is hardly anyone to compare "
+            "with: the interval is wide and the estimate should be read as uninformative, "
+            "not as evidence of an effect or of no effect.")
+
+
+def band_statement(bands: pd.DataFrame) -> str:
+    """Plain-English comparison of the joining effect by group-size band, claiming a
+    'largest' band only when its 95% interval excludes zero and lies wholly below another
+    band's (effects on referrals are reductions, so 'largest' means most negative)."""
+    b = bands.set_index("size_band")
+    best = b["att"].idxmin()
+    pct = (np.exp(b.loc[best, "att"]) - 1) * 100
+    if b.loc[best, "upper"] >= 0:
+        return ("No group size shows a change distinguishable from zero "
+                f"(most negative: groups of {best} practices, {pct:+.1f}%).")
+    separated = (b.drop(best)["lower"] > b.loc[best, "upper"]).any()
+    if not separated:
+        return (f"Groups of **{best} practices** show the largest reduction ({pct:+.1f}%), but "
+                "the intervals by group size overlap, so the sizes cannot be told apart.")
+    tail = " (consistent with the view that engagement works best at 5–8 practices per " \
+        "lead)" if best == "5-8" else ""
+    return f"The effect is largest in groups of **{best} practices** ({pct:+.1f}%){tail}."
 
 
 def elasticity_table(an: Analysis) -> pd.DataFrame:
@@ -164,10 +193,11 @@ def validation_table(ctx: Context, an: Analysis) -> pd.DataFrame | None:
     if not t:
         return None
     rows = []
-    truths = {"srr": t["referral_model"]["beta_log_list"],
-              "payments_per_weighted": t["practice_panel"][
-                  "payments_per_weighted_size_elasticity"],
-              "gp_fte_per_1000": t["practice_panel"]["fte_size_elasticity"]}
+    truths = {"srr": t["referral_model"]["beta_log_list"]}
+    if "practice_panel" in t:           # synthetic panel; a real panel has no truth
+        truths["payments_per_weighted"] = t["practice_panel"][
+            "payments_per_weighted_size_elasticity"]
+        truths["gp_fte_per_1000"] = t["practice_panel"]["fte_size_elasticity"]
     for r in an.elasticities.itertuples():
         if r.outcome in truths:
             rows.append((f"Elasticity: {r.label}", truths[r.outcome], r.elasticity, r.lower,

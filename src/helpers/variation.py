@@ -79,6 +79,8 @@ def variance_partition(data: pd.DataFrame, covariates: dict[str, str] | None = N
     """
     covariates = dict(covariates or {})
     d = data[(data["observed"] >= min_observed) & (data["expected"] > 0)].copy()
+    n_missing = int(d[list(covariates.values())].isna().any(axis=1).sum())
+    d = d.dropna(subset=list(covariates.values()))   # same practices in every step
     if len(d) < 20:
         raise ValueError(f"variance partition needs at least 20 practices with ≥ "
                          f"{min_observed} referrals; got {len(d)}")
@@ -111,6 +113,7 @@ def variance_partition(data: pd.DataFrame, covariates: dict[str, str] | None = N
     ratios = d["observed"] / d["expected"]
     return {
         "n_practices": int(len(d)),
+        "n_missing_covariates": n_missing,
         "steps": tab,
         "coefficients": dict(zip(["intercept", *covariates], coef.tolist(), strict=True)),
         "practice_sd": float(np.sqrt(full["practice_var"])),
