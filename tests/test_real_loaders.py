@@ -61,3 +61,78 @@ def test_wrong_files_refused(real_dir, tmp_path):
     fake.write_bytes((real_dir / "heec_ccg_to_icb_lookup.csv").read_bytes())
     with pytest.raises(ContractError, match="not the expected NHSBSA"):
         real.read_nhsbsa_list_sizes(fake)
+
+
+def test_patients_registered_totals(real_dir):
+    t = real.read_gp_registered_totals(real_dir / "nhsd_gp_reg_pat_prac_all_2021-01.csv")
+    assert len(t) == 6658 and t.practice_code.is_unique
+    assert t.patients.sum() == 60_606_345                        # England, 1 January 2021
+    assert (t.period == pd.Timestamp("2021-01-01")).all()
+    # linked across files: the same practices and list sizes as NHS Payments 2020-21
+    pay = real.read_gp_payments(real_dir / "nhsd_payments_to_general_practice_2020-21.csv")
+    m = t.merge(pay, on="practice_code")
+    assert len(m) / len(t) > 0.98
+    assert m["patients"].corr(m["registered_patients"]) > 0.99
+
+
+def test_patients_registered_five_year_bands(real_dir, tmp_path):
+    q = real.read_gp_registered_quinary(real_dir / "nhsd_gp_reg_quin_age_sussex_2022-04.csv")
+    assert q.practice_code.nunique() == 160 and q.patients.sum() == 1_955_445
+    assert set(q.age_band) == set(AGE_BANDS)                     # 90-94 and 95+ folded
+    assert (q.period == pd.Timestamp("2022-04-01")).all()
+    validate_table(q, "population", "quinary 2022-04")
+    # NHS Digital's own layout (ORG_CODE, SEX, AGE_GROUP_5 with ALL rows) gives the same rows
+    raw = pd.read_csv(real_dir / "nhsd_gp_reg_quin_age_sussex_2022-04.csv")
+    own = pd.DataFrame({"PUBLICATION": "GP_PRAC_PAT_LIST", "EXTRACT_DATE": "01APR2022",
+                        "TYPE": "GP", "ORG_CODE": raw["ODS_Code"],
+                        "SEX": raw["Sex"].str.upper(),
+                        "AGE_GROUP_5": raw["Age_group"].str.replace(" years", "")
+                        .str.replace("-", "_"), "NUMBER_OF_PATIENTS": raw["Patients"]})
+    allrow = own.groupby("ORG_CODE", as_index=False)["NUMBER_OF_PATIENTS"].sum().assign(
+        PUBLICATION="GP_PRAC_PAT_LIST", EXTRACT_DATE="01APR2022", TYPE="GP", SEX="ALL",
+        AGE_GROUP_5="ALL")
+    path = tmp_path / "gp-reg-pat-prac-quin-age.csv"
+    pd.concat([own, allrow]).to_csv(path, index=False)
+    q2 = real.read_gp_registered_quinary(path)
+    pd.testing.assert_frame_equal(q2.reset_index(drop=True), q.reset_index(drop=True),
+                                  check_dtype=False)
+
+
+def test_qof_geographies_and_networks(real_dir):
+    g = real.read_qof_geographies(real_dir / "qof_2020-21_mapping_nhs_geographies.csv")
+    assert len(g) == 6571 and g.practice_code.is_unique
+    assert g.ccg_code.nunique() == 106 and g.stp_code.nunique() == 42
+    assert g.region_name.nunique() == 7
+    lookup = real.read_ccg_icb_lookup(real_dir / "heec_ccg_to_icb_lookup.csv")
+    assert lookup.icb_code.nunique() == 42 and set(g.stp_code) == set(lookup.icb_code)
+    icb_of = lookup.set_index("ccg_code")["icb_code"]
+    differ = g[g.ccg_code.map(icb_of) != g.stp_code]
+    # the files agree except for Bassetlaw, which moved from South Yorkshire (QF7) to
+    # Nottingham and Nottinghamshire ICB (QT1) in July 2022
+    assert set(differ.ccg_code) == {"02Q"} and len(differ) == 9
+    assert icb_of["02Q"] == "QT1" and set(differ.stp_code) == {"QF7"}
+    det = real.read_pcn_details(real_dir / "ods_epcn_pcn_details_2022-04.csv")
+    assert len(det) == 1318 and det.group_code.is_unique
+    assert det.open_date.min() == pd.Timestamp("2019-10-01")
+    mem = real.read_epcn_membership(real_dir / "ods_epcn_core_partner_details_2022-04.csv")
+    assert mem.group_code.isin(det.group_code).all()             # every member's PCN listed
+    assert g.pcn_code.isin(det.group_code).mean() > 0.95
+
+
+def test_new_loaders_refuse_wrong_files(real_dir, tmp_path):
+    lookup = real_dir / "heec_ccg_to_icb_lookup.csv"
+    for reader in (real.read_gp_registered_totals, real.read_gp_registered_quinary,
+                   real.read_qof_geographies, real.read_pcn_details):
+        with pytest.raises(ContractError) as e:
+            reader(lookup)
+        assert "heec_ccg_to_icb_lookup.csv" in str(e.value)
+    bad = tmp_path / "totals.csv"
+    bad.write_text("PUBLICATION,EXTRACT_DATE,TYPE,CCG_CODE,CODE,SEX,AGE,NUMBER_OF_PATIENTS\n"
+                   "GP_PRAC_PAT_LIST,01JAN2021,GP,00L,A84002,ALL,ALL,5903\n"
+                   "GP_PRAC_PAT_LIST,01JAN2021,GP,00L,A84003,ALL,ALL,-4\n")
+    with pytest.raises(ContractError, match=r"NUMBER_OF_PATIENTS.*rows \[3\]"):
+        real.read_gp_registered_totals(bad)
+    bad.write_text(bad.read_text().replace("-4", "7").replace("01JAN2021,GP,00L,A84003",
+                                                              "31FEB2021,GP,00L,A84003"))
+    with pytest.raises(ContractError, match="unreadable extract date"):
+        real.read_gp_registered_totals(bad)

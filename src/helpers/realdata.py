@@ -289,7 +289,7 @@ def build_structure(folder: Path, start: str = "2017-04-01", n_months: int = 60
                          aggfunc="last").reindex(index=codes, columns=years)
     pop = np.zeros((len(codes), len(years), 2, 19), dtype=np.int64)
     for y_i, y in enumerate(years):
-        t = tot[y].to_numpy()
+        t = np.rint(tot[y].to_numpy())     # a yearly average, not whole, from 2018/19
         ok = ~np.isnan(t)
         pop[ok, y_i] = _round_preserving(prof[ok], t[ok]).reshape(-1, 2, 19)
     pi, yi, si, ai = np.nonzero(pop > -1)
@@ -304,8 +304,9 @@ def build_structure(folder: Path, start: str = "2017-04-01", n_months: int = 60
         "patients": pop[pi, yi, si, ai],
     })
     notes["population"] = ("registered totals per financial year from NHS Payments to "
-                           "General Practice (last known figure), split by each practice's "
-                           "sex × age profile; rows sum exactly to the published totals")
+                           "General Practice (from 2018/19 an average over the year, rounded to "
+                           "whole patients), split by each practice's sex × age profile; rows "
+                           "sum exactly to the rounded published totals")
 
     # --- networks -----------------------------------------------------------------------------
     groups = _groups(files, codes, notes)
