@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
 
-.PHONY: setup reports test lint lab data data-small bench clean
+.PHONY: setup reports real-reports real-data test lint lab data data-small bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,6 +24,14 @@ data-small: $(STAMP)
 ## The README's report command: every notebook × every commissioner + England, HTML in reports/
 reports: data
 	$(PY) -m helpers.batch --grid config/grids/default.yaml --jobs $(JOBS)
+
+## Real NHS open data: build data/real_england from a folder of published files, then report
+REAL ?= ../shared/data/real
+real-data: $(STAMP)
+	$(PY) -m helpers.realdata --from $(REAL) --out data/real_england
+
+real-reports: real-data
+	$(PY) -m helpers.batch --grid config/grids/real.yaml --jobs $(JOBS)
 
 ## The README's test command: ruff + the whole pytest suite
 test: $(STAMP)
