@@ -89,3 +89,16 @@ def test_unknown_dataset_or_period():
         fetch.entry("gp_paymnets", "2019-20")
     with pytest.raises(fetch.FetchError, match="no file registered for period '2030-31'"):
         fetch.entry("gp_payments", "2030-31")
+
+
+def test_fetch_everything_then_build_the_real_dataset(server, tmp_path, real_dir):
+    """A newcomer with internet access: download every published file, then build."""
+    from helpers import realdata
+    from helpers.io import load_dataset
+
+    url, _ = server
+    assert fetch.main(["--all", "--base-url", url, "--dest", str(tmp_path / "files")]) == 0
+    got = sorted(p.name for p in (tmp_path / "files").iterdir())
+    assert len(got) == sum(len(d["files"]) for d in fetch.registry().values())
+    ds = load_dataset(realdata.build(tmp_path / "files", tmp_path / "real"))
+    assert len(ds.commissioners) == 42 and len(ds.practices) == 7410

@@ -70,6 +70,12 @@ def fetch(dataset: str, period: str, base_url: str, dest: Path | None = None,
     return target
 
 
+def fetch_all(base_url: str, dest: Path | None = None, **kw) -> list[Path]:
+    """Every registered file of every dataset (each checked as :func:`fetch` does)."""
+    return [fetch(name, period, base_url, dest, **kw)
+            for name, d in registry().items() for period in d["files"]]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("dataset", nargs="?")
@@ -77,7 +83,17 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--base-url", default=None)
     ap.add_argument("--dest", type=Path, default=None)
     ap.add_argument("--list", action="store_true")
+    ap.add_argument("--all", action="store_true",
+                    help="every registered file (what helpers.realdata reads)")
     a = ap.parse_args(argv)
+    if a.all and a.base_url:
+        try:
+            paths = fetch_all(a.base_url, a.dest)
+        except FetchError as e:
+            print(f"fetch failed: {e}", file=sys.stderr)
+            return 1
+        print(f"downloaded {len(paths)} files to {paths[0].parent}")
+        return 0
     if a.list or not a.dataset:
         for name, d in registry().items():
             print(f"{name:<22} {d['title']} — periods {', '.join(d['files'])}\n"

@@ -66,8 +66,11 @@ class Context:
         synth = self.ds.provenance.get("synthetic_tables", [])
         if kind == "synthetic":
             what = "synthetic England (simulated data)"
-        elif real and synth:
+        elif "referrals" in synth and real:
             what = "real NHS open data; referrals and hospital activity synthetic"
+        elif synth:
+            what = f"{'real referrals; ' if 'referrals' in real else ''}{len(synth)} of " \
+                   f"{len(real) + len(synth)} tables synthetic (see the report header)"
         else:
             what = f"{kind} data"
         return f"{what}, dataset {self.ds.content_hash}"
