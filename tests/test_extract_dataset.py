@@ -103,3 +103,21 @@ def test_referral_report_runs_on_the_extract(extract_ds, tmp_path):
     assert n_failed == 0, [r["error"] for r in manifest["reports"] if r["status"] != "ok"]
     page = (out / "01_referral_variation" / "q01.html").read_text()
     assert "your record-level extract" in page
+
+
+def test_missing_zero_rows_do_not_change_expected(small):
+    """An extract has no rows for zero referrals; expected counts must not lose them."""
+    from helpers.io import Dataset
+    from helpers.referrals import practice_month_specialty
+
+    full = practice_month_specialty(small)
+    sparse = Dataset({**small.tables,
+                      "referrals": small.referrals[small.referrals.referrals > 0]})
+    got = practice_month_specialty(sparse)
+    assert (small.referrals.referrals == 0).sum() > 1000          # zeros were really dropped
+    key = ["practice_code", "month", "specialty_code"]
+    a = full.sort_values(key).reset_index(drop=True)
+    b = got.sort_values(key).reset_index(drop=True)
+    assert len(a) == len(b)
+    assert (a["observed"].to_numpy() == b["observed"].to_numpy()).all()
+    assert a["expected"].to_numpy() == pytest.approx(b["expected"].to_numpy(), rel=1e-12)

@@ -58,7 +58,8 @@ def ingest(path: Path, practices: list[str], specialties: list[str],
     if not path.exists():
         raise FileNotFoundError(f"extract not found: {path}")
     con = duckdb.connect()
-    con.execute(f"SET memory_limit='{memory_limit}'; SET threads={int(threads)}")
+    con.execute(f"SET memory_limit='{memory_limit}'; SET threads={int(threads)}; "
+                "SET enable_progress_bar=false")
     src = _reader(path)
     cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
     missing = [c for c in RECORD_COLUMNS if c not in cols]

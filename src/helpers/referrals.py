@@ -43,8 +43,22 @@ def _expected_practice_year_specialty(ds: Dataset) -> pd.DataFrame:
 
 
 def practice_month_specialty(ds: Dataset) -> pd.DataFrame:
-    """Observed and expected referrals per practice × month × specialty (expected = yearly/12)."""
+    """Observed and expected referrals per practice × month × specialty (expected = yearly/12).
+
+    A practice counts as open in a month when it has any referral row that month; its
+    specialties without a row that month are zero referrals (record-level extracts have no
+    zero rows), so expected counts are never left out for them.
+    """
     ref = ds.referrals[["practice_code", "month", "specialty_code", "referrals"]].copy()
+    keys = ref[["practice_code", "month"]].drop_duplicates()
+    specs = ds.specialties["specialty_code"].astype(str).tolist()
+    if len(ref) < len(keys) * len(specs):      # complete the practice-month × specialty grid
+        for c in ("practice_code", "specialty_code"):
+            ref[c] = ref[c].astype(str)
+        keys = keys.assign(practice_code=keys["practice_code"].astype(str))
+        grid = keys.merge(pd.DataFrame({"specialty_code": specs}), how="cross")
+        ref = grid.merge(ref, on=["practice_code", "month", "specialty_code"], how="left")
+        ref["referrals"] = ref["referrals"].fillna(0).astype("int64")
     ref["year"] = financial_year(ref["month"])
     exp = _expected_practice_year_specialty(ds)
     for c in ("practice_code", "specialty_code"):
