@@ -252,7 +252,6 @@ def build_structure(folder: Path, start: str = "2017-04-01", n_months: int = 60
     close[derive] = pd.to_datetime([f"{y + 1}-04-01" for y in last_year[derive]])
     notes["close_date_from_payment_files"] = int(derive.sum())
     close = close.where(close <= months[-1] + pd.offsets.MonthEnd(0))
-    # a practice closed by the file's date but still paid later keeps its last paid year
     imd = _imd(files["imd"][0], codes)
     notes["imd_source"] = imd.attrs["source"]
     ltc = _ltc(files.get("qof_prevalence", []), codes)
