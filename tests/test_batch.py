@@ -166,6 +166,13 @@ def test_grid_validation(tmp_path, small):
     bad.write_text("data_source: synthetic:small\nnotebook: [x]\n")
     with pytest.raises(batch.GridError, match="unknown grid keys"):
         batch.load_grid(bad)
+    # --data-source replaces the grid's own; a missing folder is a grid error
+    bad.write_text("data_source: synthetic:england\nareas: [Q01]\n")
+    grid, jobs = batch.load_grid(bad, data_source="synthetic:small")
+    assert grid["data_source"] == "synthetic:small"
+    assert {j.parameters["data_source"] for j in jobs} == {"synthetic:small"}
+    with pytest.raises(batch.GridError, match="data_source folder not found"):
+        batch.load_grid(bad, data_source=str(tmp_path / "nowhere"))
 
 
 def test_failed_report_is_reported_not_fatal(tmp_path, small):

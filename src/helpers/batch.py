@@ -37,7 +37,7 @@ from jupyter_client.manager import AsyncKernelManager
 from . import params as params_mod
 from .io import write_json_atomic, write_text_atomic
 from .paths import notebooks_dir, project_root, reports_dir
-from .report import ENGLAND, open_source
+from .report import ENGLAND, DataSourceError, open_source
 
 #: minimum number of charts each notebook must produce
 EXPECTED_FIGURES = {"00_data_overview": 2, "01_referral_variation": 5,
@@ -138,8 +138,9 @@ def slug(text: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
 
 
-def load_grid(path: Path) -> tuple[dict, list[Job]]:
-    """Read and validate a grid file; return (grid, jobs). Raises GridError."""
+def load_grid(path: Path, data_source: str | None = None) -> tuple[dict, list[Job]]:
+    """Read and validate a grid file; return (grid, jobs). ``data_source`` replaces the
+    grid's own. Raises GridError."""
     path = Path(path)
     if not path.is_absolute():
         path = project_root() / path
@@ -150,9 +151,14 @@ def load_grid(path: Path) -> tuple[dict, list[Job]]:
     unknown = set(grid) - known
     if unknown:
         raise GridError(f"{path}: unknown grid keys {sorted(unknown)}; known: {sorted(known)}")
+    if data_source:
+        grid["data_source"] = data_source
     notebooks = grid.get("notebooks") or sorted(p.stem for p in notebooks_dir().glob("*.ipynb"))
     data_source = grid.get("data_source", "synthetic:england")
-    ds = open_source(data_source)
+    try:
+        ds = open_source(data_source)
+    except (DataSourceError, FileNotFoundError) as e:
+        raise GridError(f"{path}: data_source: {e}") from e
     codes = ds.commissioners["commissioner_code"].astype(str).tolist()
     areas = grid.get("areas", "all")
     if areas == "all":
@@ -314,10 +320,11 @@ padding:4px 8px;text-align:left;font-size:14px}}</style></head><body>
 
 def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
         rerun_failed: bool = False, run_id: str | None = None, timeout: int = 600,
-        out_root: Path | None = None) -> tuple[int, Path]:
-    """Run a grid; returns (number failed, run folder)."""
+        out_root: Path | None = None, data_source: str | None = None) -> tuple[int, Path]:
+    """Run a grid (``data_source`` replaces the grid's); returns (number failed, run
+    folder)."""
     out_root = out_root or reports_dir()
-    grid, jobs = load_grid(grid_path)
+    grid, jobs = load_grid(grid_path, data_source)
     if rerun_failed:
         last = out_root / "latest.txt"
         if not last.exists():
@@ -412,9 +419,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rerun-failed", action="store_true", help="repeat the last run's failures")
     ap.add_argument("--run-id", default=None)
     ap.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    ap.add_argument("--data-source", default=None,
+                    help="dataset folder or synthetic:<preset>, replacing the grid's")
     a = ap.parse_args(argv)
     try:
-        n_failed, out = run(a.grid, a.jobs, a.only, a.rerun_failed, a.run_id, a.timeout)
+        n_failed, out = run(a.grid, a.jobs, a.only, a.rerun_failed, a.run_id, a.timeout,
+                            data_source=a.data_source)
     except (GridError, params_mod.ParameterError) as e:
         print(f"grid error: {e}", file=sys.stderr)
         return 2
