@@ -135,7 +135,8 @@ def headline_text(ctx: Context, an: Analysis) -> str:
         other = tw if an.estimator != "twfe" else j
         other_name = "The two-way fixed-effects regression most studies use" \
             if an.estimator != "twfe" else "The staggered difference-in-differences estimate"
-        lines.append(f"- **Joining a group** changed {ctx.params['outcome'].replace('_', ' ')} "
+        what_y = S.OUTCOMES.get(ctx.params["outcome"], (ctx.params["outcome"],))[0].lower()
+        lines.append(f"- **Joining a group** changed the {what_y} "
                      f"by **{(np.exp(prim['att']) - 1) * 100:+.1f}%** on average (95% CI "
                      f"{(np.exp(prim['lower']) - 1) * 100:+.1f}% to "
                      f"{(np.exp(prim['upper']) - 1) * 100:+.1f}%; {what}), across "
