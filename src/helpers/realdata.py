@@ -111,27 +111,24 @@ def age_sex_profiles(files: dict[str, list[Path]], codes: pd.Index,
     prof = np.full((n, 38), np.nan)
     source = pd.Series("none", index=codes, dtype=object)
     cells = [(s, b) for s in ("F", "M") for b in AGE_BANDS]
-    for f in files["nhsbsa"]:                       # oldest first: later files overwrite
-        bsa = real.read_nhsbsa_list_sizes(f)
-        five = real.split_to_five_year_bands(bsa, shares)
-        wide = five.pivot_table(index="practice_code", columns=["sex", "age_band"],
+
+    def overwrite(long: pd.DataFrame, label: str) -> None:
+        wide = long.pivot_table(index="practice_code", columns=["sex", "age_band"],
                                 values="patients", aggfunc="sum").reindex(columns=cells,
                                                                           fill_value=0)
         wide = wide[wide.sum(axis=1) > 0]
         pos = codes.get_indexer(wide.index)
         ok = pos >= 0
         prof[pos[ok]] = (wide.to_numpy(float) / wide.sum(axis=1).to_numpy()[:, None])[ok]
-        source.iloc[pos[ok]] = f"NHSBSA {bsa['period'].iloc[0]:%Y-%m} (9 bands split)"
+        source.iloc[pos[ok]] = label
+
+    for f in files["nhsbsa"]:                       # oldest first: later files overwrite
+        bsa = real.read_nhsbsa_list_sizes(f)
+        overwrite(real.split_to_five_year_bands(bsa, shares),
+                  f"NHSBSA {bsa['period'].iloc[0]:%Y-%m} (9 bands split)")
     for f in files.get("quinary", []):
         q = real.read_gp_registered_quinary(f)
-        wide = q.pivot_table(index="practice_code", columns=["sex", "age_band"],
-                             values="patients", aggfunc="sum").reindex(columns=cells,
-                                                                       fill_value=0)
-        wide = wide[wide.sum(axis=1) > 0]
-        pos = codes.get_indexer(wide.index)
-        ok = pos >= 0
-        prof[pos[ok]] = (wide.to_numpy(float) / wide.sum(axis=1).to_numpy()[:, None])[ok]
-        source.iloc[pos[ok]] = f"NHS Digital {q['period'].iloc[0]:%Y-%m} (5-year bands)"
+        overwrite(q, f"NHS Digital {q['period'].iloc[0]:%Y-%m} (5-year bands)")
     return prof, source
 
 
