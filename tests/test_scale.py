@@ -126,3 +126,20 @@ def test_group_size_curves(py):
     assert (srr["group size measure"] == "combined list size").sum() == 4
     assert (srr["lower"] < srr["mean"]).all() and (srr["mean"] < srr["upper"]).all()
     assert len(gc["outcome"].unique()) == 4
+
+
+def test_report_wording_follows_the_intervals():
+    from helpers import scale_report as R
+
+    clear = {"att": -0.04, "lower": -0.05, "upper": -0.03}
+    vague = {"att": 0.03, "lower": -0.06, "upper": 0.13}
+    assert "understates" in R.twfe_gap_text(clear, {"att": -0.02})
+    assert R.twfe_gap_text(vague, {"att": 0.001}) == "."
+    assert R.comparison_caution({"n_control": 23, "n_treated": 6496}).startswith("only 23")
+    assert R.comparison_caution({"n_control": 500, "n_treated": 6000}) is None
+    bands = pd.DataFrame({"size_band": ["2-4", "5-8", "9+"], "att": [-0.02, -0.05, -0.01],
+                          "lower": [-0.025, -0.056, -0.016], "upper": [-0.015, -0.044, -0.004]})
+    assert "largest in groups of **5-8" in R.band_statement(bands)
+    overlap = bands.assign(lower=bands.att - 0.05, upper=bands.att + 0.01)
+    assert "cannot be told apart" in R.band_statement(overlap)
+    assert "No group size" in R.band_statement(bands.assign(upper=0.01))

@@ -141,15 +141,24 @@ def headline_text(ctx: Context, an: Analysis) -> str:
                      f"{(np.exp(prim['lower']) - 1) * 100:+.1f}% to "
                      f"{(np.exp(prim['upper']) - 1) * 100:+.1f}%; {what}), across "
                      f"{j['n_treated']:,} joining and {j['n_control']:,} comparison practices. "
-                     f"{other_name} says {(np.exp(other['att']) - 1) * 100:+.1f}%; with effects "
-                     "that build up after joining, the fixed-effects version understates them "
-                     "because practices that joined earlier serve as controls.")
+                     f"{other_name} says {(np.exp(other['att']) - 1) * 100:+.1f}%"
+                     + twfe_gap_text(j, tw))
         caution = comparison_caution(j)
         if caution:
             lines.append(f"- **Caution:** {caution}")
         if len(an.bands):
             lines.append("- " + band_statement(an.bands))
     return "\n".join(lines)
+
+
+def twfe_gap_text(cs: dict, tw: dict) -> str:
+    """Explain a smaller fixed-effects estimate only when the staggered estimate is clear of
+    zero and the fixed-effects one is nearer zero; otherwise make no claim."""
+    clear = cs["upper"] < 0 or cs["lower"] > 0
+    if clear and abs(tw["att"]) < abs(cs["att"]):
+        return ("; with effects that build up after joining, the fixed-effects version "
+                "understates them because practices that joined earlier serve as controls.")
+    return "."
 
 
 def comparison_caution(j: dict, min_control: int = 100) -> str | None:
