@@ -2,7 +2,7 @@
 
 Grid (config/grids/analyses.yaml): notebooks 01-03 × every commissioner of synthetic
 England + England, via
-``helpers.batch`` (process pool, IPC kernels, national tables cached once). Naive loop:
+``helpers.run.batch`` (process pool, IPC kernels, national tables cached once). Naive loop:
 ``papermill`` CLI then ``jupyter nbconvert --to html`` CLI for each report, one after another.
 Targets (2 cores): ≥ 4× faster than the naive loop; ≤ 8 minutes for the whole grid; peak
 memory per kernel ≤ 1.5 GB.
@@ -30,7 +30,7 @@ BIN = Path(sys.executable).parent
 
 def run_grid(jobs: int) -> dict:
     t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "helpers.batch", "--grid",
+    proc = subprocess.run([sys.executable, "-m", "helpers.run.batch", "--grid",
                            "config/grids/analyses.yaml", "--jobs", str(jobs), "--run-id",
                            "bench-grid"], cwd=ROOT, capture_output=True, text=True)
     wall = time.perf_counter() - t0

@@ -9,12 +9,12 @@ from _measure import measure, report
 
 GEN = """
 import tempfile
-from helpers import synthetic
+from helpers.sources import synthetic
 synthetic.build("england", __import__("pathlib").Path(tempfile.mkdtemp()) / "eng")
 """
 LOAD = """
 import json, time
-from helpers import synthetic
+from helpers.sources import synthetic
 synthetic.ensure("england")
 t = time.perf_counter()
 d = synthetic.load("england")
@@ -23,8 +23,8 @@ print(json.dumps({"load_s": round(time.perf_counter() - t, 3),
 """
 FULL_VALIDATE = """
 import json, time
-from helpers.io import load_dataset
-from helpers.contract import validate_dataset
+from helpers.datasets import load_dataset
+from helpers.schema import validate_dataset
 from helpers.paths import synthetic_dir
 d = load_dataset(synthetic_dir("england"))
 t = time.perf_counter()

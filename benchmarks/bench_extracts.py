@@ -12,7 +12,8 @@ from pathlib import Path
 from _measure import measure, report
 
 GEN = """
-from helpers import synthetic, extracts
+from helpers.sources import synthetic
+from helpers.sources import extracts
 d = synthetic.load("england")
 extracts.generate_records(__import__("pathlib").Path({path!r}), {n},
     d.practices.practice_code.astype(str).tolist(),
@@ -20,7 +21,8 @@ extracts.generate_records(__import__("pathlib").Path({path!r}), {n},
 """
 DUCK = """
 import json, time
-from helpers import synthetic, extracts
+from helpers.sources import synthetic
+from helpers.sources import extracts
 d = synthetic.load("england")
 prac = d.practices.practice_code.astype(str).tolist()
 spec = d.specialties.specialty_code.astype(str).tolist()
@@ -31,7 +33,7 @@ print(json.dumps({{"s": round(time.perf_counter() - t, 1), "used": rep.rows_used
 PANDAS = """
 import json, time
 import pandas as pd
-from helpers import synthetic
+from helpers.sources import synthetic
 d = synthetic.load("england")
 prac = set(d.practices.practice_code.astype(str))
 t = time.perf_counter()

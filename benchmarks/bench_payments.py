@@ -8,7 +8,7 @@ from _measure import measure, report
 CODE = """
 import json, time
 import numpy as np
-from helpers import payments
+from helpers.stats import payments
 rng = np.random.default_rng(0)
 n = 1_000_000
 forms = rng.choice(["pbr", "block", "blended", "cap_collar", "api", "cost_volume"], n)

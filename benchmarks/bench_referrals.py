@@ -9,9 +9,9 @@ from _measure import measure, report
 
 NATIONAL = """
 import json, time
-from helpers import synthetic
-from helpers.referrals import national_tables, practice_table, specialty_table
-from helpers.funnels import funnel
+from helpers.sources import synthetic
+from helpers.analysis.referrals import national_tables, practice_table, specialty_table
+from helpers.stats.funnels import funnel
 d = synthetic.load("england")
 t = time.perf_counter(); nt = national_tables(d); cache_s = time.perf_counter() - t
 t = time.perf_counter()
@@ -25,11 +25,11 @@ print(json.dumps({"cache_s": round(cache_s, 2), "isr_funnel_s": round(isr_s, 2),
 PARTITION = """
 import json, time
 import numpy as np
-from helpers import synthetic
-from helpers.referrals import practice_table
-from helpers.funnels import funnel
-from helpers.variation import variance_partition
-from helpers.referral_report import COVARIATES
+from helpers.sources import synthetic
+from helpers.analysis.referrals import practice_table
+from helpers.stats.funnels import funnel
+from helpers.stats.variation import variance_partition
+from helpers.report.referral_variation import COVARIATES
 d = synthetic.load("england")
 pt = practice_table(d)
 fr = funnel(pt.observed, pt.expected, pt.practice_code, method="robust")
@@ -53,7 +53,7 @@ print(json.dumps({"notebook_s": round(time.perf_counter() - t, 2)}))
 
 CLEAR = """
 import shutil
-from helpers import synthetic
+from helpers.sources import synthetic
 from helpers.cache import cache_folder
 shutil.rmtree(cache_folder(synthetic.load("england")), ignore_errors=True)
 """

@@ -8,19 +8,20 @@ from _measure import measure, report
 
 CODE = """
 import json, shutil, time
-from helpers import synthetic, scale as S
+from helpers.sources import synthetic
+from helpers.analysis import scale
 from helpers.cache import cache_folder
 d = synthetic.load("england")
 for p in cache_folder(d).glob("scale_*"):
     p.unlink()
 t = time.perf_counter()
-py = S.practice_year_panel(d)
-for y in S.OUTCOMES:
-    S.elasticity(py, y); S.spline_curve(py, y)
-jp = S.joining_panel(d)
-cs = S.callaway_santanna(jp)
-tw = S.twfe(jp)
-b = S.by_size_band(jp)
+py = scale.practice_year_panel(d)
+for y in scale.OUTCOMES:
+    scale.elasticity(py, y); scale.spline_curve(py, y)
+jp = scale.joining_panel(d)
+cs = scale.callaway_santanna(jp)
+tw = scale.twfe(jp)
+b = scale.by_size_band(jp)
 print(json.dumps({"scale_s": round(time.perf_counter() - t, 1), "att": round(cs["att"], 4),
                   "twfe": round(tw["att"], 4)}))
 """

@@ -1,11 +1,16 @@
-"""Shared fixtures: synthetic presets (built once and cached under data/), shared folders."""
+"""Shared fixtures: synthetic presets (built once and cached under data/), the known-answer
+cases carried in ``tests/fixtures``, and the published NHS files beside the project."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from helpers import synthetic
-from helpers.paths import real_data_dir, reference_dir
+from helpers.paths import real_data_dir
+from helpers.sources import synthetic
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 
 @pytest.fixture(scope="session")
@@ -21,16 +26,16 @@ def england():
 
 
 @pytest.fixture(scope="session")
-def ref_dir():
-    d = reference_dir()
-    if not d.is_dir():
-        pytest.skip(f"reference cases not found at {d} (../shared is absent on this machine)")
-    return d
+def ref_dir() -> Path:
+    """Known-answer cases from the reference implementations (see tests/fixtures/README.md)."""
+    return FIXTURES / "reference"
 
 
 @pytest.fixture(scope="session")
-def real_dir():
+def real_dir() -> Path:
+    """The published NHS files (about 53 MB, kept outside the project)."""
     d = real_data_dir()
     if not d.is_dir():
-        pytest.skip(f"real NHS open data not found at {d} (../shared is absent on this machine)")
+        pytest.skip(f"published NHS files not found at {d} (../shared is absent on this "
+                    "machine); these tests run in CI")
     return d

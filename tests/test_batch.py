@@ -9,9 +9,9 @@ from html.parser import HTMLParser
 
 import pytest
 
-from helpers import batch
 from helpers.paths import project_root
-from helpers.render import external_references
+from helpers.run import batch
+from helpers.run.render import external_references
 
 GRID = project_root() / "config" / "grids" / "small.yaml"
 

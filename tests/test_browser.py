@@ -9,8 +9,8 @@ import subprocess
 
 import pytest
 
-from helpers import batch
 from helpers.paths import project_root
+from helpers.run import batch
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(

@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from helpers import batch, extracts
-from helpers.contract import ContractError
-from helpers.io import load_dataset
+from helpers.datasets import load_dataset
+from helpers.run import batch
+from helpers.schema import ContractError
+from helpers.sources import extracts
 
 
 @pytest.fixture(scope="module")
@@ -107,8 +108,8 @@ def test_referral_report_runs_on_the_extract(extract_ds, tmp_path):
 
 def test_missing_zero_rows_do_not_change_expected(small):
     """An extract has no rows for zero referrals; expected counts must not lose them."""
-    from helpers.io import Dataset
-    from helpers.referrals import practice_month_specialty
+    from helpers.analysis.referrals import practice_month_specialty
+    from helpers.datasets import Dataset
 
     full = practice_month_specialty(small)
     sparse = Dataset({**small.tables,

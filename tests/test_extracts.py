@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from helpers import extracts
-from helpers.contract import ContractError
+from helpers.schema import ContractError
+from helpers.sources import extracts
 
 
 @pytest.fixture(scope="module")

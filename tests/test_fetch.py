@@ -10,7 +10,7 @@ import threading
 
 import pytest
 
-from helpers import fetch, real
+from helpers.sources import fetch, nhs_files
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def test_registry_checksums_match_the_real_files(real_dir):
 def test_download_then_load(server, tmp_path):
     url, _ = server
     p = fetch.fetch("gp_payments", "2019-20", url, tmp_path)
-    df = real.read_gp_payments(p)
+    df = nhs_files.read_gp_payments(p)
     assert df.practice_code.nunique() > 6800
 
 
@@ -93,12 +93,12 @@ def test_unknown_dataset_or_period():
 
 def test_fetch_everything_then_build_the_real_dataset(server, tmp_path, real_dir):
     """A newcomer with internet access: download every published file, then build."""
-    from helpers import realdata
-    from helpers.io import load_dataset
+    from helpers.datasets import load_dataset
+    from helpers.sources import real_structure
 
     url, _ = server
     assert fetch.main(["--all", "--base-url", url, "--dest", str(tmp_path / "files")]) == 0
     got = sorted(p.name for p in (tmp_path / "files").iterdir())
     assert len(got) == sum(len(d["files"]) for d in fetch.registry().values())
-    ds = load_dataset(realdata.build(tmp_path / "files", tmp_path / "real"))
+    ds = load_dataset(real_structure.build(tmp_path / "files", tmp_path / "real"))
     assert len(ds.commissioners) == 42 and len(ds.practices) == 7410

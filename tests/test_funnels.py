@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.funnels import funnel
+from helpers.stats.funnels import funnel
 
 REL = 1e-9
 

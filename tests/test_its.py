@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.its import fit_its
+from helpers.stats.its import fit_its
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from helpers import batch
+from helpers.run import batch
 
 PROV = {"data_source": "synthetic:england", "git": {"commit": "test", "dirty": False},
         "run_id": "t"}

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import sdc
-from helpers.referrals import opportunity
+from helpers.analysis.referrals import opportunity
+from helpers.stats import sdc
 
 
 def test_opportunity_worked_example(small):
@@ -47,8 +47,8 @@ def test_protect_hides_dependents_and_respects_publish_flag():
 
 
 def test_opportunity_weighted_cost_and_missing_prices(small):
-    from helpers.io import Dataset
-    from helpers.referrals import national_tables
+    from helpers.analysis.referrals import national_tables
+    from helpers.datasets import Dataset
     t = pd.DataFrame({"observed": [1300.0], "expected": [1000.0], "ratio": [1.3],
                       "od_ucl99": [1.2]})
     out = opportunity(t, small)
@@ -67,11 +67,13 @@ def test_opportunity_weighted_cost_and_missing_prices(small):
 
 
 def test_analyses_name_missing_tables(small):
-    from helpers import contract_report, params, report
-    from helpers.io import Dataset
+    from helpers import report
+    from helpers.datasets import Dataset
+    from helpers.report import contract_forms
+    from helpers.run import params
     ctx = report.start("03_contract_forms", {"data_source": "synthetic:small"})
     ctx.ds = Dataset({k: v for k, v in small.tables.items() if k != "activity"}, small.path,
                      small.truth, small.provenance, small.content_hash)
     with pytest.raises(params.ParameterError, match=r"needs the contract table\(s\) "
                                                     r"\['activity'\]"):
-        contract_report.analyse(ctx)
+        contract_forms.analyse(ctx)

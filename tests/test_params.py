@@ -1,42 +1,107 @@
-"""Notebook parameters: strict validation and agreement with each notebook's parameters cell."""
+"""Notebook parameters and the catalogue: strict validation, agreement of each notebook's
+parameters cell with its catalogue spec, and the .py/.ipynb pairs."""
 
 from __future__ import annotations
 
+import json
+
+import jupytext
 import pytest
 
-from helpers import params
+from helpers import catalogue
 from helpers.paths import notebooks_dir
+from helpers.run import params
 
-NOTEBOOKS = sorted(p.stem for p in notebooks_dir().glob("*.ipynb"))
+NOTEBOOKS = catalogue.names()
+
+
+def test_every_notebook_is_registered_and_every_entry_has_a_notebook():
+    on_disk = sorted(p.stem for p in notebooks_dir().glob("[0-9]*.ipynb"))
+    twins = sorted(p.stem for p in notebooks_dir().glob("[0-9]*.py"))
+    assert on_disk == twins == NOTEBOOKS
 
 
 @pytest.mark.parametrize("nb", NOTEBOOKS)
 def test_parameters_cell_matches_spec(nb):
-    cell = params.notebook_parameters(notebooks_dir() / f"{nb}.ipynb")
-    spec = params.spec_for(nb)
-    assert set(cell) == set(spec)
-    for name, value in cell.items():
-        assert value == spec[name].default, name
-    params.validate(nb, cell)
+    entry = catalogue.get(nb)
+    for suffix in (".ipynb", ".py"):
+        cell = params.notebook_parameters(notebooks_dir() / f"{nb}{suffix}")
+        assert set(cell) == set(entry.params), suffix
+        for name, value in cell.items():
+            assert value == entry.params[name].default, (suffix, name)
+        entry.validate(cell)
+
+
+def _cells(nb):
+    return [(c["cell_type"], "".join(c["source"]).strip(), c["metadata"].get("tags", []))
+            for c in nb["cells"]]
+
+
+@pytest.mark.parametrize("nb", NOTEBOOKS)
+def test_notebook_pairs_agree_and_carry_no_outputs(nb):
+    """The .py twin (reviewed source) and the .ipynb (what JupyterLab opens and papermill
+    runs) hold the same cells; `make notebooks` rewrites the .ipynb after a .py edit."""
+    ipynb = json.loads((notebooks_dir() / f"{nb}.ipynb").read_text())
+    py = jupytext.read(notebooks_dir() / f"{nb}.py")
+    assert _cells(ipynb) == _cells(py), f"{nb}: .py and .ipynb differ; run `make notebooks`"
+    for c in ipynb["cells"]:
+        if c["cell_type"] == "code":
+            assert not c["outputs"] and c["execution_count"] is None, \
+                f"{nb}: committed with outputs; run `make notebooks`"
+    assert ipynb["metadata"]["kernelspec"]["name"] == "python3"
 
 
 def test_unknown_parameter_gets_a_hint():
     with pytest.raises(params.ParameterError, match="unknown parameter 'comissioner'.*did you "
                                                     "mean 'commissioner'"):
-        params.validate("01_referral_variation", {"comissioner": "Q01"})
+        catalogue.get("01_referral_variation").validate({"comissioner": "Q01"})
 
 
 def test_wrong_type_and_choice():
+    nb = catalogue.get("01_referral_variation")
     with pytest.raises(params.ParameterError, match="'publish' must be bool"):
-        params.validate("01_referral_variation", {"publish": "yes"})
+        nb.validate({"publish": "yes"})
     with pytest.raises(params.ParameterError, match="'limit' must be int/float, got bool"):
-        params.validate("01_referral_variation", {"limit": True})
+        nb.validate({"limit": True})
     with pytest.raises(params.ParameterError, match="not one of"):
-        params.validate("01_referral_variation", {"overdispersion": "bayes"})
-    with pytest.raises(params.ParameterError, match="years must be whole financial years"):
-        params.validate("01_referral_variation", {"years": ["2016"]})
-    with pytest.raises(params.ParameterError, match="no parameter spec"):
-        params.validate("99_missing", {})
+        nb.validate({"overdispersion": "bayes"})
+    with pytest.raises(params.ParameterError, match="'years' must be a list of int"):
+        nb.validate({"years": ["2016"]})
+    with pytest.raises(params.ParameterError, match="whole financial years"):
+        nb.validate({"years": [16]})
+    with pytest.raises(params.ParameterError, match="no notebook '99_missing'"):
+        catalogue.get("99_missing")
+    forms = catalogue.get("03_contract_forms")
+    with pytest.raises(params.ParameterError, match="start_month' must be between 1 and 12"):
+        forms.validate({"start_month": 13})
+    with pytest.raises(params.ParameterError, match="forms' must be a non-empty list"):
+        forms.validate({"forms": ["pbr", "tariff"]})
+
+
+def test_given_names_reads_the_parameter_cells_before_the_current_one():
+    history = ["", "get_ipython().run_line_magic('reset', '-f')",
+               'data_source = "synthetic:small"\ncommissioner = "ENGLAND"\npublish = False',
+               '# Parameters\ncomissioner = "Q07"\n',
+               "ctx = report.start('00_data_overview', globals())"]
+    assert params.given_names(history) == {"data_source", "commissioner", "publish",
+                                           "comissioner"}
+    # a computed cell ends the run of parameter cells
+    assert params.given_names(["x = 1", "y = f(2)", "z = 3", "start()"]) == {"z"}
+
+
+def test_start_rejects_a_misspelt_name_from_the_parameter_cells(small):
+    from helpers import report
+
+    ns = {"__builtins__": __builtins__, "data_source": "synthetic:small",
+          "commissioner": "ENGLAND", "comissioner": "Q01",
+          "In": ["", 'data_source = "synthetic:small"\ncommissioner = "ENGLAND"',
+                 'comissioner = "Q01"', "report.start(...)"]}
+    with pytest.raises(params.ParameterError, match="did you mean 'commissioner'"):
+        report.start("00_data_overview", ns)
+    # the same namespace without the stray cell is fine, and unrelated globals are ignored
+    ns["In"] = ns["In"][:2] + ns["In"][3:]
+    ctx = report.start("00_data_overview", ns)
+    assert ctx.area_name == "England" and ctx.params["data_source"] == "synthetic:small"
 
 
 def test_report_rejects_unknown_commissioner(small):

@@ -9,13 +9,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import payments as pay
+from helpers.stats import payments
 
 money = st.floats(0, 1e8, allow_nan=False)
 
 
 def test_docstring_worked_examples():
-    res = doctest.testmod(pay, verbose=False)
+    res = doctest.testmod(payments, verbose=False)
     assert res.attempted >= 10 and res.failed == 0
 
 
@@ -34,54 +34,54 @@ ACTUAL = 1100 * 150 + 2420 * 80        # 10% more activity: £358,600
     ("cap_collar", {"corridor_pct": 5.0, "variable_rate": 1.0}, 326_000 + (32_600 - 16_300)),
 ])
 def test_worked_examples(form, kwargs, expected):
-    assert pay.payment(form, ACTUAL, PLAN, **kwargs) == pytest.approx(expected, rel=1e-12)
+    assert payments.payment(form, ACTUAL, PLAN, **kwargs) == pytest.approx(expected, rel=1e-12)
 
 
 def test_marginal_rate_rules():
     # MRET 30%: above a £100k baseline, £20k extra activity is paid £6k
-    assert pay.marginal_rate(120_000, 100_000, 0.3) == pytest.approx(106_000)
-    assert pay.marginal_rate(120_000, 100_000, 0.7) == pytest.approx(114_000)
-    assert pay.marginal_rate(90_000, 100_000, 0.3) == pytest.approx(90_000)
+    assert payments.marginal_rate(120_000, 100_000, 0.3) == pytest.approx(106_000)
+    assert payments.marginal_rate(120_000, 100_000, 0.7) == pytest.approx(114_000)
+    assert payments.marginal_rate(90_000, 100_000, 0.3) == pytest.approx(90_000)
 
 
 def test_outcome_based():
-    assert pay.outcome_based(1e6, 0.92, 0.9, 5) == pytest.approx(1.05e6)
-    assert pay.outcome_based(1e6, 0.88, 0.9, 5) == pytest.approx(0.95e6)
-    assert pay.outcome_based(1e6, 10, 12, 5, higher_is_better=False) == pytest.approx(1.05e6)
+    assert payments.outcome_based(1e6, 0.92, 0.9, 5) == pytest.approx(1.05e6)
+    assert payments.outcome_based(1e6, 0.88, 0.9, 5) == pytest.approx(0.95e6)
+    assert payments.outcome_based(1e6, 10, 12, 5, higher_is_better=False) == pytest.approx(1.05e6)
 
 
 @given(money, money, money)
 def test_block_invariant_to_activity(a, b, fixed):
-    assert pay.block(a, fixed) == pay.block(b, fixed) == fixed
+    assert payments.block(a, fixed) == payments.block(b, fixed) == fixed
 
 
 @given(money, money, st.floats(0, 10))
 def test_pbr_linear(a, b, k):
-    assert pay.pbr(a + b) == pytest.approx(pay.pbr(a) + pay.pbr(b), rel=1e-12, abs=1e-6)
-    assert pay.pbr(k * a) == pytest.approx(k * pay.pbr(a), rel=1e-12, abs=1e-6)
+    assert payments.pbr(a + b) == pytest.approx(payments.pbr(a) + payments.pbr(b), rel=1e-12, abs=1e-6)
+    assert payments.pbr(k * a) == pytest.approx(k * payments.pbr(a), rel=1e-12, abs=1e-6)
 
 
 @given(st.floats(1e3, 1e8), st.floats(0.5, 30), st.floats(0, 1))
 def test_cap_and_collar_continuous_at_edges(plan, corridor, rate):
     for edge in (plan * (1 + corridor / 100), plan * (1 - corridor / 100)):
-        lo = pay.cap_and_collar(edge * (1 - 1e-9), plan, corridor, rate)
-        hi = pay.cap_and_collar(edge * (1 + 1e-9), plan, corridor, rate)
+        lo = payments.cap_and_collar(edge * (1 - 1e-9), plan, corridor, rate)
+        hi = payments.cap_and_collar(edge * (1 + 1e-9), plan, corridor, rate)
         assert abs(hi - lo) <= 1e-6 * plan
-        assert pay.cap_and_collar(edge, plan, corridor, rate) == pytest.approx(plan, rel=1e-9)
+        assert payments.cap_and_collar(edge, plan, corridor, rate) == pytest.approx(plan, rel=1e-9)
 
 
 @given(money, st.floats(1, 1e8))
 def test_blended_spans_block_to_pbr(value, plan):
-    assert pay.blended(value, plan, variable_rate=0.0) == pytest.approx(plan)
-    assert pay.blended(value, plan, variable_rate=1.0) == pytest.approx(value, rel=1e-9,
+    assert payments.blended(value, plan, variable_rate=0.0) == pytest.approx(plan)
+    assert payments.blended(value, plan, variable_rate=1.0) == pytest.approx(value, rel=1e-9,
                                                                          abs=1e-6)
-    mid = pay.blended(value, plan, variable_rate=0.5)
+    mid = payments.blended(value, plan, variable_rate=0.5)
     assert min(value, plan) - 1e-6 <= mid <= max(value, plan) + 1e-6
 
 
 def test_mixed_forms_vectorised_and_unknown_form():
     forms = np.array(["pbr", "block", "blended"])
-    out = pay.payment(forms, np.array([110.0, 110.0, 110.0]), 100.0)
+    out = payments.payment(forms, np.array([110.0, 110.0, 110.0]), 100.0)
     assert out.tolist() == pytest.approx([110.0, 100.0, 102.0])
     with pytest.raises(ValueError, match="unknown contract form"):
-        pay.payment("tariff", 1.0, 1.0)
+        payments.payment("tariff", 1.0, 1.0)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from helpers import rates
+from helpers.stats import rates
 
 REL = 1e-9
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import real, scale
-from helpers.contract import ContractError
+from helpers.analysis import scale
+from helpers.schema import ContractError
+from helpers.sources import nhs_files
 
 
 @pytest.fixture(scope="module")
 def pay(real_dir):
-    return real.read_gp_payments_panel(real_dir)
+    return nhs_files.read_gp_payments_panel(real_dir)
 
 
 def test_payments_panel_facts(pay):
@@ -43,7 +44,7 @@ def test_real_size_curves(pay, real_dir):
     assert -0.3 < e["elasticity"] < 0.05        # payments per patient fall (or flat) with size
     b = scale.binned_means(p[p.year == 2022], "registered_patients", "payments_per_weighted")
     assert len(b) >= 6 and (b["n"] > 100).all()
-    wf = real.read_gp_workforce(real_dir / "heec_gp_workforce_practice_year.csv")
+    wf = nhs_files.read_gp_workforce(real_dir / "heec_gp_workforce_practice_year.csv")
     wf = wf[wf.patients > 1000]
     w = scale.elasticity(wf, "gp_fte_per_1000", x="patients", controls=("C(year)",),
                          cluster="practice_code")
@@ -51,7 +52,7 @@ def test_real_size_curves(pay, real_dir):
 
 
 def test_network_sizes(pay, real_dir):
-    m = real.read_epcn_membership(real_dir / "ods_epcn_core_partner_details_2022-04.csv")
+    m = nhs_files.read_epcn_membership(real_dir / "ods_epcn_core_partner_details_2022-04.csv")
     current = m[m.left.isna()]
     sizes = current.groupby("group_code").practice_code.nunique()
     assert 1100 < len(sizes) < 1350                  # ≈ 1,250 PCNs
@@ -63,4 +64,4 @@ def test_network_sizes(pay, real_dir):
 
 def test_wrong_file_is_refused(real_dir):
     with pytest.raises(ContractError, match="not the expected NHS Payments"):
-        real.read_gp_payments(real_dir / "qof_2020-21_mapping_nhs_geographies.csv")
+        nhs_files.read_gp_payments(real_dir / "qof_2020-21_mapping_nhs_geographies.csv")

@@ -5,14 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import rates, real
-from helpers.contract import ContractError
-from helpers.funnels import funnel
+from helpers.schema import ContractError
+from helpers.sources import nhs_files
+from helpers.stats import rates
+from helpers.stats.funnels import funnel
 
 
 @pytest.fixture(scope="module")
 def ae(real_dir):
-    return real.read_fingertips_practice(real_dir / "fingertips_practice_ae_attendances_0to4.csv",
+    return nhs_files.read_fingertips_practice(real_dir / "fingertips_practice_ae_attendances_0to4.csv",
                                          indicator_id=93930)
 
 
@@ -47,7 +48,7 @@ def test_ae_funnel_is_overdispersed(ae):
 
 
 def test_qof_prevalence_proportion_funnel(real_dir):
-    q = real.read_qof_prevalence(real_dir / "qof_2020-21_prevalence.csv", "DM")
+    q = nhs_files.read_qof_prevalence(real_dir / "qof_2020-21_prevalence.csv", "DM")
     assert 6400 <= len(q) <= 6571 and q.practice_code.is_unique
     p = q.register / q.list_size
     assert 0.05 < q.register.sum() / q.list_size.sum() < 0.09  # diabetes ≈ 7% of adults
@@ -64,9 +65,9 @@ def test_qof_prevalence_proportion_funnel(real_dir):
 
 def test_loader_rejects_wrong_publication(real_dir):
     with pytest.raises(ContractError, match="not the expected Fingertips export"):
-        real.read_fingertips_practice(real_dir / "qof_2020-21_prevalence.csv")
+        nhs_files.read_fingertips_practice(real_dir / "qof_2020-21_prevalence.csv")
     with pytest.raises(ContractError, match="expected indicator 93553"):
-        real.read_fingertips_practice(real_dir / "fingertips_practice_ae_attendances_0to4.csv",
+        nhs_files.read_fingertips_practice(real_dir / "fingertips_practice_ae_attendances_0to4.csv",
                                       indicator_id=93553)
     with pytest.raises(ContractError, match="no rows for group 'XX'"):
-        real.read_qof_prevalence(real_dir / "qof_2020-21_prevalence.csv", "XX")
+        nhs_files.read_qof_prevalence(real_dir / "qof_2020-21_prevalence.csv", "XX")

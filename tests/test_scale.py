@@ -10,22 +10,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import scale as S
+from helpers.analysis import scale
 
 
 @pytest.fixture(scope="module")
 def py(england):
-    return S.practice_year_panel(england)
+    return scale.practice_year_panel(england)
 
 
 @pytest.fixture(scope="module")
 def jp(england):
-    return S.joining_panel(england)
+    return scale.joining_panel(england)
 
 
 @pytest.fixture(scope="module")
 def cs(jp):
-    return S.callaway_santanna(jp)
+    return scale.callaway_santanna(jp)
 
 
 def test_elasticities_recovered(england, py):
@@ -38,22 +38,22 @@ def test_elasticities_recovered(england, py):
                 "gp_fte_per_1000": t["practice_panel"]["fte_size_elasticity"],
                 "satisfaction_pct": sat_truth}
     for y, truth in expected.items():
-        e = S.elasticity(py, y)
+        e = scale.elasticity(py, y)
         assert abs(e["elasticity"] - truth) < 0.015, (y, e, truth)
-        assert "small effect" in S.describe_elasticity(e, y)
+        assert "small effect" in scale.describe_elasticity(e, y)
 
 
 def test_binned_means_and_spline(py):
-    b = S.binned_means(py, "registered_patients", "srr", bins=6)
+    b = scale.binned_means(py, "registered_patients", "srr", bins=6)
     assert len(b) == 6 and (b["lower"] < b["mean"]).all() and (b["mean"] < b["upper"]).all()
     assert b["n"].sum() == py[["registered_patients", "srr"]].dropna().shape[0]
-    c = S.spline_curve(py, "srr")
+    c = scale.spline_curve(py, "srr")
     assert (c["lower"] <= c["fit"]).all() and (c["fit"] <= c["upper"]).all()
     assert c["fit"].iloc[-1] > c["fit"].iloc[0]        # planted positive list-size effect
 
 
 def test_joining_att_matches_truth(england, jp, cs):
-    truth = S.true_joining_att(jp, england.truth)
+    truth = scale.true_joining_att(jp, england.truth)
     assert cs["lower"] <= truth["att"] <= cs["upper"], (cs["att"], truth["att"])
     es = cs["event_study"].set_index("event_quarter")
     post = [e for e in truth["by_event"].index if e in es.index]
@@ -64,8 +64,8 @@ def test_joining_att_matches_truth(england, jp, cs):
 
 
 def test_twfe_shows_the_bias_truth_implies(england, jp, cs):
-    truth = S.true_joining_att(jp, england.truth)["att"]
-    tw = S.twfe(jp)
+    truth = scale.true_joining_att(jp, england.truth)["att"]
+    tw = scale.twfe(jp)
     # ramping effects + already-joined practices as controls attenuate TWFE towards zero
     assert abs(tw["att"]) < abs(truth)
     assert tw["upper"] < cs["lower"] or tw["att"] > cs["upper"] or abs(
@@ -73,8 +73,8 @@ def test_twfe_shows_the_bias_truth_implies(england, jp, cs):
 
 
 def test_group_size_heterogeneity(england, jp):
-    b = S.by_size_band(jp).set_index("size_band")
-    truth = S.true_joining_att(jp, england.truth)["by_band"]
+    b = scale.by_size_band(jp).set_index("size_band")
+    truth = scale.true_joining_att(jp, england.truth)["by_band"]
     assert b.loc["5-8", "att"] < b.loc["2-4", "att"] < 0     # 5-8 largest, as planted
     assert b.loc["5-8", "att"] < b.loc["9+", "att"] < 0
     for band in b.index:
@@ -82,7 +82,7 @@ def test_group_size_heterogeneity(england, jp):
 
 
 def test_mergers_no_planted_effect(england, jp):
-    m = S.mergers(england, jp)
+    m = scale.mergers(england, jp)
     assert m["n_mergers"] >= 50
     assert m["lower"] <= 0 <= m["upper"]
 
@@ -91,7 +91,7 @@ def test_csdid_cross_checked_with_differences(ref_dir):
     """Two independent implementations agree on the reference panel (R did: -0.0399513)."""
     from differences import ATTgt as DATTgt
 
-    from helpers.scale import callaway_santanna
+    from helpers.analysis.scale import callaway_santanna
     d = pd.read_csv(ref_dir / "mpdta.csv")
     panel = pd.DataFrame({"y": d.lemp, "g": d["first.treat"], "unit": d.countyreal,
                           "t": d.year})
@@ -108,20 +108,20 @@ def test_csdid_cross_checked_with_differences(ref_dir):
 
 
 def test_heterogeneity_by_practice_size(england, jp):
-    from helpers.referrals import practice_frame
+    from helpers.analysis.referrals import practice_frame
     lists = practice_frame(england).set_index("practice_code")["list_size"]
-    t = S.by_practice_size(jp, lists)
+    t = scale.by_practice_size(jp, lists)
     assert list(t.practice_size) == ["small", "medium", "large"]
     # no planted difference by practice size: every third's interval covers the overall ATT
-    overall = S.true_joining_att(jp, england.truth)["att"]
+    overall = scale.true_joining_att(jp, england.truth)["att"]
     assert (abs(t.att - overall) < 0.012).all()
     assert (t.list_size_from.diff().dropna() > 0).all()
 
 
 def test_group_size_curves(py):
-    from helpers.scale_report import group_curves
+    from helpers.report.federation_scale import group_curves
     gc = group_curves(py)
-    srr = gc[gc["outcome"] == S.OUTCOMES["srr"][0]]
+    srr = gc[gc["outcome"] == scale.OUTCOMES["srr"][0]]
     assert (srr["group size measure"] == "practices in group").sum() == 3
     assert (srr["group size measure"] == "combined list size").sum() == 4
     assert (srr["lower"] < srr["mean"]).all() and (srr["mean"] < srr["upper"]).all()
@@ -129,17 +129,17 @@ def test_group_size_curves(py):
 
 
 def test_report_wording_follows_the_intervals():
-    from helpers import scale_report as R
+    from helpers.report import federation_scale
 
     clear = {"att": -0.04, "lower": -0.05, "upper": -0.03}
     vague = {"att": 0.03, "lower": -0.06, "upper": 0.13}
-    assert "understates" in R.twfe_gap_text(clear, {"att": -0.02})
-    assert R.twfe_gap_text(vague, {"att": 0.001}) == "."
-    assert R.comparison_caution({"n_control": 23, "n_treated": 6496}).startswith("only 23")
-    assert R.comparison_caution({"n_control": 500, "n_treated": 6000}) is None
+    assert "understates" in federation_scale.twfe_gap_text(clear, {"att": -0.02})
+    assert federation_scale.twfe_gap_text(vague, {"att": 0.001}) == "."
+    assert federation_scale.comparison_caution({"n_control": 23, "n_treated": 6496}).startswith("only 23")
+    assert federation_scale.comparison_caution({"n_control": 500, "n_treated": 6000}) is None
     bands = pd.DataFrame({"size_band": ["2-4", "5-8", "9+"], "att": [-0.02, -0.05, -0.01],
                           "lower": [-0.025, -0.056, -0.016], "upper": [-0.015, -0.044, -0.004]})
-    assert "largest in groups of **5-8" in R.band_statement(bands)
+    assert "largest in groups of **5-8" in federation_scale.band_statement(bands)
     overlap = bands.assign(lower=bands.att - 0.05, upper=bands.att + 0.01)
-    assert "cannot be told apart" in R.band_statement(overlap)
-    assert "No group size" in R.band_statement(bands.assign(upper=0.01))
+    assert "cannot be told apart" in federation_scale.band_statement(overlap)
+    assert "No group size" in federation_scale.band_statement(bands.assign(upper=0.01))

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import spc
+from helpers.stats import spc
 
 REL = 1e-9
 

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import synthetic
 from helpers.paths import project_root
+from helpers.sources import synthetic
 
 
 def test_same_seed_gives_identical_files(tmp_path):

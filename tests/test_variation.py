@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import variation
-from helpers.funnels import funnel
-from helpers.referrals import practice_table
+from helpers.analysis.referrals import practice_table
+from helpers.stats import variation
+from helpers.stats.funnels import funnel
 
 
 def _simulate(n_comm=30, per=60, sd_c=0.12, sd_p=0.2, beta=0.3, seed=3):

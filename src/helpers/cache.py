@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from .io import Dataset, atomic_path, write_json_atomic
-from .paths import cache_dir
+from helpers.datasets import Dataset, atomic_path, write_json_atomic
+from helpers.paths import cache_dir
 
 CACHE_VERSION = "2"  # bump when a cached computation changes
 

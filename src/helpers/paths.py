@@ -32,15 +32,18 @@ def cache_dir() -> Path:
 
 
 def notebooks_dir() -> Path:
+    """The report notebooks (``.ipynb`` with their jupytext ``.py`` twins)."""
     return project_root() / "notebooks"
 
 
 def reports_dir() -> Path:
+    """Where batch runs write their reports; ``PACK_REPORTS`` overrides it."""
     override = os.environ.get("PACK_REPORTS")
     return Path(override).resolve() if override else project_root() / "reports"
 
 
 def config_dir() -> Path:
+    """Grids and the registry of published sources."""
     return project_root() / "config"
 
 
@@ -51,8 +54,5 @@ def shared_dir() -> Path:
 
 
 def real_data_dir() -> Path:
+    """The published NHS files used by the real-data tests and ``make real-reports``."""
     return shared_dir() / "data" / "real"
-
-
-def reference_dir() -> Path:
-    return shared_dir() / "reference"

@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from .contract import ContractError
-from .io import load_dataset
+from helpers.datasets import load_dataset
+from helpers.schema import ContractError
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,277 @@
+"""Referral analysis tables: observed and expected referrals by practice, period and specialty.
+
+Expected counts come from indirect standardisation: each practice's registered population by
+sex × 5-year age band (the April snapshot of the financial year) times the reference rates
+(referrals per person-year) for each specialty, pro rata for the months the practice was open.
+Optionally the expected counts are further adjusted for deprivation (IMD quintile) with a
+national Poisson model, so ratios then compare like with like on age, sex and deprivation.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from helpers.cache import cached_table
+from helpers.datasets import Dataset
+from helpers.schema import AGE_BANDS, financial_year
+
+
+def _expected_practice_year_specialty(ds: Dataset) -> pd.DataFrame:
+    pop = ds.population.copy()
+    pop["year"] = financial_year(pop["period"])
+    pop["stratum"] = pop["sex"].astype(str) + "|" + pop["age_band"].astype(str)
+    strata = [f"{s}|{a}" for s in ("F", "M") for a in AGE_BANDS]
+    wide = pop.pivot_table(index=["practice_code", "year"], columns="stratum",
+                           values="patients", aggfunc="sum", observed=True, fill_value=0)
+    wide = wide.reindex(columns=strata, fill_value=0)
+    rr = ds.reference_rates.copy()
+    rr["stratum"] = rr["sex"].astype(str) + "|" + rr["age_band"].astype(str)
+    rate = rr.pivot_table(index="stratum", columns="specialty_code", values="rate",
+                          aggfunc="sum", observed=True).reindex(strata).fillna(0.0)
+    e = wide.to_numpy(float) @ rate.to_numpy(float)            # per year
+    out = pd.DataFrame(e, index=wide.index, columns=rate.columns.astype(str))
+    out = out.stack().rename("expected_full_year").reset_index()
+    out.columns = ["practice_code", "year", "specialty_code", "expected_full_year"]
+    return out
+
+
+def practice_month_specialty(ds: Dataset) -> pd.DataFrame:
+    """Observed and expected referrals per practice × month × specialty (expected = yearly/12).
+
+    A practice counts as open in a month when it has any referral row that month; its
+    specialties without a row that month are zero referrals (record-level extracts have no
+    zero rows), so expected counts are never left out for them.
+    """
+    ref = ds.referrals[["practice_code", "month", "specialty_code", "referrals"]].copy()
+    keys = ref[["practice_code", "month"]].drop_duplicates()
+    specs = ds.specialties["specialty_code"].astype(str).tolist()
+    if len(ref) < len(keys) * len(specs):      # complete the practice-month × specialty grid
+        for c in ("practice_code", "specialty_code"):
+            ref[c] = ref[c].astype(str)
+        keys = keys.assign(practice_code=keys["practice_code"].astype(str))
+        grid = keys.merge(pd.DataFrame({"specialty_code": specs}), how="cross")
+        ref = grid.merge(ref, on=["practice_code", "month", "specialty_code"], how="left")
+        ref["referrals"] = ref["referrals"].fillna(0).astype("int64")
+    ref["year"] = financial_year(ref["month"])
+    exp = _expected_practice_year_specialty(ds)
+    for c in ("practice_code", "specialty_code"):
+        ref[c] = ref[c].astype(str)
+        exp[c] = exp[c].astype(str)
+    m = ref.merge(exp, on=["practice_code", "year", "specialty_code"], how="left")
+    m["expected"] = m["expected_full_year"].fillna(0.0) / 12.0
+    m = m.rename(columns={"referrals": "observed"})
+    return m[["practice_code", "month", "year", "specialty_code", "observed", "expected"]]
+
+
+def national_tables(ds: Dataset) -> dict[str, pd.DataFrame]:
+    """The cached national tables every referral report slices.
+
+    * ``pys``: practice × financial year × specialty (observed, expected);
+    * ``pm``: practice × month, all specialties (observed, expected).
+    """
+    def build_pys():
+        m = practice_month_specialty(ds)
+        return m.groupby(["practice_code", "year", "specialty_code"], as_index=False)[
+            ["observed", "expected"]].sum()
+
+    def build_pm():
+        m = practice_month_specialty(ds)
+        return m.groupby(["practice_code", "month"], as_index=False)[
+            ["observed", "expected"]].sum()
+
+    pys = cached_table(ds, "referrals_practice_year_specialty", build_pys)
+    pm = cached_table(ds, "referrals_practice_month", build_pm)
+    return {"pys": pys, "pm": pm}
+
+
+def practice_frame(ds: Dataset) -> pd.DataFrame:
+    """Practice attributes for analysis: commissioner, network, IMD quintile, list size."""
+    p = ds.practices.copy()
+    for c in ("practice_code", "commissioner_code", "sub_area_code"):
+        p[c] = p[c].astype(str)
+    pop = ds.population.groupby(["practice_code", "period"], observed=True)["patients"].sum()
+    last = pop.reset_index().sort_values("period").groupby("practice_code").tail(1)
+    last["practice_code"] = last["practice_code"].astype(str)
+    p = p.merge(last[["practice_code", "patients"]].rename(columns={"patients": "list_size"}),
+                on="practice_code", how="left")
+    p["imd_quintile"] = pd.qcut(p["imd_score"], 5, labels=[1, 2, 3, 4, 5]).astype(int)
+    if ds.has("groups") and len(ds.groups):
+        g = ds.groups.sort_values("joined").groupby("practice_code").tail(1)
+        g = g.assign(practice_code=g.practice_code.astype(str))
+        p = p.merge(g[["practice_code", "group_code", "joined"]], on="practice_code",
+                    how="left")
+    else:
+        p["group_code"], p["joined"] = pd.NA, pd.NaT
+    p["network"] = p["group_code"].fillna("none-" + p["practice_code"]).astype(str)
+    return p
+
+
+def deprivation_factors(obs_exp: pd.DataFrame, practices: pd.DataFrame) -> pd.Series:
+    """Multiplicative deprivation adjustment by IMD quintile (indirect standardisation).
+
+    f_q = (O_q / E_q) / (O / E): the national age/sex-standardised ratio of quintile q relative
+    to England. This is the maximum-likelihood fit of a Poisson model observed ~ C(quintile)
+    with offset log(expected), normalised so the national expected total is unchanged.
+    """
+    d = obs_exp.merge(practices[["practice_code", "imd_quintile"]], on="practice_code")
+    agg = d.groupby("imd_quintile")[["observed", "expected"]].sum()
+    overall = agg["observed"].sum() / agg["expected"].sum()
+    return (agg["observed"] / agg["expected"]) / overall
+
+
+def practice_table(ds: Dataset, years: list[int] | None = None, specialty: str | None = None,
+                   standardise: str = "age_sex", pys: pd.DataFrame | None = None,
+                   practices: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per practice: observed, expected, ratio O/E and its 95%/99.8% intervals,
+    crude rate per 1,000 patients per year with intervals, and practice attributes.
+
+    ``standardise``: "age_sex" (expected from national rates by sex × age band) or
+    "age_sex_imd" (further adjusted by IMD quintile, see :func:`deprivation_factors`).
+    Units: rates are referrals per 1,000 registered patients per year.
+    """
+    from helpers.stats.rates import crude_rate, isr
+
+    if standardise not in ("age_sex", "age_sex_imd"):
+        raise ValueError(f"standardise must be 'age_sex' or 'age_sex_imd'; got {standardise!r}")
+    pys = national_tables(ds)["pys"] if pys is None else pys
+    practices = practice_frame(ds) if practices is None else practices
+    d = pys
+    if years:
+        d = d[d["year"].isin(years)]
+    if specialty:
+        d = d[d["specialty_code"] == str(specialty)]
+    agg = d.groupby("practice_code", as_index=False)[["observed", "expected"]].sum()
+    if standardise == "age_sex_imd":
+        f = deprivation_factors(agg, practices)
+        q = practices.set_index("practice_code")["imd_quintile"]
+        agg["expected"] = agg["expected"] * agg["practice_code"].map(q).map(f).to_numpy()
+    agg = agg[agg["expected"] > 0]
+    pop = ds.population.copy()
+    pop["year"] = financial_year(pop["period"])
+    if years:
+        pop = pop[pop["year"].isin(years)]
+    py = pop.groupby("practice_code", observed=True)["patients"].sum()
+    py.index = py.index.astype(str)
+    agg["person_years"] = agg["practice_code"].map(py).to_numpy()
+    r = isr(agg["observed"], agg["expected"])
+    for c in ("value", "lower95", "upper95", "lower99_8", "upper99_8"):
+        agg[f"ratio_{c}" if c != "value" else "ratio"] = r[c].to_numpy()
+    cr = crude_rate(agg["observed"], agg["person_years"], multiplier=1000, confidence=0.95)
+    agg["crude_rate"] = cr["value"].to_numpy()
+    agg["crude_lower95"] = cr["lower95"].to_numpy()
+    agg["crude_upper95"] = cr["upper95"].to_numpy()
+    nat = agg["observed"].sum() / agg["person_years"].sum() * 1000
+    agg["standardised_rate"] = agg["ratio"] * nat
+    keep = ["practice_code", "practice_name", "commissioner_code", "sub_area_code", "network",
+            "imd_score", "imd_quintile", "list_size", "ltc_prevalence", "rurality"]
+    return agg.merge(practices[keep], on="practice_code", how="left")
+
+
+def specialty_points(ds: Dataset, years: list[int] | None = None,
+                     pys: pd.DataFrame | None = None) -> pd.DataFrame:
+    """National funnel results per practice × specialty (99.8%, robust over-dispersion),
+    cached per dataset and period: practice_code, specialty_code, observed, expected, flag,
+    upper limit, and the specialty's SD beyond chance."""
+    from helpers.stats.funnels import funnel
+
+    key = "specialty_points-" + ("-".join(map(str, years)) if years else "all")
+
+    def build():
+        d = national_tables(ds)["pys"] if pys is None else pys
+        d = d if not years else d[d["year"].isin(years)]
+        parts = []
+        for code, g in d.groupby("specialty_code"):
+            agg = g.groupby("practice_code", as_index=False)[["observed", "expected"]].sum()
+            agg = agg[agg["expected"] > 0.5]
+            fr = funnel(agg["observed"], agg["expected"], agg["practice_code"],
+                        method="robust")
+            parts.append(pd.DataFrame({
+                "practice_code": agg["practice_code"].to_numpy(), "specialty_code": code,
+                "observed": agg["observed"].to_numpy(), "expected": agg["expected"].to_numpy(),
+                "flag": fr.points["flag"].to_numpy(),
+                "ucl99": fr.points["od_ucl99"].to_numpy(),
+                "sd_beyond_chance": float(np.sqrt(fr.tau2))}))
+        return pd.concat(parts, ignore_index=True)
+    return cached_table(ds, key, build)
+
+
+def specialty_table(ds: Dataset, years: list[int] | None = None,
+                    codes: list[str] | None = None, pys: pd.DataFrame | None = None
+                    ) -> pd.DataFrame:
+    """Per specialty: observed, expected, practices above/below the 99.8% limits (robust
+    over-dispersion, national comparison), the national between-practice SD beyond chance,
+    and the referrals above the upper limit. ``codes`` restricts the practices counted."""
+    pts = specialty_points(ds, years, pys)
+    if codes is not None:
+        pts = pts[pts["practice_code"].isin(codes)]
+    pts = pts.assign(excess=(pts["observed"] - pts["ucl99"] * pts["expected"]).clip(lower=0),
+                     high=pts["flag"] == "High (99.8%)", low=pts["flag"] == "Low (99.8%)")
+    t = pts.groupby("specialty_code").agg(
+        observed=("observed", "sum"), expected=("expected", "sum"),
+        n_practices=("practice_code", "size"), n_high=("high", "sum"), n_low=("low", "sum"),
+        sd_beyond_chance=("sd_beyond_chance", "first"),
+        excess_above_limit=("excess", "sum")).reset_index()
+    t["ratio"] = t["observed"] / t["expected"]
+    names = ds.specialties.set_index(ds.specialties.specialty_code.astype(str))["specialty_name"]
+    t["specialty_name"] = t["specialty_code"].map(names).fillna(t["specialty_code"])
+    cols = ["specialty_code", "specialty_name", "observed", "expected", "ratio", "n_practices",
+            "n_high", "n_low", "sd_beyond_chance", "excess_above_limit"]
+    return t[cols].sort_values("excess_above_limit", ascending=False, ignore_index=True)
+
+
+def monthly_series(ds: Dataset, codes: list[str] | None = None,
+                   pm: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Monthly standardised referral rate (per 1,000 patients per year) for a set of practices
+    (all practices when ``codes`` is None): O/E × the national crude rate."""
+    pm = national_tables(ds)["pm"] if pm is None else pm
+    nat = pm.groupby("month")[["observed", "expected"]].sum()
+    sel = pm if codes is None else pm[pm["practice_code"].isin(codes)]
+    s = sel.groupby("month")[["observed", "expected"]].sum()
+    pop = ds.population.groupby("period", observed=True)["patients"].sum()
+    pop.index = financial_year(pd.Series(pop.index)).to_numpy()
+    nat_rate = (nat["observed"].sum() * 12) / (pop.mean() * len(nat)) * 1000
+    s["ratio"] = s["observed"] / s["expected"]
+    s["standardised_rate"] = s["ratio"] * nat_rate * (nat["expected"].sum() / nat[
+        "observed"].sum())
+    return s.reset_index()
+
+
+def opportunity(table: pd.DataFrame, ds: Dataset, year: int | None = None,
+                specialty: str | None = None) -> pd.DataFrame:
+    """Referrals (and £) if practices above their upper 99.8% limit came down to it, or to
+    the peer median ratio. ``table`` is a practice table with funnel columns ``od_ucl99``.
+
+    Money: each avoided referral saves a first attendance and its follow-ups at the prices of
+    ``year`` (default latest): price_first + follow_up_ratio × price_followup, £, for the
+    given specialty or, for all specialties, averaged with weights equal to each specialty's
+    share of national referrals. Without a ``prices`` table the £ columns are blank.
+    """
+    t = table.copy()
+    to_limit = (t["observed"] - t["od_ucl99"] * t["expected"]).clip(lower=0)
+    med = float(np.median(t["ratio"]))
+    to_median = (t["observed"] - med * t["expected"]).clip(lower=0)
+    t["excess_to_limit"] = to_limit
+    t["excess_to_median"] = to_median
+    if not ds.has("prices"):       # referrals still counted; money left blank
+        t["saving_to_limit_gbp"] = t["saving_to_median_gbp"] = np.nan
+        t.attrs["cost_per_referral_gbp"] = np.nan
+        return t
+    pr = ds.prices.copy()
+    pr["specialty_code"] = pr["specialty_code"].astype(str)
+    year = int(pr["year"].max()) if year is None else year
+    pr = pr[pr["year"] == year].merge(
+        ds.specialties.assign(specialty_code=ds.specialties.specialty_code.astype(str)),
+        on="specialty_code")
+    pr["cost_per_referral"] = pr["price_first"] + pr["follow_up_ratio"] * pr["price_followup"]
+    if specialty:
+        sel = pr[pr["specialty_code"] == str(specialty)]
+        unit = float(sel["cost_per_referral"].iloc[0]) if len(sel) else np.nan
+    else:   # weighted by each specialty's share of national referrals
+        w = national_tables(ds)["pys"].groupby("specialty_code")["observed"].sum()
+        w = pr["specialty_code"].map(w).fillna(0.0)
+        unit = float(np.average(pr["cost_per_referral"], weights=w)) if w.sum() else np.nan
+    t["saving_to_limit_gbp"] = to_limit * unit
+    t["saving_to_median_gbp"] = to_median * unit
+    t.attrs["cost_per_referral_gbp"] = unit
+    return t

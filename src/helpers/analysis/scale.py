@@ -1,0 +1,388 @@
+"""Federation and practice scale effects: size curves, staggered joining, group size, mergers.
+
+* Size curves: binned means with 95% intervals, a case-mix-adjusted natural-spline curve
+  (statsmodels OLS, commissioner-clustered errors) and a log–log elasticity.
+* Joining effects: Callaway & Sant'Anna group-time ATTs on practice × quarter log
+  standardised referral ratios (csdid, doubly robust, analytic errors), aggregated to an
+  overall ATT and an event study, against the static two-way fixed-effects estimate.
+* Heterogeneity by group-size band; mergers against matched non-merging practices.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from helpers.analysis.referrals import national_tables, practice_frame
+from helpers.cache import cached_table
+from helpers.datasets import Dataset
+from helpers.schema import financial_year
+
+OUTCOMES = {
+    "srr": ("Standardised referral ratio", "ratio, observed / expected"),
+    "payments_per_weighted": ("Payments per weighted patient", "£ per weighted patient"),
+    "gp_fte_per_1000": ("GP FTE per 1,000 patients", "FTE per 1,000 registered patients"),
+    "satisfaction_pct": ("Patient satisfaction", "% rating their experience good"),
+}
+SIZE_BANDS = ((2, 4, "2-4"), (5, 8, "5-8"), (9, 99, "9+"))
+
+
+def size_band(n: float) -> str:
+    for lo, hi, label in SIZE_BANDS:
+        if lo <= n <= hi:
+            return label
+    return "1" if n == 1 else "9+"
+
+
+def group_sizes(ds: Dataset) -> pd.DataFrame:
+    """Per practice: its (first) group, the group's number of practices and combined list."""
+    g = ds.groups.copy()
+    g["practice_code"] = g["practice_code"].astype(str)
+    first = g.sort_values("joined").groupby("practice_code").head(1)
+    n = g.groupby("group_code")["practice_code"].nunique().rename("group_practices")
+    pf = practice_frame(ds)[["practice_code", "list_size"]]
+    comb = g.drop_duplicates(["group_code", "practice_code"]).merge(pf, on="practice_code")
+    comb = comb.groupby("group_code")["list_size"].sum().rename("group_list")
+    out = first[["practice_code", "group_code", "group_type", "joined"]].merge(
+        n, on="group_code").merge(comb, on="group_code")
+    out["size_band"] = out["group_practices"].map(size_band)
+    return out
+
+
+def practice_year_panel(ds: Dataset) -> pd.DataFrame:
+    """Practice × financial year: list size, SRR, payments per weighted patient, GP FTE per
+    1,000, satisfaction, deprivation, rurality, group size."""
+    def build():
+        pys = national_tables(ds)["pys"]
+        srr = pys.groupby(["practice_code", "year"], as_index=False)[
+            ["observed", "expected"]].sum()
+        srr["srr"] = srr["observed"] / srr["expected"]
+        po = ds.practice_outcomes.assign(practice_code=ds.practice_outcomes.practice_code
+                                         .astype(str))
+        p = po.merge(srr, on=["practice_code", "year"], how="left")
+        p["payments_per_weighted"] = p["payments_gbp"] / p["weighted_patients"]
+        p["gp_fte_per_1000"] = p["gp_fte"] / p["registered_patients"] * 1000
+        pf = practice_frame(ds)[["practice_code", "commissioner_code", "imd_score",
+                                 "rurality", "ltc_prevalence"]]
+        p = p.merge(pf, on="practice_code", how="left")
+        if ds.has("groups") and len(ds.groups):
+            p = p.merge(group_sizes(ds)[["practice_code", "group_code", "group_practices",
+                                         "group_list", "size_band", "joined"]],
+                        on="practice_code", how="left")
+        return p
+    return cached_table(ds, "scale_practice_year", build)
+
+
+def binned_means(df: pd.DataFrame, x: str, y: str, bins: list[float] | int = 8
+                 ) -> pd.DataFrame:
+    """Mean of ``y`` with a 95% t-interval in bins of ``x`` (quantile bins if an int)."""
+    d = df[[x, y]].dropna()
+    cut = pd.qcut(d[x], bins, duplicates="drop") if isinstance(bins, int) else \
+        pd.cut(d[x], bins, include_lowest=True)
+    g = d.groupby(cut, observed=True)[y]
+    out = pd.DataFrame({"x_mid": d.groupby(cut, observed=True)[x].median(), "mean": g.mean(),
+                        "sd": g.std(), "n": g.size()})
+    half = stats.t.ppf(0.975, np.maximum(out["n"] - 1, 1)) * out["sd"] / np.sqrt(out["n"])
+    out["lower"], out["upper"] = out["mean"] - half, out["mean"] + half
+    out.index = out.index.astype(str)
+    return out.reset_index(names="bin")
+
+
+def _controls(df: pd.DataFrame, controls: list[str]) -> list[str]:
+    return [c for c in controls if c in df.columns and df[c].notna().any()]
+
+
+def elasticity(df: pd.DataFrame, y: str, x: str = "registered_patients",
+               controls: tuple[str, ...] = ("imd_score", "C(rurality)", "C(year)"),
+               cluster: str = "commissioner_code") -> dict:
+    """Elasticity of ``y`` with respect to ``x``: the slope of log y on log x with case-mix
+    controls (OLS, errors clustered by commissioner), with its 95% interval."""
+    import statsmodels.formula.api as smf
+
+    d = df[(df[y] > 0) & (df[x] > 0)].dropna(subset=[y, x]).copy()
+    d["_ly"], d["_lx"] = np.log(d[y]), np.log(d[x])
+    ctrl = [c for c in controls if c.replace("C(", "").rstrip(")") in d.columns
+            and d[c.replace("C(", "").rstrip(")")].nunique() > 1]
+    f = "_ly ~ _lx" + "".join(f" + {c}" for c in ctrl)
+    fit = smf.ols(f, d).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(d[cluster])[0]})
+    b, se = float(fit.params["_lx"]), float(fit.bse["_lx"])
+    return {"outcome": y, "elasticity": b, "lower": b - 1.96 * se, "upper": b + 1.96 * se,
+            "p_value": float(fit.pvalues["_lx"]), "n": int(fit.nobs)}
+
+
+def describe_elasticity(e: dict, label: str) -> str:
+    """Plain-English reading of an elasticity: economies, diseconomies or no clear effect."""
+    b, lo, hi = e["elasticity"], e["lower"], e["upper"]
+    per10 = (1.1 ** b - 1) * 100
+    if lo <= 0 <= hi:
+        verdict = "no clear effect of size"
+    elif b < 0:
+        verdict = "lower in larger practices"
+    else:
+        verdict = "higher in larger practices"
+    size = "small" if abs(b) < 0.1 else "material"
+    return (f"{label}: {verdict} — a 10% larger list goes with {per10:+.1f}% "
+            f"(95% CI {(1.1 ** lo - 1) * 100:+.1f}% to {(1.1 ** hi - 1) * 100:+.1f}%); "
+            f"a {size} effect.")
+
+
+def spline_curve(df: pd.DataFrame, y: str, x: str = "registered_patients",
+                 controls: tuple[str, ...] = ("imd_score", "C(rurality)", "C(year)"),
+                 knots: int = 4, cluster: str = "commissioner_code") -> pd.DataFrame:
+    """Case-mix-adjusted curve of ``y`` against log ``x`` (natural cubic spline), predicted
+    on a grid at average case-mix, with 95% intervals (commissioner-clustered)."""
+    import statsmodels.formula.api as smf
+
+    d = df.dropna(subset=[y, x]).copy()
+    d = d[d[x] > 0]
+    d["_lx"] = np.log(d[x])
+    ctrl = [c for c in controls if c.replace("C(", "").rstrip(")") in d.columns
+            and d[c.replace("C(", "").rstrip(")")].nunique() > 1]
+    f = f"{y} ~ cr(_lx, df={knots}, constraints='center')" + "".join(f" + {c}" for c in ctrl)
+    fit = smf.ols(f, d).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(d[cluster])[0]})
+    grid = np.linspace(np.quantile(d["_lx"], 0.02), np.quantile(d["_lx"], 0.98), 40)
+    base = {c.replace("C(", "").rstrip(")"): (d[c.replace("C(", "").rstrip(")")].mode()[0]
+            if c.startswith("C(") else d[c].mean()) for c in ctrl}
+    new = pd.DataFrame({"_lx": grid, **base})
+    pr = fit.get_prediction(new).summary_frame(alpha=0.05)
+    return pd.DataFrame({"x": np.exp(grid), "fit": pr["mean"].to_numpy(),
+                         "lower": pr["mean_ci_lower"].to_numpy(),
+                         "upper": pr["mean_ci_upper"].to_numpy()})
+
+
+def joining_panel(ds: Dataset, group_type: str | None = None) -> pd.DataFrame:
+    """Practice × financial quarter: log standardised referral ratio ``y``, the quarter of
+    joining (``g``, 0 = never joined), group-size band; balanced practices only."""
+    def build():
+        pm = national_tables(ds)["pm"]
+        q = pm.assign(q=pm["month"].dt.to_period("Q-MAR"))
+        q = q.groupby(["practice_code", "q"], as_index=False)[["observed", "expected"]].sum()
+        quarters = sorted(q["q"].unique())
+        q["t"] = q["q"].map({p: i + 1 for i, p in enumerate(quarters)})
+        q["quarter_start"] = q["q"].dt.start_time
+        q = q.drop(columns="q")
+        gs = group_sizes(ds)
+        if group_type:
+            gs = gs[gs["group_type"] == group_type]
+        gs["g"] = gs["joined"].dt.to_period("Q-MAR").map(
+            {p: i + 1 for i, p in enumerate(quarters)})
+        q = q.merge(gs[["practice_code", "g", "size_band", "group_practices"]],
+                    on="practice_code", how="left")
+        q["g"] = q["g"].fillna(0).astype(int)
+        q = q[q["expected"] > 0]
+        q["y"] = np.log(np.maximum(q["observed"], 0.5) / q["expected"])
+        full = q.groupby("practice_code")["t"].transform("size") == len(quarters)
+        q = q[full].copy()
+        q["unit"] = pd.factorize(q["practice_code"])[0] + 1
+        return q
+    return cached_table(ds, f"scale_joining_panel-{group_type or 'all'}", build)
+
+
+def callaway_santanna(panel: pd.DataFrame, control: str = "never_treated",
+                      min_e: int = -8, max_e: int = 12, min_cohort: int = 5) -> dict:
+    """Group-time ATTs aggregated to an overall (simple) ATT and an event study with pointwise
+    (analytic) and simultaneous (multiplier-bootstrap sup-t) 95% bands, and a pre-trend check:
+    csdid's Wald pre-test where it can be computed, else whether the simultaneous band covers
+    zero at every lead.
+
+    Joining cohorts with fewer than ``min_cohort`` practices are set aside (csdid's
+    group-time estimates are undefined for one or two units), and said so in ``notes``.
+    """
+    from csdid.att_gt import ATTgt
+
+    cg = {"never_treated": "nevertreated", "not_yet_treated": "notyettreated"}[control]
+    sizes = panel.groupby("g")["unit"].nunique()
+    tiny = sizes[(sizes.index > 0) & (sizes < min_cohort)]
+    set_aside = []
+    if len(tiny):
+        panel = panel[~panel["g"].isin(tiny.index)]
+        set_aside = [f"{int(tiny.sum())} practices in {len(tiny)} joining quarters with fewer "
+                     f"than {min_cohort} practices each were set aside"]
+    n_never = int(panel.loc[panel["g"] == 0, "unit"].nunique())
+    if control == "never_treated" and n_never < 2:
+        raise ValueError(f"only {n_never} never-joining practices: no comparison group; "
+                         "use control_group = not_yet_treated")
+    data = panel[["y", "g", "unit", "t"]]
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        att = ATTgt(yname="y", gname="g", idname="unit", tname="t", xformla="y~1", data=data,
+                    control_group=cg).fit(est_method="dr", bstrap=False)
+        if np.isnan(np.asarray(att.results["att"], float)).any():
+            # DRDID drops comparison units with a propensity score above 0.995, which is
+            # every one of them when joiners outnumber them ~200:1 (real PCNs). Without
+            # covariates the outcome-regression estimator gives the same DiD, untrimmed.
+            att = ATTgt(yname="y", gname="g", idname="unit", tname="t", xformla="y~1",
+                        data=data, control_group=cg).fit(est_method="reg", bstrap=False)
+            set_aside.append("the doubly robust estimator trimmed every comparison practice "
+                             "(far more joiners than comparisons), so the outcome-regression "
+                             "estimator was used; without covariates it is the same DiD")
+        pre_w = att.results.get("W") if isinstance(att.results, dict) else None
+        pre_p = att.results.get("Wpval") if isinstance(att.results, dict) else None
+        att.aggte(typec="simple", bstrap=False)
+        simple = dict(att.atte)
+        att.aggte(typec="dynamic", bstrap=False, min_e=min_e, max_e=max_e)
+        dyn = dict(att.atte)
+        att.aggte(typec="dynamic", bstrap=True, cband=True, biters=999, min_e=min_e,
+                  max_e=max_e)
+        band = dict(att.atte)
+    es = pd.DataFrame({"event_quarter": np.ravel(dyn["egt"]), "att": np.ravel(dyn["att_egt"]),
+                       "se": np.ravel(np.asarray(dyn["se_egt"], float))})
+    es["lower"], es["upper"] = es["att"] - 1.96 * es["se"], es["att"] + 1.96 * es["se"]
+    crit = float(np.ravel(band.get("crit_val_egt", [1.96]))[0])
+    bse = np.ravel(np.asarray(band["se_egt"], float))
+    es["band_lower"], es["band_upper"] = es["att"] - crit * bse, es["att"] + crit * bse
+    pre = es[es["event_quarter"] < 0]
+    # joint pre-trend check: a sup-t band covers all leads at once with 95% confidence, so
+    # "no pre-trend" is rejected at 5% if any lead's band excludes zero
+    pretrend_ok = bool(((pre["band_lower"] <= 0) & (pre["band_upper"] >= 0)).all())
+    return {"att": float(simple["overall_att"]), "se": float(simple["overall_se"]),
+            "lower": float(simple["overall_att"] - 1.96 * simple["overall_se"]),
+            "upper": float(simple["overall_att"] + 1.96 * simple["overall_se"]),
+            "pretest_W": None if pre_w is None else float(pre_w),
+            "pretest_p": None if pre_p is None else float(pre_p),
+            "band_critical_value": crit, "event_study": es,
+            "no_pretrend_by_band": pretrend_ok,
+            "n_treated": int(panel.loc[panel["g"] > 0, "unit"].nunique()),
+            "n_control": int(panel.loc[panel["g"] == 0, "unit"].nunique()),
+            "notes": set_aside + sorted({str(x.message).split("\n")[0] for x in w})}
+
+
+def twfe(panel: pd.DataFrame, iterations: int = 50) -> dict:
+    """Static two-way fixed-effects estimate: y on a post-joining dummy with practice and
+    quarter effects, errors clustered by practice.
+
+    The two-way within transformation is done by alternating demeaning (exact for balanced
+    panels, which :func:`joining_panel` returns); a dedicated HDFE package (pyfixest) would
+    add a heavy dependency for this one regression.
+    """
+    import statsmodels.api as sm
+
+    d = panel[["unit", "t", "y", "g"]].copy()
+    d["D"] = ((d["g"] > 0) & (d["t"] >= d["g"])).astype(float)
+    for col in ("y", "D"):
+        v = d[col].to_numpy(float).copy()
+        for _ in range(iterations):
+            v = v - pd.Series(v).groupby(d["unit"].to_numpy()).transform("mean").to_numpy()
+            v = v - pd.Series(v).groupby(d["t"].to_numpy()).transform("mean").to_numpy()
+        d[f"{col}_w"] = v
+    fit = sm.OLS(d["y_w"], d[["D_w"]]).fit(cov_type="cluster",
+                                           cov_kwds={"groups": d["unit"].to_numpy()})
+    b, se = float(fit.params["D_w"]), float(fit.bse["D_w"])
+    return {"att": b, "se": se, "lower": b - 1.96 * se, "upper": b + 1.96 * se}
+
+
+def by_size_band(panel: pd.DataFrame, control: str = "never_treated") -> pd.DataFrame:
+    """The overall ATT separately for each group-size band (treated practices of that band
+    against the same comparison group)."""
+    rows = []
+    for _, _, band in SIZE_BANDS:
+        sub = panel[(panel["g"] == 0) | (panel["size_band"] == band)]
+        if sub.loc[sub["g"] > 0, "unit"].nunique() < 20:
+            continue
+        r = callaway_santanna(sub, control)
+        rows.append({"size_band": band, "att": r["att"], "lower": r["lower"],
+                     "upper": r["upper"], "n_treated": r["n_treated"]})
+    return pd.DataFrame(rows)
+
+
+def mergers(ds: Dataset, panel: pd.DataFrame, seed: int = 1) -> dict:
+    """Practices that absorbed a merging practice against matched non-merging practices
+    (same commissioner, nearest list size): change in mean log SRR from the year before to
+    the year after the merger, difference in differences with a bootstrap interval."""
+    p = ds.practices
+    merged = p[p["successor_code"].notna()]
+    if merged.empty:
+        return {"n_mergers": 0}
+    succ = merged.assign(practice_code=merged["successor_code"].astype(str))[
+        ["practice_code", "close_date"]].drop_duplicates("practice_code")
+    pf = practice_frame(ds)
+    absorbed_from = set(merged["practice_code"].astype(str))
+    pool = pf[~pf["practice_code"].isin(set(succ["practice_code"]) | absorbed_from)]
+    rows = []
+    for s in succ.itertuples():
+        me = pf[pf.practice_code == s.practice_code]
+        if me.empty:
+            continue
+        cands = pool[pool.commissioner_code == me.commissioner_code.iloc[0]]
+        if cands.empty:
+            continue
+        match = cands.iloc[(np.log(cands.list_size) - np.log(me.list_size.iloc[0])).abs()
+                           .argsort()[:3]]
+        for code, role in [(s.practice_code, "merging")] + [(c, "matched")
+                                                            for c in match.practice_code]:
+            x = panel[panel.practice_code == code]
+            pre = x[(x.quarter_start < s.close_date) & (x.quarter_start >= s.close_date
+                                                         - pd.DateOffset(years=1))]
+            post = x[(x.quarter_start >= s.close_date) & (x.quarter_start < s.close_date
+                                                          + pd.DateOffset(years=1))]
+            if len(pre) and len(post):
+                rows.append({"merger": s.practice_code, "role": role,
+                             "change": post.y.mean() - pre.y.mean()})
+    r = pd.DataFrame(rows)
+    if r.empty:
+        return {"n_mergers": 0}
+    per = r.groupby(["merger", "role"])["change"].mean().unstack()
+    per = per.dropna()
+    diff = per["merging"] - per["matched"]
+    rng = np.random.default_rng(seed)
+    boots = [rng.choice(diff.to_numpy(), len(diff)).mean() for _ in range(2000)]
+    return {"n_mergers": int(len(diff)), "effect": float(diff.mean()),
+            "lower": float(np.quantile(boots, 0.025)),
+            "upper": float(np.quantile(boots, 0.975)), "table": per.reset_index()}
+
+
+def true_joining_att(panel: pd.DataFrame, truth: dict) -> dict:
+    """The estimand the synthetic truth implies on this panel: the planted joining effect
+    (by group-size band, ramping in over ``ramp_quarters``) averaged over every treated
+    practice-quarter (the simple ATT), and by event quarter (the event study)."""
+    j = truth["joining"]
+    d = panel[(panel["g"] > 0) & (panel["t"] >= panel["g"])].copy()
+    e = d["t"] - d["g"]
+    full = d["size_band"].map(j["effect_by_size_band"]).fillna(0.0)
+    d["effect"] = full * np.minimum(1.0, (e + 1) / j["ramp_quarters"])
+    d["e"] = e
+    return {"att": float(d["effect"].mean()),
+            "by_event": d.groupby("e")["effect"].mean(),
+            "by_band": d.groupby("size_band")["effect"].mean()}
+
+
+def annual_joining_panel(ds: Dataset, outcome: str) -> pd.DataFrame:
+    """Practice × financial year panel of log ``outcome`` with the financial year of joining
+    (``g``, 0 = never), for outcomes only measured yearly (payments, workforce, experience);
+    balanced practices only."""
+    p = practice_year_panel(ds)
+    p = p[p[outcome] > 0].copy()
+    years = sorted(p["year"].unique())
+    p["t"] = p["year"].map({y: i + 1 for i, y in enumerate(years)})
+    fy = financial_year(p["joined"])
+    p["g"] = fy.map({y: i + 1 for i, y in enumerate(years)}).fillna(0).astype(int)
+    p["y"] = np.log(p[outcome])
+    p = p[p.groupby("practice_code")["t"].transform("size") == len(years)].copy()
+    p["unit"] = pd.factorize(p["practice_code"])[0] + 1
+    return p
+
+
+def by_practice_size(panel: pd.DataFrame, list_sizes: pd.Series,
+                     control: str = "never_treated") -> pd.DataFrame:
+    """The overall ATT separately for joining practices in list-size thirds (small, medium,
+    large; cut points from the joining practices), against the same comparison group."""
+    sizes = panel["practice_code"].map(list_sizes)
+    treated = panel["g"] > 0
+    cuts = np.quantile(sizes[treated].dropna().unique(), [1 / 3, 2 / 3])
+    label = pd.cut(sizes, [-np.inf, *cuts, np.inf], labels=["small", "medium", "large"])
+    rows = []
+    for lab in ["small", "medium", "large"]:
+        sub = panel[(~treated) | (label == lab)]
+        if sub.loc[sub["g"] > 0, "unit"].nunique() < 20:
+            continue
+        r = callaway_santanna(sub, control)
+        rows.append({"practice_size": lab, "list_size_from": float(
+            sizes[treated & (label == lab)].min()), "list_size_to": float(
+            sizes[treated & (label == lab)].max()), "att": r["att"], "lower": r["lower"],
+            "upper": r["upper"], "n_treated": r["n_treated"]})
+    return pd.DataFrame(rows)

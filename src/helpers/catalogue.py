@@ -1,0 +1,162 @@
+"""The notebook registry: what each report notebook is, takes, does and must produce.
+
+One entry per notebook in ``notebooks/``: its name, title and question, its parameter spec,
+the analysis entry point (``module:function``, called with a report context; the batch
+runner calls it once for England to warm the national caches), the least number of charts a
+rendered report must carry, and the results keys its headline is made of. The parameter
+cell of each notebook, the batch runner, the report set-up and the tests all read this one
+table, so a parameter is declared once.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from helpers.run.params import Param, ParameterError
+from helpers.run.params import validate as validate_spec
+from helpers.schema import CONTRACT_FORMS
+
+ENGLAND = "ENGLAND"
+
+
+def _years(value: list) -> str | None:
+    if all(1990 <= y <= 2040 for y in value):
+        return None
+    return "must list whole financial years by their starting year (e.g. 2016)"
+
+
+def _between(lo: float, hi: float) -> Callable[[Any], str | None]:
+    def check(value: float) -> str | None:
+        return None if lo <= value <= hi else f"must be between {lo:g} and {hi:g}"
+    return check
+
+
+def _forms(value: list) -> str | None:
+    bad = [f for f in value if f not in CONTRACT_FORMS]
+    if bad or not value:
+        return f"must be a non-empty list from {list(CONTRACT_FORMS)} (unknown: {bad})"
+    return None
+
+
+def _year(value: int) -> str | None:
+    return None if value == 0 or 1990 <= value <= 2040 else \
+        "must be 0 (latest) or a financial year by its starting year, e.g. 2018"
+
+
+COMMON: dict[str, Param] = {
+    "data_source": Param(str, "synthetic:england",
+                         "synthetic:<preset> or a dataset folder (absolute or project-relative)"),
+    "commissioner": Param(str, ENGLAND, "commissioner code, or ENGLAND for all"),
+    "publish": Param(bool, False, "apply disclosure control (suppress 1-7, round to 5)"),
+    "results_path": Param(str, "", "where to write the machine-readable results (JSON)"),
+}
+
+
+@dataclass(frozen=True)
+class Notebook:
+    """One report notebook."""
+
+    name: str
+    title: str
+    question: str
+    params: dict[str, Param]
+    analysis: str                     # "module:function", called with a report context
+    min_figures: int
+    headline_keys: tuple[str, ...]    # results keys ("a.b" reaches into a dict)
+
+    def analyse(self, ctx: Any) -> Any:
+        """Run this notebook's analysis entry point for a report context."""
+        module, func = self.analysis.split(":")
+        return getattr(importlib.import_module(module), func)(ctx)
+
+    def validate(self, values: dict[str, Any], *, fill_defaults: bool = True
+                 ) -> dict[str, Any]:
+        """Check parameter values against this notebook's spec (see :mod:`helpers.run.params`)."""
+        return validate_spec(self.params, values, self.name, fill_defaults=fill_defaults)
+
+
+NOTEBOOKS: dict[str, Notebook] = {nb.name: nb for nb in [
+    Notebook(
+        "00_data_overview", "Data overview",
+        "What the data holds for an area, and which parts are real.",
+        dict(COMMON), "helpers.report.overview:analyse", 2,
+        ("headline.n_practices", "headline.referrals"),
+    ),
+    Notebook(
+        "01_referral_variation", "Referral variation",
+        "How much of the difference in practices' referral rates is age, sex, deprivation and "
+        "chance, and which practices and specialties stand out beyond it?",
+        {**COMMON,
+         "years": Param(list, [], "financial years to include (start year), empty for all",
+                        item_type=int, check=_years),
+         "specialty": Param(str, "ALL", "treatment function code, or ALL"),
+         "comparator": Param(str, "england", "what 'expected' means",
+                             ("england", "commissioner", "peer")),
+         "standardise": Param(str, "age_sex", "standardisation variables",
+                              ("age_sex", "age_sex_imd")),
+         "limit": Param((int, float), 99.8, "control limit that defines an outlier",
+                        (95, 99.8)),
+         "overdispersion": Param(str, "robust", "funnel over-dispersion method",
+                                 ("robust", "additive", "multiplicative", "none"))},
+        "helpers.report.referral_variation:analyse", 5,
+        ("area_ratio", "n_high", "n_low", "n_practices"),
+    ),
+    Notebook(
+        "02_federation_scale", "Federation scale effects",
+        "Do larger practices and groups refer, cost or perform differently, and what does "
+        "joining one change?",
+        {**COMMON,
+         "outcome": Param(str, "srr", "outcome for the joining analysis",
+                          ("srr", "payments_per_weighted", "gp_fte_per_1000",
+                           "satisfaction_pct")),
+         "group_type": Param(str, "all", "which groups count as joining",
+                             ("all", "federation", "network")),
+         "estimator": Param(str, "callaway_santanna", "joining-effect estimator",
+                            ("callaway_santanna", "twfe")),
+         "control_group": Param(str, "never_treated", "comparison practices",
+                                ("never_treated", "not_yet_treated"))},
+        "helpers.report.federation_scale:analyse", 5,
+        (),
+    ),
+    Notebook(
+        "03_contract_forms", "Contract forms",
+        "What does a cut in referrals save under each contract form, who carries the risk, "
+        "and what did switching form change?",
+        {**COMMON,
+         "provider": Param(str, "ALL", "provider code, or ALL"),
+         "forms": Param(list, ["pbr", "block", "blended", "cap_collar", "api",
+                               "cost_volume"], "contract forms to compare", item_type=str,
+                        check=_forms),
+         "change_pct": Param((int, float), -10.0, "referral change scenario, % (negative = "
+                             "fewer referrals)", check=_between(-100, 100)),
+         "start_month": Param(int, 10, "calendar month (1-12) the change starts",
+                              check=_between(1, 12)),
+         "specialties": Param(list, [], "treatment function codes affected, empty for all",
+                              item_type=str),
+         "outliers_only": Param(bool, False, "apply the change only to referrals from "
+                                "practices above the 99.8% funnel limit"),
+         "year": Param(int, 0, "financial year (start year) for the what-if; 0 = latest",
+                       check=_year),
+         "window_months": Param(int, 24, "months either side of a switch to show",
+                                check=_between(6, 60))},
+        "helpers.report.contract_forms:analyse", 3,
+        (),
+    ),
+]}
+
+
+def get(name: str) -> Notebook:
+    """The registry entry for a notebook name (``NN_name``, with or without a suffix)."""
+    stem = name.rsplit("/", 1)[-1].removesuffix(".ipynb").removesuffix(".py")
+    if stem not in NOTEBOOKS:
+        raise ParameterError(f"no notebook '{stem}' in the catalogue; known: "
+                             f"{sorted(NOTEBOOKS)}")
+    return NOTEBOOKS[stem]
+
+
+def names() -> list[str]:
+    """Every registered notebook, in order."""
+    return sorted(NOTEBOOKS)

@@ -1,0 +1,193 @@
+"""Reading and writing contract tables: atomic writes, dataset folders, content hashes.
+
+A dataset is a folder holding one file per contract table (``<table>.parquet`` or
+``<table>.csv``), optionally ``truth.json`` (synthetic data) and ``provenance.json`` (which
+parts are real and which synthetic). Writes go to a temporary sibling folder that is renamed
+into place only when complete, so a failure never leaves half a dataset behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from helpers.schema import SPECS, ContractError, validate_dataset
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
+
+    Works for files and folders. On an exception the temporary path is removed and the
+    previous ``target`` (if any) is untouched.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    work = tmp / target.name
+    try:
+        yield work
+        if not work.exists():
+            raise FileNotFoundError(f"nothing was written for {target}")
+        if target.is_dir():
+            old = target.with_name(f".{target.name}.old")
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(target, old)
+            os.replace(work, target)
+            shutil.rmtree(old)
+        else:
+            os.replace(work, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    with atomic_path(Path(path)) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json_atomic(path: Path, obj: object) -> None:
+    write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def _to_parquet(df: pd.DataFrame, path: Path) -> None:
+    out = df.copy()
+    for c in out.columns:
+        if isinstance(out[c].dtype, pd.StringDtype) or out[c].dtype == object:
+            out[c] = out[c].astype("string")
+    out.to_parquet(path, index=False, compression="zstd")
+
+
+class LazyTables(Mapping):
+    """Tables read from parquet on first use (a report typically needs a few of thirteen)."""
+
+    def __init__(self, paths: dict[str, Path]):
+        self._paths = dict(paths)
+        self._cache: dict[str, pd.DataFrame] = {}
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        if name not in self._cache:
+            self._cache[name] = pd.read_parquet(self._paths[name])
+        return self._cache[name]
+
+    def __iter__(self):
+        return iter(self._paths)
+
+    def __len__(self) -> int:
+        return len(self._paths)
+
+
+@dataclass
+class Dataset:
+    """Validated contract tables plus where they came from."""
+
+    tables: Mapping[str, pd.DataFrame]
+    path: Path | None = None
+    truth: dict | None = None
+    provenance: dict = field(default_factory=dict)
+    content_hash: str = ""
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+    def has(self, table: str) -> bool:
+        return table in self.tables
+
+
+def dataset_hash(folder: Path) -> str:
+    """SHA-256 over the names and bytes of the dataset's table files (first 16 hex chars)."""
+    h = hashlib.sha256()
+    for p in sorted(Path(folder).iterdir()):
+        if p.suffix in (".parquet", ".csv") and p.stem in SPECS:
+            h.update(p.name.encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def save_dataset(tables: Mapping[str, pd.DataFrame], folder: Path, *, truth: dict | None = None,
+                 provenance: dict | None = None) -> Path:
+    """Validate and write every table as parquet into ``folder``, atomically."""
+    valid = validate_dataset(tables)
+    folder = Path(folder)
+    with atomic_path(folder) as tmp:
+        tmp.mkdir(parents=True)
+        for name, df in valid.items():
+            _to_parquet(df, tmp / f"{name}.parquet")
+        if truth is not None:
+            (tmp / "truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n")
+        prov = dict(provenance or {})
+        prov["content_hash"] = dataset_hash(tmp)
+        (tmp / "provenance.json").write_text(json.dumps(prov, indent=2, sort_keys=True) + "\n")
+    return folder
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if path.suffix == ".parquet":
+        return pd.read_parquet(path)
+    try:
+        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+    except (pd.errors.ParserError, UnicodeDecodeError) as e:
+        raise ContractError(str(path), path.stem, None, f"cannot be read as CSV: {e}") from e
+
+
+def load_dataset(folder: Path, tables: list[str] | None = None, *,
+                 validate: bool = True) -> Dataset:
+    """Load a dataset folder (parquet or CSV per table) and validate it against the contract.
+
+    ``tables`` restricts which tables are read (cross-table checks then cover only those).
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"dataset folder not found: {folder}")
+    unknown = [p.name for p in folder.iterdir()
+               if p.suffix in (".csv", ".parquet") and p.stem not in SPECS]
+    if unknown:
+        raise ContractError(str(folder), unknown[0], None,
+                            f"file does not name a contract table; tables are {sorted(SPECS)}")
+    wanted = tables or list(SPECS)
+    files: dict[str, Path] = {}
+    for name in wanted:
+        for ext in (".parquet", ".csv"):
+            if (folder / f"{name}{ext}").exists():
+                files[name] = folder / f"{name}{ext}"
+                break
+    sources = {n: str(p) for n, p in files.items()}
+    prov = {}
+    if (folder / "provenance.json").exists():
+        prov = json.loads((folder / "provenance.json").read_text())
+    trusted = bool(prov.get("content_hash")) and prov["content_hash"] == dataset_hash(folder) \
+        and all(p.suffix == ".parquet" for p in files.values())
+    truth = None
+    if (folder / "truth.json").exists():
+        truth = json.loads((folder / "truth.json").read_text())
+    if trusted:
+        # written by save_dataset (which validated it) and unchanged since: check the
+        # structure from the parquet schemas, read each table only when first used
+        import pyarrow.parquet as pq
+        for name, path in files.items():
+            cols = pq.read_schema(path).names
+            absent = [c for c in SPECS[name].names if c not in cols]
+            if absent:
+                raise ContractError(str(path), name, absent[0], "missing required column")
+        return Dataset(LazyTables(files), folder, truth, prov, prov["content_hash"])
+    frames = {name: _read_table(p) for name, p in files.items()}
+    if validate:
+        if tables is None:
+            frames = validate_dataset(frames, sources)
+        else:
+            from helpers.schema import validate_table
+            frames = {n: validate_table(df, n, sources[n]) for n, df in frames.items()}
+    return Dataset(frames, folder, truth, prov, prov.get("content_hash") or dataset_hash(folder))

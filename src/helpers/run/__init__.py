@@ -1,0 +1,1 @@
+"""Running notebooks: parameter specs, the batch runner, HTML rendering and report checks."""

@@ -1,0 +1,337 @@
+"""Record-level referral extracts (e.g. pseudonymised SUS outpatient referrals) → contract.
+
+Input: CSV or parquet, one row per referral, columns ``practice_code``, ``referral_date``
+(ISO date), ``specialty_code`` (treatment function code), ``age`` (years) and ``sex``
+(F/M; other values are counted, not used). :func:`ingest` aggregates it to the contract's
+``referrals`` table (practice × month × specialty) with DuckDB, out of core (memory does not
+grow with the file), and reports every row it could not use, by reason, with counts:
+unknown practice codes, unknown specialties, impossible ages, unreadable or out-of-range
+dates. Nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from helpers.schema import AGE_BANDS, ContractError, validate_table
+
+RECORD_COLUMNS = ("practice_code", "referral_date", "specialty_code", "age", "sex")
+
+
+@dataclass
+class IngestReport:
+    rows_read: int
+    rows_used: int
+    rejected: dict[str, int] = field(default_factory=dict)
+    age_sex: pd.DataFrame | None = None   # used rows by sex × age band × specialty
+
+    def summary(self) -> str:
+        bad = ", ".join(f"{k}: {v:,}" for k, v in self.rejected.items() if v) or "none"
+        return (f"{self.rows_read:,} rows read, {self.rows_used:,} used; rejected — {bad}")
+
+
+def _reader(path: Path) -> str:
+    p = str(path).replace("'", "''")
+    if path.suffix == ".parquet":
+        return f"read_parquet('{p}')"
+    if path.suffix == ".csv":
+        return f"read_csv('{p}', header=true, all_varchar=true)"
+    raise ContractError(str(path), "record extract", None, "expected a .csv or .parquet file")
+
+
+def ingest(path: Path, practices: list[str], specialties: list[str],
+           start: str = "1990-01-01", end: str = "2040-12-31",
+           memory_limit: str = "1GB", threads: int = 2,
+           with_age_sex: bool = False) -> tuple[pd.DataFrame, IngestReport]:
+    """Aggregate a record-level extract to contract ``referrals`` rows, with a report of the
+    rows that could not be used. ``start``/``end`` bound plausible referral dates. With
+    ``with_age_sex`` the report also carries the used rows counted by sex (F/M) × 5-year
+    age band × specialty, for reference rates; rows with another sex are counted in
+    ``rejected['sex_not_f_or_m']`` and left out of those counts only."""
+    import duckdb
+
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"extract not found: {path}")
+    con = duckdb.connect()
+    con.execute(f"SET memory_limit='{memory_limit}'; SET threads={int(threads)}; "
+                "SET enable_progress_bar=false")
+    src = _reader(path)
+    cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
+    missing = [c for c in RECORD_COLUMNS if c not in cols]
+    if missing:
+        raise ContractError(str(path), "record extract", missing[0],
+                            f"missing required column(s) {missing}; found {cols}")
+    con.register("known_practices", pd.DataFrame({"code": list(practices)}))
+    con.register("known_specialties", pd.DataFrame({"code": list(specialties)}))
+    con.execute(f"""
+        CREATE TEMP VIEW recs AS
+        SELECT trim(CAST(practice_code AS VARCHAR)) AS practice_code,
+               TRY_CAST(CAST(referral_date AS VARCHAR) AS DATE) AS d,
+               trim(CAST(specialty_code AS VARCHAR)) AS specialty_code,
+               TRY_CAST(CAST(age AS VARCHAR) AS DOUBLE) AS age,
+               upper(trim(CAST(sex AS VARCHAR))) AS sex
+        FROM {src}""")
+    checks = con.execute(f"""
+        SELECT count(*) AS rows_read,
+          count(*) FILTER (WHERE practice_code NOT IN (SELECT code FROM known_practices)
+                           OR practice_code IS NULL) AS unknown_practice,
+          count(*) FILTER (WHERE specialty_code NOT IN (SELECT code FROM known_specialties)
+                           OR specialty_code IS NULL) AS unknown_specialty,
+          count(*) FILTER (WHERE age IS NULL OR age < 0 OR age > 115) AS impossible_age,
+          count(*) FILTER (WHERE d IS NULL OR d < DATE '{start}' OR d > DATE '{end}')
+            AS bad_or_out_of_range_date,
+          count(*) FILTER (WHERE sex IS NULL OR sex NOT IN ('F', 'M')) AS sex_not_f_or_m
+        FROM recs""").fetchdf().iloc[0].to_dict()
+    agg = con.execute(f"""
+        SELECT practice_code, date_trunc('month', d) AS month, specialty_code,
+               count(*) AS referrals
+        FROM recs
+        WHERE practice_code IN (SELECT code FROM known_practices)
+          AND specialty_code IN (SELECT code FROM known_specialties)
+          AND age BETWEEN 0 AND 115
+          AND d BETWEEN DATE '{start}' AND DATE '{end}'
+        GROUP BY ALL ORDER BY practice_code, month, specialty_code""").fetchdf()
+    age_sex = None
+    if with_age_sex:
+        age_sex = con.execute(f"""
+            SELECT sex, least(floor(age / 5), 18)::INTEGER AS band, specialty_code,
+                   count(*) AS referrals
+            FROM recs
+            WHERE practice_code IN (SELECT code FROM known_practices)
+              AND specialty_code IN (SELECT code FROM known_specialties)
+              AND age BETWEEN 0 AND 115 AND sex IN ('F', 'M')
+              AND d BETWEEN DATE '{start}' AND DATE '{end}'
+            GROUP BY ALL""").fetchdf()
+        age_sex["age_band"] = [AGE_BANDS[int(b)] for b in age_sex.pop("band")]
+    con.close()
+    agg["month"] = pd.to_datetime(agg["month"])
+    table = validate_table(agg, "referrals", str(path))
+    rows_read = int(checks.pop("rows_read"))
+    if not with_age_sex:
+        checks.pop("sex_not_f_or_m")   # not used without reference rates
+    report = IngestReport(rows_read, int(table["referrals"].sum()),
+                          {k: int(v) for k, v in checks.items()}, age_sex)
+    return table, report
+
+
+def build_dataset(records: Path, structure: Path, out: Path) -> tuple[Path, IngestReport]:
+    """A contract dataset whose referrals come from a record-level extract.
+
+    The practices, populations, networks and the rest come from ``structure`` (a dataset
+    folder: the real-structure one from :mod:`helpers.sources.real_structure`, or an analyst's own),
+    restricted to the practices that appear in the extract, with their commissioners.
+    ``referrals`` is the extract aggregated by :func:`ingest`; ``reference_rates`` are the
+    extract's own rates by sex × age band × specialty over the structure's registered
+    population for the months it covers (internal standardisation). Rows that could not be
+    used are counted in the provenance. Any recorded truth is dropped: it described
+    referrals that have been replaced.
+    """
+    from helpers.datasets import load_dataset, save_dataset
+
+    ds = load_dataset(Path(structure))
+    pop = ds.population
+    periods = sorted(pop["period"].unique())
+    start = pd.Timestamp(periods[0])
+    end = pd.Timestamp(periods[-1]) + pd.DateOffset(years=1) - pd.Timedelta(days=1)
+    codes = ds.practices["practice_code"].astype(str).tolist()
+    specs = ds.specialties["specialty_code"].astype(str).tolist()
+    table, rep = ingest(records, codes, specs, start=str(start.date()), end=str(end.date()),
+                        with_age_sex=True)
+    if table.empty:
+        raise ContractError(str(records), "record extract", None,
+                            f"no usable rows: {rep.summary()}")
+    keep = set(table["practice_code"].astype(str))
+    tables = {name: ds.tables[name] for name in ds.tables}
+    pr = tables["practices"]
+    pr = pr[pr["practice_code"].astype(str).isin(keep)]
+    comms = set(pr["commissioner_code"].astype(str))
+    tables["practices"] = pr.assign(successor_code=pr["successor_code"].where(
+        pr["successor_code"].astype(str).isin(keep)))
+    for name, col in (("commissioners", "commissioner_code"), ("sub_areas", "commissioner_code"),
+                      ("contracts", "commissioner_code"), ("activity", "commissioner_code")):
+        if name in tables:
+            tables[name] = tables[name][tables[name][col].astype(str).isin(comms)]
+    for name in ("population", "groups", "practice_outcomes"):
+        if name in tables:
+            tables[name] = tables[name][tables[name]["practice_code"].astype(str).isin(keep)]
+    # person-years by sex × band over the extract's months, from each month's snapshot
+    months = pd.DatetimeIndex(sorted(table["month"].unique()))
+    snap = pd.DatetimeIndex(periods)
+    p = tables["population"]
+    py = 0.0
+    for m in months:
+        at = snap[snap <= m].max() if (snap <= m).any() else snap.min()
+        py = py + p[p["period"] == at].groupby(["sex", "age_band"], observed=True)[
+            "patients"].sum() / 12
+    py.index = pd.MultiIndex.from_arrays([py.index.get_level_values(0).astype(str),
+                                          py.index.get_level_values(1).astype(str)])
+    grid = pd.MultiIndex.from_product([["F", "M"], list(AGE_BANDS), specs],
+                                      names=["sex", "age_band", "specialty_code"])
+    n = rep.age_sex.set_index(["sex", "age_band", "specialty_code"])["referrals"] \
+        .reindex(grid).fillna(0).to_numpy(float)
+    pys = py.reindex(grid.droplevel(2)).fillna(0).to_numpy(float)
+    tables["referrals"] = table
+    tables["reference_rates"] = pd.DataFrame({
+        "sex": grid.get_level_values(0), "age_band": grid.get_level_values(1),
+        "specialty_code": grid.get_level_values(2),
+        "rate": np.where(pys > 0, n / np.where(pys > 0, pys, 1), 0.0)})
+    prov0 = ds.provenance
+    real_tables = sorted(set(prov0.get("real_tables", [])) | {"referrals", "reference_rates"})
+    synth = [t for t in prov0.get("synthetic_tables", []) if t not in real_tables and
+             t in tables]
+    prov = {
+        "source": f"record-level extract {Path(records).name} on {prov0.get('source', 'a')} "
+                  "structure",
+        "real_tables": real_tables, "synthetic_tables": synth,
+        "statement": ("Referrals are your record-level extract, aggregated by practice, month "
+                      "and specialty; reference rates are the extract's own rates by age, sex "
+                      "and specialty (internal standardisation)."
+                      + (f" Still synthetic: {', '.join(synth)} — findings from those tables "
+                         "illustrate the method only." if synth else "")),
+        "extract": {"file": str(records), "rows_read": rep.rows_read,
+                    "rows_used": rep.rows_used, "rejected": rep.rejected,
+                    "months": [str(months[0].date()), str(months[-1].date())],
+                    "practices_in_extract": len(keep),
+                    "structure_practices_without_records": int(len(codes) - len(keep))},
+        "structure": {"folder": str(structure), "content_hash": ds.content_hash},
+    }
+    return save_dataset(tables, Path(out), provenance=prov), rep
+
+
+def records_from_referrals(ds, path: Path, months: int | None = None, seed: int = 1,
+                           chunk: int = 2_000_000) -> int:
+    """Expand a dataset's ``referrals`` into one row per referral (CSV or parquet by
+    suffix): each gets a day in its month, and a sex and age drawn from the practice's
+    registered population weighted by the reference rates of its specialty, so the file
+    looks like a real extract and aggregates back to the same table. ``months`` keeps the
+    first n months. Returns the number of rows written."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    ref = ds.referrals
+    if months:
+        first = sorted(ref["month"].unique())[:months]
+        ref = ref[ref["month"].isin(first)]
+    ref = ref[ref["referrals"] > 0]
+    cells = [(s, b) for s in ("F", "M") for b in AGE_BANDS]
+    rr = ds.reference_rates.assign(sex=lambda d: d["sex"].astype(str),
+                                   age_band=lambda d: d["age_band"].astype(str)).pivot_table(
+        index="specialty_code", columns=["sex", "age_band"], values="rate", observed=True
+    ).reindex(columns=cells, fill_value=0.0)
+    pop = ds.population.assign(year=lambda d: d["period"]).pivot_table(
+        index=["practice_code", "period"], columns=["sex", "age_band"], values="patients",
+        observed=True).reindex(columns=cells, fill_value=0).fillna(0)
+    snaps = pd.DatetimeIndex(sorted(ds.population["period"].unique()))
+    path = Path(path)
+    writer = None
+    written = 0
+    lo = np.array([int(b.split("-")[0].rstrip("+")) for b in AGE_BANDS] * 2)
+    width = np.where(lo == 90, 10, 5)
+    for _, part in ref.groupby(np.arange(len(ref)) // max(chunk // 10, 1)):
+        m = pd.DatetimeIndex(part["month"])
+        snap = snaps[np.maximum(snaps.searchsorted(m, side="right") - 1, 0)]
+        w = pop.reindex(pd.MultiIndex.from_arrays([part["practice_code"].astype(str), snap]
+                                                  )).to_numpy(float) \
+            * rr.reindex(part["specialty_code"].astype(str)).to_numpy(float)
+        w = np.nan_to_num(w)
+        w[w.sum(axis=1) == 0] = 1.0
+        cdf = np.cumsum(w / w.sum(axis=1, keepdims=True), axis=1)
+        n = part["referrals"].to_numpy()
+        row = np.repeat(np.arange(len(part)), n)
+        cell = np.minimum((cdf[row] < rng.random(len(row))[:, None]).sum(axis=1), 37)
+        age = lo[cell] + rng.integers(0, width[cell])
+        days = m.days_in_month.to_numpy()[row]
+        date = m.to_numpy()[row] + (rng.random(len(row)) * days).astype("timedelta64[D]")
+        tab = pa.table({
+            "practice_code": part["practice_code"].astype(str).to_numpy()[row],
+            "referral_date": pd.DatetimeIndex(date).strftime("%Y-%m-%d").to_numpy(),
+            "specialty_code": part["specialty_code"].astype(str).to_numpy()[row],
+            "age": age.astype("int64"), "sex": np.where(cell < 19, "F", "M")})
+        if writer is None:
+            writer = pq.ParquetWriter(path, tab.schema) if path.suffix == ".parquet" else \
+                pacsv.CSVWriter(path, tab.schema)
+        writer.write_table(tab)
+        written += len(row)
+    if writer is not None:
+        writer.close()
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+    import sys
+
+    ap = argparse.ArgumentParser(description="Build a dataset whose referrals are a "
+                                             "record-level extract (CSV or parquet).")
+    ap.add_argument("--records", type=Path, required=True, help="the extract file")
+    ap.add_argument("--structure", type=Path, required=True,
+                    help="dataset folder giving practices, populations and the rest")
+    ap.add_argument("--out", type=Path, required=True, help="dataset folder to write")
+    a = ap.parse_args(argv)
+    try:
+        folder, rep = build_dataset(a.records, a.structure, a.out)
+    except (FileNotFoundError, ValueError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(rep.summary())
+    print(f"dataset ready in {folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
+
+
+def generate_records(path: Path, n_rows: int, practices: list[str], specialties: list[str],
+                     start: str = "2018-04-01", months: int = 12, seed: int = 1,
+                     bad_share: float = 0.001, chunk: int = 1_000_000) -> dict[str, int]:
+    """Write a realistic record-level extract (CSV or parquet by suffix), in chunks so memory
+    stays flat; a ``bad_share`` of rows carries each kind of error. Returns the planted error
+    counts."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    rng = np.random.default_rng(seed)
+    path = Path(path)
+    base = np.datetime64(start, "D")
+    days = int((np.datetime64(pd.Timestamp(start) + pd.DateOffset(months=months), "D")
+                - base).astype(int))
+    pr = np.asarray(practices, dtype=object)
+    sp = np.asarray(specialties, dtype=object)
+    planted = {"unknown_practice": 0, "impossible_age": 0, "bad_date": 0}
+    writer = None
+    done = 0
+    while done < n_rows:
+        n = min(chunk, n_rows - done)
+        p = pr[rng.integers(0, len(pr), n)]
+        d = (base + rng.integers(0, days, n).astype("timedelta64[D]")).astype(str).astype(object)
+        age = np.clip(rng.gamma(2.2, 22, n), 0, 104).round().astype(int).astype(object)
+        s = sp[rng.integers(0, len(sp), n)]
+        sex = np.where(rng.random(n) < 0.55, "F", "M").astype(object)
+        for kind in planted:
+            idx = rng.random(n) < bad_share
+            planted[kind] += int(idx.sum())
+            if kind == "unknown_practice":
+                p[idx] = "Z99999"
+            elif kind == "impossible_age":
+                age[idx] = 130
+            else:
+                d[idx] = "2019-02-30"
+        tab = pa.table({"practice_code": p.astype(str), "referral_date": d.astype(str),
+                        "specialty_code": s.astype(str), "age": age.astype(str),
+                        "sex": sex.astype(str)})
+        if writer is None:
+            writer = pq.ParquetWriter(path, tab.schema) if path.suffix == ".parquet" else \
+                pacsv.CSVWriter(path, tab.schema)
+        writer.write_table(tab)
+        done += n
+    writer.close()
+    return planted

@@ -1,0 +1,149 @@
+"""The real-data analysis source built from the published files in ../shared/data/real:
+what is real matches the files exactly, what is synthetic is recovered, and the batch
+reports run on it and say which is which."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from helpers.datasets import load_dataset
+from helpers.run import batch
+from helpers.sources import nhs_files, real_structure
+
+
+@pytest.fixture(scope="module")
+def built(real_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("real") / "real_england"
+    real_structure.build(real_dir, out)
+    return load_dataset(out)
+
+
+def test_structure_is_the_published_one(built, real_dir):
+    ds = built
+    lookup = nhs_files.read_ccg_icb_lookup(real_dir / "heec_ccg_to_icb_lookup.csv")
+    assert sorted(ds.commissioners.commissioner_code) == sorted(lookup.icb_code.unique())
+    assert len(ds.commissioners) == 42 and ds.commissioners.region.nunique() == 7
+    assert len(ds.sub_areas) == 106                      # the 2020-21 CCGs
+    pay = nhs_files.read_gp_payments_panel(real_dir)
+    win = pay[pay.year.between(2017, 2021) & (pay.registered_patients > 0)]
+    assert set(ds.practices.practice_code) == set(win.practice_code)
+    assert len(ds.practices) == 7410
+    # population: every practice-year sums exactly to the published registered total
+    # (rounded: from 2018/19 the file gives a yearly average)
+    pop = ds.population.assign(year=ds.population.period.dt.year,
+                               practice_code=ds.population.practice_code.astype(str))
+    tot = pop.groupby(["practice_code", "year"])["patients"].sum()
+    pub = win.set_index(["practice_code", "year"])["registered_patients"]
+    assert tot.sort_index().to_numpy().tolist() == np.rint(pub.sort_index()).astype(int).tolist()
+    assert pop.groupby("year")["patients"].sum()[2021] == pytest.approx(61.6e6, rel=0.01)
+    # networks are the ePCN spells; most practices joined on 1 October 2019
+    g = ds.groups
+    assert (g.group_type == "network").all() and g.practice_code.nunique() == 6795
+    assert (g.joined == pd.Timestamp("2019-10-01")).mean() > 0.9
+    # the annual panel carries the published payments and weighted lists
+    po = ds.practice_outcomes.set_index(["practice_code", "year"])
+    row = pay[(pay.year == 2019) & (pay.practice_code == "A81001")].iloc[0]
+    assert po.loc[("A81001", 2019), "payments_gbp"] == pytest.approx(row.total_payments_gbp)
+    assert po.loc[("A81001", 2019), "weighted_patients"] == pytest.approx(
+        row.weighted_patients)
+    years = ds.practice_outcomes.year
+    assert years.min() == 2014 and years.max() == 2022 and po.gp_fte.notna().sum() > 6000
+    # prices are reference costs (2017/18 carried forward); follow-up ratios from attendances
+    rc = nhs_files.read_reference_costs(real_dir / "nhs_reference_costs_2017-18_consultant_led_"
+                                   "outpatients.csv").set_index("specialty_code")
+    pr = ds.prices[ds.prices.year == 2021].set_index("specialty_code")
+    assert pr.price_first.to_dict() == rc.price_first.reindex(pr.index).to_dict()
+    assert ds.specialties.follow_up_ratio.between(0.5, 4).all()
+
+
+def test_provenance_marks_real_and_synthetic(built):
+    prov = built.provenance
+    assert set(prov["real_tables"]) == {"commissioners", "sub_areas", "practices",
+                                        "population", "groups", "practice_outcomes", "prices"}
+    assert set(prov["synthetic_tables"]) == {"referrals", "reference_rates", "specialties",
+                                             "providers", "contracts", "activity"}
+    assert "synthetic" in prov["statement"] and "not facts" in prov["statement"]
+    assert len(prov["input_files_sha256"]) >= 20
+    d = prov["derivations"]
+    assert d["practices_without_commissioner_dropped"] == 0
+    assert sum(d["age_sex_profile_source"].values()) == 7410
+    assert built.truth["applies_to"].startswith("the synthetic tables only")
+
+
+def test_same_inputs_same_dataset(built, real_dir, tmp_path):
+    again = real_structure.build(real_dir, tmp_path / "again")
+    assert json.loads((again / "provenance.json").read_text())["content_hash"] == \
+        built.provenance["content_hash"]
+
+
+def test_missing_or_wrong_inputs(real_dir, tmp_path):
+    some = tmp_path / "some"
+    some.mkdir()
+    (some / "ods_epraccur_2022-02.csv").write_bytes(
+        (real_dir / "ods_epraccur_2022-02.csv").read_bytes())
+    out = tmp_path / "out"
+    with pytest.raises(FileNotFoundError, match="payments"):
+        real_structure.build(some, out)
+    with pytest.raises(ValueError, match="needs NHS Payments files for every year"):
+        real_structure.build(real_dir, out, start="2020-04-01", n_months=48)
+    with pytest.raises(ValueError, match="1 April"):
+        real_structure.build(real_dir, out, start="2017-05-01")
+    assert not out.exists()                                      # nothing half-written
+    assert real_structure.main(["--from", str(some), "--out", str(out)]) == 2
+
+
+@pytest.fixture(scope="module")
+def reports(built, tmp_path_factory):
+    root = tmp_path_factory.mktemp("real_reports")
+    grid = root / "grid.yaml"
+    grid.write_text(yaml.safe_dump({"data_source": str(built.path), "publish": True,
+                                    "areas": ["QKS", "ENGLAND"]}))
+    n_failed, out = batch.run(grid, jobs_n=2, run_id="real", out_root=root, timeout=600)
+    return n_failed, out
+
+
+def _results(out, notebook, area):
+    return json.loads((out / notebook / f"{area}.results.json").read_text())
+
+
+def test_reports_run_and_say_what_is_real(reports):
+    n_failed, out = reports
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert n_failed == 0, [r["error"] for r in manifest["reports"] if r["status"] != "ok"]
+    assert len(manifest["reports"]) == 8
+    for f in out.glob("*/*.html"):
+        page = f.read_text()
+        assert "Synthetic (simulated) parts:" in page, f
+        assert "not facts about these practices" in page, f
+
+
+def test_planted_effects_recovered_on_real_structure(built, reports):
+    _, out = reports
+    t = built.truth
+    r1 = _results(out, "01_referral_variation", "england")
+    assert r1["practice_sd_national"] == pytest.approx(t["referral_model"]["sd_practice"],
+                                                       rel=0.15)
+    planted = set(t["outliers"]["practice_codes"])
+    flagged = set(r1["high_practices"]) | set(r1["low_practices"])
+    assert len(planted & flagged) / len(planted) >= 0.8
+    assert len(flagged - planted) / (r1["n_practices"] - len(planted)) <= 0.02
+    r2 = _results(out, "02_federation_scale", "england")
+    j = r2["joining"]
+    # nearly every practice joined a PCN at once: the comparison group is tiny, the report
+    # says so, and the interval is wide but covers the planted effect
+    assert j["n_control"] < 100 and j["upper"] - j["lower"] > 0.1
+    assert j["lower"] <= -0.02 <= j["upper"]
+    page = (out / "02_federation_scale" / "england.html").read_text()
+    assert "hardly anyone to compare with" in page
+    r3 = _results(out, "03_contract_forms", "england")
+    sw = t["contract_switches"]
+    for d in r3["did"]:
+        key = "effect_firsts_per_referral" if d["outcome"] == "firsts" else \
+            "effect_followups_per_first"
+        assert d["lower"] - 0.01 <= sw[key][d["to_form"]] <= d["upper"] + 0.01, d
+    assert np.isfinite(r3["baseline_value_gbp"]) and r3["baseline_value_gbp"] > 0
