@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from helpers.schema import AGE_BANDS
 from helpers.stats import rates
 
 REL = 1e-9
@@ -131,3 +132,26 @@ def test_wilson_within_unit_interval(n, x, c):
     x = min(x, n)
     lo, hi = rates.wilson_lower(x, n, c), rates.wilson_upper(x, n, c)
     assert -1e-12 <= lo <= x / n + 1e-12 <= hi + 2e-12 <= 1 + 3e-12
+
+
+def test_esp2013_matches_eurostat_and_the_contract_bands(ref_dir):
+    esp = pd.read_csv(ref_dir / "esp2013.csv").sort_values("band_order")
+    assert list(rates.ESP2013) == esp.ageband.tolist() == list(AGE_BANDS)
+    assert list(rates.ESP2013.values()) == esp.esp2013_weight.tolist()
+    assert sum(rates.ESP2013.values()) == 100_000
+
+
+def test_dsr_with_the_pack_weights_matches_phe(ref_dir):
+    """The PHE cases that use ESP 2013 give the same DSR when the weights come from
+    rates.ESP2013 instead of the fixture's own column."""
+    inp = pd.read_csv(ref_dir / "phe_dsr_inputs.csv")
+    exp = pd.read_csv(ref_dir / "phe_dsr_expected.csv")
+    big = inp[(inp.area == "testdata_big")].assign(
+        ageband=lambda d: d.ageband.replace({"55-69": "55-59"}))
+    big = big.assign(esp=big.ageband.map(rates.ESP2013))
+    assert (big.esp == big.stdpop).all()
+    out = rates.dsr(big, "count", "pop", "esp", multiplier=100000)
+    want = exp[(exp.area == "testdata_big") & exp.independent_events
+               & (exp.multiplier == 100000)].iloc[0]
+    close(out.value.iloc[0], want.expected_value)
+    close(out.lower95.iloc[0], want.expected_lower95)

@@ -143,11 +143,43 @@ def _trim_factor(trim_by: float, truncate: bool) -> float:
 def funnel(numerator, denominator, groups=None, kind: str = "SR", sr_method: str = "SHMI",
            method: str = "additive", trim_by: float = 0.1, limit: float | str = 99.8,
            multiplier: float = 1.0, shmi_rounding: bool = True) -> FunnelResult:
-    """Funnel-plot statistics for each unit: ratio, z-scores, limits and outlier flags.
+    """Funnel-plot statistics for each unit: ratio, z-scores, control limits and outlier flags.
 
-    ``limit`` (95 or 99.8) decides which limits set the ``outlier`` flag; ``flag`` always
-    reports the most extreme level crossed: "High (99.8%)", "High (95%)", "Low (…)" or
-    "Within limits".
+    Parameters
+    ----------
+    numerator : array_like
+        Observed counts (SR, RC) or numerators (PR); non-negative.
+    denominator : array_like
+        Expected counts (SR, RC) or denominators (PR); positive and finite.
+    groups : array_like, optional
+        Unit labels (default 0..n−1).
+    kind : {"SR", "PR", "RC"}, default "SR"
+        Standardised ratio, proportion or ratio of counts.
+    sr_method : {"SHMI", "CQC"}, default "SHMI"
+        For SR: log scale with truncation of the extreme ``trim_by`` (SHMI) or square-root scale
+        with winsorisation (CQC).
+    method : {"additive", "robust", "multiplicative", "none"}, default "additive"
+        Over-dispersion: additive τ² (FunnelPlotR), τ² corrected for the trimming bias, φ
+        scaling of the standard error, or unadjusted limits (exact Poisson for SR).
+    trim_by : float, default 0.1
+        Share trimmed (or winsorised) at each tail when estimating φ.
+    limit : {95, 99.8}, default 99.8
+        The limits that set the ``outlier`` flag (also 0.95/0.998, "99").
+    multiplier : float, default 1
+        Scale of ratios and limits (100 for percentages).
+    shmi_rounding : bool, default True
+        Round expected counts to 2 dp first, as FunnelPlotR's ``SHMI_rounding``.
+
+    Returns
+    -------
+    FunnelResult
+        ``points`` (per unit: ``rr``, z-scores, adjusted ``od_lcl95``… and unadjusted ``lcl95``…
+        limits, ``flag`` = the most extreme level crossed, ``outlier``), the fitted ``phi`` and
+        ``tau2``, the target and a ``curve(denominators)`` method for plotting limits.
+
+    References
+    ----------
+    Spiegelhalter DJ. Funnel plots for comparing institutional performance. *Stat Med* 2005;24:1185–202; Spiegelhalter DJ. Handling over-dispersion of performance indicators. *Qual Saf Health Care* 2005;14:347–51; nhs-r-community/FunnelPlotR 0.6.0 ``funnel_plot``.
     """
     if kind not in ("SR", "PR", "RC"):
         raise ValueError(f"unknown funnel kind {kind!r}; use 'SR', 'PR' or 'RC'")

@@ -37,7 +37,32 @@ class ITSResult:
 
 def design(time: np.ndarray, step: np.ndarray, month: np.ndarray | None = None,
            harmonics: int = 0, slope_change: bool = False, period: int = 12) -> pd.DataFrame:
-    """Design matrix: intercept, time, step[, slope change][, sin/cos pairs]."""
+    """Design matrix of a segmented regression.
+
+    Parameters
+    ----------
+    time : array_like
+        Time index (e.g. 1..n months).
+    step : array_like
+        0 before the interruption, 1 from it.
+    month : array_like, optional
+        Calendar month 1–12, needed for harmonics.
+    harmonics : int, default 0
+        Number of sin/cos pairs of period ``period``.
+    slope_change : bool, default False
+        Add (time − T0)·step, the change in trend after the interruption.
+    period : int, default 12
+        Season length in time units.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``const``, ``step``, ``time`` [, ``slope_change``] [, ``sin1``, ``cos1``, …].
+
+    References
+    ----------
+    Lopez Bernal J, Cummins S, Gasparrini A. Interrupted time series regression for the evaluation of public health interventions: a tutorial. *Int J Epidemiol* 2017;46:348–55.
+    """
     t = np.asarray(time, float)
     s = np.asarray(step, float)
     X = pd.DataFrame({"const": 1.0, "step": s, "time": t})
@@ -57,10 +82,39 @@ def design(time: np.ndarray, step: np.ndarray, month: np.ndarray | None = None,
 def fit_its(count, time, step, offset=None, month=None, harmonics: int = 0,
             slope_change: bool = False, quasi: bool = True, hac_lags: int | None = None
             ) -> ITSResult:
-    """Fit a segmented Poisson (quasi-Poisson by default) ITS model and summarise it.
+    """Fit a segmented Poisson (quasi-Poisson by default) interrupted time series.
 
-    ``offset`` is the population (or expected count) the counts are relative to; its log
-    enters the model. Rate ratios are per month for trends.
+    Parameters
+    ----------
+    count : array_like
+        Event counts per period.
+    time : array_like
+        Time index.
+    step : array_like
+        0 before the interruption, 1 from it.
+    offset : array_like, optional
+        Population or expected count the counts are relative to; its log enters the model.
+    month : array_like, optional
+        Calendar month 1–12, for seasonal harmonics.
+    harmonics : int, default 0
+        Number of Fourier pairs (period 12).
+    slope_change : bool, default False
+        Also estimate a change in trend.
+    quasi : bool, default True
+        Scale standard errors by the Pearson χ²/(n − p) dispersion.
+    hac_lags : int, optional
+        Use Newey–West (HAC) standard errors with this many lags instead.
+
+    Returns
+    -------
+    ITSResult
+        Level change ``rate_ratio`` (exp of the step) with its 95% ``ci``, optional
+        ``slope_ratio`` and interval, the underlying monthly ``trend_ratio``, ``dispersion``,
+        ``p_value``, fitted values, the no-interruption counterfactual and the statsmodels fit.
+
+    References
+    ----------
+    Lopez Bernal J, Cummins S, Gasparrini A. Interrupted time series regression for the evaluation of public health interventions: a tutorial. *Int J Epidemiol* 2017;46:348–55; statsmodels ``GLM`` (Poisson family, ``scale="X2"``, ``cov_type="HAC"``).
     """
     y = np.asarray(count, float)
     X = design(time, step, month, harmonics, slope_change)

@@ -4,8 +4,8 @@ Pure, vectorised functions (numpy arrays or scalars in, arrays out). Conventions
 ``value`` is activity valued at full price (£, first attendances × first price + follow-ups ×
 follow-up price); ``plan`` is the planned value for the same period (£); ``fixed`` is the
 fixed element for the period (£). Marginal and variable rates are shares of price (0–1).
-Published magnitudes (MRET 30%/70%, blended 20%, API 75%/100%) are in
-``docs/methods.md`` §13 of the shared reference and in ``docs/contract-forms.md``.
+Published magnitudes: MRET 30% (2010/11) rising to 70% (2017), blended 20% (2019/20), API
+75% (2022/23) and 100% (2023/24) of price for activity above plan.
 """
 
 from __future__ import annotations
@@ -18,8 +18,26 @@ ArrayLike = float | np.ndarray
 
 
 def pbr(value: ArrayLike) -> np.ndarray:
-    """Activity-based tariff (payment by results): pay full price for every attendance.
+    """Activity-based tariff (payment by results): full price for every attendance.
 
+    Parameters
+    ----------
+    value : array_like
+        Activity at full price, £.
+
+    Returns
+    -------
+    numpy.ndarray
+        Payment, £ (equal to ``value``).
+
+    References
+    ----------
+    Department of Health. *Payment by Results guidance* (2013/14); NHS England/NHS Improvement, *National Tariff Payment System*
+    (MRET 2010/11–2018/19; blended payment 2019/20; aligned payment and incentive
+    2022/23–2023/24).
+
+    Examples
+    --------
     >>> float(pbr(1000.0))
     1000.0
     """
@@ -27,8 +45,28 @@ def pbr(value: ArrayLike) -> np.ndarray:
 
 
 def cost_and_volume(value: ArrayLike, plan: ArrayLike) -> np.ndarray:
-    """Cost-and-volume: pay for activity at price, capped at the planned volume's value.
+    """Cost-and-volume: activity paid at price up to the planned volume's value, nothing above it.
 
+    Parameters
+    ----------
+    value : array_like
+        Value of the activity done, £.
+    plan : array_like
+        Value of the planned volume at price, £: the most the commissioner
+        pays.
+
+    Returns
+    -------
+    numpy.ndarray
+        min(value, plan), £.
+
+    References
+    ----------
+    NHS Standard Contract, cost-and-volume schedules; Street A, Maynard A. Activity based
+    financing in England. *Health Policy* 2007;84:250–60.
+
+    Examples
+    --------
     >>> float(cost_and_volume(1200.0, 1000.0))
     1000.0
     """
@@ -38,6 +76,26 @@ def cost_and_volume(value: ArrayLike, plan: ArrayLike) -> np.ndarray:
 def block(value: ArrayLike, fixed: ArrayLike) -> np.ndarray:
     """Block contract: the fixed sum, whatever the activity.
 
+    Parameters
+    ----------
+    value : array_like
+        Activity value, £ (a block does not depend on it).
+    fixed : array_like
+        Block sum for the period, £.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``fixed`` broadcast to the shape of ``value``, £.
+
+    References
+    ----------
+    NHS England. *COVID-19 financial arrangements* (block payments from April 2020); NHS England/NHS Improvement, *National Tariff Payment System*
+    (MRET 2010/11–2018/19; blended payment 2019/20; aligned payment and incentive
+    2022/23–2023/24).
+
+    Examples
+    --------
     >>> float(block(800.0, 1000.0))
     1000.0
     """
@@ -46,10 +104,32 @@ def block(value: ArrayLike, fixed: ArrayLike) -> np.ndarray:
 
 def marginal_rate(value: ArrayLike, baseline: ArrayLike, rate_above: ArrayLike = 0.3,
                   rate_below: ArrayLike = 1.0) -> np.ndarray:
-    """Marginal-rate rule (MRET): full price up to a baseline, ``rate_above`` of price above it.
+    """Marginal-rate rule (MRET): full price up to a baseline, a share of price above it.
 
-    Below the baseline the provider loses ``rate_below`` of price per unit (1.0 = plain tariff).
+    Parameters
+    ----------
+    value : array_like
+        Activity at tariff, £ for the period.
+    baseline : array_like
+        Baseline activity value, £.
+    rate_above : array_like, default 0.3
+        Share of price paid for activity above the baseline (0.3 in 2010/11, 0.7 by 2017).
+    rate_below : array_like, default 1.0
+        Share of price lost per unit below the baseline (1.0 = plain tariff).
 
+    Returns
+    -------
+    numpy.ndarray
+        Payment including the marginal-rate adjustment, £.
+
+    References
+    ----------
+    NHS England/NHS Improvement, *National Tariff Payment System*
+    (MRET 2010/11–2018/19; blended payment 2019/20; aligned payment and incentive
+    2022/23–2023/24).
+
+    Examples
+    --------
     >>> float(marginal_rate(1200.0, 1000.0, 0.3))
     1060.0
     """
@@ -59,11 +139,35 @@ def marginal_rate(value: ArrayLike, baseline: ArrayLike, rate_above: ArrayLike =
 
 def blended(value: ArrayLike, plan: ArrayLike, fixed: ArrayLike | None = None,
             variable_rate: ArrayLike = 0.2) -> np.ndarray:
-    """Blended payment: fixed element plus ``variable_rate`` of price for activity off plan.
+    """Blended payment: a fixed element plus a share of price for activity away from plan.
 
-    The fixed element defaults to the planned value. Rate 0 is a block; rate 1 with the fixed
-    element equal to plan is payment by results.
+    Rate 0 is a block; rate 1 with the fixed element equal to plan is payment by results.
 
+    Parameters
+    ----------
+    value : array_like
+        Activity valued at tariff prices, £.
+    plan : array_like
+        Planned activity value, £.
+    fixed : array_like, optional
+        Fixed element, £ (default: the plan).
+    variable_rate : array_like, default 0.2
+        Share of price paid (or refunded) for activity above (below) plan.
+
+    Returns
+    -------
+    numpy.ndarray
+        fixed + variable_rate × (value − plan), £.
+
+    References
+    ----------
+    NHS England/NHS Improvement. *2019/20 National Tariff: blended payment for emergency care*;
+    NHS England/NHS Improvement, *National Tariff Payment System*
+    (MRET 2010/11–2018/19; blended payment 2019/20; aligned payment and incentive
+    2022/23–2023/24).
+
+    Examples
+    --------
     >>> float(blended(1100.0, 1000.0, variable_rate=0.2))
     1020.0
     """
@@ -74,10 +178,34 @@ def blended(value: ArrayLike, plan: ArrayLike, fixed: ArrayLike | None = None,
 
 def cap_and_collar(value: ArrayLike, plan: ArrayLike, corridor_pct: ArrayLike = 5.0,
                    rate_outside: ArrayLike = 1.0) -> np.ndarray:
-    """Cap and collar: the planned sum within ±corridor of plan, ``rate_outside`` beyond it.
+    """Cap and collar: the planned sum within ±corridor of plan, a share of price beyond it.
 
     Continuous at the corridor edges.
 
+    Parameters
+    ----------
+    value : array_like
+        Actual activity value, £.
+    plan : array_like
+        Centre of the corridor: the planned value, £.
+    corridor_pct : array_like, default 5.0
+        Half-width of the corridor, % of plan.
+    rate_outside : array_like, default 1.0
+        Share of price paid (or refunded) beyond the corridor.
+
+    Returns
+    -------
+    numpy.ndarray
+        The plan inside the corridor, adjusted beyond it, £.
+
+    References
+    ----------
+    NHS Standard Contract risk-share (cap and collar) arrangements; NHS England/NHS Improvement, *National Tariff Payment System*
+    (MRET 2010/11–2018/19; blended payment 2019/20; aligned payment and incentive
+    2022/23–2023/24).
+
+    Examples
+    --------
     >>> float(cap_and_collar(1100.0, 1000.0, 5.0, 1.0))
     1050.0
     >>> float(cap_and_collar(1030.0, 1000.0, 5.0, 1.0))
@@ -93,10 +221,34 @@ def cap_and_collar(value: ArrayLike, plan: ArrayLike, corridor_pct: ArrayLike = 
 
 def aligned_payment(value: ArrayLike, plan: ArrayLike, fixed: ArrayLike | None = None,
                     rate_above: ArrayLike = 0.75, rate_below: ArrayLike = 0.0) -> np.ndarray:
-    """Aligned payment and incentive (API): fixed element; elective activity above plan paid
-    at ``rate_above`` of price (75% in 2022/23, 100% from 2023/24); below plan the fixed
-    element is reduced at ``rate_below`` (0 when there is no claw-back).
+    """Aligned payment and incentive (API): fixed element; elective activity above plan paid at a
+    share of price; below plan the fixed element reduced at ``rate_below``.
 
+    Parameters
+    ----------
+    value : array_like
+        Elective activity at full price, £.
+    plan : array_like
+        Value of the planned (elective) activity, £.
+    fixed : array_like, optional
+        The fixed payment, £; the plan when omitted.
+    rate_above : array_like, default 0.75
+        Share of price for activity above plan (75% in 2022/23, 100% from 2023/24).
+    rate_below : array_like, default 0.0
+        Share of price clawed back below plan (0 when there is no claw-back).
+
+    Returns
+    -------
+    numpy.ndarray
+        Fixed element plus the variable element, £.
+
+    References
+    ----------
+    NHS England. *2022/23 and 2023/24 National Tariff Payment System: aligned payment and
+    incentive rules*.
+
+    Examples
+    --------
     >>> float(aligned_payment(1100.0, 1000.0))
     1075.0
     >>> float(aligned_payment(900.0, 1000.0))
@@ -110,8 +262,33 @@ def aligned_payment(value: ArrayLike, plan: ArrayLike, fixed: ArrayLike | None =
 
 def outcome_based(fixed: ArrayLike, outcome: ArrayLike, target: ArrayLike,
                   bonus_pct: ArrayLike = 5.0, higher_is_better: bool = True) -> np.ndarray:
-    """Outcome-based: capitated fixed sum, ± ``bonus_pct`` of it for meeting or missing target.
+    """Outcome-based: a capitated fixed sum, plus or minus a bonus for meeting or missing a target.
 
+    Parameters
+    ----------
+    fixed : array_like
+        Capitated fixed sum, £.
+    outcome : array_like
+        The outcome measured.
+    target : array_like
+        The outcome target.
+    bonus_pct : array_like, default 5.0
+        Bonus (or penalty) at the target, % of the fixed sum.
+    higher_is_better : bool, default True
+        Whether meeting the target means outcome ≥ target (else ≤).
+
+    Returns
+    -------
+    numpy.ndarray
+        fixed × (1 ± bonus), £.
+
+    References
+    ----------
+    Monitor/NHS England. *Capitation and outcomes-based contracts* (2015); NHS England
+    outcomes-based commissioning guidance.
+
+    Examples
+    --------
     >>> float(outcome_based(1000.0, 0.9, 0.85, 5.0))
     1050.0
     >>> float(outcome_based(1000.0, 0.8, 0.85, 5.0))
@@ -134,8 +311,40 @@ def payment(form: str | np.ndarray, value: ArrayLike, plan: ArrayLike,
             ) -> np.ndarray:
     """Payment for each row given its contract form (vectorised over mixed forms).
 
-    Missing parameters take the published defaults: blended 20%, API 75%, corridor 5%,
-    outcome bonus 5%; a missing fixed element equals the plan.
+    Missing parameters take the published defaults: blended 20%, API 75%, corridor 5%, outcome
+    bonus 5%; a missing fixed element equals the plan.
+
+    Parameters
+    ----------
+    form : str or array_like of str
+        One of :data:`helpers.schema.CONTRACT_FORMS` per row.
+    value : array_like
+        Activity at full price, £, per row.
+    plan : array_like
+        The plan each row is settled against, £.
+    fixed : array_like, optional
+        Block or fixed sum, £; NaN or omitted means the plan.
+    variable_rate : array_like, default NaN
+        Variable share of price (blended, API, rate outside a cap-and-collar corridor).
+    corridor_pct : array_like, default NaN
+        Cap-and-collar half-width, % of plan.
+    outcome : array_like, default NaN
+        Outcome measured (outcome-based).
+    outcome_target : array_like, default NaN
+        Outcome target (outcome-based).
+    outcome_bonus_pct : array_like, default NaN
+        Outcome bonus, % of the fixed element.
+
+    Returns
+    -------
+    numpy.ndarray
+        Payment, £, one per row.
+
+    References
+    ----------
+    NHS England/NHS Improvement, *National Tariff Payment System*
+    (MRET 2010/11–2018/19; blended payment 2019/20; aligned payment and incentive
+    2022/23–2023/24).
     """
     v = np.asarray(value, float)
     shape = np.broadcast_shapes(np.shape(form), v.shape, np.shape(plan))

@@ -25,6 +25,13 @@ from scipy import stats
 
 ArrayLike = float | np.ndarray | pd.Series
 
+ESP2013: dict[str, int] = dict(zip(
+    [f"{a}-{a + 4}" for a in range(0, 90, 5)] + ["90+"],
+    [5000, 5500, 5500, 5500, 6000, 6000, 6500, 7000, 7000, 7000, 7000, 6500, 6000, 5500,
+     5000, 4000, 2500, 1500, 1000], strict=True))
+"""European Standard Population 2013 by 5-year band (0-4 … 85-89, 90+; total 100,000):
+Eurostat, *Revision of the European Standard Population*, 2013 edition, KS-RA-13-028-EN."""
+
 
 def _conf(confidence: float) -> float:
     c = float(confidence)
@@ -36,13 +43,46 @@ def _conf(confidence: float) -> float:
 
 
 def z_value(confidence: float) -> float:
-    """Two-sided normal quantile, e.g. 1.959964 at 95% and 3.090232 at 99.8%."""
+    """Two-sided normal quantile for a confidence level.
+
+    Parameters
+    ----------
+    confidence : float
+        Confidence level, 0.95/0.998 or 95/99.8 (values of 90 and over are divided by 100).
+
+    Returns
+    -------
+    float
+        z = Φ⁻¹(1 − (1 − c)/2): 1.959964 at 95%, 3.090232 at 99.8%; infinity at 100%.
+
+    References
+    ----------
+    ukhsa-collaboration/PHEindicatormethods 2.1.0, internal z convention.
+    """
     c = _conf(confidence)
     return float(stats.norm.ppf(1 - (1 - c) / 2)) if c < 1 else np.inf
 
 
 def byars_lower(o: ArrayLike, confidence: float = 0.95) -> np.ndarray:
-    """Byar's lower limit for a Poisson count (NaN where negative)."""
+    """Byar's approximate lower confidence limit for a Poisson count.
+
+    Parameters
+    ----------
+    o : array_like
+        Observed counts (events).
+    confidence : float, default 0.95
+        Confidence level (0.95 or 95 style).
+
+    Returns
+    -------
+    numpy.ndarray
+        O·(1 − 1/(9O) − z/(3√O))³ in events; NaN where negative (e.g. O = 1 at 99.8%).
+
+    References
+    ----------
+    Breslow NE, Day NE. *Statistical Methods in Cancer Research* vol II (1987);
+    ukhsa-collaboration/PHEindicatormethods 2.1.0 ``byars_lower``.
+    """
     o = np.asarray(o, dtype=float)
     z = z_value(confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -51,14 +91,49 @@ def byars_lower(o: ArrayLike, confidence: float = 0.95) -> np.ndarray:
 
 
 def byars_upper(o: ArrayLike, confidence: float = 0.95) -> np.ndarray:
-    """Byar's upper limit for a Poisson count."""
+    """Byar's approximate upper confidence limit for a Poisson count.
+
+    Parameters
+    ----------
+    o : array_like
+        Number of events observed.
+    confidence : float, default 0.95
+        Two-sided level of the interval the limit belongs to.
+
+    Returns
+    -------
+    numpy.ndarray
+        (O+1)·(1 − 1/(9(O+1)) + z/(3√(O+1)))³, in events.
+
+    References
+    ----------
+    Breslow & Day (1987); ukhsa-collaboration/PHEindicatormethods 2.1.0 ``byars_upper``.
+    """
     o1 = np.asarray(o, dtype=float) + 1
     z = z_value(confidence)
     return o1 * (1 - 1 / (9 * o1) + z / (3 * np.sqrt(o1))) ** 3
 
 
 def exact_lower(o: ArrayLike, confidence: float = 0.95) -> np.ndarray:
-    """Exact (chi-square) lower limit for a Poisson count; 0 when O = 0."""
+    """Exact (chi-square) lower confidence limit for a Poisson count.
+
+    Parameters
+    ----------
+    o : array_like
+        Events observed (whole numbers; 0 gives a limit of 0).
+    confidence : float, default 0.95
+        Level of the two-sided interval, as 0.95 or 95.
+
+    Returns
+    -------
+    numpy.ndarray
+        χ²_{(1−c)/2}(2O)/2 in events; 0 when O = 0.
+
+    References
+    ----------
+    Garwood F. Fiducial limits for the Poisson distribution. *Biometrika* 1936;28:437–42;
+    ukhsa-collaboration/PHEindicatormethods 2.1.0 exact branch (used below 10 events).
+    """
     o = np.asarray(o, dtype=float)
     a = (1 - _conf(confidence)) / 2
     with np.errstate(invalid="ignore"):
@@ -66,7 +141,24 @@ def exact_lower(o: ArrayLike, confidence: float = 0.95) -> np.ndarray:
 
 
 def exact_upper(o: ArrayLike, confidence: float = 0.95) -> np.ndarray:
-    """Exact (chi-square) upper limit for a Poisson count."""
+    """Exact (chi-square) upper confidence limit for a Poisson count.
+
+    Parameters
+    ----------
+    o : array_like
+        Count of events.
+    confidence : float, default 0.95
+        Interval level (0.998 for 99.8% limits).
+
+    Returns
+    -------
+    numpy.ndarray
+        χ²_{1−(1−c)/2}(2O+2)/2, in events.
+
+    References
+    ----------
+    Garwood (1936); ukhsa-collaboration/PHEindicatormethods 2.1.0 exact branch.
+    """
     o = np.asarray(o, dtype=float)
     a = (1 - _conf(confidence)) / 2
     return stats.chi2.ppf(1 - a, 2 * o + 2) / 2
@@ -74,7 +166,26 @@ def exact_upper(o: ArrayLike, confidence: float = 0.95) -> np.ndarray:
 
 def count_limits(o: ArrayLike, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray,
                                                                    np.ndarray]:
-    """(lower, upper, method) for counts: exact below 10 events, Byar's from 10."""
+    """Confidence limits for counts with PHE's switching rule.
+
+    Parameters
+    ----------
+    o : array_like
+        Observed counts (events); NaN gives NaN limits and no method.
+    confidence : float, default 0.95
+        Confidence level.
+
+    Returns
+    -------
+    lower, upper : numpy.ndarray
+        Limits in events: exact Poisson below 10 events, Byar's from 10.
+    method : numpy.ndarray
+        "Exact" or "Byars" per count (None where the count is missing).
+
+    References
+    ----------
+    ukhsa-collaboration/PHEindicatormethods 2.1.0 ``phe_rate`` / ``calculate_ISRatio`` switching rule.
+    """
     o = np.asarray(o, dtype=float)
     small = o < 10
     lo = np.where(small, exact_lower(o, confidence), byars_lower(o, confidence))
@@ -84,6 +195,26 @@ def count_limits(o: ArrayLike, confidence: float = 0.95) -> tuple[np.ndarray, np
 
 
 def wilson_lower(x: ArrayLike, n: ArrayLike, confidence: float = 0.95) -> np.ndarray:
+    """Wilson score lower limit for a proportion.
+
+    Parameters
+    ----------
+    x : array_like
+        Numerators (non-integer values accepted).
+    n : array_like
+        Denominators.
+    confidence : float, default 0.95
+        Confidence level; at 100% the limit is 0.
+
+    Returns
+    -------
+    numpy.ndarray
+        (2x + z² − z·√(z² + 4x(1 − x/n))) / (2(n + z²)), as a proportion (0–1).
+
+    References
+    ----------
+    Wilson EB. Probable inference. *JASA* 1927;22:209–12; ukhsa-collaboration/PHEindicatormethods 2.1.0 ``wilson_lower``.
+    """
     x, n = np.asarray(x, float), np.asarray(n, float)
     if _conf(confidence) == 1:
         return np.zeros_like(x / n)
@@ -92,6 +223,26 @@ def wilson_lower(x: ArrayLike, n: ArrayLike, confidence: float = 0.95) -> np.nda
 
 
 def wilson_upper(x: ArrayLike, n: ArrayLike, confidence: float = 0.95) -> np.ndarray:
+    """Wilson score upper limit for a proportion.
+
+    Parameters
+    ----------
+    x : array_like
+        Successes (the count with the property).
+    n : array_like
+        Trials (everyone counted).
+    confidence : float, default 0.95
+        Interval level; 1 (100%) gives an upper limit of 1.
+
+    Returns
+    -------
+    numpy.ndarray
+        (2x + z² + z·√(z² + 4x(1 − x/n))) / (2(n + z²)), as a proportion (0–1).
+
+    References
+    ----------
+    Wilson (1927); ukhsa-collaboration/PHEindicatormethods 2.1.0 ``wilson_upper``.
+    """
     x, n = np.asarray(x, float), np.asarray(n, float)
     if _conf(confidence) == 1:
         return np.ones_like(x / n)
@@ -109,9 +260,28 @@ def _suffix(c: float) -> str:
 
 def crude_rate(x: ArrayLike, n: ArrayLike, multiplier: float = 100_000,
                confidence: float | Sequence[float] = (0.95, 0.998)) -> pd.DataFrame:
-    """Crude rate x/n × multiplier with exact (<10) or Byar limits, one column pair per level.
+    """Crude rate with exact (below 10 events) or Byar's confidence limits.
 
-    Columns: value, lower95, upper95[, lower99_8, upper99_8], method.
+    Parameters
+    ----------
+    x : array_like
+        Event counts.
+    n : array_like
+        Denominators (population or person-time).
+    multiplier : float, default 100000
+        Rate per this many of the denominator's unit (1000 gives per 1,000 patients).
+    confidence : float or sequence of float, default (0.95, 0.998)
+        One or more confidence levels; each adds a lower/upper column pair.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``value`` (x/n × multiplier), ``lower95``, ``upper95`` [, ``lower99_8``, ``upper99_8``]
+        and ``method`` ("Exact" or "Byars"). A rate is still produced when x > n.
+
+    References
+    ----------
+    ukhsa-collaboration/PHEindicatormethods 2.1.0 ``phe_rate``.
     """
     x, n = np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(n, float))
     out = {"value": x / n * multiplier}
@@ -125,7 +295,28 @@ def crude_rate(x: ArrayLike, n: ArrayLike, multiplier: float = 100_000,
 
 def proportion(x: ArrayLike, n: ArrayLike, multiplier: float = 1.0,
                confidence: float | Sequence[float] = (0.95, 0.998)) -> pd.DataFrame:
-    """Proportion x/n × multiplier with Wilson score limits."""
+    """Proportion with Wilson score confidence limits.
+
+    Parameters
+    ----------
+    x : array_like
+        Numerator of each proportion.
+    n : array_like
+        Its denominator.
+    multiplier : float, default 1
+        1 for a proportion, 100 for a percentage.
+    confidence : float or sequence of float, default (0.95, 0.998)
+        Confidence levels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``value``, lower/upper columns per level (× multiplier) and ``method`` ("Wilson").
+
+    References
+    ----------
+    Wilson (1927); ukhsa-collaboration/PHEindicatormethods 2.1.0 ``phe_proportion``.
+    """
     x, n = np.atleast_1d(np.asarray(x, float)), np.atleast_1d(np.asarray(n, float))
     out = {"value": x / n * multiplier}
     for c in _levels(confidence):
@@ -138,12 +329,39 @@ def proportion(x: ArrayLike, n: ArrayLike, multiplier: float = 1.0,
 def dsr(data: pd.DataFrame, count: str, pop: str, stdpop: str, by: str | list[str] | None = None,
         multiplier: float = 100_000, confidence: float | Sequence[float] = (0.95, 0.998),
         eventfreq: str | None = None) -> pd.DataFrame:
-    """Directly standardised rate (Dobson method) per group.
+    """Directly standardised rate per group (Dobson method, Byar limits on the total count).
 
-    ``data`` has one row per stratum (age band, sex, …) and group. Missing counts are 0.
-    With ``eventfreq`` (non-independent events), ``count`` holds the number of persons with
-    that many events and rows are per stratum × frequency; the variance is Σ f²·Var_f.
-    Value and limits are NaN when the group's total count is below 10.
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per stratum (age band, sex, …) and group; with ``eventfreq``, one row per
+        stratum × event frequency.
+    count : str
+        Column of event counts (missing counts are 0); with ``eventfreq``, the number of
+        persons with that many events.
+    pop : str
+        Column of the stratum population.
+    stdpop : str
+        Column of the standard population weight (e.g. ESP 2013, :data:`ESP2013`).
+    by : str or list of str, optional
+        Grouping columns; None for one overall rate.
+    multiplier : float, default 100000
+        Rate per this many persons.
+    confidence : float or sequence of float, default (0.95, 0.998)
+        Confidence levels.
+    eventfreq : str, optional
+        Column of event frequencies for non-independent events (variance Σ f²·Var_f).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per group: ``total_count``, ``value``, lower/upper per level and ``method``. Value and
+        limits are NaN when the group's total count is below 10.
+
+    References
+    ----------
+    Dobson AJ, Kuulasmaa K, Eberle E, Scherer J. Confidence intervals for weighted sums of
+    Poisson parameters. *Stat Med* 1991;10:457–62; ukhsa-collaboration/PHEindicatormethods 2.1.0 ``calculate_dsr``.
     """
     by = [by] if isinstance(by, str) else list(by or [])
     d = data.copy()
@@ -192,10 +410,32 @@ def dsr(data: pd.DataFrame, count: str, pop: str, stdpop: str, by: str | list[st
 def expected_counts(pop: pd.DataFrame, ref_rates: pd.DataFrame, by: list[str],
                     strata: Sequence[str] = ("sex", "age_band"), rate: str = "rate",
                     n: str = "patients") -> pd.DataFrame:
-    """Expected counts E = Σ_strata n × r for each ``by`` group (indirect standardisation).
+    """Expected counts for indirect standardisation, E = Σ_strata n × r.
 
-    ``ref_rates`` holds one reference rate per stratum (and per any extra key it shares with
-    ``pop``, such as specialty). Rates are per unit of ``n`` per period.
+    Parameters
+    ----------
+    pop : pandas.DataFrame
+        Populations by stratum and the ``by`` columns.
+    ref_rates : pandas.DataFrame
+        One reference rate per stratum (and per any extra key it shares with ``pop``, such as
+        specialty); rates are per unit of ``n`` per period.
+    by : list of str
+        Grouping columns of the result.
+    strata : sequence of str, default ("sex", "age_band")
+        Columns that define a stratum.
+    rate : str, default "rate"
+        Column of reference rates.
+    n : str, default "patients"
+        Column of stratum populations.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``by`` columns and ``expected`` (events per period).
+
+    References
+    ----------
+    ukhsa-collaboration/PHEindicatormethods 2.1.0 ``calculate_ISRatio`` (expected counts).
     """
     strata = list(strata)
     m = pop.merge(ref_rates, on=strata, how="left", validate="many_to_many")
@@ -205,7 +445,29 @@ def expected_counts(pop: pd.DataFrame, ref_rates: pd.DataFrame, by: list[str],
 
 def isr(observed: ArrayLike, expected: ArrayLike, refvalue: float = 1.0,
         confidence: float | Sequence[float] = (0.95, 0.998)) -> pd.DataFrame:
-    """Indirectly standardised ratio O/E × refvalue with exact (<10) or Byar limits."""
+    """Indirectly standardised ratio O/E with exact (below 10 events) or Byar limits.
+
+    Parameters
+    ----------
+    observed : array_like
+        Observed events.
+    expected : array_like
+        Expected events from reference rates.
+    refvalue : float, default 1
+        Scale of the ratio (1, or 100 for an SMR-style index).
+    confidence : float or sequence of float, default (0.95, 0.998)
+        Confidence levels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``observed``, ``expected``, ``value`` (O/E × refvalue), lower/upper per level
+        (count limits / E × refvalue) and ``method``.
+
+    References
+    ----------
+    ukhsa-collaboration/PHEindicatormethods 2.1.0 ``calculate_ISRatio``.
+    """
     o, e = np.atleast_1d(np.asarray(observed, float)), np.atleast_1d(np.asarray(expected, float))
     with np.errstate(divide="ignore", invalid="ignore"):
         out = {"observed": o, "expected": e, "value": o / e * refvalue}
@@ -219,8 +481,28 @@ def isr(observed: ArrayLike, expected: ArrayLike, refvalue: float = 1.0,
 
 def israte(observed: ArrayLike, expected: ArrayLike, ref_rate: float,
            confidence: float | Sequence[float] = (0.95, 0.998)) -> pd.DataFrame:
-    """Indirectly standardised rate: the ratio scaled by the crude reference rate
-    (``ref_rate`` = Σx_ref/Σn_ref × multiplier)."""
+    """Indirectly standardised rate: the ratio O/E scaled by the crude reference rate.
+
+    Parameters
+    ----------
+    observed : array_like
+        Events counted in each area.
+    expected : array_like
+        Events the reference rates predict for it.
+    ref_rate : float
+        Crude reference rate Σx_ref/Σn_ref × multiplier.
+    confidence : float or sequence of float, default (0.95, 0.998)
+        Confidence levels.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`isr`, with value and limits × ``ref_rate`` and a ``ref_rate`` column.
+
+    References
+    ----------
+    ukhsa-collaboration/PHEindicatormethods 2.1.0 ``calculate_ISRate``.
+    """
     r = isr(observed, expected, 1.0, confidence)
     for col in r.columns:
         if col.startswith(("value", "lower", "upper")):

@@ -17,7 +17,22 @@ MARK = "*"
 
 
 def round_count(n: float) -> float:
-    """A publishable count: NaN for 1–7, otherwise rounded to the nearest 5 (0 stays 0)."""
+    """A publishable count: suppressed for 1–7, otherwise rounded to the nearest 5.
+
+    Parameters
+    ----------
+    n : float
+        A count of people or events (NaN stays NaN).
+
+    Returns
+    -------
+    float
+        NaN for 1–7, 0 for 0, else 5·⌊n/5 + ½⌋.
+
+    References
+    ----------
+    OpenSAFELY, *Statistical disclosure control* (opensafely/documentation docs/outputs/sdc.md): redact statistics describing 7 or fewer people, then round to the nearest 5.
+    """
     if n is None or (isinstance(n, float) and np.isnan(n)):
         return np.nan
     if 0 < n <= SUPPRESS_MAX:
@@ -26,7 +41,24 @@ def round_count(n: float) -> float:
 
 
 def count_text(n: float, publish: bool) -> str:
-    """A count for report text: thousands separators; '*' (suppressed) in publish mode."""
+    """A count for report text, with thousands separators.
+
+    Parameters
+    ----------
+    n : float
+        A count of people or events.
+    publish : bool
+        Apply disclosure control.
+
+    Returns
+    -------
+    str
+        "1,235" (exact) or, in publish mode, the rounded count or "suppressed".
+
+    References
+    ----------
+    OpenSAFELY, *Statistical disclosure control* (opensafely/documentation docs/outputs/sdc.md): redact statistics describing 7 or fewer people, then round to the nearest 5.
+    """
     if publish:
         v = round_count(n)
         return MARK if np.isnan(v) else f"{v:,.0f}"
@@ -35,10 +67,28 @@ def count_text(n: float, publish: bool) -> str:
 
 def protect(df: pd.DataFrame, counts: list[str], dependents: dict[str, list[str]] | None = None,
             publish: bool = True) -> pd.DataFrame:
-    """Return a copy for display: counts suppressed/rounded, dependent columns hidden.
+    """A copy of a table for display with counts suppressed or rounded and dependents hidden.
 
-    ``dependents`` maps a count column to the columns computed from it (rates, ratios,
-    limits), which are blanked where that count is suppressed.
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    counts : list of str
+        Columns of counts of people or events.
+    dependents : dict of str to list of str, optional
+        Count column → columns computed from it (rates, ratios, limits, £), blanked where that
+        count is suppressed.
+    publish : bool, default True
+        Apply disclosure control; False returns an unchanged copy.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The protected copy.
+
+    References
+    ----------
+    OpenSAFELY, *Statistical disclosure control* (opensafely/documentation docs/outputs/sdc.md): redact statistics describing 7 or fewer people, then round to the nearest 5.
     """
     if not publish:
         return df.copy()

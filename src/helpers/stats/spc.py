@@ -23,7 +23,22 @@ LIMIT_K = 2.66
 
 
 def seven_point_one_side_mean(relative_to_mean: np.ndarray) -> np.ndarray:
-    """1 at the 7th and later points of a run of ≥ 7 on one side of the mean (0 breaks it)."""
+    """Flag the 7th and later points of a run of 7 or more on one side of the mean.
+
+    Parameters
+    ----------
+    relative_to_mean : array_like
+        sign(y − mean) per point: +1, −1, or 0 on the mean (which breaks a run).
+
+    Returns
+    -------
+    numpy.ndarray
+        1 where the run reaches 7 points, else 0 (int).
+
+    References
+    ----------
+    nhs-r-community/NHSRplotthedots 0.2.2 ``ptd_spc``; NHS England, *Making Data Count* (2019).
+    """
     v = np.asarray(relative_to_mean, float)
     out = np.zeros(len(v), dtype=int)
     for i in range(6, len(v)):
@@ -33,14 +48,44 @@ def seven_point_one_side_mean(relative_to_mean: np.ndarray) -> np.ndarray:
 
 
 def part_of_seven_trend(flags: np.ndarray) -> np.ndarray:
-    """1 for a point if it or any of the next six points carries a (non-zero) flag."""
+    """Spread a rule flag back over the points that make it up.
+
+    Parameters
+    ----------
+    flags : array_like
+        Non-zero where a 7-point rule completes.
+
+    Returns
+    -------
+    numpy.ndarray
+        1 for a point if it or any of the next six points carries a flag (int).
+
+    References
+    ----------
+    nhs-r-community/NHSRplotthedots 0.2.2 ``ptd_spc``; NHS England, *Making Data Count* (2019).
+    """
     f = np.asarray(flags, float) != 0
     n = len(f)
     return np.array([int(f[i:min(n, i + 7)].any()) for i in range(n)], dtype=int)
 
 
 def seven_point_trend(y: np.ndarray) -> np.ndarray:
-    """+1/−1 at a point that completes 7 strictly rising/falling points (6 differences)."""
+    """Flag points that complete 7 strictly rising or falling points (6 differences).
+
+    Parameters
+    ----------
+    y : array_like
+        The series.
+
+    Returns
+    -------
+    numpy.ndarray
+        +1 (rising) or −1 (falling) at the completing point, else 0; equal neighbours break it.
+
+    References
+    ----------
+    nhs-r-community/NHSRplotthedots 0.2.2 ``ptd_spc``; NHS England, *Making Data Count* (2019).
+    """
     y = np.asarray(y, float)
     d = np.sign(np.diff(y))
     out = np.zeros(len(y), dtype=int)
@@ -54,7 +99,24 @@ def seven_point_trend(y: np.ndarray) -> np.ndarray:
 
 
 def two_in_three(close_to_limits: np.ndarray, relative_to_mean: np.ndarray) -> np.ndarray:
-    """1 for every point of a 3-point window with ≥ 2 close points, all on one side."""
+    """Flag every point of a 3-point window with at least 2 points near a limit, all on one side.
+
+    Parameters
+    ----------
+    close_to_limits : array_like
+        Non-zero where a point lies beyond the 2σ ("near") limit but inside the process limit.
+    relative_to_mean : array_like
+        sign(y − mean) per point.
+
+    Returns
+    -------
+    numpy.ndarray
+        1 for each point of a qualifying window, else 0.
+
+    References
+    ----------
+    nhs-r-community/NHSRplotthedots 0.2.2 ``ptd_spc``; NHS England, *Making Data Count* (2019).
+    """
     c = np.asarray(close_to_limits, float)
     r = np.asarray(relative_to_mean, float)
     out = np.zeros(len(c), dtype=int)
@@ -65,13 +127,52 @@ def two_in_three(close_to_limits: np.ndarray, relative_to_mean: np.ndarray) -> n
 
 
 def part_of_two_in_three_chain(close_to_limits, relative_to_mean) -> np.ndarray:
-    """Only the close points of a two-in-three window are flagged."""
+    """The two-in-three rule as reported: only the close points of a qualifying window.
+
+    Parameters
+    ----------
+    close_to_limits : array_like
+        Non-zero where a point is near a limit.
+    relative_to_mean : array_like
+        sign(y − mean) per point.
+
+    Returns
+    -------
+    numpy.ndarray
+        1 for the close points of a qualifying window, else 0.
+
+    References
+    ----------
+    nhs-r-community/NHSRplotthedots 0.2.2 ``ptd_spc``; NHS England, *Making Data Count* (2019).
+    """
     return two_in_three(close_to_limits, relative_to_mean) \
         * (np.asarray(close_to_limits, float) != 0).astype(int)
 
 
 def special_cause_type(y, relative_to_mean, close_to_limits, outside_limits) -> list[str]:
-    """The label of each point, by rule priority (outside > trend > 2 in 3 > shift)."""
+    """Label each point by rule priority: outside the limits > 7-point trend > 2 in 3 > shift.
+
+    Parameters
+    ----------
+    y : array_like
+        The series.
+    relative_to_mean : array_like
+        sign(y − mean) per point.
+    close_to_limits : array_like
+        Non-zero where a point is near a limit.
+    outside_limits : array_like
+        Non-zero where a point is outside the process limits.
+
+    Returns
+    -------
+    list of str
+        "Above UCL", "Below LCL", "7 Point Trend (Increasing|Decreasing)", "2 in 3 Above|Below
+        CL", "7 Points Above|Below CL" or "Common Cause".
+
+    References
+    ----------
+    nhs-r-community/NHSRplotthedots 0.2.2 ``ptd_spc``; NHS England, *Making Data Count* (2019).
+    """
     y = np.asarray(y, float)
     rtm = np.asarray(relative_to_mean, float)
     outside = np.asarray(outside_limits, float) != 0
@@ -115,12 +216,38 @@ def _limits(y: np.ndarray, screen_outliers: bool, fix_after: int | None):
 def xmr(values, dates=None, improvement_direction: str = "increase",
         screen_outliers: bool = True, rebase=None, fix_after_n_points: int | None = None,
         target: float | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """An XmR chart: per-point limits and rule flags, and a per-group summary.
+    """An XmR chart: limits, rule flags and variation type per point, and a summary per group.
 
-    ``rebase`` is a date or list of dates, each starting a new set of limits.
-    Returns (points, summary). ``points`` columns: date, y, rebase_group, mean, lpl, upl,
-    near_lpl, near_upl, outside_limits, relative_to_mean, close_to_limits,
-    special_cause_type, special_cause_flag, point_type.
+    Parameters
+    ----------
+    values : array_like
+        The series (no missing points).
+    dates : array_like, optional
+        Date of each point (default 0..n−1).
+    improvement_direction : {"increase", "decrease", "neutral"}, default "increase"
+        Which direction is better; "neutral" labels special causes high or low.
+    screen_outliers : bool, default True
+        Drop moving ranges ≥ 3.267 × MR̄ and recompute MR̄ once (NHSRplotthedots default; the
+        Making Data Count spreadsheet does not screen).
+    rebase : date or list of dates, optional
+        Each date starts a new set of limits.
+    fix_after_n_points : int, optional
+        Compute the mean and MR̄ from the first n points only.
+    target : float, optional
+        Target for the assurance verdict of the last group.
+
+    Returns
+    -------
+    points : pandas.DataFrame
+        Per point: date, y, rebase_group, mean, lpl, upl, near_lpl, near_upl, outside_limits,
+        relative_to_mean, close_to_limits, special_cause_type, special_cause_flag, point_type.
+    summary : pandas.DataFrame
+        Per group: n_points, mean, lpl, upl, variation_type (of the last point),
+        assurance_type, n_special_cause.
+
+    References
+    ----------
+    nhs-r-community/NHSRplotthedots 0.2.2 ``ptd_spc``; NHS England, *Making Data Count* (2019); Wheeler DJ. *Understanding Variation* (2000).
     """
     if improvement_direction not in ("increase", "decrease", "neutral"):
         raise ValueError("improvement_direction must be 'increase', 'decrease' or 'neutral'; "
