@@ -4,13 +4,15 @@ determinism and grid validation."""
 from __future__ import annotations
 
 import json
+import os
 import re
 from html.parser import HTMLParser
 
 import pytest
 
 from helpers.paths import project_root
-from helpers.run import batch
+from helpers.run import batch, kernels
+from helpers.run.grid import GridError, Job
 from helpers.run.render import external_references
 
 GRID = project_root() / "config" / "grids" / "small.yaml"
@@ -134,13 +136,13 @@ def test_two_runs_are_identical_apart_from_the_run_stamp(runs):
         assert a == b, f1.name
 
 
-def test_only_and_rerun_failed(runs, monkeypatch):
+def test_only_and_rerun_failed(runs):
     root, (_, out1), _ = runs
     n, out = batch.run(GRID, jobs_n=1, only="00_data_overview/q01", run_id="only",
                        out_root=root)
     m = json.loads((out / "manifest.json").read_text())
     assert n == 0 and [r["report_id"] for r in m["reports"]] == ["00_data_overview/q01"]
-    # make one report fail, then repeat just the failure
+    # make one report fail, then repeat just the failure into the same run
     m["reports"][0]["status"] = "failed"
     (out / "manifest.json").write_text(json.dumps(m))
     (root / "latest.txt").write_text("only\n")
@@ -148,35 +150,48 @@ def test_only_and_rerun_failed(runs, monkeypatch):
     m2 = json.loads((out / "manifest.json").read_text())
     assert n == 0 and out.name == "only"
     assert [r["status"] for r in m2["reports"]] == ["ok"]
+    assert not list(root.glob(".build-*"))
 
 
-def test_grid_validation(tmp_path, small):
-    bad = tmp_path / "g.yaml"
-    bad.write_text("data_source: synthetic:small\nareas: [Q01, Q77]\n")
-    with pytest.raises(batch.GridError, match=r"commissioner codes not in the data: \['Q77'\]"):
-        batch.load_grid(bad)
-    bad.write_text("data_source: synthetic:small\nparameters:\n  01_referral_variation:\n"
-                   "    limt: 95\n")
-    with pytest.raises(batch.GridError, match="unknown parameter 'limt'.*'limit'"):
-        batch.load_grid(bad)
-    bad.write_text("data_source: synthetic:small\nparameters:\n  01_referral_variation:\n"
-                   "    limit: '95'\n")
-    with pytest.raises(batch.GridError, match="must be int/float"):
-        batch.load_grid(bad)
-    bad.write_text("data_source: synthetic:small\nnotebook: [x]\n")
-    with pytest.raises(batch.GridError, match="unknown grid keys"):
-        batch.load_grid(bad)
-    # --data-source replaces the grid's own; a missing folder is a grid error
-    bad.write_text("data_source: synthetic:england\nareas: [Q01]\n")
-    grid, jobs = batch.load_grid(bad, data_source="synthetic:small")
-    assert grid["data_source"] == "synthetic:small"
-    assert {j.parameters["data_source"] for j in jobs} == {"synthetic:small"}
-    with pytest.raises(batch.GridError, match="data_source folder not found"):
-        batch.load_grid(bad, data_source=str(tmp_path / "nowhere"))
+def test_rerun_failed_refuses_other_data_or_grid(runs, tmp_path):
+    root, (_, out1), _ = runs
+    (root / "latest.txt").write_text(out1.name + "\n")
+    m = json.loads((out1 / "manifest.json").read_text())
+    (out1 / "manifest.json").write_text(json.dumps(dict(m, data_hash="0000000000000000")))
+    try:
+        with pytest.raises(GridError, match="refused: run run1 used data 0000000000000000"):
+            batch.run(GRID, jobs_n=1, rerun_failed=True, out_root=root)
+        other = tmp_path / "grid.yaml"
+        other.write_text(GRID.read_text() + "# edited\n")
+        (out1 / "manifest.json").write_text(json.dumps(m))
+        with pytest.raises(GridError, match="the grid file changed since run run1"):
+            batch.run(other, jobs_n=1, rerun_failed=True, out_root=root)
+    finally:
+        (out1 / "manifest.json").write_text(json.dumps(m))
+
+
+def test_run_ids_are_unique_and_never_reused(runs):
+    root, (_, out1), _ = runs
+    assert len({batch.new_run_id() for _ in range(50)}) == 50
+    with pytest.raises(GridError, match="run id run1 is taken"):
+        batch.run(GRID, jobs_n=1, only="00_data_overview/q01", run_id="run1", out_root=root)
+
+
+def test_killed_runs_and_kernel_folders_are_swept(tmp_path):
+    dead = 2 ** 22 + 12345                      # above the default pid_max: never alive
+    stale = tmp_path / f".build-20260101T000000Z-abc123-{dead}"
+    stale.mkdir()
+    live = tmp_path / f".build-20260101T000000Z-abc124-{os.getpid()}"
+    live.mkdir()
+    assert batch.sweep_builds(tmp_path) == [stale] and live.exists()
+    (tmp_path / f"pk-{dead}-x1").mkdir()
+    (tmp_path / f"pk-{os.getpid()}-x2").mkdir()
+    assert kernels.sweep_stale(tmp_path) == 1
+    assert [p.name for p in tmp_path.glob("pk-*")] == [f"pk-{os.getpid()}-x2"]
 
 
 def test_failed_report_is_reported_not_fatal(tmp_path, small):
-    job = batch.Job("01_referral_variation", "Q01",
+    job = Job("01_referral_variation", "Q01",
                     {"data_source": "synthetic:small", "commissioner": "Q01",
                      "specialty": "999", "publish": True}, "01_referral_variation/q01")
     prov = {"data_source": "synthetic:small", "git": {"commit": "x", "dirty": False},

@@ -73,12 +73,14 @@ def test_bad_rows_counted_and_area_restricted(small, tmp_path):
     assert rep.rejected["unknown_practice"] == planted["unknown_practice"]
     assert rep.rejected["impossible_age"] == planted["impossible_age"]
     assert rep.rejected["bad_or_out_of_range_date"] == planted["bad_date"]
-    assert rep.rejected["sex_not_f_or_m"] == 37
+    assert rep.used_without_sex <= 37
+    assert rep.rows_used + rep.rows_rejected + rep.malformed_lines == rep.rows_read == 50_000
     ds = load_dataset(folder)
     assert set(ds.commissioners.commissioner_code.astype(str)) == {"Q01"}
     assert set(ds.practices.practice_code.astype(str)) <= set(one)
-    assert json.loads((folder / "provenance.json").read_text())["extract"]["rejected"][
-        "sex_not_f_or_m"] == 37
+    extract = json.loads((folder / "provenance.json").read_text())["extract"]
+    assert extract["used_without_sex"] == rep.used_without_sex
+    assert extract["rows_rejected"] == rep.rows_rejected
 
 
 def test_unusable_extract_refused(small, tmp_path):

@@ -102,7 +102,7 @@ def reports(built, tmp_path_factory):
     root = tmp_path_factory.mktemp("real_reports")
     grid = root / "grid.yaml"
     grid.write_text(yaml.safe_dump({"data_source": str(built.path), "publish": True,
-                                    "areas": ["QKS", "ENGLAND"]}))
+                                    "areas": ["QKS", "ENGLAND"], "notebooks": "all"}))
     n_failed, out = batch.run(grid, jobs_n=2, run_id="real", out_root=root, timeout=600)
     return n_failed, out
 

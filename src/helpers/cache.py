@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from helpers.datasets import Dataset, atomic_path, write_json_atomic
 from helpers.paths import cache_dir
@@ -24,10 +25,14 @@ def cache_folder(ds: Dataset) -> Path:
 
 
 def cached_table(ds: Dataset, name: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-    """Return the cached table ``name`` for this dataset, building and storing it if absent."""
+    """Return the cached table ``name`` for this dataset, building and storing it if absent
+    or unreadable (a damaged cache file is rebuilt, never used)."""
     path = cache_folder(ds) / f"{name}.parquet"
     if path.exists():
-        return pd.read_parquet(path)
+        try:
+            return pd.read_parquet(path)
+        except (OSError, ValueError, pa.ArrowException):  # damaged: rebuild below
+            path.unlink(missing_ok=True)
     df = build()
     with atomic_path(path) as tmp:
         df.to_parquet(tmp, index=False)
@@ -35,10 +40,14 @@ def cached_table(ds: Dataset, name: str, build: Callable[[], pd.DataFrame]) -> p
 
 
 def cached_json(ds: Dataset, name: str, build: Callable[[], dict]) -> dict:
-    """Return the cached JSON result ``name`` for this dataset, building it if absent."""
+    """Return the cached JSON result ``name`` for this dataset, building it if absent or
+    unreadable."""
     path = cache_folder(ds) / f"{name}.json"
     if path.exists():
-        return json.loads(path.read_text())
+        try:
+            return json.loads(path.read_text())
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            path.unlink(missing_ok=True)
     obj = build()
     write_json_atomic(path, obj)
     return json.loads(path.read_text())

@@ -9,6 +9,7 @@ into place only when complete, so a failure never leaves half a dataset behind.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 import shutil
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from helpers.schema import SPECS, ContractError, validate_dataset
 
@@ -107,11 +109,23 @@ class Dataset:
         return table in self.tables
 
 
+def _read_json(path: Path) -> dict:
+    """A dataset's JSON sidecar (provenance, truth), {} if absent; a clear error if broken."""
+    if not path.exists():
+        return {}
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ContractError(str(path), path.stem, None, f"is not valid JSON ({e})",
+                            fix="restore it, or delete it to load the tables without it"
+                            ) from e
+
+
 def dataset_hash(folder: Path) -> str:
     """SHA-256 over the names and bytes of the dataset's table files (first 16 hex chars)."""
     h = hashlib.sha256()
     for p in sorted(Path(folder).iterdir()):
-        if p.suffix in (".parquet", ".csv") and p.stem in SPECS:
+        if p.suffix in (".parquet", ".csv") and p.stem in SPECS and p.is_file():
             h.update(p.name.encode())
             h.update(p.read_bytes())
     return h.hexdigest()[:16]
@@ -135,12 +149,67 @@ def save_dataset(tables: Mapping[str, pd.DataFrame], folder: Path, *, truth: dic
 
 
 def _read_table(path: Path) -> pd.DataFrame:
+    """Read one table file, turning every way it can be unreadable into a clear error."""
+    table = path.stem
+    if path.is_dir():
+        raise ContractError(str(path), table, None, "is a folder, not a file",
+                            fix=f"put the {table} table itself at this path")
+    head = path.read_bytes()[:4]
     if path.suffix == ".parquet":
-        return pd.read_parquet(path)
+        try:
+            return pd.read_parquet(path)
+        except (OSError, ValueError, pa.ArrowException) as e:
+            raise ContractError(str(path), table, None,
+                                f"cannot be read as parquet ({type(e).__name__}: "
+                                f"{str(e).splitlines()[0][:120]})",
+                                fix="the file is truncated or not parquet: write it again "
+                                "(or supply the table as CSV)") from e
+    if not head:
+        raise ContractError(str(path), table, None, "file is empty (no header row)",
+                            fix=f"write a header row with the columns {SPECS[table].names}")
+    if head == b"PK\x03\x04":
+        raise ContractError(str(path), table, None, "is an Excel workbook (or another zip "
+                            "file) named .csv", fix="open it and save the sheet as "
+                            "'CSV UTF-8 (comma delimited)'")
+    if head == b"PAR1":
+        raise ContractError(str(path), table, None, "is a parquet file named .csv",
+                            fix=f"rename it to {table}.parquet")
+    raw = path.read_bytes()
     try:
-        return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
-    except (pd.errors.ParserError, UnicodeDecodeError) as e:
-        raise ContractError(str(path), path.stem, None, f"cannot be read as CSV: {e}") from e
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[:e.start].count(b"\n") + 1
+        raise ContractError(str(path), table, None,
+                            f"is not UTF-8 text (byte 0x{raw[e.start]:02X} on line {line})",
+                            fix="save it as 'CSV UTF-8'; files saved as Latin-1/Windows-1252 "
+                            "turn accented names into this error") from e
+    try:
+        return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                           na_values=[""])
+    except pd.errors.EmptyDataError as e:
+        raise ContractError(str(path), table, None, "file has no header row",
+                            fix=f"write a header row with the columns {SPECS[table].names}"
+                            ) from e
+    except pd.errors.ParserError as e:
+        raise ContractError(str(path), table, None, f"cannot be read as CSV: {e}",
+                            fix="every line needs the same number of comma-separated "
+                            "fields; quote values that contain commas") from e
+
+
+def _table_files(folder: Path, wanted: list[str]) -> dict[str, Path]:
+    """The file holding each wanted table; a table given both as CSV and parquet is an
+    error (which would win is not obvious, and a stale copy could be used silently)."""
+    files: dict[str, Path] = {}
+    for name in wanted:
+        both = [folder / f"{name}{ext}" for ext in (".parquet", ".csv")
+                if (folder / f"{name}{ext}").exists()]
+        if len(both) == 2:
+            raise ContractError(str(folder), name, None,
+                                f"given twice, as {both[0].name} and {both[1].name}",
+                                fix="keep one file per table and delete the other")
+        if both:
+            files[name] = both[0]
+    return files
 
 
 def load_dataset(folder: Path, tables: list[str] | None = None, *,
@@ -158,21 +227,15 @@ def load_dataset(folder: Path, tables: list[str] | None = None, *,
         raise ContractError(str(folder), unknown[0], None,
                             f"file does not name a contract table; tables are {sorted(SPECS)}")
     wanted = tables or list(SPECS)
-    files: dict[str, Path] = {}
-    for name in wanted:
-        for ext in (".parquet", ".csv"):
-            if (folder / f"{name}{ext}").exists():
-                files[name] = folder / f"{name}{ext}"
-                break
+    files = _table_files(folder, wanted)
     sources = {n: str(p) for n, p in files.items()}
-    prov = {}
-    if (folder / "provenance.json").exists():
-        prov = json.loads((folder / "provenance.json").read_text())
-    trusted = bool(prov.get("content_hash")) and prov["content_hash"] == dataset_hash(folder) \
+    prov = _read_json(folder / "provenance.json")
+    content_hash = dataset_hash(folder)
+    # trusted: written by save_dataset and byte-for-byte unchanged since (the hash is of the
+    # table files' content, so an edit in place makes the data untrusted and re-validated)
+    trusted = prov.get("content_hash") == content_hash \
         and all(p.suffix == ".parquet" for p in files.values())
-    truth = None
-    if (folder / "truth.json").exists():
-        truth = json.loads((folder / "truth.json").read_text())
+    truth = _read_json(folder / "truth.json") or None
     if trusted:
         # written by save_dataset (which validated it) and unchanged since: check the
         # structure from the parquet schemas, read each table only when first used
@@ -182,7 +245,7 @@ def load_dataset(folder: Path, tables: list[str] | None = None, *,
             absent = [c for c in SPECS[name].names if c not in cols]
             if absent:
                 raise ContractError(str(path), name, absent[0], "missing required column")
-        return Dataset(LazyTables(files), folder, truth, prov, prov["content_hash"])
+        return Dataset(LazyTables(files), folder, truth, prov, content_hash)
     frames = {name: _read_table(p) for name, p in files.items()}
     if validate:
         if tables is None:
@@ -190,4 +253,4 @@ def load_dataset(folder: Path, tables: list[str] | None = None, *,
         else:
             from helpers.schema import validate_table
             frames = {n: validate_table(df, n, sources[n]) for n, df in frames.items()}
-    return Dataset(frames, folder, truth, prov, prov.get("content_hash") or dataset_hash(folder))
+    return Dataset(frames, folder, truth, prov, content_hash)

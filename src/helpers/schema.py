@@ -63,12 +63,13 @@ MAX_DATE = pd.Timestamp("2040-12-31")
 
 
 class ContractError(ValueError):
-    """Input breaks the data contract. The message names file, table, column and rows."""
+    """Input breaks the data contract. The message names the file, table, column and data
+    rows (1-based, not counting the header), says what is wrong and, where it can, the fix."""
 
     def __init__(self, source: str, table: str, column: str | None, problem: str,
-                 rows: list | None = None):
+                 rows: list | None = None, fix: str = ""):
         self.source, self.table, self.column, self.problem = source, table, column, problem
-        self.rows = list(rows or [])
+        self.rows, self.fix = list(rows or []), fix
         where = f"{source}: table '{table}'"
         if column:
             where += f", column '{column}'"
@@ -76,7 +77,9 @@ class ContractError(ValueError):
         if self.rows:
             shown = ", ".join(str(r) for r in self.rows[:5])
             more = f" (and {len(self.rows) - 5} more)" if len(self.rows) > 5 else ""
-            msg += f"; rows {shown}{more}"
+            msg += f"; data rows {shown}{more}"
+        if fix:
+            msg += f". Fix: {fix}"
         super().__init__(msg)
 
 
@@ -96,6 +99,7 @@ class Column:
     max: float | None = None
     allowed: tuple[str, ...] | None = None
     unit: str = ""
+    plausible_max: float | None = None   # larger values are data errors (units, stray digits)
 
 
 @dataclass(frozen=True)
@@ -176,7 +180,8 @@ SPECS: dict[str, TableSpec] = {
                 _c("period", "date", "Snapshot date the counts refer to"),
                 _c("sex", "str", "F or M", allowed=SEXES),
                 _c("age_band", "str", "5-year band 0-4 … 85-89, 90+", allowed=AGE_BANDS),
-                _c("patients", "int", "Registered patients", min=0, unit="persons"),
+                _c("patients", "int", "Registered patients", min=0, unit="persons",
+                   plausible_max=100_000),
             ),
             key=("practice_code", "period", "sex", "age_band"),
             foreign=(ForeignKey("practice_code", "practices", "practice_code"),),
@@ -210,7 +215,8 @@ SPECS: dict[str, TableSpec] = {
                 _c("practice_code", "code", "Referring practice"),
                 _c("month", "month", "Calendar month (first day)"),
                 _c("specialty_code", "code", "Treatment function code"),
-                _c("referrals", "int", "Referrals made", min=0, unit="referrals"),
+                _c("referrals", "int", "Referrals made", min=0, unit="referrals",
+                   plausible_max=100_000),
             ),
             key=("practice_code", "month", "specialty_code"),
             foreign=(
@@ -225,7 +231,7 @@ SPECS: dict[str, TableSpec] = {
                 _c("age_band", "str", "5-year band", allowed=AGE_BANDS),
                 _c("specialty_code", "code", "Treatment function code"),
                 _c("rate", "float", "Referrals per person per year", min=0,
-                   unit="per person-year"),
+                   unit="per person-year", plausible_max=10),
             ),
             key=("sex", "age_band", "specialty_code"),
             foreign=(ForeignKey("specialty_code", "specialties", "specialty_code"),),
@@ -249,9 +255,10 @@ SPECS: dict[str, TableSpec] = {
                 _c("end_month", "month", "Last month, empty if open-ended", nullable=True),
                 _c("contract_form", "str", "Payment form", allowed=CONTRACT_FORMS),
                 _c("fixed_annual_gbp", "float", "Fixed element (block sum, blended fixed "
-                   "part, capitation)", nullable=True, min=0, unit="£ per year"),
+                   "part, capitation)", nullable=True, min=0, unit="£ per year",
+                   plausible_max=1e11),
                 _c("plan_value_gbp", "float", "Planned activity at full price",
-                   nullable=True, min=0, unit="£ per year"),
+                   nullable=True, min=0, unit="£ per year", plausible_max=1e11),
                 _c("variable_rate", "float", "Share of price paid on activity away from "
                    "plan (blended, API, marginal rate)", nullable=True, min=0, max=1),
                 _c("corridor_pct", "float", "Half-width of the cap-and-collar corridor",
@@ -273,9 +280,10 @@ SPECS: dict[str, TableSpec] = {
                 _c("specialty_code", "code", "Treatment function code"),
                 _c("year", "int", "Financial year, by its starting calendar year",
                    min=1990, max=2040),
-                _c("price_first", "float", "First attendance price", min=0, unit="£"),
+                _c("price_first", "float", "First attendance price", min=0, unit="£",
+                   plausible_max=100_000),
                 _c("price_followup", "float", "Follow-up attendance price", min=0,
-                   unit="£"),
+                   unit="£", plausible_max=100_000),
             ),
             key=("specialty_code", "year"),
             foreign=(ForeignKey("specialty_code", "specialties", "specialty_code"),),
@@ -287,9 +295,12 @@ SPECS: dict[str, TableSpec] = {
                 _c("provider_code", "code", "Provider"),
                 _c("month", "month", "Calendar month (first day)"),
                 _c("specialty_code", "code", "Treatment function code"),
-                _c("first_attendances", "int", "First attendances", min=0),
-                _c("follow_ups", "int", "Follow-up attendances", min=0),
-                _c("payment_gbp", "float", "Payment made for the month", min=0, unit="£"),
+                _c("first_attendances", "int", "First attendances", min=0,
+                   plausible_max=1_000_000),
+                _c("follow_ups", "int", "Follow-up attendances", min=0,
+                   plausible_max=5_000_000),
+                _c("payment_gbp", "float", "Payment made for the month", min=0, unit="£",
+                   plausible_max=1e10),
             ),
             key=("commissioner_code", "provider_code", "month", "specialty_code"),
             foreign=(
@@ -305,13 +316,13 @@ SPECS: dict[str, TableSpec] = {
                 _c("year", "int", "Financial year, by its starting calendar year",
                    min=1990, max=2040),
                 _c("registered_patients", "float", "Registered list size", min=0,
-                   unit="persons"),
+                   unit="persons", plausible_max=500_000),
                 _c("weighted_patients", "float", "Carr-Hill weighted list size", min=0,
-                   unit="weighted persons"),
+                   unit="weighted persons", plausible_max=1_000_000),
                 _c("gp_fte", "float", "GP full-time equivalents", nullable=True, min=0,
-                   unit="FTE"),
+                   unit="FTE", plausible_max=1_000),
                 _c("payments_gbp", "float", "Total NHS payments to the practice",
-                   nullable=True, min=0, unit="£"),
+                   nullable=True, min=0, unit="£", plausible_max=1e9),
                 _c("satisfaction_pct", "float", "Patients rating experience good",
                    nullable=True, min=0, max=100, unit="%"),
             ),
@@ -353,7 +364,13 @@ def _coerce(col: Column, s: pd.Series, source: str, table: str, df: pd.DataFrame
             examples = s[bad].astype(str).head(3).tolist()
             raise ContractError(source, table, col.name,
                                 f"expected numbers, found text such as {examples}",
-                                _rows(bad, df))
+                                _rows(bad, df), "write plain numbers (no units, commas or "
+                                "'n/a'); leave a cell empty where the value is missing")
+        infinite = out.notna() & ~np.isfinite(out.astype("float64"))
+        if infinite.any():
+            raise ContractError(source, table, col.name, "values are not finite (inf)",
+                                _rows(infinite, df), "replace them with the real value or "
+                                "an empty cell")
         if col.kind == "int":
             frac = out.notna() & (out != np.floor(out))
             if frac.any():
@@ -368,12 +385,16 @@ def _coerce(col: Column, s: pd.Series, source: str, table: str, df: pd.DataFrame
         else:
             text = s.astype("string").str.strip()
             missing = text.isna() | (text == "")
-            out = pd.to_datetime(text.where(~missing), errors="coerce", format="mixed")
+            out = pd.to_datetime(text.where(~missing), errors="coerce", format="ISO8601")
         bad = out.isna() & ~missing
         if bad.any():
             examples = s[bad].astype(str).head(3).tolist()
-            raise ContractError(source, table, col.name,
-                                f"not a valid date: {examples}", _rows(bad, df))
+            slashed = s[bad].astype(str).str.fullmatch(r"\d{1,2}/\d{1,2}/\d{2,4}").any()
+            raise ContractError(
+                source, table, col.name, f"not a valid date: {examples}", _rows(bad, df),
+                "write dates as YYYY-MM-DD (ISO 8601): day/month/year and month/day/year "
+                "cannot be told apart" if slashed else
+                "write dates as YYYY-MM-DD (ISO 8601), with a real day of the month")
         out = out.astype("datetime64[ns]")
         missing = out.isna()
         present = out.notna()
@@ -406,6 +427,15 @@ def _coerce(col: Column, s: pd.Series, source: str, table: str, df: pd.DataFrame
             if high.any():
                 raise ContractError(source, table, col.name, f"values above {col.max:g}",
                                     _rows(high, df))
+        if col.plausible_max is not None:
+            high = out.notna() & (out > col.plausible_max)
+            if high.any():
+                found = [f"{v:,.0f}" for v in out[high].head(3)]
+                raise ContractError(
+                    source, table, col.name,
+                    f"implausibly large values {found} (more than {col.plausible_max:,.0f} "
+                    f"{col.unit or col.description.lower()} in one row)", _rows(high, df),
+                    "check the units and for stray digits")
     if col.allowed is not None:
         bad = out.notna() & ~out.isin(col.allowed)
         if bad.any():
@@ -494,7 +524,11 @@ def validate_dataset(tables: Mapping[str, pd.DataFrame],
     sources = dict(sources or {})
     for t in REQUIRED_TABLES:
         if t not in tables:
-            raise ContractError(sources.get(t, "<dataset>"), t, None, "required table missing")
+            raise ContractError(sources.get(t, "<dataset>"), t, None, "required table missing",
+                                fix=f"add {t}.csv or {t}.parquet (see docs/data-contract.md)")
+        if len(tables[t]) == 0:
+            raise ContractError(sources.get(t, "<dataset>"), t, None,
+                                "required table has no rows", fix="supply its rows")
     out = {name: validate_table(df, name, sources.get(name, "<memory>"))
            for name, df in tables.items()}
     _foreign_key_check(out, sources)

@@ -106,8 +106,11 @@ def start(notebook: str, namespace: Mapping[str, Any]) -> Context:
     nb = catalogue.get(notebook)
     p = nb.validate(params.from_namespace(nb.params, namespace, nb.name))
     ds = open_source(p["data_source"])
-    comm = p["commissioner"]
     codes = ds.commissioners["commissioner_code"].astype(str).tolist()
+    # codes are matched without regard to case and used as the data spells them
+    comm = {c.upper(): c for c in [ENGLAND, *codes]}.get(p["commissioner"].strip().upper(),
+                                                         p["commissioner"])
+    p["commissioner"] = comm
     prac = ds.practices
     if comm == ENGLAND:
         name = "England"

@@ -9,6 +9,7 @@ provenance footer are added. Charts are already inline base64 PNG in the outputs
 from __future__ import annotations
 
 import html
+import json
 import re
 
 import nbformat
@@ -76,3 +77,15 @@ def to_html(nb: nbformat.NotebookNode, title: str, footer: str) -> str:
 def external_references(page: str) -> list[str]:
     """Any http(s) URL the page would load (scripts, styles, images, fonts)."""
     return re.findall(r"(?:src|href)=\"(https?://[^\"]+)\"|url\((https?://[^)]+)\)", page)
+
+
+def footer_html(job, results: dict, provenance: dict) -> str:
+    """The provenance footer of a report: report id, data, code, publish mode, parameters."""
+    e = html.escape
+    git = provenance["git"]
+    return (f"Commissioning analysis pack · report {e(job.report_id)} · data "
+            f"{e(provenance['data_source'])} (hash {e(results['dataset_hash'])}) · "
+            f"code {e(git['commit'][:10])}{' (uncommitted changes)' if git['dirty'] else ''}"
+            f" · publish mode {'on' if results.get('publish') else 'off'} · "
+            f"parameters {e(json.dumps(job.parameters, sort_keys=True))} · "
+            f"run {e(provenance['run_id'])}")

@@ -24,14 +24,30 @@ RECORD_COLUMNS = ("practice_code", "referral_date", "specialty_code", "age", "se
 
 @dataclass
 class IngestReport:
+    """What happened to every input row: ``rows_read`` = ``rows_used`` + ``rows_rejected``
+    + ``malformed_lines``. ``rejected`` counts rows by reason; a row with two faults is one
+    rejected row with both reasons, so the reasons can add up to more than
+    ``rows_rejected``. ``used_without_sex`` rows (sex not F or M) are used for referrals
+    but left out of the age-sex reference rates."""
+
     rows_read: int
     rows_used: int
+    rows_rejected: int = 0
+    malformed_lines: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
+    used_without_sex: int = 0
     age_sex: pd.DataFrame | None = None   # used rows by sex × age band × specialty
 
     def summary(self) -> str:
         bad = ", ".join(f"{k}: {v:,}" for k, v in self.rejected.items() if v) or "none"
-        return (f"{self.rows_read:,} rows read, {self.rows_used:,} used; rejected — {bad}")
+        text = (f"{self.rows_read:,} rows read, {self.rows_used:,} used, "
+                f"{self.rows_rejected:,} rejected (reasons — {bad})")
+        if self.malformed_lines:
+            text += f", {self.malformed_lines:,} malformed lines skipped"
+        if self.used_without_sex:
+            text += (f"; {self.used_without_sex:,} used rows have a sex other than F or M "
+                     "and are left out of the reference rates")
+        return text
 
 
 def _reader(path: Path) -> str:
@@ -39,83 +55,107 @@ def _reader(path: Path) -> str:
     if path.suffix == ".parquet":
         return f"read_parquet('{p}')"
     if path.suffix == ".csv":
-        return f"read_csv('{p}', header=true, all_varchar=true)"
+        # malformed lines (wrong number of fields, broken quoting) are skipped and counted
+        return f"read_csv('{p}', header=true, all_varchar=true, ignore_errors=true)"
     raise ContractError(str(path), "record extract", None, "expected a .csv or .parquet file")
+
+
+def _data_lines(con, path: Path) -> int:
+    """Non-blank lines of a CSV after the header, read as plain text (no quoting rules),
+    so lines a broken quote merged into one record still count."""
+    p = str(path).replace("'", "''")
+    return int(con.execute(
+        f"SELECT count(*) FROM read_csv('{p}', columns={{'line': 'VARCHAR'}}, header=false, "
+        "delim=chr(1), quote='', escape='', auto_detect=false, skip=1) "
+        "WHERE trim(line) <> ''").fetchone()[0])
+
+
+REASONS = {
+    "unknown_practice": "practice_code IS NULL OR practice_code NOT IN "
+                        "(SELECT code FROM known_practices)",
+    "unknown_specialty": "specialty_code IS NULL OR specialty_code NOT IN "
+                         "(SELECT code FROM known_specialties)",
+    "impossible_age": "age IS NULL OR age < 0 OR age > 115",
+    "bad_or_out_of_range_date": "d IS NULL OR d < DATE '{start}' OR d > DATE '{end}'",
+}
+"""Why a record cannot be used, each as a SQL condition on the cleaned columns."""
 
 
 def ingest(path: Path, practices: list[str], specialties: list[str],
            start: str = "1990-01-01", end: str = "2040-12-31",
            memory_limit: str = "1GB", threads: int = 2,
            with_age_sex: bool = False) -> tuple[pd.DataFrame, IngestReport]:
-    """Aggregate a record-level extract to contract ``referrals`` rows, with a report of the
-    rows that could not be used. ``start``/``end`` bound plausible referral dates. With
-    ``with_age_sex`` the report also carries the used rows counted by sex (F/M) × 5-year
-    age band × specialty, for reference rates; rows with another sex are counted in
-    ``rejected['sex_not_f_or_m']`` and left out of those counts only."""
+    """Aggregate a record-level extract to contract ``referrals`` rows, with a report that
+    accounts for every input row (used, rejected with its reasons, or malformed).
+
+    ``start``/``end`` bound plausible referral dates. With ``with_age_sex`` the report also
+    carries the used rows counted by sex (F/M) × 5-year age band × specialty, for reference
+    rates; used rows with another sex are counted in ``used_without_sex``."""
     import duckdb
 
     path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"extract not found: {path}")
+    if not path.is_file():
+        raise FileNotFoundError(f"extract not found (or not a file): {path}")
     con = duckdb.connect()
     con.execute(f"SET memory_limit='{memory_limit}'; SET threads={int(threads)}; "
                 "SET enable_progress_bar=false")
     src = _reader(path)
-    cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
+    try:
+        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
+    except duckdb.Error as e:
+        raise ContractError(str(path), "record extract", None,
+                            f"cannot be read: {str(e).splitlines()[0]}",
+                            fix="supply a UTF-8 CSV with a header row, or a parquet file") from e
     missing = [c for c in RECORD_COLUMNS if c not in cols]
     if missing:
         raise ContractError(str(path), "record extract", missing[0],
                             f"missing required column(s) {missing}; found {cols}")
     con.register("known_practices", pd.DataFrame({"code": list(practices)}))
     con.register("known_specialties", pd.DataFrame({"code": list(specialties)}))
+    reasons = {k: v.format(start=start, end=end) for k, v in REASONS.items()}
+    fault = " OR ".join(f"({c})" for c in reasons.values())
     con.execute(f"""
-        CREATE TEMP VIEW recs AS
-        SELECT trim(CAST(practice_code AS VARCHAR)) AS practice_code,
-               TRY_CAST(CAST(referral_date AS VARCHAR) AS DATE) AS d,
-               trim(CAST(specialty_code AS VARCHAR)) AS specialty_code,
-               TRY_CAST(CAST(age AS VARCHAR) AS DOUBLE) AS age,
-               upper(trim(CAST(sex AS VARCHAR))) AS sex
-        FROM {src}""")
+        CREATE TEMP TABLE recs AS
+        SELECT *, NOT coalesce({fault}, true) AS usable FROM (
+          SELECT trim(CAST(practice_code AS VARCHAR)) AS practice_code,
+                 TRY_CAST(CAST(referral_date AS VARCHAR) AS DATE) AS d,
+                 trim(CAST(specialty_code AS VARCHAR)) AS specialty_code,
+                 TRY_CAST(CAST(age AS VARCHAR) AS DOUBLE) AS age,
+                 upper(trim(CAST(sex AS VARCHAR))) AS sex
+          FROM {src})""")
+    per_reason = ",\n".join(f"count(*) FILTER (WHERE coalesce({c}, true)) AS {k}"
+                             for k, c in reasons.items())
     checks = con.execute(f"""
-        SELECT count(*) AS rows_read,
-          count(*) FILTER (WHERE practice_code NOT IN (SELECT code FROM known_practices)
-                           OR practice_code IS NULL) AS unknown_practice,
-          count(*) FILTER (WHERE specialty_code NOT IN (SELECT code FROM known_specialties)
-                           OR specialty_code IS NULL) AS unknown_specialty,
-          count(*) FILTER (WHERE age IS NULL OR age < 0 OR age > 115) AS impossible_age,
-          count(*) FILTER (WHERE d IS NULL OR d < DATE '{start}' OR d > DATE '{end}')
-            AS bad_or_out_of_range_date,
-          count(*) FILTER (WHERE sex IS NULL OR sex NOT IN ('F', 'M')) AS sex_not_f_or_m
+        SELECT count(*) AS parsed, count(*) FILTER (WHERE NOT usable) AS rows_rejected,
+               count(*) FILTER (WHERE usable AND (sex IS NULL OR sex NOT IN ('F', 'M')))
+                 AS used_without_sex,
+               {per_reason}
         FROM recs""").fetchdf().iloc[0].to_dict()
-    agg = con.execute(f"""
+    agg = con.execute("""
         SELECT practice_code, date_trunc('month', d) AS month, specialty_code,
                count(*) AS referrals
-        FROM recs
-        WHERE practice_code IN (SELECT code FROM known_practices)
-          AND specialty_code IN (SELECT code FROM known_specialties)
-          AND age BETWEEN 0 AND 115
-          AND d BETWEEN DATE '{start}' AND DATE '{end}'
+        FROM recs WHERE usable
         GROUP BY ALL ORDER BY practice_code, month, specialty_code""").fetchdf()
     age_sex = None
     if with_age_sex:
-        age_sex = con.execute(f"""
+        age_sex = con.execute("""
             SELECT sex, least(floor(age / 5), 18)::INTEGER AS band, specialty_code,
                    count(*) AS referrals
-            FROM recs
-            WHERE practice_code IN (SELECT code FROM known_practices)
-              AND specialty_code IN (SELECT code FROM known_specialties)
-              AND age BETWEEN 0 AND 115 AND sex IN ('F', 'M')
-              AND d BETWEEN DATE '{start}' AND DATE '{end}'
+            FROM recs WHERE usable AND sex IN ('F', 'M')
             GROUP BY ALL""").fetchdf()
         age_sex["age_band"] = [AGE_BANDS[int(b)] for b in age_sex.pop("band")]
+    parsed = int(checks.pop("parsed"))
+    rows_read = _data_lines(con, path) if path.suffix == ".csv" else parsed
     con.close()
     agg["month"] = pd.to_datetime(agg["month"])
     table = validate_table(agg, "referrals", str(path))
-    rows_read = int(checks.pop("rows_read"))
-    if not with_age_sex:
-        checks.pop("sex_not_f_or_m")   # not used without reference rates
-    report = IngestReport(rows_read, int(table["referrals"].sum()),
-                          {k: int(v) for k, v in checks.items()}, age_sex)
+    without_sex = int(checks.pop("used_without_sex"))
+    report = IngestReport(
+        rows_read=rows_read, rows_used=int(table["referrals"].sum()),
+        rows_rejected=int(checks.pop("rows_rejected")),
+        malformed_lines=max(rows_read - parsed, 0),
+        used_without_sex=without_sex if with_age_sex else 0,
+        rejected={k: int(v) for k, v in checks.items()}, age_sex=age_sex)
     return table, report
 
 
@@ -194,7 +234,9 @@ def build_dataset(records: Path, structure: Path, out: Path) -> tuple[Path, Inge
                       + (f" Still synthetic: {', '.join(synth)} — findings from those tables "
                          "illustrate the method only." if synth else "")),
         "extract": {"file": str(records), "rows_read": rep.rows_read,
-                    "rows_used": rep.rows_used, "rejected": rep.rejected,
+                    "rows_used": rep.rows_used, "rows_rejected": rep.rows_rejected,
+                    "malformed_lines": rep.malformed_lines, "rejected": rep.rejected,
+                    "used_without_sex": rep.used_without_sex,
                     "months": [str(months[0].date()), str(months[-1].date())],
                     "practices_in_extract": len(keep),
                     "structure_practices_without_records": int(len(codes) - len(keep))},
@@ -264,6 +306,22 @@ def records_from_referrals(ds, path: Path, months: int | None = None, seed: int 
     return written
 
 
+def check_output_folder(out: Path, inputs: list[Path], overwrite: bool) -> None:
+    """Refuse to write a dataset over an input, or over an existing folder without
+    ``overwrite``. Raises ValueError with the fix."""
+    out = Path(out).resolve()
+    for given in inputs:
+        inp = Path(given).resolve()
+        if out == inp or inp.is_relative_to(out) or out.is_relative_to(inp):
+            raise ValueError(f"--out {out} would overwrite the input {inp}; choose another "
+                             "folder")
+    if out.exists() and not overwrite:
+        what = "a folder with files in it" if out.is_dir() and any(out.iterdir()) else \
+            ("an empty folder" if out.is_dir() else "a file")
+        raise ValueError(f"--out {out} already exists ({what}); pass --overwrite to replace "
+                         "it, or choose a new folder")
+
+
 def main(argv: list[str] | None = None) -> int:
     import argparse
     import sys
@@ -274,8 +332,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--structure", type=Path, required=True,
                     help="dataset folder giving practices, populations and the rest")
     ap.add_argument("--out", type=Path, required=True, help="dataset folder to write")
+    ap.add_argument("--overwrite", action="store_true",
+                    help="replace --out if it exists (never allowed for an input)")
     a = ap.parse_args(argv)
     try:
+        check_output_folder(a.out, [a.records, a.structure], a.overwrite)
         folder, rep = build_dataset(a.records, a.structure, a.out)
     except (FileNotFoundError, ValueError) as e:
         print(f"error: {e}", file=sys.stderr)

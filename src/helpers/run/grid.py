@@ -1,0 +1,181 @@
+"""Batch grids: a YAML file validated against a typed schema, expanded into report jobs.
+
+A grid names every setting explicitly; nothing is filled in silently::
+
+    data_source: synthetic:england     # synthetic:<preset> or a dataset folder
+    publish: true                      # disclosure control on (true) or off (false)
+    areas: all                         # all = England + every commissioner; or a list of codes
+    notebooks: all                     # or a list of notebook names
+    parameters:                        # optional: per-notebook parameter values
+      01_referral_variation: {limit: 95}
+
+The schema is a pydantic model in strict mode (``publish:`` with no value, ``publish: "yes"``
+or ``areas: Q01`` are errors, not guesses); each job's parameters are then checked against the
+notebook's catalogue spec and each area code against the data. Codes are matched without
+regard to case and written as the data spells them, so ``q01`` and ``Q01`` are one report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from helpers import catalogue
+from helpers.catalogue import ENGLAND
+from helpers.paths import notebooks_dir, project_root
+from helpers.report import DataSourceError, open_source
+from helpers.run import params
+
+
+class GridError(ValueError):
+    """The grid file is malformed or names something that does not exist."""
+
+
+class Grid(BaseModel):
+    """The grid file's schema: every key typed, the first four required."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    data_source: str
+    publish: bool
+    areas: Literal["all"] | list[str]
+    notebooks: Literal["all"] | list[str]
+    parameters: dict[str, dict[str, Any]] = {}
+
+    @field_validator("areas", "notebooks", mode="before")
+    @classmethod
+    def _list_or_all(cls, value: Any, info) -> Any:
+        if isinstance(value, str) and value != "all":
+            raise ValueError(f"give 'all' or a list, e.g. {info.field_name}: [{value}]")
+        if isinstance(value, list) and not value:
+            raise ValueError("the list is empty")
+        if isinstance(value, list) and not all(isinstance(v, str) for v in value):
+            bad = [v for v in value if not isinstance(v, str)][0]
+            raise ValueError(f"codes must be text; quote {bad!r} (YAML reads 01 as a number)")
+        return value
+
+
+@dataclass
+class Job:
+    """One report: a notebook for an area with its parameter values, and how it went."""
+
+    notebook: str
+    area: str
+    parameters: dict
+    report_id: str = ""
+    status: str = "pending"
+    duration_s: float = 0.0
+    error: str = ""
+    files: dict = field(default_factory=dict)
+    headline: dict = field(default_factory=dict)
+
+
+def slug(text: str) -> str:
+    """File-name form of a code: lower case, anything but letters and digits as '-'."""
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
+
+
+def _describe(e: ValidationError) -> str:
+    """pydantic's errors as one line per key, in the grid's own terms."""
+    out = []
+    for err in e.errors():
+        key = ".".join(str(x) for x in err["loc"] if not str(x).startswith(("literal", "list")))
+        if err["type"] == "missing":
+            out.append(f"'{key}' is required")
+        elif err["type"] == "extra_forbidden":
+            out.append(f"unknown key '{key}' (known: {sorted(Grid.model_fields)})")
+        else:
+            got = "nothing" if err.get("input") is None else repr(err.get("input"))
+            out.append(f"'{key}': {err['msg'].removeprefix('Value error, ')} (got {got})")
+    return "; ".join(dict.fromkeys(out))
+
+
+def read_grid(path: Path) -> Grid:
+    """Parse and check a grid file against :class:`Grid`; raises :class:`GridError`."""
+    path = Path(path)
+    if not path.is_absolute():
+        path = project_root() / path
+    if not path.is_file():
+        raise GridError(f"grid file not found: {path}")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise GridError(f"{path}: not valid YAML{where}: "
+                        f"{getattr(e, 'problem', None) or e}") from e
+    except UnicodeDecodeError as e:
+        raise GridError(f"{path}: not UTF-8 text; save it as UTF-8") from e
+    if not isinstance(raw, dict):
+        raise GridError(f"{path}: expected keys data_source, publish, areas, notebooks; "
+                        f"found {type(raw).__name__}")
+    try:
+        return Grid.model_validate(raw)
+    except ValidationError as e:
+        raise GridError(f"{path}: {_describe(e)}") from e
+
+
+def resolve_areas(wanted: Literal["all"] | list[str], codes: list[str], where: str
+                  ) -> list[str]:
+    """Area codes as the data spells them (case-insensitive match), England first when
+    asked for; unknown or repeated codes are errors."""
+    if wanted == "all":
+        return [ENGLAND, *codes]
+    by_upper = {c.upper(): c for c in [ENGLAND, *codes]}
+    unknown = [a for a in wanted if a.strip().upper() not in by_upper]
+    if unknown:
+        raise GridError(f"{where}: commissioner codes not in the data: {unknown}")
+    out = [by_upper[a.strip().upper()] for a in wanted]
+    repeated = sorted({a for a in out if out.count(a) > 1})
+    if repeated:
+        raise GridError(f"{where}: areas listed more than once (codes ignore case): {repeated}")
+    return out
+
+
+def load_grid(path: Path, data_source: str | None = None) -> tuple[Grid, list[Job]]:
+    """Read and validate a grid file and expand it into jobs; ``data_source`` replaces the
+    grid's own. Raises :class:`GridError`."""
+    grid = read_grid(path)
+    if data_source:
+        grid = grid.model_copy(update={"data_source": data_source})
+    notebooks = catalogue.names() if grid.notebooks == "all" else grid.notebooks
+    unknown = [nb for nb in grid.parameters if nb not in notebooks]
+    if unknown:
+        raise GridError(f"{path}: parameters given for notebooks not in this grid: {unknown}")
+    try:
+        ds = open_source(grid.data_source)
+    except (DataSourceError, FileNotFoundError, ValueError) as e:
+        raise GridError(f"{path}: data_source: {e}") from e
+    codes = ds.commissioners["commissioner_code"].astype(str).tolist()
+    areas = resolve_areas(grid.areas, codes, str(path))
+    jobs = []
+    for nb in notebooks:
+        try:
+            entry = catalogue.get(nb)
+        except params.ParameterError as e:
+            raise GridError(f"{path}: {e}") from e
+        nb_path = notebooks_dir() / f"{nb}.ipynb"
+        if not nb_path.exists():
+            raise GridError(f"{path}: notebook '{nb}' not found in {notebooks_dir()}")
+        cell = params.notebook_parameters(nb_path)
+        if set(cell) != set(entry.params):
+            raise GridError(f"{nb}: parameters cell {sorted(cell)} does not match its "
+                            f"catalogue spec {sorted(entry.params)}")
+        extra = grid.parameters.get(nb, {})
+        fixed = sorted(set(extra) & {"data_source", "commissioner", "publish", "results_path"})
+        if fixed:
+            raise GridError(f"{path}: parameters for {nb} set {fixed}, which the grid sets "
+                            "for every report (top-level data_source, areas, publish)")
+        for area in areas:
+            values = {"data_source": grid.data_source, "commissioner": area,
+                      "publish": grid.publish, **extra}
+            try:
+                entry.validate(values)
+            except params.ParameterError as e:
+                raise GridError(f"{path}: {e}") from e
+            jobs.append(Job(nb, area, values, f"{nb}/{slug(area)}"))
+    return grid, jobs

@@ -1,0 +1,178 @@
+"""Kernels for batch workers: one reusable IPC kernel per worker, started early, cleaned up
+whatever happens to the batch.
+
+* Each kernel talks over IPC sockets in a private folder ``<tmp>/pk-<worker pid>-*``: no TCP
+  ports, so parallel kernels cannot collide (papermill #511) and ipykernel does not warn about
+  unencrypted TCP.
+* A worker starts its kernel and imports the pack in it as soon as the worker starts, in
+  parallel with the batch's own preparation, and reuses it for successive reports (the
+  namespace is reset between reports), recycling it after ``RECYCLE_AFTER`` reports or a
+  failure so memory cannot build up.
+* A worker dies with the batch (Linux ``PR_SET_PDEATHSIG``): on SIGTERM it kills its kernel's
+  process group and removes the kernel folder. A kernel whose worker vanished exits on its
+  own (ipykernel polls its parent), and :func:`sweep_stale` removes folders left by
+  processes that no longer exist.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import os
+import shutil
+import signal
+import sys
+import tempfile
+from pathlib import Path
+
+from jupyter_client.manager import AsyncKernelManager
+
+RECYCLE_AFTER = 25
+PREFIX = "pk-"
+WARM_IMPORTS = ("import helpers.report, helpers.report.charts\n"
+                "import pandas, numpy, matplotlib.pyplot, IPython.display")
+RESET_SOURCE = ('get_ipython().run_line_magic("reset", "-f")\n'
+                "import matplotlib.pyplot as _plt\n_plt.close('all')\ndel _plt")
+
+
+class IPCKernelManager(AsyncKernelManager):
+    """A kernel manager whose kernel listens on IPC sockets in a private folder."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.transport = "ipc"
+        self.folder = Path(tempfile.mkdtemp(prefix=f"{PREFIX}{os.getpid()}-"))
+        self.ip = str(self.folder / "k")
+
+    def remove_folder(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+_state: dict = {"km": None, "runs": 0}
+
+
+def _alive(km: IPCKernelManager) -> bool:
+    from jupyter_client.utils import run_sync
+
+    return bool(km.has_kernel and run_sync(km.is_alive)())
+
+
+def _start() -> IPCKernelManager:
+    """Start a kernel and import the pack in it (the imports take longer than the start)."""
+    from jupyter_client.utils import run_sync
+
+    km = IPCKernelManager(kernel_name="python3")
+    env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    run_sync(km.start_kernel)(env=env)
+    kc = km.client()
+    kc.start_channels()
+    try:
+        run_sync(kc.wait_for_ready)(timeout=120)
+        reply = run_sync(kc.execute_interactive)(WARM_IMPORTS, timeout=300,
+                                                 store_history=False, output_hook=lambda m: None)
+        if reply["content"]["status"] != "ok":
+            raise RuntimeError(f"kernel warm-up failed: {reply['content'].get('evalue')}")
+    finally:
+        kc.stop_channels()
+    return km
+
+
+def worker_kernel() -> IPCKernelManager:
+    """This worker's kernel manager, started (and warmed) if there is none or it died or
+    served ``RECYCLE_AFTER`` reports."""
+    km = _state["km"]
+    if km is not None and (_state["runs"] >= RECYCLE_AFTER or not _alive(km)):
+        retire()
+        km = None
+    if km is None:
+        km = _start()
+        _state.update(km=km, runs=0)
+    _state["runs"] += 1
+    return km
+
+
+def retire() -> None:
+    """Shut this worker's kernel down (now) and remove its folder."""
+    from jupyter_client.utils import run_sync
+
+    km = _state["km"]
+    _state.update(km=None, runs=0)
+    if km is None:
+        return
+    if km.has_kernel:
+        with contextlib.suppress(RuntimeError, OSError):
+            run_sync(km.shutdown_kernel)(now=True)
+    km.remove_folder()
+
+
+atexit.register(lambda: retire())      # a kernel started outside a worker (tests, scripts)
+
+
+def _kill_now(signum, frame) -> None:            # pragma: no cover - runs in a dying worker
+    """SIGTERM in a worker (the batch died or was stopped): kill the kernel's process group,
+    remove its folder, exit at once."""
+    km = _state["km"]
+    if km is not None:
+        pid = getattr(getattr(km, "provisioner", None), "pid", None)
+        if pid:
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)          # the kernel leads its own session
+        km.remove_folder()
+    os._exit(128 + signum)
+
+
+def die_with_parent(sig: int = signal.SIGTERM) -> None:
+    """Ask Linux to send ``sig`` to this process when its parent dies (no-op elsewhere)."""
+    if not sys.platform.startswith("linux"):
+        return
+    parent = os.getppid()
+    libc = ctypes.CDLL("libc.so.6", use_errno=True)
+    libc.prctl(1, int(sig), 0, 0, 0)                    # PR_SET_PDEATHSIG = 1
+    if os.getppid() != parent:                          # the parent died before prctl
+        os.kill(os.getpid(), sig)
+
+
+def init_worker(warm: bool = True) -> None:
+    """Batch worker start-up: die with the batch, clean up on SIGTERM, no inherited chart
+    backend, and (``warm``) the kernel started and the pack imported before the first
+    report arrives."""
+    from multiprocessing import util
+
+    os.environ.pop("MPLBACKEND", None)
+    signal.signal(signal.SIGTERM, _kill_now)
+    die_with_parent(signal.SIGTERM)
+    util.Finalize(None, retire, exitpriority=10)
+    if warm:
+        _state.update(km=_start(), runs=0)
+
+
+def ready() -> int:
+    """A no-op task: submitting one per worker makes the pool start every worker (and its
+    kernel) at once."""
+    return os.getpid()
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def sweep_stale(tmp: Path | None = None) -> int:
+    """Remove kernel folders whose worker process no longer exists; returns how many."""
+    tmp = Path(tmp or tempfile.gettempdir())
+    removed = 0
+    for d in tmp.glob(f"{PREFIX}*-*"):
+        try:
+            pid = int(d.name[len(PREFIX):].split("-", 1)[0])
+        except ValueError:
+            continue
+        if d.is_dir() and not _pid_alive(pid):
+            shutil.rmtree(d, ignore_errors=True)
+            removed += 1
+    return removed

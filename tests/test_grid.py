@@ -1,0 +1,77 @@
+"""Batch grids: a typed schema with no silent defaults, and a clear error for each mistake."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers.run.grid import GridError, load_grid, read_grid
+
+GOOD = "data_source: synthetic:small\npublish: true\nareas: all\nnotebooks: all\n"
+
+
+def _grid(tmp_path, text):
+    p = tmp_path / "g.yaml"
+    p.write_text(text)
+    return p
+
+
+@pytest.mark.parametrize("text,message", [
+    ("data_source: synthetic:small\npublish:\nareas: all\nnotebooks: all\n",
+     r"'publish': Input should be a valid boolean \(got nothing\)"),
+    ("data_source: synthetic:small\npublish: 'yes'\nareas: all\nnotebooks: all\n",
+     r"'publish': Input should be a valid boolean \(got 'yes'\)"),
+    ("data_source: synthetic:small\nareas: all\nnotebooks: all\n", "'publish' is required"),
+    ("data_source: synthetic:small\npublish: true\nareas: all\n", "'notebooks' is required"),
+    ("data_source: synthetic:small\npublish: true\nareas: Q01\nnotebooks: all\n",
+     r"'areas': give 'all' or a list, e.g. areas: \[Q01\]"),
+    ("data_source: synthetic:small\npublish: true\nareas: [01]\nnotebooks: all\n",
+     "codes must be text; quote 1"),
+    ("data_source: synthetic:small\npublish: true\nareas: []\nnotebooks: all\n",
+     "'areas': the list is empty"),
+    (GOOD + "notebook: [x]\n", r"unknown key 'notebook'"),
+    ("data_source: synthetic:small\npublish: [true\n", r"not valid YAML at line 3, column 1"),
+    ("- a\n- b\n", "expected keys data_source, publish, areas, notebooks; found list"),
+])
+def test_schema_errors(tmp_path, text, message):
+    with pytest.raises(GridError, match=message):
+        read_grid(_grid(tmp_path, text))
+
+
+def test_areas_ignore_case_and_repeats_are_refused(tmp_path, small):
+    _, jobs = load_grid(_grid(tmp_path, GOOD.replace("areas: all", "areas: [q01, england]")))
+    assert {j.area for j in jobs} == {"Q01", "ENGLAND"}
+    assert {j.report_id.split("/")[1] for j in jobs} == {"q01", "england"}
+    with pytest.raises(GridError, match=r"listed more than once .*\['Q01'\]"):
+        load_grid(_grid(tmp_path, GOOD.replace("areas: all", "areas: [Q01, q01]")))
+    with pytest.raises(GridError, match=r"commissioner codes not in the data: \['Q77'\]"):
+        load_grid(_grid(tmp_path, GOOD.replace("areas: all", "areas: [Q01, Q77]")))
+
+
+def test_parameters_are_checked_against_the_catalogue(tmp_path, small):
+    bad = GOOD + "parameters:\n  01_referral_variation:\n    limt: 95\n"
+    with pytest.raises(GridError, match="unknown parameter 'limt'.*did you mean 'limit'"):
+        load_grid(_grid(tmp_path, bad))
+    bad = GOOD + "parameters:\n  01_referral_variation:\n    limit: '95'\n"
+    with pytest.raises(GridError, match="must be int/float"):
+        load_grid(_grid(tmp_path, bad))
+    bad = GOOD + "parameters:\n  01_referral_variation:\n    publish: false\n"
+    with pytest.raises(GridError, match=r"set \['publish'\], which the grid sets"):
+        load_grid(_grid(tmp_path, bad))
+    bad = GOOD.replace("notebooks: all", "notebooks: [00_data_overview]") + \
+        "parameters:\n  01_referral_variation:\n    limit: 95\n"
+    with pytest.raises(GridError, match="notebooks not in this grid"):
+        load_grid(_grid(tmp_path, bad))
+    with pytest.raises(GridError, match="no notebook '07_nothing'"):
+        load_grid(_grid(tmp_path, GOOD.replace("notebooks: all", "notebooks: [07_nothing]")))
+
+
+def test_publish_false_is_kept_and_data_source_can_be_replaced(tmp_path, small):
+    grid, jobs = load_grid(_grid(tmp_path, GOOD.replace("publish: true", "publish: false")))
+    assert grid.publish is False and all(j.parameters["publish"] is False for j in jobs)
+    p = _grid(tmp_path, GOOD.replace("synthetic:small", "synthetic:england")
+              .replace("areas: all", "areas: [Q01]"))
+    grid, jobs = load_grid(p, data_source="synthetic:small")
+    assert grid.data_source == "synthetic:small"
+    assert {j.parameters["data_source"] for j in jobs} == {"synthetic:small"}
+    with pytest.raises(GridError, match="data_source folder not found"):
+        load_grid(p, data_source=str(tmp_path / "nowhere"))

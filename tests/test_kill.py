@@ -1,0 +1,89 @@
+"""A batch killed with SIGKILL takes its workers and kernels with it: nothing keeps running
+or writing, and the workers' kernel folders are removed."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import pytest
+
+from helpers.paths import project_root
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="parent-death signals are Linux-only")
+
+
+def _children() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if fields[0] != "Z":
+                tree.setdefault(int(fields[1]), []).append(int(d.name))
+    return tree
+
+
+def _descendants(pid: int) -> set[int]:
+    tree, out, todo = _children(), set(), [pid]
+    while todo:
+        for c in tree.get(todo.pop(), []):
+            out.add(c)
+            todo.append(c)
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_sigkill_of_the_batch_stops_workers_and_kernels(tmp_path, small):
+    env = dict(os.environ, PACK_REPORTS=str(tmp_path / "reports"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "helpers.run.batch", "--grid",
+         str(project_root() / "config" / "grids" / "small.yaml"), "--jobs", "2"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    try:
+        deadline = time.time() + 120
+        family: set[int] = set()
+        while time.time() < deadline:          # wait for 2 workers, each with a kernel
+            family = _descendants(proc.pid)
+            kernels_up = [p for p in family if "ipykernel" in
+                          Path(f"/proc/{p}/cmdline").read_bytes().decode(errors="replace")]
+            if len(kernels_up) >= 2:
+                break
+            time.sleep(0.5)
+        else:
+            pytest.fail("the batch did not start two kernels within 120 s")
+        time.sleep(3)                          # let reports start running
+        family = _descendants(proc.pid)
+        folders = {d for d in Path(tempfile.gettempdir()).glob("pk-*")
+                   if int(d.name.split("-")[1]) in family}
+        assert folders, "no kernel folders found for the workers"
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.time() + 20
+        while time.time() < deadline and any(_alive(p) for p in family):
+            time.sleep(0.5)
+        assert not [p for p in family if _alive(p)], "processes outlived the batch"
+        assert not [d for d in folders if d.exists()], "kernel folders left behind"
+        written = {p: p.stat().st_mtime for p in (tmp_path / "reports").rglob("*")}
+        time.sleep(3)
+        later = {p: p.stat().st_mtime for p in (tmp_path / "reports").rglob("*")}
+        assert later == written, "something is still writing reports"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
