@@ -66,6 +66,7 @@ class Notebook:
     analysis: str                     # "module:function", called with a report context
     min_figures: int
     headline_keys: tuple[str, ...]    # results keys ("a.b" reaches into a dict)
+    count_keys: tuple[str, ...] = ()  # results holding counts of people or events
 
     def analyse(self, ctx: Any) -> Any:
         """Run this notebook's analysis entry point for a report context."""
@@ -101,8 +102,10 @@ NOTEBOOKS: dict[str, Notebook] = {nb.name: nb for nb in [
                         (95, 99.8)),
          "overdispersion": Param(str, "robust", "funnel over-dispersion method",
                                  ("robust", "additive", "multiplicative", "none"))},
-        "helpers.report.referral_variation:analyse", 5,
+        "helpers.report.referral_variation:analyse", 4,
         ("area_ratio", "n_high", "n_low", "n_practices"),
+        ("observed", "observed_per_year", "excess_to_limit_per_year",
+         "excess_to_median_per_year"),
     ),
     Notebook(
         "02_federation_scale", "Federation scale effects",

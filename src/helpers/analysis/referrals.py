@@ -122,13 +122,18 @@ def deprivation_factors(obs_exp: pd.DataFrame, practices: pd.DataFrame) -> pd.Se
 
 def practice_table(ds: Dataset, years: list[int] | None = None, specialty: str | None = None,
                    standardise: str = "age_sex", pys: pd.DataFrame | None = None,
-                   practices: pd.DataFrame | None = None) -> pd.DataFrame:
+                   practices: pd.DataFrame | None = None, match_national: bool = True
+                   ) -> pd.DataFrame:
     """One row per practice: observed, expected, ratio O/E and its 95%/99.8% intervals,
     crude rate per 1,000 patients per year with intervals, and practice attributes.
 
     ``standardise``: "age_sex" (expected from national rates by sex × age band) or
     "age_sex_imd" (further adjusted by IMD quintile, see :func:`deprivation_factors`).
-    Units: rates are referrals per 1,000 registered patients per year.
+    ``match_national`` scales expected counts so that England's ratio is exactly 1 over the
+    years and specialty chosen: the reference rates give the age-sex shape, England's own
+    referrals in the same period the level (otherwise a trend since the reference year would
+    make every practice look high). Units: rates are referrals per 1,000 registered patients
+    per year.
     """
     from helpers.stats.rates import crude_rate, isr
 
@@ -147,6 +152,8 @@ def practice_table(ds: Dataset, years: list[int] | None = None, specialty: str |
         q = practices.set_index("practice_code")["imd_quintile"]
         agg["expected"] = agg["expected"] * agg["practice_code"].map(q).map(f).to_numpy()
     agg = agg[agg["expected"] > 0]
+    if match_national:
+        agg["expected"] = agg["expected"] * agg["observed"].sum() / agg["expected"].sum()
     pop = ds.population.copy()
     pop["year"] = financial_year(pop["period"])
     if years:
@@ -170,8 +177,9 @@ def practice_table(ds: Dataset, years: list[int] | None = None, specialty: str |
 
 def specialty_points(ds: Dataset, years: list[int] | None = None,
                      pys: pd.DataFrame | None = None) -> pd.DataFrame:
-    """National funnel results per practice × specialty (99.8%, robust over-dispersion),
-    cached per dataset and period: practice_code, specialty_code, observed, expected, flag,
+    """National funnel results per practice × specialty (99.8%, robust over-dispersion;
+    expected counts scaled so each specialty's national ratio is 1), cached per dataset
+    and period: practice_code, specialty_code, observed, expected, flag,
     upper limit, and the specialty's SD beyond chance."""
     from helpers.stats.funnels import funnel
 
@@ -184,6 +192,7 @@ def specialty_points(ds: Dataset, years: list[int] | None = None,
         for code, g in d.groupby("specialty_code"):
             agg = g.groupby("practice_code", as_index=False)[["observed", "expected"]].sum()
             agg = agg[agg["expected"] > 0.5]
+            agg["expected"] = agg["expected"] * agg["observed"].sum() / agg["expected"].sum()
             fr = funnel(agg["observed"], agg["expected"], agg["practice_code"],
                         method="robust")
             parts.append(pd.DataFrame({

@@ -10,6 +10,8 @@ build on the :class:`Context` that ``start`` returns.
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import json
 import math
 from collections.abc import Mapping
@@ -24,9 +26,10 @@ from helpers import catalogue
 from helpers.catalogue import ENGLAND
 from helpers.datasets import Dataset, load_dataset, write_text_atomic
 from helpers.paths import project_root
-from helpers.report import charts
+from helpers.report import charts, text
 from helpers.run import params
 from helpers.sources import synthetic
+from helpers.stats import sdc
 
 
 class DataSourceError(ValueError):
@@ -64,6 +67,58 @@ class Context:
     @property
     def is_england(self) -> bool:
         return self.commissioner == ENGLAND
+
+    @property
+    def area_md(self) -> str:
+        """The area's name made safe for report prose."""
+        return text.md(self.area_name)
+
+    @property
+    def data_kind(self) -> str:
+        """'synthetic', 'real' or 'mixed' (real structure with synthetic tables)."""
+        prov = self.ds.provenance
+        if prov.get("source") == "synthetic" or not prov.get("real_tables"):
+            return "synthetic" if prov.get("source") == "synthetic" else "real"
+        return "mixed" if prov.get("synthetic_tables") else "real"
+
+    @property
+    def pseudonymise(self) -> bool:
+        """True when real practices carry synthetic referrals: then practice names and codes
+        must not appear beside referral findings (flags, £), which are not facts about them."""
+        prov = self.ds.provenance
+        return "practices" in prov.get("real_tables", []) and \
+            "referrals" in prov.get("synthetic_tables", [])
+
+    @property
+    def watermark(self) -> str:
+        """Text stamped across charts of synthetic referrals on real practices."""
+        return "SYNTHETIC REFERRALS · ILLUSTRATION" if self.pseudonymise else ""
+
+    def practice_labels(self, codes) -> list[str]:
+        """How practices are named in tables and charts: their code, or on real practices
+        with synthetic referrals a stable pseudonym (P-xxxxxx, keyed to this dataset)."""
+        codes = [str(c) for c in codes]
+        if not self.pseudonymise:
+            return codes
+        salt = self.ds.content_hash
+        return ["P-" + hashlib.sha256(f"{salt}:{c}".encode()).hexdigest()[:6].upper()
+                for c in codes]
+
+    def count(self, n: float) -> str:
+        """A count of people or events for report text: exact, or in publish mode rounded
+        to 5 (or 'suppressed'), as in the tables and the results file."""
+        return sdc.count_text(n, self.publish)
+
+    def header_md(self, details: dict[str, str] | None = None) -> str:
+        """The line under a report's title: area, key parameters and what kind of data."""
+        badge = {"synthetic": "SYNTHETIC DATA", "real": "REAL DATA",
+                 "mixed": "REAL STRUCTURE, SYNTHETIC REFERRALS"}[self.data_kind]
+        parts = [f"**Area:** {self.area_md}"]
+        parts += [f"**{k}:** {text.md(v)}" for k, v in (details or {}).items()]
+        parts.append(f"**Data:** `{badge}`")
+        if self.publish:
+            parts.append("**Publish mode:** counts of 1–7 suppressed, others rounded to 5")
+        return " · ".join(parts)
 
     @property
     def source_line(self) -> str:
@@ -130,6 +185,23 @@ def start(notebook: str, namespace: Mapping[str, Any]) -> Context:
     return Context(notebook, p, ds, comm, name, sel, bool(p["publish"]))
 
 
+def show(obj: Any, otherwise: str = "") -> None:
+    """Display a table or text in a notebook, or ``otherwise`` (Markdown) when there is
+    nothing to show. Charts need no call: the inline backend shows them."""
+    from IPython.display import Markdown, display
+    from matplotlib.figure import Figure
+
+    if obj is None:
+        if otherwise:
+            display(Markdown(otherwise))
+    elif isinstance(obj, Figure):
+        return                       # drawn by the inline backend at the end of the cell
+    elif isinstance(obj, str):
+        display(Markdown(obj))
+    else:
+        display(obj)
+
+
 def require_tables(ctx: Context, tables: list[str], what: str) -> None:
     """Stop with a clear message when the data lacks tables an analysis needs."""
     missing = [t for t in tables if not ctx.ds.has(t)]
@@ -157,12 +229,47 @@ def _clean(obj: Any) -> Any:
     return obj
 
 
+def _publish_paths(obj: Any, path: list[str]) -> None:
+    """Round or suppress, in place, the counts at a dotted path ('*' = every list item)."""
+    head, rest = path[0], path[1:]
+    if head == "*":
+        items = obj if isinstance(obj, list) else []
+        for i, item in enumerate(items):
+            if rest:
+                _publish_paths(item, rest)
+            else:
+                items[i] = _published(item)
+        return
+    if not isinstance(obj, dict) or head not in obj:
+        return
+    if rest:
+        _publish_paths(obj[head], rest)
+    else:
+        obj[head] = _published(obj[head])
+
+
+def _published(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _published(v) for k, v in value.items()}
+    if text.is_number(value) or isinstance(value, np.integer | np.floating):
+        v = sdc.round_count(float(value))
+        return None if math.isnan(v) else v
+    return value
+
+
 def write_results(ctx: Context, results: dict[str, Any]) -> dict[str, Any]:
-    """Write the results JSON (to ``results_path`` if set) and return what was written."""
+    """Write the results JSON (to ``results_path`` if set) and return what was written.
+
+    In publish mode the counts the catalogue lists for the notebook (``count_keys``) are
+    rounded or suppressed here, so the results file carries only published values."""
     shown = {k: v for k, v in ctx.params.items() if k != "results_path"}  # output location
+    results = copy.deepcopy(results)
+    if ctx.publish:
+        for key in catalogue.get(ctx.notebook).count_keys:
+            _publish_paths(results, key.split("."))
     payload = _clean({"notebook": Path(ctx.notebook).stem, "parameters": shown,
                       "area": ctx.area_name, "dataset_hash": ctx.ds.content_hash,
-                      "publish": ctx.publish, **results})
+                      "publish": ctx.publish, "data_kind": ctx.data_kind, **results})
     if ctx.params.get("results_path"):
         write_text_atomic(Path(ctx.params["results_path"]),
                           json.dumps(payload, indent=2, sort_keys=True) + "\n")

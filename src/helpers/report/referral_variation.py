@@ -1,8 +1,11 @@
-"""The referral-variation analysis behind notebook 01, section by section.
+"""The referral-variation report (notebook 01), section by section.
 
-``analyse`` does all computation for one report (national parts from the cache), returning
-tables the notebook shows; the ``*_text`` functions turn them into plain English, applying
-disclosure control in publish mode.
+``analyse`` does all computation for one report (national parts from the cache). The other
+functions turn it into what a reader sees: headline sentences, formatted tables and charts.
+In publish mode every count shown is rounded or suppressed and every ratio, interval and £
+beside it is recomputed from the published count (:func:`published_area`), so the figures
+agree with each other and none can be worked back to a suppressed count. The ranked chart
+and the funnel use the same (over-dispersed) limits, so they flag the same practices.
 """
 
 from __future__ import annotations
@@ -17,19 +20,28 @@ from helpers.analysis.referrals import (
     national_tables,
     opportunity,
     practice_frame,
+    practice_month_specialty,
     practice_table,
     specialty_table,
 )
 from helpers.cache import cached_json, cached_table
-from helpers.report import Context
+from helpers.report import Context, charts, text
+from helpers.report.tables import Col, show
+from helpers.run.params import ParameterError
 from helpers.schema import financial_year
-from helpers.stats import sdc
+from helpers.stats import rates, sdc
 from helpers.stats.funnels import funnel
 from helpers.stats.spc import xmr
 from helpers.stats.variation import moment_sd, percentile_ratio, variance_partition
 
 COVARIATES = {"deprivation (IMD score)": "imd_score", "list size (log)": "log_list",
               "long-term-condition prevalence (%)": "ltc_prevalence"}
+COMPARATORS = {"england": "England", "commissioner": "the commissioner's own rates",
+               "peer": "practices with similar deprivation"}
+SPC_WORDS = {"common_cause": "only common-cause variation (no signal of change)",
+             "special_cause_neutral_high": "a special-cause signal: referrals higher than "
+                                           "usual",
+             "special_cause_neutral_low": "a special-cause signal: referrals lower than usual"}
 
 
 @dataclass
@@ -45,10 +57,13 @@ class Analysis:
     years: list[int]
     extras: dict = field(default_factory=dict)
 
+    @property
+    def limit(self) -> str:
+        return self.funnel_summary["limit"]
+
 
 def _comm_month_specialty(ds) -> pd.DataFrame:
     def build():
-        from helpers.analysis.referrals import practice_month_specialty
         m = practice_month_specialty(ds)
         comm = ds.practices[["practice_code", "commissioner_code"]].astype(str)
         m = m.merge(comm, on="practice_code")
@@ -58,43 +73,50 @@ def _comm_month_specialty(ds) -> pd.DataFrame:
 
 
 def analyse(ctx: Context) -> Analysis:
+    """All of notebook 01's computation for one area (national parts cached)."""
     p, ds = ctx.params, ctx.ds
     nt = national_tables(ds)
     all_years = sorted(nt["pys"]["year"].unique().tolist())
-    years = [y for y in (p["years"] or all_years)]
+    years = list(p["years"] or all_years)
     missing = sorted(set(years) - set(all_years))
     if missing:
-        from helpers.run.params import ParameterError
         raise ParameterError(f"years {missing} are not in the data (available: {all_years})")
     spec = None if p["specialty"] == "ALL" else p["specialty"]
     if spec is not None and spec not in set(ds.specialties.specialty_code.astype(str)):
-        from helpers.run.params import ParameterError
         raise ParameterError(f"specialty '{spec}' is not in the data")
     prac = practice_frame(ds)
     nat = practice_table(ds, years, spec, p["standardise"], pys=nt["pys"], practices=prac)
-    nat["expected_age_sex"] = nat["expected"]
-    if p["comparator"] == "commissioner":
-        f = nat.groupby("commissioner_code")["observed"].transform("sum") / \
-            nat.groupby("commissioner_code")["expected"].transform("sum")
+    if p["comparator"] in ("commissioner", "peer"):
+        by = "commissioner_code" if p["comparator"] == "commissioner" else "imd_quintile"
+        f = nat.groupby(by)["observed"].transform("sum") / \
+            nat.groupby(by)["expected"].transform("sum")
         nat["expected"] = nat["expected"] * f
-    elif p["comparator"] == "peer":
-        f = nat.groupby("imd_quintile")["observed"].transform("sum") / \
-            nat.groupby("imd_quintile")["expected"].transform("sum")
-        nat["expected"] = nat["expected"] * f
+        r = rates.isr(nat["observed"], nat["expected"])
+        for c in ("lower95", "upper95", "lower99_8", "upper99_8"):
+            nat[f"ratio_{c}"] = r[c].to_numpy()
     nat["ratio"] = nat["observed"] / nat["expected"]
     fr = funnel(nat["observed"], nat["expected"], nat["practice_code"],
                 method=p["overdispersion"], limit=p["limit"])
     pts = fr.points
-    for c in ("od_lcl95", "od_ucl95", "od_lcl99", "od_ucl99", "flag", "outlier", "z"):
-        nat[c] = pts[c].to_numpy()
-    # limits on the ratio scale at each practice's expected (adjusted when over-dispersed)
+    lev = "99" if fr.limit == "99.8" else "95"
     use = "od_" if fr.adjusted else ""
-    nat["limit_low"] = pts[f"{use}lcl{'99' if fr.limit == '99.8' else '95'}"].to_numpy()
-    nat["limit_high"] = pts[f"{use}ucl{'99' if fr.limit == '99.8' else '95'}"].to_numpy()
+    nat["limit_low"] = pts[f"{use}lcl{lev}"].to_numpy()
+    nat["limit_high"] = pts[f"{use}ucl{lev}"].to_numpy()
+    nat["outlier"] = pts["outlier"].to_numpy()
+    nat["flag"] = np.where(nat["outlier"] == 0, "Within",
+                           np.where(nat["ratio"] > nat["limit_high"], "High", "Low"))
+    # the range the funnel limits allow around each ratio: misses 1 exactly when flagged
+    nat["range_low"] = nat["ratio"] / nat["limit_high"]
+    nat["range_high"] = nat["ratio"] / nat["limit_low"].where(nat["limit_low"] > 0)
     nat["log_list"] = np.log(nat["list_size"])
     nat = opportunity(nat.assign(od_ucl99=nat["limit_high"]), ds, specialty=spec)
+    n_years = len(years)
+    for c in ("excess_to_limit", "excess_to_median", "saving_to_limit_gbp",
+              "saving_to_median_gbp", "observed", "expected"):
+        nat[f"{c}_per_year"] = nat[c] / n_years
     area = nat[nat["practice_code"].isin(ctx.practice_codes)].reset_index(drop=True)
-    grid = np.geomspace(max(nat["expected"].min() * 0.8, 0.5), nat["expected"].max() * 1.2, 200)
+    area["label"] = ctx.practice_labels(area["practice_code"])
+    grid = np.geomspace(max(nat["expected"].min() * 0.8, 0.5), nat["expected"].max() * 1.2, 300)
     curve = fr.curve(grid)
 
     key = f"partition-{'-'.join(map(str, years))}-{spec or 'ALL'}-{p['standardise']}-" \
@@ -123,123 +145,265 @@ def analyse(ctx: Context) -> Analysis:
     series = series[financial_year(series["month"]).isin(years)]
     spc_pts, spc_sum = xmr(series["standardised_rate"].to_numpy(), series["month"],
                            improvement_direction="neutral")
+    enough = len(area) >= 5
     extras = {"area_moment_sd": moment_sd(area["observed"], area["expected"])
-              if len(area) >= 5 else float("nan"),
-              "area_p90_p10": percentile_ratio(area["ratio"]) if len(area) >= 5 else np.nan,
-              "area_crude_p90_p10": percentile_ratio(area["crude_rate"])
-              if len(area) >= 5 else np.nan,
+              if enough else float("nan"),
+              "area_p90_p10": percentile_ratio(area["ratio"]) if enough else np.nan,
+              "area_crude_p90_p10": percentile_ratio(area["crude_rate"]) if enough else np.nan,
               "cost_per_referral_gbp": nat.attrs.get("cost_per_referral_gbp", np.nan),
-              "specialty": spec, "series_is_ratio": spec is not None}
+              "specialty": spec, "series_is_ratio": spec is not None, "n_years": n_years,
+              "national_rate": float(nat["observed"].sum() / nat["person_years"].sum() * 1000)}
     return Analysis(nat, area, fr.summary(), curve, part, spt, spc_pts, spc_sum, years, extras)
 
 
+def published_area(ctx: Context, an: Analysis) -> pd.DataFrame:
+    """The area's practices as readers see them: in publish mode counts rounded or
+    suppressed, ratios, intervals and £ recomputed from the published counts."""
+    unit = an.extras["cost_per_referral_gbp"]
+    n_years = an.extras["n_years"]
+
+    def per_year(values):
+        return _per_year(ctx, values, n_years)
+
+    def ratio_part(col):
+        def f(d):
+            r = rates.isr(d["observed"], d["expected"])
+            return r["value"] if col == "ratio" else r[col]
+        return f
+
+    derived = {
+        "ratio": (ratio_part("ratio"), ["observed"]),
+        "ratio_lower95": (ratio_part("lower95"), ["observed"]),
+        "ratio_upper95": (ratio_part("upper95"), ["observed"]),
+        "observed_per_year": (lambda d: per_year(d["observed"]), ["observed"]),
+        "expected_per_year": (lambda d: d["expected"] / n_years, []),
+        "excess_to_limit_per_year": (lambda d: per_year(d["excess_to_limit"]),
+                                     ["excess_to_limit"]),
+        "saving_to_limit_gbp_per_year": (lambda d: d["excess_to_limit"] * unit / n_years,
+                                         ["excess_to_limit"]),
+        "saving_to_median_gbp_per_year": (lambda d: d["excess_to_median"] * unit / n_years,
+                                          ["excess_to_median"]),
+        "range_low": (lambda d: d["observed"] / d["expected"] / d["limit_high"],
+                      ["observed"]),
+        "range_high": (lambda d: d["observed"] / d["expected"] / d["limit_low"].where(
+            d["limit_low"] > 0), ["observed"]),
+    }
+    return sdc.protect(an.area, ["observed", "list_size", "excess_to_limit",
+                                 "excess_to_median"], derived, publish=ctx.publish)
+
+
 def headline(ctx: Context, an: Analysis) -> dict:
-    a = an.area
-    high = a[a["flag"] == "High (99.8%)"] if an.funnel_summary["limit"] == "99.8" else \
-        a[a["flag"].isin(["High (95%)", "High (99.8%)"])]
-    low = a[a["flag"] == "Low (99.8%)"] if an.funnel_summary["limit"] == "99.8" else \
-        a[a["flag"].isin(["Low (95%)", "Low (99.8%)"])]
+    """The headline figures, from the published practice table (so the text, the tables and
+    the results file agree)."""
+    a = published_area(ctx, an)
+    years = an.extras["n_years"]
+    observed = float(a["observed"].sum())
+    unit = an.extras["cost_per_referral_gbp"]
+    to_limit = float(a["excess_to_limit"].fillna(0).sum()) / years
+    to_median = float(a["excess_to_median"].fillna(0).sum()) / years
     return {
         "n_practices": int(len(a)),
-        "observed": float(a["observed"].sum()),
+        "observed": observed, "observed_per_year": observed / years,
         "expected": float(a["expected"].sum()),
-        "area_ratio": float(a["observed"].sum() / a["expected"].sum()),
+        "area_ratio": observed / float(a["expected"].sum()),
         "crude_p90_p10": an.extras["area_crude_p90_p10"],
         "standardised_p90_p10": an.extras["area_p90_p10"],
-        "n_high": int(len(high)), "n_low": int(len(low)),
-        "high_practices": sorted(high["practice_code"].tolist()),
-        "low_practices": sorted(low["practice_code"].tolist()),
-        "excess_to_limit": float(a["excess_to_limit"].sum()),
-        "excess_to_median": float(a["excess_to_median"].sum()),
-        "saving_to_limit_gbp": float(a["saving_to_limit_gbp"].sum()),
-        "saving_to_median_gbp": float(a["saving_to_median_gbp"].sum()),
+        "n_high": int((a["flag"] == "High").sum()), "n_low": int((a["flag"] == "Low").sum()),
+        "high_practices": sorted(a.loc[a["flag"] == "High", "label"].tolist()),
+        "low_practices": sorted(a.loc[a["flag"] == "Low", "label"].tolist()),
+        "excess_to_limit_per_year": to_limit, "excess_to_median_per_year": to_median,
+        "saving_to_limit_gbp_per_year": to_limit * unit,
+        "saving_to_median_gbp_per_year": to_median * unit,
         "practice_sd_national": an.partition["practice_sd"],
         "phi": an.funnel_summary["phi"], "tau2": an.funnel_summary["tau2"],
+        "years": an.years,
     }
 
 
+def _money(x: float) -> str:
+    return "not available" if x is None or np.isnan(x) else text.gbp(x)
+
+
 def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
-    pub = ctx.publish
-    n = sdc.count_text
-    years = f"{an.years[0]}/{str(an.years[0] + 1)[-2:]}" + (
-        f" to {an.years[-1]}/{str(an.years[-1] + 1)[-2:]}" if len(an.years) > 1 else "")
-    lines = [
-        f"- **{h['n_practices']} practices** in {ctx.area_name} made "
-        f"**{n(h['observed'], pub)} GP referrals** for a first outpatient appointment in "
-        f"{years}, **{(h['area_ratio'] - 1) * 100:+.1f}%** against what England's rates by age "
-        "and sex would predict for their patients"
-        + (" (compared within the commissioner)" if ctx.params["comparator"] == "commissioner"
-           else "") + ".",
-    ]
+    """The headline as bullets a board can read in a minute."""
+    period = text.period(an.years)
+    what = "specialty " + text.md(an.extras["specialty"]) + " referrals" \
+        if an.extras["specialty"] else "GP referrals for a first outpatient appointment"
+    lines = []
+    made = (f"made **{ctx.count(h['observed'])} {what}** in {period} "
+            f"({ctx.count(h['observed_per_year'])} a year)")
+    if ctx.is_england:
+        lines.append(
+            f"- **{text.plural(h['n_practices'], 'practice')}** in England {made}. England is "
+            "the comparator, so its ratio is 1 by definition; the sections below compare "
+            "practices with it.")
+    else:
+        comp = {"england": "England's rates by age and sex would predict for their patients",
+                "commissioner": "the commissioner's own rates by age and sex would predict",
+                "peer": "rates of practices with similar deprivation would predict"}[
+            ctx.params["comparator"]]
+        diff = (h["area_ratio"] - 1) * 100
+        side = "more than" if diff >= 0 else "fewer than"
+        lines.append(
+            f"- **{text.plural(h['n_practices'], 'practice')}** in {ctx.area_md} {made}: "
+            f"**{abs(diff):.1f}% {side}** {comp}.")
     if not np.isnan(h["crude_p90_p10"]):
         lines.append(
-            f"- Crude rates differ **{h['crude_p90_p10']:.1f}-fold** between the 10th and 90th "
-            f"percentile practice; after standardising for age and sex the spread is "
-            f"**{h['standardised_p90_p10']:.1f}-fold**. Most of what remains is not chance: "
-            f"nationally, practices differ by a standard deviation of "
+            f"- Crude rates differ **{h['crude_p90_p10']:.1f}-fold** between the practices at "
+            f"the 10th and 90th percentiles; after allowing for age and sex the spread is "
+            f"**{h['standardised_p90_p10']:.1f}-fold**. Little of what remains is chance: "
+            f"across England practices differ by a standard deviation of "
             f"**{h['practice_sd_national'] * 100:.0f}%** beyond chance and case-mix.")
+    n_high, n_low = h["n_high"], h["n_low"]
+    verb_h = "refers" if n_high == 1 else "refer"
     lines.append(
-        f"- **{h['n_high']} practices refer more than the {an.funnel_summary['limit']}% "
-        f"control limits allow** (after allowing for the normal spread between practices) and "
-        f"**{h['n_low']} refer less**. These are the practices where a conversation about "
-        "referral patterns is most likely to find something specific.")
-    money = not np.isnan(h["saving_to_limit_gbp"])
+        f"- **{text.plural(n_high, 'practice')} {verb_h} more than the {an.limit}% limits "
+        f"allow** and **{text.plural(n_low, 'practice')} less**, after allowing for the "
+        "normal spread between practices. These are where a conversation about referral "
+        "patterns is most likely to find something specific.")
+    money = not np.isnan(an.extras["cost_per_referral_gbp"])
+    to_limit = h["excess_to_limit_per_year"]
+    first = (f"- If the practices above the limit came down to it, about "
+             f"**{ctx.count(to_limit)} fewer referrals a year**"
+             + (f" (≈ **{_money(h['saving_to_limit_gbp_per_year'])} a year** at tariff "
+                "prices, first attendance plus follow-ups)" if money else "")
+             + "; bringing every practice above the median down to it would mean ") \
+        if n_high else "- No practice is above the upper limit. Bringing every practice " \
+        "above the median down to it would mean "
     lines.append(
-        f"- If the high practices came down to the limit, about "
-        f"**{n(h['excess_to_limit'], pub)} referrals**"
-        + (f" (≈ £{h['saving_to_limit_gbp'] / 1e3:,.0f}k at tariff prices, first attendance "
-           "plus follow-ups)" if money else "") + " would not be made; bringing every "
-        f"practice above the median down to it would mean **{n(h['excess_to_median'], pub)}**"
-        + (f" (≈ £{h['saving_to_median_gbp'] / 1e6:,.1f}m)" if money else
+        first + f"**{ctx.count(h['excess_to_median_per_year'])} fewer referrals a year**"
+        + (f" (≈ {_money(h['saving_to_median_gbp_per_year'])} a year)" if money else
            " (no prices in this data, so no £ figure)")
-        + ". Whether this saves money depends on the hospital contract (notebook 03).")
+        + f". Averages over {period}. Whether any of this saves money depends on the "
+        "hospital contract (notebook 03).")
     return "\n".join(lines)
 
 
-def outlier_table(ctx: Context, an: Analysis) -> pd.DataFrame:
-    a = an.area[an.area["flag"] != "Within limits"].sort_values("ratio", ascending=False)
-    t = a[["practice_code", "practice_name", "network", "list_size", "observed", "expected",
-           "ratio", "ratio_lower95", "ratio_upper95", "flag", "excess_to_limit"]].copy()
-    t = sdc.protect(t, ["observed", "list_size", "excess_to_limit"],
-                    {"observed": ["ratio", "ratio_lower95", "ratio_upper95"]}, ctx.publish)
-    t["expected"] = t["expected"].round(0)
-    return t.rename(columns={
-        "practice_code": "Practice", "practice_name": "Name", "network": "Network",
-        "list_size": "List size", "observed": "Referrals", "expected": "Expected",
-        "ratio": "Ratio O/E", "ratio_lower95": "95% CI low", "ratio_upper95": "95% CI high",
-        "flag": "Funnel", "excess_to_limit": "Referrals above limit"}).round(3)
+def _source(ctx: Context) -> str:
+    return ctx.source_line
 
 
-def partition_table(an: Analysis) -> pd.DataFrame:
-    s = an.partition["steps"]
-    cols = {"model": "Model", "practice_sd": "Practice SD (log scale)",
-            "practice_var_explained_pct": "Practice variance explained (%)",
-            "practice_share_pct": "Practice share (%)", "chance_share_pct": "Chance share (%)",
-            "network_share_pct": "Network share (%)",
-            "commissioner_code_share_pct": "Commissioner share (%)"}
-    return s[[c for c in cols if c in s]].rename(columns=cols).round(3)
+def crude_chart(ctx: Context, an: Analysis):
+    """Crude against standardised rates, one point per practice, with the line y = x."""
+    pub = published_area(ctx, an)
+    keep = pub["ratio"].notna()
+    std = pub.loc[keep, "ratio"] * an.extras["national_rate"]
+    crude = an.area.loc[keep, "crude_rate"]
+    lo, hi = float(min(crude.min(), std.min())), float(max(crude.max(), std.max()))
+    return charts.scatter_chart(
+        crude, std, f"Crude and standardised referral rates, {ctx.area_name}",
+        "Crude rate (referrals per 1,000 patients per year)",
+        "Standardised rate (per 1,000 patients per year)", _source(ctx),
+        alt=f"Scatter of {text.plural(int(keep.sum()), 'practice')}: crude referral rate "
+            f"against the rate standardised for age and sex; points off the diagonal are "
+            f"practices whose patients' age and sex explain part of their rate.",
+        line=([lo, hi], [lo, hi], "Same rate (y = x)"), watermark=ctx.watermark)
+
+
+def funnel_figure(ctx: Context, an: Analysis):
+    """The funnel plot of the area's practices (suppressed practices left out)."""
+    pub = published_area(ctx, an)
+    keep = pub["ratio"].notna()
+    pts = pub[keep].rename(columns={"expected": "denominator", "ratio": "rr"})
+    labels = pub.loc[keep, "label"]
+    n_h, n_l = int((pts["flag"] == "High").sum()), int((pts["flag"] == "Low").sum())
+    return charts.funnel_chart(
+        pts, an.curve, f"Referral ratio by practice, {ctx.area_name}", _source(ctx),
+        alt=f"Funnel plot of {text.plural(len(pts), 'practice')}: referral ratio against "
+            f"expected referrals, with 95% and 99.8% limits widened for the normal spread "
+            f"between practices; {n_h} above and {n_l} below the {an.limit}% limits.",
+        limit=an.limit, labels=labels, watermark=ctx.watermark)
+
+
+def ranked_figure(ctx: Context, an: Analysis):
+    """Practices ranked by ratio with the range their funnel limits allow."""
+    pub = published_area(ctx, an)
+    keep = pub["ratio"].notna()
+    t = pub[keep]
+    return charts.ranked_chart(
+        t, f"Practices ranked by referral ratio, {ctx.area_name}", _source(ctx),
+        alt=f"{text.plural(len(t), 'practice')} ranked by referral ratio, each with the range "
+            f"the {an.limit}% funnel limits allow; {int((t['flag'] == 'High').sum())} ranges "
+            f"lie above 1 and {int((t['flag'] == 'Low').sum())} below.",
+        limit=an.limit, watermark=ctx.watermark)
+
+
+FLAG_WORDS = {"High": "above", "Low": "below", "Within": "within"}
+
+
+def _practice_cols(an: Analysis, pseudonymise: bool) -> list[Col]:
+    name = [] if pseudonymise else [Col("practice_name", "Name")]
+    return [Col("label", "Practice"), *name, Col("list_size", "List size (patients)", "count"),
+            Col("observed_per_year", "Referrals a year", "count"),
+            Col("expected_per_year", "Expected a year", "count"),
+            Col("ratio", "Ratio (observed / expected)", "ratio"),
+            Col("ratio_lower95", "95% CI low", "ratio"),
+            Col("ratio_upper95", "95% CI high", "ratio"),
+            Col("position", f"Against the {an.limit}% limits")]
+
+
+def outlier_table(ctx: Context, an: Analysis):
+    """The practices outside the limits, most extreme first."""
+    pub = published_area(ctx, an)
+    t = pub[pub["flag"] != "Within"].copy()
+    if t.empty:
+        return None
+    t["position"] = t["flag"].map(FLAG_WORDS)
+    t["_far"] = np.log(t["ratio"].fillna(1)).abs()
+    t = t.sort_values("_far", ascending=False)
+    t.attrs = pub.attrs
+    t.attrs["suppressed"] = {k: np.asarray(v)[t.index] for k, v in pub.attrs.get(
+        "suppressed", {}).items()}
+    return show(t.reset_index(drop=True), _practice_cols(an, ctx.pseudonymise),
+                caption=f"Practices outside the {an.limit}% limits")
+
+
+def practices_table(ctx: Context, an: Analysis):
+    """Every practice in the area (sortable and searchable when long)."""
+    pub = published_area(ctx, an)
+    t = pub.assign(position=pub["flag"].map(FLAG_WORDS)).sort_values("ratio",
+                                                                    ascending=False)
+    idx = t.index
+    t = t.reset_index(drop=True)
+    t.attrs["suppressed"] = {k: np.asarray(v)[idx] for k, v in pub.attrs.get(
+        "suppressed", {}).items()}
+    return show(t, _practice_cols(an, ctx.pseudonymise),
+                caption=f"All {text.plural(len(t), 'practice')}, highest ratio first")
+
+
+def partition_table(an: Analysis):
+    """The variance partition, one row per model step."""
+    s = an.partition["steps"].copy()
+    cols = [Col("model", "Model"), Col("practice_sd", "Practice SD (log scale)", "number", 3),
+            Col("practice_var_explained_pct", "Practice variance explained", "pct"),
+            Col("practice_share_pct", "Practice share of variance", "pct"),
+            Col("chance_share_pct", "Chance share", "pct")]
+    for lv, lab in (("network", "Network share"), ("commissioner_code", "Commissioner share")):
+        if f"{lv}_share_pct" in s:
+            cols.append(Col(f"{lv}_share_pct", lab, "pct"))
+    return show(s, cols, caption="How the variation in referral ratios divides")
 
 
 def partition_text(an: Analysis) -> str:
     s = an.partition["steps"]
     last = s.iloc[-1]
-    parts = [f"Across {an.partition['n_practices']:,} practices in England (special-cause "
-             "outliers set aside), after standardising for age and sex:"]
-    parts.append(f"- **chance** (Poisson noise) accounts for **{last['chance_share_pct']:.1f}%** "
-                 "of the variance in referral ratios — with a year or more of referrals, very "
-                 "little of the variation is chance;")
+    parts = [f"Across {an.partition['n_practices']:,} practices in England (practices outside "
+             "the limits set aside), after standardising for age and sex:"]
+    parts.append(f"- **chance** (Poisson noise) accounts for **{last['chance_share_pct']:.1f}%"
+                 "** of the variance in referral ratios: with a year or more of referrals, "
+                 "very little of the variation is chance;")
     if "commissioner_code_share_pct" in s:
-        parts.append(f"- the **commissioner** level for **{last['commissioner_code_share_pct']:.0f}%"
-                     "**, the **network** level for "
-                     f"**{last.get('network_share_pct', 0):.0f}%**;")
+        parts.append(f"- the **commissioner** level for "
+                     f"**{last['commissioner_code_share_pct']:.0f}%**, the **network** level "
+                     f"for **{last.get('network_share_pct', 0):.0f}%**;")
     parts.append(f"- the **practice itself** for **{last['practice_share_pct']:.0f}%**: a "
-                 f"standard deviation of {last['practice_sd']:.2f} on the log scale, so a typical "
-                 f"pair of practices differs by **{(an.partition['mrr'] - 1) * 100:.0f}%** "
-                 "(median rate ratio);")
-    parts.append(f"- deprivation, list size and long-term-condition prevalence together explain "
-                 f"**{last['practice_var_explained_pct']:.0f}%** of the practice-level variance "
-                 "(published studies: practice characteristics < 10%, patient characteristics "
-                 "< 40%).")
+                 f"standard deviation of {last['practice_sd']:.2f} on the log scale, so a "
+                 f"typical pair of practices differs by **{(an.partition['mrr'] - 1) * 100:.0f}"
+                 "%** (median rate ratio);")
+    parts.append(f"- deprivation, list size and long-term-condition prevalence together "
+                 f"explain **{last['practice_var_explained_pct']:.0f}%** of the practice-level "
+                 "variance (published studies: practice characteristics under 10%, patient "
+                 "characteristics under 40%).")
     if an.partition.get("n_missing_covariates"):
         parts.append(f"- {an.partition['n_missing_covariates']:,} practices without a value "
                      "for one of these characteristics (for example closed before the QOF "
@@ -247,7 +411,93 @@ def partition_text(an: Analysis) -> str:
     return "\n".join(parts)
 
 
-def validation_table(ctx: Context, an: Analysis) -> pd.DataFrame | None:
+def _per_year(ctx: Context, values, years: int) -> np.ndarray:
+    """A yearly average of a published count, shown as a published count too."""
+    v = np.asarray(values, float) / years
+    return sdc.publish_counts(v)[0] if ctx.publish else v
+
+
+def _published_specialties(ctx: Context, an: Analysis) -> pd.DataFrame:
+    years = an.extras["n_years"]
+    sp = an.specialties.assign(observed_per_year=an.specialties["observed"] / years,
+                               excess_per_year=an.specialties["excess_above_limit"] / years)
+    return sdc.protect(sp, ["observed", "excess_above_limit"], {
+        "ratio": (lambda d: d["observed"] / d["expected"], ["observed"]),
+        "observed_per_year": (lambda d: _per_year(ctx, d["observed"], years), ["observed"]),
+        "excess_per_year": (lambda d: _per_year(ctx, d["excess_above_limit"], years),
+                            ["excess_above_limit"])}, publish=ctx.publish)
+
+
+def specialty_figure(ctx: Context, an: Analysis):
+    """Referrals above the limit by specialty (top 12), or None when there are none."""
+    sp = _published_specialties(ctx, an)
+    sp = sp[sp["excess_per_year"].fillna(0) > 0].head(12)
+    if sp.empty:
+        return None
+    return charts.bar_chart(
+        sp["specialty_name"], sp["excess_per_year"],
+        f"Referrals above the {an.limit}% limit by specialty, {ctx.area_name}",
+        "Referrals above the upper limit (a year)", "Specialty", _source(ctx),
+        alt=f"Bar chart of referrals a year above the upper funnel limit by specialty; "
+            f"largest: {sp['specialty_name'].iloc[0]} "
+            f"({text.count(sp['excess_per_year'].iloc[0])} a year).",
+        watermark=ctx.watermark)
+
+
+def specialty_table_html(ctx: Context, an: Analysis):
+    sp = _published_specialties(ctx, an)
+    return show(sp, [Col("specialty_name", "Specialty"),
+                     Col("observed_per_year", "Referrals a year", "count"),
+                     Col("ratio", "Ratio (observed / expected)", "ratio"),
+                     Col("n_high", "Practices above the 99.8% limit", "orgs"),
+                     Col("n_low", "Practices below", "orgs"),
+                     Col("sd_beyond_chance", "England: SD beyond chance (log scale)",
+                         "number", 3),
+                     Col("excess_per_year", "Referrals above the limit a year", "count")],
+                caption="Specialties, most referrals above the limit first")
+
+
+def spc_figure(ctx: Context, an: Analysis):
+    ratio = an.extras["series_is_ratio"]
+    n_sc = int((an.spc_points["point_type"] != "common_cause").sum())
+    return charts.spc_chart(
+        an.spc_points, f"Monthly standardised referral rate, {ctx.area_name}", _source(ctx),
+        alt=f"Statistical process control chart of {len(an.spc_points)} months with mean and "
+            f"process limits; {n_sc} months flagged as special cause.",
+        ylabel="Observed / expected" if ratio
+        else "Standardised referrals per 1,000 patients per year", watermark=ctx.watermark)
+
+
+def spc_text(an: Analysis) -> str:
+    last = an.spc_summary["variation_type"].iloc[-1]
+    return (f"In the latest month the series shows **{SPC_WORDS.get(last, last)}**. "
+            "The NHS Making Data Count rules look for a point outside the limits, a run of "
+            "seven rising or falling points, two of three near a limit, or seven on one side "
+            "of the mean; seasonal dips in August and December are common cause.")
+
+
+def opportunity_table(ctx: Context, an: Analysis):
+    """The practices with most referrals above the limit, a year, with £ at tariff."""
+    pub = published_area(ctx, an)
+    t = pub[pub["excess_to_limit_per_year"].fillna(0) > 0].sort_values(
+        "excess_to_limit_per_year", ascending=False).head(15)
+    if t.empty:
+        return None
+    idx = t.index
+    t = t.reset_index(drop=True)
+    t.attrs["suppressed"] = {k: np.asarray(v)[idx] for k, v in pub.attrs.get(
+        "suppressed", {}).items()}
+    cols = [Col("label", "Practice"), Col("observed_per_year", "Referrals a year", "count"),
+            Col("ratio", "Ratio (observed / expected)", "ratio"),
+            Col("excess_to_limit_per_year", "Above the limit (a year)", "count")]
+    if not np.isnan(an.extras["cost_per_referral_gbp"]):
+        cols.append(Col("saving_to_limit_gbp_per_year", "Value at tariff (£k a year)",
+                        "gbpk"))
+    return show(t, cols, caption=f"Referrals above the {an.limit}% limit, averages over "
+                                 f"{text.period(an.years)}")
+
+
+def validation_table(ctx: Context, an: Analysis):
     """Estimates against the truth recorded with the synthetic data (None for real data)."""
     t = ctx.ds.truth
     if not t:
@@ -259,27 +509,33 @@ def validation_table(ctx: Context, an: Analysis) -> pd.DataFrame | None:
     coef = an.partition["coefficients"]
     rows = [
         ("Between-practice SD (log scale)", rm["sd_practice"], an.partition["practice_sd"],
-         "±15%"),
+         "within 15%"),
         ("Deprivation effect per IMD point", rm["beta_imd_per_point"],
-         coef.get("deprivation (IMD score)"), "±25%"),
-        ("List-size elasticity", rm["beta_log_list"], coef.get("list size (log)"), "±30%"),
-        ("LTC effect per % point", rm["beta_ltc_per_point"],
-         coef.get("long-term-condition prevalence (%)"), "±25%"),
+         coef.get("deprivation (IMD score)"), "within 25%"),
+        ("List-size elasticity", rm["beta_log_list"], coef.get("list size (log)"),
+         "within 30%"),
+        ("Long-term-condition effect per % point", rm["beta_ltc_per_point"],
+         coef.get("long-term-condition prevalence (%)"), "within 25%"),
         ("Planted outliers flagged (share)", 1.0, float(nat.loc[is_planted, "outlier"].mean()),
-         "≥ 0.80"),
-        ("Other practices flagged (share)", 0.002, float(nat.loc[~is_planted, "outlier"].mean()),
-         "≤ 0.02"),
+         "at least 0.80"),
+        ("Other practices flagged (share)", 0.002,
+         float(nat.loc[~is_planted, "outlier"].mean()), "at most 0.02"),
     ]
-    return pd.DataFrame(rows, columns=["Quantity", "Truth", "Estimate", "Target"]).round(4)
+    v = pd.DataFrame(rows, columns=["quantity", "truth", "estimate", "target"])
+    return show(v, [Col("quantity", "Quantity"), Col("truth", "True value", "number", 4),
+                    Col("estimate", "Estimate", "number", 4),
+                    Col("target", "Recovery target")],
+                caption="Estimates against the effects planted in the synthetic data")
 
 
 def results(ctx: Context, an: Analysis, h: dict) -> dict:
+    """The machine-readable results (counts published by ``report.write_results``)."""
     out = dict(h)
-    if ctx.publish:
-        for k in ("observed", "excess_to_limit", "excess_to_median"):
-            out[k] = sdc.round_count(out[k])
+    out["summary"] = (f"{text.plural(h['n_practices'], 'practice')}; ratio "
+                      f"{h['area_ratio']:.2f} against "
+                      f"{'England' if ctx.params['comparator'] == 'england' else 'comparator'}"
+                      f"; {h['n_high']} above and {h['n_low']} below the {an.limit}% limits")
     out["funnel"] = an.funnel_summary
     out["variance_partition"] = {k: v for k, v in an.partition.items() if k != "steps"}
     out["spc_variation_type"] = an.spc_summary["variation_type"].iloc[-1]
-    out["years"] = an.years
     return out

@@ -1,9 +1,12 @@
 """Executed notebook → self-contained HTML for readers (no code, no parameters, no noise).
 
-nbconvert's ``lab`` template with inputs, prompts, the parameters cells, stderr and warnings
-removed; CDN script and stylesheet links stripped (the reports use no maths, widgets or
-mermaid, so nothing needs them); a table of contents from the section headings and a
-provenance footer are added. Charts are already inline base64 PNG in the outputs.
+The pack's nbconvert template (``templates/pack``: JupyterLab's, without the require.js,
+MathJax and mermaid loaders and with alt text on every chart) renders the notebook with
+inputs, prompts, the parameter cells, stderr and warnings removed. The page then gets a
+compact contents bar from the section headings, placed after the headline so the headline
+sits on the first screen, and a provenance footer. Tables that itables made sortable get
+stable ids so two runs give identical pages, and its help links are removed, so the page
+refers to nothing outside itself (:func:`network_references` finds anything that would).
 """
 
 from __future__ import annotations
@@ -11,18 +14,22 @@ from __future__ import annotations
 import html
 import json
 import re
+from pathlib import Path
 
 import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
 REMOVE_TAGS = {"injected-parameters", "parameters", "remove-cell"}
-_EXTERNAL = [
-    re.compile(r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>", re.I),
-    re.compile(r"<link[^>]*\bhref=\"https?://[^\"]*\"[^>]*/?>", re.I),
-]
-_MATHJAX = re.compile(r"<!-- Load mathjax -->.*?<!-- End of mathjax configuration -->",
-                      re.S | re.I)
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+_ITABLES_ID = re.compile(r"itables_[0-9a-f]{8}_[0-9a-f]{4}_[0-9a-f]{4}_[0-9a-f]{4}_[0-9a-f]{12}")
+_ITABLES_LINK = re.compile(r"<a href=\"?https://itables\.org[^>]*>(.*?)</a>", re.S)
+_NETWORK = re.compile(
+    r"""(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//[^"'\s>]+"""
+    r"""|url\(\s*["']?\s*(?:https?:)?//[^)]+\)"""
+    r"""|@import\s+["']?(?:https?:)?//[^"';\s]+"""
+    r"""|import\(\s*["'`](?:https?:)?//[^"'`]+"""
+    r"""|fetch\(\s*["'`](?:https?:)?//[^"'`]+""", re.I)
 
 
 def _clean_outputs(nb: nbformat.NotebookNode) -> None:
@@ -35,20 +42,24 @@ def _clean_outputs(nb: nbformat.NotebookNode) -> None:
 
 def _toc(body: str) -> str:
     heads = re.findall(r"<h2 id=\"([^\"]+)\"[^>]*>(.*?)<", body)
-    if not heads:
+    if len(heads) < 3:
         return ""
     items = "".join(f'<li><a href="#{i}">{html.escape(html.unescape(t))}</a></li>'
                     for i, t in heads)
-    return (f'<nav class="pack-toc" aria-label="Contents"><strong>Contents</strong>'
-            f"<ol>{items}</ol></nav>")
+    return (f'<nav class="pack-toc" aria-label="Contents"><strong>Contents:</strong>'
+            f"<ul>{items}</ul></nav>")
 
 
 STYLE = """<style>
-.pack-toc{border:1px solid #d8dde0;padding:.6em 1.2em;margin:1em 0;background:#f7f9fa}
-.pack-toc ol{margin:.3em 0 0 1em}
-.pack-footer{font-size:.8em;color:#425563;border-top:1px solid #d8dde0;margin-top:2em;
-padding-top:.6em}
 body{max-width:1100px;margin:auto}
+.pack-toc{border-top:1px solid #d8dde0;border-bottom:1px solid #d8dde0;padding:.3em .6em;
+margin:.8em 0;background:#f7f9fa;font-size:.85em}
+.pack-toc ul{display:inline;margin:0;padding:0}
+.pack-toc li{display:inline;margin:0 .9em 0 .4em;list-style:none}
+.pack-footer{font-size:.8em;color:#425563;border-top:1px solid #d8dde0;margin-top:2em;
+padding-top:.6em;overflow-wrap:anywhere}
+.jp-RenderedImage img{max-width:100%;height:auto}
+.pack-table{max-width:100%}
 </style>"""
 
 
@@ -57,26 +68,30 @@ def to_html(nb: nbformat.NotebookNode, title: str, footer: str) -> str:
     nb = nbformat.from_dict(nb)
     _clean_outputs(nb)
     nb.metadata["title"] = title
-    exporter = HTMLExporter(template_name="lab", exclude_input=True,
-                            exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter = HTMLExporter(template_name="pack", extra_template_basedirs=[str(TEMPLATES)],
+                            exclude_input=True, exclude_input_prompt=True,
+                            exclude_output_prompt=True)
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=REMOVE_TAGS,
                                                          enabled=True), enabled=True)
     body, _ = exporter.from_notebook_node(nb)
-    body = _MATHJAX.sub("", body)
-    for pat in _EXTERNAL:
-        body = pat.sub("", body)
-    first_h2 = body.find("<h2")
+    ids: dict[str, str] = {}
+    body = _ITABLES_ID.sub(lambda m: ids.setdefault(m.group(0), f"itables_t{len(ids) + 1}"),
+                           body)
+    body = _ITABLES_LINK.sub(r"\1", body)
     toc = _toc(body)
-    if first_h2 > 0 and toc:
-        body = body[:first_h2] + toc + body[first_h2:]
+    heads = [m.start() for m in re.finditer(r"<h2", body)]
+    if toc and len(heads) >= 2:            # after the headline section, before the next one
+        body = body[:heads[1]] + toc + body[heads[1]:]
     body = body.replace("</head>", STYLE + "</head>", 1)
     body = body.replace("</body>", f'<footer class="pack-footer">{footer}</footer></body>', 1)
     return body
 
 
-def external_references(page: str) -> list[str]:
-    """Any http(s) URL the page would load (scripts, styles, images, fonts)."""
-    return re.findall(r"(?:src|href)=\"(https?://[^\"]+)\"|url\((https?://[^)]+)\)", page)
+def network_references(page: str) -> list[str]:
+    """Everything in a page that would make the browser reach a network: scripts, styles,
+    images, fonts, frames, links, CSS ``url()`` and ``@import``, JavaScript ``import()`` and
+    ``fetch()`` of an http(s) or protocol-relative address."""
+    return _NETWORK.findall(page)
 
 
 def footer_html(job, results: dict, provenance: dict) -> str:

@@ -25,6 +25,8 @@ ratios.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -132,7 +134,9 @@ def median_rate_ratio(sd: float) -> float:
 def _fit(y: np.ndarray, X: np.ndarray, groups: np.ndarray):
     import gpboost as gpb
 
-    gp = gpb.GPModel(group_data=groups, likelihood="gaussian")
+    # an explicit thread count also keeps gpboost from printing advice into the report
+    gp = gpb.GPModel(group_data=groups, likelihood="gaussian",
+                     num_parallel_threads=os.cpu_count() or 1)
     gp.fit(y=y, X=X, params={"trace": False})
     cov = gp.get_cov_pars().to_numpy().ravel()
     coef = gp.get_coef().to_numpy().ravel()

@@ -1,0 +1,170 @@
+"""Tables for readers: plain headers with units, formatted numbers, no index, never truncated.
+
+A report describes each table's columns with :class:`Col` (source column, header with its
+unit, format) and calls :func:`show`. Numbers get thousands separators and a fixed number of
+decimals per column; money is in one unit per report (£, £k or £m, said in the header);
+disclosure-controlled cells read "suppressed" and missing values "–"; every text cell is
+HTML-escaped. Short tables render as static HTML (pandas ``Styler``); long ones (over
+``SORTABLE_ROWS`` rows) as sortable, searchable tables that work offline (itables, with its
+JavaScript bundle embedded once per report, no network).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+SORTABLE_ROWS = 25
+SUPPRESSED = "suppressed"
+MISSING = "–"
+FORMATS = ("text", "count", "orgs", "int", "number", "ratio", "pct", "pct_change", "gbp",
+           "gbpk", "gbpm", "year")
+NUMERIC = set(FORMATS) - {"text", "year"}
+
+
+@dataclass(frozen=True)
+class Col:
+    """One displayed column: where it comes from, its header (with unit) and format.
+
+    Formats: ``text``; ``count`` (people or events; already disclosure-controlled by the
+    report in publish mode); ``orgs`` (practices, networks: shown exactly); ``int``;
+    ``number``/``ratio`` (``decimals``, default 2); ``pct`` (a share, 0–100); ``pct_change``
+    (signed %); ``gbp``/``gbpk``/``gbpm`` (£, £ thousands, £ millions); ``year``
+    (financial year 2019 → 2019/20).
+    """
+
+    source: str
+    label: str
+    fmt: str = "text"
+    decimals: int | None = None
+
+    def __post_init__(self):
+        if self.fmt not in FORMATS:
+            raise ValueError(f"unknown column format {self.fmt!r}; use one of {FORMATS}")
+
+
+def _signed(value: float, decimals: int, prefix: str = "", suffix: str = "",
+            plus: bool = False) -> str:
+    """A number with thousands separators; a minus sign (before any £) only when the
+    rounded value is not zero, so no '-0' or '£-0k'."""
+    text = f"{abs(value):,.{decimals}f}"
+    nonzero = any(ch not in "0.," for ch in text)
+    sign = "−" if value < 0 and nonzero else ("+" if plus and value > 0 and nonzero else "")
+    return f"{sign}{prefix}{text}{suffix}"
+
+
+def _one(value, col: Col) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return MISSING
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    f, d = col.fmt, col.decimals
+    if f in ("count", "orgs", "int"):
+        return _signed(value, 0)
+    if f in ("number", "ratio"):
+        return _signed(value, 2 if d is None else d)
+    if f == "pct":
+        return _signed(value, 1 if d is None else d, suffix="%")
+    if f == "pct_change":
+        return _signed(value, 1 if d is None else d, suffix="%", plus=True)
+    if f == "gbp":
+        return _signed(value, 0 if d is None else d, prefix="£")
+    if f == "gbpk":
+        return _signed(value / 1e3, 0 if d is None else d, prefix="£", suffix="k")
+    if f == "gbpm":
+        return _signed(value / 1e6, 1 if d is None else d, prefix="£", suffix="m")
+    if f == "year":
+        return f"{int(value)}/{str(int(value) + 1)[-2:]}"
+    return str(value)
+
+
+def display_frame(df: pd.DataFrame, cols: list[Col]) -> pd.DataFrame:
+    """The table as display strings, headed by the columns' labels. Cells marked in
+    ``df.attrs['suppressed']`` (a boolean frame or dict of column → mask) read
+    'suppressed'."""
+    marks = df.attrs.get("suppressed", {})
+    out = {}
+    for c in cols:
+        if c.source not in df.columns:
+            raise KeyError(f"table has no column '{c.source}' (has {list(df.columns)})")
+        values = [_one(v, c) for v in df[c.source].tolist()]
+        mask = marks.get(c.source) if isinstance(marks, dict) else (
+            marks[c.source] if c.source in getattr(marks, "columns", []) else None)
+        if mask is not None:
+            values = [SUPPRESSED if bool(m) else v for v, m in zip(values, np.asarray(mask),
+                                                                  strict=True)]
+        out[c.label] = values
+    return pd.DataFrame(out)
+
+
+STYLE = [
+    {"selector": "", "props": "border-collapse: collapse; font-size: 13px; margin: 0.4em 0;"},
+    {"selector": "th", "props": "text-align: left; border-bottom: 2px solid #425563; "
+                                 "padding: 4px 8px; vertical-align: bottom;"},
+    {"selector": "td", "props": "padding: 3px 8px; border-bottom: 1px solid #d8dde0;"},
+    {"selector": "caption", "props": "caption-side: top; text-align: left; font-weight: bold; "
+                                      "padding-bottom: 4px;"},
+]
+
+
+def to_html(df: pd.DataFrame, cols: list[Col], caption: str = "") -> str:
+    """A static HTML table (pandas Styler, every cell escaped, numbers right-aligned)."""
+    shown = display_frame(df, cols)
+    right = [c.label for c in cols if c.fmt in NUMERIC]
+    sty = shown.style.hide(axis="index").format(escape="html").set_table_styles(STYLE)
+    sty = sty.set_table_attributes('class="pack-table"')
+    if right:
+        sty = sty.set_properties(subset=right, **{"text-align": "right"})
+        sty = sty.set_table_styles({c: [{"selector": "th", "props": "text-align: right;"}]
+                                    for c in right}, overwrite=False)
+    if caption:
+        from html import escape
+        sty = sty.set_caption(escape(caption))
+    key = hashlib.sha1((caption + shown.to_csv()).encode()).hexdigest()[:8]
+    return sty.to_html(uuid=key)
+
+
+def sortable_html(df: pd.DataFrame, cols: list[Col], caption: str = "") -> str:
+    """A sortable, searchable table (itables, offline) for long lists."""
+    import itables
+
+    shown = display_frame(df, cols)
+    numeric = [i for i, c in enumerate(cols) if c.fmt in NUMERIC]
+    return itables.to_html_datatable(
+        shown, caption=caption or None, connected=False, showIndex=False,
+        paging=True, pageLength=15, lengthMenu=[15, 50, 100, -1], order=[],
+        columnDefs=[{"targets": numeric, "type": "num-fmt", "className": "dt-right"}],
+        layout={"topStart": "pageLength", "topEnd": "search", "bottomStart": "info",
+                "bottomEnd": "paging"}, classes="display compact")
+
+
+def _itables_ready() -> str:
+    """The itables bundle, once per report (a kernel namespace flag, cleared between
+    reports by the batch's namespace reset)."""
+    from IPython import get_ipython
+
+    ip = get_ipython()
+    if ip is None or ip.user_ns.get("_pack_itables_ready"):
+        return ""
+    import itables
+    from itables.javascript import generate_init_offline_itables_html
+
+    ip.user_ns["_pack_itables_ready"] = True
+    return generate_init_offline_itables_html(itables.options.dt_bundle)
+
+
+def show(df: pd.DataFrame, cols: list[Col], caption: str = "", sortable: bool | None = None):
+    """Display a table (an ``IPython.display.HTML``): static, or sortable when longer than
+    ``SORTABLE_ROWS`` rows unless ``sortable`` says otherwise."""
+    from IPython.display import HTML
+
+    long = len(df) > SORTABLE_ROWS if sortable is None else sortable
+    if long:
+        return HTML(_itables_ready() + sortable_html(df, cols, caption))
+    return HTML(to_html(df, cols, caption))
