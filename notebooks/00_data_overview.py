@@ -16,7 +16,8 @@
 # %% [markdown]
 # # Data overview
 #
-# What the dataset holds for this area: practices, patients and referrals, and which parts are real.
+# What the data holds for this area (practices, patients and referrals) and which parts of
+# it are real.
 
 # %% tags=["parameters"]
 data_source = "synthetic:england"
@@ -25,47 +26,45 @@ publish = False
 results_path = ""
 
 # %%
-import numpy as np
-import pandas as pd
 from IPython.display import Markdown, display
 
 from helpers import report
-from helpers.report import charts, overview
+from helpers.report import overview
 
 ctx = report.start("00_data_overview", globals())
-display(Markdown(f"**Area:** {ctx.area_name} · **Data:** {ctx.source_line}"))
-display(Markdown(ctx.data_statement()))
+ov = overview.analyse(ctx)
+display(Markdown(ctx.header_md()))
 
 # %% [markdown]
 # ## Headline
 
 # %%
-h = overview.headline(ctx)
-display(Markdown(overview.headline_text(ctx, h)))
+report.show(overview.headline_text(ctx, ov))
 
 # %% [markdown]
-# ## Tables in the dataset
-#
-# Rows for this area in each table of the data contract.
+# ## About the data
 
 # %%
-overview.summary(ctx)
+report.show(ctx.data_statement())
+report.show(overview.tables_table(ctx, ov))
 
 # %% [markdown]
 # ## Practice sizes
 #
-# Most practices have a few thousand to fifteen thousand patients; a long tail of large practices is typical of England.
+# Most practices have a few thousand to fifteen thousand patients; a long tail of large
+# practices is typical of England.
 
 # %%
-overview.list_size_chart(ctx);
+overview.list_size_chart(ctx, ov);
 
 # %% [markdown]
 # ## Referrals over time
 #
-# Monthly totals dip in August and December every year; notebook 01 adjusts for list size, age and sex before comparing practices.
+# Monthly totals dip in August and December every year. Notebook 01 allows for list size,
+# age and sex before comparing practices.
 
 # %%
-overview.monthly_chart(ctx);
+overview.monthly_chart(ctx, ov);
 
 # %% tags=["remove-cell"]
-report.write_results(ctx, {"headline": h});
+report.write_results(ctx, overview.results(ctx, ov));

@@ -16,7 +16,9 @@
 # %% [markdown]
 # # Federation scale effects
 #
-# Practices are grouping into federations and networks to work at scale. Do larger practices and groups refer, cost or perform differently; what does joining a group change; and does the size of the group matter?
+# How are this area's practices grouped, and do its practices refer, cost or staff
+# differently from England's practices of the same size? Across England: does size matter,
+# and what did joining a group change?
 
 # %% tags=["parameters"]
 data_source = "synthetic:england"
@@ -29,146 +31,120 @@ publish = False
 results_path = ""
 
 # %%
-import numpy as np
-import pandas as pd
 from IPython.display import Markdown, display
 
 from helpers import report
 from helpers.analysis.scale import OUTCOMES
-from helpers.report import charts, federation_scale
+from helpers.report import federation_scale
 
 ctx = report.start("02_federation_scale", globals())
 an = federation_scale.analyse(ctx)
-display(Markdown(f"**Area:** {ctx.area_name} · **Outcome:** {OUTCOMES[outcome][0]} · "
-                 f"**Data:** {ctx.source_line}"))
-display(Markdown(ctx.data_statement()))
+display(Markdown(ctx.header_md({"Joining outcome": OUTCOMES[outcome][0],
+                                "Groups": group_type})))
 
 # %% [markdown]
 # ## Headline
 
 # %%
-display(Markdown(federation_scale.headline_text(ctx, an)))
+report.show(federation_scale.headline_text(ctx, an))
 
 # %% [markdown]
-# ## How practices and groups are sized here
-#
-# Groups by number of member practices, with their typical combined list size.
+# ## About the data
 
 # %%
-from helpers.stats import sdc
-
-sdc.protect(an.group_summary, ["groups"], publish=ctx.publish) if len(an.group_summary) \
-    else display(Markdown("No group membership data for this area."))
+report.show(ctx.data_statement())
+report.show(federation_scale.exclusions_text(an))
 
 # %% [markdown]
-# ### Outcomes by group size (England, latest year)
+# ## How this area's practices are grouped
 #
-# Mean of each outcome, with its 95% interval, by how many practices a practice's group has and by the group's combined list size.
+# Federations and primary care networks in the area, by number of member practices and
+# combined list, with each group's latest outcomes. Leaders often say one lead can engage
+# five to eight practices; the chart compares the area's group sizes with England's.
 
 # %%
-gc = an.group_curves
-if len(gc):
-    srr = gc[(gc["outcome"] == OUTCOMES["srr"][0]) &
-             (gc["group size measure"] == "practices in group")]
-    charts.bar_chart(["2-4 practices", "5-8 practices", "9+ practices"][:len(srr)],
-                     srr["mean"], "Standardised referral ratio by group size, England",
-                     "Mean ratio, observed / expected", "Practices in the group",
-                     ctx.source_line)
-    display(gc.drop(columns=["sd"]).round(3))
+report.show(federation_scale.network_size_figure(ctx, an),
+            "No group membership data for this area.")
+
+# %%
+report.show(federation_scale.networks_table(ctx, an))
 
 # %% [markdown]
-# ## Size curves
+# ## The area's practices against England's size curves
 #
-# Each outcome against practice list size: the dots are averages within size bands for this area (with 95% intervals); the line is England's curve adjusted for deprivation, rurality and year. Elasticities summarise the slope: the % change in the outcome for a 1% larger list.
+# Each chart shows one outcome against practice list size. The line is England's curve
+# adjusted for deprivation, rurality and year, with its 95% band; the dots are the area's
+# practices in the latest year. Dots mostly above the line mean the area's practices have
+# more of that outcome than England's practices of the same size.
 
 # %%
-for y, curve in an.curves.items():
-    label, unit = OUTCOMES[y]
-    b = an.bins[y]
-    fig = charts.lines_chart(curve["x"], {"England, adjusted curve": curve["fit"],
-                                          "95% interval": curve["lower"],
-                                          "": curve["upper"]},
-                             f"{label} by practice list size, {ctx.area_name}",
-                             "Registered patients (log scale)", unit, ctx.source_line)
-    ax = fig.axes[0]
-    ax.set_xscale("log")
-    ax.errorbar(b["x_mid"], b["mean"], yerr=[b["mean"] - b["lower"], b["upper"] - b["mean"]],
-                fmt="o", color=charts.DARK, ms=4, label="Area, banded means")
-    ax.legend(fontsize=8)
-federation_scale.elasticity_table(an)
+for y in OUTCOMES:
+    report.show(federation_scale.size_curve_figure(ctx, an, y))
+
+# %%
+report.show(federation_scale.gaps_table(ctx, an))
 
 # %% [markdown]
-# ## What joining a group changed
+# ### England (context): how outcomes change with practice size
 #
-# Practices joined groups at different times. The event study compares each joining practice with practices that had not (yet) joined, quarter by quarter around joining (Callaway & Sant'Anna). Estimates before joining should sit near zero; the shaded band covers all quarters at once with 95% confidence.
+# The elasticity is the % change in an outcome for a 1% larger list: near zero means size
+# makes little difference.
 
 # %%
-if an.joining:
-    es = an.joining["event_study"].rename(columns={"event_quarter": "event_month"})
-    t = an.truth_att["by_event"] if an.truth_att else None
-    fig = charts.event_study_chart(
-        es.assign(lower=es["band_lower"], upper=es["band_upper"]),
-        f"Change in {OUTCOMES[outcome][0].lower()} after joining a group",
-        ctx.source_line, "Effect (log ratio vs comparison practices)")
-    fig.axes[0].set_xlabel("Periods since joining (quarters; years for yearly outcomes)")
-    if t is not None:
-        fig.axes[0].plot(t.index, t.values, color=charts.RED, ls="--", lw=1,
-                         label="True effect (synthetic)")
-        fig.axes[0].legend(fontsize=8)
-    tw = an.twfe
-    display(Markdown(
-        f"Overall effect: **{an.joining['att']:+.4f}** (log scale; 95% CI "
-        f"{an.joining['lower']:+.4f} to {an.joining['upper']:+.4f}). Two-way fixed effects: "
-        f"**{tw['att']:+.4f}** ({tw['lower']:+.4f} to {tw['upper']:+.4f}). Pre-trend check "
-        f"(simultaneous band covers zero before joining): "
-        f"**{'passed' if an.joining['no_pretrend_by_band'] else 'failed'}**."))
-else:
-    display(Markdown("No practices joined a group in this data."))
+report.show(federation_scale.elasticity_table(an))
 
 # %% [markdown]
-# ## Does group size matter?
+# ## England (context): what joining a group changed
 #
-# The joining effect separately for groups of 2–4, 5–8 and 9 or more practices, and for small, medium and large practices.
+# Practices joined groups at different times. The event study compares each joining
+# practice with practices that had not (yet) joined, period by period around joining
+# (Callaway & Sant'Anna). Estimates before joining should sit near zero; the shaded band
+# covers every period at once with 95% confidence. This needs every joining practice in
+# England, so it is estimated once nationally.
 
 # %%
-if len(an.bands):
-    charts.bar_chart(an.bands["size_band"], (np.exp(an.bands["att"]) - 1) * 100,
-                     "Effect of joining by group size", "Change after joining (%)",
-                     "Practices in the group", ctx.source_line)
-    display(an.bands.round(4))
-if len(an.practice_sizes):
-    display(an.practice_sizes.round(4))
+report.show(federation_scale.event_study_figure(ctx, an),
+            "No practices joined a group in this data, so there is no joining effect to "
+            "estimate.")
+report.show(federation_scale.joining_table(an))
+
+# %% [markdown]
+# ## England (context): does group size matter?
+#
+# The joining effect separately for groups of 2–4, 5–8 and 9 or more practices.
+
+# %%
+report.show(federation_scale.bands_figure(ctx, an),
+            "Too few joining practices in each size band to compare group sizes.")
 
 # %% [markdown]
 # ## Mergers
-#
-# Practices that absorbed a closing practice, against three matched practices in the same commissioner with similar list sizes: change in the standardised referral ratio from the year before to the year after.
 
 # %%
-m = an.mergers
-display(Markdown(f"Across England, {m['n_mergers']} mergers; difference in change (log scale): "
-                 f"**{m['effect']:+.4f}** (95% bootstrap interval {m['lower']:+.4f} to "
-                 f"{m['upper']:+.4f})." if m["n_mergers"] else "No mergers to compare."))
+report.show(federation_scale.mergers_text(ctx, an))
 
 # %% [markdown]
 # ## Methods and caveats
 #
-# - **Size curves**: OLS of the outcome on a natural cubic spline of log list size with
-#   deprivation, rurality and year, errors clustered by commissioner; elasticities from log–log
-#   regressions. Cross-sectional: size goes with many unmeasured things.
-# - **Joining**: Callaway & Sant'Anna (2021) group-time effects on the log standardised
-#   referral ratio, doubly robust, never-joined (or not-yet-joined) practices as comparison,
-#   analytic standard errors, multiplier-bootstrap simultaneous bands. Two-way fixed effects is
-#   shown because it is what most evaluations report; with effects that build up over time and
-#   staggered joining it is biased.
-# - **Mergers**: a simple matched before/after comparison, not a causal design.
+# - **Size curves**: a natural cubic spline of log list size fitted to the log outcome, with
+#   deprivation, rurality and year, errors clustered by commissioner; shown as the geometric
+#   mean at average case-mix. The area's gap is the mean log difference of its practices
+#   from the curve, with a t-interval. Cross-sectional: size goes with many unmeasured things.
+# - **Joining**: Callaway & Sant'Anna (2021) group-time effects on the log outcome, doubly
+#   robust, never-joined (or not-yet-joined) practices as comparison, analytic standard
+#   errors, multiplier-bootstrap simultaneous bands. Two-way fixed effects is shown because
+#   most evaluations report it; with effects that build up and staggered joining it is biased.
+# - **Mergers**: practices that absorbed another against three matched practices of similar
+#   size in the same commissioner, change from the year before to the year after.
+# - **Data quality**: practice-years with fewer than 1,000 patients or implausible values
+#   are left out of the size analyses (counts above).
 
 # %% [markdown]
 # ## Validation against the known truth
 
 # %%
-v = federation_scale.validation_table(ctx, an)
-v if v is not None else display(Markdown("Real data: no recorded truth to compare with."))
+report.show(federation_scale.validation_table(ctx, an),
+            "Real data: no recorded truth to compare with.")
 
 # %% tags=["remove-cell"]
 report.write_results(ctx, federation_scale.results(ctx, an));

@@ -85,6 +85,7 @@ NOTEBOOKS: dict[str, Notebook] = {nb.name: nb for nb in [
         "What the data holds for an area, and which parts are real.",
         dict(COMMON), "helpers.report.overview:analyse", 2,
         ("headline.n_practices", "headline.referrals"),
+        ("headline.patients", "headline.median_list", "headline.referrals"),
     ),
     Notebook(
         "01_referral_variation", "Referral variation",
@@ -121,8 +122,8 @@ NOTEBOOKS: dict[str, Notebook] = {nb.name: nb for nb in [
                             ("callaway_santanna", "twfe")),
          "control_group": Param(str, "never_treated", "comparison practices",
                                 ("never_treated", "not_yet_treated"))},
-        "helpers.report.federation_scale:analyse", 5,
-        (),
+        "helpers.report.federation_scale:analyse", 3,
+        ("n_groups", "joining_att"),
     ),
     Notebook(
         "03_contract_forms", "Contract forms",

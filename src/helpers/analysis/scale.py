@@ -30,6 +30,12 @@ OUTCOMES = {
     "satisfaction_pct": ("Patient satisfaction", "% rating their experience good"),
 }
 SIZE_BANDS = ((2, 4, "2-4"), (5, 8, "5-8"), (9, 99, "9+"))
+PLAUSIBLE = {"srr": (0.2, 5.0), "payments_per_weighted": (20.0, 1000.0),
+             "gp_fte_per_1000": (0.05, 3.0), "satisfaction_pct": (0.0, 100.0)}
+"""Ranges outside which a practice-year's outcome is a data problem rather than a finding
+(tiny or closing lists give £ per patient in the thousands and workforce ratios of zero)."""
+MIN_LIST = 1000
+"""Practice-years with fewer registered patients are left out of the size analyses."""
 
 
 def size_band(n: float) -> str:
@@ -67,6 +73,7 @@ def practice_year_panel(ds: Dataset) -> pd.DataFrame:
         p = po.merge(srr, on=["practice_code", "year"], how="left")
         p["payments_per_weighted"] = p["payments_gbp"] / p["weighted_patients"]
         p["gp_fte_per_1000"] = p["gp_fte"] / p["registered_patients"] * 1000
+        p = clean_outcomes(p)
         pf = practice_frame(ds)[["practice_code", "commissioner_code", "imd_score",
                                  "rurality", "ltc_prevalence"]]
         p = p.merge(pf, on="practice_code", how="left")
@@ -76,6 +83,25 @@ def practice_year_panel(ds: Dataset) -> pd.DataFrame:
                         on="practice_code", how="left")
         return p
     return cached_table(ds, "scale_practice_year", build)
+
+
+def clean_outcomes(p: pd.DataFrame) -> pd.DataFrame:
+    """Outcomes of practice-years with fewer than ``MIN_LIST`` patients, or outside the
+    ``PLAUSIBLE`` range, set to missing; ``<outcome>_excluded`` says which were."""
+    p = p.copy()
+    small = p["registered_patients"] < MIN_LIST
+    for y, (lo, hi) in PLAUSIBLE.items():
+        if y not in p:
+            continue
+        bad = p[y].notna() & (small | (p[y] < lo) | (p[y] > hi))
+        p[f"{y}_excluded"] = bad
+        p.loc[bad, y] = np.nan
+    return p
+
+
+def exclusions(p: pd.DataFrame) -> dict[str, int]:
+    """How many practice-years each outcome lost to :func:`clean_outcomes`."""
+    return {y: int(p[f"{y}_excluded"].sum()) for y in PLAUSIBLE if f"{y}_excluded" in p}
 
 
 def binned_means(df: pd.DataFrame, x: str, y: str, bins: list[float] | int = 8
@@ -134,25 +160,28 @@ def describe_elasticity(e: dict, label: str) -> str:
 def spline_curve(df: pd.DataFrame, y: str, x: str = "registered_patients",
                  controls: tuple[str, ...] = ("imd_score", "C(rurality)", "C(year)"),
                  knots: int = 4, cluster: str = "commissioner_code") -> pd.DataFrame:
-    """Case-mix-adjusted curve of ``y`` against log ``x`` (natural cubic spline), predicted
-    on a grid at average case-mix, with 95% intervals (commissioner-clustered)."""
+    """Case-mix-adjusted curve of ``y`` against log ``x``: a natural cubic spline fitted to
+    log ``y`` (so the curve and its band stay positive, and a few extreme practices do not
+    pull it), predicted on a grid at average case-mix and returned on the ``y`` scale
+    (a geometric mean), with 95% intervals (commissioner-clustered)."""
     import statsmodels.formula.api as smf
 
     d = df.dropna(subset=[y, x]).copy()
-    d = d[d[x] > 0]
+    d = d[(d[x] > 0) & (d[y] > 0)]
     d["_lx"] = np.log(d[x])
+    d["_ly"] = np.log(d[y])
     ctrl = [c for c in controls if c.replace("C(", "").rstrip(")") in d.columns
             and d[c.replace("C(", "").rstrip(")")].nunique() > 1]
-    f = f"{y} ~ cr(_lx, df={knots}, constraints='center')" + "".join(f" + {c}" for c in ctrl)
+    f = f"_ly ~ cr(_lx, df={knots}, constraints='center')" + "".join(f" + {c}" for c in ctrl)
     fit = smf.ols(f, d).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(d[cluster])[0]})
     grid = np.linspace(np.quantile(d["_lx"], 0.02), np.quantile(d["_lx"], 0.98), 40)
     base = {c.replace("C(", "").rstrip(")"): (d[c.replace("C(", "").rstrip(")")].mode()[0]
             if c.startswith("C(") else d[c].mean()) for c in ctrl}
     new = pd.DataFrame({"_lx": grid, **base})
     pr = fit.get_prediction(new).summary_frame(alpha=0.05)
-    return pd.DataFrame({"x": np.exp(grid), "fit": pr["mean"].to_numpy(),
-                         "lower": pr["mean_ci_lower"].to_numpy(),
-                         "upper": pr["mean_ci_upper"].to_numpy()})
+    return pd.DataFrame({"x": np.exp(grid), "fit": np.exp(pr["mean"].to_numpy()),
+                         "lower": np.exp(pr["mean_ci_lower"].to_numpy()),
+                         "upper": np.exp(pr["mean_ci_upper"].to_numpy())})
 
 
 def joining_panel(ds: Dataset, group_type: str | None = None) -> pd.DataFrame:
@@ -290,19 +319,25 @@ def by_size_band(panel: pd.DataFrame, control: str = "never_treated") -> pd.Data
     return pd.DataFrame(rows)
 
 
-def mergers(ds: Dataset, panel: pd.DataFrame, seed: int = 1) -> dict:
-    """Practices that absorbed a merging practice against matched non-merging practices
-    (same commissioner, nearest list size): change in mean log SRR from the year before to
-    the year after the merger, difference in differences with a bootstrap interval."""
+def mergers(ds: Dataset, outcome: str = "srr", seed: int = 1) -> dict:
+    """Practices that absorbed a merging practice against up to three matched non-merging
+    practices (same commissioner, nearest list size): the change in mean log ``outcome``
+    from the financial year before the merger to the year after, merging minus matched,
+    with a bootstrap 95% interval. A simple matched before-after comparison, not a causal
+    design."""
     p = ds.practices
-    merged = p[p["successor_code"].notna()]
+    merged = p[p["successor_code"].notna() & p["close_date"].notna()]
     if merged.empty:
-        return {"n_mergers": 0}
-    succ = merged.assign(practice_code=merged["successor_code"].astype(str))[
-        ["practice_code", "close_date"]].drop_duplicates("practice_code")
+        return {"n_mergers": 0, "outcome": outcome}
+    panel = practice_year_panel(ds)
+    panel = panel[panel[outcome] > 0]
+    logy = panel.assign(ly=np.log(panel[outcome])).set_index(["practice_code", "year"])["ly"]
+    succ = merged.assign(practice_code=merged["successor_code"].astype(str),
+                         year=financial_year(merged["close_date"]))
+    succ = succ.sort_values("year").drop_duplicates("practice_code")[["practice_code", "year"]]
     pf = practice_frame(ds)
-    absorbed_from = set(merged["practice_code"].astype(str))
-    pool = pf[~pf["practice_code"].isin(set(succ["practice_code"]) | absorbed_from)]
+    involved = set(succ["practice_code"]) | set(merged["practice_code"].astype(str))
+    pool = pf[~pf["practice_code"].isin(involved)]
     rows = []
     for s in succ.itertuples():
         me = pf[pf.practice_code == s.practice_code]
@@ -315,25 +350,23 @@ def mergers(ds: Dataset, panel: pd.DataFrame, seed: int = 1) -> dict:
                            .argsort()[:3]]
         for code, role in [(s.practice_code, "merging")] + [(c, "matched")
                                                             for c in match.practice_code]:
-            x = panel[panel.practice_code == code]
-            pre = x[(x.quarter_start < s.close_date) & (x.quarter_start >= s.close_date
-                                                         - pd.DateOffset(years=1))]
-            post = x[(x.quarter_start >= s.close_date) & (x.quarter_start < s.close_date
-                                                          + pd.DateOffset(years=1))]
-            if len(pre) and len(post):
-                rows.append({"merger": s.practice_code, "role": role,
-                             "change": post.y.mean() - pre.y.mean()})
+            pre, post = logy.get((code, s.year - 1)), logy.get((code, s.year + 1))
+            if pre is not None and post is not None:
+                rows.append({"merger": s.practice_code, "role": role, "change": post - pre})
     r = pd.DataFrame(rows)
     if r.empty:
-        return {"n_mergers": 0}
+        return {"n_mergers": 0, "outcome": outcome}
     per = r.groupby(["merger", "role"])["change"].mean().unstack()
-    per = per.dropna()
-    diff = per["merging"] - per["matched"]
+    if "matched" not in per or "merging" not in per:
+        return {"n_mergers": 0, "outcome": outcome}
+    diff = (per["merging"] - per["matched"]).dropna()
+    if diff.empty:
+        return {"n_mergers": 0, "outcome": outcome}
     rng = np.random.default_rng(seed)
     boots = [rng.choice(diff.to_numpy(), len(diff)).mean() for _ in range(2000)]
-    return {"n_mergers": int(len(diff)), "effect": float(diff.mean()),
+    return {"n_mergers": int(len(diff)), "outcome": outcome, "effect": float(diff.mean()),
             "lower": float(np.quantile(boots, 0.025)),
-            "upper": float(np.quantile(boots, 0.975)), "table": per.reset_index()}
+            "upper": float(np.quantile(boots, 0.975))}
 
 
 def true_joining_att(panel: pd.DataFrame, truth: dict) -> dict:

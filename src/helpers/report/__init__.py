@@ -31,6 +31,17 @@ from helpers.run import params
 from helpers.sources import synthetic
 from helpers.stats import sdc
 
+TABLE_WORDS = {
+    "commissioners": "Commissioners", "sub_areas": "Sub-areas (former CCGs)",
+    "practices": "GP practices", "population": "Registered patients by age and sex",
+    "groups": "Federation and network membership", "specialties": "Specialties",
+    "referrals": "GP referrals by month and specialty",
+    "reference_rates": "Reference referral rates", "providers": "Hospital providers",
+    "contracts": "Hospital contracts", "prices": "Outpatient prices",
+    "activity": "Outpatient activity and payments",
+    "practice_outcomes": "Practice panel (list, workforce, payments)"}
+"""Plain names of the contract tables, for readers."""
+
 
 class DataSourceError(ValueError):
     """The data_source parameter names nothing usable."""
@@ -144,8 +155,10 @@ class Context:
                     "populations and referrals built to resemble published national figures, "
                     "with known true effects. They illustrate the method and must not be read "
                     "as facts about any real practice or commissioner.")
-        real = ", ".join(prov.get("real_tables", [])) or "none"
-        synth = ", ".join(prov.get("synthetic_tables", [])) or "none"
+        real = ", ".join(TABLE_WORDS.get(x, x).lower() for x in prov.get("real_tables", []))
+        synth = ", ".join(TABLE_WORDS.get(x, x).lower()
+                          for x in prov.get("synthetic_tables", []))
+        real, synth = real or "none", synth or "none"
         text = f"**Real data:** {real}. **Synthetic (simulated) parts:** {synth}."
         if prov.get("statement"):
             text += f"\n\n{prov['statement']}"

@@ -1,4 +1,13 @@
-"""The federation-scale analysis behind notebook 02, section by section."""
+"""The federation-scale report (notebook 02): the area's own practices and networks against
+England, with England-wide estimates shown as context.
+
+Local findings come first: how the area's practices and networks are sized, and where its
+practices sit against England's case-mix-adjusted size curve for each outcome (the gap is
+the area's, with its own 95% interval). The joining effect and the group-size comparison
+need every joining practice in England to be estimated at all, so they are national,
+cached once per dataset, and labelled as context. On synthetic data they recover effects
+planted in the data, which shows the method works; they are not evidence about real groups.
+"""
 
 from __future__ import annotations
 
@@ -6,61 +15,96 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from helpers.analysis import scale
 from helpers.analysis.referrals import practice_frame
 from helpers.cache import cached_json
-from helpers.report import Context
+from helpers.report import Context, charts, require_tables, text
+from helpers.report.tables import Col, show
+from helpers.stats import sdc
+
+BAND_ORDER = ["1", "2-4", "5-8", "9+"]
 
 
 @dataclass
 class Analysis:
     panel: pd.DataFrame            # practice-year, area only
+    latest: pd.DataFrame           # the area's practices in the latest year of each outcome
     national_panel: pd.DataFrame
     elasticities: pd.DataFrame
     curves: dict
-    bins: dict
+    gaps: pd.DataFrame             # area against England's curve, per outcome
+    networks: pd.DataFrame         # the area's networks
+    band_shares: pd.DataFrame      # share of practices by group-size band, area and England
     joining: dict | None
     twfe: dict | None
     bands: pd.DataFrame
     mergers: dict
     truth_att: dict | None
-    group_summary: pd.DataFrame
-    group_curves: pd.DataFrame
     practice_sizes: pd.DataFrame
     estimator: str
+    excluded: dict
 
     @property
     def primary(self) -> dict | None:
-        """The estimate the parameters chose for the headline."""
+        """The joining estimate the parameters chose for the headline."""
         if not self.joining:
             return None
         return self.twfe if self.estimator == "twfe" else self.joining
 
 
+def _latest(nat: pd.DataFrame, y: str) -> pd.DataFrame:
+    """Each practice's value of ``y`` in the latest year it is measured."""
+    d = nat.dropna(subset=[y])
+    if d.empty:
+        return d
+    return d[d["year"] == d["year"].max()]
+
+
+def curve_gap(area: pd.DataFrame, curve: pd.DataFrame, y: str) -> dict | None:
+    """Where the area's practices sit against England's adjusted curve for ``y``: the
+    geometric mean of each practice's value over the curve at its list size, with a
+    t-interval over practices. None with fewer than 3 practices."""
+    d = area.dropna(subset=[y, "registered_patients"])
+    d = d[(d[y] > 0) & (d["registered_patients"] > 0)]
+    if len(d) < 3:
+        return None
+    at = np.interp(np.log(d["registered_patients"]), np.log(curve["x"]), np.log(curve["fit"]))
+    r = np.log(d[y].to_numpy(float)) - at
+    m, se = r.mean(), r.std(ddof=1) / np.sqrt(len(r))
+    half = stats.t.ppf(0.975, len(r) - 1) * se
+    return {"outcome": y, "n": int(len(r)), "gap": float(m), "lower": float(m - half),
+            "upper": float(m + half), "year": int(d["year"].max())}
+
+
 def analyse(ctx: Context) -> Analysis:
+    """All of notebook 02's computation for one area (national parts cached)."""
     p, ds = ctx.params, ctx.ds
-    from helpers.report import require_tables
     require_tables(ctx, ["practice_outcomes"], "The scale analysis")
     nat = scale.practice_year_panel(ds)
     area = nat[nat["practice_code"].isin(ctx.practice_codes)]
-    last = nat["year"].max()
-    present = [y for y in scale.OUTCOMES if nat[y].notna().any()]
+    present = [y for y in scale.OUTCOMES if nat[y].notna().sum() >= 50]
 
     def build_national():
         return {"elasticities": [scale.elasticity(nat, y) | {"label": scale.OUTCOMES[y][0]}
                                  for y in present],
-                "curves": {y: scale.spline_curve(nat, y).to_dict(orient="list") for y in present}}
-    national = cached_json(ds, "scale-national-curves", build_national)
+                "curves": {y: scale.spline_curve(nat, y).to_dict(orient="list")
+                           for y in present}}
+    national = cached_json(ds, "scale-national-curves-log", build_national)
     el = pd.DataFrame(national["elasticities"])
     curves = {y: pd.DataFrame(c) for y, c in national["curves"].items()}
-    bins = {y: scale.binned_means(area[area["year"] == last] if len(area) > 50 else nat,
-                              "registered_patients", y, 6) for y in curves}
+    gaps = pd.DataFrame([g for y in curves if (g := curve_gap(_latest(area, y), curves[y], y))])
+    latest = pd.concat([_latest(area, y).assign(outcome=y) for y in curves],
+                       ignore_index=True) if curves else pd.DataFrame()
     joining = tw = truth_att = None
-    bands = pd.DataFrame()
-    psizes = pd.DataFrame()
-    mergers = {"n_mergers": 0}
-    if ds.has("groups") and len(ds.groups):
+    bands = psizes = pd.DataFrame()
+    mergers = {"n_mergers": 0, "outcome": "srr"}
+    networks = band_shares = pd.DataFrame()
+    has_groups = ds.has("groups") and len(ds.groups) > 0
+    if has_groups:
+        gs = scale.group_sizes(ds)
+        networks, band_shares = _networks(ctx, gs, nat)
         gt = None if p["group_type"] == "all" else p["group_type"]
         jp = scale.joining_panel(ds, gt) if p["outcome"] == "srr" else \
             scale.annual_joining_panel(ds, p["outcome"])
@@ -71,84 +115,121 @@ def analyse(ctx: Context) -> Analysis:
                 r = scale.callaway_santanna(jp, p["control_group"])
                 r["event_study"] = r["event_study"].to_dict(orient="list")
                 r["twfe"] = scale.twfe(jp)
-                b = scale.by_size_band(jp, p["control_group"])
-                r["bands"] = b.to_dict(orient="list")
+                r["bands"] = scale.by_size_band(jp, p["control_group"]).to_dict(orient="list")
                 if p["outcome"] == "srr":
                     lists = practice_frame(ds).set_index("practice_code")["list_size"]
-                    r["practice_sizes"] = scale.by_practice_size(jp, lists, p["control_group"]
-                                                             ).to_dict(orient="list")
+                    r["practice_sizes"] = scale.by_practice_size(
+                        jp, lists, p["control_group"]).to_dict(orient="list")
                 return r
             joining = cached_json(ds, key, build)
             joining["event_study"] = pd.DataFrame(joining["event_study"])
             tw = joining.pop("twfe")
             bands = pd.DataFrame(joining.pop("bands"))
             psizes = pd.DataFrame(joining.pop("practice_sizes", {}))
-            if p["outcome"] == "srr":
-                def build_mergers():
-                    m = scale.mergers(ds, jp)
-                    return {k: v for k, v in m.items() if k != "table"}
-                mergers = cached_json(ds, f"scale-mergers-{gt or 'all'}", build_mergers)
             if ds.truth and p["outcome"] == "srr":
                 t = scale.true_joining_att(jp, ds.truth)
                 truth_att = {"att": t["att"], "by_event": t["by_event"],
                              "by_band": t["by_band"]}
-    gs = scale.group_sizes(ds) if ds.has("groups") and len(ds.groups) else pd.DataFrame()
-    if len(gs):
-        gs = gs[gs["practice_code"].isin(ctx.practice_codes)]
-        summ = gs.drop_duplicates("group_code").groupby("size_band").agg(
-            groups=("group_code", "nunique"),
-            median_practices=("group_practices", "median"),
-            median_combined_list=("group_list", "median")).reset_index()
-    else:
-        summ = pd.DataFrame()
-    return Analysis(area, nat, el, curves, bins, joining, tw, bands, mergers, truth_att, summ,
-                    group_curves(nat), psizes, p["estimator"])
+    if p["outcome"] in present:
+        mergers = cached_json(ds, f"scale-mergers-annual-{p['outcome']}",
+                              lambda: scale.mergers(ds, p["outcome"]))
+    return Analysis(area, latest, nat, el, curves, gaps, networks, band_shares, joining, tw,
+                    bands, mergers, truth_att, psizes, p["estimator"], scale.exclusions(nat))
 
 
-def group_curves(nat: pd.DataFrame) -> pd.DataFrame:
-    """Each outcome's mean (95% CI) in the latest year by the size of the practice's group:
-    number of member practices (2-4, 5-8, 9+) and combined list (quartiles)."""
-    if "group_practices" not in nat:
-        return pd.DataFrame()
-    d = nat[(nat["year"] == nat["year"].max()) & nat["group_practices"].notna()]
-    rows = []
-    for y in scale.OUTCOMES:
-        if not d[y].notna().any():
-            continue
-        for by, bins in (("group_practices", [1.5, 4.5, 8.5, 99]), ("group_list", 4)):
-            b = scale.binned_means(d, by, y, bins)
-            b.insert(0, "outcome", scale.OUTCOMES[y][0])
-            b.insert(1, "group size measure", "practices in group" if by == "group_practices"
-                     else "combined list size")
-            rows.append(b)
-    return pd.concat(rows, ignore_index=True)
+def _networks(ctx: Context, gs: pd.DataFrame, nat: pd.DataFrame
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The area's networks (practices, combined list, latest outcomes) and the share of
+    practices by group-size band in the area and in England."""
+    pf = practice_frame(ctx.ds)[["practice_code", "commissioner_code", "list_size"]]
+    mine = gs[gs["practice_code"].isin(ctx.practice_codes)]
+    last = nat[nat["year"] == nat["year"].max()]
+    per = mine.merge(pf, on="practice_code", how="left").merge(
+        last[["practice_code", "srr", "payments_per_weighted", "gp_fte_per_1000"]],
+        on="practice_code", how="left")
+    names = ctx.ds.groups.drop_duplicates("group_code").set_index("group_code")["group_name"]
+    net = per.groupby("group_code").agg(
+        practices=("practice_code", "nunique"), combined_list=("list_size", "sum"),
+        srr=("srr", "mean"), payments_per_weighted=("payments_per_weighted", "median"),
+        gp_fte_per_1000=("gp_fte_per_1000", "median")).reset_index()
+    net["band"] = net["practices"].map(scale.size_band)
+    net["name"] = net["group_code"].map(names).fillna(net["group_code"])
+    if ctx.pseudonymise:            # real networks beside synthetic referral ratios
+        net["name"] = ctx.practice_labels(net["group_code"])
+    net = net.sort_values(["practices", "combined_list"], ascending=False,
+                          ignore_index=True)
+    all_p = pf.assign(band=pf["practice_code"].map(gs.set_index("practice_code")[
+        "size_band"]).fillna("1"))
+    area_p = all_p[all_p["practice_code"].isin(ctx.practice_codes)]
+    shares = pd.DataFrame({
+        "band": BAND_ORDER,
+        "area": [float((area_p["band"] == b).mean() * 100) for b in BAND_ORDER],
+        "england": [float((all_p["band"] == b).mean() * 100) for b in BAND_ORDER]})
+    return net, shares
+
+
+def _pct(x: float) -> float:
+    return text.log_to_pct(x)
 
 
 def headline_text(ctx: Context, an: Analysis) -> str:
+    """Local findings first, then England-wide context."""
     lines = []
+    n = len(ctx.practice_codes)
+    if len(an.networks):
+        med = float(an.networks["practices"].median())
+        bs = an.band_shares.set_index("band")
+        lines.append(
+            f"- **{text.plural(n, 'practice')}** in {ctx.area_md} belong to "
+            f"**{text.plural(len(an.networks), 'group')}** (median {med:.0f} practices each). "
+            f"{bs.loc['5-8', 'area']:.0f}% of the practices are in groups of 5–8 "
+            f"(England {bs.loc['5-8', 'england']:.0f}%), {bs.loc['1', 'area']:.0f}% in none.")
+    for g in an.gaps.itertuples():
+        label = scale.OUTCOMES[g.outcome][0]
+        est, lo, hi = _pct(g.gap), _pct(g.lower), _pct(g.upper)
+        if ctx.is_england:
+            continue
+        clear = lo > 0 or hi < 0
+        verdict = (f"**{abs(est):.1f}% {'higher' if est > 0 else 'lower'}** than England's "
+                   "practices of the same size and case-mix" if clear else
+                   "**in line with** England's practices of the same size and case-mix")
+        note = " Referrals here are synthetic: an illustration, not a finding." \
+            if g.outcome == "srr" and ctx.pseudonymise else ""
+        lines.append(f"- {label}: the area's practices are {verdict}: "
+                     f"{text.pct_interval(est, lo, hi)}, "
+                     f"{text.plural(g.n, 'practice')}, {text.financial_year(g.year)}.{note}")
+    if ctx.is_england:
+        lines.append(f"- **{text.plural(n, 'practice')}** in England; the sections below "
+                     "compare practices and groups of different sizes.")
+    ctx_lines = []
     for r in an.elasticities.itertuples():
-        lines.append("- " + scale.describe_elasticity(r._asdict(), r.label))
+        ctx_lines.append(scale.describe_elasticity(r._asdict(), r.label))
+    if ctx_lines:
+        lines.append("- **England (context): practice size.** " + " ".join(ctx_lines))
     if an.joining:
-        j, tw, prim = an.joining, an.twfe, an.primary
-        what = "staggered difference-in-differences" if an.estimator != "twfe" else \
-            "two-way fixed effects (as chosen; biased under staggered joining)"
-        other = tw if an.estimator != "twfe" else j
-        other_name = "The two-way fixed-effects regression most studies use" \
-            if an.estimator != "twfe" else "The staggered difference-in-differences estimate"
-        what_y = scale.OUTCOMES.get(ctx.params["outcome"], (ctx.params["outcome"],))[0].lower()
-        lines.append(f"- **Joining a group** changed the {what_y} "
-                     f"by **{(np.exp(prim['att']) - 1) * 100:+.1f}%** on average (95% CI "
-                     f"{(np.exp(prim['lower']) - 1) * 100:+.1f}% to "
-                     f"{(np.exp(prim['upper']) - 1) * 100:+.1f}%; {what}), across "
-                     f"{j['n_treated']:,} joining and {j['n_control']:,} comparison practices. "
-                     f"{other_name} says {(np.exp(other['att']) - 1) * 100:+.1f}%"
-                     + twfe_gap_text(j, tw))
-        caution = comparison_caution(j)
+        lines.append("- **England (context): joining a group.** " + joining_sentence(ctx, an))
+        caution = comparison_caution(an.joining)
         if caution:
             lines.append(f"- **Caution:** {caution}")
         if len(an.bands):
-            lines.append("- " + band_statement(an.bands))
+            lines.append("- **England (context): group size.** " + band_statement(
+                an.bands, synthetic=ctx.data_kind != "real"))
     return "\n".join(lines)
+
+
+def joining_sentence(ctx: Context, an: Analysis) -> str:
+    j, tw, prim = an.joining, an.twfe, an.primary
+    what = "staggered difference-in-differences" if an.estimator != "twfe" else \
+        "two-way fixed effects (as chosen; biased under staggered joining)"
+    other = tw if an.estimator != "twfe" else j
+    other_name = "the two-way fixed-effects regression most studies use" \
+        if an.estimator != "twfe" else "the staggered difference-in-differences estimate"
+    what_y = scale.OUTCOMES[ctx.params["outcome"]][0].lower()
+    return (f"The {what_y} changed by "
+            f"**{text.pct_interval(_pct(prim['att']), _pct(prim['lower']), _pct(prim['upper']))}**"
+            f" after joining ({what}; {j['n_treated']:,} joining and {j['n_control']:,} "
+            f"comparison practices); {other_name} says {_pct(other['att']):+.1f}%"
+            + twfe_gap_text(j, tw))
 
 
 def twfe_gap_text(cs: dict, tw: dict) -> str:
@@ -172,33 +253,204 @@ def comparison_caution(j: dict, min_control: int = 100) -> str | None:
             "not as evidence of an effect or of no effect.")
 
 
-def band_statement(bands: pd.DataFrame) -> str:
+def band_statement(bands: pd.DataFrame, synthetic: bool = False) -> str:
     """Plain-English comparison of the joining effect by group-size band, claiming a
     'largest' band only when its 95% interval excludes zero and lies wholly below another
-    band's (effects on referrals are reductions, so 'largest' means most negative)."""
+    band's (effects on referrals are reductions, so 'largest' means most negative). On
+    synthetic data the comparison is said to recover planted effects, not to confirm any
+    view about real groups."""
     b = bands.set_index("size_band")
     best = b["att"].idxmin()
-    pct = (np.exp(b.loc[best, "att"]) - 1) * 100
+    pct = _pct(b.loc[best, "att"])
+    caveat = (" The data are synthetic with effects planted by group size: this shows the "
+              "method can find such a difference, not that real groups of that size do "
+              "better.") if synthetic else ""
     if b.loc[best, "upper"] >= 0:
-        return ("No group size shows a change distinguishable from zero "
-                f"(most negative: groups of {best} practices, {pct:+.1f}%).")
+        lo, hi = _pct(b["att"].min()), _pct(b["att"].max())
+        return ("No group size shows a change distinguishable from zero (estimates from "
+                f"{lo:+.1f}% to {hi:+.1f}% across sizes)." + caveat)
     separated = (b.drop(best)["lower"] > b.loc[best, "upper"]).any()
     if not separated:
         return (f"Groups of **{best} practices** show the largest reduction ({pct:+.1f}%), but "
-                "the intervals by group size overlap, so the sizes cannot be told apart.")
-    tail = " (consistent with the view that engagement works best at 5–8 practices per " \
-        "lead)" if best == "5-8" else ""
-    return f"The effect is largest in groups of **{best} practices** ({pct:+.1f}%){tail}."
+                "the intervals by group size overlap, so the sizes cannot be told apart."
+                + caveat)
+    return f"The effect is largest in groups of **{best} practices** ({pct:+.1f}%)." + caveat
 
 
-def elasticity_table(an: Analysis) -> pd.DataFrame:
-    t = an.elasticities[["label", "elasticity", "lower", "upper", "n"]].copy()
-    t.columns = ["Outcome", "Elasticity to list size", "95% CI low", "95% CI high",
-                 "Practice-years"]
-    return t.round(3)
+def networks_table(ctx: Context, an: Analysis):
+    """The area's networks with their size and latest outcomes."""
+    if an.networks.empty:
+        return None
+    t = sdc.protect(an.networks, ["combined_list"], publish=ctx.publish)
+    cols = [Col("name", "Group"), Col("practices", "Practices", "orgs"),
+            Col("band", "Size band (practices)"),
+            Col("combined_list", "Combined list (patients)", "count"),
+            Col("srr", "Referral ratio (mean of practices)", "ratio")]
+    if t["payments_per_weighted"].notna().any():
+        cols.append(Col("payments_per_weighted", "Payments per weighted patient (£, median)",
+                        "gbp"))
+    if t["gp_fte_per_1000"].notna().any():
+        cols.append(Col("gp_fte_per_1000", "GP FTE per 1,000 patients (median)", "number"))
+    return show(t, cols, caption=f"Groups of practices in {ctx.area_name}, latest year")
 
 
-def validation_table(ctx: Context, an: Analysis) -> pd.DataFrame | None:
+def network_size_figure(ctx: Context, an: Analysis):
+    """Share of practices by the size of their group, area against England."""
+    if an.band_shares.empty:
+        return None
+    s = an.band_shares
+    labels = ["No group" if b == "1" else f"{b} practices" for b in s["band"]]
+    if ctx.is_england:
+        return charts.bar_chart(
+            labels, s["england"], "Practices by the size of their group, England",
+            "Share of practices (%)", "Size of the practice's group", ctx.source_line,
+            alt="Bar chart of the share of England's practices in no group and in groups "
+                "of 2–4, 5–8 and 9 or more practices.")
+    return _shares_chart(ctx, labels, s)
+
+
+def _shares_chart(ctx: Context, labels: list[str], s: pd.DataFrame):
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 3.2))
+    y = np.arange(len(labels))[::-1]
+    ax.barh(y + 0.18, s["area"], height=0.36, color=charts.NHS_BLUE, label=ctx.area_name)
+    ax.barh(y - 0.18, s["england"], height=0.36, color=charts.GREY, label="England")
+    ax.set_yticks(y, labels)
+    ax.grid(axis="y", visible=False)
+    return charts.finish(
+        fig, ax, f"Practices by the size of their group, {ctx.area_name} and England",
+        "Share of practices (%)", "Size of the practice's group", ctx.source_line,
+        alt=f"Paired bar chart of the share of practices in no group and in groups of 2–4, "
+            f"5–8 and 9 or more practices, for {ctx.area_name} and for England.")
+
+
+def size_curve_figure(ctx: Context, an: Analysis, y: str):
+    """One outcome against list size: England's adjusted curve with the area's practices."""
+    if y not in an.curves:
+        return None
+    label, unit = scale.OUTCOMES[y]
+    curve = an.curves[y]
+    if (curve["fit"] <= 0).any():            # an impossible curve is not drawn
+        return None
+    pts = an.latest[an.latest["outcome"] == y] if len(an.latest) else pd.DataFrame()
+    pts = pts.rename(columns={"registered_patients": "x", y: "y"})[["x", "y"]] \
+        if len(pts) else None
+    if ctx.is_england and pts is not None and len(pts) > 400:
+        pts = pts.sample(400, random_state=1)
+    n = 0 if pts is None else len(pts)
+    who = "a sample of 400 England practices" if ctx.is_england and n == 400 else \
+        f"{text.plural(n, 'practice')} in {ctx.area_name}"
+    return charts.curve_chart(
+        curve, f"{label} by practice list size, {ctx.area_name}",
+        "Registered patients (log scale)", unit, ctx.source_line,
+        alt=f"{label} against practice list size: England's curve adjusted for deprivation, "
+            f"rurality and year with its 95% band, and {who} as points.",
+        points=pts, point_label="Practice (latest year)", watermark=ctx.watermark
+        if y == "srr" else "")
+
+
+def gaps_table(ctx: Context, an: Analysis):
+    if an.gaps.empty or ctx.is_england:
+        return None
+    g = an.gaps.assign(label=an.gaps["outcome"].map(lambda y: scale.OUTCOMES[y][0]),
+                       pct=_vec_pct(an.gaps["gap"]), lo=_vec_pct(an.gaps["lower"]),
+                       hi=_vec_pct(an.gaps["upper"]))
+    return show(g, [Col("label", "Outcome"), Col("year", "Year", "year"),
+                    Col("n", "Practices", "orgs"),
+                    Col("pct", "Against England at the same size", "pct_change"),
+                    Col("lo", "95% CI low", "pct_change"), Col("hi", "95% CI high",
+                                                                "pct_change")],
+                caption=f"{ctx.area_name} against England's adjusted size curves")
+
+
+def _vec_pct(x: pd.Series) -> pd.Series:
+    return (np.exp(x.astype(float)) - 1) * 100
+
+
+def elasticity_table(an: Analysis):
+    t = an.elasticities
+    if t.empty:
+        return None
+    return show(t, [Col("label", "Outcome"),
+                    Col("elasticity", "Elasticity to list size", "number", 3),
+                    Col("lower", "95% CI low", "number", 3),
+                    Col("upper", "95% CI high", "number", 3),
+                    Col("n", "Practice-years", "orgs")],
+                caption="England: % change in each outcome for a 1% larger list")
+
+
+def event_study_figure(ctx: Context, an: Analysis):
+    if not an.joining:
+        return None
+    es = an.joining["event_study"].rename(columns={"event_quarter": "event_month"})
+    truth = an.truth_att["by_event"] if an.truth_att else None
+    yearly = ctx.params["outcome"] != "srr"
+    return charts.event_study_chart(
+        es.assign(lower=es["band_lower"], upper=es["band_upper"]),
+        f"England (context): change in {scale.OUTCOMES[ctx.params['outcome']][0].lower()} "
+        "after joining a group", ctx.source_line,
+        "Effect (log ratio against comparison practices)",
+        alt="Event study: the estimated effect of joining a group by time since joining, "
+            "with a simultaneous 95% band; before joining the estimates should sit near zero.",
+        xlabel="Years since joining" if yearly else "Quarters since joining",
+        truth=truth, watermark=ctx.watermark)
+
+
+def bands_figure(ctx: Context, an: Analysis):
+    if an.bands.empty:
+        return None
+    b = an.bands.set_index("size_band").reindex([x for x in BAND_ORDER if x in
+                                                 set(an.bands["size_band"])])
+    truth = None
+    if an.truth_att is not None:
+        truth = [_pct(an.truth_att["by_band"].get(k, np.nan)) for k in b.index]
+    return charts.interval_chart(
+        [f"{k} practices" for k in b.index], _vec_pct(b["att"]), _vec_pct(b["lower"]),
+        _vec_pct(b["upper"]), "England (context): effect of joining by group size",
+        "Change after joining (%)", "Practices in the group", ctx.source_line,
+        alt="Estimates with 95% intervals of the change after joining a group, for groups "
+            "of 2–4, 5–8 and 9 or more practices.", truth=truth, watermark=ctx.watermark)
+
+
+def joining_table(an: Analysis):
+    if not an.joining:
+        return None
+    rows = [{"what": "Staggered difference-in-differences (Callaway & Sant'Anna)",
+             **an.joining}, {"what": "Two-way fixed effects", **an.twfe}]
+    t = pd.DataFrame(rows)
+    t = t.assign(pct=_vec_pct(t["att"]), lo=_vec_pct(t["lower"]), hi=_vec_pct(t["upper"]))
+    return show(t, [Col("what", "Estimator"), Col("pct", "Change after joining",
+                                                  "pct_change", 2),
+                    Col("lo", "95% CI low", "pct_change", 2),
+                    Col("hi", "95% CI high", "pct_change", 2)],
+                caption="England: the effect of joining a group")
+
+
+def mergers_text(ctx: Context, an: Analysis) -> str:
+    m = an.mergers
+    what = scale.OUTCOMES[m.get("outcome", "srr")][0].lower()
+    if not m.get("n_mergers"):
+        return ("No mergers with a known successor practice and a year of data either side, "
+                "so there is nothing to compare.")
+    return (f"Across England, {text.plural(m['n_mergers'], 'merger')}: the {what} of "
+            "practices that absorbed another changed by "
+            f"**{text.pct_interval(_pct(m['effect']), _pct(m['lower']), _pct(m['upper']))}**"
+            " relative to similar-sized practices in the same commissioner, from the year "
+            "before to the year after (bootstrap interval; a matched comparison, not a "
+            "causal design).")
+
+
+def exclusions_text(an: Analysis) -> str:
+    gone = {k: v for k, v in an.excluded.items() if v}
+    if not gone:
+        return ""
+    parts = ", ".join(f"{scale.OUTCOMES[k][0]} {v:,}" for k, v in gone.items())
+    return (f"Practice-years left out as implausible (lists under {scale.MIN_LIST:,} "
+            f"patients, or values outside plausible ranges): {parts}.")
+
+
+def validation_table(ctx: Context, an: Analysis):
     t = ctx.ds.truth
     if not t:
         return None
@@ -213,28 +465,43 @@ def validation_table(ctx: Context, an: Analysis) -> pd.DataFrame | None:
             rows.append((f"Elasticity: {r.label}", truths[r.outcome], r.elasticity, r.lower,
                          r.upper))
     if an.joining and an.truth_att:
-        rows.append(("Joining ATT (log SRR)", an.truth_att["att"], an.joining["att"],
-                     an.joining["lower"], an.joining["upper"]))
-        rows.append(("TWFE estimate (log SRR)", an.truth_att["att"], an.twfe["att"],
-                     an.twfe["lower"], an.twfe["upper"]))
+        rows.append(("Joining effect (log referral ratio)", an.truth_att["att"],
+                     an.joining["att"], an.joining["lower"], an.joining["upper"]))
+        rows.append(("Two-way fixed effects (log referral ratio)", an.truth_att["att"],
+                     an.twfe["att"], an.twfe["lower"], an.twfe["upper"]))
         for r in an.bands.itertuples():
-            rows.append((f"Joining ATT, groups of {r.size_band}",
+            rows.append((f"Joining effect, groups of {r.size_band}",
                          an.truth_att["by_band"].get(r.size_band, np.nan), r.att, r.lower,
                          r.upper))
-    v = pd.DataFrame(rows, columns=["Quantity", "Truth", "Estimate", "95% CI low",
-                                    "95% CI high"])
-    v["Truth inside interval"] = (v["95% CI low"] <= v["Truth"]) & (v["Truth"] <=
-                                                                     v["95% CI high"])
-    return v.round(4)
+    if not rows:
+        return None
+    v = pd.DataFrame(rows, columns=["quantity", "truth", "estimate", "lower", "upper"])
+    v["covered"] = (v["lower"] <= v["truth"]) & (v["truth"] <= v["upper"])
+    return show(v, [Col("quantity", "Quantity"), Col("truth", "True value", "number", 4),
+                    Col("estimate", "Estimate", "number", 4),
+                    Col("lower", "95% CI low", "number", 4),
+                    Col("upper", "95% CI high", "number", 4),
+                    Col("covered", "True value inside the interval")],
+                caption="Estimates against the effects planted in the synthetic data")
 
 
 def results(ctx: Context, an: Analysis) -> dict:
-    out = {"elasticities": an.elasticities.drop(columns=["label"]).to_dict(orient="records")}
+    out = {"elasticities": an.elasticities.drop(columns=["label"]).to_dict(orient="records"),
+           "gaps": an.gaps.to_dict(orient="records"),
+           "n_groups": int(len(an.networks)), "excluded": an.excluded}
+    summary = [f"{text.plural(len(ctx.practice_codes), 'practice')} in "
+               f"{text.plural(len(an.networks), 'group')}"]
+    for g in an.gaps.itertuples():
+        summary.append(f"{scale.OUTCOMES[g.outcome][0].lower()} "
+                       f"{_pct(g.gap):+.1f}% against England at the same size")
     if an.joining:
         out["joining"] = {k: v for k, v in an.joining.items() if k != "event_study"}
         out["twfe"] = an.twfe
         out["by_size_band"] = an.bands.to_dict(orient="records")
         out["by_practice_size"] = an.practice_sizes.to_dict(orient="records")
         out["estimator"] = an.estimator
-    out["mergers"] = {k: v for k, v in an.mergers.items() if k != "table"}
+        out["joining_att"] = an.primary["att"]
+        summary.append(f"England joining effect {_pct(an.primary['att']):+.1f}%")
+    out["mergers"] = an.mergers
+    out["summary"] = "; ".join(summary)
     return out

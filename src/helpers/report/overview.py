@@ -1,79 +1,146 @@
-"""Data overview (notebook 00): what is in the dataset for an area, at a glance."""
+"""The data overview (notebook 00): what the dataset holds for an area, at a glance.
+
+Everything here slices tables cached once per dataset (rows and periods of every contract
+table by commissioner, practice list sizes, monthly referrals by practice), so a report does
+not scan the raw tables.
+"""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+from dataclasses import dataclass
+
+import numpy as np
 import pandas as pd
 
-from helpers.report import Context, charts
-from helpers.schema import financial_year
+from helpers.analysis.referrals import national_tables
+from helpers.cache import cached_table
+from helpers.report import TABLE_WORDS, Context, charts, text
+from helpers.report.tables import Col, show
 from helpers.stats import sdc
 
+DATE_COLUMNS = ("month", "period", "start_month", "joined")
+def _table_rows(ds) -> pd.DataFrame:
+    """Cached: rows, first and last date of every table, by commissioner (all-England
+    tables under 'ENGLAND')."""
+    def build():
+        comm = ds.practices[["practice_code", "commissioner_code"]].astype(str)
+        rows = []
+        for name in ds.tables:
+            df = ds.tables[name]
+            date_col = next((c for c in DATE_COLUMNS if c in df.columns), None)
+            if "practice_code" in df.columns:
+                key = df["practice_code"].astype(str).map(
+                    comm.set_index("practice_code")["commissioner_code"])
+            elif "commissioner_code" in df.columns:
+                key = df["commissioner_code"].astype(str)
+            else:
+                key = pd.Series("ENGLAND", index=df.index)
+            g = pd.DataFrame({"area": key.to_numpy()})
+            if date_col:
+                g["date"] = pd.to_datetime(df[date_col]).to_numpy()
+            agg = g.groupby("area", dropna=False).agg(
+                rows=("area", "size"), first=("date", "min") if date_col else ("area", "size"),
+                last=("date", "max") if date_col else ("area", "size")).reset_index()
+            if not date_col:
+                agg["first"] = agg["last"] = pd.NaT
+            agg.insert(0, "table", name)
+            rows.append(agg)
+        return pd.concat(rows, ignore_index=True)
+    return cached_table(ds, "overview_table_rows", build)
 
-def summary(ctx: Context) -> pd.DataFrame:
-    """One row per table: rows for the area, and the period covered."""
+
+def _lists(ds) -> pd.DataFrame:
+    """Cached: each practice's registered list at the latest snapshot it appears in."""
+    def build():
+        pop = ds.population.groupby(["practice_code", "period"], observed=True)[
+            "patients"].sum().reset_index()
+        last = pop.sort_values("period").groupby("practice_code", observed=True).tail(1)
+        return last.assign(practice_code=last["practice_code"].astype(str))[
+            ["practice_code", "period", "patients"]].reset_index(drop=True)
+    return cached_table(ds, "overview_practice_lists", build)
+
+
+@dataclass
+class Overview:
+    headline: dict
+    tables: pd.DataFrame
+    lists: pd.DataFrame
+    monthly: pd.DataFrame
+
+
+def analyse(ctx: Context) -> Overview:
+    """Notebook 00's figures for one area, from cached national summaries."""
     ds, codes = ctx.ds, set(ctx.practice_codes)
-    rows = []
-    for name, df in ds.tables.items():
-        sub = df
-        if "practice_code" in df.columns:
-            sub = df[df["practice_code"].astype(str).isin(codes)]
-        elif "commissioner_code" in df.columns and not ctx.is_england:
-            sub = df[df["commissioner_code"].astype(str) == ctx.commissioner]
-        date_col = next((c for c in ("month", "period", "start_month", "joined")
-                         if c in df.columns), None)
-        span = ""
-        if date_col is not None and len(sub):
-            span = f"{pd.Timestamp(sub[date_col].min()):%b %Y} – {pd.Timestamp(sub[date_col].max()):%b %Y}"
-        rows.append({"Table": name, "Rows": len(sub), "Period": span})
-    return pd.DataFrame(rows)
+    rows = _table_rows(ds)
+    if ctx.is_england:
+        t = rows.groupby("table", sort=False).agg(rows=("rows", "sum"), first=("first", "min"),
+                                                  last=("last", "max")).reset_index()
+    else:
+        t = rows[rows["area"].isin([ctx.commissioner, "ENGLAND"])]
+        t = t.groupby("table", sort=False).agg(rows=("rows", "sum"), first=("first", "min"),
+                                               last=("last", "max")).reset_index()
+    t["what"] = t["table"].map(TABLE_WORDS).fillna(t["table"])
+    t["status"] = [("synthetic" if n in ctx.ds.provenance.get("synthetic_tables", [])
+                    else "real") if ctx.data_kind == "mixed" else ctx.data_kind
+                   for n in t["table"]]
+    t["span"] = [f"{a:%b %Y} – {b:%b %Y}" if pd.notna(a) else "–"
+                 for a, b in zip(t["first"], t["last"], strict=True)]
+    lists = _lists(ds)
+    lists = lists[lists["practice_code"].isin(codes)]
+    pm = national_tables(ds)["pm"]
+    pm = pm[pm["practice_code"].isin(codes)] if not ctx.is_england else pm
+    monthly = pm.groupby("month", as_index=False)["observed"].sum()
+    h = {"n_practices": len(codes), "patients": float(lists["patients"].sum()),
+         "median_list": float(lists["patients"].median()),
+         "referrals": float(monthly["observed"].sum()), "months": int(len(monthly)),
+         "first_month": str(monthly["month"].min().date()),
+         "last_month": str(monthly["month"].max().date())}
+    return Overview(h, t, lists, monthly)
 
 
-def analyse(ctx: Context) -> dict:
-    """Notebook 00's analysis: the area's headline figures (nothing national to cache)."""
-    return headline(ctx)
+def headline_text(ctx: Context, ov: Overview) -> str:
+    h = ov.headline
+    first = pd.Timestamp(h["first_month"])
+    last = pd.Timestamp(h["last_month"])
+    return (f"- **{text.plural(h['n_practices'], 'practice')}** with "
+            f"**{ctx.count(h['patients'])} registered patients** at the latest count "
+            f"(median list size {ctx.count(h['median_list'])}).\n"
+            f"- **{ctx.count(h['referrals'])} GP referrals** for first outpatient "
+            f"appointments over {h['months']} months, {first:%B %Y} to {last:%B %Y}.")
 
 
-def headline(ctx: Context) -> dict:
-    ds, codes = ctx.ds, set(ctx.practice_codes)
-    pop = ds.population[ds.population["practice_code"].astype(str).isin(codes)]
-    latest = pop[pop["period"] == pop["period"].max()]
-    lists = latest.groupby("practice_code", observed=True)["patients"].sum()
-    ref = ds.referrals[ds.referrals["practice_code"].astype(str).isin(codes)]
-    return {"n_practices": len(codes), "patients": float(lists.sum()),
-            "median_list": float(lists.median()), "referrals": float(ref["referrals"].sum()),
-            "months": int(ref["month"].nunique())}
+def tables_table(ctx: Context, ov: Overview):
+    cols = [Col("what", "What it holds"), Col("table", "Contract table"),
+            Col("rows", "Rows for this area", "int"), Col("span", "Period")]
+    if ctx.data_kind == "mixed":
+        cols.append(Col("status", "Real or synthetic"))
+    return show(ov.tables, cols, caption="The data behind this report")
 
 
-def headline_text(ctx: Context, h: dict) -> str:
-    n = sdc.count_text
-    return (f"- **{h['n_practices']} practices** with **{n(h['patients'], ctx.publish)} "
-            f"registered patients** (median list size {n(h['median_list'], ctx.publish)}).\n"
-            f"- **{n(h['referrals'], ctx.publish)} GP referrals** for first outpatient "
-            f"appointments over {h['months']} months.")
+def list_size_chart(ctx: Context, ov: Overview):
+    v = ov.lists["patients"].to_numpy(float) / 1000
+    return charts.histogram(
+        v, f"Practice list sizes, {ctx.area_name}", "Registered patients (thousands)",
+        "Practices (count)", ctx.source_line,
+        alt=f"Histogram of the list sizes of {text.plural(len(v), 'practice')}; median "
+            f"{np.median(v):.1f} thousand patients.")
 
 
-def list_size_chart(ctx: Context) -> plt.Figure:
-    ds, codes = ctx.ds, set(ctx.practice_codes)
-    pop = ds.population[ds.population["practice_code"].astype(str).isin(codes)]
-    latest = pop[pop["period"] == pop["period"].max()]
-    lists = latest.groupby("practice_code", observed=True)["patients"].sum()
-    fig, ax = plt.subplots()
-    ax.hist(lists / 1000, bins=30, color=charts.NHS_BLUE)
-    return charts.finish(fig, ax, f"Practice list sizes, {ctx.area_name}",
-                         "Registered patients (thousands)", "Practices (count)",
-                         ctx.source_line)
+def monthly_chart(ctx: Context, ov: Overview):
+    m = ov.monthly
+    counts = sdc.publish_counts(m["observed"])[0] if ctx.publish else m["observed"].to_numpy()
+    fig = charts.lines_chart(
+        m["month"], {"Referrals": counts / 1000},
+        f"GP referrals per month, {ctx.area_name}", "Month",
+        "Referrals (thousands per month)", ctx.source_line,
+        alt=f"Line chart of monthly GP referrals over {len(m)} months; they dip every "
+            "August and December.", watermark=ctx.watermark)
+    return fig
 
 
-def monthly_chart(ctx: Context) -> plt.Figure:
-    ds, codes = ctx.ds, set(ctx.practice_codes)
-    ref = ds.referrals[ds.referrals["practice_code"].astype(str).isin(codes)]
-    m = ref.groupby("month")["referrals"].sum()
-    fig, ax = plt.subplots()
-    ax.plot(m.index, m.to_numpy() / 1000, color=charts.NHS_BLUE, marker="o", ms=3)
-    return charts.finish(fig, ax, f"GP referrals per month, {ctx.area_name}", "Month",
-                         "Referrals (thousands per month)", ctx.source_line)
-
-
-def years(ctx: Context) -> list[int]:
-    return sorted(financial_year(ctx.ds.referrals["month"]).unique().tolist())
+def results(ctx: Context, ov: Overview) -> dict:
+    h = ov.headline
+    return {"headline": h,
+            "summary": f"{text.plural(h['n_practices'], 'practice')}, "
+                       f"{ctx.count(h['patients'])} patients, {ctx.count(h['referrals'])} "
+                       f"referrals over {h['months']} months"}

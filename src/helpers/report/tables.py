@@ -117,8 +117,11 @@ def to_html(df: pd.DataFrame, cols: list[Col], caption: str = "") -> str:
     """A static HTML table (pandas Styler, every cell escaped, numbers right-aligned)."""
     shown = display_frame(df, cols)
     right = [c.label for c in cols if c.fmt in NUMERIC]
+    left = [c.label for c in cols if c.fmt not in NUMERIC]
     sty = shown.style.hide(axis="index").format(escape="html").set_table_styles(STYLE)
     sty = sty.set_table_attributes('class="pack-table"')
+    if left:
+        sty = sty.set_properties(subset=left, **{"text-align": "left"})
     if right:
         sty = sty.set_properties(subset=right, **{"text-align": "right"})
         sty = sty.set_table_styles({c: [{"selector": "th", "props": "text-align: right;"}]
@@ -139,7 +142,9 @@ def sortable_html(df: pd.DataFrame, cols: list[Col], caption: str = "") -> str:
     return itables.to_html_datatable(
         shown, caption=caption or None, connected=False, showIndex=False,
         paging=True, pageLength=15, lengthMenu=[15, 50, 100, -1], order=[],
-        columnDefs=[{"targets": numeric, "type": "num-fmt", "className": "dt-right"}],
+        columnDefs=[{"targets": numeric, "type": "num-fmt", "className": "dt-right"},
+                    {"targets": [i for i in range(len(cols)) if i not in numeric],
+                     "className": "dt-left"}],
         layout={"topStart": "pageLength", "topEnd": "search", "bottomStart": "info",
                 "bottomEnd": "paging"}, classes="display compact")
 
