@@ -55,7 +55,7 @@ report.show(overview.tables_table(ctx, ov))
 # practices is typical of England.
 
 # %%
-overview.list_size_chart(ctx, ov);
+report.show(overview.list_size_chart(ctx, ov))
 
 # %% [markdown]
 # ## Referrals over time
@@ -64,7 +64,7 @@ overview.list_size_chart(ctx, ov);
 # age and sex before comparing practices.
 
 # %%
-overview.monthly_chart(ctx, ov);
+report.show(overview.monthly_chart(ctx, ov))
 
 # %% tags=["remove-cell"]
 report.write_results(ctx, overview.results(ctx, ov));

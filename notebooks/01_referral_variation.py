@@ -66,7 +66,7 @@ report.show(ctx.data_statement())
 # diagonal are practices whose crude rate is high mainly because of their patients' ages.
 
 # %%
-referral_variation.crude_chart(ctx, an);
+report.show(referral_variation.crude_chart(ctx, an))
 
 # %% [markdown]
 # ## Which practices stand out
@@ -77,7 +77,7 @@ referral_variation.crude_chart(ctx, an);
 # verdict.
 
 # %%
-referral_variation.funnel_figure(ctx, an);
+report.show(referral_variation.funnel_figure(ctx, an))
 
 # %%
 report.show(referral_variation.outlier_table(ctx, an), "No practice in this area is outside the limits.")
@@ -90,7 +90,7 @@ report.show(referral_variation.outlier_table(ctx, an), "No practice in this area
 # practice outside the limits in the funnel plot.
 
 # %%
-referral_variation.ranked_figure(ctx, an);
+report.show(referral_variation.ranked_figure(ctx, an))
 
 # %%
 report.show(referral_variation.practices_table(ctx, an))
@@ -122,7 +122,7 @@ report.show(referral_variation.specialty_table_html(ctx, an))
 # The monthly standardised referral rate with statistical process control limits.
 
 # %%
-referral_variation.spc_figure(ctx, an);
+report.show(referral_variation.spc_figure(ctx, an))
 report.show(referral_variation.spc_text(an))
 
 # %% [markdown]

@@ -147,7 +147,7 @@ NOTEBOOKS: dict[str, Notebook] = {nb.name: nb for nb in [
          "window_months": Param(int, 24, "months either side of a switch to show",
                                 check=_between(6, 60))},
         "helpers.report.contract_forms:analyse", 3,
-        (),
+        ("current_form", "saving_current_form_gbp"),
     ),
 ]}
 

@@ -155,9 +155,8 @@ class Context:
                     "populations and referrals built to resemble published national figures, "
                     "with known true effects. They illustrate the method and must not be read "
                     "as facts about any real practice or commissioner.")
-        real = ", ".join(TABLE_WORDS.get(x, x).lower() for x in prov.get("real_tables", []))
-        synth = ", ".join(TABLE_WORDS.get(x, x).lower()
-                          for x in prov.get("synthetic_tables", []))
+        real = "; ".join(TABLE_WORDS.get(x, x) for x in prov.get("real_tables", []))
+        synth = "; ".join(TABLE_WORDS.get(x, x) for x in prov.get("synthetic_tables", []))
         real, synth = real or "none", synth or "none"
         text = f"**Real data:** {real}. **Synthetic (simulated) parts:** {synth}."
         if prov.get("statement"):
@@ -199,8 +198,9 @@ def start(notebook: str, namespace: Mapping[str, Any]) -> Context:
 
 
 def show(obj: Any, otherwise: str = "") -> None:
-    """Display a table or text in a notebook, or ``otherwise`` (Markdown) when there is
-    nothing to show. Charts need no call: the inline backend shows them."""
+    """Display a chart, table or text in a notebook, in the order called, or ``otherwise``
+    (Markdown) when there is nothing to show."""
+    import matplotlib.pyplot as plt
     from IPython.display import Markdown, display
     from matplotlib.figure import Figure
 
@@ -208,7 +208,8 @@ def show(obj: Any, otherwise: str = "") -> None:
         if otherwise:
             display(Markdown(otherwise))
     elif isinstance(obj, Figure):
-        return                       # drawn by the inline backend at the end of the cell
+        display(obj)                 # now, with its alt text; closed so it is not shown twice
+        plt.close(obj)
     elif isinstance(obj, str):
         display(Markdown(obj))
     else:

@@ -13,6 +13,7 @@ import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
 NHS_BLUE = "#005EB8"
@@ -34,7 +35,31 @@ def _png_with_alt(fig: Figure):
     from IPython.core.pylabtools import print_figure
 
     data = print_figure(fig, fmt="png", base64=True, bbox_inches="tight")
-    return data, {"alt": getattr(fig, "_pack_alt", "") or ""}
+    return data, {"alt": getattr(fig, "_pack_alt", "") or "",
+                  **getattr(fig, "_pack_meta", {})}
+
+
+def _values(ax: plt.Axes) -> np.ndarray:
+    """Every value the axes draw along their value axis (y, or x for horizontal charts):
+    lines, points, line collections, bars and bands."""
+    col = 0 if getattr(ax, "_pack_horizontal", False) else 1
+    vals = [np.asarray(line.get_xydata(), float)[:, col] for line in ax.lines
+            if len(line.get_xydata())]
+    for c in ax.collections:
+        off = np.asarray(c.get_offsets(), float)
+        if off.ndim == 2 and len(off):
+            vals.append(off[:, col])
+        if isinstance(c, PathCollection):      # its paths are marker shapes, not data
+            continue
+        for path in c.get_paths():
+            if len(path.vertices):
+                vals.append(np.asarray(path.vertices, float)[:, col])
+    for patch in ax.patches:
+        bb = patch.get_bbox()
+        vals.append(np.array([bb.x0, bb.x1] if col == 0 else [bb.y0, bb.y1]))
+    vals = [v[np.isfinite(v)] for v in vals]
+    vals = [v for v in vals if len(v)]
+    return np.concatenate(vals) if vals else np.array([])
 
 
 def setup() -> None:
@@ -73,9 +98,14 @@ def _thousands(axis) -> None:
 
 
 def finish(fig: Figure, ax: plt.Axes, title: str, xlabel: str, ylabel: str, source: str,
-           alt: str, legend: bool = True, watermark: str = "") -> Figure:
+           alt: str, legend: bool = True, watermark: str = "",
+           nonnegative: bool | None = None) -> Figure:
     """Apply the title, axis labels (with units), source line and alt text every chart
-    carries; put any legend outside the plotting area; refuse empty axes."""
+    carries; put any legend outside the plotting area; refuse empty axes.
+
+    ``nonnegative`` says the quantity drawn cannot be below zero (default: guessed from
+    the axis label: counts, rates, ratios, £ per patient, FTE, shares); the report lint
+    fails a chart that draws such a quantity below zero."""
     if not (title and xlabel and ylabel and source and alt):
         raise ValueError("every chart needs a title, both axis labels, a source line and "
                          "alt text")
@@ -96,8 +126,19 @@ def finish(fig: Figure, ax: plt.Axes, title: str, xlabel: str, ylabel: str, sour
         fig.text(0.5, 0.5, watermark, fontsize=22, color=RED, alpha=0.13, ha="center",
                  va="center", rotation=20, weight="bold")
     fig.tight_layout(rect=(0, 0.035, 1, 1))
+    values = _values(ax)
+    if nonnegative is None:
+        nonnegative = not any(w in (xlabel + " " + ylabel).lower() for w in NEGATIVE_OK)
     fig._pack_alt = alt
+    fig._pack_meta = {"nonnegative": bool(nonnegative),
+                      "data_min": float(values.min()) if len(values) else None,
+                      "n_values": int(len(values))}
     return fig
+
+
+NEGATIVE_OK = ("effect", "change", "saving", "margin", "difference", "months since",
+               "quarters since", "years since")
+"""Axis words of quantities that may be negative (everything else drawn must be ≥ 0)."""
 
 
 def _pad(lo: float, hi: float, share: float = 0.06) -> tuple[float, float]:
@@ -215,6 +256,7 @@ def bar_chart(labels, values, title: str, xlabel: str, ylabel: str, source: str,
     cols = [RED if (highlight is not None and h) else colour
             for h in (highlight if highlight is not None else [False] * len(labels))]
     ax.barh(y, values, color=cols)
+    ax._pack_horizontal = True
     ax.set_yticks(y, [_plain(v) for v in labels])
     ax.grid(axis="y", visible=False)
     if zero_line:
@@ -232,6 +274,7 @@ def interval_chart(labels, est, lower, upper, title: str, xlabel: str, ylabel: s
     est, lower, upper = (np.asarray(v, float) for v in (est, lower, upper))
     fig, ax = plt.subplots(figsize=(9, max(2.4, 0.45 * len(labels) + 1.3)))
     y = np.arange(len(labels))[::-1]
+    ax._pack_horizontal = True
     ax.hlines(y, lower, upper, color=NHS_BLUE, lw=2, label="95% interval")
     ax.scatter(est, y, color=NHS_BLUE, s=28, zorder=3, label="Estimate")
     if truth is not None:

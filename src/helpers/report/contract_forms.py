@@ -1,4 +1,12 @@
-"""The contract-form analysis behind notebook 03, section by section."""
+"""The contract-form report (notebook 03), section by section.
+
+What a change in GP referrals would save this commissioner under each contract form, who
+carries the risk of demand moving, and what happened to hospital activity when commissioners
+changed form. Money is shown in one unit per report (£k, or £m for large areas), stated in
+every header. The switch evaluation is honest about what it cannot separate: when every
+commissioner changed form at once (April 2020, with COVID-19) there is no one to compare
+with, and the change cannot be told apart from the pandemic.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +18,8 @@ import pandas as pd
 from helpers.analysis import contract_forms
 from helpers.analysis.referrals import practice_table
 from helpers.cache import cached_json
-from helpers.report import Context
+from helpers.report import Context, charts, text
+from helpers.report.tables import Col, show
 from helpers.run.params import ParameterError
 from helpers.schema import financial_year
 from helpers.stats.funnels import funnel
@@ -30,6 +39,19 @@ class Analysis:
     did: list[dict]
     affected_share: float
     did_notes: list[str]
+    n_never: int
+
+    @property
+    def unit(self) -> str:
+        """The money column format for this report: £m for large areas, else £k."""
+        return "gbpm" if self.base.value >= 1e8 else "gbpk"
+
+    @property
+    def unit_label(self) -> str:
+        return "£m" if self.unit == "gbpm" else "£k"
+
+    def money(self, x: float) -> str:
+        return text.gbp(x, "m" if self.unit == "gbpm" else "k")
 
 
 def _current_form(ctx: Context, year: int) -> str:
@@ -98,11 +120,10 @@ def analyse(ctx: Context) -> Analysis:
             its.append(res)
     did, did_notes = [], []
     n_never = panel.commissioner_code.nunique() - sw.commissioner_code.nunique()
-    for form in sorted(sw.to_form.unique()):
-        if n_never < 5:
-            did_notes.append(f"Too few commissioners that never switched ({n_never}) for a "
-                             f"difference-in-differences comparison of switches to {form}.")
-            continue
+    if n_never < 5 and len(sw):
+        did_notes.append(f"Too few commissioners that never switched ({n_never}) for a "
+                         "difference-in-differences comparison.")
+    for form in sorted(sw.to_form.unique()) if n_never >= 5 else []:
         for outcome in ("firsts", "followups"):
             def build(form=form, outcome=outcome):
                 r = contract_forms.did_switch(panel, sw, form, outcome)
@@ -112,115 +133,289 @@ def analyse(ctx: Context) -> Analysis:
             r["event_study"] = pd.DataFrame(r["event_study"])
             did.append(r)
     return Analysis(year, _current_form(ctx, year), base, wi, pd.DataFrame(sens),
-                    contract_forms.payment_curves(base.value, p["forms"]), contract_forms.risk(base, p["forms"]), sw,
-                    its, did, share, did_notes)
+                    contract_forms.payment_curves(base.value, p["forms"]),
+                    contract_forms.risk(base, p["forms"]), sw,
+                    its, did, share, did_notes, int(n_never))
 
 
-def headline_table(an: Analysis) -> pd.DataFrame:
-    t = an.whatif[an.whatif.span == "full-year"]
-    return pd.DataFrame({
-        "Contract form": t.label,
-        "Commissioner saving (£k a year)": (t.commissioner_saving_gbp / 1e3).round(0),
-        "Share of the activity value saved (%)": (t.share_of_value_saved * 100).round(0),
-        "Provider margin change (£k)": (t.provider_margin_change_gbp / 1e3).round(0),
-    }).reset_index(drop=True)
+COVID_START, COVID_END = pd.Timestamp("2020-03-01"), pd.Timestamp("2021-03-31")
 
 
 def headline_text(ctx: Context, an: Analysis) -> str:
     t = an.whatif[an.whatif.span == "full-year"].set_index("form")
     v = -t["activity_value_change_gbp"].iloc[0]
     cur = an.current_form
-    lines = [f"- In {an.year}/{str(an.year + 1)[-2:]}, {ctx.area_name}'s outpatient activity "
-             f"with {'its providers' if ctx.params['provider'] == 'ALL' else ctx.params['provider']}"
-             f" was worth **£{an.base.value / 1e6:,.1f}m** at tariff prices."]
-    lines.append(f"- A **{ctx.params['change_pct']:+g}% change in referrals**"
+    with_whom = "its providers" if ctx.params["provider"] == "ALL" else \
+        f"provider {text.md(ctx.params['provider'])}"
+    lines = [f"- In {text.financial_year(an.year)}, {ctx.area_md}'s outpatient activity with "
+             f"{with_whom} was worth **{an.money(an.base.value)}** at tariff prices."]
+    pct = ctx.params["change_pct"]
+    change = f"{abs(pct):g}% {'fall' if pct < 0 else 'rise'} in GP referrals"
+    lines.append(f"- A **{change}**"
                  + (" (at the high-referring practices only, "
-                    f"{an.affected_share * 100:.0f}% of referrals)" if ctx.params["outliers_only"]
-                    else "")
-                 + f" changes that activity by **£{v / 1e3:,.0f}k a year**.")
+                    f"{an.affected_share * 100:.0f}% of referrals)"
+                    if ctx.params["outliers_only"] else "")
+                 + f" changes that activity by **{an.money(v)} a year**.")
     if cur in t.index:
-        lines.append(f"- Under its **current contract ({contract_forms.FORM_LABELS[cur].lower()})** the "
-                     f"commissioner would save **£{t.loc[cur, 'commissioner_saving_gbp'] / 1e3:,.0f}k"
-                     "**.")
+        lines.append(f"- Under its **current contract form "
+                     f"({contract_forms.FORM_LABELS[cur].lower()})** the commissioner would "
+                     f"save **{an.money(t.loc[cur, 'commissioner_saving_gbp'])} a year**.")
+    elif cur == "mixed":
+        lines.append("- Its providers are paid under **more than one contract form** this "
+                     "year; the table shows each.")
     best = t["commissioner_saving_gbp"].idxmax()
     worst = t["commissioner_saving_gbp"].idxmin()
-    lines.append(f"- The same change saves most under **{contract_forms.FORM_LABELS[best].lower()}** "
-                 f"(£{t.loc[best, 'commissioner_saving_gbp'] / 1e3:,.0f}k) and least under "
-                 f"**{contract_forms.FORM_LABELS[worst].lower()}** "
-                 f"(£{t.loc[worst, 'commissioner_saving_gbp'] / 1e3:,.0f}k): under a block the "
+    lines.append(f"- The same change saves most under **"
+                 f"{contract_forms.FORM_LABELS[best].lower()}** "
+                 f"({an.money(t.loc[best, 'commissioner_saving_gbp'])}) and least under **"
+                 f"{contract_forms.FORM_LABELS[worst].lower()}** "
+                 f"({an.money(t.loc[worst, 'commissioner_saving_gbp'])}): under a block the "
                  "provider keeps the money and carries the cost, until the block is reset.")
+    if an.did_notes:
+        lines.append("- **Switching form:** " + switch_caution(an))
     return "\n".join(lines)
 
 
-def did_table(an: Analysis) -> pd.DataFrame:
-    """One row per (form, outcome) estimate; empty when there were too few commissioners."""
-    rows = [{"Switch to": d["to_form"], "Outcome": "first attendances per referral"
-             if d["outcome"] == "firsts" else "follow-ups per first attendance",
-             "Commissioners switching": d["n_switchers"],
-             "Comparison commissioners": d["n_comparison"],
-             "Effect (%)": (np.exp(d["att"]) - 1) * 100,
-             "95% CI low (%)": (np.exp(d["lower"]) - 1) * 100,
-             "95% CI high (%)": (np.exp(d["upper"]) - 1) * 100} for d in an.did]
-    return pd.DataFrame(rows).round(1)
+def switch_caution(an: Analysis) -> str:
+    sw = an.switches
+    if sw.empty:
+        return "no commissioner changed form in the period."
+    together = sw["month"].nunique() == 1 and an.n_never == 0
+    covid = sw["month"].between(COVID_START, COVID_END).all()
+    parts = []
+    if together:
+        parts.append(f"every commissioner changed form in "
+                     f"{pd.Timestamp(sw['month'].iloc[0]):%B %Y}, so there is no one to "
+                     "compare with")
+    if covid:
+        parts.append("the change came with the COVID-19 fall in referrals and cannot be "
+                     "separated from it")
+    out = "; ".join(parts) + "." if parts else " ".join(an.did_notes)
+    return out[:1].upper() + out[1:]
+
+
+def headline_table(an: Analysis):
+    t = an.whatif[an.whatif.span == "full-year"].assign(
+        pct=lambda d: d["share_of_value_saved"] * 100)
+    return show(t, [Col("label", "Contract form"),
+                    Col("commissioner_saving_gbp", f"Commissioner saving ({an.unit_label} a "
+                        "year)", an.unit),
+                    Col("pct", "Share of the activity value saved", "pct", 0),
+                    Col("provider_margin_change_gbp", f"Provider margin change "
+                        f"({an.unit_label} a year)", an.unit)],
+                caption="What the referral change saves under each contract form (full year)")
+
+
+def curves_figure(ctx: Context, an: Analysis):
+    c = an.curves
+    forms = [f for f in ctx.params["forms"] if f in c]
+    return charts.lines_chart(
+        c["activity_share_of_plan"] * 100,
+        {contract_forms.FORM_LABELS[f]: c[f] * 100 for f in forms},
+        f"Payment against activity by contract form, {ctx.area_name}",
+        "Activity (% of plan)", "Payment (% of planned value)", ctx.source_line,
+        alt="Line chart of the payment (as % of plan) against activity from 70% to 130% of "
+            "plan under each contract form: payment by results is a diagonal, a block is "
+            "flat, the others lie between.")
+
+
+def whatif_figure(ctx: Context, an: Analysis):
+    w = an.whatif
+    scale_ = 1e6 if an.unit == "gbpm" else 1e3
+    return charts.bar_chart(
+        w["label"] + " (" + w["span"] + ")", w["commissioner_saving_gbp"] / scale_,
+        f"Commissioner saving from a {ctx.params['change_pct']:+g}% referral change, "
+        f"{ctx.area_name}", f"Saving to the commissioner ({an.unit_label})",
+        "Contract form and period", ctx.source_line,
+        alt="Bar chart of the commissioner's saving from the referral change under each "
+            "contract form, in the year of the change and over a full year.",
+        watermark=ctx.watermark)
+
+
+def whatif_table(an: Analysis):
+    return show(an.whatif, [
+        Col("label", "Contract form"), Col("span", "Period"),
+        Col("spend_baseline_gbp", f"Spend at plan ({an.unit_label})", an.unit),
+        Col("spend_scenario_gbp", f"Spend after the change ({an.unit_label})", an.unit),
+        Col("commissioner_saving_gbp", f"Commissioner saving ({an.unit_label})", an.unit),
+        Col("provider_margin_change_gbp", f"Provider margin change ({an.unit_label})",
+            an.unit)], caption="The what-if by contract form, in-year and full-year")
+
+
+def sensitivity_table(an: Analysis):
+    s = an.sensitivity
+    forms = [f for f in s.columns if f in contract_forms.FORM_LABELS]
+    cols = [Col("change_pct", "Referral change", "pct_change", 0),
+            Col("follow_up_ratio_scale", "Follow-ups per first (× observed)", "number", 1)]
+    cols += [Col(f, f"{contract_forms.FORM_LABELS[f]} ({an.unit_label})", an.unit)
+             for f in forms]
+    return show(s, cols, caption="Full-year commissioner saving by size of the change and "
+                                 "follow-up ratio")
+
+
+def risk_figure(ctx: Context, an: Analysis):
+    r = an.risk
+    return charts.bar_chart(
+        r["label"], r["commissioner_share_of_risk"] * 100,
+        f"Commissioner's share of demand risk by contract form, {ctx.area_name}",
+        "Share of the spread carried by the commissioner (%)", "Contract form",
+        ctx.source_line,
+        alt="Bar chart of the commissioner's share of the year-to-year spread in spend and "
+            "provider margin under each contract form: all of it under payment by results, "
+            "none under a block.")
+
+
+def risk_table(an: Analysis):
+    r = an.risk.assign(pct=an.risk["commissioner_share_of_risk"] * 100)
+    return show(r, [Col("label", "Contract form"),
+                    Col("spend_sd_gbp", f"Spread of commissioner spend ({an.unit_label}, SD)",
+                        an.unit),
+                    Col("provider_margin_sd_gbp", f"Spread of provider margin "
+                        f"({an.unit_label}, SD)", an.unit),
+                    Col("pct", "Commissioner's share of the risk", "pct", 0)],
+                caption="Who carries demand risk")
+
+
+OUTCOME_WORDS = {"firsts": "first attendances per referral",
+                 "followups": "follow-ups per first attendance"}
+
+
+def did_table(an: Analysis):
+    if not an.did:
+        return None
+    rows = [{"to": contract_forms.FORM_LABELS.get(d["to_form"], d["to_form"]),
+             "outcome": OUTCOME_WORDS[d["outcome"]], "n_sw": d["n_switchers"],
+             "n_cmp": d["n_comparison"], "pct": text.log_to_pct(d["att"]),
+             "lo": text.log_to_pct(d["lower"]), "hi": text.log_to_pct(d["upper"])}
+            for d in an.did]
+    return show(pd.DataFrame(rows), [
+        Col("to", "Switch to"), Col("outcome", "Outcome"),
+        Col("n_sw", "Commissioners switching", "orgs"),
+        Col("n_cmp", "Comparison commissioners", "orgs"),
+        Col("pct", "Effect", "pct_change"), Col("lo", "95% CI low", "pct_change"),
+        Col("hi", "95% CI high", "pct_change")],
+        caption="England: what switching form did (staggered difference-in-differences)")
 
 
 def did_text(an: Analysis) -> str:
-    notes = list(an.did_notes)
+    notes = []
+    if an.did_notes:
+        notes.append(switch_caution(an))
     for d in an.did:
-        notes += [f"Estimator note ({d['to_form']}, {d['outcome']}): {n}" for n in d["notes"]]
-    return "\n".join(f"- {n}" for n in notes) if notes else ""
+        notes += [f"Estimator note ({d['to_form']}, {OUTCOME_WORDS[d['outcome']]}): {n}"
+                  for n in d["notes"]]
+    return "\n".join(f"- {text.md(n)}" for n in notes)
 
 
-def validation_table(ctx: Context, an: Analysis) -> pd.DataFrame | None:
+def did_figures(ctx: Context, an: Analysis) -> list:
+    truth = ctx.ds.truth["contract_switches"] if ctx.ds.truth else None
+    figs = []
+    for d in an.did:
+        if d["outcome"] != "firsts":
+            continue
+        t = truth["effect_firsts_per_referral"].get(d["to_form"]) if truth else None
+        figs.append(charts.event_study_chart(
+            d["event_study"], f"England: first attendances per referral after switching to "
+            f"{contract_forms.FORM_LABELS.get(d['to_form'], d['to_form']).lower()}",
+            ctx.source_line, "Effect (log ratio against comparison commissioners)",
+            alt=f"Event study of first attendances per referral by months since switching "
+                f"to {d['to_form']}, with 95% intervals; before the switch the estimates "
+                "should sit near zero.", truth=t, watermark=ctx.watermark))
+    return figs
+
+
+MAX_ITS_CHARTS = 3
+
+
+def its_figures(ctx: Context, an: Analysis) -> list:
+    """Interrupted time series charts: this commissioner's own switch, or for England the
+    three switches with the largest estimated change (every one is in the table)."""
+    firsts = [r for r in an.its if r["outcome"] == "firsts"]
+    if ctx.is_england:
+        firsts = sorted(firsts, key=lambda r: -abs(np.log(r["rate_ratio"])))[:MAX_ITS_CHARTS]
+    figs = []
+    for r in firsts:
+        label = contract_forms.FORM_LABELS.get(r["to_form"], r["to_form"]).lower()
+        figs.append(charts.its_chart(
+            r["series"], r["month"],
+            f"{r['commissioner_code']}: first attendances per referral around the switch to "
+            f"{label}", ctx.source_line,
+            "First attendances per GP referral (ratio)",
+            alt=f"Interrupted time series for {r['commissioner_code']}: first attendances "
+                "per referral by month, the fitted model and what the model expects without "
+                "the switch.", watermark=ctx.watermark))
+    return figs
+
+
+def its_note(ctx: Context, an: Analysis) -> str:
+    n = len([r for r in an.its if r["outcome"] == "firsts"])
+    if not n:
+        return ("This commissioner did not change contract form in the period; the England "
+                "comparison above shows what switching did elsewhere.")
+    covid = any(COVID_START <= r["month"] <= COVID_END for r in an.its)
+    text_ = ""
+    if ctx.is_england and n > MAX_ITS_CHARTS:
+        text_ = (f"Charts for the {MAX_ITS_CHARTS} switches with the largest estimated "
+                 f"change of {n}; the table lists every one.")
+    if covid:
+        text_ += (" The switch came with the COVID-19 fall in referrals: the model cannot "
+                  "separate the two, so read these as what happened, not what the contract did.")
+    return text_.strip()
+
+
+def its_table(an: Analysis):
+    if not an.its:
+        return None
+    rows = [{"comm": r["commissioner_code"],
+             "to": contract_forms.FORM_LABELS.get(r["to_form"], r["to_form"]),
+             "month": f"{r['month']:%b %Y}", "outcome": OUTCOME_WORDS[r["outcome"]],
+             "pct": (r["rate_ratio"] - 1) * 100, "lo": (r["ci_low"] - 1) * 100,
+             "hi": (r["ci_high"] - 1) * 100} for r in an.its]
+    return show(pd.DataFrame(rows), [
+        Col("comm", "Commissioner"), Col("to", "Switch to"), Col("month", "From"),
+        Col("outcome", "Outcome"), Col("pct", "Change at the switch", "pct_change"),
+        Col("lo", "95% CI low", "pct_change"), Col("hi", "95% CI high", "pct_change")],
+        caption="Interrupted time series of each switch")
+
+
+def validation_table(ctx: Context, an: Analysis):
     t = ctx.ds.truth
-    if not t:
+    if not t or not an.did:
         return None
     cs = t["contract_switches"]
     rows = []
-    if not an.did:
-        return None
     for d in an.did:
         key = "effect_firsts_per_referral" if d["outcome"] == "firsts" else \
             "effect_followups_per_first"
-        truth = cs[key][d["to_form"]]
-        rows.append({"Estimate": f"DiD, switch to {d['to_form']}, {d['outcome']}",
-                     "Truth (log)": truth, "Estimate (log)": d["att"], "95% CI low": d["lower"],
-                     "95% CI high": d["upper"],
-                     "Truth inside interval": d["lower"] <= truth <= d["upper"]})
-    return pd.DataFrame(rows).round(4)
+        truth = cs[key].get(d["to_form"], np.nan)
+        rows.append({"quantity": f"Switch to {d['to_form']}: {OUTCOME_WORDS[d['outcome']]}",
+                     "truth": truth, "estimate": d["att"], "lower": d["lower"],
+                     "upper": d["upper"], "covered": d["lower"] <= truth <= d["upper"]})
+    return show(pd.DataFrame(rows), [
+        Col("quantity", "Quantity"), Col("truth", "True effect (log)", "number", 4),
+        Col("estimate", "Estimate (log)", "number", 4),
+        Col("lower", "95% CI low", "number", 4), Col("upper", "95% CI high", "number", 4),
+        Col("covered", "True value inside the interval")],
+        caption="Estimates against the effects planted in the synthetic data")
 
 
 def results(ctx: Context, an: Analysis) -> dict:
     t = an.whatif[an.whatif.span == "full-year"].set_index("form")
-    return {"year": an.year, "current_form": an.current_form,
+    cur = an.current_form
+    saving = t["commissioner_saving_gbp"].get(cur, np.nan)
+    return {"year": an.year, "current_form": cur,
             "baseline_value_gbp": an.base.value,
+            "saving_current_form_gbp": saving,
             "saving_by_form_gbp": t["commissioner_saving_gbp"].to_dict(),
             "provider_margin_change_by_form_gbp": t["provider_margin_change_gbp"].to_dict(),
             "risk_commissioner_share": an.risk.set_index("form")[
                 "commissioner_share_of_risk"].to_dict(),
             "did": [{k: v for k, v in d.items() if k not in ("event_study",)} for d in an.did],
-            "its": [{k: v for k, v in r.items() if k not in ("series",)} for r in an.its]}
-
-
-def whatif_table(an: Analysis) -> pd.DataFrame:
-    """The what-if for readers: £ thousands, labelled, one row per form and period."""
-    w = an.whatif
-    return pd.DataFrame({
-        "Contract form": w["label"], "Period": w["span"],
-        "Spend at plan (£k)": (w["spend_baseline_gbp"] / 1e3).round(0),
-        "Spend after the change (£k)": (w["spend_scenario_gbp"] / 1e3).round(0),
-        "Commissioner saving (£k)": (w["commissioner_saving_gbp"] / 1e3).round(0),
-        "Provider margin change (£k)": (w["provider_margin_change_gbp"] / 1e3).round(0),
-    }).set_index(["Contract form", "Period"])
-
-
-def risk_table(an: Analysis) -> pd.DataFrame:
-    """Demand risk for readers: spread (SD, £k) of spend and of provider margin by form."""
-    r = an.risk
-    return pd.DataFrame({
-        "Contract form": r["label"],
-        "Spread of commissioner spend (£k, SD)": (r["spend_sd_gbp"] / 1e3).round(0),
-        "Spread of provider margin (£k, SD)": (r["provider_margin_sd_gbp"] / 1e3).round(0),
-        "Commissioner's share of the risk (%)": (r["commissioner_share_of_risk"] * 100
-                                                 ).round(0),
-    }).set_index("Contract form")
+            "its": [{k: v for k, v in r.items() if k not in ("series",)} for r in an.its],
+            "summary": (f"{text.financial_year(an.year)} activity {an.money(an.base.value)}; "
+                        f"a {ctx.params['change_pct']:+g}% referral change saves "
+                        + (f"{an.money(saving)} a year under its current form "
+                           f"({contract_forms.FORM_LABELS[cur].lower()})"
+                           if cur in contract_forms.FORM_LABELS else
+                           f"{an.money(t['commissioner_saving_gbp'].min())} to "
+                           f"{an.money(t['commissioner_saving_gbp'].max())} a year by form"))}

@@ -313,6 +313,7 @@ def _shares_chart(ctx: Context, labels: list[str], s: pd.DataFrame):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(9, 3.2))
+    ax._pack_horizontal = True
     y = np.arange(len(labels))[::-1]
     ax.barh(y + 0.18, s["area"], height=0.36, color=charts.NHS_BLUE, label=ctx.area_name)
     ax.barh(y - 0.18, s["england"], height=0.36, color=charts.GREY, label="England")

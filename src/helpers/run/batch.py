@@ -47,7 +47,7 @@ from helpers.datasets import write_json_atomic, write_text_atomic
 from helpers.paths import notebooks_dir, project_root, reports_dir
 from helpers.report import open_source
 from helpers.run import kernels, params
-from helpers.run.checks import check_output, headline_values
+from helpers.run.checks import check_output, headline_values, lint
 from helpers.run.grid import GridError, Job, load_grid, slug
 from helpers.run.index import write_index
 
@@ -130,8 +130,12 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
             raise RuntimeError("; ".join(problems))
         res = json.loads(results.read_text())
         title = f"{res.get('area', job.area)} — {catalogue.get(job.notebook).title}"
-        write_text_atomic(html_path, to_html(nbformat.reads(ipynb.read_text(), as_version=4),
-                                             title, footer_html(job, res, provenance)))
+        page = to_html(nbformat.reads(ipynb.read_text(), as_version=4), title,
+                       footer_html(job, res, provenance))
+        write_text_atomic(html_path, page)
+        problems = lint(nb, page)
+        if problems:
+            raise RuntimeError("report lint: " + "; ".join(dict.fromkeys(problems)))
         job.status = "ok"
         job.headline = headline_values(res, catalogue.get(job.notebook).headline_keys)
     except Exception as e:           # any failure is this report's, recorded, not the run's

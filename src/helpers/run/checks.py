@@ -1,11 +1,15 @@
-"""Post-run checks on an executed report notebook, and the values its index row shows.
+"""Post-run checks on an executed report notebook and its page, and the values its index
+row shows.
 
 Every report must have run without an exception or error output, drawn at least the number of
-charts its catalogue entry promises, and written its results file.
+charts its catalogue entry promises, written its results file, and pass the report lint
+(:func:`lint`): nothing a reader should not see.
 """
 
 from __future__ import annotations
 
+import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 from helpers import catalogue
@@ -42,3 +46,107 @@ def headline_values(results: dict, keys: tuple[str, ...]) -> dict:
         if value is not None:
             out[key.rsplit(".", 1)[-1]] = value
     return out
+
+
+MAX_REPORT_BYTES = 2_000_000
+NONNEG_HEADERS = ("list size", "referrals", "expected", "practices", "patients", "spend",
+                  "spread", "combined list", "fte", "payments per", "ratio (observed",
+                  "rows", "share of")
+"""How the headers of columns that cannot be negative begin."""
+_NUMBER_TEXT = re.compile(r"(?<![\w.])(?:nan|NaN|NAN|-?inf|-?Infinity)(?![\w.])|"
+                          r"\d(?:\.\d+)?e[+-]\d+")
+_NEGATIVE = re.compile(r"^\s*[−-]\s*£?\d")
+
+
+class _Text(HTMLParser):
+    """Visible text and table cells of a rendered report (scripts, styles, footer and
+    itables' data left out)."""
+
+    def __init__(self):
+        super().__init__()
+        self.text: list[str] = []
+        self.tables: list[list[list[str]]] = []
+        self._skip = 0
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style", "footer"):
+            self._skip += 1
+        elif tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "footer"):
+            self._skip = max(0, self._skip - 1)
+        elif tag in ("td", "th") and self._cell is not None:
+            if self.tables and self.tables[-1]:
+                self.tables[-1][-1].append("".join(self._cell).strip())
+            self._cell = None
+
+    def handle_data(self, data):
+        if self._skip:
+            return
+        self.text.append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def lint(nb: dict, page: str) -> list[str]:
+    """What a reader should never see, in an executed notebook and its rendered page:
+    raw DataFrame reprs, index columns, stray printed output, NaN/inf/e+ in text, negative
+    values of quantities that cannot be negative (tables and charts), empty charts, charts
+    without alt text, network references, and pages over 2 MB. Empty when clean."""
+    from helpers.run.render import REMOVE_TAGS, network_references
+
+    problems = []
+    for cell in nb.get("cells", []):
+        if set(cell.get("metadata", {}).get("tags", [])) & REMOVE_TAGS:
+            continue
+        for o in cell.get("outputs", []):
+            data = o.get("data", {})
+            html_out = "".join(data.get("text/html", ""))
+            if o.get("output_type") == "execute_result" or (
+                    "text/plain" in data and len(data) == 1):
+                problems.append("raw output repr: "
+                                + "".join(data.get("text/plain", ""))[:60].replace("\n", " "))
+            if 'class="dataframe"' in html_out:
+                problems.append("raw DataFrame table (pandas repr)")
+            if "row_heading" in html_out or 'class="blank' in html_out:
+                problems.append("table shows its index column")
+            if o.get("output_type") == "stream" and o.get("name") == "stdout":
+                problems.append("printed output: " + "".join(o.get("text", ""))[:60])
+            if "image/png" in data:
+                md = o.get("metadata", {}).get("image/png", {})
+                if not md.get("alt"):
+                    problems.append("chart without alt text")
+                if md.get("n_values") == 0:
+                    problems.append("empty chart")
+                if md.get("nonnegative") and md.get("data_min") is not None \
+                        and md["data_min"] < 0:
+                    problems.append(f"chart draws a negative value ({md['data_min']:.3g}) "
+                                    f"of a quantity that cannot be negative: {md.get('alt')}")
+    parser = _Text()
+    parser.feed(page)
+    text = " ".join(parser.text)
+    for m in _NUMBER_TEXT.finditer(text):
+        problems.append(f"'{m.group(0)}' in the report text: "
+                        f"…{text[max(0, m.start() - 40):m.end() + 20]}…")
+    for table in parser.tables:
+        if not table:
+            continue
+        header = [h.lower() for h in table[0]]
+        for row in table[1:]:
+            for h, v in zip(header, row, strict=False):
+                if h.startswith(NONNEG_HEADERS) and _NEGATIVE.match(v):
+                    problems.append(f"negative value '{v}' in column '{h}'")
+    refs = network_references(page)
+    if refs:
+        problems.append(f"network references: {refs[:3]}")
+    if len(page.encode()) > MAX_REPORT_BYTES:
+        problems.append(f"report is {len(page.encode()) / 1e6:.1f} MB (limit "
+                        f"{MAX_REPORT_BYTES / 1e6:.0f} MB)")
+    return problems

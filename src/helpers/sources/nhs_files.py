@@ -445,3 +445,21 @@ def read_ccg_icb_lookup(path: Path) -> pd.DataFrame:
     return pd.DataFrame({"ccg_code": df["CCG Code"].str.strip(),
                          "icb_code": df["ICB Code"].str.strip(),
                          "icb_name": df["ICB NAME"].str.strip()})
+
+
+def read_closures_mergers(path: Path) -> pd.DataFrame:
+    """Practices that closed 2019–2024, each classified 'Merged' or 'Closed' (Health Equity
+    Evidence Centre's research classification of the payments and ODS files). Columns:
+    practice_code, outcome ('merged' or 'closed'). The file names no successor practice."""
+    path = Path(path)
+    df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    _require(df, ["Practice.Code", "Outcome2"], path, "practice closures and mergers")
+    out = pd.DataFrame({"practice_code": df["Practice.Code"].str.strip(),
+                        "outcome": df["Outcome2"].str.strip().str.lower()})
+    bad = ~out["outcome"].isin(["merged", "closed"])
+    if bad.any():
+        raise ContractError(str(path), "practice closures and mergers", "Outcome2",
+                            f"expected Merged or Closed, found "
+                            f"{sorted(out.loc[bad, 'outcome'].unique())[:3]}",
+                            (out.index[bad] + 1).tolist())
+    return out.drop_duplicates("practice_code").reset_index(drop=True)

@@ -49,6 +49,22 @@ REAL_TABLES = ["commissioners", "sub_areas", "practices", "population", "groups"
 SYNTHETIC_TABLES = ["referrals", "reference_rates", "specialties", "providers", "contracts",
                     "activity"]
 
+NATIONAL_HISTORY = (("2013-04-01", "pbr"), ("2020-04-01", "block"), ("2022-04-01", "api"))
+"""How NHS hospital outpatient care was paid for nationally: payment by results until March
+2020, block payments from April 2020 (COVID-19 financial arrangements, continued through
+2021/22), aligned payment and incentive from April 2022."""
+
+COVID_REFERRALS = {
+    "2020-03": 0.80, "2020-04": 0.28, "2020-05": 0.38, "2020-06": 0.55, "2020-07": 0.68,
+    "2020-08": 0.72, "2020-09": 0.82, "2020-10": 0.85, "2020-11": 0.82, "2020-12": 0.80,
+    "2021-01": 0.70, "2021-02": 0.78, "2021-03": 0.90, "2021-04": 0.92, "2021-05": 0.93,
+    "2021-06": 0.95, "2021-07": 0.93, "2021-08": 0.93, "2021-09": 0.95, "2021-10": 0.95,
+    "2021-11": 0.95, "2021-12": 0.90, "2022-01": 0.90, "2022-02": 0.95, "2022-03": 0.96}
+"""GP referrals for a first outpatient appointment relative to what they would otherwise have
+been, by month, through the COVID-19 pandemic: an approximation to the shape of the fall in
+NHS England's Monthly Referral Return (about 70% down in April 2020, recovering over 2021).
+Applied to the synthetic referrals on the real structure and recorded in ``truth.json``."""
+
 FILES = {
     "payments": "nhsd_payments_to_general_practice_20*.csv",
     "nhsbsa": "nhsbsa_patient_list_size_age_sex_*.csv",
@@ -62,8 +78,9 @@ FILES = {
     "ccg_icb": "heec_ccg_to_icb_lookup.csv",
     "workforce": "heec_gp_workforce_practice_year.csv",
     "reference_costs": "nhs_reference_costs_20*_consultant_led_outpatients.csv",
+    "closures": "heec_practice_closures_mergers.csv",
 }
-OPTIONAL = {"quinary", "workforce", "qof_prevalence", "epcn_details"}
+OPTIONAL = {"quinary", "workforce", "qof_prevalence", "epcn_details", "closures"}
 
 
 def find_files(folder: Path) -> dict[str, list[Path]]:
@@ -300,6 +317,7 @@ def build_structure(folder: Path, start: str = "2017-04-01", n_months: int = 60
 
     # --- networks -----------------------------------------------------------------------------
     groups = _groups(files, codes, notes)
+    practices["successor_code"] = _successors(files, pay, practices, groups, notes)
 
     # --- annual practice panel ----------------------------------------------------------------
     outcomes = _outcomes(files, pay, codes, notes)
@@ -314,6 +332,47 @@ def build_structure(folder: Path, start: str = "2017-04-01", n_months: int = 60
     meta = {"notes": notes, "files": _digest(used), "months": months, "years": years,
             "pop": pop, "follow_up_ratio": fu}
     return tables, meta
+
+
+def _successors(files: dict[str, list[Path]], pay: pd.DataFrame, practices: pd.DataFrame,
+                groups: pd.DataFrame, notes: dict) -> pd.Series:
+    """Successor practice of each practice classified as merged (no open file names one):
+    the practice in the same network, else the same sub-area, whose registered list grew
+    most from the merged practice's last year to the next, if that gain is at least 30% of
+    the merged practice's list. Counts go to the provenance notes."""
+    out = pd.Series(None, index=practices.index, dtype=object)
+    if not files.get("closures"):
+        notes["successors"] = "no closures/mergers file: no successor practices"
+        return out
+    merged = set(nhs_files.read_closures_mergers(files["closures"][0]).query(
+        "outcome == 'merged'")["practice_code"])
+    lists = pay.pivot_table(index="practice_code", columns="year",
+                            values="registered_patients", aggfunc="last")
+    net = groups.sort_values("joined").drop_duplicates("practice_code").set_index(
+        "practice_code")["group_code"]
+    pr = practices.set_index("practice_code")
+    gone = pr[pr.index.isin(merged) & pr["close_date"].notna()]
+    found = 0
+    for code, row in gone.iterrows():
+        last = int(financial_year(pd.DatetimeIndex([row["close_date"]]))[0]) - 1
+        if code not in lists.index or last not in lists.columns \
+                or last + 1 not in lists.columns or pd.isna(lists.loc[code, last]):
+            continue
+        peers = net.index[net == net.get(code)] if code in net.index else \
+            pr.index[pr["sub_area_code"] == row["sub_area_code"]]
+        peers = [c for c in peers if c != code and c in lists.index and c not in gone.index]
+        if not peers:
+            continue
+        gain = (lists.loc[peers, last + 1] - lists.loc[peers, last]).dropna()
+        if len(gain) and gain.max() >= 0.3 * lists.loc[code, last]:
+            out[practices.index[practices["practice_code"] == code][0]] = gain.idxmax()
+            found += 1
+    notes["successors"] = (f"{len(merged)} practices classified as merged "
+                           f"({files['closures'][0].name}); {len(gone)} of them closed in "
+                           f"the window; a successor (the network or sub-area practice whose "
+                           f"list grew by at least 30% of theirs the next year) found for "
+                           f"{found}")
+    return out
 
 
 def _imd(path: Path, codes: pd.Index) -> pd.Series:
@@ -460,7 +519,8 @@ def build(folder: Path, out: Path, start: str = "2017-04-01", n_months: int = 60
     preset = replace(synthetic.PRESETS["england"], name="real-structure", seed=seed,
                      start=str(months[0].date()), n_months=n_months,
                      n_commissioners=len(comm_codes), n_sub_areas=len(tables["sub_areas"]),
-                     n_practices=len(codes))
+                     n_practices=len(codes), national_history=NATIONAL_HISTORY,
+                     covid_factor=COVID_REFERRALS)
     rng = np.random.default_rng(seed)
     prices = tables.pop("prices")
     filled, truth_parts = synthetic.fill(preset, rng, structure, price_table=prices,

@@ -114,6 +114,11 @@ class Preset:
     switch_effect_followup: dict = field(default_factory=lambda: {"block": -0.10,
                                                                   "blended": -0.05})
     conversion: float = 0.92        # share of referrals that become a first attendance
+    # national contract history (start month, form): every commissioner follows it instead
+    # of a few switching at random; used for real-structure data (PbR, COVID block, API)
+    national_history: tuple[tuple[str, str], ...] = ()
+    # multiplier on referrals by month ("YYYY-MM"), e.g. the 2020 COVID-19 fall
+    covid_factor: dict = field(default_factory=dict)
     # practice panel (scale analysis)
     fte_per_1000: float = 0.58
     fte_size_elasticity: float = -0.05
@@ -270,6 +275,9 @@ def fill(p: Preset, rng: np.random.Generator, s: Structure,
     log_mu = (np.log(np.maximum(E_year[:, m_year, :], 1e-12) / 12)
               + (np.log(season) + p.trend_per_year * t_years)[None, :, None]
               + lin[:, None, None] + u_ps[:, None, :] + join_eff[:, :, None])
+    if p.covid_factor:
+        shock = np.array([p.covid_factor.get(f"{m:%Y-%m}", 1.0) for m in months])
+        log_mu = log_mu + np.log(shock)[None, :, None]
     lam = np.exp(log_mu) * open_mask[:, :, None]
     counts = rng.poisson(lam)
     ii, tt, kk = np.nonzero(open_mask[:, :, None] & np.ones((1, 1, K), bool))
@@ -308,13 +316,22 @@ def fill(p: Preset, rng: np.random.Generator, s: Structure,
         ind = n_acute + int(rng.integers(0, n_indep))
         for prov, share in ((main, 0.72), (second, 0.18), (ind, 0.10)):
             pairs.append((c, prov, share))
-    switchers = rng.choice(n_comm, p.n_switchers, replace=False)
-    switch_years = years[1:-1] if len(years) > 2 else years[1:]
     switch_info = {}
-    for j, c in enumerate(sorted(switchers)):
-        form = "block" if j % 2 == 0 else "blended"
-        yr = switch_years[j % len(switch_years)]
-        switch_info[comm_codes[c]] = {"form": form, "month": f"{yr}-04-01"}
+    history = [(pd.Timestamp(m), f) for m, f in p.national_history]
+    if history:
+        first_change = next(((m, f) for m, f in history[1:] if months[0] < m <= months[-1]),
+                            None)
+        if first_change:
+            switch_info = {code: {"form": first_change[1],
+                                  "month": str(first_change[0].date())}
+                           for code in comm_codes}
+    else:
+        switchers = rng.choice(n_comm, p.n_switchers, replace=False)
+        switch_years = years[1:-1] if len(years) > 2 else years[1:]
+        for j, c in enumerate(sorted(switchers)):
+            form = "block" if j % 2 == 0 else "blended"
+            yr = switch_years[j % len(switch_years)]
+            switch_info[comm_codes[c]] = {"form": form, "month": f"{yr}-04-01"}
 
     # commissioner × month × specialty referrals (lagged one month into attendances)
     comm_ref = np.zeros((n_comm, n_months, K))
@@ -353,7 +370,10 @@ def fill(p: Preset, rng: np.random.Generator, s: Structure,
             plan_month = value[prev].sum(axis=0) / prev.sum()   # per specialty per month
             plan_month = plan_month * price_first[y_i] / price_first[max(y_i - 1, 0)]
             start = pd.Timestamp(f"{y}-04-01")
-            form = sw["form"] if (sw and start >= sw_month) else "pbr"
+            if history:
+                form = [f for m, f in history if m <= start][-1]
+            else:
+                form = sw["form"] if (sw and start >= sw_month) else "pbr"
             rate = 0.2 if form == "blended" else np.nan
             pay[sel] = payments.payment(form, value[sel], plan_month[None, :],
                                         variable_rate=rate)
@@ -394,6 +414,7 @@ def fill(p: Preset, rng: np.random.Generator, s: Structure,
             "beta_ltc_per_point": p.beta_ltc, "trend_per_year": p.trend_per_year,
             "season_jan_to_dec": SEASON.tolist(),
             "referrals_per_1000_target": p.referrals_per_1000,
+            "covid_factor_by_month": dict(p.covid_factor),
         },
         "outliers": {
             "practice_codes": sorted(prac_codes[out_idx].tolist()),
@@ -407,6 +428,7 @@ def fill(p: Preset, rng: np.random.Generator, s: Structure,
         },
         "contract_switches": {
             "switchers": switch_info,
+            "national_history": [[m, f] for m, f in p.national_history],
             "scale": "log; first attendances per GP referral of the previous month, and "
                      "follow-up attendances per first attendance",
             "effect_firsts_per_referral": p.switch_effect_first,
