@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 from helpers.stats.funnels import funnel
 
@@ -112,3 +113,58 @@ def test_limits_nest_and_narrow(es, seed):
     assert np.all(c.lcl99 <= c.lcl95) and np.all(c.ucl95 <= c.ucl99)
     assert np.all(np.diff(c.ucl99) <= 1e-12)   # funnel narrows as E grows
     assert res.tau2 >= 0
+
+
+def test_phe_ratio_limits_hit_the_poisson_tails():
+    """At the upper limit O_u, P(X ≥ O_u | E) = p; at the lower limit O_l,
+    P(X ≤ O_l | E) = p (continuous O, χ² form), for both PHE levels."""
+    from scipy import special
+
+    from helpers.stats.funnels import phe_ratio_limits
+    e = np.array([3.0, 15.0, 40.0, 250.0, 4000.0])
+    for conf, p in ((0.95, 0.025), (0.998, 0.001)):
+        lo, hi = phe_ratio_limits(e, conf)
+        assert np.allclose(special.gammainc(hi * e, e), p, rtol=1e-9)
+        ok = lo > 0
+        assert np.allclose(special.gammaincc(lo[ok] * e[ok] + 1, e[ok]), p, rtol=1e-9)
+        assert np.all(np.diff(hi) < 0) and np.all(np.diff(lo) > 0)   # funnel narrows
+    lo95, hi95 = phe_ratio_limits(e, 0.95)
+    lo998, hi998 = phe_ratio_limits(e, 0.998)
+    assert np.all(lo998 <= lo95) and np.all(hi998 >= hi95)
+
+
+def test_phe_proportion_limits_invert_wilson_and_match_the_closed_form():
+    from helpers.stats.funnels import phe_proportion_limits
+    from helpers.stats.rates import wilson_lower, wilson_upper
+    n = np.array([40.0, 200.0, 1500.0, 20000.0])
+    pbar = 0.137
+    for conf in (0.95, 0.998):
+        lo, hi = phe_proportion_limits(n, pbar, conf)
+        floored = lo == 0                    # even 0 events is within: PHE floors at 0
+        assert (wilson_upper(0.0, n[floored], conf) >= pbar).all()
+        assert np.allclose(wilson_upper(lo * n, n, conf)[~floored], pbar, rtol=1e-10)
+        assert np.allclose(wilson_lower(hi * n, n, conf), pbar, rtol=1e-10)
+        # independent closed form: solve the Wilson bound = p̄ as a quadratic in p
+        z = stats.norm.ppf(1 - (1 - conf) / 2)
+        a = 2 * (n + z**2) * pbar - z**2
+        qa, qb, qc = 4 * n**2 + 4 * z**2 * n, -(4 * a * n + 4 * z**2 * n), a**2 - z**4
+        disc = np.sqrt(qb**2 - 4 * qa * qc)
+        assert np.allclose(lo[~floored], ((-qb - disc) / (2 * qa))[~floored], rtol=1e-9)
+        assert np.allclose(hi, (-qb + disc) / (2 * qa), rtol=1e-9)
+
+
+def test_phe_funnel_flags_follow_phe_significance():
+    from helpers.stats.rates import isr
+    num = np.array([30.0, 10.0, 50.0, 20.0, 0.0])
+    den = np.array([20.0, 20.0, 25.0, 20.0, 4.0])
+    fr = funnel(num, den, method="phe")
+    r = isr(num, den)
+    want = np.where(r["lower99_8"] > 1, "High (99.8%)",
+                    np.where(r["lower95"] > 1, "High (95%)",
+                             np.where(r["upper99_8"] < 1, "Low (99.8%)",
+                                      np.where(r["upper95"] < 1, "Low (95%)",
+                                               "Within limits"))))
+    assert fr.points["flag"].tolist() == list(want)
+    assert fr.points["outlier"].tolist() == [int(w.endswith("99.8%)")) for w in want]
+    c = fr.curve(np.array([10.0, 100.0]))
+    assert (c["lcl99"] < c["lcl95"]).all() and (c["ucl99"] > c["ucl95"]).all()

@@ -101,8 +101,10 @@ NOTEBOOKS: dict[str, Notebook] = {nb.name: nb for nb in [
                               ("age_sex", "age_sex_imd")),
          "limit": Param((int, float), 99.8, "control limit that defines an outlier",
                         (95, 99.8)),
-         "overdispersion": Param(str, "robust", "funnel over-dispersion method",
-                                 ("robust", "additive", "multiplicative", "none"))},
+         "overdispersion": Param(str, "robust", "funnel limits: over-dispersed (robust, "
+                                 "additive, multiplicative), Poisson only (none), or the "
+                                 "Fingertips convention (phe)",
+                                 ("robust", "additive", "multiplicative", "none", "phe"))},
         "helpers.report.referral_variation:analyse", 4,
         ("area_ratio", "n_high", "n_low", "n_practices"),
         ("observed", "observed_per_year", "excess_to_limit_per_year",

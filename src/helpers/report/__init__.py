@@ -235,7 +235,11 @@ def _clean(obj: Any) -> Any:
         return int(obj)
     if isinstance(obj, np.floating | float):
         f = float(obj)
-        return None if math.isnan(f) or math.isinf(f) else float(f"{f:.6g}")
+        if math.isnan(f) or math.isinf(f):
+            return None
+        # whole numbers exactly (published counts stay as shown); others to 10 significant
+        # figures, so tiny floating-point noise cannot make two identical runs differ
+        return int(f) if f.is_integer() and abs(f) < 2**53 else float(f"{f:.10g}")
     if isinstance(obj, np.bool_):
         return bool(obj)
     if isinstance(obj, pd.Timestamp):

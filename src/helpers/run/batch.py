@@ -138,6 +138,8 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
             raise RuntimeError("report lint: " + "; ".join(dict.fromkeys(problems)))
         job.status = "ok"
         job.headline = headline_values(res, catalogue.get(job.notebook).headline_keys)
+        job.area_name, job.summary = res.get("area", ""), res.get("summary", "")
+        job.data_kind = res.get("data_kind", "")
     except Exception as e:           # any failure is this report's, recorded, not the run's
         kernels.retire()             # a failed report may leave the kernel in a bad state
         job.status = "failed"

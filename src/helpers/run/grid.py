@@ -72,6 +72,9 @@ class Job:
     error: str = ""
     files: dict = field(default_factory=dict)
     headline: dict = field(default_factory=dict)
+    area_name: str = ""
+    summary: str = ""
+    data_kind: str = ""
 
 
 def slug(text: str) -> str:

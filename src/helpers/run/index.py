@@ -1,36 +1,81 @@
-"""The run's index page: every report with its area, status and headline, self-contained."""
+"""The run's index page: one block per area (England first, then by name), each notebook's
+report linked with its one-sentence headline, a badge saying whether the data are real or
+synthetic, and any failure in plain words. Self-contained; every data-derived string is
+escaped."""
 
 from __future__ import annotations
 
 from html import escape
 from pathlib import Path
 
+from helpers import catalogue
+from helpers.catalogue import ENGLAND
 from helpers.datasets import write_text_atomic
 from helpers.run.grid import Job
 
+BADGES = {"synthetic": ("SYNTHETIC DATA", "#7C2855"), "real": ("REAL DATA", "#007F3B"),
+          "mixed": ("REAL STRUCTURE, SYNTHETIC REFERRALS", "#ED8B00")}
+
+STYLE = """<style>
+body{font-family:Arial,sans-serif;max-width:1100px;margin:2em auto;color:#212b32;
+line-height:1.4}
+h1{margin-bottom:.2em}
+.badge{display:inline-block;padding:.1em .5em;border-radius:3px;color:#fff;font-size:.8em;
+font-weight:bold;vertical-align:middle}
+.area{border-top:1px solid #d8dde0;padding:.6em 0}
+.area h2{font-size:1.15em;margin:.2em 0 .4em}
+.code{color:#425563;font-weight:normal;font-size:.85em}
+ul{margin:0;padding-left:1.2em}
+li{margin:.25em 0}
+.failed{color:#DA291C}
+.meta{color:#425563;font-size:.85em}
+</style>"""
+
+
+def _area_order(jobs: list[Job]) -> list[tuple[str, str]]:
+    names = {}
+    for j in jobs:
+        names.setdefault(j.area, j.area_name or j.area)
+    return sorted(names.items(), key=lambda kv: (kv[0] != ENGLAND, kv[1].lower(), kv[0]))
+
 
 def write_index(out_dir: Path, jobs: list[Job], provenance: dict) -> None:
-    """Write ``index.html`` for a run (every data-derived string escaped)."""
-    rows = []
-    for j in sorted(jobs, key=lambda j: j.report_id):
-        link = f'<a href="{escape(j.files["html"])}">{escape(j.area)}</a>' \
-            if "html" in j.files else escape(j.area)
-        head = ", ".join(f"{k.replace('_', ' ')}: {v:.3g}" if isinstance(v, float) else
-                         f"{k.replace('_', ' ')}: {v}" for k, v in j.headline.items())
-        colour = "#009639" if j.status == "ok" else "#DA291C"
-        rows.append(f"<tr><td>{escape(j.notebook)}</td><td>{link}</td>"
-                    f'<td style="color:{colour}">{escape(j.status)}</td><td>{escape(head)}</td>'
-                    f"<td>{j.duration_s:.1f}</td></tr>")
+    """Write ``index.html`` for a run."""
+    kinds = {j.data_kind for j in jobs if j.data_kind}
+    kind = kinds.pop() if len(kinds) == 1 else ""
+    badge = ""
+    if kind in BADGES:
+        label, colour = BADGES[kind]
+        badge = f'<span class="badge" style="background:{colour}">{label}</span>'
+    blocks = []
+    for area, name in _area_order(jobs):
+        items = []
+        for j in sorted((j for j in jobs if j.area == area), key=lambda j: j.notebook):
+            title = escape(catalogue.get(j.notebook).title) if j.notebook in \
+                catalogue.NOTEBOOKS else escape(j.notebook)
+            if j.status == "ok" and "html" in j.files:
+                summary = f" — {escape(j.summary)}" if j.summary else ""
+                items.append(f'<li><a href="{escape(j.files["html"])}">{title}</a>{summary}'
+                             "</li>")
+            else:
+                first = escape(j.error.splitlines()[0][:200]) if j.error else "not run"
+                items.append(f'<li>{title}: <span class="failed">failed</span> '
+                             f'<span class="meta">({first})</span></li>')
+        code = "" if area == ENGLAND else f' <span class="code">{escape(area)}</span>'
+        blocks.append(f'<section class="area"><h2>{escape(name)}{code}</h2>'
+                      f"<ul>{''.join(items)}</ul></section>")
+    ok = sum(j.status == "ok" for j in jobs)
+    publish = "on: counts of 1–7 suppressed, others rounded to 5" if provenance.get(
+        "publish") else "off"
     page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>Commissioning analysis pack — reports {escape(provenance['run_id'])}</title>
-<style>body{{font-family:Arial,sans-serif;max-width:1100px;margin:2em auto;color:#212b32}}
-table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #d8dde0;
-padding:4px 8px;text-align:left;font-size:14px}}</style></head><body>
-<h1>Commissioning analysis pack: reports</h1>
-<p>Run {escape(provenance['run_id'])} · data {escape(provenance['data_source'])}
-(hash {escape(provenance['data_hash'])}) · code {escape(provenance['git']['commit'][:10])}
-· {sum(j.status == 'ok' for j in jobs)} of {len(jobs)} reports succeeded.</p>
-<table><thead><tr><th>Notebook</th><th>Area</th><th>Status</th><th>Headline</th>
-<th>Seconds</th></tr></thead><tbody>{''.join(rows)}</tbody></table></body></html>
+{STYLE}</head><body>
+<h1>Commissioning analysis pack: reports {badge}</h1>
+<p class="meta">{ok} of {len(jobs)} reports succeeded · run {escape(provenance['run_id'])} ·
+data {escape(provenance['data_source'])} (hash {escape(provenance['data_hash'])}) ·
+code {escape(provenance['git']['commit'][:10])} · publish mode {publish}</p>
+{''.join(blocks)}
+</body></html>
 """
     write_text_atomic(out_dir / "index.html", page)

@@ -19,7 +19,10 @@ Over-dispersion ``method``:
   (e.g. 0.438 for 10% truncation in each tail), so φ and τ² estimate the full spread. Not in
   FunnelPlotR; when the true spread is wide its plain additive τ² is biased low and flags
   too many ordinary units (on synthetic England 4.2% instead of ≈ 0.2%, see the tests);
-* ``"none"`` unadjusted limits (exact Poisson for SR).
+* ``"none"`` unadjusted limits (exact Poisson for SR);
+* ``"phe"`` the Fingertips (PHEindicatormethods 2.1.0) funnel: exact-Poisson limits for
+  ratios and Wilson-score limits for proportions, no over-dispersion, units judged by PHE's
+  significance rules (:func:`phe_ratio_limits`, :func:`phe_proportion_limits`).
 When φ ≤ 1 there is no over-dispersion and the adjusted limits fall back to unadjusted ones.
 
 Hand-written because no maintained Python package implements these conventions (PyPI
@@ -32,7 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import optimize, special, stats
 
 # FunnelPlotR uses these rounded constants for transformed-scale limits (exact Poisson limits
 # use the tail probabilities directly); matching them reproduces its tables to 1e-12.
@@ -61,6 +64,12 @@ class FunnelResult:
         """Control limits on a grid of denominators (expected counts for SR/RC), for plotting."""
         x = np.asarray(denominators, float)
         out = {"denominator": x}
+        if self.method == "phe":
+            for lev, conf in (("95", 0.95), ("99", 0.998)):
+                lo, hi = (phe_ratio_limits(x, conf) if self.kind == "SR" else
+                          phe_proportion_limits(x, self.target, conf))
+                out[f"lcl{lev}"], out[f"ucl{lev}"] = lo * self.multiplier, hi * self.multiplier
+            return pd.DataFrame(out)
         for lev in LEVELS:
             m = "additive" if self.method == "robust" else self.method
             lo, hi = _limits(self.kind, self.sr_method, m if self.adjusted else "none",
@@ -185,9 +194,9 @@ def funnel(numerator, denominator, groups=None, kind: str = "SR", sr_method: str
         raise ValueError(f"unknown funnel kind {kind!r}; use 'SR', 'PR' or 'RC'")
     if sr_method not in ("SHMI", "CQC"):
         raise ValueError(f"unknown sr_method {sr_method!r}; use 'SHMI' or 'CQC'")
-    if method not in ("additive", "multiplicative", "robust", "none"):
+    if method not in ("additive", "multiplicative", "robust", "none", "phe"):
         raise ValueError(f"unknown over-dispersion method {method!r}; "
-                         "use 'additive', 'robust', 'multiplicative' or 'none'")
+                         "use 'additive', 'robust', 'multiplicative', 'none' or 'phe'")
     lim = {"95": "95", "95.0": "95", "99": "99", "99.8": "99", "0.95": "95", "0.998": "99"}.get(
         str(limit))
     if lim is None:
@@ -198,6 +207,8 @@ def funnel(numerator, denominator, groups=None, kind: str = "SR", sr_method: str
         raise ValueError("denominators (expected counts or populations) must be positive")
     if np.any(num < 0):
         raise ValueError("numerators must be non-negative")
+    if method == "phe":
+        return _phe_funnel(num, den, groups, kind, lim, multiplier)
     if kind == "SR" and sr_method == "SHMI" and shmi_rounding:
         den = np.round(den, 2)
     groups = np.arange(len(num)) if groups is None else np.asarray(groups)
@@ -254,3 +265,119 @@ def funnel(numerator, denominator, groups=None, kind: str = "SR", sr_method: str
     pts["outlier"] = ((rr < pts[f"{use}lcl{lim}"]) | (rr > pts[f"{use}ucl{lim}"])).astype(int)
     return FunnelResult(pts, kind, sr_method, method, target * 1.0, phi_r, tau2_r, n,
                         adjusted, "99.8" if lim == "99" else "95", multiplier)
+
+
+def _phe_ratio_limit(expected: float, tail: float, upper: bool) -> float:
+    if expected <= 0:
+        return np.nan
+    if upper:       # the O with P(X ≥ O | E) = tail: χ²_tail(2O)/2 = E
+        f = lambda o: special.gammaincinv(o, tail) - expected  # noqa: E731
+        lo, hi = 1e-9, expected + 50 + 20 * np.sqrt(expected)
+    else:           # the O with P(X ≤ O | E) = tail: χ²_{1−tail}(2(O+1))/2 = E
+        if special.gammaincinv(1.0, 1 - tail) >= expected:
+            return 0.0
+        f = lambda o: special.gammaincinv(o + 1, 1 - tail) - expected  # noqa: E731
+        lo, hi = 0.0, expected + 10
+    return optimize.brentq(f, lo, hi, xtol=1e-12) / expected
+
+
+def phe_ratio_limits(expected, confidence: float = 0.998) -> tuple[np.ndarray, np.ndarray]:
+    """Funnel limits for an indirectly standardised ratio O/E, as Fingertips draws them.
+
+    Parameters
+    ----------
+    expected : array_like
+        Expected counts E at which to draw the limits.
+    confidence : float, default 0.998
+        0.95 (two-sided, 0.025 in each tail) or 0.998 (0.001 in each tail).
+
+    Returns
+    -------
+    lower, upper : numpy.ndarray
+        Ratio limits O/E, where O solves P(X ≤ O | E) = p (lower) and P(X ≥ O | E) = p
+        (upper) for X ~ Poisson(E), with O continuous (χ² form): E = χ²_{1−p}(2(O+1))/2 and
+        E = χ²_p(2O)/2.
+
+    References
+    ----------
+    ukhsa-collaboration/PHEindicatormethods 2.1.0, ``calculate_funnel_limits``
+    (``ratio_type = "count"``, R/Funnels.R); Spiegelhalter DJ, *Stat Med* 2005;24:1185–202.
+    """
+    tail = (1 - (confidence / 100 if confidence > 1 else confidence)) / 2
+    e = np.atleast_1d(np.asarray(expected, float))
+    lo = np.array([_phe_ratio_limit(x, tail, False) for x in e])
+    hi = np.array([_phe_ratio_limit(x, tail, True) for x in e])
+    return lo, hi
+
+
+def phe_proportion_limits(n, average: float, confidence: float = 0.998
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """Funnel limits for a proportion, as Fingertips draws them.
+
+    Parameters
+    ----------
+    n : array_like
+        Denominators at which to draw the limits.
+    average : float
+        The baseline proportion p̄ = Σx/Σn (0–1).
+    confidence : float, default 0.998
+        0.95 or 0.998.
+
+    Returns
+    -------
+    lower, upper : numpy.ndarray
+        The lower limit is the proportion whose Wilson upper bound at n equals p̄; the upper
+        limit the proportion whose Wilson lower bound equals p̄ (floored at 0, capped at 1).
+
+    References
+    ----------
+    ukhsa-collaboration/PHEindicatormethods 2.1.0, ``calculate_funnel_limits``
+    (proportions, R/Funnels.R); Wilson EB, *JASA* 1927;22:209–12.
+    """
+    conf = confidence / 100 if confidence > 1 else confidence
+    z = float(stats.norm.ppf(1 - (1 - conf) / 2))
+    n = np.atleast_1d(np.asarray(n, float))
+
+    def wilson(p, m, sign):
+        x = p * m
+        return (2 * x + z**2 + sign * z * np.sqrt(z**2 + 4 * x * (1 - p))) / (2 * (m + z**2))
+
+    lo = np.array([0.0 if wilson(0.0, m, 1) >= average else optimize.brentq(
+        lambda p, m=m: wilson(p, m, 1) - average, 0.0, average, xtol=1e-14) for m in n])
+    hi = np.array([1.0 if wilson(1.0, m, -1) <= average else optimize.brentq(
+        lambda p, m=m: wilson(p, m, -1) - average, average, 1.0, xtol=1e-14) for m in n])
+    return lo, hi
+
+
+def _phe_funnel(num, den, groups, kind: str, lim: str, multiplier: float) -> FunnelResult:
+    """FunnelResult with PHE limits and PHE's significance rules (ratios: the unit's exact
+    or Byar interval for O/E against 1; proportions: the unit's value against the limits at
+    its own denominator)."""
+    from helpers.stats.rates import count_limits
+
+    if kind not in ("SR", "PR"):
+        raise ValueError("the PHE funnel is defined for ratios (SR) and proportions (PR)")
+    target = 1.0 if kind == "SR" else float(num.sum() / den.sum())
+    groups = np.arange(len(num)) if groups is None else np.asarray(groups)
+    rr = num / den
+    pts = pd.DataFrame({"group": groups, "numerator": num, "denominator": den,
+                        "rr": rr * multiplier})
+    flag = np.full(len(num), "Within limits", dtype=object)
+    for lev, conf, label in (("95", 0.95, "95%"), ("99", 0.998, "99.8%")):
+        lo, hi = phe_ratio_limits(den, conf) if kind == "SR" else \
+            phe_proportion_limits(den, target, conf)
+        pts[f"od_lcl{lev}"], pts[f"od_ucl{lev}"] = lo * multiplier, hi * multiplier
+        pts[f"lcl{lev}"], pts[f"ucl{lev}"] = lo * multiplier, hi * multiplier
+        if kind == "SR":
+            c_lo, c_hi, _ = count_limits(num, conf)
+            c_lo = np.where(num == 0, 0.0, c_lo)
+            high, low = c_lo / den > 1, c_hi / den < 1
+        else:
+            high, low = rr > hi, rr < lo
+        flag = np.where(high, f"High ({label})", np.where(low, f"Low ({label})", flag))
+    pts["flag"] = flag
+    pts["z"] = np.nan
+    pts["outlier"] = (pts["flag"].isin(["High (99.8%)", "Low (99.8%)"]) if lim == "99" else
+                      pts["flag"] != "Within limits").astype(int)
+    return FunnelResult(pts, kind, "PHE", "phe", target, 0.0, 0.0, len(pts), True,
+                        "99.8" if lim == "99" else "95", multiplier)

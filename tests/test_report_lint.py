@@ -1,0 +1,100 @@
+"""The report lint: each thing a reader should never see is caught, and a clean report
+passes. Every report of a batch run goes through it (post-run checks, test_batch)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pytest
+
+from helpers.report import charts
+from helpers.run.checks import lint
+
+
+def _nb(*outputs, tags=()):
+    return {"cells": [{"cell_type": "code", "metadata": {"tags": list(tags)},
+                       "outputs": list(outputs)}]}
+
+
+def _png(alt="A chart of something", **meta):
+    return {"output_type": "display_data", "data": {"image/png": "iVBORw0KGgo="},
+            "metadata": {"image/png": {"alt": alt, "nonnegative": True, "data_min": 0.5,
+                                       "n_values": 10, **meta}}}
+
+
+def _html(body):
+    return f"<html><head><style>x{{}}</style></head><body>{body}<footer>nan</footer></body></html>"
+
+
+TABLE = ("<table><tr><th>Practice</th><th>Referrals a year</th><th>Change</th></tr>"
+         "<tr><td>A1</td><td>{v}</td><td>−3.2%</td></tr></table>")
+
+
+def test_a_clean_report_passes():
+    nb = _nb(_png(), {"output_type": "display_data",
+                      "data": {"text/html": "<table class='pack-table'></table>",
+                               "text/plain": "<IPython.core.display.HTML object>"}})
+    assert lint(nb, _html("<p>Ratio 1.08 (95% CI 1.02 to 1.15)</p>" + TABLE.format(v="1,235")
+                          )) == []
+
+
+@pytest.mark.parametrize("output,expect", [
+    ({"output_type": "display_data", "data": {"text/html": '<table class="dataframe">',
+                                              "text/plain": "x"}}, "raw DataFrame"),
+    ({"output_type": "display_data", "data": {"text/html": '<th class="row_heading">0</th>',
+                                              "text/plain": "x"}}, "index column"),
+    ({"output_type": "execute_result", "data": {"text/plain": "0    1.2\nName: ratio"}},
+     "raw output repr"),
+    ({"output_type": "stream", "name": "stdout", "text": "[GPBoost] [Info] ..."},
+     "printed output"),
+    (_png(alt=""), "without alt text"),
+    (_png(n_values=0), "empty chart"),
+    (_png(data_min=-20.0), "negative value"),
+])
+def test_each_fault_in_the_outputs_is_caught(output, expect):
+    problems = lint(_nb(output), _html("<p>fine</p>"))
+    assert any(expect in p for p in problems), problems
+
+
+def test_removed_cells_are_not_linted():
+    out = {"output_type": "execute_result", "data": {"text/plain": "{'a': 1}"}}
+    assert lint(_nb(out, tags=["remove-cell"]), _html("<p>fine</p>")) == []
+
+
+@pytest.mark.parametrize("body,expect", [
+    ("<p>Ratio nan against England</p>", "'nan'"),
+    ("<p>NaN practices</p>", "'NaN'"),
+    ("<p>a saving of inf</p>", "'inf'"),
+    ("<p>worth 4.81e+07 a year</p>", "'4.81e+07'"),
+    (TABLE.format(v="−12"), "negative value '−12'"),
+    (TABLE.format(v="-5"), "negative value '-5'"),
+    ('<script src="https://cdn.example.org/x.js"></script>', "network references"),
+    ("<script type='module'>await import('https://cdn.jsdelivr.net/m.mjs')</script>",
+     "network references"),
+    ("<style>@import url(//fonts.example.org/f.css);</style>", "network references"),
+    ("<p>" + "x" * 2_100_000 + "</p>", "MB"),
+])
+def test_each_fault_in_the_page_is_caught(body, expect):
+    problems = lint(_nb(), _html(body))
+    assert any(expect in p for p in problems), problems
+
+
+def test_charts_refuse_to_draw_nothing_or_to_go_without_alt_text():
+    fig, ax = plt.subplots()
+    with pytest.raises(charts.EmptyChartError):
+        charts.finish(fig, ax, "T", "x", "y", "source", "alt")
+    ax.plot([1, 2], [3, 4])
+    with pytest.raises(ValueError, match="alt text"):
+        charts.finish(fig, ax, "T", "x", "y", "source", "")
+    with pytest.raises(charts.EmptyChartError):
+        charts.bar_chart([], [], "T", "x", "y", "s", "alt")
+    plt.close("all")
+
+
+def test_chart_metadata_records_negative_values_of_nonnegative_quantities():
+    fig = charts.lines_chart([1, 2, 3], {"FTE": [0.5, -20.0, 0.4]}, "GP FTE by size",
+                             "List size", "FTE per 1,000 patients", "src", alt="FTE by size")
+    assert fig._pack_meta["nonnegative"] and fig._pack_meta["data_min"] == -20.0
+    fig = charts.lines_chart([1, 2], {"x": [0.1, -0.2]}, "Effect", "Months since the switch",
+                             "Effect (log ratio)", "src", alt="effect")
+    assert not fig._pack_meta["nonnegative"]
+    plt.close("all")
