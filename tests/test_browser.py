@@ -4,6 +4,7 @@ the page renders, logs no console errors and makes no external requests."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 
@@ -69,7 +70,32 @@ def test_page_renders_offline(rendered, tmp_path, which):
     external = [u for u in _requested_urls(netlog)
                 if u.startswith(("http://", "https://", "ws://", "wss://"))]
     assert not external, external
-    shutil.copy(shot, project_root() / "reports" / f"screenshot-{which}.png")
+
+
+MEASURE = """<script>
+const h = [...document.querySelectorAll('h2')].find(e => e.textContent.trim() === 'Headline');
+const first = h.closest('.jp-Cell').nextElementSibling.querySelector('li, p');
+document.body.setAttribute('data-headline-top', Math.round(h.getBoundingClientRect().top));
+document.body.setAttribute('data-first-line-bottom',
+                           Math.round(first.getBoundingClientRect().bottom));
+</script>"""
+
+
+@pytest.mark.parametrize("notebook", ["00_data_overview", "01_referral_variation",
+                                      "02_federation_scale", "03_contract_forms"])
+def test_headline_is_on_the_first_screen_of_a_laptop(rendered, tmp_path, notebook):
+    """At 1366×768 the headline and its first finding are visible without scrolling."""
+    page = tmp_path / "measure.html"
+    page.write_text((rendered / notebook / "q01.html").read_text().replace(
+        "</body>", MEASURE + "</body>"))
+    proc = subprocess.run(
+        [CHROMIUM, *[f for f in FLAGS if not f.startswith("--window-size")],
+         "--window-size=1366,768", f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
+         page.as_uri()], capture_output=True, text=True, timeout=120)
+    top = re.search(r'data-headline-top="(\d+)"', proc.stdout)
+    bottom = re.search(r'data-first-line-bottom="(\d+)"', proc.stdout)
+    assert top and bottom, proc.stderr[-1500:]
+    assert int(bottom.group(1)) <= 768, (notebook, top.group(1), bottom.group(1))
 
 
 def test_the_check_catches_an_external_request(tmp_path):

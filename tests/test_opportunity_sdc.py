@@ -36,12 +36,12 @@ def test_round_count(n, expected):
 
 def test_protect_hides_dependents_and_respects_publish_flag():
     df = pd.DataFrame({"count": [3, 52, 0], "rate": [0.1, 0.2, 0.0]})
-    out = sdc.protect(df, ["count"], {"count": ["rate"]})
+    out = sdc.protect(df, ["count"], dependents={"count": ["rate"]})
     assert np.isnan(out["count"][0]) and np.isnan(out["rate"][0])
     assert out["count"][1] == 50 and out["rate"][1] == 0.2
     assert out["count"][2] == 0 and out["rate"][2] == 0.0
     assert sdc.protect(df, ["count"], publish=False).equals(df)
-    assert sdc.count_text(5, publish=True) == "*"
+    assert sdc.count_text(5, publish=True) == "suppressed"
     assert sdc.count_text(12345, publish=True) == "12,345"
     assert sdc.count_text(12343, publish=False) == "12,343"
 

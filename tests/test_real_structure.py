@@ -128,8 +128,14 @@ def test_planted_effects_recovered_on_real_structure(built, reports):
     r1 = _results(out, "01_referral_variation", "england")
     assert r1["practice_sd_national"] == pytest.approx(t["referral_model"]["sd_practice"],
                                                        rel=0.15)
-    planted = set(t["outliers"]["practice_codes"])
+    from helpers import report
+
+    # real practices carry synthetic referrals, so reports name them by pseudonym only
+    ctx = report.start("01_referral_variation", {"data_source": str(built.path)})
+    assert ctx.pseudonymise
+    planted = set(ctx.practice_labels(t["outliers"]["practice_codes"]))
     flagged = set(r1["high_practices"]) | set(r1["low_practices"])
+    assert not flagged & set(built.practices.practice_code.astype(str))
     assert len(planted & flagged) / len(planted) >= 0.8
     assert len(flagged - planted) / (r1["n_practices"] - len(planted)) <= 0.02
     r2 = _results(out, "02_federation_scale", "england")
@@ -142,8 +148,34 @@ def test_planted_effects_recovered_on_real_structure(built, reports):
     assert "hardly anyone to compare with" in page
     r3 = _results(out, "03_contract_forms", "england")
     sw = t["contract_switches"]
+    # the national history: payment by results, then COVID block payments from April 2020
+    assert r3["current_form"] == "block" and not r3["did"]
+    page = (out / "03_contract_forms" / "england.html").read_text()
+    assert "Every commissioner changed form in April 2020" in page
+    assert "COVID-19" in page
     for d in r3["did"]:
         key = "effect_firsts_per_referral" if d["outcome"] == "firsts" else \
             "effect_followups_per_first"
         assert d["lower"] - 0.01 <= sw[key][d["to_form"]] <= d["upper"] + 0.01, d
     assert np.isfinite(r3["baseline_value_gbp"]) and r3["baseline_value_gbp"] > 0
+
+
+def test_covid_fall_mergers_and_lint_on_the_real_structure(built, reports):
+    n_failed, out = reports
+    assert n_failed == 0
+    ref = built.referrals.groupby("month")["referrals"].sum()
+    april_2020, april_2019 = ref[pd.Timestamp("2020-04-01")], ref[pd.Timestamp("2019-04-01")]
+    assert april_2020 < 0.45 * april_2019           # the first COVID-19 lockdown
+    assert ref[pd.Timestamp("2021-10-01")] > 0.85 * ref[pd.Timestamp("2019-10-01")]
+    forms = built.contracts.assign(y=built.contracts.start_month.dt.year)
+    assert set(forms.loc[forms.start_month < "2020-04-01", "contract_form"]) == {"pbr"}
+    assert set(forms.loc[forms.start_month >= "2020-04-01", "contract_form"]) == {"block"}
+    merged = built.practices["successor_code"].notna().sum()
+    assert merged >= 100                              # successors from the closures file
+    r2 = _results(out, "02_federation_scale", "england")
+    assert r2["mergers"]["n_mergers"] >= 50
+    from helpers.run.checks import lint
+    manifest = json.loads((out / "manifest.json").read_text())
+    for r in manifest["reports"]:
+        nb = json.loads((out / r["files"]["notebook"]).read_text())
+        assert lint(nb, (out / r["files"]["html"]).read_text()) == [], r["report_id"]

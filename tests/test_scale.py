@@ -81,8 +81,8 @@ def test_group_size_heterogeneity(england, jp):
         assert abs(b.loc[band, "att"] - truth[band]) < 0.01
 
 
-def test_mergers_no_planted_effect(england, jp):
-    m = scale.mergers(england, jp)
+def test_mergers_no_planted_effect(england):
+    m = scale.mergers(england, "srr")
     assert m["n_mergers"] >= 50
     assert m["lower"] <= 0 <= m["upper"]
 
@@ -118,14 +118,34 @@ def test_heterogeneity_by_practice_size(england, jp):
     assert (t.list_size_from.diff().dropna() > 0).all()
 
 
-def test_group_size_curves(py):
-    from helpers.report.federation_scale import group_curves
-    gc = group_curves(py)
-    srr = gc[gc["outcome"] == scale.OUTCOMES["srr"][0]]
-    assert (srr["group size measure"] == "practices in group").sum() == 3
-    assert (srr["group size measure"] == "combined list size").sum() == 4
-    assert (srr["lower"] < srr["mean"]).all() and (srr["mean"] < srr["upper"]).all()
-    assert len(gc["outcome"].unique()) == 4
+def test_size_curves_stay_positive_and_implausible_values_are_left_out(py):
+    assert scale.exclusions(py)["payments_per_weighted"] >= 0
+    raw = pd.DataFrame({"registered_patients": [500.0, 5000.0, 6000.0, 7000.0],
+                        "payments_per_weighted": [900.0, 5000.0, -3.0, 150.0],
+                        "gp_fte_per_1000": [0.5, 0.6, 0.0, 0.7], "srr": [1.0] * 4,
+                        "satisfaction_pct": [80.0] * 4})
+    clean = scale.clean_outcomes(raw)
+    assert clean["payments_per_weighted"].isna().tolist() == [True, True, True, False]
+    assert clean["gp_fte_per_1000"].isna().tolist() == [True, False, True, False]
+    assert scale.exclusions(clean) == {"srr": 1, "payments_per_weighted": 3,
+                                       "gp_fte_per_1000": 2, "satisfaction_pct": 1}
+    for y in ("payments_per_weighted", "gp_fte_per_1000", "srr"):
+        curve = scale.spline_curve(py, y)
+        assert (curve["lower"] > 0).all() and (curve["lower"] <= curve["fit"]).all() \
+            and (curve["fit"] <= curve["upper"]).all()
+
+
+def test_an_area_on_englands_curve_has_no_gap():
+    from helpers.report.federation_scale import curve_gap
+
+    curve = pd.DataFrame({"x": [1000.0, 10000.0, 100000.0], "fit": [0.5, 0.6, 0.7]})
+    lists = np.array([2000.0, 5000.0, 20000.0, 40000.0])
+    on = np.exp(np.interp(np.log(lists), np.log(curve["x"]), np.log(curve["fit"])))
+    area = pd.DataFrame({"registered_patients": lists, "gp_fte_per_1000": on * 1.1,
+                         "year": 2022})
+    g = curve_gap(area, curve, "gp_fte_per_1000")
+    assert g["gap"] == pytest.approx(np.log(1.1)) and g["n"] == 4
+    assert curve_gap(area.head(2), curve, "gp_fte_per_1000") is None
 
 
 def test_report_wording_follows_the_intervals():
@@ -143,3 +163,6 @@ def test_report_wording_follows_the_intervals():
     overlap = bands.assign(lower=bands.att - 0.05, upper=bands.att + 0.01)
     assert "cannot be told apart" in federation_scale.band_statement(overlap)
     assert "No group size" in federation_scale.band_statement(bands.assign(upper=0.01))
+    # on synthetic data a planted difference is not evidence about real groups
+    assert "not that real groups" in federation_scale.band_statement(bands, synthetic=True)
+    assert "5–8 practices per lead" not in federation_scale.band_statement(bands)
