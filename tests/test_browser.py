@@ -73,7 +73,7 @@ def test_page_renders_offline(rendered, tmp_path, which):
 
 
 MEASURE = """<script>
-const h = [...document.querySelectorAll('h2')].find(e => e.textContent.trim() === 'Headline');
+const h = [...document.querySelectorAll('h2')].find(e => e.textContent.trim().replace('¶', '') === 'Headline');
 const first = h.closest('.jp-Cell').nextElementSibling.querySelector('li, p');
 document.body.setAttribute('data-headline-top', Math.round(h.getBoundingClientRect().top));
 document.body.setAttribute('data-first-line-bottom',

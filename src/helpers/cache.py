@@ -17,7 +17,7 @@ import pyarrow as pa
 from helpers.datasets import Dataset, atomic_path, write_json_atomic
 from helpers.paths import cache_dir
 
-CACHE_VERSION = "3"  # bump when a cached computation changes
+CACHE_VERSION = "5"  # bump when a cached computation changes
 
 
 def cache_folder(ds: Dataset) -> Path:

@@ -160,8 +160,7 @@ def _read_table(path: Path) -> pd.DataFrame:
             return pd.read_parquet(path)
         except (OSError, ValueError, pa.ArrowException) as e:
             raise ContractError(str(path), table, None,
-                                f"cannot be read as parquet ({type(e).__name__}: "
-                                f"{str(e).splitlines()[0][:120]})",
+                                f"cannot be read as parquet ({type(e).__name__})",
                                 fix="the file is truncated or not parquet: write it again "
                                 "(or supply the table as CSV)") from e
     if not head:

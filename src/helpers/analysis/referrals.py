@@ -129,10 +129,11 @@ def practice_table(ds: Dataset, years: list[int] | None = None, specialty: str |
 
     ``standardise``: "age_sex" (expected from national rates by sex × age band) or
     "age_sex_imd" (further adjusted by IMD quintile, see :func:`deprivation_factors`).
-    ``match_national`` scales expected counts so that England's ratio is exactly 1 over the
-    years and specialty chosen: the reference rates give the age-sex shape, England's own
-    referrals in the same period the level (otherwise a trend since the reference year would
-    make every practice look high). Units: rates are referrals per 1,000 registered patients
+    ``match_national`` scales each year's expected counts so that England's ratio is exactly
+    1 in every year of the specialty chosen: the reference rates give the age-sex shape,
+    England's own referrals in the same year the level (otherwise a trend since the reference
+    year, or a national shock such as the 2020 COVID-19 fall, would make practices look high
+    or low according to the years they were open). Units: rates are referrals per 1,000 registered patients
     per year.
     """
     from helpers.stats.rates import crude_rate, isr
@@ -146,14 +147,15 @@ def practice_table(ds: Dataset, years: list[int] | None = None, specialty: str |
         d = d[d["year"].isin(years)]
     if specialty:
         d = d[d["specialty_code"] == str(specialty)]
+    if match_national:        # each year against England's rate in that year
+        d = d.assign(expected=d["expected"] * d.groupby("year")["observed"].transform("sum")
+                     / d.groupby("year")["expected"].transform("sum"))
     agg = d.groupby("practice_code", as_index=False)[["observed", "expected"]].sum()
     if standardise == "age_sex_imd":
         f = deprivation_factors(agg, practices)
         q = practices.set_index("practice_code")["imd_quintile"]
         agg["expected"] = agg["expected"] * agg["practice_code"].map(q).map(f).to_numpy()
     agg = agg[agg["expected"] > 0]
-    if match_national:
-        agg["expected"] = agg["expected"] * agg["observed"].sum() / agg["expected"].sum()
     pop = ds.population.copy()
     pop["year"] = financial_year(pop["period"])
     if years:
@@ -178,8 +180,8 @@ def practice_table(ds: Dataset, years: list[int] | None = None, specialty: str |
 def specialty_points(ds: Dataset, years: list[int] | None = None,
                      pys: pd.DataFrame | None = None) -> pd.DataFrame:
     """National funnel results per practice × specialty (99.8%, robust over-dispersion;
-    expected counts scaled so each specialty's national ratio is 1), cached per dataset
-    and period: practice_code, specialty_code, observed, expected, flag,
+    expected counts scaled so each specialty's national ratio is 1 in every year), cached per
+    dataset and period: practice_code, specialty_code, observed, expected, flag,
     upper limit, and the specialty's SD beyond chance."""
     from helpers.stats.funnels import funnel
 
@@ -190,9 +192,10 @@ def specialty_points(ds: Dataset, years: list[int] | None = None,
         d = d if not years else d[d["year"].isin(years)]
         parts = []
         for code, g in d.groupby("specialty_code"):
+            g = g.assign(expected=g["expected"] * g.groupby("year")["observed"].transform(
+                "sum") / g.groupby("year")["expected"].transform("sum"))
             agg = g.groupby("practice_code", as_index=False)[["observed", "expected"]].sum()
             agg = agg[agg["expected"] > 0.5]
-            agg["expected"] = agg["expected"] * agg["observed"].sum() / agg["expected"].sum()
             fr = funnel(agg["observed"], agg["expected"], agg["practice_code"],
                         method="robust")
             parts.append(pd.DataFrame({

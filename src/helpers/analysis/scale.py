@@ -36,6 +36,8 @@ PLAUSIBLE = {"srr": (0.2, 5.0), "payments_per_weighted": (20.0, 1000.0),
 (tiny or closing lists give £ per patient in the thousands and workforce ratios of zero)."""
 MIN_LIST = 1000
 """Practice-years with fewer registered patients are left out of the size analyses."""
+MIN_EXPECTED = 20
+"""Practices expecting fewer referrals a quarter are left out of the joining panel."""
 
 
 def size_band(n: float) -> str:
@@ -186,7 +188,8 @@ def spline_curve(df: pd.DataFrame, y: str, x: str = "registered_patients",
 
 def joining_panel(ds: Dataset, group_type: str | None = None) -> pd.DataFrame:
     """Practice × financial quarter: log standardised referral ratio ``y``, the quarter of
-    joining (``g``, 0 = never joined), group-size band; balanced practices only."""
+    joining (``g``, 0 = never joined), group-size band; balanced practices expecting at
+    least ``MIN_EXPECTED`` referrals a quarter only."""
     def build():
         pm = national_tables(ds)["pm"]
         q = pm.assign(q=pm["month"].dt.to_period("Q-MAR"))
@@ -206,7 +209,10 @@ def joining_panel(ds: Dataset, group_type: str | None = None) -> pd.DataFrame:
         q = q[q["expected"] > 0]
         q["y"] = np.log(np.maximum(q["observed"], 0.5) / q["expected"])
         full = q.groupby("practice_code")["t"].transform("size") == len(quarters)
-        q = q[full].copy()
+        # the log of a small count is biased (and floored at 0.5 for zero): practices
+        # expecting fewer than MIN_EXPECTED referrals a quarter are left out
+        enough = q.groupby("practice_code")["expected"].transform("median") >= MIN_EXPECTED
+        q = q[full & enough].copy()
         q["unit"] = pd.factorize(q["practice_code"])[0] + 1
         return q
     return cached_table(ds, f"scale_joining_panel-{group_type or 'all'}", build)
