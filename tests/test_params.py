@@ -111,3 +111,25 @@ def test_report_rejects_unknown_commissioner(small):
                                           "commissioner": "Q99"})
     with pytest.raises(report.DataSourceError, match="unknown synthetic preset"):
         report.start("00_data_overview", {"data_source": "synthetic:wales"})
+
+
+def test_papermill_cli_rejects_a_misspelt_name_and_accepts_lower_case_codes(tmp_path, small):
+    """`papermill … -p comissioner Q07` used to exit 0 and render England."""
+    import subprocess
+    import sys
+
+    nb = notebooks_dir() / "00_data_overview.ipynb"
+    base = [sys.executable, "-m", "papermill", str(nb), str(tmp_path / "out.ipynb"),
+            "-k", "python3", "-l", "python", "--cwd", str(notebooks_dir()),
+            "-p", "data_source", "synthetic:small"]
+    bad = subprocess.run([*base, "-p", "comissioner", "Q01"], capture_output=True, text=True,
+                         timeout=300)
+    assert bad.returncode != 0
+    assert "unknown parameter 'comissioner'; did you mean 'commissioner'" in \
+        bad.stderr + bad.stdout
+    results = tmp_path / "r.json"
+    ok = subprocess.run([*base, "-p", "commissioner", "q01", "-p", "results_path",
+                         str(results)], capture_output=True, text=True, timeout=300)
+    assert ok.returncode == 0, ok.stderr[-2000:]
+    res = json.loads(results.read_text())
+    assert res["area"] == "Synthetic ICB 01" and res["parameters"]["commissioner"] == "Q01"
