@@ -46,7 +46,7 @@ from helpers.paths import notebooks_dir
 out = pathlib.Path(tempfile.mkdtemp()) / "o.ipynb"
 t = time.perf_counter()
 pm.execute_notebook(str(notebooks_dir() / "01_referral_variation.ipynb"), str(out),
-                    parameters={"commissioner": "Q05"}, kernel_name="python3",
+                    parameters={"area": "Q05"}, kernel_name="python3",
                     language="python", cwd=str(notebooks_dir()), progress_bar=False)
 print(json.dumps({"notebook_s": round(time.perf_counter() - t, 2)}))
 """

@@ -21,7 +21,7 @@
 
 # %% tags=["parameters"]
 data_source = "synthetic:england"
-commissioner = "ENGLAND"
+area = "ENGLAND"
 publish = False
 results_path = ""
 

@@ -21,7 +21,7 @@
 
 # %% tags=["parameters"]
 data_source = "synthetic:england"
-commissioner = "ENGLAND"
+area = "ENGLAND"
 years = []
 specialty = "ALL"
 comparator = "england"
@@ -52,6 +52,17 @@ display(Markdown(ctx.header_md({
 report.show(referral_variation.headline_text(ctx, an, h))
 
 # %% [markdown]
+# ## Against the areas it sits in
+#
+# The area's referral ratio beside those of the areas it belongs to (and, for a practice,
+# the practices most like it in list size and deprivation), each with its 95% interval.
+
+# %%
+report.show(referral_variation.comparison_figure(ctx, an),
+            "England is the comparator for every other area.")
+report.show(referral_variation.comparison_table(ctx, an))
+
+# %% [markdown]
 # ## About the data
 
 # %%
@@ -66,7 +77,8 @@ report.show(ctx.data_statement())
 # diagonal are practices whose crude rate is high mainly because of their patients' ages.
 
 # %%
-report.show(referral_variation.crude_chart(ctx, an))
+report.show(referral_variation.crude_chart(ctx, an),
+            "Too few practices in this area to show the spread between them.")
 
 # %% [markdown]
 # ## Which practices stand out
@@ -90,7 +102,8 @@ report.show(referral_variation.outlier_table(ctx, an), "No practice in this area
 # practice outside the limits in the funnel plot.
 
 # %%
-report.show(referral_variation.ranked_figure(ctx, an))
+report.show(referral_variation.ranked_figure(ctx, an),
+            "Too few practices in this area to rank.")
 
 # %%
 report.show(referral_variation.practices_table(ctx, an))

@@ -22,7 +22,7 @@
 
 # %% tags=["parameters"]
 data_source = "synthetic:england"
-commissioner = "ENGLAND"
+area = "ENGLAND"
 outcome = "srr"
 group_type = "all"
 estimator = "callaway_santanna"

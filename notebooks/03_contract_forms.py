@@ -23,7 +23,7 @@
 
 # %% tags=["parameters"]
 data_source = "synthetic:england"
-commissioner = "ENGLAND"
+area = "ENGLAND"
 provider = "ALL"
 forms = ["pbr", "block", "blended", "cap_collar", "api", "cost_volume"]
 change_pct = -10.0

@@ -202,8 +202,8 @@ CASES = [
          ParameterError),
     Case("parameters", "`publish = 'yes'`", _start({"data_source": "synthetic:small",
                                                     "publish": "yes"}), ParameterError),
-    Case("parameters", "a commissioner not in the data", _start(
-        {"data_source": "synthetic:small", "commissioner": "Q99"}), ParameterError),
+    Case("parameters", "an area not in the data", _start(
+        {"data_source": "synthetic:small", "area": "Q99"}), ParameterError),
     Case("parameters", "an unknown contract form", lambda tmp: catalogue.get(
         "03_contract_forms").validate({"forms": ["pbr", "tariff"]}), ParameterError),
     Case("extract", "a record file without required columns", _extract("columns"),
@@ -262,7 +262,7 @@ def test_every_bad_input_gets_one_clear_message(messages):
     assert "UTF-8" in by["a CSV saved as Latin-1 (accented names)"]
     assert "given twice" in by["the same table as CSV and parquet"]
     assert "line 3, column 1" in by["broken YAML"]
-    assert "did you mean 'commissioner'" in by[
+    assert "did you mean 'area'" in by[
         "a misspelt parameter in a notebook (`comissioner`, also via `papermill -p`)"]
 
 

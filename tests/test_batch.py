@@ -149,7 +149,7 @@ def test_killed_runs_and_kernel_folders_are_swept(tmp_path):
 
 def test_failed_report_is_reported_not_fatal(tmp_path, small):
     job = Job("01_referral_variation", "Q01",
-                    {"data_source": "synthetic:small", "commissioner": "Q01",
+                    {"data_source": "synthetic:small", "area": "Q01",
                      "specialty": "999", "publish": True}, "01_referral_variation/q01")
     prov = {"data_source": "synthetic:small", "git": {"commit": "x", "dirty": False},
             "run_id": "t"}

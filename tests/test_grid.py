@@ -23,7 +23,7 @@ def _grid(tmp_path, text):
     ("data_source: synthetic:small\nareas: all\nnotebooks: all\n", "'publish' is required"),
     ("data_source: synthetic:small\npublish: true\nareas: all\n", "'notebooks' is required"),
     ("data_source: synthetic:small\npublish: true\nareas: Q01\nnotebooks: all\n",
-     r"'areas': give 'all' or a list, e.g. areas: \[Q01\]"),
+     r"'areas': give 'all' .* or a list, e.g. areas: \[Q01\]"),
     ("data_source: synthetic:small\npublish: true\nareas: [01]\nnotebooks: all\n",
      "codes must be text; quote 1"),
     ("data_source: synthetic:small\npublish: true\nareas: []\nnotebooks: all\n",
@@ -43,7 +43,7 @@ def test_areas_ignore_case_and_repeats_are_refused(tmp_path, small):
     assert {j.report_id.split("/")[1] for j in jobs} == {"q01", "england"}
     with pytest.raises(GridError, match=r"listed more than once .*\['Q01'\]"):
         load_grid(_grid(tmp_path, GOOD.replace("areas: all", "areas: [Q01, q01]")))
-    with pytest.raises(GridError, match=r"commissioner codes not in the data: \['Q77'\]"):
+    with pytest.raises(GridError, match=r"area 'Q77' is not in the data"):
         load_grid(_grid(tmp_path, GOOD.replace("areas: all", "areas: [Q01, Q77]")))
 
 
@@ -75,3 +75,24 @@ def test_publish_false_is_kept_and_data_source_can_be_replaced(tmp_path, small):
     assert {j.parameters["data_source"] for j in jobs} == {"synthetic:small"}
     with pytest.raises(GridError, match="data_source folder not found"):
         load_grid(p, data_source=str(tmp_path / "nowhere"))
+
+
+def test_areas_below_the_commissioner(tmp_path, small):
+    """Networks and practices are areas too: every one, or those of one commissioner."""
+    from helpers.analysis import areas
+
+    t = areas.area_table(small)
+    nets_q01 = t[(t.level == "network") & (t.commissioner_code == "Q01")]["code"].tolist()
+    _, jobs = load_grid(_grid(tmp_path, GOOD.replace("areas: all", "areas: networks in q01")))
+    assert sorted({j.area for j in jobs}) == sorted(nets_q01) and len(nets_q01) >= 3
+    _, jobs = load_grid(_grid(tmp_path, GOOD.replace("areas: all", "areas: practices")
+                              .replace("notebooks: all", "notebooks: [00_data_overview]")))
+    assert len(jobs) == len(small.practices)
+    first = small.practices.practice_code.astype(str).iloc[0]
+    _, jobs = load_grid(_grid(tmp_path, GOOD.replace("areas: all",
+                                                     f"areas: [{first.lower()}, {nets_q01[0]}]")))
+    assert {j.area for j in jobs} == {first, nets_q01[0]}
+    with pytest.raises(GridError, match="'networks in Q01'\) or a list"):
+        read_grid(_grid(tmp_path, GOOD.replace("areas: all", "areas: networks of Q01")))
+    with pytest.raises(GridError, match="'A81001' is not a commissioner"):
+        load_grid(_grid(tmp_path, GOOD.replace("areas: all", "areas: networks in A81001")))

@@ -18,7 +18,7 @@ PROV = {"data_source": "synthetic:england", "git": {"commit": "test", "dirty": F
                                       "03_contract_forms"])
 @pytest.mark.parametrize("area", ["Q05", "ENGLAND"])
 def test_notebook_runs_on_england(tmp_path, england, notebook, area):
-    job = Job(notebook, area, {"data_source": "synthetic:england", "commissioner": area,
+    job = Job(notebook, area, {"data_source": "synthetic:england", "area": area,
                                      "publish": True}, f"{notebook}/{area.lower()}")
     out = batch.run_job(job, str(tmp_path), 300, PROV)
     assert out.status == "ok", out.error

@@ -52,8 +52,8 @@ def test_notebook_pairs_agree_and_carry_no_outputs(nb):
 
 
 def test_unknown_parameter_gets_a_hint():
-    with pytest.raises(params.ParameterError, match="unknown parameter 'comissioner'.*did you "
-                                                    "mean 'commissioner'"):
+    with pytest.raises(params.ParameterError, match="unknown parameter 'comissioner'; did you "
+                                                    "mean 'area'"):
         catalogue.get("01_referral_variation").validate({"comissioner": "Q01"})
 
 
@@ -93,10 +93,10 @@ def test_start_rejects_a_misspelt_name_from_the_parameter_cells(small):
     from helpers import report
 
     ns = {"__builtins__": __builtins__, "data_source": "synthetic:small",
-          "commissioner": "ENGLAND", "comissioner": "Q01",
-          "In": ["", 'data_source = "synthetic:small"\ncommissioner = "ENGLAND"',
+          "area": "ENGLAND", "comissioner": "Q01",
+          "In": ["", 'data_source = "synthetic:small"\narea = "ENGLAND"',
                  'comissioner = "Q01"', "report.start(...)"]}
-    with pytest.raises(params.ParameterError, match="did you mean 'commissioner'"):
+    with pytest.raises(params.ParameterError, match="did you mean 'area'"):
         report.start("00_data_overview", ns)
     # the same namespace without the stray cell is fine, and unrelated globals are ignored
     ns["In"] = ns["In"][:2] + ns["In"][3:]
@@ -106,9 +106,9 @@ def test_start_rejects_a_misspelt_name_from_the_parameter_cells(small):
 
 def test_report_rejects_unknown_commissioner(small):
     from helpers import report
-    with pytest.raises(params.ParameterError, match="commissioner 'Q99' is not in the data"):
+    with pytest.raises(params.ParameterError, match="area 'Q99' is not in the data"):
         report.start("00_data_overview", {"data_source": "synthetic:small",
-                                          "commissioner": "Q99"})
+                                          "area": "Q99"})
     with pytest.raises(report.DataSourceError, match="unknown synthetic preset"):
         report.start("00_data_overview", {"data_source": "synthetic:wales"})
 
@@ -125,11 +125,10 @@ def test_papermill_cli_rejects_a_misspelt_name_and_accepts_lower_case_codes(tmp_
     bad = subprocess.run([*base, "-p", "comissioner", "Q01"], capture_output=True, text=True,
                          timeout=300)
     assert bad.returncode != 0
-    assert "unknown parameter 'comissioner'; did you mean 'commissioner'" in \
-        bad.stderr + bad.stdout
+    assert "unknown parameter 'comissioner'; did you mean 'area'" in bad.stderr + bad.stdout
     results = tmp_path / "r.json"
-    ok = subprocess.run([*base, "-p", "commissioner", "q01", "-p", "results_path",
+    ok = subprocess.run([*base, "-p", "area", "q01", "-p", "results_path",
                          str(results)], capture_output=True, text=True, timeout=300)
     assert ok.returncode == 0, ok.stderr[-2000:]
     res = json.loads(results.read_text())
-    assert res["area"] == "Synthetic ICB 01" and res["parameters"]["commissioner"] == "Q01"
+    assert res["area"] == "Synthetic ICB 01" and res["parameters"]["area"] == "Q01"

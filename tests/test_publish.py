@@ -178,7 +178,7 @@ def test_shown_ratios_cannot_recover_a_count(small_counts_run, small):
     from helpers.report import referral_variation
 
     ctx = report.start("01_referral_variation", {"data_source": "synthetic:small",
-                                                 "commissioner": "Q01", "publish": True,
+                                                 "area": "Q01", "publish": True,
                                                  "specialty": "430", "years": [2016]})
     an = referral_variation.analyse(ctx)
     pub = referral_variation.published_area(ctx, an)

@@ -15,11 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from helpers.analysis.areas import ENGLAND
 from helpers.run.params import Param, ParameterError
 from helpers.run.params import validate as validate_spec
 from helpers.schema import CONTRACT_FORMS
-
-ENGLAND = "ENGLAND"
 
 
 def _years(value: list) -> str | None:
@@ -49,7 +48,8 @@ def _year(value: int) -> str | None:
 COMMON: dict[str, Param] = {
     "data_source": Param(str, "synthetic:england",
                          "synthetic:<preset> or a dataset folder (absolute or project-relative)"),
-    "commissioner": Param(str, ENGLAND, "commissioner code, or ENGLAND for all"),
+    "area": Param(str, ENGLAND, "ENGLAND, or the code of a commissioner, network (federation "
+                  "or PCN) or practice"),
     "publish": Param(bool, False, "apply disclosure control (suppress 1-7, round to 5)"),
     "results_path": Param(str, "", "where to write the machine-readable results (JSON)"),
 }
@@ -105,7 +105,7 @@ NOTEBOOKS: dict[str, Notebook] = {nb.name: nb for nb in [
                                  "additive, multiplicative), Poisson only (none), or the "
                                  "Fingertips convention (phe)",
                                  ("robust", "additive", "multiplicative", "none", "phe"))},
-        "helpers.report.referral_variation:analyse", 4,
+        "helpers.report.referral_variation:analyse", 3,
         ("area_ratio", "n_high", "n_low", "n_practices"),
         ("observed", "observed_per_year", "excess_to_limit_per_year",
          "excess_to_median_per_year"),

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import catalogue
-from helpers.catalogue import ENGLAND
+from helpers.analysis import areas
 from helpers.datasets import Dataset, load_dataset, write_text_atomic
 from helpers.paths import project_root
 from helpers.report import charts, text
@@ -65,19 +65,49 @@ def open_source(data_source: str) -> Dataset:
 
 @dataclass
 class Context:
-    """Everything a report needs after set-up."""
+    """Everything a report needs after set-up: parameters, data, and the area (level,
+    code, name, member practices, the commissioner and network it sits in, peers)."""
 
     notebook: str
     params: dict[str, Any]
     ds: Dataset
-    commissioner: str
-    area_name: str
-    practice_codes: list[str]
+    where: areas.Area
     publish: bool
 
     @property
+    def level(self) -> str:
+        """'england', 'commissioner', 'network' or 'practice'."""
+        return self.where.level
+
+    @property
+    def area(self) -> str:
+        return self.where.code
+
+    @property
+    def area_name(self) -> str:
+        """The area's name; a real practice carrying synthetic referrals by pseudonym."""
+        if self.level == "practice" and self.pseudonymise:
+            return self.practice_labels([self.where.code])[0]
+        return self.where.name
+
+    @property
+    def practice_codes(self) -> list[str]:
+        return list(self.where.practices)
+
+    @property
+    def commissioner(self) -> str:
+        """The commissioner the area is in (ENGLAND for England)."""
+        return self.where.commissioner
+
+    @property
     def is_england(self) -> bool:
-        return self.commissioner == ENGLAND
+        return self.level == "england"
+
+    @property
+    def level_words(self) -> str:
+        """How the report refers to its area: 'England', 'this commissioner', …"""
+        return {"england": "England", "commissioner": "this commissioner",
+                "network": "this network", "practice": "this practice"}[self.level]
 
     @property
     def area_md(self) -> str:
@@ -124,7 +154,15 @@ class Context:
         """The line under a report's title: area, key parameters and what kind of data."""
         badge = {"synthetic": "SYNTHETIC DATA", "real": "REAL DATA",
                  "mixed": "REAL STRUCTURE, SYNTHETIC REFERRALS"}[self.data_kind]
-        parts = [f"**Area:** {self.area_md}"]
+        w = self.where
+        code = self.practice_labels([w.code])[0] if self.level == "practice" else w.code
+        area = self.area_md if self.is_england or code == self.area_name else \
+            f"{self.area_md} ({text.md(code)})"
+        if self.level in ("network", "practice"):
+            area += f", {text.md(self.level)} in {text.md(w.commissioner_name)}"
+        if self.level == "practice" and w.network_name:
+            area += f", network {text.md(w.network_name)}"
+        parts = [f"**Area:** {area}"]
         parts += [f"**{k}:** {text.md(v)}" for k, v in (details or {}).items()]
         parts.append(f"**Data:** `{badge}`")
         if self.publish:
@@ -168,33 +206,21 @@ def start(notebook: str, namespace: Mapping[str, Any]) -> Context:
     """Validate parameters, open data, choose the area's practices, set chart style.
 
     ``namespace`` is the notebook's ``globals()`` (the parameters are the names of the
-    notebook's catalogue spec found there) or a plain dict of parameter values.
+    notebook's catalogue spec found there) or a plain dict of parameter values. The area is
+    ENGLAND or any commissioner, network or practice code, matched without regard to case.
     """
     nb = catalogue.get(notebook)
     p = nb.validate(params.from_namespace(nb.params, namespace, nb.name))
     ds = open_source(p["data_source"])
-    codes = ds.commissioners["commissioner_code"].astype(str).tolist()
-    # codes are matched without regard to case and used as the data spells them
-    comm = {c.upper(): c for c in [ENGLAND, *codes]}.get(p["commissioner"].strip().upper(),
-                                                         p["commissioner"])
-    p["commissioner"] = comm
-    prac = ds.practices
-    if comm == ENGLAND:
-        name = "England"
-        sel = prac["practice_code"].astype(str).tolist()
-    elif comm in codes:
-        name = str(ds.commissioners.set_index(
-            ds.commissioners.commissioner_code.astype(str)).loc[comm, "commissioner_name"])
-        sel = prac.loc[prac["commissioner_code"].astype(str) == comm,
-                       "practice_code"].astype(str).tolist()
-    else:
-        raise params.ParameterError(f"commissioner '{comm}' is not in the data "
-                                    f"({len(codes)} commissioners, e.g. {codes[:3]}) "
-                                    f"and is not {ENGLAND}")
-    if not sel:
-        raise params.ParameterError(f"commissioner '{comm}' has no practices in the data")
+    try:
+        where = areas.resolve(ds, p["area"])
+    except areas.AreaError as e:
+        raise params.ParameterError(str(e)) from e
+    if not where.practices:
+        raise params.ParameterError(f"area '{where.code}' has no practices in the data")
+    p["area"] = where.code
     charts.setup()
-    return Context(notebook, p, ds, comm, name, sel, bool(p["publish"]))
+    return Context(notebook, p, ds, where, bool(p["publish"]))
 
 
 def show(obj: Any, otherwise: str = "") -> None:

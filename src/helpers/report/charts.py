@@ -150,11 +150,12 @@ def funnel_chart(points: pd.DataFrame, curve: pd.DataFrame, title: str, source: 
                  alt: str, limit: str = "99.8", labels: pd.Series | None = None,
                  max_labels: int = 12, xlabel: str = "Expected referrals (count, log scale)",
                  ylabel: str = "Referral ratio, observed / expected",
-                 watermark: str = "") -> Figure:
+                 highlight: pd.Series | None = None, watermark: str = "") -> Figure:
     """Funnel plot: ratios (``rr``) against expected counts (``denominator``) with 95% and
     99.8% limits; ``flag`` ("High", "Low", "Within") says which side of the ``limit`` limits
     a point lies. Axes fit the practices shown; the most extreme flagged practices are
-    labelled (``labels``: text per point)."""
+    labelled (``labels``: text per point); ``highlight`` marks points to pick out (a
+    practice among its peers), drawn as a black diamond and always labelled."""
     if points.empty:
         raise EmptyChartError(f"chart '{title}' has no practices")
     fig, ax = plt.subplots()
@@ -175,6 +176,15 @@ def funnel_chart(points: pd.DataFrame, curve: pd.DataFrame, title: str, source: 
     if low.any():
         ax.scatter(points.loc[low, "denominator"], points.loc[low, "rr"], s=24, color=ORANGE,
                    label=f"Below {limit}% limit")
+    if highlight is not None and highlight.any():
+        hp = points[highlight.to_numpy()]
+        ax.scatter(hp["denominator"], hp["rr"], s=70, marker="D", color="black", zorder=4,
+                   label="This practice")
+        for i, r in hp.iterrows():
+            ax.annotate(_plain(labels.loc[i]) if labels is not None else "",
+                        (r["denominator"], r["rr"]), fontsize=8, xytext=(6, 6),
+                        textcoords="offset points", weight="bold")
+        labels = None
     ax.set_xscale("log")
     ax.set_xlim(x_lo / 1.2, x_hi * 1.2)
     y = points["rr"].to_numpy(float)

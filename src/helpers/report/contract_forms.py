@@ -82,12 +82,17 @@ def analyse(ctx: Context) -> Analysis:
     comm = None if ctx.is_england else ctx.commissioner
     base = contract_forms.baseline(ds, comm, year, provider)
     share = 1.0
-    if p["outliers_only"]:
+    if ctx.level in ("network", "practice") or p["outliers_only"]:
         pt = practice_table(ds, [year])
-        fr = funnel(pt.observed, pt.expected, pt.practice_code, method="robust")
-        pt = pt.assign(outlier=(fr.points.flag == "High (99.8%)").to_numpy())
+        in_comm = pt[pt["commissioner_code"] == ctx.commissioner]
         area = pt[pt.practice_code.isin(ctx.practice_codes)]
-        share = float(area.loc[area.outlier, "observed"].sum() / area["observed"].sum())
+        if ctx.level in ("network", "practice"):   # the area's part of its commissioner
+            share = float(area["observed"].sum() / in_comm["observed"].sum())
+        if p["outliers_only"]:
+            fr = funnel(pt.observed, pt.expected, pt.practice_code, method="robust")
+            pt = pt.assign(outlier=(fr.points.flag == "High (99.8%)").to_numpy())
+            area = pt[pt.practice_code.isin(ctx.practice_codes)]
+            share *= float(area.loc[area.outlier, "observed"].sum() / area["observed"].sum())
     spec = p["specialties"] or None
     if spec:
         unknown = set(spec) - set(base.firsts.index)
@@ -147,15 +152,21 @@ def headline_text(ctx: Context, an: Analysis) -> str:
     cur = an.current_form
     with_whom = "its providers" if ctx.params["provider"] == "ALL" else \
         f"provider {text.md(ctx.params['provider'])}"
-    lines = [f"- In {text.financial_year(an.year)}, {ctx.area_md}'s outpatient activity with "
+    owner = ctx.area_md if ctx.level in ("england", "commissioner") else \
+        f"{text.md(ctx.where.commissioner_name)} (the commissioner of {ctx.area_md})"
+    lines = [f"- In {text.financial_year(an.year)}, {owner}'s outpatient activity with "
              f"{with_whom} was worth **{an.money(an.base.value)}** at tariff prices."]
     pct = ctx.params["change_pct"]
     change = f"{abs(pct):g}% {'fall' if pct < 0 else 'rise'} in GP referrals"
-    lines.append(f"- A **{change}**"
-                 + (" (at the high-referring practices only, "
-                    f"{an.affected_share * 100:.0f}% of referrals)"
-                    if ctx.params["outliers_only"] else "")
-                 + f" changes that activity by **{an.money(v)} a year**.")
+    who = {"network": " from this network's practices",
+           "practice": " from this practice"}.get(ctx.level, "")
+    part = ""
+    if ctx.params["outliers_only"] or who:
+        part = (f" ({an.affected_share * 100:.1f}% of the commissioner's referrals"
+                + (", at the high-referring practices only" if ctx.params["outliers_only"]
+                   else "") + ")")
+    lines.append(f"- A **{change}{who}**{part} changes that activity by "
+                 f"**{an.money(v)} a year**.")
     if cur in t.index:
         lines.append(f"- Under its **current contract form "
                      f"({contract_forms.FORM_LABELS[cur].lower()})** the commissioner would "

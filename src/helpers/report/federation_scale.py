@@ -65,13 +65,19 @@ def _latest(nat: pd.DataFrame, y: str) -> pd.DataFrame:
 def curve_gap(area: pd.DataFrame, curve: pd.DataFrame, y: str) -> dict | None:
     """Where the area's practices sit against England's adjusted curve for ``y``: the
     geometric mean of each practice's value over the curve at its list size, with a
-    t-interval over practices. None with fewer than 3 practices."""
+    t-interval over practices. A single practice gets its own distance without an interval;
+    two practices are too few (None)."""
     d = area.dropna(subset=[y, "registered_patients"])
     d = d[(d[y] > 0) & (d["registered_patients"] > 0)]
-    if len(d) < 3:
+    if not len(d):
         return None
     at = np.interp(np.log(d["registered_patients"]), np.log(curve["x"]), np.log(curve["fit"]))
     r = np.log(d[y].to_numpy(float)) - at
+    if len(d) == 1:                  # a single practice: its own distance, no interval
+        return {"outcome": y, "n": 1, "gap": float(r[0]), "lower": np.nan, "upper": np.nan,
+                "year": int(d["year"].max())}
+    if len(d) < 3:
+        return None
     m, se = r.mean(), r.std(ddof=1) / np.sqrt(len(r))
     half = stats.t.ppf(0.975, len(r) - 1) * se
     return {"outcome": y, "n": int(len(r)), "gap": float(m), "lower": float(m - half),
@@ -176,7 +182,15 @@ def headline_text(ctx: Context, an: Analysis) -> str:
     """Local findings first, then England-wide context."""
     lines = []
     n = len(ctx.practice_codes)
-    if len(an.networks):
+    if ctx.level == "practice" and len(an.networks):
+        r = an.networks.iloc[0]
+        lines.append(f"- {ctx.area_md} belongs to **{text.md(r['name'])}**, a group of "
+                     f"{text.plural(int(r['practices']), 'practice')} (England's practices: "
+                     f"{an.band_shares.set_index('band').loc[r['band'], 'england']:.0f}% are in "
+                     f"groups of {r['band']}).")
+    elif ctx.level == "practice":
+        lines.append(f"- {ctx.area_md} is not in a group.")
+    elif len(an.networks):
         med = float(an.networks["practices"].median())
         bs = an.band_shares.set_index("band")
         lines.append(
@@ -188,6 +202,12 @@ def headline_text(ctx: Context, an: Analysis) -> str:
         label = scale.OUTCOMES[g.outcome][0]
         est, lo, hi = _pct(g.gap), _pct(g.lower), _pct(g.upper)
         if ctx.is_england:
+            continue
+        if g.n == 1:
+            lines.append(f"- {label}: the practice is **{abs(est):.1f}% "
+                         f"{'above' if est > 0 else 'below'}** England's curve for its size "
+                         f"and case-mix ({text.financial_year(g.year)}; one practice, so no "
+                         "interval: read it beside its network and peers).")
             continue
         clear = lo > 0 or hi < 0
         verdict = (f"**{abs(est):.1f}% {'higher' if est > 0 else 'lower'}** than England's "

@@ -36,7 +36,7 @@ from helpers.stats.variation import moment_sd, percentile_ratio, variance_partit
 
 COVARIATES = {"deprivation (IMD score)": "imd_score", "list size (log)": "log_list",
               "long-term-condition prevalence (%)": "ltc_prevalence"}
-COMPARATORS = {"england": "England", "commissioner": "the commissioner's own rates",
+COMPARATORS = {"england": "England", "area": "the commissioner's own rates",
                "peer": "practices with similar deprivation"}
 SPC_WORDS = {"common_cause": "only common-cause variation (no signal of change)",
              "special_cause_neutral_high": "a special-cause signal: referrals higher than "
@@ -159,6 +159,11 @@ def analyse(ctx: Context) -> Analysis:
 def published_area(ctx: Context, an: Analysis) -> pd.DataFrame:
     """The area's practices as readers see them: in publish mode counts rounded or
     suppressed, ratios, intervals and £ recomputed from the published counts."""
+    return _published(ctx, an, an.area)
+
+
+def _published(ctx: Context, an: Analysis, frame: pd.DataFrame) -> pd.DataFrame:
+    """Any set of practices from the national table, published as :func:`published_area`."""
     unit = an.extras["cost_per_referral_gbp"]
     n_years = an.extras["n_years"]
 
@@ -188,8 +193,8 @@ def published_area(ctx: Context, an: Analysis) -> pd.DataFrame:
         "range_high": (lambda d: d["observed"] / d["expected"] / d["limit_low"].where(
             d["limit_low"] > 0), ["observed"]),
     }
-    return sdc.protect(an.area, ["observed", "list_size", "excess_to_limit",
-                                 "excess_to_median"], derived, publish=ctx.publish)
+    return sdc.protect(frame, ["observed", "list_size", "excess_to_limit",
+                               "excess_to_median"], derived, publish=ctx.publish)
 
 
 def headline(ctx: Context, an: Analysis) -> dict:
@@ -237,9 +242,14 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
             f"- **{text.plural(h['n_practices'], 'practice')}** in England {made}. England is "
             "the comparator, so its ratio is 1 by definition; the sections below compare "
             "practices with it.")
+    elif ctx.level == "practice":
+        diff = (h["area_ratio"] - 1) * 100
+        lines.append(f"- **{ctx.area_md}** {made}: **{abs(diff):.1f}% "
+                     f"{'more' if diff >= 0 else 'fewer'} than** England's rates by age and "
+                     "sex would predict for its patients.")
     else:
         comp = {"england": "England's rates by age and sex would predict for their patients",
-                "commissioner": "the commissioner's own rates by age and sex would predict",
+                "area": "the commissioner's own rates by age and sex would predict",
                 "peer": "rates of practices with similar deprivation would predict"}[
             ctx.params["comparator"]]
         diff = (h["area_ratio"] - 1) * 100
@@ -256,13 +266,35 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
             f"**{h['practice_sd_national'] * 100:.0f}%** beyond chance and case-mix.")
     n_high, n_low = h["n_high"], h["n_low"]
     verb_h = "refers" if n_high == 1 else "refer"
-    lines.append(
-        f"- **{text.plural(n_high, 'practice')} {verb_h} more than the {an.limit}% limits "
-        f"allow** and **{text.plural(n_low, 'practice')} less**, after allowing for the "
-        "normal spread between practices. These are where a conversation about referral "
-        "patterns is most likely to find something specific.")
+    if ctx.level == "practice":
+        where = "above" if n_high else ("below" if n_low else "within")
+        lines.append(f"- The practice is **{where} the {an.limit}% limits** for a practice "
+                     "of its size, after allowing for the normal spread between practices.")
+    else:
+        lines.append(
+            f"- **{text.plural(n_high, 'practice')} {verb_h} more than the {an.limit}% limits "
+            f"allow** and **{text.plural(n_low, 'practice')} less**, after allowing for the "
+            "normal spread between practices. These are where a conversation about referral "
+            "patterns is most likely to find something specific.")
+    if ctx.level in ("practice", "network"):
+        c = comparisons(ctx, an).iloc[1:-1]
+        parts = [f"{text.md(r.name)}: {(r.ratio - 1) * 100:+.1f}%" for r in c.itertuples()
+                 if np.isfinite(r.ratio)]
+        if parts:
+            lines.append("- Against England's rates, for comparison: " + "; ".join(parts)
+                         + ".")
     money = not np.isnan(an.extras["cost_per_referral_gbp"])
     to_limit = h["excess_to_limit_per_year"]
+    if ctx.level == "practice":
+        to_median = h["excess_to_median_per_year"]
+        lines.append(
+            f"- Bringing it down to the median practice's ratio would mean about "
+            f"**{ctx.count(to_median)} fewer referrals a year**"
+            + (f" (≈ {_money(h['saving_to_median_gbp_per_year'])} a year)" if money else "")
+            + f", averaged over {period}." if to_median > 0 else
+            "- It refers less than the median practice for its patients, so there is no "
+            "opportunity of that kind.")
+        return "\n".join(lines)
     first = (f"- If the practices above the limit came down to it, about "
              f"**{ctx.count(to_limit)} fewer referrals a year**"
              + (f" (≈ **{_money(h['saving_to_limit_gbp_per_year'])} a year** at tariff "
@@ -283,10 +315,17 @@ def _source(ctx: Context) -> str:
     return ctx.source_line
 
 
+MIN_PRACTICES_FOR_SPREAD = 5
+"""Charts of the spread between practices are drawn for areas with at least this many."""
+
+
 def crude_chart(ctx: Context, an: Analysis):
-    """Crude against standardised rates, one point per practice, with the line y = x."""
+    """Crude against standardised rates, one point per practice, with the line y = x
+    (None for areas with too few practices to show a spread)."""
     pub = published_area(ctx, an)
     keep = pub["ratio"].notna()
+    if keep.sum() < MIN_PRACTICES_FOR_SPREAD:
+        return None
     std = pub.loc[keep, "ratio"] * an.extras["national_rate"]
     crude = an.area.loc[keep, "crude_rate"]
     lo, hi = float(min(crude.min(), std.min())), float(max(crude.max(), std.max()))
@@ -301,24 +340,40 @@ def crude_chart(ctx: Context, an: Analysis):
 
 
 def funnel_figure(ctx: Context, an: Analysis):
-    """The funnel plot of the area's practices (suppressed practices left out)."""
+    """The funnel plot of the area's practices (suppressed practices left out); a single
+    practice is shown among its peers (practices like it in size and deprivation)."""
     pub = published_area(ctx, an)
+    title = f"Referral ratio by practice, {ctx.area_name}"
+    who = f"{text.plural(int(pub['ratio'].notna().sum()), 'practice')}"
+    if ctx.level == "practice":
+        peer_rows = _published(ctx, an, an.national[an.national["practice_code"].isin(
+            ctx.where.peers)].reset_index(drop=True))
+        peer_rows["label"] = ""
+        peer_rows.attrs, pub.attrs = {}, {}          # suppression masks are not needed here
+        pub = pd.concat([peer_rows, pub], ignore_index=True)
+        title = f"Referral ratio of {ctx.area_name} among the practices most like it"
+        who = f"{ctx.area_name} and {text.plural(len(peer_rows), 'practice')} like it in " \
+              "size and deprivation"
     keep = pub["ratio"].notna()
     pts = pub[keep].rename(columns={"expected": "denominator", "ratio": "rr"})
     labels = pub.loc[keep, "label"]
+    highlight = (labels != "") if ctx.level == "practice" else None
     n_h, n_l = int((pts["flag"] == "High").sum()), int((pts["flag"] == "Low").sum())
     return charts.funnel_chart(
-        pts, an.curve, f"Referral ratio by practice, {ctx.area_name}", _source(ctx),
-        alt=f"Funnel plot of {text.plural(len(pts), 'practice')}: referral ratio against "
-            f"expected referrals, with 95% and 99.8% limits widened for the normal spread "
-            f"between practices; {n_h} above and {n_l} below the {an.limit}% limits.",
-        limit=an.limit, labels=labels, watermark=ctx.watermark)
+        pts, an.curve, title, _source(ctx),
+        alt=f"Funnel plot of {who}: referral ratio against expected referrals, with 95% "
+            f"and 99.8% limits widened for the normal spread between practices; {n_h} above "
+            f"and {n_l} below the {an.limit}% limits.",
+        limit=an.limit, labels=labels, highlight=highlight, watermark=ctx.watermark)
 
 
 def ranked_figure(ctx: Context, an: Analysis):
-    """Practices ranked by ratio with the range their funnel limits allow."""
+    """Practices ranked by ratio with the range their funnel limits allow (None for areas
+    with too few practices)."""
     pub = published_area(ctx, an)
     keep = pub["ratio"].notna()
+    if keep.sum() < MIN_PRACTICES_FOR_SPREAD:
+        return None
     t = pub[keep]
     return charts.ranked_chart(
         t, f"Practices ranked by referral ratio, {ctx.area_name}", _source(ctx),
@@ -326,6 +381,70 @@ def ranked_figure(ctx: Context, an: Analysis):
             f"the {an.limit}% funnel limits allow; {int((t['flag'] == 'High').sum())} ranges "
             f"lie above 1 and {int((t['flag'] == 'Low').sum())} below.",
         limit=an.limit, watermark=ctx.watermark)
+
+
+def comparisons(ctx: Context, an: Analysis) -> pd.DataFrame:
+    """The area against the areas it sits in: for a practice its network, commissioner,
+    peers (practices like it in size and deprivation) and England; for a network its
+    commissioner and England; for a commissioner England. Ratios and intervals from
+    published counts."""
+    nat = an.national
+    w = ctx.where
+    groups = [(ctx.area_name, ctx.practice_codes)]
+    if ctx.level == "practice":
+        if w.network:
+            members = ctx.ds.groups.loc[ctx.ds.groups["group_code"].astype(str) == w.network,
+                                        "practice_code"].astype(str)
+            groups.append((f"Its network ({w.network_name or w.network})", list(members)))
+        groups.append((f"{text.plural(len(w.peers), 'practice')} most like it",
+                       list(w.peers)))
+    if ctx.level in ("practice", "network"):
+        groups.append((f"Its commissioner ({w.commissioner_name})", nat.loc[
+            nat["commissioner_code"] == w.commissioner, "practice_code"].tolist()))
+    groups.append(("England", nat["practice_code"].tolist()))
+    rows = []
+    years = an.extras["n_years"]
+    for name, codes in groups:
+        d = nat[nat["practice_code"].isin(codes)]
+        obs = float(d["observed"].sum())
+        if ctx.publish:
+            obs = float(sdc.publish_counts([obs])[0][0])
+        exp = float(d["expected"].sum())
+        r = rates.isr([obs], [exp]) if not np.isnan(obs) else None
+        rows.append({"name": name, "practices": len(d), "observed_per_year":
+                     _per_year(ctx, [obs], years)[0],
+                     "ratio": np.nan if r is None else float(r["value"][0]),
+                     "lower": np.nan if r is None else float(r["lower95"][0]),
+                     "upper": np.nan if r is None else float(r["upper95"][0])})
+    return pd.DataFrame(rows)
+
+
+def comparison_table(ctx: Context, an: Analysis):
+    if ctx.is_england:
+        return None
+    c = comparisons(ctx, an)
+    return show(c, [Col("name", "Area"), Col("practices", "Practices", "orgs"),
+                    Col("observed_per_year", "Referrals a year", "count"),
+                    Col("ratio", "Ratio (observed / expected)", "ratio"),
+                    Col("lower", "95% CI low", "ratio"), Col("upper", "95% CI high", "ratio")],
+                caption=f"{ctx.area_name} and the areas it sits in")
+
+
+def comparison_figure(ctx: Context, an: Analysis):
+    if ctx.is_england:
+        return None
+    c = comparisons(ctx, an).dropna(subset=["ratio"])
+    if c.empty:
+        return None
+    return charts.interval_chart(
+        c["name"], c["ratio"], c["lower"], c["upper"],
+        f"Referral ratio of {ctx.area_name} and the areas it sits in", "Referral ratio, "
+        "observed / expected (95% CI)", "Area", _source(ctx),
+        alt=f"Referral ratios with 95% intervals of {ctx.area_name}"
+            + ", its network" * (ctx.level == "practice" and bool(ctx.where.network))
+            + ", practices like it" * (ctx.level == "practice")
+            + ", its commissioner" * (ctx.level in ("practice", "network"))
+            + " and England; 1 is England's rate.", reference=1.0, watermark=ctx.watermark)
 
 
 FLAG_WORDS = {"High": "above", "Low": "below", "Within": "within"}

@@ -156,7 +156,7 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
 
 
 def _warm_key(job: Job) -> str:
-    shared = {k: v for k, v in job.parameters.items() if k not in ("commissioner", "publish")}
+    shared = {k: v for k, v in job.parameters.items() if k not in ("area", "publish")}
     text = json.dumps({"notebook": job.notebook, **shared}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -173,7 +173,7 @@ def warm_caches(ds, jobs: list[Job]) -> list[str]:
         marker = cache_folder(ds) / f"warm-{key}.done"
         if marker.exists():
             continue
-        ctx = report.start(j.notebook, dict(j.parameters, commissioner=ENGLAND))
+        ctx = report.start(j.notebook, dict(j.parameters, area=ENGLAND))
         catalogue.get(j.notebook).analyse(ctx)
         write_text_atomic(marker, j.notebook + "\n")
         warmed.append(j.notebook)

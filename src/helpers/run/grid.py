@@ -4,7 +4,9 @@ A grid names every setting explicitly; nothing is filled in silently::
 
     data_source: synthetic:england     # synthetic:<preset> or a dataset folder
     publish: true                      # disclosure control on (true) or off (false)
-    areas: all                         # all = England + every commissioner; or a list of codes
+    areas: all                         # all = England + every commissioner; commissioners;
+                                       # networks; practices; "networks in Q01";
+                                       # "practices in Q01"; or a list of codes (any level)
     notebooks: all                     # or a list of notebook names
     parameters:                        # optional: per-notebook parameter values
       01_referral_variation: {limit: 95}
@@ -17,6 +19,7 @@ regard to case and written as the data spells them, so ``q01`` and ``Q01`` are o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -25,10 +28,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from helpers import catalogue
-from helpers.catalogue import ENGLAND
+from helpers.analysis import areas
 from helpers.paths import notebooks_dir, project_root
 from helpers.report import DataSourceError, open_source
 from helpers.run import params
+
+AREA_WORDS = ("all", "commissioners", "networks", "practices")
+_IN = re.compile(r"^(networks|practices) in \S+$")
 
 
 class GridError(ValueError):
@@ -42,15 +48,19 @@ class Grid(BaseModel):
 
     data_source: str
     publish: bool
-    areas: Literal["all"] | list[str]
+    areas: str | list[str]
     notebooks: Literal["all"] | list[str]
     parameters: dict[str, dict[str, Any]] = {}
 
     @field_validator("areas", "notebooks", mode="before")
     @classmethod
     def _list_or_all(cls, value: Any, info) -> Any:
-        if isinstance(value, str) and value != "all":
-            raise ValueError(f"give 'all' or a list, e.g. {info.field_name}: [{value}]")
+        words = AREA_WORDS if info.field_name == "areas" else ("all",)
+        if isinstance(value, str) and value not in words and not (
+                info.field_name == "areas" and _IN.match(value)):
+            more = " (or commissioners, networks, practices, 'networks in Q01')" \
+                if info.field_name == "areas" else ""
+            raise ValueError(f"give 'all'{more} or a list, e.g. {info.field_name}: [{value}]")
         if isinstance(value, list) and not value:
             raise ValueError("the list is empty")
         if isinstance(value, list) and not all(isinstance(v, str) for v in value):
@@ -122,20 +132,18 @@ def read_grid(path: Path) -> Grid:
         raise GridError(f"{path}: {_describe(e)}") from e
 
 
-def resolve_areas(wanted: Literal["all"] | list[str], codes: list[str], where: str
-                  ) -> list[str]:
-    """Area codes as the data spells them (case-insensitive match), England first when
-    asked for; unknown or repeated codes are errors."""
-    if wanted == "all":
-        return [ENGLAND, *codes]
-    by_upper = {c.upper(): c for c in [ENGLAND, *codes]}
-    unknown = [a for a in wanted if a.strip().upper() not in by_upper]
-    if unknown:
-        raise GridError(f"{where}: commissioner codes not in the data: {unknown}")
-    out = [by_upper[a.strip().upper()] for a in wanted]
+def resolve_areas(ds, wanted: str | list[str], where: str) -> list[str]:
+    """Area codes as the data spells them (case-insensitive match); unknown or repeated
+    codes are errors."""
+    try:
+        out = areas.expand(ds, wanted)
+    except areas.AreaError as e:
+        raise GridError(f"{where}: {e}") from e
     repeated = sorted({a for a in out if out.count(a) > 1})
     if repeated:
         raise GridError(f"{where}: areas listed more than once (codes ignore case): {repeated}")
+    if not out:
+        raise GridError(f"{where}: areas '{wanted}' names no area in the data")
     return out
 
 
@@ -153,8 +161,7 @@ def load_grid(path: Path, data_source: str | None = None) -> tuple[Grid, list[Jo
         ds = open_source(grid.data_source)
     except (DataSourceError, FileNotFoundError, ValueError) as e:
         raise GridError(f"{path}: data_source: {e}") from e
-    codes = ds.commissioners["commissioner_code"].astype(str).tolist()
-    areas = resolve_areas(grid.areas, codes, str(path))
+    codes = resolve_areas(ds, grid.areas, str(path))
     jobs = []
     for nb in notebooks:
         try:
@@ -169,12 +176,12 @@ def load_grid(path: Path, data_source: str | None = None) -> tuple[Grid, list[Jo
             raise GridError(f"{nb}: parameters cell {sorted(cell)} does not match its "
                             f"catalogue spec {sorted(entry.params)}")
         extra = grid.parameters.get(nb, {})
-        fixed = sorted(set(extra) & {"data_source", "commissioner", "publish", "results_path"})
+        fixed = sorted(set(extra) & {"data_source", "area", "publish", "results_path"})
         if fixed:
             raise GridError(f"{path}: parameters for {nb} set {fixed}, which the grid sets "
                             "for every report (top-level data_source, areas, publish)")
-        for area in areas:
-            values = {"data_source": grid.data_source, "commissioner": area,
+        for area in codes:
+            values = {"data_source": grid.data_source, "area": area,
                       "publish": grid.publish, **extra}
             try:
                 entry.validate(values)

@@ -46,12 +46,24 @@ def _is_type(value: Any, types: tuple[type, ...]) -> bool:
     return isinstance(value, types)
 
 
+SYNONYMS = {"commissioner": "area", "icb": "area", "ccg": "area", "practice": "area",
+            "network": "area", "pcn": "area", "federation": "area"}
+"""Names people reach for, and the parameter they mean (used for "did you mean")."""
+
+
 def unknown_names(names, spec: Mapping[str, Param], where: str) -> None:
-    """Raise for the first name not in ``spec``, suggesting the closest known name."""
+    """Raise for the first name not in ``spec``, suggesting the closest known name (or the
+    parameter a familiar synonym means: 'comissioner' → 'area')."""
     for name in names:
         if name not in spec:
-            close = difflib.get_close_matches(name, list(spec), n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
+            options = list(spec) + [s for s, target in SYNONYMS.items() if target in spec]
+            close = difflib.get_close_matches(name.lower(), options, n=1)
+            hint = ""
+            if close:
+                target = SYNONYMS.get(close[0], close[0])
+                hint = f"; did you mean '{target}'?"
+                if target != close[0]:
+                    hint += f" ('{close[0]}' is given as {target})"
             raise ParameterError(f"{where}: unknown parameter '{name}'{hint} "
                                  f"(known: {sorted(spec)})")
 

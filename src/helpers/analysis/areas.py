@@ -1,0 +1,169 @@
+"""Areas a report can be about: England, a commissioner, a network (federation or primary
+care network) or a single practice, with the areas each is compared with.
+
+An area is named by its code (matched without regard to case): ``ENGLAND``, a commissioner
+code, a group code from the ``groups`` table, or a practice code. A network belongs to the
+commissioner of most of its practices; a practice to its latest network. A practice is also
+compared with its peers: the practices most like it in list size and deprivation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from helpers.cache import cached_table
+from helpers.datasets import Dataset
+
+ENGLAND = "ENGLAND"
+LEVELS = ("england", "commissioner", "network", "practice")
+N_PEERS = 50
+
+
+class AreaError(ValueError):
+    """An area code that is not in the data, or an area list that cannot be expanded."""
+
+
+@dataclass(frozen=True)
+class Area:
+    """One area: its level, code, name, member practices and parents."""
+
+    level: str
+    code: str
+    name: str
+    practices: tuple[str, ...]
+    commissioner: str = ENGLAND          # the commissioner it sits in (ENGLAND for England)
+    commissioner_name: str = "England"
+    network: str | None = None           # a practice's network
+    network_name: str | None = None
+    peers: tuple[str, ...] = field(default_factory=tuple)
+
+
+def area_table(ds: Dataset) -> pd.DataFrame:
+    """Cached: every area below England, one row each: ``code``, ``level``, ``name``,
+    ``commissioner_code``, ``network_code`` (practices only), list size and IMD score
+    (practices only, for peers)."""
+    def build():
+        comm = ds.commissioners.assign(
+            code=ds.commissioners["commissioner_code"].astype(str),
+            name=ds.commissioners["commissioner_name"].astype(str),
+            level="commissioner", commissioner_code=ds.commissioners[
+                "commissioner_code"].astype(str))[["code", "level", "name",
+                                                   "commissioner_code"]]
+        p = ds.practices.assign(practice_code=ds.practices["practice_code"].astype(str),
+                                commissioner_code=ds.practices["commissioner_code"].astype(str))
+        pop = ds.population.groupby(["practice_code", "period"], observed=True)[
+            "patients"].sum().reset_index().sort_values("period")
+        lists = pop.groupby("practice_code", observed=True)["patients"].last()
+        lists.index = lists.index.astype(str)
+        rows = [comm]
+        net_of = pd.Series(dtype=object)
+        if ds.has("groups") and len(ds.groups):
+            g = ds.groups.assign(practice_code=ds.groups["practice_code"].astype(str),
+                                 group_code=ds.groups["group_code"].astype(str))
+            net_of = g.sort_values("joined").groupby("practice_code")["group_code"].last()
+            gc = g.merge(p[["practice_code", "commissioner_code"]], on="practice_code")
+            home = gc.groupby("group_code")["commissioner_code"].agg(
+                lambda s: s.value_counts().index[0])
+            names = g.drop_duplicates("group_code").set_index("group_code")["group_name"]
+            rows.append(pd.DataFrame({"code": home.index, "level": "network",
+                                      "name": names.reindex(home.index).astype(str).to_numpy(),
+                                      "commissioner_code": home.to_numpy()}))
+        rows.append(pd.DataFrame({
+            "code": p["practice_code"], "level": "practice",
+            "name": p["practice_name"].astype(str),
+            "commissioner_code": p["commissioner_code"],
+            "network_code": p["practice_code"].map(net_of),
+            "list_size": p["practice_code"].map(lists).astype(float),
+            "imd_score": p["imd_score"].astype(float)}))
+        out = pd.concat(rows, ignore_index=True)
+        clash = out["code"].str.upper().duplicated(keep=False)
+        if clash.any():
+            raise AreaError(f"area codes used at more than one level: "
+                            f"{sorted(out.loc[clash, 'code'].unique())[:5]}")
+        return out
+    return cached_table(ds, "areas", build)
+
+
+def peers(table: pd.DataFrame, practice: str, n: int = N_PEERS) -> list[str]:
+    """The ``n`` practices nationally most like ``practice`` in log list size and IMD score
+    (each standardised), excluding itself."""
+    p = table[(table["level"] == "practice") & table["list_size"].gt(0)]
+    x = np.column_stack([np.log(p["list_size"].to_numpy(float)),
+                         p["imd_score"].to_numpy(float)])
+    x = (x - np.nanmean(x, axis=0)) / np.nanstd(x, axis=0)
+    me = np.flatnonzero(p["code"].to_numpy() == practice)
+    if not len(me):
+        return []
+    d = np.sqrt(np.nansum((x - x[me[0]]) ** 2, axis=1))
+    d[me[0]] = np.inf
+    return p["code"].to_numpy()[np.argsort(d)[:n]].tolist()
+
+
+def resolve(ds: Dataset, code: str) -> Area:
+    """The area a code names (case-insensitive); raises :class:`AreaError`."""
+    wanted = str(code).strip().upper()
+    practices = ds.practices["practice_code"].astype(str)
+    if wanted == ENGLAND:
+        return Area("england", ENGLAND, "England", tuple(practices))
+    t = area_table(ds)
+    hit = t[t["code"].str.upper() == wanted]
+    if hit.empty:
+        counts = t["level"].value_counts()
+        raise AreaError(
+            f"area '{code}' is not in the data: not ENGLAND, nor one of "
+            f"{counts.get('commissioner', 0):,} commissioners, {counts.get('network', 0):,} "
+            f"networks or {counts.get('practice', 0):,} practices (codes such as "
+            f"{t['code'].head(3).tolist()})")
+    r = hit.iloc[0]
+    comm = str(r["commissioner_code"])
+    comm_name = str(t.loc[(t["level"] == "commissioner") & (t["code"] == comm), "name"]
+                    .iloc[0]) if comm in set(t["code"]) else comm
+    if r["level"] == "commissioner":
+        members = practices[ds.practices["commissioner_code"].astype(str) == r["code"]]
+        return Area("commissioner", r["code"], r["name"], tuple(members), r["code"], r["name"])
+    if r["level"] == "network":
+        g = ds.groups
+        members = sorted(set(g.loc[g["group_code"].astype(str) == r["code"], "practice_code"]
+                             .astype(str)))
+        return Area("network", r["code"], r["name"], tuple(members), comm, comm_name)
+    net = r["network_code"] if isinstance(r["network_code"], str) else None
+    net_name = str(t.loc[(t["level"] == "network") & (t["code"] == net), "name"].iloc[0]) \
+        if net and net in set(t["code"]) else None
+    return Area("practice", r["code"], r["name"], (r["code"],), comm, comm_name, net,
+                net_name, tuple(peers(t, r["code"])))
+
+
+_IN = re.compile(r"^(networks|practices) in (\S+)$", re.I)
+
+
+def expand(ds: Dataset, spec: str | list[str]) -> list[str]:
+    """Area codes for a grid's ``areas``: ``all`` (England and every commissioner),
+    ``commissioners``, ``networks``, ``practices``, ``networks in <commissioner>``,
+    ``practices in <commissioner>``, or a list of codes (any level, checked, spelt as the
+    data spells them)."""
+    t = area_table(ds)
+    if isinstance(spec, list):
+        out = []
+        for code in spec:
+            out.append(resolve(ds, code).code)
+        return out
+    s = spec.strip().lower()
+    if s == "all":
+        return [ENGLAND, *t.loc[t["level"] == "commissioner", "code"]]
+    if s in ("commissioners", "networks", "practices"):
+        return t.loc[t["level"] == s[:-1], "code"].tolist()
+    m = _IN.match(spec.strip())
+    if m:
+        comm = resolve(ds, m.group(2))
+        if comm.level != "commissioner":
+            raise AreaError(f"'{m.group(2)}' is not a commissioner")
+        level = m.group(1).lower()[:-1]
+        return t.loc[(t["level"] == level) & (t["commissioner_code"] == comm.code),
+                     "code"].tolist()
+    raise AreaError(f"areas: '{spec}' is not a list of codes or one of all, commissioners, "
+                    "networks, practices, 'networks in <commissioner>', "
+                    "'practices in <commissioner>'")
