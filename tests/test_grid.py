@@ -92,7 +92,7 @@ def test_areas_below_the_commissioner(tmp_path, small):
     _, jobs = load_grid(_grid(tmp_path, GOOD.replace("areas: all",
                                                      f"areas: [{first.lower()}, {nets_q01[0]}]")))
     assert {j.area for j in jobs} == {first, nets_q01[0]}
-    with pytest.raises(GridError, match="'networks in Q01'\) or a list"):
+    with pytest.raises(GridError, match=r"'networks in Q01'\) or a list"):
         read_grid(_grid(tmp_path, GOOD.replace("areas: all", "areas: networks of Q01")))
     with pytest.raises(GridError, match="'A81001' is not a commissioner"):
         load_grid(_grid(tmp_path, GOOD.replace("areas: all", "areas: networks in A81001")))

@@ -17,7 +17,7 @@ SRC = project_root() / "src" / "helpers"
 
 #: layer of each module or subpackage; a module may import only from its own or lower layers
 LAYERS = {
-    "paths": 0, "schema": 0, "datasets": 0, "cache": 0, "validate": 0,
+    "paths": 0, "atomic": 0, "schema": 0, "datasets": 0, "cache": 0, "validate": 0,
     "stats": 1,
     "sources": 2,
     "analysis": 3,
@@ -73,7 +73,7 @@ def test_imports_go_downwards_only(module, path):
 
 
 def test_runner_names_no_analysis_module():
-    for name in ("batch", "render"):
+    for name in ("batch", "render", "worker", "jobs"):
         text = (SRC / "run" / f"{name}.py").read_text()
         assert "helpers.analysis" not in text and "referral_variation" not in text
 

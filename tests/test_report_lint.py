@@ -98,3 +98,13 @@ def test_chart_metadata_records_negative_values_of_nonnegative_quantities():
                              "Effect (log ratio)", "src", alt="effect")
     assert not fig._pack_meta["nonnegative"]
     plt.close("all")
+
+
+def test_the_itables_bundle_added_to_pages_reaches_no_network():
+    from helpers.run.render import itables_bundle, network_references, with_itables_bundle
+
+    bundle = itables_bundle()
+    assert len(bundle) > 100_000 and network_references(bundle) == []
+    page = "<html><body><table id='itables_t1'></table></body></html>"
+    assert with_itables_bundle(page).count("injectModule") >= 1
+    assert with_itables_bundle("<html><body></body></html>") == "<html><body></body></html>"

@@ -14,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pyarrow as pa
 
-from helpers.datasets import Dataset, atomic_path, write_json_atomic
+from helpers.atomic import atomic_path, write_json_atomic
+from helpers.datasets import Dataset
 from helpers.paths import cache_dir
 
 CACHE_VERSION = "5"  # bump when a cached computation changes

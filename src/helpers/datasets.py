@@ -1,4 +1,4 @@
-"""Reading and writing contract tables: atomic writes, dataset folders, content hashes.
+"""Reading and writing contract tables: dataset folders (written atomically), content hashes.
 
 A dataset is a folder holding one file per contract table (``<table>.parquet`` or
 ``<table>.csv``), optionally ``truth.json`` (synthetic data) and ``provenance.json`` (which
@@ -11,55 +11,15 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import os
-import shutil
-import tempfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 
+from helpers.atomic import atomic_path
 from helpers.schema import SPECS, ContractError, validate_dataset
-
-
-@contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it onto ``target`` on success.
-
-    Works for files and folders. On an exception the temporary path is removed and the
-    previous ``target`` (if any) is untouched.
-    """
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    work = tmp / target.name
-    try:
-        yield work
-        if not work.exists():
-            raise FileNotFoundError(f"nothing was written for {target}")
-        if target.is_dir():
-            old = target.with_name(f".{target.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            os.replace(target, old)
-            os.replace(work, target)
-            shutil.rmtree(old)
-        else:
-            os.replace(work, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    with atomic_path(Path(path)) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-
-
-def write_json_atomic(path: Path, obj: object) -> None:
-    write_text_atomic(path, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
 
 
 def _to_parquet(df: pd.DataFrame, path: Path) -> None:

@@ -86,7 +86,12 @@ def national_tables(ds: Dataset) -> dict[str, pd.DataFrame]:
 
 
 def practice_frame(ds: Dataset) -> pd.DataFrame:
-    """Practice attributes for analysis: commissioner, network, IMD quintile, list size."""
+    """Practice attributes for analysis: commissioner, network, IMD quintile, list size
+    (cached per dataset)."""
+    return cached_table(ds, "practice_frame", lambda: _practice_frame(ds))
+
+
+def _practice_frame(ds: Dataset) -> pd.DataFrame:
     p = ds.practices.copy()
     for c in ("practice_code", "commissioner_code", "sub_area_code"):
         p[c] = p[c].astype(str)

@@ -48,7 +48,12 @@ def size_band(n: float) -> str:
 
 
 def group_sizes(ds: Dataset) -> pd.DataFrame:
-    """Per practice: its (first) group, the group's number of practices and combined list."""
+    """Per practice: its (first) group, the group's number of practices and combined list
+    (cached per dataset)."""
+    return cached_table(ds, "scale_group_sizes", lambda: _group_sizes(ds))
+
+
+def _group_sizes(ds: Dataset) -> pd.DataFrame:
     g = ds.groups.copy()
     g["practice_code"] = g["practice_code"].astype(str)
     first = g.sort_values("joined").groupby("practice_code").head(1)

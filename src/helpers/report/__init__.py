@@ -24,7 +24,8 @@ import pandas as pd
 
 from helpers import catalogue
 from helpers.analysis import areas
-from helpers.datasets import Dataset, load_dataset, write_text_atomic
+from helpers.atomic import write_text_atomic
+from helpers.datasets import Dataset, load_dataset
 from helpers.paths import project_root
 from helpers.report import charts, text
 from helpers.run import params

@@ -72,6 +72,66 @@ def _comm_month_specialty(ds) -> pd.DataFrame:
     return cached_table(ds, "referrals_commissioner_month_specialty", build)
 
 
+def _national(ds, p: dict, years: list[int], spec: str | None, key: str
+              ) -> tuple[pd.DataFrame, dict]:
+    """Every practice's observed, expected, ratio, funnel limits, flag and opportunity for
+    one set of parameters, and the funnel's curve and summary: computed once per dataset
+    and parameter set (cached), sliced by every report."""
+    out: dict = {}
+
+    def build() -> pd.DataFrame:
+        prac = practice_frame(ds)
+        nat = practice_table(ds, years, spec, p["standardise"],
+                             pys=national_tables(ds)["pys"], practices=prac)
+        if p["comparator"] in ("commissioner", "peer"):
+            by = "commissioner_code" if p["comparator"] == "commissioner" else "imd_quintile"
+            f = nat.groupby(by)["observed"].transform("sum") / \
+                nat.groupby(by)["expected"].transform("sum")
+            nat["expected"] = nat["expected"] * f
+            r = rates.isr(nat["observed"], nat["expected"])
+            for c in ("lower95", "upper95", "lower99_8", "upper99_8"):
+                nat[f"ratio_{c}"] = r[c].to_numpy()
+        nat["ratio"] = nat["observed"] / nat["expected"]
+        fr = funnel(nat["observed"], nat["expected"], nat["practice_code"],
+                    method=p["overdispersion"], limit=p["limit"])
+        pts = fr.points
+        lev = "99" if fr.limit == "99.8" else "95"
+        use = "od_" if fr.adjusted else ""
+        nat["limit_low"] = pts[f"{use}lcl{lev}"].to_numpy()
+        nat["limit_high"] = pts[f"{use}ucl{lev}"].to_numpy()
+        nat["outlier"] = pts["outlier"].to_numpy()
+        nat["flag"] = np.where(nat["outlier"] == 0, "Within",
+                               np.where(nat["ratio"] > nat["limit_high"], "High", "Low"))
+        # the range the funnel limits allow around each ratio: misses 1 exactly when flagged
+        nat["range_low"] = nat["ratio"] / nat["limit_high"]
+        nat["range_high"] = nat["ratio"] / nat["limit_low"].where(nat["limit_low"] > 0)
+        nat["log_list"] = np.log(nat["list_size"])
+        nat = opportunity(nat.assign(od_ucl99=nat["limit_high"]), ds, specialty=spec)
+        n_years = len(years)
+        for c in ("excess_to_limit", "excess_to_median", "saving_to_limit_gbp",
+                  "saving_to_median_gbp", "observed", "expected"):
+            nat[f"{c}_per_year"] = nat[c] / n_years
+        grid = np.geomspace(max(nat["expected"].min() * 0.8, 0.5),
+                            nat["expected"].max() * 1.2, 300)
+        out["fun"] = {"curve": fr.curve(grid).to_dict(orient="list"),
+                      "summary": fr.summary(),
+                      "cost_per_referral_gbp": nat.attrs.get("cost_per_referral_gbp",
+                                                             np.nan)}
+        nat.attrs = {}
+        return nat
+
+    nat = cached_table(ds, f"rv-national-{key}", build)
+    fun = cached_json(ds, f"rv-funnel-{key}",
+                      lambda: out["fun"] if "fun" in out else _rebuild(build, out))
+    return nat, fun
+
+
+def _rebuild(build, out: dict) -> dict:
+    """The funnel summary when the table was cached but its JSON was not (or was damaged)."""
+    build()
+    return out["fun"]
+
+
 def analyse(ctx: Context) -> Analysis:
     """All of notebook 01's computation for one area (national parts cached)."""
     p, ds = ctx.params, ctx.ds
@@ -84,55 +144,31 @@ def analyse(ctx: Context) -> Analysis:
     spec = None if p["specialty"] == "ALL" else p["specialty"]
     if spec is not None and spec not in set(ds.specialties.specialty_code.astype(str)):
         raise ParameterError(f"specialty '{spec}' is not in the data")
-    prac = practice_frame(ds)
-    nat = practice_table(ds, years, spec, p["standardise"], pys=nt["pys"], practices=prac)
-    if p["comparator"] in ("commissioner", "peer"):
-        by = "commissioner_code" if p["comparator"] == "commissioner" else "imd_quintile"
-        f = nat.groupby(by)["observed"].transform("sum") / \
-            nat.groupby(by)["expected"].transform("sum")
-        nat["expected"] = nat["expected"] * f
-        r = rates.isr(nat["observed"], nat["expected"])
-        for c in ("lower95", "upper95", "lower99_8", "upper99_8"):
-            nat[f"ratio_{c}"] = r[c].to_numpy()
-    nat["ratio"] = nat["observed"] / nat["expected"]
-    fr = funnel(nat["observed"], nat["expected"], nat["practice_code"],
-                method=p["overdispersion"], limit=p["limit"])
-    pts = fr.points
-    lev = "99" if fr.limit == "99.8" else "95"
-    use = "od_" if fr.adjusted else ""
-    nat["limit_low"] = pts[f"{use}lcl{lev}"].to_numpy()
-    nat["limit_high"] = pts[f"{use}ucl{lev}"].to_numpy()
-    nat["outlier"] = pts["outlier"].to_numpy()
-    nat["flag"] = np.where(nat["outlier"] == 0, "Within",
-                           np.where(nat["ratio"] > nat["limit_high"], "High", "Low"))
-    # the range the funnel limits allow around each ratio: misses 1 exactly when flagged
-    nat["range_low"] = nat["ratio"] / nat["limit_high"]
-    nat["range_high"] = nat["ratio"] / nat["limit_low"].where(nat["limit_low"] > 0)
-    nat["log_list"] = np.log(nat["list_size"])
-    nat = opportunity(nat.assign(od_ucl99=nat["limit_high"]), ds, specialty=spec)
+    key = f"{'-'.join(map(str, years))}-{spec or 'ALL'}-{p['standardise']}-" \
+          f"{p['comparator']}-{p['overdispersion']}-{p['limit']}"
+    nat, fun = _national(ds, p, years, spec, key)
+    curve = pd.DataFrame(fun["curve"])
     n_years = len(years)
-    for c in ("excess_to_limit", "excess_to_median", "saving_to_limit_gbp",
-              "saving_to_median_gbp", "observed", "expected"):
-        nat[f"{c}_per_year"] = nat[c] / n_years
     area = nat[nat["practice_code"].isin(ctx.practice_codes)].reset_index(drop=True)
     area["label"] = ctx.practice_labels(area["practice_code"])
-    grid = np.geomspace(max(nat["expected"].min() * 0.8, 0.5), nat["expected"].max() * 1.2, 300)
-    curve = fr.curve(grid)
-
-    key = f"partition-{'-'.join(map(str, years))}-{spec or 'ALL'}-{p['standardise']}-" \
-          f"{p['comparator']}-{p['overdispersion']}-{p['limit']}"
 
     def build_partition():
         vp = variance_partition(nat[nat["outlier"] == 0], COVARIATES, min_observed=100
                                 if spec is None else 20)
         vp["steps"] = vp["steps"].to_dict(orient="list")
         return vp
-    part = cached_json(ds, key, build_partition)
+    part = cached_json(ds, f"partition-{key}", build_partition)
     part["steps"] = pd.DataFrame(part["steps"])
     spt = specialty_table(ds, years, codes=None if ctx.is_england else ctx.practice_codes,
                           pys=nt["pys"])
     if spec is None:
         series = monthly_series(ds, None if ctx.is_england else ctx.practice_codes, nt["pm"])
+    elif ctx.level in ("network", "practice"):
+        m = practice_month_specialty(ds)
+        m = m[(m["specialty_code"] == spec) & m["practice_code"].isin(ctx.practice_codes)]
+        series = m.groupby("month", as_index=False)[["observed", "expected"]].sum()
+        series["ratio"] = series["observed"] / series["expected"]
+        series["standardised_rate"] = series["ratio"]
     else:
         cms = _comm_month_specialty(ds)
         cms = cms[cms["specialty_code"] == spec]
@@ -150,16 +186,20 @@ def analyse(ctx: Context) -> Analysis:
               if enough else float("nan"),
               "area_p90_p10": percentile_ratio(area["ratio"]) if enough else np.nan,
               "area_crude_p90_p10": percentile_ratio(area["crude_rate"]) if enough else np.nan,
-              "cost_per_referral_gbp": nat.attrs.get("cost_per_referral_gbp", np.nan),
+              "cost_per_referral_gbp": fun["cost_per_referral_gbp"],
               "specialty": spec, "series_is_ratio": spec is not None, "n_years": n_years,
               "national_rate": float(nat["observed"].sum() / nat["person_years"].sum() * 1000)}
-    return Analysis(nat, area, fr.summary(), curve, part, spt, spc_pts, spc_sum, years, extras)
+    return Analysis(nat, area, fun["summary"], curve, part, spt, spc_pts, spc_sum, years,
+                    extras)
 
 
 def published_area(ctx: Context, an: Analysis) -> pd.DataFrame:
     """The area's practices as readers see them: in publish mode counts rounded or
-    suppressed, ratios, intervals and £ recomputed from the published counts."""
-    return _published(ctx, an, an.area)
+    suppressed, ratios, intervals and £ recomputed from the published counts (worked out
+    once per analysis; callers must not change it in place)."""
+    if "published_area" not in an.extras:
+        an.extras["published_area"] = _published(ctx, an, an.area)
+    return an.extras["published_area"]
 
 
 def _published(ctx: Context, an: Analysis, frame: pd.DataFrame) -> pd.DataFrame:
@@ -349,6 +389,7 @@ def funnel_figure(ctx: Context, an: Analysis):
         peer_rows = _published(ctx, an, an.national[an.national["practice_code"].isin(
             ctx.where.peers)].reset_index(drop=True))
         peer_rows["label"] = ""
+        pub = pub.copy()
         peer_rows.attrs, pub.attrs = {}, {}          # suppression masks are not needed here
         pub = pd.concat([peer_rows, pub], ignore_index=True)
         title = f"Referral ratio of {ctx.area_name} among the practices most like it"
@@ -387,7 +428,9 @@ def comparisons(ctx: Context, an: Analysis) -> pd.DataFrame:
     """The area against the areas it sits in: for a practice its network, commissioner,
     peers (practices like it in size and deprivation) and England; for a network its
     commissioner and England; for a commissioner England. Ratios and intervals from
-    published counts."""
+    published counts (worked out once per analysis)."""
+    if "comparisons" in an.extras:
+        return an.extras["comparisons"]
     nat = an.national
     w = ctx.where
     groups = [(ctx.area_name, ctx.practice_codes)]
@@ -416,7 +459,8 @@ def comparisons(ctx: Context, an: Analysis) -> pd.DataFrame:
                      "ratio": np.nan if r is None else float(r["value"][0]),
                      "lower": np.nan if r is None else float(r["lower95"][0]),
                      "upper": np.nan if r is None else float(r["upper95"][0])})
-    return pd.DataFrame(rows)
+    an.extras["comparisons"] = pd.DataFrame(rows)
+    return an.extras["comparisons"]
 
 
 def comparison_table(ctx: Context, an: Analysis):
@@ -470,9 +514,8 @@ def outlier_table(ctx: Context, an: Analysis):
     t["position"] = t["flag"].map(FLAG_WORDS)
     t["_far"] = np.log(t["ratio"].fillna(1)).abs()
     t = t.sort_values("_far", ascending=False)
-    t.attrs = pub.attrs
-    t.attrs["suppressed"] = {k: np.asarray(v)[t.index] for k, v in pub.attrs.get(
-        "suppressed", {}).items()}
+    t.attrs = {"suppressed": {k: np.asarray(v)[t.index] for k, v in pub.attrs.get(
+        "suppressed", {}).items()}}
     return show(t.reset_index(drop=True), _practice_cols(an, ctx.pseudonymise),
                 caption=f"Practices outside the {an.limit}% limits")
 

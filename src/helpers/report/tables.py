@@ -151,11 +151,15 @@ def sortable_html(df: pd.DataFrame, cols: list[Col], caption: str = "") -> str:
 
 def _itables_ready() -> str:
     """The itables bundle, once per report (a kernel namespace flag, cleared between
-    reports by the batch's namespace reset)."""
+    reports by the batch's namespace reset). In a batch run (``PACK_BATCH`` set) the
+    rendered page gets it once instead (:func:`helpers.run.render.with_itables_bundle`),
+    which keeps a megabyte of JavaScript out of every executed notebook."""
+    import os
+
     from IPython import get_ipython
 
     ip = get_ipython()
-    if ip is None or ip.user_ns.get("_pack_itables_ready"):
+    if ip is None or ip.user_ns.get("_pack_itables_ready") or os.environ.get("PACK_BATCH"):
         return ""
     import itables
     from itables.javascript import generate_init_offline_itables_html

@@ -32,8 +32,6 @@ import secrets
 import shutil
 import subprocess
 import sys
-import time
-import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -41,15 +39,17 @@ from importlib import metadata
 from pathlib import Path
 
 from helpers import catalogue
+from helpers.atomic import write_json_atomic, write_text_atomic
 from helpers.cache import cache_folder
 from helpers.catalogue import ENGLAND
-from helpers.datasets import write_json_atomic, write_text_atomic
-from helpers.paths import notebooks_dir, project_root, reports_dir
+from helpers.paths import cache_dir, project_root, reports_dir
 from helpers.report import open_source
 from helpers.run import kernels, params
-from helpers.run.checks import check_output, headline_values, lint
-from helpers.run.grid import GridError, Job, load_grid, slug
+from helpers.run.grid import GridError, load_grid
 from helpers.run.index import write_index
+from helpers.run.jobs import Job
+from helpers.run.render import bundle_file
+from helpers.run.worker import run_job
 
 PACKAGES = ["helpers", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "papermill",
             "nbconvert", "gpboost", "pyarrow", "csdid", "duckdb"]
@@ -60,19 +60,6 @@ def new_run_id() -> str:
     """A run id: UTC time to the second plus a random suffix, unique between runs started in
     the same second."""
     return f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
-
-
-def _with_reset_cell(src: Path, dest: Path) -> None:
-    """Copy a notebook with a first cell that clears the (reused) kernel's namespace; the
-    cell is tagged for removal from the rendered report."""
-    import nbformat
-
-    nb = nbformat.read(src, as_version=4)
-    cell = nbformat.v4.new_code_cell(kernels.RESET_SOURCE)
-    cell.metadata["tags"] = ["remove-cell", "pack-reset"]
-    cell.id = "pack-reset"
-    nb.cells.insert(0, cell)
-    nbformat.write(nb, dest)
 
 
 def _git() -> dict:
@@ -97,62 +84,6 @@ def _versions() -> dict:
             out[p] = None
     out["python"] = sys.version.split()[0]
     return out
-
-
-def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
-    """Execute, check and render one report (runs in a worker process)."""
-    import nbformat
-    import papermill as pm
-
-    from helpers.run.render import footer_html, to_html
-
-    os.environ.pop("MPLBACKEND", None)
-    t0 = time.perf_counter()
-    folder = Path(out_dir) / job.notebook
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = slug(job.area)
-    ipynb, html_path = folder / f"{stem}.ipynb", folder / f"{stem}.html"
-    results = folder / f"{stem}.results.json"
-    for f in (ipynb, html_path, results):
-        f.unlink(missing_ok=True)
-    values = dict(job.parameters, results_path=str(results))
-    source = folder / f".{stem}.input.ipynb"
-    try:
-        _with_reset_cell(notebooks_dir() / f"{job.notebook}.ipynb", source)
-        pm.execute_notebook(
-            str(source), str(ipynb), parameters=values,
-            kernel_name="python3", language="python", cwd=str(notebooks_dir()),
-            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-            execution_timeout=timeout, km=kernels.worker_kernel())
-        nb = json.loads(ipynb.read_text())
-        problems = check_output(nb, job.notebook, results)
-        if problems:
-            raise RuntimeError("; ".join(problems))
-        res = json.loads(results.read_text())
-        title = f"{res.get('area', job.area)} — {catalogue.get(job.notebook).title}"
-        page = to_html(nbformat.reads(ipynb.read_text(), as_version=4), title,
-                       footer_html(job, res, provenance))
-        write_text_atomic(html_path, page)
-        problems = lint(nb, page)
-        if problems:
-            raise RuntimeError("report lint: " + "; ".join(dict.fromkeys(problems)))
-        job.status = "ok"
-        job.headline = headline_values(res, catalogue.get(job.notebook).headline_keys)
-        job.area_name, job.summary = res.get("area", ""), res.get("summary", "")
-        job.data_kind = res.get("data_kind", "")
-    except Exception as e:           # any failure is this report's, recorded, not the run's
-        kernels.retire()             # a failed report may leave the kernel in a bad state
-        job.status = "failed"
-        detail = f"{e.ename}: {e.evalue}" if isinstance(e, pm.PapermillExecutionError) \
-            else str(e)
-        job.error = f"{type(e).__name__}: {detail[:2000]}"
-        if not isinstance(e, pm.PapermillExecutionError | RuntimeError):
-            job.error += "\n" + traceback.format_exc(limit=3)
-    source.unlink(missing_ok=True)
-    job.duration_s = round(time.perf_counter() - t0, 2)
-    job.files = {k: str(p.relative_to(out_dir)) for k, p in
-                 (("notebook", ipynb), ("html", html_path), ("results", results)) if p.exists()}
-    return job
 
 
 def _warm_key(job: Job) -> str:
@@ -256,10 +187,13 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
                   "grid_file": str(gp.relative_to(project_root())) if gp.is_relative_to(
                       project_root()) else str(gp),
                   "grid_sha256": grid_sha}
+    # the itables bundle is written once; workers read it (not part of the manifest)
+    bundle = str(bundle_file(cache_dir()))
     started = datetime.now(UTC).isoformat(timespec="seconds")
     jobs_n = max(1, min(jobs_n or os.cpu_count() or 1, max(len(jobs), 1)))
     try:
-        all_jobs = kept + _execute(jobs, jobs_n, ds, str(build), timeout, provenance)
+        all_jobs = kept + _execute(jobs, jobs_n, ds, str(build), timeout,
+                                   dict(provenance, itables_bundle=bundle))
         manifest = {**provenance, "started": started,
                     "finished": datetime.now(UTC).isoformat(timespec="seconds"),
                     "reports": [asdict(j) for j in sorted(all_jobs,

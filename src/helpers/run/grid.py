@@ -20,7 +20,6 @@ regard to case and written as the data spells them, so ``q01`` and ``Q01`` are o
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -32,6 +31,7 @@ from helpers.analysis import areas
 from helpers.paths import notebooks_dir, project_root
 from helpers.report import DataSourceError, open_source
 from helpers.run import params
+from helpers.run.jobs import Job, slug
 
 AREA_WORDS = ("all", "commissioners", "networks", "practices")
 _IN = re.compile(r"^(networks|practices) in \S+$")
@@ -67,29 +67,6 @@ class Grid(BaseModel):
             bad = [v for v in value if not isinstance(v, str)][0]
             raise ValueError(f"codes must be text; quote {bad!r} (YAML reads 01 as a number)")
         return value
-
-
-@dataclass
-class Job:
-    """One report: a notebook for an area with its parameter values, and how it went."""
-
-    notebook: str
-    area: str
-    parameters: dict
-    report_id: str = ""
-    status: str = "pending"
-    duration_s: float = 0.0
-    error: str = ""
-    files: dict = field(default_factory=dict)
-    headline: dict = field(default_factory=dict)
-    area_name: str = ""
-    summary: str = ""
-    data_kind: str = ""
-
-
-def slug(text: str) -> str:
-    """File-name form of a code: lower case, anything but letters and digits as '-'."""
-    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
 
 
 def _describe(e: ValidationError) -> str:
@@ -187,5 +164,7 @@ def load_grid(path: Path, data_source: str | None = None) -> tuple[Grid, list[Jo
                 entry.validate(values)
             except params.ParameterError as e:
                 raise GridError(f"{path}: {e}") from e
-            jobs.append(Job(nb, area, values, f"{nb}/{slug(area)}"))
+            jobs.append(Job(nb, area, values, f"{nb}/{slug(area)}", title=entry.title,
+                            min_figures=entry.min_figures,
+                            headline_keys=list(entry.headline_keys)))
     return grid, jobs

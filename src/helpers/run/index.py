@@ -9,8 +9,8 @@ from html import escape
 from pathlib import Path
 
 from helpers import catalogue
+from helpers.atomic import write_text_atomic
 from helpers.catalogue import ENGLAND
-from helpers.datasets import write_text_atomic
 from helpers.run.grid import Job
 
 BADGES = {"synthetic": ("SYNTHETIC DATA", "#7C2855"), "real": ("REAL DATA", "#007F3B"),

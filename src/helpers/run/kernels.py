@@ -32,8 +32,15 @@ RECYCLE_AFTER = 25
 PREFIX = "pk-"
 WARM_IMPORTS = ("import helpers.report, helpers.report.charts\n"
                 "import pandas, numpy, matplotlib.pyplot, IPython.display")
-RESET_SOURCE = ('get_ipython().run_line_magic("reset", "-f")\n'
-                "import matplotlib.pyplot as _plt\n_plt.close('all')\ndel _plt")
+RESET_SOURCE = """\
+get_ipython().displayhook.flush()
+[get_ipython().user_ns.pop(k, None) for k in list(get_ipython().user_ns)
+ if k not in get_ipython().user_ns_hidden and not (k.startswith("__") and k.endswith("__"))]
+import matplotlib.pyplot as _plt
+_plt.close("all")
+del _plt"""
+"""Clears the previous report's names, output cache and figures from a reused kernel (what
+``%reset -f`` does for a report, without its full garbage collection and alias rebuild)."""
 
 
 class IPCKernelManager(AsyncKernelManager):
@@ -64,6 +71,7 @@ def _start() -> IPCKernelManager:
 
     km = IPCKernelManager(kernel_name="python3")
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
+    env["PACK_BATCH"] = "1"            # the page, not each notebook, carries shared scripts
     run_sync(km.start_kernel)(env=env)
     kc = km.client()
     kc.start_channels()

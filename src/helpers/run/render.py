@@ -11,6 +11,7 @@ refers to nothing outside itself (:func:`network_references` finds anything that
 
 from __future__ import annotations
 
+import functools
 import html
 import json
 import re
@@ -63,17 +64,23 @@ padding-top:.6em;overflow-wrap:anywhere}
 </style>"""
 
 
-def to_html(nb: nbformat.NotebookNode, title: str, footer: str) -> str:
-    """Render an executed notebook to a self-contained HTML string."""
-    nb = nbformat.from_dict(nb)
-    _clean_outputs(nb)
-    nb.metadata["title"] = title
+@functools.lru_cache(maxsize=1)
+def _exporter() -> HTMLExporter:
+    """One exporter per process (building it loads and compiles the templates)."""
     exporter = HTMLExporter(template_name="pack", extra_template_basedirs=[str(TEMPLATES)],
                             exclude_input=True, exclude_input_prompt=True,
                             exclude_output_prompt=True)
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=REMOVE_TAGS,
                                                          enabled=True), enabled=True)
-    body, _ = exporter.from_notebook_node(nb)
+    return exporter
+
+
+def to_html(nb: nbformat.NotebookNode, title: str, footer: str) -> str:
+    """Render an executed notebook to a self-contained HTML string."""
+    nb = nbformat.from_dict(nb)
+    _clean_outputs(nb)
+    nb.metadata["title"] = title
+    body, _ = _exporter().from_notebook_node(nb)
     ids: dict[str, str] = {}
     body = _ITABLES_ID.sub(lambda m: ids.setdefault(m.group(0), f"itables_t{len(ids) + 1}"),
                            body)
@@ -85,6 +92,40 @@ def to_html(nb: nbformat.NotebookNode, title: str, footer: str) -> str:
     body = body.replace("</head>", STYLE + "</head>", 1)
     body = body.replace("</body>", f'<footer class="pack-footer">{footer}</footer></body>', 1)
     return body
+
+
+def itables_bundle() -> str:
+    """The itables JavaScript and CSS, inline (about 1 MB; no network)."""
+    import itables
+    from itables.javascript import generate_init_offline_itables_html
+
+    return _ITABLES_LINK.sub(r"\1", generate_init_offline_itables_html(itables.options.dt_bundle))
+
+
+@functools.lru_cache(maxsize=2)
+def _read(path: str) -> str:
+    return Path(path).read_text(encoding="utf-8")
+
+
+def bundle_file(folder: Path) -> Path:
+    """Write the itables bundle once into ``folder`` (the batch's cache) and return its
+    path, so workers read it instead of importing itables."""
+    import itables
+
+    path = Path(folder) / f"itables-{itables.__version__}.html"
+    if not path.exists():
+        from helpers.atomic import write_text_atomic
+        write_text_atomic(path, itables_bundle())
+    return path
+
+
+def with_itables_bundle(page: str, bundle_path: str | None = None) -> str:
+    """The page with the itables bundle added once, if it has sortable tables that were
+    rendered without it (batch runs); read from ``bundle_path`` when given."""
+    if "itables_t" not in page or "injectModule" in page:
+        return page
+    bundle = _read(bundle_path) if bundle_path else itables_bundle()
+    return page.replace("</body>", bundle + "</body>", 1)
 
 
 def network_references(page: str) -> list[str]:

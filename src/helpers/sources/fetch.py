@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from helpers.datasets import atomic_path
+from helpers.atomic import atomic_path
 from helpers.paths import config_dir, data_dir
 
 

@@ -1,0 +1,33 @@
+"""A report job: what to run and how it went. Standard library only, so batch workers can
+use it without the data stack."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Job:
+    """One report: a notebook for an area with its parameter values (and, from the
+    catalogue, its title, least number of charts and headline keys), and how it went."""
+
+    notebook: str
+    area: str
+    parameters: dict
+    report_id: str = ""
+    title: str = ""
+    min_figures: int = 0
+    headline_keys: list = field(default_factory=list)
+    status: str = "pending"
+    duration_s: float = 0.0
+    error: str = ""
+    files: dict = field(default_factory=dict)
+    headline: dict = field(default_factory=dict)
+    area_name: str = ""
+    summary: str = ""
+    data_kind: str = ""
+
+
+def slug(text: str) -> str:
+    """File-name form of a code: lower case, anything but letters and digits as '-'."""
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")

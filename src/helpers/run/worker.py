@@ -1,0 +1,88 @@
+"""What a batch worker does for one report: execute the notebook in the worker's kernel,
+check it, render it, lint it. Kept free of the data stack (no pandas, pyarrow or
+matplotlib in the worker process: the kernel does the analysis), so a worker costs little
+memory beside its kernel."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import traceback
+from pathlib import Path
+
+from helpers.atomic import write_text_atomic
+from helpers.paths import notebooks_dir
+from helpers.run import kernels
+from helpers.run.checks import check_output, headline_values, lint
+from helpers.run.jobs import Job, slug
+
+
+def _with_reset_cell(src: Path, dest: Path) -> None:
+    """Copy a notebook with a first cell that clears the (reused) kernel's namespace; the
+    cell is tagged for removal from the rendered report."""
+    import nbformat
+
+    nb = nbformat.read(src, as_version=4)
+    cell = nbformat.v4.new_code_cell(kernels.RESET_SOURCE)
+    cell.metadata["tags"] = ["remove-cell", "pack-reset"]
+    cell.id = "pack-reset"
+    nb.cells.insert(0, cell)
+    nbformat.write(nb, dest)
+
+
+def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
+    """Execute, check and render one report (runs in a worker process)."""
+    import nbformat
+    import papermill as pm
+
+    from helpers.run.render import footer_html, to_html, with_itables_bundle
+
+    os.environ.pop("MPLBACKEND", None)
+    t0 = time.perf_counter()
+    folder = Path(out_dir) / job.notebook
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = slug(job.area)
+    ipynb, html_path = folder / f"{stem}.ipynb", folder / f"{stem}.html"
+    results = folder / f"{stem}.results.json"
+    for f in (ipynb, html_path, results):
+        f.unlink(missing_ok=True)
+    values = dict(job.parameters, results_path=str(results))
+    source = folder / f".{stem}.input.ipynb"
+    try:
+        _with_reset_cell(notebooks_dir() / f"{job.notebook}.ipynb", source)
+        pm.execute_notebook(
+            str(source), str(ipynb), parameters=values,
+            kernel_name="python3", language="python", cwd=str(notebooks_dir()),
+            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+            execution_timeout=timeout, km=kernels.worker_kernel())
+        nb = json.loads(ipynb.read_text())
+        problems = check_output(nb, job.min_figures, results)
+        if problems:
+            raise RuntimeError("; ".join(problems))
+        res = json.loads(results.read_text())
+        title = f"{res.get('area', job.area)} — {job.title or job.notebook}"
+        page = to_html(nbformat.reads(ipynb.read_text(), as_version=4), title,
+                       footer_html(job, res, provenance))
+        problems = lint(nb, page)       # before the (checked, static) itables bundle goes in
+        page = with_itables_bundle(page, provenance.get("itables_bundle"))
+        write_text_atomic(html_path, page)
+        if problems:
+            raise RuntimeError("report lint: " + "; ".join(dict.fromkeys(problems)))
+        job.status = "ok"
+        job.headline = headline_values(res, tuple(job.headline_keys))
+        job.area_name, job.summary = res.get("area", ""), res.get("summary", "")
+        job.data_kind = res.get("data_kind", "")
+    except Exception as e:           # any failure is this report's, recorded, not the run's
+        kernels.retire()             # a failed report may leave the kernel in a bad state
+        job.status = "failed"
+        detail = f"{e.ename}: {e.evalue}" if isinstance(e, pm.PapermillExecutionError) \
+            else str(e)
+        job.error = f"{type(e).__name__}: {detail[:2000]}"
+        if not isinstance(e, pm.PapermillExecutionError | RuntimeError):
+            job.error += "\n" + traceback.format_exc(limit=3)
+    source.unlink(missing_ok=True)
+    job.duration_s = round(time.perf_counter() - t0, 2)
+    job.files = {k: str(p.relative_to(out_dir)) for k, p in
+                 (("notebook", ipynb), ("html", html_path), ("results", results)) if p.exists()}
+    return job
