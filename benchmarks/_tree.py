@@ -49,24 +49,58 @@ def _cpu(pid: int) -> float:
         return 0.0
 
 
+def role(pid: int, root: int) -> str:
+    """What a process in a batch tree is: the batch itself, a pool worker, a kernel or
+    another helper (the multiprocessing resource tracker)."""
+    if pid == root:
+        return "batch"
+    try:
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return "other"
+    if "ipykernel" in cmd:
+        return "kernel"
+    if "spawn_main" in cmd:
+        return "worker"
+    return "other"
+
+
 def run_tree(cmd: list[str], cwd: Path, env: dict | None = None, every: float = 0.5
              ) -> dict:
-    """Wall s, CPU s (sum over the tree's processes, sampled up to their exit), peak total
-    PSS (MB), peak PSS of the largest process (MB), and the return code."""
+    """Run ``cmd`` and measure its process tree.
+
+    Returns wall s; CPU s of every process in the tree (from the kernel's accounting of
+    waited-for children, so processes that ended between samples count in full); peak total
+    PSS (MB); peak PSS of the largest process; by role (batch, worker, kernel), the peak
+    unique memory (USS, MB) of any one process of that role; for each worker and kernel its
+    USS at first and last sight (growth over the run); the shared memory at the peak (PSS
+    total minus USS total); and the return code."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     cpu_seen: dict[int, float] = {}
-    peak = {"total": 0, "one": 0}
+    peak = {"total": 0, "one": 0, "shared": 0}
+    by_role: dict[str, int] = {}
+    first_last: dict[int, list] = {}
     stop = threading.Event()
 
     def sample():
         while not stop.is_set():
             pids = [proc.pid, *descendants(proc.pid)]
-            pss = [_kb(p, "Pss") for p in pids]
-            peak["total"] = max(peak["total"], sum(pss))
-            peak["one"] = max(peak["one"], max(pss) if pss else 0)
+            pss = {p: _kb(p, "Pss") for p in pids}
+            uss = {p: _kb(p, "Private_Clean") + _kb(p, "Private_Dirty") for p in pids}
+            total = sum(pss.values())
+            if total > peak["total"]:
+                peak.update(total=total, shared=total - sum(uss.values()))
+            peak["one"] = max(peak["one"], max(pss.values(), default=0))
             for p in pids:
+                r = role(p, proc.pid)
+                by_role[r] = max(by_role.get(r, 0), uss[p])
+                if r in ("worker", "kernel") and uss[p]:
+                    first_last.setdefault(p, [r, uss[p], uss[p]])[2] = uss[p]
                 cpu_seen[p] = max(cpu_seen.get(p, 0.0), _cpu(p))
             stop.wait(every)
 
@@ -75,6 +109,12 @@ def run_tree(cmd: list[str], cwd: Path, env: dict | None = None, every: float = 
     out, err = proc.communicate()
     stop.set()
     th.join()
-    return {"wall_s": time.perf_counter() - t0, "cpu_s": sum(cpu_seen.values()),
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    waited = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return {"wall_s": time.perf_counter() - t0,
+            "cpu_s": max(waited, sum(cpu_seen.values())),
             "peak_pss_mb": peak["total"] / 1024, "peak_process_pss_mb": peak["one"] / 1024,
+            "shared_at_peak_mb": peak["shared"] / 1024,
+            "peak_uss_mb": {r: v / 1024 for r, v in by_role.items()},
+            "uss_first_last_mb": [(r, a / 1024, b / 1024) for r, a, b in first_last.values()],
             "rc": proc.returncode, "stdout": out, "stderr": err}

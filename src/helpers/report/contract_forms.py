@@ -17,7 +17,7 @@ import pandas as pd
 
 from helpers.analysis import contract_forms
 from helpers.analysis.referrals import practice_table
-from helpers.cache import cached_json
+from helpers.cache import cached_json, cached_table
 from helpers.report import Context, charts, text
 from helpers.report.tables import Col, show
 from helpers.run.params import ParameterError
@@ -83,7 +83,7 @@ def analyse(ctx: Context) -> Analysis:
     base = contract_forms.baseline(ds, comm, year, provider)
     share = 1.0
     if ctx.level in ("network", "practice") or p["outliers_only"]:
-        pt = practice_table(ds, [year])
+        pt = cached_table(ds, f"practice_table-{year}", lambda: practice_table(ds, [year]))
         in_comm = pt[pt["commissioner_code"] == ctx.commissioner]
         area = pt[pt.practice_code.isin(ctx.practice_codes)]
         if ctx.level in ("network", "practice"):   # the area's part of its commissioner

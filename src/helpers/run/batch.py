@@ -2,6 +2,7 @@
 
     python -m helpers.run.batch --grid config/grids/default.yaml [--jobs N] [--only TEXT]
                                 [--rerun-failed] [--run-id ID] [--timeout S]
+                                [--data-source FOLDER] [--out FOLDER]
 
 The grid is validated before anything runs (:mod:`helpers.run.grid`). Workers are started
 first, each starting its kernel and importing the pack while the batch warms the national
@@ -264,10 +265,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--timeout", type=int, default=600, help="seconds per cell")
     ap.add_argument("--data-source", default=None,
                     help="dataset folder or synthetic:<preset>, replacing the grid's")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="folder for run folders (default: reports/)")
     a = ap.parse_args(argv)
     try:
         n_failed, out = run(a.grid, a.jobs, a.only, a.rerun_failed, a.run_id, a.timeout,
-                            data_source=a.data_source)
+                            out_root=a.out, data_source=a.data_source)
     except (GridError, params.ParameterError) as e:
         print(f"grid error: {e}", file=sys.stderr)
         return 2

@@ -27,6 +27,8 @@ import tempfile
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
+from papermill.clientwrap import PapermillNotebookClient
+from papermill.engines import NBClientEngine, papermill_engines
 
 RECYCLE_AFTER = 25
 PREFIX = "pk-"
@@ -84,6 +86,45 @@ def _start() -> IPCKernelManager:
     finally:
         kc.stop_channels()
     return km
+
+
+class _ReusedKernelClient(PapermillNotebookClient):
+    """papermill's notebook client for a kernel it does not own: nbclient leaves the client's
+    sockets open when the kernel manager was passed in (it keeps the kernel for the caller),
+    and every open IOPub socket then queues all later reports' output in the worker, which
+    grew by about 12 MB a report. This client closes its channels when the run ends."""
+
+    def execute(self, **kwargs):
+        try:
+            return super().execute(**kwargs)
+        finally:
+            if self.kc is not None:
+                self.kc.stop_channels()
+                self.kc = None
+
+
+class ReusedKernelEngine(NBClientEngine):
+    """papermill engine ``pack-reused-kernel``: the standard nbclient engine with the client
+    above. Pass ``engine_name=ENGINE`` and ``km=worker_kernel()`` to ``execute_notebook``."""
+
+    @classmethod
+    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
+                                 stderr_file=None, start_timeout=60, execution_timeout=None,
+                                 **kwargs):
+        """As ``NBClientEngine.execute_managed_notebook`` (papermill 2.x), with the client
+        that closes its channels."""
+        from papermill.engines import logger
+
+        kwargs = {k: v for k, v in kwargs.items()
+                  if k not in ("input_path", "timeout", "startup_timeout")}
+        return _ReusedKernelClient(
+            nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
+            kernel_name=kernel_name, log=logger, log_output=log_output,
+            stdout_file=stdout_file, stderr_file=stderr_file, **kwargs).execute()
+
+
+ENGINE = "pack-reused-kernel"
+papermill_engines.register(ENGINE, ReusedKernelEngine)
 
 
 def worker_kernel() -> IPCKernelManager:

@@ -5,6 +5,7 @@ memory beside its kernel."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import time
@@ -18,9 +19,10 @@ from helpers.run.checks import check_output, headline_values, lint
 from helpers.run.jobs import Job, slug
 
 
-def _with_reset_cell(src: Path, dest: Path) -> None:
-    """Copy a notebook with a first cell that clears the (reused) kernel's namespace; the
-    cell is tagged for removal from the rendered report."""
+@functools.lru_cache(maxsize=32)
+def _prepared(src: str, mtime_ns: int) -> str:
+    """The notebook's JSON with a first cell that clears the (reused) kernel's namespace; the
+    cell is tagged for removal from the rendered report. Cached per notebook version."""
     import nbformat
 
     nb = nbformat.read(src, as_version=4)
@@ -28,12 +30,16 @@ def _with_reset_cell(src: Path, dest: Path) -> None:
     cell.metadata["tags"] = ["remove-cell", "pack-reset"]
     cell.id = "pack-reset"
     nb.cells.insert(0, cell)
-    nbformat.write(nb, dest)
+    return nbformat.writes(nb)
+
+
+def _with_reset_cell(src: Path, dest: Path) -> None:
+    """Copy a notebook to ``dest`` with the namespace-reset cell first."""
+    dest.write_text(_prepared(str(src), src.stat().st_mtime_ns), encoding="utf-8")
 
 
 def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
     """Execute, check and render one report (runs in a worker process)."""
-    import nbformat
     import papermill as pm
 
     from helpers.run.render import footer_html, to_html, with_itables_bundle
@@ -51,19 +57,18 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
     source = folder / f".{stem}.input.ipynb"
     try:
         _with_reset_cell(notebooks_dir() / f"{job.notebook}.ipynb", source)
-        pm.execute_notebook(
+        nb = pm.execute_notebook(
             str(source), str(ipynb), parameters=values,
             kernel_name="python3", language="python", cwd=str(notebooks_dir()),
             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-            execution_timeout=timeout, km=kernels.worker_kernel())
-        nb = json.loads(ipynb.read_text())
+            execution_timeout=timeout, km=kernels.worker_kernel(),
+            engine_name=kernels.ENGINE)
         problems = check_output(nb, job.min_figures, results)
         if problems:
             raise RuntimeError("; ".join(problems))
         res = json.loads(results.read_text())
         title = f"{res.get('area', job.area)} — {job.title or job.notebook}"
-        page = to_html(nbformat.reads(ipynb.read_text(), as_version=4), title,
-                       footer_html(job, res, provenance))
+        page = to_html(nb, title, footer_html(job, res, provenance))
         problems = lint(nb, page)       # before the (checked, static) itables bundle goes in
         page = with_itables_bundle(page, provenance.get("itables_bundle"))
         write_text_atomic(html_path, page)
