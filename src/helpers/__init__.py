@@ -1,20 +1,15 @@
-"""Commissioning analysis pack: shared helpers for the parameterised notebooks.
+"""Commissioning analysis pack: the tested helpers behind the parameterised notebooks.
 
-Modules (each small and named for what it does):
+Layers (each imports only from those above it; map in ``docs/architecture.md``):
 
-- ``paths``       project-root paths (never the working directory)
-- ``contract``    the data contract: table specs and validation with clear errors
-- ``io``          atomic writes, loading a validated dataset, content hashes
-- ``synthetic``   the deterministic synthetic England and its recorded truth
-- ``rates``       crude, directly and indirectly standardised rates with intervals
-- ``funnels``     funnel-plot limits, over-dispersion (Spiegelhalter 2005), outlier flags
-- ``spc``         XmR charts with Making Data Count rules
-- ``variation``   variance partition (Poisson GLMM) and moment estimators
-- ``payments``    contract-form payment engine
-- ``charts``      house chart style, titles and source lines
-- ``sdc``         statistical disclosure control for publish mode
-- ``params``      notebook parameter validation
-- ``batch``       batch execution and HTML rendering of the report grid
+- core: ``paths``, ``atomic``, ``schema`` (the data contract), ``datasets``, ``cache``,
+  ``validate``
+- ``stats``: rates, funnels, SPC, variance partition, ITS, payments, disclosure control
+- ``sources``: synthetic England, published NHS files, the real structure, extracts, fetch
+- ``analysis``: areas, referrals, scale effects, contract forms
+- ``catalogue`` and ``run.params``: the notebook registry and parameter checks
+- ``report``: report set-up and one module per notebook, charts, tables, text
+- ``run``: grids, the batch runner, workers and kernels, checks, rendering, the index
 """
 
 __version__ = "0.1.0"

@@ -18,7 +18,7 @@ from helpers.atomic import atomic_path, write_json_atomic
 from helpers.datasets import Dataset
 from helpers.paths import cache_dir
 
-CACHE_VERSION = "5"  # bump when a cached computation changes
+CACHE_VERSION = "6"  # bump when a cached computation changes
 
 
 def cache_folder(ds: Dataset) -> Path:

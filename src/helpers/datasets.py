@@ -42,6 +42,10 @@ class LazyTables(Mapping):
             self._cache[name] = pd.read_parquet(self._paths[name])
         return self._cache[name]
 
+    def __contains__(self, name: object) -> bool:
+        """Whether the dataset has the table, without reading it."""
+        return name in self._paths
+
     def __iter__(self):
         return iter(self._paths)
 

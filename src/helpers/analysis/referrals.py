@@ -245,7 +245,9 @@ def monthly_series(ds: Dataset, codes: list[str] | None = None,
     nat = pm.groupby("month")[["observed", "expected"]].sum()
     sel = pm if codes is None else pm[pm["practice_code"].isin(codes)]
     s = sel.groupby("month")[["observed", "expected"]].sum()
-    pop = ds.population.groupby("period", observed=True)["patients"].sum()
+    pop = cached_table(ds, "population_by_period", lambda: ds.population.groupby(
+        "period", observed=True)["patients"].sum().reset_index()).set_index("period")[
+        "patients"]
     pop.index = financial_year(pd.Series(pop.index)).to_numpy()
     nat_rate = (nat["observed"].sum() * 12) / (pop.mean() * len(nat)) * 1000
     s["ratio"] = s["observed"] / s["expected"]

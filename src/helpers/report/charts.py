@@ -127,7 +127,11 @@ def finish(fig: Figure, ax: plt.Axes, title: str, xlabel: str, ylabel: str, sour
     if watermark:
         fig.text(0.5, 0.5, watermark, fontsize=22, color=RED, alpha=0.13, ha="center",
                  va="center", rotation=20, weight="bold")
-    fig.tight_layout(rect=(0, 0.035, 1, 1))
+    # one tight-layout pass, then room for the source line (``rect=`` would cost a second
+    # pass over every tick label)
+    fig.tight_layout()
+    pars = fig.subplotpars
+    fig.subplots_adjust(bottom=min(pars.bottom + 0.035, pars.top - 0.2))
     values = _values(ax)
     if nonnegative is None:
         nonnegative = not any(w in (xlabel + " " + ylabel).lower() for w in NEGATIVE_OK)

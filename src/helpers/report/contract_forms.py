@@ -67,6 +67,30 @@ def _current_form(ctx: Context, year: int) -> str:
     return str(forms.index[0]) if len(forms) == 1 else "mixed"
 
 
+def _its(ds, panel: pd.DataFrame, code: str, month: pd.Timestamp, outcome: str,
+         window: int) -> dict | None:
+    """The ITS of one commissioner's switch, cached per dataset (every report on an area in
+    that commissioner, and England's, shows the same fit); None when there are too few
+    months either side."""
+    def build() -> dict:
+        lo, hi = month - pd.DateOffset(months=window), month + pd.DateOffset(months=window)
+        try:
+            r = contract_forms.its_switch(panel[(panel.month >= lo) & (panel.month < hi)],
+                                          code, month, outcome)
+        except ValueError as e:
+            return {"unavailable": str(e)}
+        series = r.pop("series")
+        out = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in r.items()}
+        out["series"] = series.assign(month=series["month"].dt.strftime("%Y-%m-%d")).to_dict(
+            orient="list")
+        return out
+    r = cached_json(ds, f"contracts-its-{code}-{month:%Y-%m}-{window}-{outcome}", build)
+    if "unavailable" in r:
+        return None
+    r["series"] = pd.DataFrame(r["series"]).assign(month=lambda d: pd.to_datetime(d["month"]))
+    return r
+
+
 def analyse(ctx: Context) -> Analysis:
     p, ds = ctx.params, ctx.ds
     from helpers.report import require_tables
@@ -112,13 +136,10 @@ def analyse(ctx: Context) -> Analysis:
     its = []
     mine = sw if ctx.is_england else sw[sw.commissioner_code == ctx.commissioner]
     for r in mine.itertuples():
-        lo = pd.Timestamp(r.month) - pd.DateOffset(months=p["window_months"])
-        hi = pd.Timestamp(r.month) + pd.DateOffset(months=p["window_months"])
-        pan = panel[(panel.month >= lo) & (panel.month < hi)]
         for outcome in ("firsts", "followups"):
-            try:
-                res = contract_forms.its_switch(pan, r.commissioner_code, pd.Timestamp(r.month), outcome)
-            except ValueError:
+            res = _its(ds, panel, r.commissioner_code, pd.Timestamp(r.month), outcome,
+                       p["window_months"])
+            if res is None:
                 continue
             res["to_form"] = r.to_form
             res["month"] = pd.Timestamp(r.month)

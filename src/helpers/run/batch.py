@@ -39,17 +39,18 @@ from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
-from helpers import catalogue
+if __name__ == "__mp_main__":             # this process is a pool worker (spawn start)
+    # papermill imports pyarrow only to offer HDFS paths, which workers never use; without
+    # it a worker holds about 50 MB less (papermill falls back as if pyarrow were absent)
+    sys.modules.setdefault("pyarrow", None)
+
+# Only light imports at module level: a spawned pool worker re-imports this module (as
+# ``__mp_main__``), and the data stack belongs in the kernels, not in every worker. Grid,
+# catalogue, report and index are imported where they are used.
 from helpers.atomic import write_json_atomic, write_text_atomic
-from helpers.cache import cache_folder
-from helpers.catalogue import ENGLAND
 from helpers.paths import cache_dir, project_root, reports_dir
-from helpers.report import open_source
-from helpers.run import kernels, params
-from helpers.run.grid import GridError, load_grid
-from helpers.run.index import write_index
+from helpers.run import kernels
 from helpers.run.jobs import Job
-from helpers.run.render import bundle_file
 from helpers.run.worker import run_job
 
 PACKAGES = ["helpers", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "papermill",
@@ -98,7 +99,9 @@ def warm_caches(ds, jobs: list[Job]) -> list[str]:
     every report only slices cached tables and parallel kernels never race to build them.
     A marker in the data's cache folder records a completed warm-up, so a later run on the
     same data does no serial work. Returns the notebooks warmed now."""
-    from helpers import report
+    from helpers import catalogue, report
+    from helpers.cache import cache_folder
+    from helpers.catalogue import ENGLAND
 
     warmed = []
     for key, j in {_warm_key(j): j for j in jobs}.items():
@@ -132,6 +135,8 @@ def sweep_builds(out_root: Path) -> list[Path]:
 
 def _previous_run(out_root: Path, data_hash: str, grid_sha: str) -> tuple[str, dict]:
     """The last run's id and manifest, if it used the same data and grid."""
+    from helpers.run.grid import GridError
+
     last = out_root / "latest.txt"
     if not last.exists():
         raise GridError(f"no previous run to repeat ({last} missing)")
@@ -154,6 +159,11 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
         out_root: Path | None = None, data_source: str | None = None) -> tuple[int, Path]:
     """Run a grid (``data_source`` replaces the grid's); returns (number failed, run
     folder)."""
+    from helpers.report import open_source
+    from helpers.run.grid import GridError, load_grid
+    from helpers.run.index import write_index
+    from helpers.run.render import bundle_file
+
     out_root = Path(out_root or reports_dir())
     out_root.mkdir(parents=True, exist_ok=True)
     grid, jobs = load_grid(grid_path, data_source)
@@ -268,6 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None,
                     help="folder for run folders (default: reports/)")
     a = ap.parse_args(argv)
+    from helpers.run import params
+    from helpers.run.grid import GridError
+
     try:
         n_failed, out = run(a.grid, a.jobs, a.only, a.rerun_failed, a.run_id, a.timeout,
                             out_root=a.out, data_source=a.data_source)

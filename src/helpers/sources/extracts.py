@@ -4,7 +4,8 @@ Input: CSV or parquet, one row per referral, columns ``practice_code``, ``referr
 (ISO date), ``specialty_code`` (treatment function code), ``age`` (years) and ``sex``
 (F/M; other values are counted, not used). :func:`ingest` aggregates it to the contract's
 ``referrals`` table (practice × month × specialty) with DuckDB, out of core (memory does not
-grow with the file), and reports every row it could not use, by reason, with counts:
+grow with the file; or on Spark, unchanged, see :func:`connect`), and reports every row it
+could not use, by reason, with counts:
 unknown practice codes, unknown specialties, impossible ages, unreadable or out-of-range
 dates. Nothing is dropped silently.
 """
@@ -50,112 +51,204 @@ class IngestReport:
         return text
 
 
-def _reader(path: Path) -> str:
-    p = str(path).replace("'", "''")
-    if path.suffix == ".parquet":
-        return f"read_parquet('{p}')"
-    if path.suffix == ".csv":
+ENGINES = ("duckdb", "spark")
+ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9:.]+)?$"
+NUMBER = r"^-?[0-9]+(\.[0-9]+)?$"
+"""What counts as a date and as an age, stated as patterns so every engine parses alike."""
+
+
+def connect(engine: str = "duckdb", memory_limit: str = "1GB", threads: int = 2):
+    """An Ibis backend for :func:`ingest`.
+
+    ``"duckdb"``: in-process DuckDB, out of core (memory capped at ``memory_limit``, spilling
+    to disk). ``"spark"``: the active Spark session, or a new one: local (``local[threads]``)
+    unless the environment names a cluster (``spark-submit --master ...``, or
+    ``SPARK_REMOTE=sc://host:15002`` for Spark Connect). An analyst with a session of their
+    own passes ``ibis.pyspark.connect(session)`` to :func:`ingest` instead of a name."""
+    import ibis
+
+    if engine == "duckdb":
+        con = ibis.duckdb.connect(memory_limit=memory_limit, threads=int(threads))
+        con.raw_sql("SET enable_progress_bar = false")
+        return con
+    if engine == "spark":
+        import os
+
+        from pyspark.sql import SparkSession
+
+        session = SparkSession.getActiveSession()
+        if session is None:
+            b = SparkSession.builder.appName("commissioning-pack-extracts")
+            if not os.environ.get("SPARK_REMOTE") and "MASTER" not in os.environ:
+                b = b.master(f"local[{int(threads)}]").config("spark.ui.enabled", "false") \
+                    .config("spark.sql.shuffle.partitions", str(4 * int(threads)))
+            session = b.getOrCreate()
+        return ibis.pyspark.connect(session)
+    raise ValueError(f"engine must be one of {ENGINES} or an Ibis backend; got {engine!r}")
+
+
+def _read(con, path: str):
+    """The extract as an Ibis table, every column read as text where the format allows (CSV)
+    so that each value is parsed by the same rules on every engine."""
+    name = con.name
+    low = path.lower()
+    if low.endswith(".parquet"):
+        return con.read_parquet(path)
+    if not low.endswith(".csv"):
+        raise ContractError(path, "record extract", None, "expected a .csv or .parquet file")
+    if name == "duckdb":
         # malformed lines (wrong number of fields, broken quoting) are skipped and counted
-        return f"read_csv('{p}', header=true, all_varchar=true, ignore_errors=true)"
-    raise ContractError(str(path), "record extract", None, "expected a .csv or .parquet file")
+        return con.read_csv(path, header=True, all_varchar=True, ignore_errors=True)
+    return con.read_csv(path, header=True, inferSchema=False)   # PERMISSIVE: bad fields → NULL
 
 
 def _data_lines(con, path: Path) -> int:
     """Non-blank lines of a CSV after the header, read as plain text (no quoting rules),
-    so lines a broken quote merged into one record still count."""
+    so lines a broken quote merged into one record still count (DuckDB)."""
     p = str(path).replace("'", "''")
-    return int(con.execute(
+    return int(con.raw_sql(
         f"SELECT count(*) FROM read_csv('{p}', columns={{'line': 'VARCHAR'}}, header=false, "
         "delim=chr(1), quote='', escape='', auto_detect=false, skip=1) "
         "WHERE trim(line) <> ''").fetchone()[0])
 
 
-REASONS = {
-    "unknown_practice": "practice_code IS NULL OR practice_code NOT IN "
-                        "(SELECT code FROM known_practices)",
-    "unknown_specialty": "specialty_code IS NULL OR specialty_code NOT IN "
-                         "(SELECT code FROM known_specialties)",
-    "impossible_age": "age IS NULL OR age < 0 OR age > 115",
-    "bad_or_out_of_range_date": "d IS NULL OR d < DATE '{start}' OR d > DATE '{end}'",
-}
-"""Why a record cannot be used, each as a SQL condition on the cleaned columns."""
+def _frame(con, expr) -> pd.DataFrame:
+    """Run an Ibis expression and return pandas through Arrow (same types on every engine)."""
+    return con.to_pyarrow(expr).to_pandas()
 
 
-def ingest(path: Path, practices: list[str], specialties: list[str],
+def _code_set(engine: str, codes: list[str]):
+    """Known codes in the form each engine tests membership fastest: a table on DuckDB (a
+    hash semi-join; a literal list of thousands of codes is tested one by one there), a
+    literal list on Spark (turned into a hash set; Spark's Ibis backend does not register
+    in-memory tables inside a cached expression)."""
+    import ibis
+
+    codes = sorted({str(x) for x in codes})
+    return codes if engine == "pyspark" else ibis.memtable({"code": codes})["code"]
+
+
+def _clean(t, practices: list[str], specialties: list[str], start: str, end: str,
+           con_name: str = "duckdb"):
+    """The extract's five columns parsed (text trimmed, dates and ages parsed leniently:
+    unparseable → NULL), each reason a row cannot be used as a boolean column, and
+    ``usable``. One Ibis expression: it compiles to DuckDB or Spark SQL unchanged."""
+    import ibis
+
+    known_p, known_s = _code_set(con_name, practices), _code_set(con_name, specialties)
+    def text(col):
+        # surrounding white space removed with a pattern: ibis's strip() on Spark also
+        # strips the letters 'v' and 'f' (its escape codes reach Spark as plain letters)
+        return col.cast("string").re_replace(r"^\s+|\s+$", "")
+
+    date_text, age_text = text(t.referral_date), text(t.age)
+    c = t.select(
+        practice_code=text(t.practice_code),
+        # only ISO dates (yyyy-mm-dd, any time of day ignored) are dates; impossible ones
+        # (2019-02-30) become NULL
+        d=ibis.ifelse(date_text.re_search(ISO_DATE), date_text.substr(0, 10).try_cast("date"),
+                      ibis.null()),
+        specialty_code=text(t.specialty_code),
+        age=ibis.ifelse(age_text.re_search(NUMBER), age_text.try_cast("float64"), ibis.null()),
+        sex=text(t.sex).upper())
+    reasons = {
+        "unknown_practice": c.practice_code.isnull() | ~c.practice_code.isin(known_p),
+        "unknown_specialty": c.specialty_code.isnull()
+        | ~c.specialty_code.isin(known_s),
+        "impossible_age": c.age.isnull() | (c.age < 0) | (c.age > 115),
+        "bad_or_out_of_range_date": c.d.isnull() | (c.d < ibis.date(start))
+        | (c.d > ibis.date(end)),
+    }
+    reasons = {k: v.fill_null(True) for k, v in reasons.items()}
+    fault = reasons["unknown_practice"]
+    for v in list(reasons.values())[1:]:
+        fault = fault | v
+    return c.mutate(**reasons, usable=~fault), list(reasons)
+
+
+def ingest(path: Path | str, practices: list[str], specialties: list[str],
            start: str = "1990-01-01", end: str = "2040-12-31",
            memory_limit: str = "1GB", threads: int = 2,
-           with_age_sex: bool = False) -> tuple[pd.DataFrame, IngestReport]:
+           with_age_sex: bool = False, engine="duckdb") -> tuple[pd.DataFrame, IngestReport]:
     """Aggregate a record-level extract to contract ``referrals`` rows, with a report that
     accounts for every input row (used, rejected with its reasons, or malformed).
 
     ``start``/``end`` bound plausible referral dates. With ``with_age_sex`` the report also
     carries the used rows counted by sex (F/M) × 5-year age band × specialty, for reference
-    rates; used rows with another sex are counted in ``used_without_sex``."""
-    import duckdb
+    rates; used rows with another sex are counted in ``used_without_sex``.
 
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"extract not found (or not a file): {path}")
-    con = duckdb.connect()
-    con.execute(f"SET memory_limit='{memory_limit}'; SET threads={int(threads)}; "
-                "SET enable_progress_bar=false")
-    src = _reader(path)
+    The rules and the aggregation are one Ibis expression (:func:`_clean`), run by
+    ``engine``: ``"duckdb"`` (default, in-process, out of core), ``"spark"`` (local or the
+    cluster the environment names, see :func:`connect`) or an Ibis backend already
+    connected. Both engines give identical tables and counts (tested). A Spark path may be
+    any URI the cluster reads (``hdfs://``, ``abfss://``, ``s3a://``). Malformed CSV lines
+    (wrong number of fields) are skipped and counted by DuckDB; Spark keeps them with empty
+    fields, so they are rejected rows with reasons instead."""
+    import ibis
+
+    local = "://" not in str(path)
+    if local:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"extract not found (or not a file): {path}")
+    con = connect(engine, memory_limit, threads) if isinstance(engine, str) else engine
     try:
-        cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {src}").fetchall()]
-    except duckdb.Error as e:
+        t = _read(con, str(path))
+        cols = list(t.columns)
+    except ContractError:
+        raise
+    except Exception as e:                    # the engine's own reader error, in one line
         raise ContractError(str(path), "record extract", None,
-                            f"cannot be read: {str(e).splitlines()[0]}",
+                            f"cannot be read: {str(e).strip().splitlines()[0]}",
                             fix="supply a UTF-8 CSV with a header row, or a parquet file") from e
     missing = [c for c in RECORD_COLUMNS if c not in cols]
     if missing:
         raise ContractError(str(path), "record extract", missing[0],
                             f"missing required column(s) {missing}; found {cols}")
-    con.register("known_practices", pd.DataFrame({"code": list(practices)}))
-    con.register("known_specialties", pd.DataFrame({"code": list(specialties)}))
-    reasons = {k: v.format(start=start, end=end) for k, v in REASONS.items()}
-    fault = " OR ".join(f"({c})" for c in reasons.values())
-    con.execute(f"""
-        CREATE TEMP TABLE recs AS
-        SELECT *, NOT coalesce({fault}, true) AS usable FROM (
-          SELECT trim(CAST(practice_code AS VARCHAR)) AS practice_code,
-                 TRY_CAST(CAST(referral_date AS VARCHAR) AS DATE) AS d,
-                 trim(CAST(specialty_code AS VARCHAR)) AS specialty_code,
-                 TRY_CAST(CAST(age AS VARCHAR) AS DOUBLE) AS age,
-                 upper(trim(CAST(sex AS VARCHAR))) AS sex
-          FROM {src})""")
-    per_reason = ",\n".join(f"count(*) FILTER (WHERE coalesce({c}, true)) AS {k}"
-                             for k, c in reasons.items())
-    checks = con.execute(f"""
-        SELECT count(*) AS parsed, count(*) FILTER (WHERE NOT usable) AS rows_rejected,
-               count(*) FILTER (WHERE usable AND (sex IS NULL OR sex NOT IN ('F', 'M')))
-                 AS used_without_sex,
-               {per_reason}
-        FROM recs""").fetchdf().iloc[0].to_dict()
-    agg = con.execute("""
-        SELECT practice_code, date_trunc('month', d) AS month, specialty_code,
-               count(*) AS referrals
-        FROM recs WHERE usable
-        GROUP BY ALL ORDER BY practice_code, month, specialty_code""").fetchdf()
-    age_sex = None
-    if with_age_sex:
-        age_sex = con.execute("""
-            SELECT sex, least(floor(age / 5), 18)::INTEGER AS band, specialty_code,
-                   count(*) AS referrals
-            FROM recs WHERE usable AND sex IN ('F', 'M')
-            GROUP BY ALL""").fetchdf()
-        age_sex["age_band"] = [AGE_BANDS[int(b)] for b in age_sex.pop("band")]
-    parsed = int(checks.pop("parsed"))
-    rows_read = _data_lines(con, path) if path.suffix == ".csv" else parsed
-    con.close()
-    agg["month"] = pd.to_datetime(agg["month"])
+    recs, reason_names = _clean(t, practices, specialties, start, end, con.name)
+    recs = recs.cache()          # parsed once (DuckDB temp table, Spark cached view)
+    try:
+        one = ibis.literal(1)
+        counts = recs.aggregate(
+            parsed=recs.count(),
+            rows_rejected=ibis.ifelse(recs.usable, 0, 1).sum(),
+            used_without_sex=ibis.ifelse(recs.usable & ~recs.sex.isin(["F", "M"]).fill_null(
+                False), one, 0).sum(),
+            **{k: ibis.ifelse(recs[k], one, 0).sum() for k in reason_names})
+        checks = {k: int(v or 0) for k, v in _frame(con, counts).iloc[0].to_dict().items()}
+        use = recs.filter(recs.usable)
+        agg = use.group_by(practice_code=use.practice_code,
+                           month=use.d.truncate("M").cast("timestamp"),
+                           specialty_code=use.specialty_code) \
+            .aggregate(referrals=use.count()) \
+            .order_by(["practice_code", "month", "specialty_code"])
+        agg = _frame(con, agg)
+        age_sex = None
+        if with_age_sex:
+            fm = use.filter(use.sex.isin(["F", "M"]))
+            band = ibis.least((fm.age / 5).floor(), 18).cast("int64")
+            age_sex = _frame(
+                con,
+                fm.group_by(sex=fm.sex, band=band, specialty_code=fm.specialty_code)
+                .aggregate(referrals=fm.count())
+                .order_by(["sex", "band", "specialty_code"]))
+            age_sex["age_band"] = [AGE_BANDS[int(b)] for b in age_sex.pop("band")]
+            age_sex["referrals"] = age_sex["referrals"].astype("int64")
+        parsed = checks.pop("parsed")
+        rows_read = _data_lines(con, path) if con.name == "duckdb" and local and \
+            str(path).lower().endswith(".csv") else parsed
+    finally:
+        recs.release()
+    agg["month"] = pd.to_datetime(agg["month"]).astype("datetime64[ns]")
+    agg["referrals"] = agg["referrals"].astype("int64")
     table = validate_table(agg, "referrals", str(path))
-    without_sex = int(checks.pop("used_without_sex"))
+    without_sex = checks.pop("used_without_sex")
     report = IngestReport(
         rows_read=rows_read, rows_used=int(table["referrals"].sum()),
-        rows_rejected=int(checks.pop("rows_rejected")),
+        rows_rejected=checks.pop("rows_rejected"),
         malformed_lines=max(rows_read - parsed, 0),
         used_without_sex=without_sex if with_age_sex else 0,
-        rejected={k: int(v) for k, v in checks.items()}, age_sex=age_sex)
+        rejected={k: checks[k] for k in reason_names}, age_sex=age_sex)
     return table, report
 
 
