@@ -80,8 +80,12 @@ def connect(engine: str = "duckdb", memory_limit: str = "1GB", threads: int = 2)
         if session is None:
             b = SparkSession.builder.appName("commissioning-pack-extracts")
             if not os.environ.get("SPARK_REMOTE") and "MASTER" not in os.environ:
+                import tempfile
+
                 b = b.master(f"local[{int(threads)}]").config("spark.ui.enabled", "false") \
-                    .config("spark.sql.shuffle.partitions", str(4 * int(threads)))
+                    .config("spark.sql.shuffle.partitions", str(4 * int(threads))) \
+                    .config("spark.sql.warehouse.dir",       # not in the working directory
+                            tempfile.mkdtemp(prefix="pack-spark-"))
             session = b.getOrCreate()
         return ibis.pyspark.connect(session)
     raise ValueError(f"engine must be one of {ENGINES} or an Ibis backend; got {engine!r}")
