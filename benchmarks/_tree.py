@@ -73,8 +73,8 @@ def run_tree(cmd: list[str], cwd: Path, env: dict | None = None, every: float = 
     waited-for children, so processes that ended between samples count in full); peak total
     PSS (MB); peak PSS of the largest process; by role (batch, worker, kernel), the peak
     unique memory (USS, MB) of any one process of that role; for each worker and kernel its
-    USS at first and last sight (growth over the run); the shared memory at the peak (PSS
-    total minus USS total); and the return code."""
+    USS at every sample (growth over its life); the shared memory at the peak (PSS total
+    minus USS total); and the return code."""
     import resource
 
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -100,7 +100,7 @@ def run_tree(cmd: list[str], cwd: Path, env: dict | None = None, every: float = 
                 r = role(p, proc.pid)
                 by_role[r] = max(by_role.get(r, 0), uss[p])
                 if r in ("worker", "kernel") and uss[p]:
-                    first_last.setdefault(p, [r, uss[p], uss[p]])[2] = uss[p]
+                    first_last.setdefault(p, [r, []])[1].append(uss[p])
                 cpu_seen[p] = max(cpu_seen.get(p, 0.0), _cpu(p))
             stop.wait(every)
 
@@ -116,5 +116,6 @@ def run_tree(cmd: list[str], cwd: Path, env: dict | None = None, every: float = 
             "peak_pss_mb": peak["total"] / 1024, "peak_process_pss_mb": peak["one"] / 1024,
             "shared_at_peak_mb": peak["shared"] / 1024,
             "peak_uss_mb": {r: v / 1024 for r, v in by_role.items()},
-            "uss_first_last_mb": [(r, a / 1024, b / 1024) for r, a, b in first_last.values()],
+            "uss_series_mb": [(r, [v / 1024 for v in series]) for r, series in
+                              first_last.values()],
             "rc": proc.returncode, "stdout": out, "stderr": err}

@@ -41,12 +41,13 @@ get_ipython().displayhook.flush()
 import matplotlib.pyplot as _plt
 _plt.close("all")
 del _plt
-import gc as _gc, ctypes as _ct, pyarrow as _pa
-_gc.collect(); _pa.default_memory_pool().release_unused()
+import ctypes as _ct, pyarrow as _pa
+_pa.default_memory_pool().release_unused()
 _ct.CDLL(None).malloc_trim(0) if hasattr(_ct.CDLL(None), "malloc_trim") else None
-del _gc, _ct, _pa"""
+del _ct, _pa"""
 """Clears the previous report's names, output cache and figures from a reused kernel (what
-``%reset -f`` does for a report, without its alias rebuild), then hands freed memory back to
+``%reset -f`` does for a report, without its full garbage collection (80 ms) and alias
+rebuild), then hands freed memory back to
 the system: Arrow's allocator and glibc's keep freed pages for reuse, about 100 MB a kernel
 after a report, which adds up at many parallel jobs."""
 
