@@ -103,7 +103,8 @@ def reports(built, tmp_path_factory):
     root = tmp_path_factory.mktemp("real_reports")
     grid = root / "grid.yaml"
     grid.write_text(yaml.safe_dump({"data_source": str(built.path), "publish": True,
-                                    "areas": ["QKS", "ENGLAND"], "notebooks": "all"}))
+                                    "areas": ["QKS", "QE1", "QOC", "QOP", "ENGLAND"],
+                                    "notebooks": "all"}))
     n_failed, out = batch.run(grid, jobs_n=2, run_id="real", out_root=root, timeout=600)
     return n_failed, out
 
@@ -116,7 +117,7 @@ def test_reports_run_and_say_what_is_real(reports):
     n_failed, out = reports
     manifest = json.loads((out / "manifest.json").read_text())
     assert n_failed == 0, [r["error"] for r in manifest["reports"] if r["status"] != "ok"]
-    assert len(manifest["reports"]) == 8
+    assert len(manifest["reports"]) == 20     # 4 ICBs (smallest, largest, two more) + England
     for f in out.glob("*/*.html"):
         page = f.read_text()
         assert "Synthetic (simulated) parts:" in page, f
