@@ -132,6 +132,9 @@ def finish(fig: Figure, ax: plt.Axes, title: str, xlabel: str, ylabel: str, sour
     fig.tight_layout()
     pars = fig.subplotpars
     fig.subplots_adjust(bottom=min(pars.bottom + 0.035, pars.top - 0.2))
+    # positions are final: with no layout engine left on the figure, printing it draws once
+    # (a placeholder engine makes matplotlib run a second, layout-only draw first)
+    fig.set_layout_engine(None)
     values = _values(ax)
     if nonnegative is None:
         nonnegative = not any(w in (xlabel + " " + ylabel).lower() for w in NEGATIVE_OK)

@@ -444,10 +444,20 @@ def results(ctx: Context, an: Analysis) -> dict:
                 "commissioner_share_of_risk"].to_dict(),
             "did": [{k: v for k, v in d.items() if k not in ("event_study",)} for d in an.did],
             "its": [{k: v for k, v in r.items() if k not in ("series",)} for r in an.its],
-            "summary": (f"{text.financial_year(an.year)} activity {an.money(an.base.value)}; "
-                        f"a {ctx.params['change_pct']:+g}% referral change saves "
-                        + (f"{an.money(saving)} a year under its current form "
-                           f"({contract_forms.FORM_LABELS[cur].lower()})"
-                           if cur in contract_forms.FORM_LABELS else
-                           f"{an.money(t['commissioner_saving_gbp'].min())} to "
-                           f"{an.money(t['commissioner_saving_gbp'].max())} a year by form"))}
+            "summary": _summary(ctx, an, saving, t["commissioner_saving_gbp"])}
+
+
+def _summary(ctx: Context, an: Analysis, saving: float, by_form: pd.Series) -> str:
+    """One line for the index: the year's activity and what the referral change is worth."""
+    change = float(ctx.params["change_pct"])
+    what = f"a {abs(change):g}% {'cut' if change < 0 else 'rise'} in referrals"
+    line = f"{text.financial_year(an.year)} activity {text.gbp(an.base.value)}; {what} "
+    cur = an.current_form
+    if cur not in contract_forms.FORM_LABELS:
+        lo, hi = sorted([float(by_form.min()), float(by_form.max())])
+        return line + f"is worth {text.gbp(lo)} to {text.gbp(hi)} a year, depending on the form"
+    form = contract_forms.FORM_LABELS[cur].lower()
+    if np.isnan(saving) or abs(saving) < 0.5:
+        return line + f"saves nothing under its current form ({form})"
+    verb = "saves" if saving > 0 else "costs"
+    return line + f"{verb} {text.gbp(abs(saving))} a year under its current form ({form})"

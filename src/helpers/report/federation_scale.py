@@ -513,8 +513,9 @@ def results(ctx: Context, an: Analysis) -> dict:
     summary = [f"{text.plural(len(ctx.practice_codes), 'practice')} in "
                f"{text.plural(len(an.networks), 'group')}"]
     for g in an.gaps.itertuples():
-        summary.append(f"{scale.OUTCOMES[g.outcome][0].lower()} "
-                       f"{_pct(g.gap):+.1f}% against England at the same size")
+        gap = _pct(g.gap)
+        summary.append(f"{scale.OUTCOMES[g.outcome][0]} {abs(gap):.1f}% "
+                       f"{'above' if gap >= 0 else 'below'} England at the same size")
     if an.joining:
         out["joining"] = {k: v for k, v in an.joining.items() if k != "event_study"}
         out["twfe"] = an.twfe
@@ -522,7 +523,8 @@ def results(ctx: Context, an: Analysis) -> dict:
         out["by_practice_size"] = an.practice_sizes.to_dict(orient="records")
         out["estimator"] = an.estimator
         out["joining_att"] = an.primary["att"]
-        summary.append(f"England joining effect {_pct(an.primary['att']):+.1f}%")
+        summary.append(f"joining a group changed referrals by {_pct(an.primary['att']):+.1f}% "
+                       "in England")
     out["mergers"] = an.mergers
     out["summary"] = "; ".join(summary)
     return out

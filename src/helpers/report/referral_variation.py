@@ -447,10 +447,13 @@ def comparisons(ctx: Context, an: Analysis) -> pd.DataFrame:
     groups.append(("England", nat["practice_code"].tolist()))
     rows = []
     years = an.extras["n_years"]
-    for name, codes in groups:
+    for i, (name, codes) in enumerate(groups):
         d = nat[nat["practice_code"].isin(codes)]
         obs = float(d["observed"].sum())
-        if ctx.publish:
+        shown = headline(ctx, an)["observed"] if i == 0 and ctx.publish else 0.0
+        if shown > 0:  # the area itself: the headline's total (its published practices)
+            obs = shown
+        elif ctx.publish:
             obs = float(sdc.publish_counts([obs])[0][0])
         exp = float(d["expected"].sum())
         r = rates.isr([obs], [exp]) if not np.isnan(obs) else None

@@ -30,7 +30,7 @@ _NETWORK = re.compile(
     r"""|url\(\s*["']?\s*(?:https?:)?//[^)]+\)"""
     r"""|@import\s+["']?(?:https?:)?//[^"';\s]+"""
     r"""|import\(\s*["'`](?:https?:)?//[^"'`]+"""
-    r"""|fetch\(\s*["'`](?:https?:)?//[^"'`]+""", re.I)
+    r"""|fetch\(\s*["'`](?:https?:)?//[^"'`]+""")      # matched on lower-cased text
 
 
 def _clean_outputs(nb: nbformat.NotebookNode) -> None:
@@ -69,7 +69,7 @@ def _exporter() -> HTMLExporter:
     """One exporter per process (building it loads and compiles the templates)."""
     exporter = HTMLExporter(template_name="pack", extra_template_basedirs=[str(TEMPLATES)],
                             exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True)
+                            exclude_output_prompt=True, optimistic_validation=True)
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=REMOVE_TAGS,
                                                          enabled=True), enabled=True)
     return exporter
@@ -132,7 +132,8 @@ def network_references(page: str) -> list[str]:
     """Everything in a page that would make the browser reach a network: scripts, styles,
     images, fonts, frames, links, CSS ``url()`` and ``@import``, JavaScript ``import()`` and
     ``fetch()`` of an http(s) or protocol-relative address."""
-    return _NETWORK.findall(page)
+    # case-insensitive by lower-casing once: several times faster than re.I on a 0.5 MB page
+    return [page[m.start():m.end()] for m in _NETWORK.finditer(page.lower())]
 
 
 def footer_html(job, results: dict, provenance: dict) -> str:
