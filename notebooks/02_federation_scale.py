@@ -73,9 +73,11 @@ report.show(federation_scale.networks_table(ctx, an))
 # ## The area's practices against England's size curves
 #
 # Each chart shows one outcome against practice list size. The line is England's curve
-# adjusted for deprivation, rurality and year, with its 95% band; the dots are the area's
-# practices in the latest year. Dots mostly above the line mean the area's practices have
-# more of that outcome than England's practices of the same size.
+# in the latest year for a practice of average deprivation and the most common rurality,
+# with its 95% band; the dots are the area's practices in that year. Dots mostly above the
+# line mean the area's practices have more of that outcome than England's practices of the
+# same size. The percentages in the headline go one step further: each practice is
+# compared with England's prediction for its own size, deprivation and rurality.
 
 # %%
 for y in OUTCOMES:

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import contextlib
 import io
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from helpers.analysis import scale
+from helpers.report.federation_scale import describe_elasticity
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +42,10 @@ def test_elasticities_recovered(england, py):
     for y, truth in expected.items():
         e = scale.elasticity(py, y)
         assert abs(e["elasticity"] - truth) < 0.015, (y, e, truth)
-        assert "small effect" in scale.describe_elasticity(e, y)
+        words = describe_elasticity(e, y)
+        assert "small effect" in words
+        low, high = re.search(r"95% CI (\S+)% to (\S+)%", words).groups()
+        assert low != high, words           # ends written with enough decimals to differ
 
 
 def test_binned_means_and_spline(py):
@@ -135,17 +140,21 @@ def test_size_curves_stay_positive_and_implausible_values_are_left_out(py):
             and (curve["fit"] <= curve["upper"]).all()
 
 
-def test_an_area_on_englands_curve_has_no_gap():
+def test_size_gaps_allow_for_case_mix_and_year(py):
+    """England's practices sit on England's curve on average (mean residual 0), and an area
+    whose practices are 10% above their own predictions has a gap of log 1.1."""
     from helpers.report.federation_scale import curve_gap
 
-    curve = pd.DataFrame({"x": [1000.0, 10000.0, 100000.0], "fit": [0.5, 0.6, 0.7]})
-    lists = np.array([2000.0, 5000.0, 20000.0, 40000.0])
-    on = np.exp(np.interp(np.log(lists), np.log(curve["x"]), np.log(curve["fit"])))
-    area = pd.DataFrame({"registered_patients": lists, "gp_fte_per_1000": on * 1.1,
-                         "year": 2022})
-    g = curve_gap(area, curve, "gp_fte_per_1000")
-    assert g["gap"] == pytest.approx(np.log(1.1)) and g["n"] == 4
-    assert curve_gap(area.head(2), curve, "gp_fte_per_1000") is None
+    for y in ("payments_per_weighted", "gp_fte_per_1000", "srr"):
+        curve, resid = scale.size_model(py, y)
+        latest = resid[resid["year"] == resid["year"].max()]
+        g = curve_gap(latest, y)
+        assert abs(g["gap"]) < 0.01 and g["lower"] < 0 < g["upper"], (y, g)
+    area = pd.DataFrame({"practice_code": list("ABCD"), "year": 2022,
+                         "resid": np.log(1.1) + np.array([0.01, -0.01, 0.02, -0.02])})
+    g = curve_gap(area, "gp_fte_per_1000")
+    assert g["gap"] == pytest.approx(np.log(1.1)) and g["n"] == 4 and g["year"] == 2022
+    assert curve_gap(area.head(2), "gp_fte_per_1000") is None
 
 
 def test_report_wording_follows_the_intervals():

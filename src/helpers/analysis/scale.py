@@ -148,29 +148,29 @@ def elasticity(df: pd.DataFrame, y: str, x: str = "registered_patients",
             "p_value": float(fit.pvalues["_lx"]), "n": int(fit.nobs)}
 
 
-def describe_elasticity(e: dict, label: str) -> str:
-    """Plain-English reading of an elasticity: economies, diseconomies or no clear effect."""
-    b, lo, hi = e["elasticity"], e["lower"], e["upper"]
-    per10 = (1.1 ** b - 1) * 100
-    if lo <= 0 <= hi:
-        verdict = "no clear effect of size"
-    elif b < 0:
-        verdict = "lower in larger practices"
-    else:
-        verdict = "higher in larger practices"
-    size = "small" if abs(b) < 0.1 else "material"
-    return (f"{label}: {verdict} — a 10% larger list goes with {per10:+.1f}% "
-            f"(95% CI {(1.1 ** lo - 1) * 100:+.1f}% to {(1.1 ** hi - 1) * 100:+.1f}%); "
-            f"a {size} effect.")
+def size_model(df: pd.DataFrame, y: str, x: str = "registered_patients",
+               controls: tuple[str, ...] = ("imd_score", "C(rurality)", "C(year)"),
+               knots: int = 4, cluster: str = "commissioner_code"
+               ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """England's case-mix-adjusted size curve for ``y`` and every practice-year's distance
+    from it.
 
+    A natural cubic spline in log ``x`` plus deprivation, rurality and year, fitted by OLS
+    to log ``y`` (so the curve and its band stay positive and a few extreme practices do not
+    pull it), with commissioner-clustered standard errors.
 
-def spline_curve(df: pd.DataFrame, y: str, x: str = "registered_patients",
-                 controls: tuple[str, ...] = ("imd_score", "C(rurality)", "C(year)"),
-                 knots: int = 4, cluster: str = "commissioner_code") -> pd.DataFrame:
-    """Case-mix-adjusted curve of ``y`` against log ``x``: a natural cubic spline fitted to
-    log ``y`` (so the curve and its band stay positive, and a few extreme practices do not
-    pull it), predicted on a grid at average case-mix and returned on the ``y`` scale
-    (a geometric mean), with 95% intervals (commissioner-clustered)."""
+    Returns
+    -------
+    curve : DataFrame
+        ``x``, ``fit``, ``lower``, ``upper`` on the ``y`` scale (a geometric mean, 95%
+        interval) over the 2nd–98th percentile of ``x``, at average deprivation, the most
+        common rurality and the **latest year** (the year whose practices are drawn on it).
+    residuals : DataFrame
+        ``practice_code``, ``year``, ``resid``: log ``y`` minus the model's prediction at the
+        practice's own size, deprivation, rurality and year, so an area's mean residual is
+        its distance from England's practices of the same size and case-mix (zero on average
+        over England by construction).
+    """
     import statsmodels.formula.api as smf
 
     d = df.dropna(subset=[y, x]).copy()
@@ -182,13 +182,23 @@ def spline_curve(df: pd.DataFrame, y: str, x: str = "registered_patients",
     f = f"_ly ~ cr(_lx, df={knots}, constraints='center')" + "".join(f" + {c}" for c in ctrl)
     fit = smf.ols(f, d).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(d[cluster])[0]})
     grid = np.linspace(np.quantile(d["_lx"], 0.02), np.quantile(d["_lx"], 0.98), 40)
-    base = {c.replace("C(", "").rstrip(")"): (d[c.replace("C(", "").rstrip(")")].mode()[0]
-            if c.startswith("C(") else d[c].mean()) for c in ctrl}
-    new = pd.DataFrame({"_lx": grid, **base})
-    pr = fit.get_prediction(new).summary_frame(alpha=0.05)
-    return pd.DataFrame({"x": np.exp(grid), "fit": np.exp(pr["mean"].to_numpy()),
-                         "lower": np.exp(pr["mean_ci_lower"].to_numpy()),
-                         "upper": np.exp(pr["mean_ci_upper"].to_numpy())})
+    base = {}
+    for c in ctrl:
+        name = c.replace("C(", "").rstrip(")")
+        base[name] = d[name].max() if name == "year" else (
+            d[name].mode()[0] if c.startswith("C(") else d[name].mean())
+    pr = fit.get_prediction(pd.DataFrame({"_lx": grid, **base})).summary_frame(alpha=0.05)
+    curve = pd.DataFrame({"x": np.exp(grid), "fit": np.exp(pr["mean"].to_numpy()),
+                          "lower": np.exp(pr["mean_ci_lower"].to_numpy()),
+                          "upper": np.exp(pr["mean_ci_upper"].to_numpy())})
+    keep = [c for c in ("practice_code", "year") if c in d.columns]
+    resid = d[keep].assign(resid=fit.resid.to_numpy()).reset_index(drop=True)
+    return curve, resid
+
+
+def spline_curve(df: pd.DataFrame, y: str, **kw) -> pd.DataFrame:
+    """England's case-mix-adjusted size curve for ``y`` (the curve of :func:`size_model`)."""
+    return size_model(df, y, **kw)[0]
 
 
 def joining_panel(ds: Dataset, group_type: str | None = None) -> pd.DataFrame:

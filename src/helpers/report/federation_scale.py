@@ -19,7 +19,7 @@ from scipy import stats
 
 from helpers.analysis import scale
 from helpers.analysis.referrals import practice_frame
-from helpers.cache import cached_json
+from helpers.cache import cached_json, cached_table
 from helpers.report import Context, charts, require_tables, text
 from helpers.report.tables import Col, show
 from helpers.stats import sdc
@@ -62,26 +62,51 @@ def _latest(nat: pd.DataFrame, y: str) -> pd.DataFrame:
     return d[d["year"] == d["year"].max()]
 
 
-def curve_gap(area: pd.DataFrame, curve: pd.DataFrame, y: str) -> dict | None:
-    """Where the area's practices sit against England's adjusted curve for ``y``: the
-    geometric mean of each practice's value over the curve at its list size, with a
-    t-interval over practices. A single practice gets its own distance without an interval;
-    two practices are too few (None)."""
-    d = area.dropna(subset=[y, "registered_patients"])
-    d = d[(d[y] > 0) & (d["registered_patients"] > 0)]
-    if not len(d):
+def curve_gap(resid: pd.DataFrame, y: str) -> dict | None:
+    """Where the area's practices sit against England's practices of the same size and
+    case-mix for ``y``: the mean of their residuals from England's size model (log scale,
+    latest year; see :func:`helpers.analysis.scale.size_model`), with a t-interval over
+    practices. A single practice gets its own distance without an interval; two practices
+    are too few (None)."""
+    r = resid["resid"].dropna().to_numpy(float)
+    if not len(r):
         return None
-    at = np.interp(np.log(d["registered_patients"]), np.log(curve["x"]), np.log(curve["fit"]))
-    r = np.log(d[y].to_numpy(float)) - at
-    if len(d) == 1:                  # a single practice: its own distance, no interval
+    year = int(resid["year"].max())
+    if len(r) == 1:                  # a single practice: its own distance, no interval
         return {"outcome": y, "n": 1, "gap": float(r[0]), "lower": np.nan, "upper": np.nan,
-                "year": int(d["year"].max())}
-    if len(d) < 3:
+                "year": year}
+    if len(r) < 3:
         return None
     m, se = r.mean(), r.std(ddof=1) / np.sqrt(len(r))
     half = stats.t.ppf(0.975, len(r) - 1) * se
     return {"outcome": y, "n": int(len(r)), "gap": float(m), "lower": float(m - half),
-            "upper": float(m + half), "year": int(d["year"].max())}
+            "upper": float(m + half), "year": year}
+
+
+def _national_size_models(ds, nat: pd.DataFrame, present: list[str]):
+    """England's size curves, elasticities and latest-year residuals (cached per dataset)."""
+    models = {}
+
+    def fitted(y):
+        if y not in models:
+            models[y] = scale.size_model(nat, y)
+        return models[y]
+
+    def build_national():
+        return {"elasticities": [scale.elasticity(nat, y) | {"label": scale.OUTCOMES[y][0]}
+                                 for y in present],
+                "curves": {y: fitted(y)[0].to_dict(orient="list") for y in present}}
+
+    def build_residuals():
+        out = []
+        for y in present:
+            r = fitted(y)[1]
+            out.append(r[r["year"] == r["year"].max()].assign(outcome=y))
+        return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
+            columns=["practice_code", "year", "resid", "outcome"])
+    national = cached_json(ds, "scale-national-curves-latest-year", build_national)
+    resid = cached_table(ds, "scale-national-residuals", build_residuals)
+    return national, resid
 
 
 def analyse(ctx: Context) -> Analysis:
@@ -92,15 +117,12 @@ def analyse(ctx: Context) -> Analysis:
     area = nat[nat["practice_code"].isin(ctx.practice_codes)]
     present = [y for y in scale.OUTCOMES if nat[y].notna().sum() >= 50]
 
-    def build_national():
-        return {"elasticities": [scale.elasticity(nat, y) | {"label": scale.OUTCOMES[y][0]}
-                                 for y in present],
-                "curves": {y: scale.spline_curve(nat, y).to_dict(orient="list")
-                           for y in present}}
-    national = cached_json(ds, "scale-national-curves-log", build_national)
+    national, resid = _national_size_models(ds, nat, present)
     el = pd.DataFrame(national["elasticities"])
     curves = {y: pd.DataFrame(c) for y, c in national["curves"].items()}
-    gaps = pd.DataFrame([g for y in curves if (g := curve_gap(_latest(area, y), curves[y], y))])
+    mine = resid[resid["practice_code"].isin(ctx.practice_codes)]
+    gaps = pd.DataFrame([g for y in curves
+                         if (g := curve_gap(mine[mine["outcome"] == y], y))])
     latest = pd.concat([_latest(area, y).assign(outcome=y) for y in curves],
                        ignore_index=True) if curves else pd.DataFrame()
     joining = tw = truth_att = None
@@ -178,6 +200,24 @@ def _pct(x: float) -> float:
     return text.log_to_pct(x)
 
 
+def describe_elasticity(e: dict, label: str) -> str:
+    """Plain-English reading of a size elasticity (log outcome on log list size): the change
+    for a 10% larger list, (1.1^b − 1) × 100 %, with its 95% interval written with enough
+    decimals that its ends differ, and whether it is economies, diseconomies or no clear
+    effect."""
+    b, lo, hi = e["elasticity"], e["lower"], e["upper"]
+    if lo <= 0 <= hi:
+        verdict = "no clear effect of size"
+    elif b < 0:
+        verdict = "lower in larger practices"
+    else:
+        verdict = "higher in larger practices"
+    size = "small" if abs(b) < 0.1 else "material"
+    per10 = [(1.1 ** v - 1) * 100 for v in (b, lo, hi)]
+    return (f"{label}: {verdict} — a 10% larger list goes with "
+            f"{text.pct_interval(*per10)}; a {size} effect.")
+
+
 def headline_text(ctx: Context, an: Analysis) -> str:
     """Local findings first, then England-wide context."""
     lines = []
@@ -223,7 +263,7 @@ def headline_text(ctx: Context, an: Analysis) -> str:
                      "compare practices and groups of different sizes.")
     ctx_lines = []
     for r in an.elasticities.itertuples():
-        ctx_lines.append(scale.describe_elasticity(r._asdict(), r.label))
+        ctx_lines.append(describe_elasticity(r._asdict(), r.label))
     if ctx_lines:
         lines.append("- **England (context): practice size.** " + " ".join(ctx_lines))
     if an.joining:
@@ -512,7 +552,7 @@ def results(ctx: Context, an: Analysis) -> dict:
            "n_groups": int(len(an.networks)), "excluded": an.excluded}
     summary = [f"{text.plural(len(ctx.practice_codes), 'practice')} in "
                f"{text.plural(len(an.networks), 'group')}"]
-    for g in an.gaps.itertuples():
+    for g in ([] if ctx.is_england else an.gaps.itertuples()):
         gap = _pct(g.gap)
         summary.append(f"{scale.OUTCOMES[g.outcome][0]} {abs(gap):.1f}% "
                        f"{'above' if gap >= 0 else 'below'} England at the same size")

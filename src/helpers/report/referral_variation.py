@@ -470,10 +470,15 @@ def comparison_table(ctx: Context, an: Analysis):
     if ctx.is_england:
         return None
     c = comparisons(ctx, an)
+    # enough decimals (up to 3) that each area's interval shows its width; England, the
+    # comparator, is 1 by construction and does not count
+    d = max([text._decimals_to_separate(r.lower, r.upper, 2, most=3)
+             for r in c.iloc[:-1].dropna(subset=["lower", "upper"]).itertuples()], default=2)
     return show(c, [Col("name", "Area"), Col("practices", "Practices", "orgs"),
                     Col("observed_per_year", "Referrals a year", "count"),
-                    Col("ratio", "Ratio (observed / expected)", "ratio"),
-                    Col("lower", "95% CI low", "ratio"), Col("upper", "95% CI high", "ratio")],
+                    Col("ratio", "Ratio (observed / expected)", "ratio", d),
+                    Col("lower", "95% CI low", "ratio", d),
+                    Col("upper", "95% CI high", "ratio", d)],
                 caption=f"{ctx.area_name} and the areas it sits in")
 
 
@@ -696,10 +701,11 @@ def validation_table(ctx: Context, an: Analysis):
 def results(ctx: Context, an: Analysis, h: dict) -> dict:
     """The machine-readable results (counts published by ``report.write_results``)."""
     out = dict(h)
-    out["summary"] = (f"{text.plural(h['n_practices'], 'practice')}; ratio "
-                      f"{h['area_ratio']:.2f} against "
-                      f"{'England' if ctx.params['comparator'] == 'england' else 'comparator'}"
-                      f"; {h['n_high']} above and {h['n_low']} below the {an.limit}% limits")
+    ratio = "" if ctx.is_england and ctx.params["comparator"] == "england" else (
+        f"; ratio {h['area_ratio']:.2f} against "
+        f"{'England' if ctx.params['comparator'] == 'england' else 'comparator'}")
+    out["summary"] = (f"{text.plural(h['n_practices'], 'practice')}{ratio}; "
+                      f"{h['n_high']} above and {h['n_low']} below the {an.limit}% limits")
     out["funnel"] = an.funnel_summary
     out["variance_partition"] = {k: v for k, v in an.partition.items() if k != "steps"}
     out["spc_variation_type"] = an.spc_summary["variation_type"].iloc[-1]

@@ -60,9 +60,16 @@ def pct_change(x: float, decimals: int = 1) -> str:
 
 
 def pct_interval(est: float, lo: float, hi: float, decimals: int = 1) -> str:
-    """'+4.8% (95% CI +1.2% to +8.5%)' with enough decimals that the ends differ."""
+    """'+4.8% (95% CI +1.2% to +8.5%)' with enough decimals that the ends differ and that
+    no value other than zero prints as zero (never '-0.0%')."""
     d = _decimals_to_separate(lo, hi, decimals)
-    return f"{est:+.{d}f}% (95% CI {lo:+.{d}f}% to {hi:+.{d}f}%)"
+    while d < 3 and any(v != 0 and float(f"{v:.{d}f}") == 0 for v in (lo, hi)):
+        d += 1
+
+    def signed(v: float) -> str:
+        out = f"{v:+.{d}f}"
+        return f"{0:+.{d}f}" if float(out) == 0 else out
+    return f"{signed(est)}% (95% CI {signed(lo)}% to {signed(hi)}%)"
 
 
 def ratio_interval(est: float, lo: float, hi: float, decimals: int = 2) -> str:

@@ -54,6 +54,10 @@ NONNEG_HEADERS = ("list size", "referrals", "expected", "practices", "patients",
 _NUMBER_TEXT = re.compile(r"(?<![\w.])(?:nan|NaN|NAN|-?inf|-?Infinity)(?![\w.])|"
                           r"\d(?:\.\d+)?e[+-]\d+")
 _NEGATIVE = re.compile(r"^\s*[−-]\s*£?\d")
+_NEGATIVE_ZERO = re.compile(r"(?<![\w.,])[−-]£?0(?:\.0+)?(?![\d.,])")
+"""'-0', '-0.0%', '£-0k' and the like: a value rounded to zero that kept its sign."""
+_FLAT_CI = re.compile(r"95% CI ([−+-]?£?[\d.,]+%?) to \1(?![\d.])")
+"""An interval whose two ends print the same: too few decimals to show its width."""
 
 
 class _Text(HTMLParser):
@@ -95,7 +99,8 @@ class _Text(HTMLParser):
 
 def lint(nb: dict, page: str) -> list[str]:
     """What a reader should never see, in an executed notebook and its rendered page:
-    raw DataFrame reprs, index columns, stray printed output, NaN/inf/e+ in text, negative
+    raw DataFrame reprs, index columns, stray printed output, NaN/inf/e+ or negative zero in text, intervals
+    whose ends print the same, negative
     values of quantities that cannot be negative (tables and charts), empty charts, charts
     without alt text, network references, and pages over 2 MB. Empty when clean."""
     from helpers.run.render import REMOVE_TAGS, network_references
@@ -133,6 +138,11 @@ def lint(nb: dict, page: str) -> list[str]:
     for m in _NUMBER_TEXT.finditer(text):
         problems.append(f"'{m.group(0)}' in the report text: "
                         f"…{text[max(0, m.start() - 40):m.end() + 20]}…")
+    for m in _NEGATIVE_ZERO.finditer(text):
+        problems.append(f"negative zero '{m.group(0)}' in the report text: "
+                        f"…{text[max(0, m.start() - 40):m.end() + 20]}…")
+    for m in _FLAT_CI.finditer(text):
+        problems.append(f"interval with equal ends '{m.group(0)}' (show more decimals)")
     for table in parser.tables:
         if not table:
             continue
