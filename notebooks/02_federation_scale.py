@@ -130,8 +130,10 @@ report.show(federation_scale.mergers_text(ctx, an))
 #
 # - **Size curves**: a natural cubic spline of log list size fitted to the log outcome, with
 #   deprivation, rurality and year, errors clustered by commissioner; shown as the geometric
-#   mean at average case-mix. The area's gap is the mean log difference of its practices
-#   from the curve, with a t-interval. Cross-sectional: size goes with many unmeasured things.
+#   mean at average case-mix in the latest year. The area's gap is the mean of its
+#   practices' residuals from that model (each practice against England's prediction for its
+#   own size, deprivation, rurality and year), with a t-interval. Cross-sectional: size goes
+#   with many unmeasured things.
 # - **Joining**: Callaway & Sant'Anna (2021) group-time effects on the log outcome, doubly
 #   robust, never-joined (or not-yet-joined) practices as comparison, analytic standard
 #   errors, multiplier-bootstrap simultaneous bands. Two-way fixed effects is shown because

@@ -54,6 +54,11 @@ class Analysis:
         return text.gbp(x, "m" if self.unit == "gbpm" else "k")
 
 
+def _money_or_nothing(an: Analysis, x: float) -> str:
+    """Money for prose, with a zero written as 'nothing' (not '£0.0m')."""
+    return "nothing" if abs(float(x)) < 0.5 else an.money(x)
+
+
 def _current_form(ctx: Context, year: int) -> str:
     c = ctx.ds.contracts
     c = c[financial_year(c["start_month"]) == year]
@@ -189,9 +194,11 @@ def headline_text(ctx: Context, an: Analysis) -> str:
     lines.append(f"- A **{change}{who}**{part} changes that activity by "
                  f"**{an.money(v)} a year**.")
     if cur in t.index:
+        now = float(t.loc[cur, "commissioner_saving_gbp"])
         lines.append(f"- Under its **current contract form "
                      f"({contract_forms.FORM_LABELS[cur].lower()})** the commissioner would "
-                     f"save **{an.money(t.loc[cur, 'commissioner_saving_gbp'])} a year**.")
+                     + (f"save **{an.money(now)} a year**." if abs(now) >= 0.5 else
+                        "**save nothing** this year: the provider keeps the difference."))
     elif cur == "mixed":
         lines.append("- Its providers are paid under **more than one contract form** this "
                      "year; the table shows each.")
@@ -201,7 +208,8 @@ def headline_text(ctx: Context, an: Analysis) -> str:
                  f"{contract_forms.FORM_LABELS[best].lower()}** "
                  f"({an.money(t.loc[best, 'commissioner_saving_gbp'])}) and least under **"
                  f"{contract_forms.FORM_LABELS[worst].lower()}** "
-                 f"({an.money(t.loc[worst, 'commissioner_saving_gbp'])}): under a block the "
+                 f"({_money_or_nothing(an, t.loc[worst, 'commissioner_saving_gbp'])}): "
+                 "under a block the "
                  "provider keeps the money and carries the cost, until the block is reset.")
     if an.did_notes:
         lines.append("- **Switching form:** " + switch_caution(an))
