@@ -94,6 +94,22 @@ def test_charts_refuse_to_draw_nothing_or_to_go_without_alt_text():
     plt.close("all")
 
 
+def test_a_long_area_name_keeps_the_chart_title_inside_the_figure():
+    name = "NHS Lancashire and South Cumbria Integrated Care Board"
+    fig = charts.lines_chart([1, 2, 3], {"FTE": [0.5, 0.6, 0.4]},
+                             f"Payments per weighted patient by practice list size, {name}",
+                             "List size", "£ per weighted patient", "src", alt="by size")
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    text = ax.get_title(loc="left")
+    title = next(t for t in ax.get_children() if getattr(t, "get_text", None)
+                 and t.get_text() == text)
+    box = title.get_window_extent(fig.canvas.get_renderer())
+    assert "\n" in text and name.split()[-1] in text
+    assert 0 <= box.x0 and box.x1 <= fig.bbox.x1 and box.y1 <= fig.bbox.y1
+    plt.close("all")
+
+
 def test_chart_metadata_records_negative_values_of_nonnegative_quantities():
     fig = charts.lines_chart([1, 2, 3], {"FTE": [0.5, -20.0, 0.4]}, "GP FTE by size",
                              "List size", "FTE per 1,000 patients", "src", alt="FTE by size")

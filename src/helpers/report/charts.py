@@ -9,6 +9,8 @@ show is an error here, so a report says so in words instead of drawing empty axe
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -113,7 +115,10 @@ def finish(fig: Figure, ax: plt.Axes, title: str, xlabel: str, ylabel: str, sour
                          "alt text")
     if not (ax.lines or ax.collections or ax.patches or ax.images):
         raise EmptyChartError(f"chart '{title}' has nothing to draw")
-    ax.set_title(_plain(title), loc="left")
+    # long area names would run the title off the figure: wrap it to the figure's width
+    # (about 7.5 characters an inch of the bold title font)
+    ax.set_title(textwrap.fill(_plain(title), width=int(fig.get_figwidth() * 7.5)),
+                 loc="left")
     ax.set_xlabel(_plain(xlabel))
     ax.set_ylabel(_plain(ylabel))
     if ax.get_xscale() == "log":
