@@ -87,10 +87,16 @@ def analyse(ctx: Context) -> Overview:
                  for a, b in zip(t["first"], t["last"], strict=True)]
     lists = _lists(ds)
     lists = lists[lists["practice_code"].isin(codes)]
+    # patients at the area's latest count, from the practices open then: a practice that
+    # closed or merged earlier has its patients in its successor's list already
+    latest = lists["period"].max()
+    lists = lists[lists["period"] == latest]
     pm = national_tables(ds)["pm"]
     pm = pm[pm["practice_code"].isin(codes)] if not ctx.is_england else pm
     monthly = pm.groupby("month", as_index=False)["observed"].sum()
-    h = {"n_practices": len(codes), "patients": float(lists["patients"].sum()),
+    h = {"n_practices": len(codes), "n_open_latest": int(len(lists)),
+         "latest_count": str(pd.Timestamp(latest).date()) if pd.notna(latest) else "",
+         "patients": float(lists["patients"].sum()),
          "median_list": float(lists["patients"].median()),
          "referrals": float(monthly["observed"].sum()), "months": int(len(monthly)),
          "first_month": str(monthly["month"].min().date()),
@@ -102,9 +108,16 @@ def headline_text(ctx: Context, ov: Overview) -> str:
     h = ov.headline
     first = pd.Timestamp(h["first_month"])
     last = pd.Timestamp(h["last_month"])
-    return (f"- **{text.plural(h['n_practices'], 'practice')}** with "
-            f"**{ctx.count(h['patients'])} registered patients** at the latest count "
-            f"(median list size {ctx.count(h['median_list'])}).\n"
+    when = f"{pd.Timestamp(h['latest_count']):%B %Y}" if h["latest_count"] else "the latest count"
+    closed = h["n_practices"] - h["n_open_latest"]
+    first_line = (f"- **{text.plural(h['n_practices'], 'practice')}** with "
+                  f"**{ctx.count(h['patients'])} registered patients** in {when} "
+                  f"(median list size {ctx.count(h['median_list'])}).\n") if closed <= 0 else (
+        f"- **{text.plural(h['n_practices'], 'practice')}** over the period; "
+        f"**{h['n_open_latest']:,} open** in {when} with "
+        f"**{ctx.count(h['patients'])} registered patients** (median list size "
+        f"{ctx.count(h['median_list'])}); {closed:,} closed or merged before then.\n")
+    return (first_line +
             f"- **{ctx.count(h['referrals'])} GP referrals** for first outpatient "
             f"appointments over {h['months']} months, {first:%B %Y} to {last:%B %Y}.")
 
@@ -142,5 +155,6 @@ def results(ctx: Context, ov: Overview) -> dict:
     h = ov.headline
     return {"headline": h,
             "summary": f"{text.plural(h['n_practices'], 'practice')}, "
-                       f"{ctx.count(h['patients'])} patients, {ctx.count(h['referrals'])} "
+                       f"{ctx.count(h['patients'])} patients at the latest count, "
+                       f"{ctx.count(h['referrals'])} "
                        f"referrals over {h['months']} months"}

@@ -238,11 +238,16 @@ def _published(ctx: Context, an: Analysis, frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def headline(ctx: Context, an: Analysis) -> dict:
-    """The headline figures, from the published practice table (so the text, the tables and
-    the results file agree)."""
+    """The headline figures: the area's total published as one count, everything else from
+    the published practice table (so the text, the tables and the results file agree)."""
     a = published_area(ctx, an)
     years = an.extras["n_years"]
-    observed = float(a["observed"].sum())
+    # the area's total is published as one figure (rounded like every count), so it is the
+    # same total notebook 00 shows; the practice rows are published one by one
+    observed = float(an.area["observed"].sum())
+    if ctx.publish:
+        shown = float(sdc.publish_counts([observed])[0][0])
+        observed = shown if np.isfinite(shown) else float(a["observed"].sum())
     unit = an.extras["cost_per_referral_gbp"]
     to_limit = float(a["excess_to_limit"].fillna(0).sum()) / years
     to_median = float(a["excess_to_median"].fillna(0).sum()) / years
