@@ -157,6 +157,26 @@ def test_size_gaps_allow_for_case_mix_and_year(py):
     assert curve_gap(area.head(2), "gp_fte_per_1000") is None
 
 
+def test_commissioner_gaps_recover_no_planted_commissioner_effect(england, py):
+    """Synthetic England plants no commissioner effect on payments, workforce or
+    satisfaction: each commissioner's gap against England's practices of the same size and
+    case-mix is near zero and its 95% interval covers zero about 95% of the time (before
+    the gaps allowed for the year, every commissioner read about +8% on payments)."""
+    from helpers.report.federation_scale import curve_gap
+
+    comm = england.practices.set_index(england.practices["practice_code"].astype(str))[
+        "commissioner_code"].astype(str)
+    for y in ("payments_per_weighted", "gp_fte_per_1000", "satisfaction_pct"):
+        _, resid = scale.size_model(py, y)
+        latest = resid[resid["year"] == resid["year"].max()]
+        gaps = [curve_gap(g, y) for _, g in latest.groupby(
+            latest["practice_code"].astype(str).map(comm))]
+        assert len(gaps) == england.commissioners.shape[0]
+        covered = np.mean([g["lower"] <= 0 <= g["upper"] for g in gaps])
+        assert covered >= 0.85, (y, covered)
+        assert max(abs(g["gap"]) for g in gaps) < 0.05, y
+
+
 def test_report_wording_follows_the_intervals():
     from helpers.report import federation_scale
 

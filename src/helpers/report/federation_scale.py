@@ -55,7 +55,8 @@ class Analysis:
 
 
 def _latest(nat: pd.DataFrame, y: str) -> pd.DataFrame:
-    """Each practice's value of ``y`` in the latest year it is measured."""
+    """The rows of the latest year in which ``y`` is measured (an area's current practices;
+    for a practice that has closed, its last year)."""
     d = nat.dropna(subset=[y])
     if d.empty:
         return d
@@ -98,14 +99,11 @@ def _national_size_models(ds, nat: pd.DataFrame, present: list[str]):
                 "curves": {y: fitted(y)[0].to_dict(orient="list") for y in present}}
 
     def build_residuals():
-        out = []
-        for y in present:
-            r = fitted(y)[1]
-            out.append(r[r["year"] == r["year"].max()].assign(outcome=y))
+        out = [fitted(y)[1].assign(outcome=y) for y in present]
         return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
             columns=["practice_code", "year", "resid", "outcome"])
     national = cached_json(ds, "scale-national-curves-latest-year", build_national)
-    resid = cached_table(ds, "scale-national-residuals", build_residuals)
+    resid = cached_table(ds, "scale-national-residuals-all-years", build_residuals)
     return national, resid
 
 
@@ -122,7 +120,7 @@ def analyse(ctx: Context) -> Analysis:
     curves = {y: pd.DataFrame(c) for y, c in national["curves"].items()}
     mine = resid[resid["practice_code"].isin(ctx.practice_codes)]
     gaps = pd.DataFrame([g for y in curves
-                         if (g := curve_gap(mine[mine["outcome"] == y], y))])
+                         if (g := curve_gap(_latest(mine[mine["outcome"] == y], "resid"), y))])
     latest = pd.concat([_latest(area, y).assign(outcome=y) for y in curves],
                        ignore_index=True) if curves else pd.DataFrame()
     joining = tw = truth_att = None
