@@ -17,7 +17,7 @@ t = time.perf_counter(); nt = national_tables(d); cache_s = time.perf_counter() 
 t = time.perf_counter()
 pt = practice_table(d, pys=nt["pys"])
 fr = funnel(pt.observed, pt.expected, pt.practice_code, method="robust")
-sp = specialty_table(d, pys=nt["pys"])
+sp = specialty_table(d)
 isr_s = time.perf_counter() - t
 print(json.dumps({"cache_s": round(cache_s, 2), "isr_funnel_s": round(isr_s, 2),
                   "units": int(len(pt) * (1 + len(sp)))}))

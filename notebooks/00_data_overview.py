@@ -32,8 +32,8 @@ from helpers import report
 from helpers.report import overview
 
 ctx = report.start("00_data_overview", globals())
-ov = overview.analyse(ctx)
-display(Markdown(ctx.header_md()))
+ov = report.analyse(ctx)
+display(Markdown(report.header_md(ctx)))
 
 # %% [markdown]
 # ## Headline
@@ -45,7 +45,7 @@ report.show(overview.headline_text(ctx, ov))
 # ## About the data
 
 # %%
-report.show(ctx.data_statement())
+report.show(report.data_statement(ctx))
 report.show(overview.tables_table(ctx, ov))
 
 # %% [markdown]

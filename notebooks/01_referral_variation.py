@@ -34,16 +34,16 @@ results_path = ""
 # %%
 from IPython.display import Markdown, display
 
-from helpers import report
-from helpers.report import referral_variation, text
+from helpers import formats, report
+from helpers.report import referral_variation
 
 ctx = report.start("01_referral_variation", globals())
-an = referral_variation.analyse(ctx)
-h = referral_variation.headline(ctx, an)
-display(Markdown(ctx.header_md({
+an = report.analyse(ctx)
+h = an.headline
+display(Markdown(report.header_md(ctx, {
     "Specialty": "all" if specialty == "ALL" else specialty,
     "Compared with": referral_variation.COMPARATORS[comparator],
-    "Years": text.period(an.years)})))
+    "Years": formats.period(an.years)})))
 
 # %% [markdown]
 # ## Headline
@@ -66,7 +66,7 @@ report.show(referral_variation.comparison_table(ctx, an))
 # ## About the data
 
 # %%
-report.show(ctx.data_statement())
+report.show(report.data_statement(ctx))
 
 # %% [markdown]
 # ## Crude and standardised rates

@@ -38,8 +38,8 @@ from helpers.analysis.scale import OUTCOMES
 from helpers.report import federation_scale
 
 ctx = report.start("02_federation_scale", globals())
-an = federation_scale.analyse(ctx)
-display(Markdown(ctx.header_md({"Joining outcome": OUTCOMES[outcome][0],
+an = report.analyse(ctx)
+display(Markdown(report.header_md(ctx, {"Joining outcome": OUTCOMES[outcome][0],
                                 "Groups": group_type})))
 
 # %% [markdown]
@@ -52,7 +52,7 @@ report.show(federation_scale.headline_text(ctx, an))
 # ## About the data
 
 # %%
-report.show(ctx.data_statement())
+report.show(report.data_statement(ctx))
 report.show(federation_scale.exclusions_text(an))
 
 # %% [markdown]

@@ -38,14 +38,15 @@ results_path = ""
 # %%
 from IPython.display import Markdown, display
 
-from helpers import report
-from helpers.report import contract_forms, text
+from helpers import formats, report
+from helpers.report import contract_forms
 
 ctx = report.start("03_contract_forms", globals())
-an = contract_forms.analyse(ctx)
-display(Markdown(ctx.header_md({"Provider": "all" if provider == "ALL" else provider,
-                                "Year": text.financial_year(an.year),
-                                "Referral change": f"{change_pct:+g}%"})))
+an = report.analyse(ctx)
+display(Markdown(report.header_md(ctx, {
+    "Provider": "all" if provider == "ALL" else provider,
+    "Year": formats.financial_year(an.year),
+    "Referral change": f"{change_pct:+g}%"})))
 
 # %% [markdown]
 # ## Headline
@@ -58,7 +59,7 @@ report.show(contract_forms.headline_table(an))
 # ## About the data
 
 # %%
-report.show(ctx.data_statement())
+report.show(report.data_statement(ctx))
 
 # %% [markdown]
 # ## How each form pays

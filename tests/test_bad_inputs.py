@@ -21,7 +21,7 @@ from helpers import catalogue, report
 from helpers.datasets import load_dataset
 from helpers.paths import project_root
 from helpers.run.grid import GridError, load_grid
-from helpers.run.params import ParameterError
+from helpers.params import ParameterError
 from helpers.schema import ContractError
 from helpers.sources import extracts, synthetic
 

@@ -10,7 +10,7 @@ import pytest
 
 from helpers.analysis.areas import area_table
 from helpers.paths import project_root
-from helpers.report import open_source
+from helpers.sources import open_source
 from helpers.run import batch
 from helpers.run.checks import check_output, lint
 

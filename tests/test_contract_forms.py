@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.analysis import contract_forms
+from helpers.analysis import contracts as contract_forms
 
 
 def _toy_baseline():

@@ -16,15 +16,18 @@ from helpers.paths import project_root
 SRC = project_root() / "src" / "helpers"
 
 #: layer of each module or subpackage; a module may import only from its own or lower layers
+#: (stats sits below sources: the synthetic generator pays its simulated contracts with the
+#: payment engine, stats.payments)
 LAYERS = {
     "paths": 0, "atomic": 0, "schema": 0, "datasets": 0, "cache": 0, "validate": 0,
+    "params": 0, "catalogue": 0, "formats": 0,
     "stats": 1,
     "sources": 2,
     "analysis": 3,
-    "run.params": 4, "catalogue": 4,
-    "report": 5,
-    "run": 6,
+    "report": 4,
+    "run": 5,
 }
+LAYER_NAMES = {0: "core", 1: "stats", 2: "sources", 3: "analysis", 4: "report", 5: "run"}
 
 
 def _layer(module: str) -> int:
@@ -70,6 +73,60 @@ def test_imports_go_downwards_only(module, path):
     for imp in _imports(path):
         assert _layer(imp) <= mine, f"{module} (layer {mine}) imports {imp} " \
                                     f"(layer {_layer(imp)})"
+
+
+def _graph() -> dict[str, set[str]]:
+    """Every module of the pack and the pack modules it imports (at any depth of the file)."""
+    return {module: _imports(path) for module, path in _modules()}
+
+
+def test_no_upward_imports_and_no_cycles():
+    graph = _graph()
+    upward = [(m, i) for m, imps in graph.items() for i in imps if _layer(i) > _layer(m)]
+    assert upward == [], f"{len(upward)} upward imports: {upward}"
+    # depth-first search for a cycle among modules (a package's __init__ counts as itself)
+    state: dict[str, int] = {}
+    cycles: list[list[str]] = []
+
+    def visit(m: str, path: list[str]) -> None:
+        state[m] = 1
+        for nxt in sorted(graph.get(m, ())):
+            if nxt == m or nxt.startswith(m + "."):   # a package importing its own modules
+                continue
+            if state.get(nxt) == 1:
+                cycles.append(path[path.index(nxt):] + [nxt] if nxt in path else [m, nxt])
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[m] = 2
+
+    for m in sorted(graph):
+        if m not in state:
+            visit(m, [m])
+    assert cycles == [], f"{len(cycles)} import cycles: {cycles}"
+
+
+def test_report_modules_present_and_compute_nothing():
+    """report/ formats, words and draws: it imports nothing from stats/ or the cache, and
+    no statistics library; every number it shows comes from analysis/."""
+    banned = ("helpers.stats", "helpers.cache", "helpers.sources")
+    for module, path in _modules():
+        if not module.startswith("helpers.report"):
+            continue
+        mine = _imports(path)
+        assert not [i for i in mine if i.startswith(banned)], f"{module} imports {mine}"
+        text = path.read_text()
+        for lib in ("scipy", "statsmodels", "csdid", "gpboost"):
+            assert f"import {lib}" not in text and f"from {lib}" not in text, \
+                f"{module} imports {lib}"
+
+
+def test_analysis_entry_points_are_analysis_functions():
+    from helpers import catalogue
+
+    for nb in catalogue.NOTEBOOKS.values():
+        module, func = nb.analysis.split(":")
+        assert module.startswith("helpers.analysis."), nb.analysis
+        assert callable(getattr(importlib.import_module(module), func))
 
 
 def test_runner_names_no_analysis_module():

@@ -70,7 +70,7 @@ def test_analyses_name_missing_tables(small):
     from helpers import report
     from helpers.datasets import Dataset
     from helpers.report import contract_forms
-    from helpers.run import params
+    from helpers import params
     ctx = report.start("03_contract_forms", {"data_source": "synthetic:small"})
     ctx.ds = Dataset({k: v for k, v in small.tables.items() if k != "activity"}, small.path,
                      small.truth, small.provenance, small.content_hash)

@@ -10,7 +10,7 @@ import pytest
 
 from helpers import catalogue
 from helpers.paths import notebooks_dir
-from helpers.run import params
+from helpers import params
 
 NOTEBOOKS = catalogue.names()
 

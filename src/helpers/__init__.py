@@ -3,12 +3,13 @@
 Layers (each imports only from those above it; map in ``docs/architecture.md``):
 
 - core: ``paths``, ``atomic``, ``schema`` (the data contract), ``datasets``, ``cache``,
-  ``validate``
-- ``stats``: rates, funnels, SPC, variance partition, ITS, payments, disclosure control
+  ``params``, ``catalogue`` (the notebook registry), ``formats``, ``validate``
+- ``stats``: rates, funnels, SPC, variance partition, ITS, payments, disclosure control,
+  the estimate type
 - ``sources``: synthetic England, published NHS files, the real structure, extracts, fetch
-- ``analysis``: areas, referrals, scale effects, contract forms
-- ``catalogue`` and ``run.params``: the notebook registry and parameter checks
-- ``report``: report set-up and one module per notebook, charts, tables, text
+- ``analysis``: the area context; areas, referrals, scale effects, contracts; one module per
+  notebook computing every figure its report shows
+- ``report``: presentation only (sentences, formatted tables, charts), one module per notebook
 - ``run``: grids, the batch runner, workers and kernels, checks, rendering, the index
 """
 

@@ -1,15 +1,30 @@
 """National analysis tables computed once per dataset and reused by every report.
 
-Tables are stored under ``data/cache/<dataset hash>/<name>.parquet`` (or ``.json``) and written
-atomically, so parallel report kernels can share them: the first to finish wins and the others
-read its file. A change to the data changes the hash and so the cache folder.
+Decorate a function whose first argument is a :class:`~helpers.datasets.Dataset` with
+:func:`cached` (it returns a DataFrame) or ``cached(kind="json")`` (it returns plain JSON
+data). Its result is stored under ``data/cache/<dataset hash>-<code fingerprint>/`` with a
+file name made from the function's name and a hash of its other arguments, written
+atomically, so parallel report kernels can share it: the first to finish wins and the others
+read its file. Nothing is keyed by hand:
+
+* the **data** fingerprint is the dataset's content hash, so changed data is a new folder;
+* the **code** fingerprint hashes the source of every module that computes (core,
+  ``stats``, ``sources``, ``analysis``), so a change to any computation is a new folder
+  and no stale table can be read (no version number to remember to bump);
+* the **arguments** are hashed as JSON (strings, numbers, booleans, None, lists, tuples,
+  dicts, timestamps); a DataFrame argument is refused, because it cannot be keyed.
+
+A damaged cache file is rebuilt, never used.
 """
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pandas as pd
 import pyarrow as pa
@@ -18,37 +33,88 @@ from helpers.atomic import atomic_path, write_json_atomic
 from helpers.datasets import Dataset
 from helpers.paths import cache_dir
 
-CACHE_VERSION = "6"  # bump when a cached computation changes
+F = TypeVar("F", bound=Callable[..., Any])
+
+_COMPUTING = ("stats", "sources", "analysis")
+_PRESENTING = ("report", "run")
+
+
+@functools.lru_cache(maxsize=1)
+def code_fingerprint() -> str:
+    """A hash of the source of every module that computes cached tables (12 hex digits)."""
+    root = Path(__file__).resolve().parent
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*.py")):
+        rel = p.relative_to(root)
+        if rel.parts[0] in _PRESENTING:
+            continue
+        h.update(str(rel).encode() + b"\0" + p.read_bytes())
+    return h.hexdigest()[:12]
 
 
 def cache_folder(ds: Dataset) -> Path:
-    return cache_dir() / f"{ds.content_hash}-v{CACHE_VERSION}"
+    """This dataset's cache folder for the current code."""
+    return cache_dir() / f"{ds.content_hash}-{code_fingerprint()}"
 
 
-def cached_table(ds: Dataset, name: str, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
-    """Return the cached table ``name`` for this dataset, building and storing it if absent
-    or unreadable (a damaged cache file is rebuilt, never used)."""
-    path = cache_folder(ds) / f"{name}.parquet"
+def _plain(value: Any) -> Any:
+    if isinstance(value, pd.DataFrame | pd.Series):
+        raise TypeError("a cached function cannot take a DataFrame or Series argument "
+                        "(it cannot be keyed); pass what it is built from")
+    if isinstance(value, set | frozenset):
+        return sorted(value)
+    if hasattr(value, "item"):            # numpy scalars
+        return value.item()
+    return str(value)                     # timestamps and the like, by their ISO text
+
+
+def cache_key(func: Callable, args: tuple, kwargs: dict) -> str:
+    """The file name (without suffix) of one call: function name and an argument hash."""
+    payload = json.dumps({"function": f"{func.__module__}.{func.__qualname__}",
+                          "args": list(args), "kwargs": kwargs},
+                         sort_keys=True, default=_plain)
+    return f"{func.__name__}-{hashlib.sha256(payload.encode()).hexdigest()[:16]}"
+
+
+def _table(path: Path, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
     if path.exists():
         try:
             return pd.read_parquet(path)
         except (OSError, ValueError, pa.ArrowException):  # damaged: rebuild below
             path.unlink(missing_ok=True)
     df = build()
+    if not isinstance(df, pd.DataFrame):
+        raise TypeError(f"{path.stem}: a cached table must be a DataFrame, got "
+                        f"{type(df).__name__}")
     with atomic_path(path) as tmp:
         df.to_parquet(tmp, index=False)
     return df
 
 
-def cached_json(ds: Dataset, name: str, build: Callable[[], dict]) -> dict:
-    """Return the cached JSON result ``name`` for this dataset, building it if absent or
-    unreadable."""
-    path = cache_folder(ds) / f"{name}.json"
+def _json(path: Path, build: Callable[[], Any]) -> Any:
     if path.exists():
         try:
             return json.loads(path.read_text())
         except (json.JSONDecodeError, UnicodeDecodeError):
             path.unlink(missing_ok=True)
-    obj = build()
-    write_json_atomic(path, obj)
+    write_json_atomic(path, build())
     return json.loads(path.read_text())
+
+
+def cached(func: F | None = None, *, kind: str = "table") -> F:
+    """Cache a function of a dataset (and JSON-able arguments) once per data, code and
+    arguments: ``kind`` 'table' (a DataFrame, stored as parquet) or 'json' (plain data, read
+    back from its JSON so the first call and later ones return the same thing)."""
+    if kind not in ("table", "json"):
+        raise ValueError(f"kind must be 'table' or 'json', not {kind!r}")
+
+    def wrap(f: F) -> F:
+        @functools.wraps(f)
+        def wrapper(ds: Dataset, *args, **kwargs):
+            name = cache_key(f, args, kwargs)
+            build = functools.partial(f, ds, *args, **kwargs)
+            if kind == "table":
+                return _table(cache_folder(ds) / f"{name}.parquet", build)
+            return _json(cache_folder(ds) / f"{name}.json", build)
+        return wrapper  # type: ignore[return-value]
+    return wrap(func) if func is not None else wrap  # type: ignore[return-value]

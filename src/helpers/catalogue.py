@@ -1,24 +1,25 @@
 """The notebook registry: what each report notebook is, takes, does and must produce.
 
-One entry per notebook in ``notebooks/``: its name, title and question, its parameter spec,
-the analysis entry point (``module:function``, called with a report context; the batch
-runner calls it once for England to warm the national caches), the least number of charts a
-rendered report must carry, and the results keys its headline is made of. The parameter
-cell of each notebook, the batch runner, the report set-up and the tests all read this one
-table, so a parameter is declared once.
+One entry per notebook in ``notebooks/``, in the spirit of OpenSAFELY's ``project.yaml``:
+its name, title and question; its parameter spec (each notebook's ``parameters`` cell is
+checked against it by the grid loader and the tests); its analysis entry point
+(``helpers.analysis.<module>:analyse``, called with an analysis context); its warm-up stage
+(what the batch runs once per dataset before any report, so reports only slice cached
+national tables); its outputs, each with its file suffix and sensitivity class; the least
+number of charts a rendered report must carry; the results keys its headline is made of and
+the results keys holding counts of people or events (rounded or suppressed in publish mode).
+The notebooks, the batch runner, the report set-up and the tests all read this one table.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from helpers.analysis.areas import ENGLAND
-from helpers.run.params import Param, ParameterError
-from helpers.run.params import validate as validate_spec
-from helpers.schema import CONTRACT_FORMS
+from helpers.params import Param, ParameterError
+from helpers.params import validate as validate_spec
+from helpers.schema import CONTRACT_FORMS, ENGLAND
 
 
 def _years(value: list) -> str | None:
@@ -55,6 +56,44 @@ COMMON: dict[str, Param] = {
 }
 
 
+SENSITIVITY = {
+    "published": "safe to share in publish mode: every count of people or events rounded to "
+                 "5 or suppressed (1-7), everything derived from a count recomputed from the "
+                 "published count",
+    "internal": "for the analyst only: exact counts (never part of a run folder)",
+}
+"""Sensitivity classes of outputs (the OpenSAFELY distinction between outputs that may be
+released and those that stay on the server)."""
+
+
+@dataclass(frozen=True)
+class Output:
+    """One output of a report: its key, file suffix (after the area's file name), what it
+    is and its sensitivity class (a key of :data:`SENSITIVITY`)."""
+
+    key: str
+    suffix: str
+    what: str
+    sensitivity: str = "published"
+
+
+OUTPUTS: tuple[Output, ...] = (
+    Output("html", ".html", "the rendered page: self-contained HTML, no code"),
+    Output("notebook", ".ipynb", "the executed notebook (the page's outputs with its code)"),
+    Output("results", ".results.json", "machine-readable results (published values only)"),
+)
+"""What every report writes, in its notebook's folder of the run."""
+
+CACHE = Output("cache", ".parquet/.json", "national tables computed once per dataset "
+               "(data/cache/<hash>/)", "internal")
+"""The national tables behind every report: exact counts, never published."""
+
+WARM_STAGES = ("england", "none")
+"""``england``: the batch runs the analysis once for England per distinct parameter set
+before any report (it builds every national table the reports slice); ``none``: nothing to
+warm."""
+
+
 @dataclass(frozen=True)
 class Notebook:
     """One report notebook."""
@@ -67,15 +106,19 @@ class Notebook:
     min_figures: int
     headline_keys: tuple[str, ...]    # results keys ("a.b" reaches into a dict)
     count_keys: tuple[str, ...] = ()  # results holding counts of people or events
+    warm: str = "england"             # warm-up stage (see WARM_STAGES)
+    outputs: tuple[Output, ...] = OUTPUTS
 
-    def analyse(self, ctx: Any) -> Any:
-        """Run this notebook's analysis entry point for a report context."""
-        module, func = self.analysis.split(":")
-        return getattr(importlib.import_module(module), func)(ctx)
+    def __post_init__(self):
+        if self.warm not in WARM_STAGES:
+            raise ValueError(f"{self.name}: warm stage {self.warm!r} not in {WARM_STAGES}")
+        unknown = [o.key for o in self.outputs if o.sensitivity not in SENSITIVITY]
+        if unknown:
+            raise ValueError(f"{self.name}: outputs {unknown} have no known sensitivity")
 
     def validate(self, values: dict[str, Any], *, fill_defaults: bool = True
                  ) -> dict[str, Any]:
-        """Check parameter values against this notebook's spec (see :mod:`helpers.run.params`)."""
+        """Check parameter values against this notebook's spec (see :mod:`helpers.params`)."""
         return validate_spec(self.params, values, self.name, fill_defaults=fill_defaults)
 
 
@@ -83,7 +126,7 @@ NOTEBOOKS: dict[str, Notebook] = {nb.name: nb for nb in [
     Notebook(
         "00_data_overview", "Data overview",
         "What the data holds for an area, and which parts are real.",
-        dict(COMMON), "helpers.report.overview:analyse", 2,
+        dict(COMMON), "helpers.analysis.overview:analyse", 2,
         ("headline.n_practices", "headline.referrals"),
         ("headline.patients", "headline.median_list", "headline.referrals"),
     ),
@@ -105,7 +148,7 @@ NOTEBOOKS: dict[str, Notebook] = {nb.name: nb for nb in [
                                  "additive, multiplicative), Poisson only (none), or the "
                                  "Fingertips convention (phe)",
                                  ("robust", "additive", "multiplicative", "none", "phe"))},
-        "helpers.report.referral_variation:analyse", 3,
+        "helpers.analysis.referral_variation:analyse", 3,
         ("area_ratio", "n_high", "n_low", "n_practices"),
         ("observed", "observed_per_year", "excess_to_limit_per_year",
          "excess_to_median_per_year"),
@@ -124,7 +167,7 @@ NOTEBOOKS: dict[str, Notebook] = {nb.name: nb for nb in [
                             ("callaway_santanna", "twfe")),
          "control_group": Param(str, "never_treated", "comparison practices",
                                 ("never_treated", "not_yet_treated"))},
-        "helpers.report.federation_scale:analyse", 3,
+        "helpers.analysis.federation_scale:analyse", 3,
         ("n_groups", "joining_att"),
     ),
     Notebook(
@@ -148,7 +191,7 @@ NOTEBOOKS: dict[str, Notebook] = {nb.name: nb for nb in [
                        check=_year),
          "window_months": Param(int, 24, "months either side of a switch to show",
                                 check=_between(6, 60))},
-        "helpers.report.contract_forms:analyse", 3,
+        "helpers.analysis.contract_forms:analyse", 3,
         ("current_form", "saving_current_form_gbp"),
     ),
 ]}

@@ -41,6 +41,9 @@ SEXES = ("F", "M")
 CONTRACT_TYPES = ("GMS", "PMS", "APMS")
 RURALITY = ("urban", "rural")
 GROUP_TYPES = ("federation", "network")
+ENGLAND = "ENGLAND"
+"""The code of the whole-country area (reports for England as a whole)."""
+
 CONTRACT_FORMS = ("block", "pbr", "cost_volume", "cap_collar", "blended", "api", "outcome")
 PROVIDER_TYPES = ("acute", "independent", "community")
 

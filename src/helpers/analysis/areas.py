@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from helpers.cache import cached_table
+from helpers.cache import cached
 from helpers.datasets import Dataset
+from helpers.schema import ENGLAND
 
-ENGLAND = "ENGLAND"
 LEVELS = ("england", "commissioner", "network", "practice")
 N_PEERS = 50
 
@@ -42,50 +42,49 @@ class Area:
     peers: tuple[str, ...] = field(default_factory=tuple)
 
 
+@cached
 def area_table(ds: Dataset) -> pd.DataFrame:
     """Cached: every area below England, one row each: ``code``, ``level``, ``name``,
     ``commissioner_code``, ``network_code`` (practices only), list size and IMD score
     (practices only, for peers)."""
-    def build():
-        comm = ds.commissioners.assign(
-            code=ds.commissioners["commissioner_code"].astype(str),
-            name=ds.commissioners["commissioner_name"].astype(str),
-            level="commissioner", commissioner_code=ds.commissioners[
-                "commissioner_code"].astype(str))[["code", "level", "name",
-                                                   "commissioner_code"]]
-        p = ds.practices.assign(practice_code=ds.practices["practice_code"].astype(str),
-                                commissioner_code=ds.practices["commissioner_code"].astype(str))
-        pop = ds.population.groupby(["practice_code", "period"], observed=True)[
-            "patients"].sum().reset_index().sort_values("period")
-        lists = pop.groupby("practice_code", observed=True)["patients"].last()
-        lists.index = lists.index.astype(str)
-        rows = [comm]
-        net_of = pd.Series(dtype=object)
-        if ds.has("groups") and len(ds.groups):
-            g = ds.groups.assign(practice_code=ds.groups["practice_code"].astype(str),
-                                 group_code=ds.groups["group_code"].astype(str))
-            net_of = g.sort_values("joined").groupby("practice_code")["group_code"].last()
-            gc = g.merge(p[["practice_code", "commissioner_code"]], on="practice_code")
-            home = gc.groupby("group_code")["commissioner_code"].agg(
-                lambda s: s.value_counts().index[0])
-            names = g.drop_duplicates("group_code").set_index("group_code")["group_name"]
-            rows.append(pd.DataFrame({"code": home.index, "level": "network",
-                                      "name": names.reindex(home.index).astype(str).to_numpy(),
-                                      "commissioner_code": home.to_numpy()}))
-        rows.append(pd.DataFrame({
-            "code": p["practice_code"], "level": "practice",
-            "name": p["practice_name"].astype(str),
-            "commissioner_code": p["commissioner_code"],
-            "network_code": p["practice_code"].map(net_of),
-            "list_size": p["practice_code"].map(lists).astype(float),
-            "imd_score": p["imd_score"].astype(float)}))
-        out = pd.concat(rows, ignore_index=True)
-        clash = out["code"].str.upper().duplicated(keep=False)
-        if clash.any():
-            raise AreaError(f"area codes used at more than one level: "
-                            f"{sorted(out.loc[clash, 'code'].unique())[:5]}")
-        return out
-    return cached_table(ds, "areas", build)
+    comm = ds.commissioners.assign(
+        code=ds.commissioners["commissioner_code"].astype(str),
+        name=ds.commissioners["commissioner_name"].astype(str),
+        level="commissioner", commissioner_code=ds.commissioners[
+            "commissioner_code"].astype(str))[["code", "level", "name",
+                                               "commissioner_code"]]
+    p = ds.practices.assign(practice_code=ds.practices["practice_code"].astype(str),
+                            commissioner_code=ds.practices["commissioner_code"].astype(str))
+    pop = ds.population.groupby(["practice_code", "period"], observed=True)[
+        "patients"].sum().reset_index().sort_values("period")
+    lists = pop.groupby("practice_code", observed=True)["patients"].last()
+    lists.index = lists.index.astype(str)
+    rows = [comm]
+    net_of = pd.Series(dtype=object)
+    if ds.has("groups") and len(ds.groups):
+        g = ds.groups.assign(practice_code=ds.groups["practice_code"].astype(str),
+                             group_code=ds.groups["group_code"].astype(str))
+        net_of = g.sort_values("joined").groupby("practice_code")["group_code"].last()
+        gc = g.merge(p[["practice_code", "commissioner_code"]], on="practice_code")
+        home = gc.groupby("group_code")["commissioner_code"].agg(
+            lambda s: s.value_counts().index[0])
+        names = g.drop_duplicates("group_code").set_index("group_code")["group_name"]
+        rows.append(pd.DataFrame({"code": home.index, "level": "network",
+                                  "name": names.reindex(home.index).astype(str).to_numpy(),
+                                  "commissioner_code": home.to_numpy()}))
+    rows.append(pd.DataFrame({
+        "code": p["practice_code"], "level": "practice",
+        "name": p["practice_name"].astype(str),
+        "commissioner_code": p["commissioner_code"],
+        "network_code": p["practice_code"].map(net_of),
+        "list_size": p["practice_code"].map(lists).astype(float),
+        "imd_score": p["imd_score"].astype(float)}))
+    out = pd.concat(rows, ignore_index=True)
+    clash = out["code"].str.upper().duplicated(keep=False)
+    if clash.any():
+        raise AreaError(f"area codes used at more than one level: "
+                        f"{sorted(out.loc[clash, 'code'].unique())[:5]}")
+    return out
 
 
 def peers(table: pd.DataFrame, practice: str, n: int = N_PEERS) -> list[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from helpers.cache import cached_table
+from helpers.cache import cached
 from helpers.datasets import Dataset
 from helpers.schema import AGE_BANDS, financial_year
 
@@ -70,28 +70,29 @@ def national_tables(ds: Dataset) -> dict[str, pd.DataFrame]:
     * ``pys``: practice × financial year × specialty (observed, expected);
     * ``pm``: practice × month, all specialties (observed, expected).
     """
-    def build_pys():
-        m = practice_month_specialty(ds)
-        return m.groupby(["practice_code", "year", "specialty_code"], as_index=False)[
-            ["observed", "expected"]].sum()
-
-    def build_pm():
-        m = practice_month_specialty(ds)
-        return m.groupby(["practice_code", "month"], as_index=False)[
-            ["observed", "expected"]].sum()
-
-    pys = cached_table(ds, "referrals_practice_year_specialty", build_pys)
-    pm = cached_table(ds, "referrals_practice_month", build_pm)
-    return {"pys": pys, "pm": pm}
+    return {"pys": practice_year_specialty(ds), "pm": practice_month(ds)}
 
 
+@cached
+def practice_year_specialty(ds: Dataset) -> pd.DataFrame:
+    """Cached: observed and expected referrals by practice × financial year × specialty."""
+    m = practice_month_specialty(ds)
+    return m.groupby(["practice_code", "year", "specialty_code"], as_index=False)[
+        ["observed", "expected"]].sum()
+
+
+@cached
+def practice_month(ds: Dataset) -> pd.DataFrame:
+    """Cached: observed and expected referrals by practice × month, all specialties."""
+    m = practice_month_specialty(ds)
+    return m.groupby(["practice_code", "month"], as_index=False)[
+        ["observed", "expected"]].sum()
+
+
+@cached
 def practice_frame(ds: Dataset) -> pd.DataFrame:
     """Practice attributes for analysis: commissioner, network, IMD quintile, list size
     (cached per dataset)."""
-    return cached_table(ds, "practice_frame", lambda: _practice_frame(ds))
-
-
-def _practice_frame(ds: Dataset) -> pd.DataFrame:
     p = ds.practices.copy()
     for c in ("practice_code", "commissioner_code", "sub_area_code"):
         p[c] = p[c].astype(str)
@@ -182,44 +183,39 @@ def practice_table(ds: Dataset, years: list[int] | None = None, specialty: str |
     return agg.merge(practices[keep], on="practice_code", how="left")
 
 
-def specialty_points(ds: Dataset, years: list[int] | None = None,
-                     pys: pd.DataFrame | None = None) -> pd.DataFrame:
+@cached
+def specialty_points(ds: Dataset, years: list[int] | None = None) -> pd.DataFrame:
     """National funnel results per practice × specialty (99.8%, robust over-dispersion;
     expected counts scaled so each specialty's national ratio is 1 in every year), cached per
     dataset and period: practice_code, specialty_code, observed, expected, flag,
     upper limit, and the specialty's SD beyond chance."""
     from helpers.stats.funnels import funnel
 
-    key = "specialty_points-" + ("-".join(map(str, years)) if years else "all")
-
-    def build():
-        d = national_tables(ds)["pys"] if pys is None else pys
-        d = d if not years else d[d["year"].isin(years)]
-        parts = []
-        for code, g in d.groupby("specialty_code"):
-            g = g.assign(expected=g["expected"] * g.groupby("year")["observed"].transform(
-                "sum") / g.groupby("year")["expected"].transform("sum"))
-            agg = g.groupby("practice_code", as_index=False)[["observed", "expected"]].sum()
-            agg = agg[agg["expected"] > 0.5]
-            fr = funnel(agg["observed"], agg["expected"], agg["practice_code"],
-                        method="robust")
-            parts.append(pd.DataFrame({
-                "practice_code": agg["practice_code"].to_numpy(), "specialty_code": code,
-                "observed": agg["observed"].to_numpy(), "expected": agg["expected"].to_numpy(),
-                "flag": fr.points["flag"].to_numpy(),
-                "ucl99": fr.points["od_ucl99"].to_numpy(),
-                "sd_beyond_chance": float(np.sqrt(fr.tau2))}))
-        return pd.concat(parts, ignore_index=True)
-    return cached_table(ds, key, build)
+    d = practice_year_specialty(ds)
+    d = d if not years else d[d["year"].isin(years)]
+    parts = []
+    for code, g in d.groupby("specialty_code"):
+        g = g.assign(expected=g["expected"] * g.groupby("year")["observed"].transform(
+            "sum") / g.groupby("year")["expected"].transform("sum"))
+        agg = g.groupby("practice_code", as_index=False)[["observed", "expected"]].sum()
+        agg = agg[agg["expected"] > 0.5]
+        fr = funnel(agg["observed"], agg["expected"], agg["practice_code"],
+                    method="robust")
+        parts.append(pd.DataFrame({
+            "practice_code": agg["practice_code"].to_numpy(), "specialty_code": code,
+            "observed": agg["observed"].to_numpy(), "expected": agg["expected"].to_numpy(),
+            "flag": fr.points["flag"].to_numpy(),
+            "ucl99": fr.points["od_ucl99"].to_numpy(),
+            "sd_beyond_chance": float(np.sqrt(fr.tau2))}))
+    return pd.concat(parts, ignore_index=True)
 
 
 def specialty_table(ds: Dataset, years: list[int] | None = None,
-                    codes: list[str] | None = None, pys: pd.DataFrame | None = None
-                    ) -> pd.DataFrame:
+                    codes: list[str] | None = None) -> pd.DataFrame:
     """Per specialty: observed, expected, practices above/below the 99.8% limits (robust
     over-dispersion, national comparison), the national between-practice SD beyond chance,
     and the referrals above the upper limit. ``codes`` restricts the practices counted."""
-    pts = specialty_points(ds, years, pys)
+    pts = specialty_points(ds, years)
     if codes is not None:
         pts = pts[pts["practice_code"].isin(codes)]
     pts = pts.assign(excess=(pts["observed"] - pts["ucl99"] * pts["expected"]).clip(lower=0),
@@ -245,15 +241,19 @@ def monthly_series(ds: Dataset, codes: list[str] | None = None,
     nat = pm.groupby("month")[["observed", "expected"]].sum()
     sel = pm if codes is None else pm[pm["practice_code"].isin(codes)]
     s = sel.groupby("month")[["observed", "expected"]].sum()
-    pop = cached_table(ds, "population_by_period", lambda: ds.population.groupby(
-        "period", observed=True)["patients"].sum().reset_index()).set_index("period")[
-        "patients"]
+    pop = population_by_period(ds).set_index("period")["patients"]
     pop.index = financial_year(pd.Series(pop.index)).to_numpy()
     nat_rate = (nat["observed"].sum() * 12) / (pop.mean() * len(nat)) * 1000
     s["ratio"] = s["observed"] / s["expected"]
     s["standardised_rate"] = s["ratio"] * nat_rate * (nat["expected"].sum() / nat[
         "observed"].sum())
     return s.reset_index()
+
+
+@cached
+def population_by_period(ds: Dataset) -> pd.DataFrame:
+    """Cached: registered patients in England at each population snapshot."""
+    return ds.population.groupby("period", observed=True)["patients"].sum().reset_index()
 
 
 def opportunity(table: pd.DataFrame, ds: Dataset, year: int | None = None,

@@ -19,7 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from helpers.analysis.referrals import national_tables, practice_frame
-from helpers.cache import cached_table
+from helpers.cache import cached
 from helpers.datasets import Dataset
 from helpers.schema import financial_year
 
@@ -47,13 +47,10 @@ def size_band(n: float) -> str:
     return "1" if n == 1 else "9+"
 
 
+@cached
 def group_sizes(ds: Dataset) -> pd.DataFrame:
     """Per practice: its (first) group, the group's number of practices and combined list
     (cached per dataset)."""
-    return cached_table(ds, "scale_group_sizes", lambda: _group_sizes(ds))
-
-
-def _group_sizes(ds: Dataset) -> pd.DataFrame:
     g = ds.groups.copy()
     g["practice_code"] = g["practice_code"].astype(str)
     first = g.sort_values("joined").groupby("practice_code").head(1)
@@ -67,29 +64,28 @@ def _group_sizes(ds: Dataset) -> pd.DataFrame:
     return out
 
 
+@cached
 def practice_year_panel(ds: Dataset) -> pd.DataFrame:
     """Practice × financial year: list size, SRR, payments per weighted patient, GP FTE per
     1,000, satisfaction, deprivation, rurality, group size."""
-    def build():
-        pys = national_tables(ds)["pys"]
-        srr = pys.groupby(["practice_code", "year"], as_index=False)[
-            ["observed", "expected"]].sum()
-        srr["srr"] = srr["observed"] / srr["expected"]
-        po = ds.practice_outcomes.assign(practice_code=ds.practice_outcomes.practice_code
-                                         .astype(str))
-        p = po.merge(srr, on=["practice_code", "year"], how="left")
-        p["payments_per_weighted"] = p["payments_gbp"] / p["weighted_patients"]
-        p["gp_fte_per_1000"] = p["gp_fte"] / p["registered_patients"] * 1000
-        p = clean_outcomes(p)
-        pf = practice_frame(ds)[["practice_code", "commissioner_code", "imd_score",
-                                 "rurality", "ltc_prevalence"]]
-        p = p.merge(pf, on="practice_code", how="left")
-        if ds.has("groups") and len(ds.groups):
-            p = p.merge(group_sizes(ds)[["practice_code", "group_code", "group_practices",
-                                         "group_list", "size_band", "joined"]],
-                        on="practice_code", how="left")
-        return p
-    return cached_table(ds, "scale_practice_year", build)
+    pys = national_tables(ds)["pys"]
+    srr = pys.groupby(["practice_code", "year"], as_index=False)[
+        ["observed", "expected"]].sum()
+    srr["srr"] = srr["observed"] / srr["expected"]
+    po = ds.practice_outcomes.assign(practice_code=ds.practice_outcomes.practice_code
+                                     .astype(str))
+    p = po.merge(srr, on=["practice_code", "year"], how="left")
+    p["payments_per_weighted"] = p["payments_gbp"] / p["weighted_patients"]
+    p["gp_fte_per_1000"] = p["gp_fte"] / p["registered_patients"] * 1000
+    p = clean_outcomes(p)
+    pf = practice_frame(ds)[["practice_code", "commissioner_code", "imd_score",
+                             "rurality", "ltc_prevalence"]]
+    p = p.merge(pf, on="practice_code", how="left")
+    if ds.has("groups") and len(ds.groups):
+        p = p.merge(group_sizes(ds)[["practice_code", "group_code", "group_practices",
+                                     "group_list", "size_band", "joined"]],
+                    on="practice_code", how="left")
+    return p
 
 
 def clean_outcomes(p: pd.DataFrame) -> pd.DataFrame:
@@ -201,36 +197,35 @@ def spline_curve(df: pd.DataFrame, y: str, **kw) -> pd.DataFrame:
     return size_model(df, y, **kw)[0]
 
 
+@cached
 def joining_panel(ds: Dataset, group_type: str | None = None) -> pd.DataFrame:
     """Practice × financial quarter: log standardised referral ratio ``y``, the quarter of
     joining (``g``, 0 = never joined), group-size band; balanced practices expecting at
     least ``MIN_EXPECTED`` referrals a quarter only."""
-    def build():
-        pm = national_tables(ds)["pm"]
-        q = pm.assign(q=pm["month"].dt.to_period("Q-MAR"))
-        q = q.groupby(["practice_code", "q"], as_index=False)[["observed", "expected"]].sum()
-        quarters = sorted(q["q"].unique())
-        q["t"] = q["q"].map({p: i + 1 for i, p in enumerate(quarters)})
-        q["quarter_start"] = q["q"].dt.start_time
-        q = q.drop(columns="q")
-        gs = group_sizes(ds)
-        if group_type:
-            gs = gs[gs["group_type"] == group_type]
-        gs["g"] = gs["joined"].dt.to_period("Q-MAR").map(
-            {p: i + 1 for i, p in enumerate(quarters)})
-        q = q.merge(gs[["practice_code", "g", "size_band", "group_practices"]],
-                    on="practice_code", how="left")
-        q["g"] = q["g"].fillna(0).astype(int)
-        q = q[q["expected"] > 0]
-        q["y"] = np.log(np.maximum(q["observed"], 0.5) / q["expected"])
-        full = q.groupby("practice_code")["t"].transform("size") == len(quarters)
-        # the log of a small count is biased (and floored at 0.5 for zero): practices
-        # expecting fewer than MIN_EXPECTED referrals a quarter are left out
-        enough = q.groupby("practice_code")["expected"].transform("median") >= MIN_EXPECTED
-        q = q[full & enough].copy()
-        q["unit"] = pd.factorize(q["practice_code"])[0] + 1
-        return q
-    return cached_table(ds, f"scale_joining_panel-{group_type or 'all'}", build)
+    pm = national_tables(ds)["pm"]
+    q = pm.assign(q=pm["month"].dt.to_period("Q-MAR"))
+    q = q.groupby(["practice_code", "q"], as_index=False)[["observed", "expected"]].sum()
+    quarters = sorted(q["q"].unique())
+    q["t"] = q["q"].map({p: i + 1 for i, p in enumerate(quarters)})
+    q["quarter_start"] = q["q"].dt.start_time
+    q = q.drop(columns="q")
+    gs = group_sizes(ds)
+    if group_type:
+        gs = gs[gs["group_type"] == group_type]
+    gs["g"] = gs["joined"].dt.to_period("Q-MAR").map(
+        {p: i + 1 for i, p in enumerate(quarters)})
+    q = q.merge(gs[["practice_code", "g", "size_band", "group_practices"]],
+                on="practice_code", how="left")
+    q["g"] = q["g"].fillna(0).astype(int)
+    q = q[q["expected"] > 0]
+    q["y"] = np.log(np.maximum(q["observed"], 0.5) / q["expected"])
+    full = q.groupby("practice_code")["t"].transform("size") == len(quarters)
+    # the log of a small count is biased (and floored at 0.5 for zero): practices
+    # expecting fewer than MIN_EXPECTED referrals a quarter are left out
+    enough = q.groupby("practice_code")["expected"].transform("median") >= MIN_EXPECTED
+    q = q[full & enough].copy()
+    q["unit"] = pd.factorize(q["practice_code"])[0] + 1
+    return q
 
 
 def callaway_santanna(panel: pd.DataFrame, control: str = "never_treated",
@@ -340,6 +335,7 @@ def by_size_band(panel: pd.DataFrame, control: str = "never_treated") -> pd.Data
     return pd.DataFrame(rows)
 
 
+@cached(kind="json")
 def mergers(ds: Dataset, outcome: str = "srr", seed: int = 1) -> dict:
     """Practices that absorbed a merging practice against up to three matched non-merging
     practices (same commissioner, nearest list size): the change in mean log ``outcome``

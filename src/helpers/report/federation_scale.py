@@ -1,201 +1,23 @@
-"""The federation-scale report (notebook 02): the area's own practices and networks against
-England, with England-wide estimates shown as context.
-
-Local findings come first: how the area's practices and networks are sized, and where its
-practices sit against England's case-mix-adjusted size curve for each outcome (the gap is
-the area's, with its own 95% interval). The joining effect and the group-size comparison
-need every joining practice in England to be estimated at all, so they are national,
-cached once per dataset, and labelled as context. On synthetic data they recover effects
-planted in the data, which shows the method works; they are not evidence about real groups.
-"""
+"""The federation-scale report (notebook 02), section by section: local findings first,
+England-wide estimates labelled as context; wording, tables and charts of
+:mod:`helpers.analysis.federation_scale`."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pandas as pd
-from scipy import stats
 
+from helpers import formats
 from helpers.analysis import scale
-from helpers.analysis.referrals import practice_frame
-from helpers.cache import cached_json, cached_table
-from helpers.report import Context, charts, require_tables, text
-from helpers.report.tables import Col, show
-from helpers.stats import sdc
-
-BAND_ORDER = ["1", "2-4", "5-8", "9+"]
-
-
-@dataclass
-class Analysis:
-    panel: pd.DataFrame            # practice-year, area only
-    latest: pd.DataFrame           # the area's practices in the latest year of each outcome
-    national_panel: pd.DataFrame
-    elasticities: pd.DataFrame
-    curves: dict
-    gaps: pd.DataFrame             # area against England's curve, per outcome
-    networks: pd.DataFrame         # the area's networks
-    band_shares: pd.DataFrame      # share of practices by group-size band, area and England
-    joining: dict | None
-    twfe: dict | None
-    bands: pd.DataFrame
-    mergers: dict
-    truth_att: dict | None
-    practice_sizes: pd.DataFrame
-    estimator: str
-    excluded: dict
-
-    @property
-    def primary(self) -> dict | None:
-        """The joining estimate the parameters chose for the headline."""
-        if not self.joining:
-            return None
-        return self.twfe if self.estimator == "twfe" else self.joining
-
-
-def _latest(nat: pd.DataFrame, y: str) -> pd.DataFrame:
-    """The rows of the latest year in which ``y`` is measured (an area's current practices;
-    for a practice that has closed, its last year)."""
-    d = nat.dropna(subset=[y])
-    if d.empty:
-        return d
-    return d[d["year"] == d["year"].max()]
-
-
-def curve_gap(resid: pd.DataFrame, y: str) -> dict | None:
-    """Where the area's practices sit against England's practices of the same size and
-    case-mix for ``y``: the mean of their residuals from England's size model (log scale,
-    latest year; see :func:`helpers.analysis.scale.size_model`), with a t-interval over
-    practices. A single practice gets its own distance without an interval; two practices
-    are too few (None)."""
-    r = resid["resid"].dropna().to_numpy(float)
-    if not len(r):
-        return None
-    year = int(resid["year"].max())
-    if len(r) == 1:                  # a single practice: its own distance, no interval
-        return {"outcome": y, "n": 1, "gap": float(r[0]), "lower": np.nan, "upper": np.nan,
-                "year": year}
-    if len(r) < 3:
-        return None
-    m, se = r.mean(), r.std(ddof=1) / np.sqrt(len(r))
-    half = stats.t.ppf(0.975, len(r) - 1) * se
-    return {"outcome": y, "n": int(len(r)), "gap": float(m), "lower": float(m - half),
-            "upper": float(m + half), "year": year}
-
-
-def _national_size_models(ds, nat: pd.DataFrame, present: list[str]):
-    """England's size curves, elasticities and latest-year residuals (cached per dataset)."""
-    models = {}
-
-    def fitted(y):
-        if y not in models:
-            models[y] = scale.size_model(nat, y)
-        return models[y]
-
-    def build_national():
-        return {"elasticities": [scale.elasticity(nat, y) | {"label": scale.OUTCOMES[y][0]}
-                                 for y in present],
-                "curves": {y: fitted(y)[0].to_dict(orient="list") for y in present}}
-
-    def build_residuals():
-        out = [fitted(y)[1].assign(outcome=y) for y in present]
-        return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
-            columns=["practice_code", "year", "resid", "outcome"])
-    national = cached_json(ds, "scale-national-curves-latest-year", build_national)
-    resid = cached_table(ds, "scale-national-residuals-all-years", build_residuals)
-    return national, resid
-
-
-def analyse(ctx: Context) -> Analysis:
-    """All of notebook 02's computation for one area (national parts cached)."""
-    p, ds = ctx.params, ctx.ds
-    require_tables(ctx, ["practice_outcomes"], "The scale analysis")
-    nat = scale.practice_year_panel(ds)
-    area = nat[nat["practice_code"].isin(ctx.practice_codes)]
-    present = [y for y in scale.OUTCOMES if nat[y].notna().sum() >= 50]
-
-    national, resid = _national_size_models(ds, nat, present)
-    el = pd.DataFrame(national["elasticities"])
-    curves = {y: pd.DataFrame(c) for y, c in national["curves"].items()}
-    mine = resid[resid["practice_code"].isin(ctx.practice_codes)]
-    gaps = pd.DataFrame([g for y in curves
-                         if (g := curve_gap(_latest(mine[mine["outcome"] == y], "resid"), y))])
-    latest = pd.concat([_latest(area, y).assign(outcome=y) for y in curves],
-                       ignore_index=True) if curves else pd.DataFrame()
-    joining = tw = truth_att = None
-    bands = psizes = pd.DataFrame()
-    mergers = {"n_mergers": 0, "outcome": "srr"}
-    networks = band_shares = pd.DataFrame()
-    has_groups = ds.has("groups") and len(ds.groups) > 0
-    if has_groups:
-        gs = scale.group_sizes(ds)
-        networks, band_shares = _networks(ctx, gs, nat)
-        gt = None if p["group_type"] == "all" else p["group_type"]
-        jp = scale.joining_panel(ds, gt) if p["outcome"] == "srr" else \
-            scale.annual_joining_panel(ds, p["outcome"])
-        if jp["g"].gt(0).sum() and jp["g"].eq(0).sum():
-            key = f"scale-cs-{p['outcome']}-{gt or 'all'}-{p['control_group']}"
-
-            def build():
-                r = scale.callaway_santanna(jp, p["control_group"])
-                r["event_study"] = r["event_study"].to_dict(orient="list")
-                r["twfe"] = scale.twfe(jp)
-                r["bands"] = scale.by_size_band(jp, p["control_group"]).to_dict(orient="list")
-                if p["outcome"] == "srr":
-                    lists = practice_frame(ds).set_index("practice_code")["list_size"]
-                    r["practice_sizes"] = scale.by_practice_size(
-                        jp, lists, p["control_group"]).to_dict(orient="list")
-                return r
-            joining = cached_json(ds, key, build)
-            joining["event_study"] = pd.DataFrame(joining["event_study"])
-            tw = joining.pop("twfe")
-            bands = pd.DataFrame(joining.pop("bands"))
-            psizes = pd.DataFrame(joining.pop("practice_sizes", {}))
-            if ds.truth and p["outcome"] == "srr":
-                t = scale.true_joining_att(jp, ds.truth)
-                truth_att = {"att": t["att"], "by_event": t["by_event"],
-                             "by_band": t["by_band"]}
-    if p["outcome"] in present:
-        mergers = cached_json(ds, f"scale-mergers-annual-{p['outcome']}",
-                              lambda: scale.mergers(ds, p["outcome"]))
-    return Analysis(area, latest, nat, el, curves, gaps, networks, band_shares, joining, tw,
-                    bands, mergers, truth_att, psizes, p["estimator"], scale.exclusions(nat))
-
-
-def _networks(ctx: Context, gs: pd.DataFrame, nat: pd.DataFrame
-              ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The area's networks (practices, combined list, latest outcomes) and the share of
-    practices by group-size band in the area and in England."""
-    pf = practice_frame(ctx.ds)[["practice_code", "commissioner_code", "list_size"]]
-    mine = gs[gs["practice_code"].isin(ctx.practice_codes)]
-    last = nat[nat["year"] == nat["year"].max()]
-    per = mine.merge(pf, on="practice_code", how="left").merge(
-        last[["practice_code", "srr", "payments_per_weighted", "gp_fte_per_1000"]],
-        on="practice_code", how="left")
-    names = ctx.ds.groups.drop_duplicates("group_code").set_index("group_code")["group_name"]
-    net = per.groupby("group_code").agg(
-        practices=("practice_code", "nunique"), combined_list=("list_size", "sum"),
-        srr=("srr", "mean"), payments_per_weighted=("payments_per_weighted", "median"),
-        gp_fte_per_1000=("gp_fte_per_1000", "median")).reset_index()
-    net["band"] = net["practices"].map(scale.size_band)
-    net["name"] = net["group_code"].map(names).fillna(net["group_code"])
-    if ctx.pseudonymise:            # real networks beside synthetic referral ratios
-        net["name"] = ctx.practice_labels(net["group_code"])
-    net = net.sort_values(["practices", "combined_list"], ascending=False,
-                          ignore_index=True)
-    all_p = pf.assign(band=pf["practice_code"].map(gs.set_index("practice_code")[
-        "size_band"]).fillna("1"))
-    area_p = all_p[all_p["practice_code"].isin(ctx.practice_codes)]
-    shares = pd.DataFrame({
-        "band": BAND_ORDER,
-        "area": [float((area_p["band"] == b).mean() * 100) for b in BAND_ORDER],
-        "england": [float((all_p["band"] == b).mean() * 100) for b in BAND_ORDER]})
-    return net, shares
+from helpers.analysis.context import Context
+from helpers.analysis.federation_scale import BAND_ORDER, Analysis
+from helpers.report import charts, text
+from helpers.report.page import area_md, source_line, watermark
+from helpers.report.tables import Col, table
 
 
 def _pct(x: float) -> float:
-    return text.log_to_pct(x)
+    return formats.log_to_pct(x)
 
 
 def describe_elasticity(e: dict, label: str) -> str:
@@ -213,7 +35,7 @@ def describe_elasticity(e: dict, label: str) -> str:
     size = "small" if abs(b) < 0.1 else "material"
     per10 = [(1.1 ** v - 1) * 100 for v in (b, lo, hi)]
     return (f"{label}: {verdict} — a 10% larger list goes with "
-            f"{text.pct_interval(*per10)}; a {size} effect.")
+            f"{formats.pct_interval(*per10)}; a {size} effect.")
 
 
 def headline_text(ctx: Context, an: Analysis) -> str:
@@ -222,17 +44,17 @@ def headline_text(ctx: Context, an: Analysis) -> str:
     n = len(ctx.practice_codes)
     if ctx.level == "practice" and len(an.networks):
         r = an.networks.iloc[0]
-        lines.append(f"- {ctx.area_md} belongs to **{text.md(r['name'])}**, a group of "
+        lines.append(f"- {area_md(ctx)} belongs to **{text.md(r['name'])}**, a group of "
                      f"{text.plural(int(r['practices']), 'practice')} (England's practices: "
                      f"{an.band_shares.set_index('band').loc[r['band'], 'england']:.0f}% are in "
                      f"groups of {r['band']}).")
     elif ctx.level == "practice":
-        lines.append(f"- {ctx.area_md} is not in a group.")
+        lines.append(f"- {area_md(ctx)} is not in a group.")
     elif len(an.networks):
         med = float(an.networks["practices"].median())
         bs = an.band_shares.set_index("band")
         lines.append(
-            f"- **{text.plural(n, 'practice')}** in {ctx.area_md} belong to "
+            f"- **{text.plural(n, 'practice')}** in {area_md(ctx)} belong to "
             f"**{text.plural(len(an.networks), 'group')}** (median {med:.0f} practices each). "
             f"{bs.loc['5-8', 'area']:.0f}% of the practices are in groups of 5–8 "
             f"(England {bs.loc['5-8', 'england']:.0f}%), {bs.loc['1', 'area']:.0f}% in none.")
@@ -244,7 +66,7 @@ def headline_text(ctx: Context, an: Analysis) -> str:
         if g.n == 1:
             lines.append(f"- {label}: the practice is **{abs(est):.1f}% "
                          f"{'above' if est > 0 else 'below'}** England's curve for its size "
-                         f"and case-mix ({text.financial_year(g.year)}; one practice, so no "
+                         f"and case-mix ({formats.financial_year(g.year)}; one practice, so no "
                          "interval: read it beside its network and peers).")
             continue
         clear = lo > 0 or hi < 0
@@ -254,8 +76,8 @@ def headline_text(ctx: Context, an: Analysis) -> str:
         note = " Referrals here are synthetic: an illustration, not a finding." \
             if g.outcome == "srr" and ctx.pseudonymise else ""
         lines.append(f"- {label}: the area's practices are {verdict}: "
-                     f"{text.pct_interval(est, lo, hi)}, "
-                     f"{text.plural(g.n, 'practice')}, {text.financial_year(g.year)}.{note}")
+                     f"{formats.pct_interval(est, lo, hi)}, "
+                     f"{text.plural(g.n, 'practice')}, {formats.financial_year(g.year)}.{note}")
     if ctx.is_england:
         lines.append(f"- **{text.plural(n, 'practice')}** in England; the sections below "
                      "compare practices and groups of different sizes.")
@@ -284,7 +106,7 @@ def joining_sentence(ctx: Context, an: Analysis) -> str:
         if an.estimator != "twfe" else "the staggered difference-in-differences estimate"
     what_y = scale.OUTCOMES[ctx.params["outcome"]][0].lower()
     return (f"The {what_y} changed by "
-            f"**{text.pct_interval(_pct(prim['att']), _pct(prim['lower']), _pct(prim['upper']))}**"
+            f"**{formats.pct_interval(_pct(prim['att']), _pct(prim['lower']), _pct(prim['upper']))}**"
             f" after joining ({what}; {j['n_treated']:,} joining and {j['n_control']:,} "
             f"comparison practices); {other_name} says {_pct(other['att']):+.1f}%"
             + twfe_gap_text(j, tw))
@@ -339,7 +161,7 @@ def networks_table(ctx: Context, an: Analysis):
     """The area's networks with their size and latest outcomes."""
     if an.networks.empty:
         return None
-    t = sdc.protect(an.networks, ["combined_list"], publish=ctx.publish)
+    t = an.networks_published
     cols = [Col("name", "Group"), Col("practices", "Practices", "orgs"),
             Col("band", "Size band (practices)"),
             Col("combined_list", "Combined list (patients)", "count"),
@@ -349,7 +171,7 @@ def networks_table(ctx: Context, an: Analysis):
                         "gbp"))
     if t["gp_fte_per_1000"].notna().any():
         cols.append(Col("gp_fte_per_1000", "GP FTE per 1,000 patients (median)", "number"))
-    return show(t, cols, caption=f"Groups of practices in {ctx.area_name}, latest year")
+    return table(t, cols, caption=f"Groups of practices in {ctx.area_name}, latest year")
 
 
 def network_size_figure(ctx: Context, an: Analysis):
@@ -361,7 +183,7 @@ def network_size_figure(ctx: Context, an: Analysis):
     if ctx.is_england:
         return charts.bar_chart(
             labels, s["england"], "Practices by the size of their group, England",
-            "Share of practices (%)", "Size of the practice's group", ctx.source_line,
+            "Share of practices (%)", "Size of the practice's group", source_line(ctx),
             alt="Bar chart of the share of England's practices in no group and in groups "
                 "of 2–4, 5–8 and 9 or more practices.")
     return _shares_chart(ctx, labels, s)
@@ -379,7 +201,7 @@ def _shares_chart(ctx: Context, labels: list[str], s: pd.DataFrame):
     ax.grid(axis="y", visible=False)
     return charts.finish(
         fig, ax, f"Practices by the size of their group, {ctx.area_name} and England",
-        "Share of practices (%)", "Size of the practice's group", ctx.source_line,
+        "Share of practices (%)", "Size of the practice's group", source_line(ctx),
         alt=f"Paired bar chart of the share of practices in no group and in groups of 2–4, "
             f"5–8 and 9 or more practices, for {ctx.area_name} and for England.")
 
@@ -402,10 +224,10 @@ def size_curve_figure(ctx: Context, an: Analysis, y: str):
         f"{text.plural(n, 'practice')} in {ctx.area_name}"
     return charts.curve_chart(
         curve, f"{label} by practice list size, {ctx.area_name}",
-        "Registered patients (log scale)", unit, ctx.source_line,
+        "Registered patients (log scale)", unit, source_line(ctx),
         alt=f"{label} against practice list size: England's curve adjusted for deprivation, "
             f"rurality and year with its 95% band, and {who} as points.",
-        points=pts, point_label="Practice (latest year)", watermark=ctx.watermark
+        points=pts, point_label="Practice (latest year)", watermark=watermark(ctx)
         if y == "srr" else "")
 
 
@@ -415,7 +237,7 @@ def gaps_table(ctx: Context, an: Analysis):
     g = an.gaps.assign(label=an.gaps["outcome"].map(lambda y: scale.OUTCOMES[y][0]),
                        pct=_vec_pct(an.gaps["gap"]), lo=_vec_pct(an.gaps["lower"]),
                        hi=_vec_pct(an.gaps["upper"]))
-    return show(g, [Col("label", "Outcome"), Col("year", "Year", "year"),
+    return table(g, [Col("label", "Outcome"), Col("year", "Year", "year"),
                     Col("n", "Practices", "orgs"),
                     Col("pct", "Against England at the same size", "pct_change"),
                     Col("lo", "95% CI low", "pct_change"), Col("hi", "95% CI high",
@@ -431,7 +253,7 @@ def elasticity_table(an: Analysis):
     t = an.elasticities
     if t.empty:
         return None
-    return show(t, [Col("label", "Outcome"),
+    return table(t, [Col("label", "Outcome"),
                     Col("elasticity", "Elasticity to list size", "number", 3),
                     Col("lower", "95% CI low", "number", 3),
                     Col("upper", "95% CI high", "number", 3),
@@ -448,12 +270,12 @@ def event_study_figure(ctx: Context, an: Analysis):
     return charts.event_study_chart(
         es.assign(lower=es["band_lower"], upper=es["band_upper"]),
         f"England (context): change in {scale.OUTCOMES[ctx.params['outcome']][0].lower()} "
-        "after joining a group", ctx.source_line,
+        "after joining a group", source_line(ctx),
         "Effect (log ratio against comparison practices)",
         alt="Event study: the estimated effect of joining a group by time since joining, "
             "with a simultaneous 95% band; before joining the estimates should sit near zero.",
         xlabel="Years since joining" if yearly else "Quarters since joining",
-        truth=truth, watermark=ctx.watermark)
+        truth=truth, watermark=watermark(ctx))
 
 
 def bands_figure(ctx: Context, an: Analysis):
@@ -467,9 +289,9 @@ def bands_figure(ctx: Context, an: Analysis):
     return charts.interval_chart(
         [f"{k} practices" for k in b.index], _vec_pct(b["att"]), _vec_pct(b["lower"]),
         _vec_pct(b["upper"]), "England (context): effect of joining by group size",
-        "Change after joining (%)", "Practices in the group", ctx.source_line,
+        "Change after joining (%)", "Practices in the group", source_line(ctx),
         alt="Estimates with 95% intervals of the change after joining a group, for groups "
-            "of 2–4, 5–8 and 9 or more practices.", truth=truth, watermark=ctx.watermark)
+            "of 2–4, 5–8 and 9 or more practices.", truth=truth, watermark=watermark(ctx))
 
 
 def joining_table(an: Analysis):
@@ -479,7 +301,7 @@ def joining_table(an: Analysis):
              **an.joining}, {"what": "Two-way fixed effects", **an.twfe}]
     t = pd.DataFrame(rows)
     t = t.assign(pct=_vec_pct(t["att"]), lo=_vec_pct(t["lower"]), hi=_vec_pct(t["upper"]))
-    return show(t, [Col("what", "Estimator"), Col("pct", "Change after joining",
+    return table(t, [Col("what", "Estimator"), Col("pct", "Change after joining",
                                                   "pct_change", 2),
                     Col("lo", "95% CI low", "pct_change", 2),
                     Col("hi", "95% CI high", "pct_change", 2)],
@@ -494,7 +316,7 @@ def mergers_text(ctx: Context, an: Analysis) -> str:
                 "so there is nothing to compare.")
     return (f"Across England, {text.plural(m['n_mergers'], 'merger')}: the {what} of "
             "practices that absorbed another changed by "
-            f"**{text.pct_interval(_pct(m['effect']), _pct(m['lower']), _pct(m['upper']))}**"
+            f"**{formats.pct_interval(_pct(m['effect']), _pct(m['lower']), _pct(m['upper']))}**"
             " relative to similar-sized practices in the same commissioner, from the year "
             "before to the year after (bootstrap interval; a matched comparison, not a "
             "causal design).")
@@ -510,38 +332,16 @@ def exclusions_text(an: Analysis) -> str:
 
 
 def validation_table(ctx: Context, an: Analysis):
-    t = ctx.ds.truth
-    if not t:
+    """Estimates against the truth recorded with the synthetic data (None for real data)."""
+    if an.validation is None:
         return None
-    rows = []
-    truths = {"srr": t["referral_model"]["beta_log_list"]}
-    if "practice_panel" in t:           # synthetic panel; a real panel has no truth
-        truths["payments_per_weighted"] = t["practice_panel"][
-            "payments_per_weighted_size_elasticity"]
-        truths["gp_fte_per_1000"] = t["practice_panel"]["fte_size_elasticity"]
-    for r in an.elasticities.itertuples():
-        if r.outcome in truths:
-            rows.append((f"Elasticity: {r.label}", truths[r.outcome], r.elasticity, r.lower,
-                         r.upper))
-    if an.joining and an.truth_att:
-        rows.append(("Joining effect (log referral ratio)", an.truth_att["att"],
-                     an.joining["att"], an.joining["lower"], an.joining["upper"]))
-        rows.append(("Two-way fixed effects (log referral ratio)", an.truth_att["att"],
-                     an.twfe["att"], an.twfe["lower"], an.twfe["upper"]))
-        for r in an.bands.itertuples():
-            rows.append((f"Joining effect, groups of {r.size_band}",
-                         an.truth_att["by_band"].get(r.size_band, np.nan), r.att, r.lower,
-                         r.upper))
-    if not rows:
-        return None
-    v = pd.DataFrame(rows, columns=["quantity", "truth", "estimate", "lower", "upper"])
-    v["covered"] = (v["lower"] <= v["truth"]) & (v["truth"] <= v["upper"])
-    return show(v, [Col("quantity", "Quantity"), Col("truth", "True value", "number", 4),
-                    Col("estimate", "Estimate", "number", 4),
-                    Col("lower", "95% CI low", "number", 4),
-                    Col("upper", "95% CI high", "number", 4),
-                    Col("covered", "True value inside the interval")],
-                caption="Estimates against the effects planted in the synthetic data")
+    return table(an.validation, [Col("quantity", "Quantity"),
+                                 Col("truth", "True value", "number", 4),
+                                 Col("estimate", "Estimate", "number", 4),
+                                 Col("lower", "95% CI low", "number", 4),
+                                 Col("upper", "95% CI high", "number", 4),
+                                 Col("covered", "True value inside the interval")],
+                 caption="Estimates against the effects planted in the synthetic data")
 
 
 def results(ctx: Context, an: Analysis) -> dict:

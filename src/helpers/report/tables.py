@@ -1,7 +1,7 @@
 """Tables for readers: plain headers with units, formatted numbers, no index, never truncated.
 
 A report describes each table's columns with :class:`Col` (source column, header with its
-unit, format) and calls :func:`show`. Numbers get thousands separators and a fixed number of
+unit, format) and calls :func:`table`. Numbers get thousands separators and a fixed number of
 decimals per column; money is in one unit per report (£, £k or £m, said in the header);
 disclosure-controlled cells read "suppressed" and missing values "–"; every text cell is
 HTML-escaped. Short tables render as static HTML (pandas ``Styler``); long ones (over
@@ -113,7 +113,7 @@ STYLE = [
 ]
 
 
-def to_html(df: pd.DataFrame, cols: list[Col], caption: str = "") -> str:
+def static_html(df: pd.DataFrame, cols: list[Col], caption: str = "") -> str:
     """A static HTML table (pandas Styler, every cell escaped, numbers right-aligned)."""
     shown = display_frame(df, cols)
     right = [c.label for c in cols if c.fmt in NUMERIC]
@@ -168,7 +168,7 @@ def _itables_ready() -> str:
     return generate_init_offline_itables_html(itables.options.dt_bundle)
 
 
-def show(df: pd.DataFrame, cols: list[Col], caption: str = "", sortable: bool | None = None):
+def table(df: pd.DataFrame, cols: list[Col], caption: str = "", sortable: bool | None = None):
     """Display a table (an ``IPython.display.HTML``): static, or sortable when longer than
     ``SORTABLE_ROWS`` rows unless ``sortable`` says otherwise."""
     from IPython.display import HTML
@@ -176,4 +176,4 @@ def show(df: pd.DataFrame, cols: list[Col], caption: str = "", sortable: bool | 
     long = len(df) > SORTABLE_ROWS if sortable is None else sortable
     if long:
         return HTML(_itables_ready() + sortable_html(df, cols, caption))
-    return HTML(to_html(df, cols, caption))
+    return HTML(static_html(df, cols, caption))

@@ -101,15 +101,16 @@ def warm_caches(ds, jobs: list[Job]) -> list[str]:
     same data does no serial work. Returns the notebooks warmed now."""
     from helpers import catalogue, report
     from helpers.cache import cache_folder
-    from helpers.catalogue import ENGLAND
+    from helpers.schema import ENGLAND
 
     warmed = []
     for key, j in {_warm_key(j): j for j in jobs}.items():
+        if catalogue.get(j.notebook).warm == "none":
+            continue
         marker = cache_folder(ds) / f"warm-{key}.done"
         if marker.exists():
             continue
-        ctx = report.start(j.notebook, dict(j.parameters, area=ENGLAND))
-        catalogue.get(j.notebook).analyse(ctx)
+        report.analyse(report.start(j.notebook, dict(j.parameters, area=ENGLAND)))
         write_text_atomic(marker, j.notebook + "\n")
         warmed.append(j.notebook)
     return warmed
@@ -159,10 +160,10 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
         out_root: Path | None = None, data_source: str | None = None) -> tuple[int, Path]:
     """Run a grid (``data_source`` replaces the grid's); returns (number failed, run
     folder)."""
-    from helpers.report import open_source
     from helpers.run.grid import GridError, load_grid
     from helpers.run.index import write_index
     from helpers.run.render import bundle_file
+    from helpers.sources import open_source
 
     out_root = Path(out_root or reports_dir())
     out_root.mkdir(parents=True, exist_ok=True)
@@ -278,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=None,
                     help="folder for run folders (default: reports/)")
     a = ap.parse_args(argv)
-    from helpers.run import params
+    from helpers import params
     from helpers.run.grid import GridError
 
     try:

@@ -26,12 +26,11 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from helpers import catalogue
+from helpers import catalogue, params
 from helpers.analysis import areas
 from helpers.paths import notebooks_dir, project_root
-from helpers.report import DataSourceError, open_source
-from helpers.run import params
 from helpers.run.jobs import Job, slug
+from helpers.sources import DataSourceError, open_source
 
 AREA_WORDS = ("all", "commissioners", "networks", "practices")
 _IN = re.compile(r"^(networks|practices) in \S+$")

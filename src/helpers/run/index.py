@@ -10,8 +10,8 @@ from pathlib import Path
 
 from helpers import catalogue
 from helpers.atomic import write_text_atomic
-from helpers.catalogue import ENGLAND
 from helpers.run.grid import Job
+from helpers.schema import ENGLAND
 
 BADGES = {"synthetic": ("SYNTHETIC DATA", "#7C2855"), "real": ("REAL DATA", "#007F3B"),
           "mixed": ("REAL STRUCTURE, SYNTHETIC REFERRALS", "#ED8B00")}

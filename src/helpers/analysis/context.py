@@ -1,0 +1,128 @@
+"""What every analysis of one report is about: validated parameters, the dataset and the area.
+
+:func:`open_context` validates a notebook's parameter values against its catalogue spec,
+opens the data source and resolves the area once (its level, code, name, practices, parents
+and peers). Every analysis and every report section then reads the :class:`Context`; nothing
+resolves the area again. The context also knows how the data may be shown: whether real
+practices carry synthetic referrals (then practices are named by pseudonym) and, in publish
+mode, what a count of people or events may be shown as.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from helpers import catalogue, formats
+from helpers.analysis import areas
+from helpers.datasets import Dataset
+from helpers.params import ParameterError
+from helpers.sources import open_source
+from helpers.stats import sdc
+
+
+@dataclass
+class Context:
+    """One report's parameters, data and area."""
+
+    notebook: str
+    params: dict[str, Any]
+    ds: Dataset
+    where: areas.Area
+    publish: bool
+
+    @property
+    def level(self) -> str:
+        """'england', 'commissioner', 'network' or 'practice'."""
+        return self.where.level
+
+    @property
+    def area(self) -> str:
+        """The area's code as the data spells it."""
+        return self.where.code
+
+    @property
+    def area_name(self) -> str:
+        """The area's name; a real practice carrying synthetic referrals by pseudonym."""
+        if self.level == "practice" and self.pseudonymise:
+            return self.practice_labels([self.where.code])[0]
+        return self.where.name
+
+    @property
+    def practice_codes(self) -> list[str]:
+        return list(self.where.practices)
+
+    @property
+    def commissioner(self) -> str:
+        """The commissioner the area is in (ENGLAND for England)."""
+        return self.where.commissioner
+
+    @property
+    def is_england(self) -> bool:
+        return self.level == "england"
+
+    @property
+    def data_kind(self) -> str:
+        """'synthetic', 'real' or 'mixed' (real structure with synthetic tables)."""
+        prov = self.ds.provenance
+        if prov.get("source") == "synthetic" or not prov.get("real_tables"):
+            return "synthetic" if prov.get("source") == "synthetic" else "real"
+        return "mixed" if prov.get("synthetic_tables") else "real"
+
+    @property
+    def pseudonymise(self) -> bool:
+        """True when real practices carry synthetic referrals: then practice names and codes
+        must not appear beside referral findings (flags, £), which are not facts about them."""
+        prov = self.ds.provenance
+        return "practices" in prov.get("real_tables", []) and \
+            "referrals" in prov.get("synthetic_tables", [])
+
+    def practice_labels(self, codes) -> list[str]:
+        """How practices are named in tables and charts: their code, or on real practices
+        with synthetic referrals a stable pseudonym (P-xxxxxx, keyed to this dataset)."""
+        codes = [str(c) for c in codes]
+        if not self.pseudonymise:
+            return codes
+        salt = self.ds.content_hash
+        return ["P-" + hashlib.sha256(f"{salt}:{c}".encode()).hexdigest()[:6].upper()
+                for c in codes]
+
+    def published(self, n: float) -> float:
+        """A count of people or events as it may be shown: exact, or in publish mode rounded
+        to 5 (NaN when suppressed)."""
+        return sdc.round_count(n) if self.publish else float(n)
+
+    def count(self, n: float) -> str:
+        """A count for report text, published as in the tables and the results file."""
+        return formats.count(self.published(n))
+
+    def require_tables(self, tables: list[str], what: str) -> None:
+        """Stop with a clear message when the data lacks tables an analysis needs."""
+        missing = [t for t in tables if not self.ds.has(t)]
+        if missing:
+            where = self.ds.path or self.params.get("data_source")
+            raise ParameterError(
+                f"{what} needs the contract table(s) {missing}, which {where} does not "
+                "have; see docs/data-contract.md")
+
+
+def open_context(notebook: str, values: Mapping[str, Any]) -> Context:
+    """Validate parameter values for a notebook, open its data and resolve its area.
+
+    The area is ENGLAND or any commissioner, network or practice code, matched without
+    regard to case; the context's ``params['area']`` is then the code as the data spells it.
+    Raises :class:`helpers.params.ParameterError` for anything a reader must fix.
+    """
+    nb = catalogue.get(notebook)
+    p = nb.validate(dict(values))
+    ds = open_source(p["data_source"])
+    try:
+        where = areas.resolve(ds, p["area"])
+    except areas.AreaError as e:
+        raise ParameterError(str(e)) from e
+    if not where.practices:
+        raise ParameterError(f"area '{where.code}' has no practices in the data")
+    p["area"] = where.code
+    return Context(nb.name, p, ds, where, bool(p["publish"]))

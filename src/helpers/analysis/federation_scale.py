@@ -1,0 +1,236 @@
+"""The federation-scale analysis (notebook 02): the area's own practices and networks against
+England, with England-wide estimates as context.
+
+Local findings come first: how the area's practices and networks are sized, and where its
+practices sit against England's case-mix-adjusted size curve for each outcome (the gap is
+the area's, with its own 95% interval). The joining effect and the group-size comparison
+need every joining practice in England to be estimated at all, so they are national,
+cached once per dataset, and labelled as context. On synthetic data they recover effects
+planted in the data, which shows the method works; they are not evidence about real groups.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from helpers.analysis import scale
+from helpers.analysis.context import Context
+from helpers.analysis.referrals import practice_frame
+from helpers.cache import cached
+from helpers.stats import sdc
+from helpers.stats.estimate import t_critical
+
+BAND_ORDER = ["1", "2-4", "5-8", "9+"]
+
+
+@dataclass
+class Analysis:
+    panel: pd.DataFrame            # practice-year, area only
+    latest: pd.DataFrame           # the area's practices in the latest year of each outcome
+    national_panel: pd.DataFrame
+    elasticities: pd.DataFrame
+    curves: dict
+    gaps: pd.DataFrame             # area against England's curve, per outcome
+    networks: pd.DataFrame         # the area's networks
+    band_shares: pd.DataFrame      # share of practices by group-size band, area and England
+    joining: dict | None
+    twfe: dict | None
+    bands: pd.DataFrame
+    mergers: dict
+    truth_att: dict | None
+    practice_sizes: pd.DataFrame
+    estimator: str
+    excluded: dict
+    networks_published: pd.DataFrame | None = None   # combined lists published
+    validation: pd.DataFrame | None = None           # against the synthetic truth
+
+    @property
+    def primary(self) -> dict | None:
+        """The joining estimate the parameters chose for the headline."""
+        if not self.joining:
+            return None
+        return self.twfe if self.estimator == "twfe" else self.joining
+
+
+def _latest(nat: pd.DataFrame, y: str) -> pd.DataFrame:
+    """The rows of the latest year in which ``y`` is measured (an area's current practices;
+    for a practice that has closed, its last year)."""
+    d = nat.dropna(subset=[y])
+    if d.empty:
+        return d
+    return d[d["year"] == d["year"].max()]
+
+
+def curve_gap(resid: pd.DataFrame, y: str) -> dict | None:
+    """Where the area's practices sit against England's practices of the same size and
+    case-mix for ``y``: the mean of their residuals from England's size model (log scale,
+    latest year; see :func:`helpers.analysis.scale.size_model`), with a t-interval over
+    practices. A single practice gets its own distance without an interval; two practices
+    are too few (None)."""
+    r = resid["resid"].dropna().to_numpy(float)
+    if not len(r):
+        return None
+    year = int(resid["year"].max())
+    if len(r) == 1:                  # a single practice: its own distance, no interval
+        return {"outcome": y, "n": 1, "gap": float(r[0]), "lower": np.nan, "upper": np.nan,
+                "year": year}
+    if len(r) < 3:
+        return None
+    m, se = r.mean(), r.std(ddof=1) / np.sqrt(len(r))
+    half = t_critical(len(r) - 1) * se
+    return {"outcome": y, "n": int(len(r)), "gap": float(m), "lower": float(m - half),
+            "upper": float(m + half), "year": year}
+
+
+def _present(nat: pd.DataFrame) -> list[str]:
+    """The outcomes measured for at least 50 practice-years."""
+    return [y for y in scale.OUTCOMES if nat[y].notna().sum() >= 50]
+
+
+@cached(kind="json")
+def national_size_curves(ds) -> dict:
+    """England's size elasticities and case-mix-adjusted size curves, per outcome."""
+    nat = scale.practice_year_panel(ds)
+    present = _present(nat)
+    return {"elasticities": [scale.elasticity(nat, y) | {"label": scale.OUTCOMES[y][0]}
+                             for y in present],
+            "curves": {y: scale.size_model(nat, y)[0].to_dict(orient="list")
+                       for y in present}}
+
+
+@cached
+def national_size_residuals(ds) -> pd.DataFrame:
+    """Every practice-year's residual from England's size model, per outcome (log scale)."""
+    nat = scale.practice_year_panel(ds)
+    out = [scale.size_model(nat, y)[1].assign(outcome=y) for y in _present(nat)]
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(
+        columns=["practice_code", "year", "resid", "outcome"])
+
+
+@cached(kind="json")
+def national_joining(ds, outcome: str, group_type: str | None, control_group: str) -> dict:
+    """England's joining effect: staggered DiD (Callaway & Sant'Anna) with its event study,
+    the TWFE estimate, the effect by group-size band and (for referrals) by practice size."""
+    jp = scale.joining_panel(ds, group_type) if outcome == "srr" else \
+        scale.annual_joining_panel(ds, outcome)
+    r = scale.callaway_santanna(jp, control_group)
+    r["event_study"] = r["event_study"].to_dict(orient="list")
+    r["twfe"] = scale.twfe(jp)
+    r["bands"] = scale.by_size_band(jp, control_group).to_dict(orient="list")
+    if outcome == "srr":
+        lists = practice_frame(ds).set_index("practice_code")["list_size"]
+        r["practice_sizes"] = scale.by_practice_size(jp, lists, control_group).to_dict(
+            orient="list")
+    return r
+
+
+def analyse(ctx: Context) -> Analysis:
+    """All of notebook 02's computation for one area (national parts cached)."""
+    p, ds = ctx.params, ctx.ds
+    ctx.require_tables(["practice_outcomes"], "The scale analysis")
+    nat = scale.practice_year_panel(ds)
+    area = nat[nat["practice_code"].isin(ctx.practice_codes)]
+    present = _present(nat)
+    national, resid = national_size_curves(ds), national_size_residuals(ds)
+    el = pd.DataFrame(national["elasticities"])
+    curves = {y: pd.DataFrame(c) for y, c in national["curves"].items()}
+    mine = resid[resid["practice_code"].isin(ctx.practice_codes)]
+    gaps = pd.DataFrame([g for y in curves
+                         if (g := curve_gap(_latest(mine[mine["outcome"] == y], "resid"), y))])
+    latest = pd.concat([_latest(area, y).assign(outcome=y) for y in curves],
+                       ignore_index=True) if curves else pd.DataFrame()
+    joining = tw = truth_att = None
+    bands = psizes = pd.DataFrame()
+    mergers = {"n_mergers": 0, "outcome": "srr"}
+    networks = band_shares = pd.DataFrame()
+    has_groups = ds.has("groups") and len(ds.groups) > 0
+    if has_groups:
+        gs = scale.group_sizes(ds)
+        networks, band_shares = _networks(ctx, gs, nat)
+        gt = None if p["group_type"] == "all" else p["group_type"]
+        jp = scale.joining_panel(ds, gt) if p["outcome"] == "srr" else \
+            scale.annual_joining_panel(ds, p["outcome"])
+        if jp["g"].gt(0).sum() and jp["g"].eq(0).sum():
+            joining = national_joining(ds, p["outcome"], gt, p["control_group"])
+            joining["event_study"] = pd.DataFrame(joining["event_study"])
+            tw = joining.pop("twfe")
+            bands = pd.DataFrame(joining.pop("bands"))
+            psizes = pd.DataFrame(joining.pop("practice_sizes", {}))
+            if ds.truth and p["outcome"] == "srr":
+                t = scale.true_joining_att(jp, ds.truth)
+                truth_att = {"att": t["att"], "by_event": t["by_event"],
+                             "by_band": t["by_band"]}
+    if p["outcome"] in present:
+        mergers = scale.mergers(ds, p["outcome"])
+    an = Analysis(area, latest, nat, el, curves, gaps, networks, band_shares, joining, tw,
+                  bands, mergers, truth_att, psizes, p["estimator"], scale.exclusions(nat))
+    if len(networks):
+        an.networks_published = sdc.protect(networks, ["combined_list"], publish=ctx.publish)
+    an.validation = validation(ctx, an)
+    return an
+
+
+def _networks(ctx: Context, gs: pd.DataFrame, nat: pd.DataFrame
+              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The area's networks (practices, combined list, latest outcomes) and the share of
+    practices by group-size band in the area and in England."""
+    pf = practice_frame(ctx.ds)[["practice_code", "commissioner_code", "list_size"]]
+    mine = gs[gs["practice_code"].isin(ctx.practice_codes)]
+    last = nat[nat["year"] == nat["year"].max()]
+    per = mine.merge(pf, on="practice_code", how="left").merge(
+        last[["practice_code", "srr", "payments_per_weighted", "gp_fte_per_1000"]],
+        on="practice_code", how="left")
+    names = ctx.ds.groups.drop_duplicates("group_code").set_index("group_code")["group_name"]
+    net = per.groupby("group_code").agg(
+        practices=("practice_code", "nunique"), combined_list=("list_size", "sum"),
+        srr=("srr", "mean"), payments_per_weighted=("payments_per_weighted", "median"),
+        gp_fte_per_1000=("gp_fte_per_1000", "median")).reset_index()
+    net["band"] = net["practices"].map(scale.size_band)
+    net["name"] = net["group_code"].map(names).fillna(net["group_code"])
+    if ctx.pseudonymise:            # real networks beside synthetic referral ratios
+        net["name"] = ctx.practice_labels(net["group_code"])
+    net = net.sort_values(["practices", "combined_list"], ascending=False,
+                          ignore_index=True)
+    all_p = pf.assign(band=pf["practice_code"].map(gs.set_index("practice_code")[
+        "size_band"]).fillna("1"))
+    area_p = all_p[all_p["practice_code"].isin(ctx.practice_codes)]
+    shares = pd.DataFrame({
+        "band": BAND_ORDER,
+        "area": [float((area_p["band"] == b).mean() * 100) for b in BAND_ORDER],
+        "england": [float((all_p["band"] == b).mean() * 100) for b in BAND_ORDER]})
+    return net, shares
+
+
+def validation(ctx: Context, an: Analysis) -> pd.DataFrame | None:
+    """Estimates against the truth recorded with the synthetic data (None for real data):
+    quantity, truth, estimate, 95% interval and whether it covers the truth."""
+    t = ctx.ds.truth
+    if not t:
+        return None
+    rows = []
+    truths = {"srr": t["referral_model"]["beta_log_list"]}
+    if "practice_panel" in t:           # synthetic panel; a real panel has no truth
+        truths["payments_per_weighted"] = t["practice_panel"][
+            "payments_per_weighted_size_elasticity"]
+        truths["gp_fte_per_1000"] = t["practice_panel"]["fte_size_elasticity"]
+    for r in an.elasticities.itertuples():
+        if r.outcome in truths:
+            rows.append((f"Elasticity: {r.label}", truths[r.outcome], r.elasticity, r.lower,
+                         r.upper))
+    if an.joining and an.truth_att:
+        rows.append(("Joining effect (log referral ratio)", an.truth_att["att"],
+                     an.joining["att"], an.joining["lower"], an.joining["upper"]))
+        rows.append(("Two-way fixed effects (log referral ratio)", an.truth_att["att"],
+                     an.twfe["att"], an.twfe["lower"], an.twfe["upper"]))
+        for r in an.bands.itertuples():
+            rows.append((f"Joining effect, groups of {r.size_band}",
+                         an.truth_att["by_band"].get(r.size_band, np.nan), r.att, r.lower,
+                         r.upper))
+    if not rows:
+        return None
+    v = pd.DataFrame(rows, columns=["quantity", "truth", "estimate", "lower", "upper"])
+    v["covered"] = (v["lower"] <= v["truth"]) & (v["truth"] <= v["upper"])
+    return v

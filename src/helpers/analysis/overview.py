@@ -1,0 +1,104 @@
+"""The data overview (notebook 00): the figures of what the dataset holds for an area.
+
+Everything here slices tables cached once per dataset (rows and periods of every contract
+table by commissioner, practice list sizes, monthly referrals by practice), so a report does
+not scan the raw tables.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from helpers.analysis.context import Context
+from helpers.analysis.referrals import national_tables
+from helpers.cache import cached
+from helpers.stats import sdc
+
+DATE_COLUMNS = ("month", "period", "start_month", "joined")
+
+
+@cached
+def _table_rows(ds) -> pd.DataFrame:
+    """Cached: rows, first and last date of every table, by commissioner (all-England
+    tables under 'ENGLAND')."""
+    comm = ds.practices[["practice_code", "commissioner_code"]].astype(str)
+    rows = []
+    for name in ds.tables:
+        df = ds.tables[name]
+        date_col = next((c for c in DATE_COLUMNS if c in df.columns), None)
+        if "practice_code" in df.columns:
+            key = df["practice_code"].astype(str).map(
+                comm.set_index("practice_code")["commissioner_code"])
+        elif "commissioner_code" in df.columns:
+            key = df["commissioner_code"].astype(str)
+        else:
+            key = pd.Series("ENGLAND", index=df.index)
+        g = pd.DataFrame({"area": key.to_numpy()})
+        if date_col:
+            g["date"] = pd.to_datetime(df[date_col]).to_numpy()
+        agg = g.groupby("area", dropna=False).agg(
+            rows=("area", "size"), first=("date", "min") if date_col else ("area", "size"),
+            last=("date", "max") if date_col else ("area", "size")).reset_index()
+        if not date_col:
+            agg["first"] = agg["last"] = pd.NaT
+        agg.insert(0, "table", name)
+        rows.append(agg)
+    return pd.concat(rows, ignore_index=True)
+
+
+@cached
+def _lists(ds) -> pd.DataFrame:
+    """Cached: each practice's registered list at the latest snapshot it appears in."""
+    pop = ds.population.groupby(["practice_code", "period"], observed=True)[
+        "patients"].sum().reset_index()
+    last = pop.sort_values("period").groupby("practice_code", observed=True).tail(1)
+    return last.assign(practice_code=last["practice_code"].astype(str))[
+        ["practice_code", "period", "patients"]].reset_index(drop=True)
+
+
+@dataclass
+class Overview:
+    headline: dict
+    tables: pd.DataFrame
+    lists: pd.DataFrame
+    monthly: pd.DataFrame
+
+
+def analyse(ctx: Context) -> Overview:
+    """Notebook 00's figures for one area, from cached national summaries."""
+    ds, codes = ctx.ds, set(ctx.practice_codes)
+    rows = _table_rows(ds)
+    if ctx.is_england:
+        t = rows.groupby("table", sort=False).agg(rows=("rows", "sum"), first=("first", "min"),
+                                                  last=("last", "max")).reset_index()
+    else:
+        t = rows[rows["area"].isin([ctx.commissioner, "ENGLAND"])]
+        t = t.groupby("table", sort=False).agg(rows=("rows", "sum"), first=("first", "min"),
+                                               last=("last", "max")).reset_index()
+    t["status"] = [("synthetic" if n in ctx.ds.provenance.get("synthetic_tables", [])
+                    else "real") if ctx.data_kind == "mixed" else ctx.data_kind
+                   for n in t["table"]]
+    lists = _lists(ds)
+    lists = lists[lists["practice_code"].isin(codes)]
+    # patients at the area's latest count, from the practices open then: a practice that
+    # closed or merged earlier has its patients in its successor's list already
+    latest = lists["period"].max()
+    lists = lists[lists["period"] == latest]
+    pm = national_tables(ds)["pm"]
+    pm = pm[pm["practice_code"].isin(codes)] if not ctx.is_england else pm
+    monthly = pm.groupby("month", as_index=False)["observed"].sum()
+    h = {"n_practices": len(codes), "n_open_latest": int(len(lists)),
+         "latest_count": str(pd.Timestamp(latest).date()) if pd.notna(latest) else "",
+         "patients": float(lists["patients"].sum()),
+         "median_list": float(lists["patients"].median()),
+         "referrals": float(monthly["observed"].sum()), "months": int(len(monthly)),
+         "first_month": str(monthly["month"].min().date()),
+         "last_month": str(monthly["month"].max().date())}
+    # the monthly chart is drawn from published counts (suppressed months are gaps)
+    monthly["shown"] = sdc.publish_counts(monthly["observed"])[0] if ctx.publish else \
+        monthly["observed"].to_numpy(float)
+    return Overview(h, t, lists, monthly)
+
+

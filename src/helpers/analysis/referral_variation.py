@@ -1,0 +1,362 @@
+"""The referral-variation analysis (notebook 01): every figure its report shows.
+
+:func:`analyse` does all computation for one area: the national practice table with funnel
+limits, flags and opportunity (cached once per dataset and parameter set), the variance
+partition, the specialty table, the monthly SPC series, the comparison with the areas the
+area sits in, the headline figures and the validation against the synthetic truth. In
+publish mode every count is rounded or suppressed and every ratio, interval and £ beside it
+is recomputed from the published count (:func:`published_frame`), so the figures agree with
+each other and none can be worked back to a suppressed count. The ranked chart and the
+funnel use the same (over-dispersed) limits, so they flag the same practices.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from helpers.analysis.context import Context
+from helpers.analysis.referrals import (
+    monthly_series,
+    national_tables,
+    opportunity,
+    practice_frame,
+    practice_month_specialty,
+    practice_table,
+    specialty_table,
+)
+from helpers.cache import cached
+from helpers.params import ParameterError
+from helpers.schema import financial_year
+from helpers.stats import rates, sdc
+from helpers.stats.funnels import funnel
+from helpers.stats.spc import xmr
+from helpers.stats.variation import moment_sd, percentile_ratio, variance_partition
+
+COVARIATES = {"deprivation (IMD score)": "imd_score", "list size (log)": "log_list",
+              "long-term-condition prevalence (%)": "ltc_prevalence"}
+
+@dataclass
+class Analysis:
+    national: pd.DataFrame          # every practice, with funnel columns
+    area: pd.DataFrame              # the report's practices
+    funnel_summary: dict
+    curve: pd.DataFrame
+    partition: dict
+    specialties: pd.DataFrame
+    spc_points: pd.DataFrame
+    spc_summary: pd.DataFrame
+    years: list[int]
+    extras: dict = field(default_factory=dict)
+    # what readers see, published in publish mode (filled by ``analyse``)
+    published: pd.DataFrame | None = None       # the area's practices
+    peers_published: pd.DataFrame | None = None  # a practice's peers, for its funnel
+    specialties_published: pd.DataFrame | None = None
+    comparisons: pd.DataFrame | None = None
+    headline: dict = field(default_factory=dict)
+    validation: pd.DataFrame | None = None       # against the synthetic truth (None: real)
+
+    @property
+    def limit(self) -> str:
+        return self.funnel_summary["limit"]
+
+
+@cached
+def _comm_month_specialty(ds) -> pd.DataFrame:
+    m = practice_month_specialty(ds)
+    comm = ds.practices[["practice_code", "commissioner_code"]].astype(str)
+    m = m.merge(comm, on="practice_code")
+    return m.groupby(["commissioner_code", "month", "specialty_code"], as_index=False)[
+        ["observed", "expected"]].sum()
+
+
+
+def _fit_funnel(nat: pd.DataFrame, overdispersion: str, limit: float):
+    return funnel(nat["observed"], nat["expected"], nat["practice_code"],
+                  method=overdispersion, limit=limit)
+
+
+@cached
+def national_practices(ds, years: list[int], specialty: str | None, standardise: str,
+                       comparator: str, overdispersion: str, limit: float) -> pd.DataFrame:
+    """Every practice's observed, expected, ratio, funnel limits, flag and opportunity for
+    one set of parameters: computed once per dataset and parameter set, sliced by every
+    report. ``cost_per_referral_gbp`` is the referral-weighted £ per referral (one value)."""
+    nat = practice_table(ds, years, specialty, standardise,
+                         pys=national_tables(ds)["pys"], practices=practice_frame(ds))
+    if comparator in ("commissioner", "peer"):
+        by = "commissioner_code" if comparator == "commissioner" else "imd_quintile"
+        f = nat.groupby(by)["observed"].transform("sum") / \
+            nat.groupby(by)["expected"].transform("sum")
+        nat["expected"] = nat["expected"] * f
+        r = rates.isr(nat["observed"], nat["expected"])
+        for c in ("lower95", "upper95", "lower99_8", "upper99_8"):
+            nat[f"ratio_{c}"] = r[c].to_numpy()
+    nat["ratio"] = nat["observed"] / nat["expected"]
+    fr = _fit_funnel(nat, overdispersion, limit)
+    pts = fr.points
+    lev = "99" if fr.limit == "99.8" else "95"
+    use = "od_" if fr.adjusted else ""
+    nat["limit_low"] = pts[f"{use}lcl{lev}"].to_numpy()
+    nat["limit_high"] = pts[f"{use}ucl{lev}"].to_numpy()
+    nat["outlier"] = pts["outlier"].to_numpy()
+    nat["flag"] = np.where(nat["outlier"] == 0, "Within",
+                           np.where(nat["ratio"] > nat["limit_high"], "High", "Low"))
+    # the range the funnel limits allow around each ratio: misses 1 exactly when flagged
+    nat["range_low"] = nat["ratio"] / nat["limit_high"]
+    nat["range_high"] = nat["ratio"] / nat["limit_low"].where(nat["limit_low"] > 0)
+    nat["log_list"] = np.log(nat["list_size"])
+    nat = opportunity(nat.assign(od_ucl99=nat["limit_high"]), ds, specialty=specialty)
+    n_years = len(years)
+    for c in ("excess_to_limit", "excess_to_median", "saving_to_limit_gbp",
+              "saving_to_median_gbp", "observed", "expected"):
+        nat[f"{c}_per_year"] = nat[c] / n_years
+    nat["cost_per_referral_gbp"] = float(nat.attrs.get("cost_per_referral_gbp", np.nan))
+    nat.attrs = {}
+    return nat
+
+
+@cached(kind="json")
+def national_funnel(ds, years: list[int], specialty: str | None, standardise: str,
+                    comparator: str, overdispersion: str, limit: float) -> dict:
+    """The funnel of :func:`national_practices`: its limit curves (300 points across the
+    range of expected counts), summary (φ, τ², limits) and £ per referral."""
+    nat = national_practices(ds, years, specialty, standardise, comparator, overdispersion,
+                             limit)
+    fr = _fit_funnel(nat, overdispersion, limit)
+    grid = np.geomspace(max(nat["expected"].min() * 0.8, 0.5),
+                        nat["expected"].max() * 1.2, 300)
+    return {"curve": fr.curve(grid).to_dict(orient="list"), "summary": fr.summary(),
+            "cost_per_referral_gbp": float(nat["cost_per_referral_gbp"].iloc[0])}
+
+
+@cached(kind="json")
+def national_partition(ds, years: list[int], specialty: str | None, standardise: str,
+                       comparator: str, overdispersion: str, limit: float) -> dict:
+    """The variance partition of England's practices within the limits (see
+    :func:`helpers.stats.variation.variance_partition`)."""
+    nat = national_practices(ds, years, specialty, standardise, comparator, overdispersion,
+                             limit)
+    vp = variance_partition(nat[nat["outlier"] == 0], COVARIATES, min_observed=100
+                            if specialty is None else 20)
+    vp["steps"] = vp["steps"].to_dict(orient="list")
+    return vp
+
+
+def analyse(ctx: Context) -> Analysis:
+    """All of notebook 01's computation for one area (national parts cached)."""
+    p, ds = ctx.params, ctx.ds
+    nt = national_tables(ds)
+    all_years = sorted(nt["pys"]["year"].unique().tolist())
+    years = list(p["years"] or all_years)
+    missing = sorted(set(years) - set(all_years))
+    if missing:
+        raise ParameterError(f"years {missing} are not in the data (available: {all_years})")
+    spec = None if p["specialty"] == "ALL" else p["specialty"]
+    if spec is not None and spec not in set(ds.specialties.specialty_code.astype(str)):
+        raise ParameterError(f"specialty '{spec}' is not in the data")
+    args = (years, spec, p["standardise"], p["comparator"], p["overdispersion"], p["limit"])
+    nat, fun = national_practices(ds, *args), national_funnel(ds, *args)
+    curve = pd.DataFrame(fun["curve"])
+    n_years = len(years)
+    area = nat[nat["practice_code"].isin(ctx.practice_codes)].reset_index(drop=True)
+    area["label"] = ctx.practice_labels(area["practice_code"])
+
+    part = national_partition(ds, *args)
+    part["steps"] = pd.DataFrame(part["steps"])
+    spt = specialty_table(ds, years, codes=None if ctx.is_england else ctx.practice_codes)
+    if spec is None:
+        series = monthly_series(ds, None if ctx.is_england else ctx.practice_codes, nt["pm"])
+    elif ctx.level in ("network", "practice"):
+        m = practice_month_specialty(ds)
+        m = m[(m["specialty_code"] == spec) & m["practice_code"].isin(ctx.practice_codes)]
+        series = m.groupby("month", as_index=False)[["observed", "expected"]].sum()
+        series["ratio"] = series["observed"] / series["expected"]
+        series["standardised_rate"] = series["ratio"]
+    else:
+        cms = _comm_month_specialty(ds)
+        cms = cms[cms["specialty_code"] == spec]
+        if not ctx.is_england:
+            cms = cms[cms["commissioner_code"] == ctx.commissioner]
+        s = cms.groupby("month")[["observed", "expected"]].sum()
+        series = s.reset_index()
+        series["ratio"] = series["observed"] / series["expected"]
+        series["standardised_rate"] = series["ratio"]
+    series = series[financial_year(series["month"]).isin(years)]
+    spc_pts, spc_sum = xmr(series["standardised_rate"].to_numpy(), series["month"],
+                           improvement_direction="neutral")
+    enough = len(area) >= 5
+    extras = {"area_moment_sd": moment_sd(area["observed"], area["expected"])
+              if enough else float("nan"),
+              "area_p90_p10": percentile_ratio(area["ratio"]) if enough else np.nan,
+              "area_crude_p90_p10": percentile_ratio(area["crude_rate"]) if enough else np.nan,
+              "cost_per_referral_gbp": fun["cost_per_referral_gbp"],
+              "specialty": spec, "series_is_ratio": spec is not None, "n_years": n_years,
+              "national_rate": float(nat["observed"].sum() / nat["person_years"].sum() * 1000)}
+    an = Analysis(nat, area, fun["summary"], curve, part, spt, spc_pts, spc_sum, years, extras)
+    an.published = _published(ctx, an, an.area)
+    if ctx.level == "practice":
+        an.peers_published = _published(ctx, an, nat[nat["practice_code"].isin(
+            ctx.where.peers)].reset_index(drop=True))
+    an.specialties_published = _published_specialties(ctx, an)
+    an.headline = headline(ctx, an)
+    an.comparisons = comparisons(ctx, an)
+    an.validation = validation(ctx, an)
+    return an
+
+
+def _published(ctx: Context, an: Analysis, frame: pd.DataFrame) -> pd.DataFrame:
+    """A set of practices from the national table as readers see them: in publish mode
+    counts rounded or suppressed, ratios, intervals and £ recomputed from the published
+    counts (``attrs['suppressed']`` marks the suppressed cells)."""
+    unit = an.extras["cost_per_referral_gbp"]
+    n_years = an.extras["n_years"]
+
+    def per_year(values):
+        return _per_year(ctx, values, n_years)
+
+    def ratio_part(col):
+        def f(d):
+            r = rates.isr(d["observed"], d["expected"])
+            return r["value"] if col == "ratio" else r[col]
+        return f
+
+    derived = {
+        "ratio": (ratio_part("ratio"), ["observed"]),
+        "ratio_lower95": (ratio_part("lower95"), ["observed"]),
+        "ratio_upper95": (ratio_part("upper95"), ["observed"]),
+        "observed_per_year": (lambda d: per_year(d["observed"]), ["observed"]),
+        "expected_per_year": (lambda d: d["expected"] / n_years, []),
+        "excess_to_limit_per_year": (lambda d: per_year(d["excess_to_limit"]),
+                                     ["excess_to_limit", "observed"]),
+        "saving_to_limit_gbp_per_year": (lambda d: d["excess_to_limit"] * unit / n_years,
+                                         ["excess_to_limit", "observed"]),
+        "saving_to_median_gbp_per_year": (lambda d: d["excess_to_median"] * unit / n_years,
+                                          ["excess_to_median", "observed"]),
+        "range_low": (lambda d: d["observed"] / d["expected"] / d["limit_high"],
+                      ["observed"]),
+        "range_high": (lambda d: d["observed"] / d["expected"] / d["limit_low"].where(
+            d["limit_low"] > 0), ["observed"]),
+    }
+    return sdc.protect(frame, ["observed", "list_size", "excess_to_limit",
+                               "excess_to_median"], derived, publish=ctx.publish)
+
+
+def headline(ctx: Context, an: Analysis) -> dict:
+    """The headline figures: the area's total published as one count, everything else from
+    the published practice table (so the text, the tables and the results file agree)."""
+    a = an.published
+    years = an.extras["n_years"]
+    # the area's total is published as one figure (rounded like every count), so it is the
+    # same total notebook 00 shows; the practice rows are published one by one
+    observed = float(an.area["observed"].sum())
+    if ctx.publish:
+        shown = float(sdc.publish_counts([observed])[0][0])
+        observed = shown if np.isfinite(shown) else float(a["observed"].sum())
+    unit = an.extras["cost_per_referral_gbp"]
+    to_limit = float(a["excess_to_limit"].fillna(0).sum()) / years
+    to_median = float(a["excess_to_median"].fillna(0).sum()) / years
+    return {
+        "n_practices": int(len(a)),
+        "observed": observed, "observed_per_year": observed / years,
+        "expected": float(a["expected"].sum()),
+        "area_ratio": observed / float(a["expected"].sum()),
+        "crude_p90_p10": an.extras["area_crude_p90_p10"],
+        "standardised_p90_p10": an.extras["area_p90_p10"],
+        "n_high": int((a["flag"] == "High").sum()), "n_low": int((a["flag"] == "Low").sum()),
+        "high_practices": sorted(a.loc[a["flag"] == "High", "label"].tolist()),
+        "low_practices": sorted(a.loc[a["flag"] == "Low", "label"].tolist()),
+        "excess_to_limit_per_year": to_limit, "excess_to_median_per_year": to_median,
+        "saving_to_limit_gbp_per_year": to_limit * unit,
+        "saving_to_median_gbp_per_year": to_median * unit,
+        "practice_sd_national": an.partition["practice_sd"],
+        "phi": an.funnel_summary["phi"], "tau2": an.funnel_summary["tau2"],
+        "years": an.years,
+    }
+
+
+def comparisons(ctx: Context, an: Analysis) -> pd.DataFrame:
+    """The area against the areas it sits in: for a practice its network, commissioner,
+    peers (practices like it in size and deprivation) and England; for a network its
+    commissioner and England; for a commissioner England. One row each, ``role`` saying
+    which ('area', 'network', 'peers', 'commissioner', 'england'); ratios and intervals
+    from published counts."""
+    nat = an.national
+    w = ctx.where
+    groups = [("area", ctx.area_name, ctx.practice_codes)]
+    if ctx.level == "practice":
+        if w.network:
+            members = ctx.ds.groups.loc[ctx.ds.groups["group_code"].astype(str) == w.network,
+                                        "practice_code"].astype(str)
+            groups.append(("network", w.network_name or w.network, list(members)))
+        groups.append(("peers", "", list(w.peers)))
+    if ctx.level in ("practice", "network"):
+        groups.append(("commissioner", w.commissioner_name, nat.loc[
+            nat["commissioner_code"] == w.commissioner, "practice_code"].tolist()))
+    groups.append(("england", "England", nat["practice_code"].tolist()))
+    rows = []
+    years = an.extras["n_years"]
+    for i, (role, name, codes) in enumerate(groups):
+        d = nat[nat["practice_code"].isin(codes)]
+        obs = float(d["observed"].sum())
+        shown = an.headline["observed"] if i == 0 and ctx.publish else 0.0
+        if shown > 0:  # the area itself: the headline's total (its published practices)
+            obs = shown
+        elif ctx.publish:
+            obs = float(sdc.publish_counts([obs])[0][0])
+        exp = float(d["expected"].sum())
+        r = rates.isr([obs], [exp]) if not np.isnan(obs) else None
+        rows.append({"role": role, "name": name, "practices": len(d), "observed_per_year":
+                     _per_year(ctx, [obs], years)[0],
+                     "ratio": np.nan if r is None else float(r["value"][0]),
+                     "lower": np.nan if r is None else float(r["lower95"][0]),
+                     "upper": np.nan if r is None else float(r["upper95"][0])})
+    return pd.DataFrame(rows)
+
+
+def _per_year(ctx: Context, values, years: int) -> np.ndarray:
+    """A yearly average of a published count, shown as a published count too."""
+    v = np.asarray(values, float) / years
+    return sdc.publish_counts(v)[0] if ctx.publish else v
+
+
+def _published_specialties(ctx: Context, an: Analysis) -> pd.DataFrame:
+    years = an.extras["n_years"]
+    sp = an.specialties.assign(observed_per_year=an.specialties["observed"] / years,
+                               excess_per_year=an.specialties["excess_above_limit"] / years)
+    return sdc.protect(sp, ["observed", "excess_above_limit"], {
+        "ratio": (lambda d: d["observed"] / d["expected"], ["observed"]),
+        "observed_per_year": (lambda d: _per_year(ctx, d["observed"], years), ["observed"]),
+        "excess_per_year": (lambda d: _per_year(ctx, d["excess_above_limit"], years),
+                            ["excess_above_limit"])}, publish=ctx.publish)
+
+
+def validation(ctx: Context, an: Analysis) -> pd.DataFrame | None:
+    """Estimates against the truth recorded with the synthetic data (None for real data):
+    one row per quantity with its true value, estimate and recovery target."""
+    t = ctx.ds.truth
+    if not t:
+        return None
+    rm = t["referral_model"]
+    planted = set(t["outliers"]["practice_codes"])
+    nat = an.national
+    is_planted = nat["practice_code"].isin(planted)
+    coef = an.partition["coefficients"]
+    rows = [
+        ("Between-practice SD (log scale)", rm["sd_practice"], an.partition["practice_sd"],
+         "within 15%"),
+        ("Deprivation effect per IMD point", rm["beta_imd_per_point"],
+         coef.get("deprivation (IMD score)"), "within 25%"),
+        ("List-size elasticity", rm["beta_log_list"], coef.get("list size (log)"),
+         "within 30%"),
+        ("Long-term-condition effect per % point", rm["beta_ltc_per_point"],
+         coef.get("long-term-condition prevalence (%)"), "within 25%"),
+        ("Planted outliers flagged (share)", 1.0, float(nat.loc[is_planted, "outlier"].mean()),
+         "at least 0.80"),
+        ("Other practices flagged (share)", 0.002,
+         float(nat.loc[~is_planted, "outlier"].mean()), "at most 0.02"),
+    ]
+    v = pd.DataFrame(rows, columns=["quantity", "truth", "estimate", "target"])
+    return v

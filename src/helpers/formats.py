@@ -1,0 +1,145 @@
+"""One formatter per quantity: how every number the pack shows is written.
+
+Tables, report text, chart labels, the results summaries and the run index all print through
+these functions, so one number prints the same everywhere. Conventions:
+
+* a minus sign is the typographic minus (U+2212), placed before any £, and shown only when
+  the rounded value is not zero (never "-0", "−0.0%" or "£-0k");
+* counts of people or events get thousands separators; a count that disclosure control has
+  suppressed arrives here as NaN (or None) and reads "suppressed" (this module does no
+  disclosure control: it prints values that are already published);
+* money is in pounds with one unit per context (£, £k or £m), chosen by :func:`money_unit`;
+* financial years are written 2019/20; a run of years "2014/15 to 2018/19".
+
+Standard library only, so light processes (the batch runner and its workers) can use it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+
+MINUS = "\u2212"
+SUPPRESSED = "suppressed"
+MISSING = "–"
+NOT_AVAILABLE = "not available"
+
+
+def is_number(x: object) -> bool:
+    """A finite int or float that is not a bool."""
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _missing(x: object) -> bool:
+    return x is None or (isinstance(x, float) and math.isnan(x))
+
+
+def number(value: float, decimals: int = 0, prefix: str = "", suffix: str = "",
+           plus: bool = False) -> str:
+    """A number with thousands separators and ``decimals`` places; the sign (a true minus,
+    or '+' when ``plus``) only when the rounded value is not zero, placed before ``prefix``:
+    ``number(-1234.5, 1, '£')`` → '−£1,234.5'."""
+    text = f"{abs(value):,.{decimals}f}"
+    nonzero = any(ch not in "0.," for ch in text)
+    sign = MINUS if value < 0 and nonzero else ("+" if plus and value > 0 and nonzero else "")
+    return f"{sign}{prefix}{text}{suffix}"
+
+
+def count(n: float | None) -> str:
+    """A published count of people or events: '191,785'; NaN or None (suppressed) →
+    'suppressed'."""
+    return SUPPRESSED if _missing(n) else number(float(n), 0)
+
+
+def orgs(n: int) -> str:
+    """A count of organisations (practices, networks, commissioners), shown exactly."""
+    return number(int(n), 0)
+
+
+def money_unit(values: Iterable[float] | float) -> str:
+    """The unit for money of this size: 'm' from £1m, 'k' from £10,000, else '' (pounds)."""
+    vals = [abs(float(v)) for v in ([values] if is_number(values) else values)
+            if is_number(v)]
+    top = max(vals, default=0.0)
+    return "m" if top >= 1e6 else ("k" if top >= 1e4 else "")
+
+
+def money(x: float | None, unit: str = "auto", decimals: int | None = None) -> str:
+    """Money in pounds: '£1.2m', '£480k', '£950' (``unit`` 'm', 'k', '' or 'auto'; £m to one
+    decimal, £k and £ to none unless ``decimals``); missing → 'not available'."""
+    if _missing(x):
+        return NOT_AVAILABLE
+    x = float(x)
+    if unit == "auto":
+        unit = money_unit(x)
+    if unit == "m":
+        return number(x / 1e6, 1 if decimals is None else decimals, "£", "m")
+    if unit == "k":
+        return number(x / 1e3, 0 if decimals is None else decimals, "£", "k")
+    return number(x, 0 if decimals is None else decimals, "£")
+
+
+def pct(x: float, decimals: int = 1) -> str:
+    """A share on the 0–100 scale: '12.3%'."""
+    return number(x, decimals, suffix="%")
+
+
+def pct_change(x: float, decimals: int = 1) -> str:
+    """A change as a signed percentage: '+4.8%', '−3.1%'."""
+    return number(x, decimals, suffix="%", plus=True)
+
+
+def ratio(x: float, decimals: int = 2) -> str:
+    """A ratio such as observed / expected: '1.08'."""
+    return number(x, decimals)
+
+
+def decimals_to_separate(lo: float, hi: float, start: int, most: int = 4) -> int:
+    """The fewest decimals (from ``start``, at most ``most``) at which two ends print apart."""
+    d = start
+    while d < most and f"{lo:.{d}f}" == f"{hi:.{d}f}":
+        d += 1
+    return d
+
+
+def pct_interval(est: float, lo: float, hi: float, decimals: int = 1,
+                 level: float = 95) -> str:
+    """'+4.8% (95% CI +1.2% to +8.5%)' with enough decimals that the ends differ and that no
+    value other than zero prints as zero."""
+    d = decimals_to_separate(lo, hi, decimals)
+    while d < 3 and any(v != 0 and float(f"{v:.{d}f}") == 0 for v in (lo, hi)):
+        d += 1
+    return (f"{pct_change(est, d)} ({level:g}% CI {pct_change(lo, d)} to "
+            f"{pct_change(hi, d)})")
+
+
+def ratio_interval(est: float, lo: float, hi: float, decimals: int = 2,
+                   level: float = 95) -> str:
+    """'1.08 (95% CI 1.02 to 1.15)' with enough decimals that the ends differ."""
+    d = decimals_to_separate(lo, hi, decimals)
+    return f"{ratio(est, d)} ({level:g}% CI {ratio(lo, d)} to {ratio(hi, d)})"
+
+
+def log_to_pct(x: float) -> float:
+    """A log-scale effect as a percentage change: (exp(x) − 1) × 100."""
+    return (math.exp(x) - 1) * 100
+
+
+def financial_year(year: int) -> str:
+    """A financial year by its starting year: 2019 → '2019/20'."""
+    return f"{int(year)}/{str(int(year) + 1)[-2:]}"
+
+
+def period(years: Iterable[int]) -> str:
+    """'2019/20' or '2014/15 to 2018/19'."""
+    years = sorted(years)
+    return financial_year(years[0]) if len(years) == 1 else \
+        f"{financial_year(years[0])} to {financial_year(years[-1])}"
+
+
+BADGES = {"synthetic": "SYNTHETIC DATA", "real": "REAL DATA",
+          "mixed": "REAL STRUCTURE, SYNTHETIC REFERRALS"}
+"""The data badge of a report and of the run's index, by kind of data."""
+
+PUBLISH_RULE = "counts of 1–7 suppressed, others rounded to 5"
+"""Publish mode in words, as a report header and the run's index say it."""

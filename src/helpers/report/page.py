@@ -1,0 +1,87 @@
+"""The words around every report: the header line, the data statement and chart source line.
+
+A report says which area it is about, with which parameters, and whether its data are real,
+synthetic or a mix (the badge, worded as on the run's index: :data:`helpers.formats.BADGES`);
+every chart carries a source line naming the data and its hash; a watermark marks charts of
+synthetic referrals drawn on real practices.
+"""
+
+from __future__ import annotations
+
+from helpers import formats
+from helpers.analysis.context import Context
+from helpers.report import text
+
+TABLE_WORDS = {
+    "commissioners": "Commissioners", "sub_areas": "Sub-areas (former CCGs)",
+    "practices": "GP practices", "population": "Registered patients by age and sex",
+    "groups": "Federation and network membership", "specialties": "Specialties",
+    "referrals": "GP referrals by month and specialty",
+    "reference_rates": "Reference referral rates", "providers": "Hospital providers",
+    "contracts": "Hospital contracts", "prices": "Outpatient prices",
+    "activity": "Outpatient activity and payments",
+    "practice_outcomes": "Practice panel (list, workforce, payments)"}
+"""Plain names of the contract tables, for readers."""
+
+
+def area_md(ctx: Context) -> str:
+    """The area's name made safe for report prose."""
+    return text.md(ctx.area_name)
+
+
+def watermark(ctx: Context) -> str:
+    """Text stamped across charts of synthetic referrals on real practices."""
+    return "SYNTHETIC REFERRALS · ILLUSTRATION" if ctx.pseudonymise else ""
+
+
+def header_md(ctx: Context, details: dict[str, str] | None = None) -> str:
+    """The line under a report's title: area, key parameters and what kind of data."""
+    w = ctx.where
+    code = ctx.practice_labels([w.code])[0] if ctx.level == "practice" else w.code
+    area = area_md(ctx) if ctx.is_england or code == ctx.area_name else \
+        f"{area_md(ctx)} ({text.md(code)})"
+    if ctx.level in ("network", "practice"):
+        area += f", {text.md(ctx.level)} in {text.md(w.commissioner_name)}"
+    if ctx.level == "practice" and w.network_name:
+        area += f", network {text.md(w.network_name)}"
+    parts = [f"**Area:** {area}"]
+    parts += [f"**{k}:** {text.md(v)}" for k, v in (details or {}).items()]
+    parts.append(f"**Data:** `{formats.BADGES[ctx.data_kind]}`")
+    if ctx.publish:
+        parts.append(f"**Publish mode:** {formats.PUBLISH_RULE}")
+    return " · ".join(parts)
+
+
+def source_line(ctx: Context) -> str:
+    """The source line under every chart: what the data are, and the dataset hash."""
+    prov = ctx.ds.provenance
+    kind = prov.get("source", "dataset")
+    real = prov.get("real_tables", [])
+    synth = prov.get("synthetic_tables", [])
+    if kind == "synthetic":
+        what = "synthetic England (simulated data)"
+    elif "referrals" in synth and real:
+        what = "real NHS open data; referrals and hospital activity synthetic"
+    elif synth:
+        what = f"{'real referrals; ' if 'referrals' in real else ''}{len(synth)} of " \
+               f"{len(real) + len(synth)} tables synthetic (see the report header)"
+    else:
+        what = f"{kind} data"
+    return f"{what}, dataset {ctx.ds.content_hash}"
+
+
+def data_statement(ctx: Context) -> str:
+    """Plain-English statement of which parts of the data are real."""
+    prov = ctx.ds.provenance
+    if prov.get("source") == "synthetic":
+        return ("**These figures come from a synthetic England**: simulated practices, "
+                "populations and referrals built to resemble published national figures, "
+                "with known true effects. They illustrate the method and must not be read "
+                "as facts about any real practice or commissioner.")
+    real = "; ".join(TABLE_WORDS.get(x, x) for x in prov.get("real_tables", []))
+    synth = "; ".join(TABLE_WORDS.get(x, x) for x in prov.get("synthetic_tables", []))
+    real, synth = real or "none", synth or "none"
+    out = f"**Real data:** {real}. **Synthetic (simulated) parts:** {synth}."
+    if prov.get("statement"):
+        out += f"\n\n{prov['statement']}"
+    return out

@@ -1,0 +1,71 @@
+"""What a report notebook does first and last: start, analyse, show, write the results.
+
+``start(name, globals())`` takes the notebook's parameters from its namespace (the names in
+its catalogue spec; any other name set by a parameter cell is an error), opens the data and
+resolves the area once (:func:`helpers.analysis.context.open_context`), and sets the chart
+style. ``analyse(ctx)`` runs the notebook's analysis entry point from the catalogue.
+``show`` displays a chart, table or Markdown text; ``write_results`` writes the
+machine-readable results file.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from helpers import catalogue, params
+from helpers.analysis.context import Context, open_context
+from helpers.analysis.results import payload
+from helpers.atomic import write_text_atomic
+from helpers.report import charts
+
+
+def start(notebook: str, namespace: Mapping[str, Any]) -> Context:
+    """Validate parameters, open the data, resolve the area, set the chart style.
+
+    ``namespace`` is the notebook's ``globals()`` (the parameters are the names of the
+    notebook's catalogue spec found there) or a plain dict of parameter values.
+    """
+    nb = catalogue.get(notebook)
+    ctx = open_context(nb.name, params.from_namespace(nb.params, namespace, nb.name))
+    charts.setup()
+    return ctx
+
+
+def analyse(ctx: Context) -> Any:
+    """The notebook's analysis for this context (its catalogue entry point, a function of
+    ``helpers.analysis``)."""
+    module, func = catalogue.get(ctx.notebook).analysis.split(":")
+    return getattr(importlib.import_module(module), func)(ctx)
+
+
+def show(obj: Any, otherwise: str = "") -> None:
+    """Display a chart, table or Markdown text in a notebook, in the order called, or
+    ``otherwise`` (Markdown) when there is nothing to show."""
+    import matplotlib.pyplot as plt
+    from IPython.display import Markdown, display
+    from matplotlib.figure import Figure
+
+    if obj is None:
+        if otherwise:
+            display(Markdown(otherwise))
+    elif isinstance(obj, Figure):
+        display(obj)                 # now, with its alt text; closed so it is not shown twice
+        plt.close(obj)
+    elif isinstance(obj, str):
+        display(Markdown(obj))
+    else:
+        display(obj)
+
+
+def write_results(ctx: Context, results: dict[str, Any]) -> dict[str, Any]:
+    """Write the results JSON (to ``results_path`` if set) and return what was written:
+    published values only in publish mode (:func:`helpers.analysis.results.payload`)."""
+    out = payload(ctx, results)
+    if ctx.params.get("results_path"):
+        write_text_atomic(Path(ctx.params["results_path"]),
+                          json.dumps(out, indent=2, sort_keys=True) + "\n")
+    return out
