@@ -22,8 +22,8 @@ jp = scale.joining_panel(d)
 cs = scale.callaway_santanna(jp)
 tw = scale.twfe(jp)
 b = scale.by_size_band(jp)
-print(json.dumps({"scale_s": round(time.perf_counter() - t, 1), "att": round(cs["att"], 4),
-                  "twfe": round(tw["att"], 4)}))
+print(json.dumps({"scale_s": round(time.perf_counter() - t, 1), "att": round(cs.estimate, 4),
+                  "twfe": round(tw.estimate, 4)}))
 """
 
 if __name__ == "__main__":

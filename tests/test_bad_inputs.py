@@ -19,9 +19,9 @@ import pytest
 
 from helpers import catalogue, report
 from helpers.datasets import load_dataset
+from helpers.params import ParameterError
 from helpers.paths import project_root
 from helpers.run.grid import GridError, load_grid
-from helpers.params import ParameterError
 from helpers.schema import ContractError
 from helpers.sources import extracts, synthetic
 

@@ -10,9 +10,9 @@ import pytest
 
 from helpers.analysis.areas import area_table
 from helpers.paths import project_root
-from helpers.sources import open_source
 from helpers.run import batch
 from helpers.run.checks import check_output, lint
+from helpers.sources import open_source
 
 NOTEBOOKS = sorted(p.stem for p in (project_root() / "notebooks").glob("[0-9]*.ipynb"))
 

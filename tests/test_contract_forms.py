@@ -86,8 +86,8 @@ def test_did_recovers_switch_effects(england, panel, form, outcome):
     t = england.truth["contract_switches"]
     truth = t["effect_firsts_per_referral" if outcome == "firsts"
               else "effect_followups_per_first"][form]
-    assert r["lower"] <= truth <= r["upper"], (r["att"], r["lower"], r["upper"], truth)
-    es = r["event_study"]
+    assert r.covers(truth), (r.tidy(), truth)
+    es = r.extra["event_study"]
     pre = es[es.event_month < 0]
     # no pre-trend: pointwise 95% intervals of the 12 leads cover zero, bar chance misses
     covers = (pre["lower"] <= 0) & (pre["upper"] >= 0)

@@ -8,9 +8,8 @@ import json
 import jupytext
 import pytest
 
-from helpers import catalogue
+from helpers import catalogue, params
 from helpers.paths import notebooks_dir
-from helpers import params
 
 NOTEBOOKS = catalogue.names()
 
@@ -109,7 +108,8 @@ def test_report_rejects_unknown_commissioner(small):
     with pytest.raises(params.ParameterError, match="area 'Q99' is not in the data"):
         report.start("00_data_overview", {"data_source": "synthetic:small",
                                           "area": "Q99"})
-    with pytest.raises(report.DataSourceError, match="unknown synthetic preset"):
+    from helpers.sources import DataSourceError
+    with pytest.raises(DataSourceError, match="unknown synthetic preset"):
         report.start("00_data_overview", {"data_source": "synthetic:wales"})
 
 

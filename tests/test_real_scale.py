@@ -41,14 +41,14 @@ def test_real_size_curves(pay, real_dir):
     p["rurality"] = p.rurality.fillna("unknown")
     p = p[p.payments_per_weighted.between(20, 2000) & (p.year >= 2016)]   # rurality from 2016
     e = scale.elasticity(p, "payments_per_weighted", controls=("C(rurality)", "C(year)"))
-    assert -0.3 < e["elasticity"] < 0.05        # payments per patient fall (or flat) with size
+    assert -0.3 < e.estimate < 0.05        # payments per patient fall (or flat) with size
     b = scale.binned_means(p[p.year == 2022], "registered_patients", "payments_per_weighted")
     assert len(b) >= 6 and (b["n"] > 100).all()
     wf = nhs_files.read_gp_workforce(real_dir / "heec_gp_workforce_practice_year.csv")
     wf = wf[wf.patients > 1000]
     w = scale.elasticity(wf, "gp_fte_per_1000", x="patients", controls=("C(year)",),
                          cluster="practice_code")
-    assert w["n"] > 15000 and -0.5 < w["elasticity"] < 0.2
+    assert w.n > 15000 and -0.5 < w.estimate < 0.2
 
 
 def test_network_sizes(pay, real_dir):

@@ -41,8 +41,8 @@ def test_elasticities_recovered(england, py):
                 "satisfaction_pct": sat_truth}
     for y, truth in expected.items():
         e = scale.elasticity(py, y)
-        assert abs(e["elasticity"] - truth) < 0.015, (y, e, truth)
-        words = describe_elasticity(e, y)
+        assert abs(e.estimate - truth) < 0.015, (y, e, truth)
+        words = describe_elasticity(e.record("elasticity"), y)
         assert "small effect" in words
         low, high = re.search(r"95% CI (\S+)% to (\S+)%", words).groups()
         assert low != high, words           # ends written with enough decimals to differ
@@ -59,22 +59,22 @@ def test_binned_means_and_spline(py):
 
 def test_joining_att_matches_truth(england, jp, cs):
     truth = scale.true_joining_att(jp, england.truth)
-    assert cs["lower"] <= truth["att"] <= cs["upper"], (cs["att"], truth["att"])
-    es = cs["event_study"].set_index("event_quarter")
+    assert cs.covers(truth["att"]), (cs.tidy(), truth["att"])
+    es = cs.extra["event_study"].set_index("event_quarter")
     post = [e for e in truth["by_event"].index if e in es.index]
     inside = [(es.loc[e, "band_lower"] <= truth["by_event"][e] <= es.loc[e, "band_upper"])
               for e in post]
     assert np.mean(inside) >= 0.9, es.loc[post]
-    assert cs["no_pretrend_by_band"]
+    assert cs.extra["no_pretrend_by_band"]
 
 
 def test_twfe_shows_the_bias_truth_implies(england, jp, cs):
     truth = scale.true_joining_att(jp, england.truth)["att"]
     tw = scale.twfe(jp)
     # ramping effects + already-joined practices as controls attenuate TWFE towards zero
-    assert abs(tw["att"]) < abs(truth)
-    assert tw["upper"] < cs["lower"] or tw["att"] > cs["upper"] or abs(
-        tw["att"] - truth) > abs(cs["att"] - truth)
+    assert abs(tw.estimate) < abs(truth)
+    assert tw.upper < cs.lower or tw.estimate > cs.upper or abs(
+        tw.estimate - truth) > abs(cs.estimate - truth)
 
 
 def test_group_size_heterogeneity(england, jp):
@@ -88,8 +88,8 @@ def test_group_size_heterogeneity(england, jp):
 
 def test_mergers_no_planted_effect(england):
     m = scale.mergers(england, "srr")
-    assert m["n_mergers"] >= 50
-    assert m["lower"] <= 0 <= m["upper"]
+    assert m.n >= 50
+    assert m.covers_zero
 
 
 def test_csdid_cross_checked_with_differences(ref_dir):
@@ -108,8 +108,8 @@ def test_csdid_cross_checked_with_differences(ref_dir):
         att.fit(formula="lemp", est_method="dr", control_group="never_treated")
         simple = att.aggregate("simple")
     other = float(np.ravel(simple.iloc[:, 0].to_numpy())[0])
-    assert mine["att"] == pytest.approx(-0.0399513, abs=1e-6)
-    assert other == pytest.approx(mine["att"], abs=1e-6)
+    assert mine.estimate == pytest.approx(-0.0399513, abs=1e-6)
+    assert other == pytest.approx(mine.estimate, abs=1e-6)
 
 
 def test_heterogeneity_by_practice_size(england, jp):
@@ -143,17 +143,17 @@ def test_size_curves_stay_positive_and_implausible_values_are_left_out(py):
 def test_size_gaps_allow_for_case_mix_and_year(py):
     """England's practices sit on England's curve on average (mean residual 0), and an area
     whose practices are 10% above their own predictions has a gap of log 1.1."""
-    from helpers.report.federation_scale import curve_gap
+    from helpers.analysis.federation_scale import curve_gap
 
     for y in ("payments_per_weighted", "gp_fte_per_1000", "srr"):
         curve, resid = scale.size_model(py, y)
         latest = resid[resid["year"] == resid["year"].max()]
         g = curve_gap(latest, y)
-        assert abs(g["gap"]) < 0.01 and g["lower"] < 0 < g["upper"], (y, g)
+        assert abs(g.estimate) < 0.01 and g.lower < 0 < g.upper, (y, g)
     area = pd.DataFrame({"practice_code": list("ABCD"), "year": 2022,
                          "resid": np.log(1.1) + np.array([0.01, -0.01, 0.02, -0.02])})
     g = curve_gap(area, "gp_fte_per_1000")
-    assert g["gap"] == pytest.approx(np.log(1.1)) and g["n"] == 4 and g["year"] == 2022
+    assert g.estimate == pytest.approx(np.log(1.1)) and g.n == 4 and g.extra["year"] == 2022
     assert curve_gap(area.head(2), "gp_fte_per_1000") is None
 
 
@@ -162,7 +162,7 @@ def test_commissioner_gaps_recover_no_planted_commissioner_effect(england, py):
     satisfaction: each commissioner's gap against England's practices of the same size and
     case-mix is near zero and its 95% interval covers zero about 95% of the time (before
     the gaps allowed for the year, every commissioner read about +8% on payments)."""
-    from helpers.report.federation_scale import curve_gap
+    from helpers.analysis.federation_scale import curve_gap
 
     comm = england.practices.set_index(england.practices["practice_code"].astype(str))[
         "commissioner_code"].astype(str)
@@ -172,20 +172,21 @@ def test_commissioner_gaps_recover_no_planted_commissioner_effect(england, py):
         gaps = [curve_gap(g, y) for _, g in latest.groupby(
             latest["practice_code"].astype(str).map(comm))]
         assert len(gaps) == england.commissioners.shape[0]
-        covered = np.mean([g["lower"] <= 0 <= g["upper"] for g in gaps])
+        covered = np.mean([g.covers_zero for g in gaps])
         assert covered >= 0.85, (y, covered)
-        assert max(abs(g["gap"]) for g in gaps) < 0.05, y
+        assert max(abs(g.estimate) for g in gaps) < 0.05, y
 
 
 def test_report_wording_follows_the_intervals():
+    from helpers.estimate import Estimate
     from helpers.report import federation_scale
 
-    clear = {"att": -0.04, "lower": -0.05, "upper": -0.03}
-    vague = {"att": 0.03, "lower": -0.06, "upper": 0.13}
-    assert "understates" in federation_scale.twfe_gap_text(clear, {"att": -0.02})
-    assert federation_scale.twfe_gap_text(vague, {"att": 0.001}) == "."
-    assert federation_scale.comparison_caution({"n_control": 23, "n_treated": 6496}).startswith("only 23")
-    assert federation_scale.comparison_caution({"n_control": 500, "n_treated": 6000}) is None
+    clear = Estimate(-0.04, 0.005, -0.05, -0.03)
+    vague = Estimate(0.03, 0.05, -0.06, 0.13)
+    assert "understates" in federation_scale.twfe_gap_text(clear, Estimate.normal(-0.02, 0.01))
+    assert federation_scale.twfe_gap_text(vague, Estimate.normal(0.001, 0.01)) == "."
+    assert federation_scale.comparison_caution(23, 6496).startswith("only 23")
+    assert federation_scale.comparison_caution(500, 6000) is None
     bands = pd.DataFrame({"size_band": ["2-4", "5-8", "9+"], "att": [-0.02, -0.05, -0.01],
                           "lower": [-0.025, -0.056, -0.016], "upper": [-0.015, -0.044, -0.004]})
     assert "largest in groups of **5-8" in federation_scale.band_statement(bands)

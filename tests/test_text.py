@@ -1,4 +1,5 @@
-"""Numbers written into report prose: intervals that show their width, no negative zero."""
+"""Numbers as readers see them (helpers.formats): intervals that show their width, a true
+minus sign, no negative zero, one way of writing each quantity."""
 
 from __future__ import annotations
 
@@ -6,23 +7,42 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from helpers.report import text
+from helpers import formats
 from helpers.run.checks import lint
 
 
 @pytest.mark.parametrize("est,lo,hi,expect", [
     (4.8, 1.2, 8.5, "+4.8% (95% CI +1.2% to +8.5%)"),
-    (-0.41, -0.43, -0.39, "-0.41% (95% CI -0.43% to -0.39%)"),
-    (-1.6, -3.1, -0.04, "-1.60% (95% CI -3.10% to -0.04%)"),
-    (0.0, -1.0, 1.0, "+0.0% (95% CI -1.0% to +1.0%)"),
+    (-0.41, -0.43, -0.39, "−0.41% (95% CI −0.43% to −0.39%)"),
+    (-1.6, -3.1, -0.04, "−1.60% (95% CI −3.10% to −0.04%)"),
+    (0.0, -1.0, 1.0, "0.0% (95% CI −1.0% to +1.0%)"),
 ])
 def test_percentage_intervals(est, lo, hi, expect):
-    assert text.pct_interval(est, lo, hi) == expect
+    assert formats.pct_interval(est, lo, hi) == expect
 
 
 @settings(deadline=None)  # the first example imports the page renderer
 @given(st.floats(-50, 50), st.floats(0.0011, 20))
 def test_an_interval_never_prints_flat_or_as_negative_zero(centre, half):
-    words = text.pct_interval(centre, centre - half, centre + half)
+    words = formats.pct_interval(centre, centre - half, centre + half)
     page = f"<html><body><p>{words}</p></body></html>"
     assert lint({"cells": []}, page) == [], words
+
+
+@pytest.mark.parametrize("value,unit,expect", [
+    (1_234_567, "auto", "£1.2m"), (480_000, "auto", "£480k"), (950, "auto", "£950"),
+    (-2_500_000, "auto", "−£2.5m"), (-300, "k", "£0k"), (45_457_000, "k", "£45,457k"),
+    (float("nan"), "auto", "not available"),
+])
+def test_money_one_unit_and_a_true_minus(value, unit, expect):
+    assert formats.money(value, unit) == expect
+
+
+def test_counts_years_and_ratios():
+    assert formats.count(191785) == "191,785"
+    assert formats.count(float("nan")) == formats.count(None) == "suppressed"
+    assert formats.number(-0.004, 2) == "0.00" and formats.pct_change(-0.04) == "0.0%"
+    assert formats.financial_year(2019) == "2019/20"
+    assert formats.period([2016, 2014, 2015]) == "2014/15 to 2016/17"
+    assert formats.ratio_interval(1.081, 1.079, 1.083) == "1.081 (95% CI 1.079 to 1.083)"
+    assert formats.money_unit([12_000, 900]) == "k"

@@ -18,6 +18,7 @@ from helpers.analysis import contracts
 from helpers.analysis.context import Context
 from helpers.analysis.referrals import practice_table
 from helpers.cache import cached
+from helpers.estimate import Estimate
 from helpers.params import ParameterError
 from helpers.schema import financial_year
 from helpers.stats.funnels import funnel
@@ -34,7 +35,7 @@ class Analysis:
     risk: pd.DataFrame
     switches: pd.DataFrame
     its: list[dict]
-    did: list[dict]
+    did: list[Estimate]        # switch DiDs, England
     affected_share: float
     did_notes: list[str]
     n_never: int
@@ -94,11 +95,9 @@ def year_practice_table(ds, year: int) -> pd.DataFrame:
 @cached(kind="json")
 def switch_did(ds, form: str, outcome: str) -> dict:
     """The DiD of every switch to ``form`` against never-switchers (see
-    :func:`helpers.analysis.contracts.did_switch`)."""
-    r = contracts.did_switch(contracts.activity_panel(ds),
-                                  contracts.switches(ds), form, outcome)
-    r["event_study"] = r["event_study"].to_dict(orient="list")
-    return r
+    :func:`helpers.analysis.contracts.did_switch`), as cached JSON data."""
+    return contracts.did_switch(contracts.activity_panel(ds), contracts.switches(ds), form,
+                                outcome).to_dict()
 
 
 def analyse(ctx: Context) -> Analysis:
@@ -160,9 +159,7 @@ def analyse(ctx: Context) -> Analysis:
                          "difference-in-differences comparison.")
     for form in sorted(sw.to_form.unique()) if n_never >= 5 else []:
         for outcome in ("firsts", "followups"):
-            r = switch_did(ds, form, outcome)
-            r["event_study"] = pd.DataFrame(r["event_study"])
-            did.append(r)
+            did.append(Estimate.from_dict(switch_did(ds, form, outcome)))
     an = Analysis(year, _current_form(ctx, year), base, wi, pd.DataFrame(sens),
                   contracts.payment_curves(base.value, p["forms"]),
                   contracts.risk(base, p["forms"]), sw,
@@ -184,10 +181,10 @@ def validation(ctx: Context, an: Analysis) -> pd.DataFrame | None:
     cs = t["contract_switches"]
     rows = []
     for d in an.did:
-        key = "effect_firsts_per_referral" if d["outcome"] == "firsts" else \
+        key = "effect_firsts_per_referral" if d.extra["outcome"] == "firsts" else \
             "effect_followups_per_first"
-        truth = cs[key].get(d["to_form"], np.nan)
-        rows.append({"quantity": f"Switch to {d['to_form']}: {OUTCOME_WORDS[d['outcome']]}",
-                     "truth": truth, "estimate": d["att"], "lower": d["lower"],
-                     "upper": d["upper"], "covered": d["lower"] <= truth <= d["upper"]})
+        truth = cs[key].get(d.extra["to_form"], np.nan)
+        rows.append({"quantity": f"Switch to {d.extra['to_form']}: {OUTCOME_WORDS[d.extra['outcome']]}",
+                     "truth": truth, "estimate": d.estimate, "lower": d.lower,
+                     "upper": d.upper, "covered": d.lower <= truth <= d.upper})
     return pd.DataFrame(rows)

@@ -8,9 +8,6 @@ March) and settles on the year's totals; "plan" is the no-change baseline value.
 
 from __future__ import annotations
 
-import contextlib
-import io
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,8 +15,10 @@ import pandas as pd
 
 from helpers.cache import cached
 from helpers.datasets import Dataset
+from helpers.estimate import Estimate
 from helpers.schema import financial_year
 from helpers.stats import payments
+from helpers.stats.did import staggered_did
 
 FORM_LABELS = {"block": "Block", "pbr": "Payment by results (tariff)",
                "cost_volume": "Cost and volume (capped)",
@@ -91,13 +90,13 @@ def its_switch(panel: pd.DataFrame, commissioner: str, month: pd.Timestamp,
 
 
 def did_switch(panel: pd.DataFrame, sw: pd.DataFrame, to_form: str,
-               outcome: str = "firsts", control: str = "never_treated") -> dict:
+               outcome: str = "firsts", control: str = "never_treated") -> Estimate:
     """Callaway & Sant'Anna DiD across commissioners switching to ``to_form`` at staggered
-    dates (csdid, doubly robust, analytic SEs), on the log outcome ratio. Commissioners
-    switching to another form are left out; the comparison group is never-switchers
-    (or not-yet-switched)."""
-    from csdid.att_gt import ATTgt
-
+    dates (see :func:`helpers.stats.did.staggered_did`), on the log outcome ratio; event
+    times in months. Commissioners switching to another form are left out; the comparison
+    group is never-switchers (or not-yet-switched). csdid's messages about one- or
+    two-commissioner cohorts and a singular pre-test covariance, expected with ~40 units,
+    are kept in ``extra['notes']``."""
     p = panel[panel["referrals_prev"].notna()].copy()
     months = sorted(p["month"].unique())
     p["t"] = p["month"].map({m: i + 1 for i, m in enumerate(months)})
@@ -110,30 +109,10 @@ def did_switch(panel: pd.DataFrame, sw: pd.DataFrame, to_form: str,
               for r in treated.itertuples()}
     p["g"] = p["commissioner_code"].map(cohort).fillna(0).astype(int)
     p["unit"] = p["commissioner_code"].astype("category").cat.codes + 1
-    cg = {"never_treated": "nevertreated", "not_yet_treated": "notyettreated"}[control]
-    # csdid prints progress and warns about one- or two-commissioner cohorts and a singular
-    # pre-test covariance; both are expected with ~40 units, so they are recorded in the
-    # result (and shown in the report's caveats) rather than printed
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(record=True) as w:
-        warnings.simplefilter("always")
-        att = ATTgt(yname="y", gname="g", idname="unit", tname="t", xformla="y~1",
-                    data=p[["y", "g", "unit", "t"]], control_group=cg).fit(
-            est_method="dr", bstrap=False)
-        att.aggte(typec="simple", bstrap=False)
-        simple = dict(att.atte)
-        att.aggte(typec="dynamic", bstrap=False, min_e=-12, max_e=24)
-        dyn = dict(att.atte)
-    es = pd.DataFrame({"event_month": dyn["egt"], "att": dyn["att_egt"],
-                       "se": np.asarray(dyn["se_egt"], float)})
-    es["lower"] = es["att"] - 1.96 * es["se"]
-    es["upper"] = es["att"] + 1.96 * es["se"]
-    return {"to_form": to_form, "outcome": outcome, "n_switchers": len(treated),
-            "n_comparison": int((p.groupby("commissioner_code")["g"].first() == 0).sum()),
-            "att": float(simple["overall_att"]), "se": float(simple["overall_se"]),
-            "lower": float(simple["overall_att"] - 1.96 * simple["overall_se"]),
-            "upper": float(simple["overall_att"] + 1.96 * simple["overall_se"]),
-            "event_study": es,
-            "notes": sorted({str(x.message).split("\n")[0] for x in w})}
+    est = staggered_did(p, control, min_e=-12, max_e=24)
+    es = est.extra["event_study"].rename(columns={"event_time": "event_month"})
+    return est.with_extra(event_study=es, to_form=to_form, outcome=outcome,
+                          n_switchers=len(treated))
 
 
 @dataclass

@@ -20,8 +20,8 @@ from helpers.analysis import scale
 from helpers.analysis.context import Context
 from helpers.analysis.referrals import practice_frame
 from helpers.cache import cached
+from helpers.estimate import Estimate, t_critical
 from helpers.stats import sdc
-from helpers.stats.estimate import t_critical
 
 BAND_ORDER = ["1", "2-4", "5-8", "9+"]
 
@@ -36,10 +36,10 @@ class Analysis:
     gaps: pd.DataFrame             # area against England's curve, per outcome
     networks: pd.DataFrame         # the area's networks
     band_shares: pd.DataFrame      # share of practices by group-size band, area and England
-    joining: dict | None
-    twfe: dict | None
+    joining: Estimate | None        # staggered DiD, England
+    twfe: Estimate | None
     bands: pd.DataFrame
-    mergers: dict
+    mergers: Estimate | None        # None when the outcome is not measured
     truth_att: dict | None
     practice_sizes: pd.DataFrame
     estimator: str
@@ -48,7 +48,7 @@ class Analysis:
     validation: pd.DataFrame | None = None           # against the synthetic truth
 
     @property
-    def primary(self) -> dict | None:
+    def primary(self) -> Estimate | None:
         """The joining estimate the parameters chose for the headline."""
         if not self.joining:
             return None
@@ -64,25 +64,25 @@ def _latest(nat: pd.DataFrame, y: str) -> pd.DataFrame:
     return d[d["year"] == d["year"].max()]
 
 
-def curve_gap(resid: pd.DataFrame, y: str) -> dict | None:
+def curve_gap(resid: pd.DataFrame, y: str) -> Estimate | None:
     """Where the area's practices sit against England's practices of the same size and
     case-mix for ``y``: the mean of their residuals from England's size model (log scale,
     latest year; see :func:`helpers.analysis.scale.size_model`), with a t-interval over
-    practices. A single practice gets its own distance without an interval; two practices
-    are too few (None)."""
+    practices (``extra``: outcome, year). A single practice gets its own distance without
+    an interval; two practices are too few (None)."""
     r = resid["resid"].dropna().to_numpy(float)
     if not len(r):
         return None
-    year = int(resid["year"].max())
+    extra = {"outcome": y, "year": int(resid["year"].max())}
     if len(r) == 1:                  # a single practice: its own distance, no interval
-        return {"outcome": y, "n": 1, "gap": float(r[0]), "lower": np.nan, "upper": np.nan,
-                "year": year}
+        return Estimate(float(r[0]), np.nan, np.nan, np.nan, method="residual", n=1,
+                        extra=extra)
     if len(r) < 3:
         return None
-    m, se = r.mean(), r.std(ddof=1) / np.sqrt(len(r))
+    m, se = float(r.mean()), float(r.std(ddof=1) / np.sqrt(len(r)))
     half = t_critical(len(r) - 1) * se
-    return {"outcome": y, "n": int(len(r)), "gap": float(m), "lower": float(m - half),
-            "upper": float(m + half), "year": year}
+    return Estimate(m, se, m - half, m + half, method="mean residual, t interval",
+                    n=int(len(r)), extra=extra)
 
 
 def _present(nat: pd.DataFrame) -> list[str]:
@@ -95,8 +95,8 @@ def national_size_curves(ds) -> dict:
     """England's size elasticities and case-mix-adjusted size curves, per outcome."""
     nat = scale.practice_year_panel(ds)
     present = _present(nat)
-    return {"elasticities": [scale.elasticity(nat, y) | {"label": scale.OUTCOMES[y][0]}
-                             for y in present],
+    return {"elasticities": [scale.elasticity(nat, y).record("elasticity")
+                             | {"label": scale.OUTCOMES[y][0]} for y in present],
             "curves": {y: scale.size_model(nat, y)[0].to_dict(orient="list")
                        for y in present}}
 
@@ -116,9 +116,8 @@ def national_joining(ds, outcome: str, group_type: str | None, control_group: st
     the TWFE estimate, the effect by group-size band and (for referrals) by practice size."""
     jp = scale.joining_panel(ds, group_type) if outcome == "srr" else \
         scale.annual_joining_panel(ds, outcome)
-    r = scale.callaway_santanna(jp, control_group)
-    r["event_study"] = r["event_study"].to_dict(orient="list")
-    r["twfe"] = scale.twfe(jp)
+    r = {"cs": scale.callaway_santanna(jp, control_group).to_dict(),
+         "twfe": scale.twfe(jp).to_dict()}
     r["bands"] = scale.by_size_band(jp, control_group).to_dict(orient="list")
     if outcome == "srr":
         lists = practice_frame(ds).set_index("practice_code")["list_size"]
@@ -138,13 +137,13 @@ def analyse(ctx: Context) -> Analysis:
     el = pd.DataFrame(national["elasticities"])
     curves = {y: pd.DataFrame(c) for y, c in national["curves"].items()}
     mine = resid[resid["practice_code"].isin(ctx.practice_codes)]
-    gaps = pd.DataFrame([g for y in curves
+    gaps = pd.DataFrame([g.record("gap") for y in curves
                          if (g := curve_gap(_latest(mine[mine["outcome"] == y], "resid"), y))])
     latest = pd.concat([_latest(area, y).assign(outcome=y) for y in curves],
                        ignore_index=True) if curves else pd.DataFrame()
     joining = tw = truth_att = None
     bands = psizes = pd.DataFrame()
-    mergers = {"n_mergers": 0, "outcome": "srr"}
+    mergers = None
     networks = band_shares = pd.DataFrame()
     has_groups = ds.has("groups") and len(ds.groups) > 0
     if has_groups:
@@ -154,11 +153,10 @@ def analyse(ctx: Context) -> Analysis:
         jp = scale.joining_panel(ds, gt) if p["outcome"] == "srr" else \
             scale.annual_joining_panel(ds, p["outcome"])
         if jp["g"].gt(0).sum() and jp["g"].eq(0).sum():
-            joining = national_joining(ds, p["outcome"], gt, p["control_group"])
-            joining["event_study"] = pd.DataFrame(joining["event_study"])
-            tw = joining.pop("twfe")
-            bands = pd.DataFrame(joining.pop("bands"))
-            psizes = pd.DataFrame(joining.pop("practice_sizes", {}))
+            r = national_joining(ds, p["outcome"], gt, p["control_group"])
+            joining, tw = Estimate.from_dict(r["cs"]), Estimate.from_dict(r["twfe"])
+            bands = pd.DataFrame(r["bands"])
+            psizes = pd.DataFrame(r.get("practice_sizes", {}))
             if ds.truth and p["outcome"] == "srr":
                 t = scale.true_joining_att(jp, ds.truth)
                 truth_att = {"att": t["att"], "by_event": t["by_event"],
@@ -222,9 +220,9 @@ def validation(ctx: Context, an: Analysis) -> pd.DataFrame | None:
                          r.upper))
     if an.joining and an.truth_att:
         rows.append(("Joining effect (log referral ratio)", an.truth_att["att"],
-                     an.joining["att"], an.joining["lower"], an.joining["upper"]))
+                     an.joining.estimate, an.joining.lower, an.joining.upper))
         rows.append(("Two-way fixed effects (log referral ratio)", an.truth_att["att"],
-                     an.twfe["att"], an.twfe["lower"], an.twfe["upper"]))
+                     an.twfe.estimate, an.twfe.lower, an.twfe.upper))
         for r in an.bands.itertuples():
             rows.append((f"Joining effect, groups of {r.size_band}",
                          an.truth_att["by_band"].get(r.size_band, np.nan), r.att, r.lower,

@@ -10,10 +10,6 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
-import warnings
-
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -21,7 +17,9 @@ from scipy import stats
 from helpers.analysis.referrals import national_tables, practice_frame
 from helpers.cache import cached
 from helpers.datasets import Dataset
+from helpers.estimate import Estimate
 from helpers.schema import financial_year
+from helpers.stats.did import staggered_did
 
 OUTCOMES = {
     "srr": ("Standardised referral ratio", "ratio, observed / expected"),
@@ -122,15 +120,12 @@ def binned_means(df: pd.DataFrame, x: str, y: str, bins: list[float] | int = 8
     return out.reset_index(names="bin")
 
 
-def _controls(df: pd.DataFrame, controls: list[str]) -> list[str]:
-    return [c for c in controls if c in df.columns and df[c].notna().any()]
-
-
 def elasticity(df: pd.DataFrame, y: str, x: str = "registered_patients",
                controls: tuple[str, ...] = ("imd_score", "C(rurality)", "C(year)"),
-               cluster: str = "commissioner_code") -> dict:
+               cluster: str = "commissioner_code") -> Estimate:
     """Elasticity of ``y`` with respect to ``x``: the slope of log y on log x with case-mix
-    controls (OLS, errors clustered by commissioner), with its 95% interval."""
+    controls (OLS, errors clustered by commissioner), with its 95% interval; ``extra`` holds
+    the outcome and the p-value, ``n`` the practice-years."""
     import statsmodels.formula.api as smf
 
     d = df[(df[y] > 0) & (df[x] > 0)].dropna(subset=[y, x]).copy()
@@ -140,8 +135,8 @@ def elasticity(df: pd.DataFrame, y: str, x: str = "registered_patients",
     f = "_ly ~ _lx" + "".join(f" + {c}" for c in ctrl)
     fit = smf.ols(f, d).fit(cov_type="cluster", cov_kwds={"groups": pd.factorize(d[cluster])[0]})
     b, se = float(fit.params["_lx"]), float(fit.bse["_lx"])
-    return {"outcome": y, "elasticity": b, "lower": b - 1.96 * se, "upper": b + 1.96 * se,
-            "p_value": float(fit.pvalues["_lx"]), "n": int(fit.nobs)}
+    return Estimate.normal(b, se, method="ols elasticity, clustered", n=int(fit.nobs)
+                           ).with_extra(outcome=y, p_value=float(fit.pvalues["_lx"]))
 
 
 def size_model(df: pd.DataFrame, y: str, x: str = "registered_patients",
@@ -229,18 +224,15 @@ def joining_panel(ds: Dataset, group_type: str | None = None) -> pd.DataFrame:
 
 
 def callaway_santanna(panel: pd.DataFrame, control: str = "never_treated",
-                      min_e: int = -8, max_e: int = 12, min_cohort: int = 5) -> dict:
-    """Group-time ATTs aggregated to an overall (simple) ATT and an event study with pointwise
-    (analytic) and simultaneous (multiplier-bootstrap sup-t) 95% bands, and a pre-trend check:
-    csdid's Wald pre-test where it can be computed, else whether the simultaneous band covers
-    zero at every lead.
+                      min_e: int = -8, max_e: int = 12, min_cohort: int = 5) -> Estimate:
+    """The joining effect: group-time ATTs aggregated to an overall (simple) ATT and an event
+    study with pointwise and simultaneous 95% bands and a pre-trend check (see
+    :func:`helpers.stats.did.staggered_did`; event times are quarters, or years on an
+    annual panel).
 
     Joining cohorts with fewer than ``min_cohort`` practices are set aside (csdid's
-    group-time estimates are undefined for one or two units), and said so in ``notes``.
+    group-time estimates are undefined for one or two units), and said so in the notes.
     """
-    from csdid.att_gt import ATTgt
-
-    cg = {"never_treated": "nevertreated", "not_yet_treated": "notyettreated"}[control]
     sizes = panel.groupby("g")["unit"].nunique()
     tiny = sizes[(sizes.index > 0) & (sizes < min_cohort)]
     set_aside = []
@@ -252,52 +244,12 @@ def callaway_santanna(panel: pd.DataFrame, control: str = "never_treated",
     if control == "never_treated" and n_never < 2:
         raise ValueError(f"only {n_never} never-joining practices: no comparison group; "
                          "use control_group = not_yet_treated")
-    data = panel[["y", "g", "unit", "t"]]
-    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings(record=True) as w:
-        warnings.simplefilter("always")
-        att = ATTgt(yname="y", gname="g", idname="unit", tname="t", xformla="y~1", data=data,
-                    control_group=cg).fit(est_method="dr", bstrap=False)
-        if np.isnan(np.asarray(att.results["att"], float)).any():
-            # DRDID drops comparison units with a propensity score above 0.995, which is
-            # every one of them when joiners outnumber them ~200:1 (real PCNs). Without
-            # covariates the outcome-regression estimator gives the same DiD, untrimmed.
-            att = ATTgt(yname="y", gname="g", idname="unit", tname="t", xformla="y~1",
-                        data=data, control_group=cg).fit(est_method="reg", bstrap=False)
-            set_aside.append("the doubly robust estimator trimmed every comparison practice "
-                             "(far more joiners than comparisons), so the outcome-regression "
-                             "estimator was used; without covariates it is the same DiD")
-        pre_w = att.results.get("W") if isinstance(att.results, dict) else None
-        pre_p = att.results.get("Wpval") if isinstance(att.results, dict) else None
-        att.aggte(typec="simple", bstrap=False)
-        simple = dict(att.atte)
-        att.aggte(typec="dynamic", bstrap=False, min_e=min_e, max_e=max_e)
-        dyn = dict(att.atte)
-        att.aggte(typec="dynamic", bstrap=True, cband=True, biters=999, min_e=min_e,
-                  max_e=max_e)
-        band = dict(att.atte)
-    es = pd.DataFrame({"event_quarter": np.ravel(dyn["egt"]), "att": np.ravel(dyn["att_egt"]),
-                       "se": np.ravel(np.asarray(dyn["se_egt"], float))})
-    es["lower"], es["upper"] = es["att"] - 1.96 * es["se"], es["att"] + 1.96 * es["se"]
-    crit = float(np.ravel(band.get("crit_val_egt", [1.96]))[0])
-    bse = np.ravel(np.asarray(band["se_egt"], float))
-    es["band_lower"], es["band_upper"] = es["att"] - crit * bse, es["att"] + crit * bse
-    pre = es[es["event_quarter"] < 0]
-    # joint pre-trend check: a sup-t band covers all leads at once with 95% confidence, so
-    # "no pre-trend" is rejected at 5% if any lead's band excludes zero
-    pretrend_ok = bool(((pre["band_lower"] <= 0) & (pre["band_upper"] >= 0)).all())
-    return {"att": float(simple["overall_att"]), "se": float(simple["overall_se"]),
-            "lower": float(simple["overall_att"] - 1.96 * simple["overall_se"]),
-            "upper": float(simple["overall_att"] + 1.96 * simple["overall_se"]),
-            "pretest_W": None if pre_w is None else float(pre_w),
-            "pretest_p": None if pre_p is None else float(pre_p),
-            "band_critical_value": crit, "event_study": es,
-            "no_pretrend_by_band": pretrend_ok,
-            "n_treated": int(panel.loc[panel["g"] > 0, "unit"].nunique()),
-            "n_control": int(panel.loc[panel["g"] == 0, "unit"].nunique()),
-            "notes": set_aside + sorted({str(x.message).split("\n")[0] for x in w})}
+    est = staggered_did(panel, control, min_e, max_e, band=True)
+    es = est.extra["event_study"].rename(columns={"event_time": "event_quarter"})
+    return est.with_extra(event_study=es, notes=set_aside + est.extra["notes"])
 
 
-def twfe(panel: pd.DataFrame, iterations: int = 50) -> dict:
+def twfe(panel: pd.DataFrame, iterations: int = 50) -> Estimate:
     """Static two-way fixed-effects estimate: y on a post-joining dummy with practice and
     quarter effects, errors clustered by practice.
 
@@ -317,8 +269,8 @@ def twfe(panel: pd.DataFrame, iterations: int = 50) -> dict:
         d[f"{col}_w"] = v
     fit = sm.OLS(d["y_w"], d[["D_w"]]).fit(cov_type="cluster",
                                            cov_kwds={"groups": d["unit"].to_numpy()})
-    b, se = float(fit.params["D_w"]), float(fit.bse["D_w"])
-    return {"att": b, "se": se, "lower": b - 1.96 * se, "upper": b + 1.96 * se}
+    return Estimate.normal(float(fit.params["D_w"]), float(fit.bse["D_w"]),
+                           method="twfe", n=int(d["unit"].nunique()))
 
 
 def by_size_band(panel: pd.DataFrame, control: str = "never_treated") -> pd.DataFrame:
@@ -330,22 +282,28 @@ def by_size_band(panel: pd.DataFrame, control: str = "never_treated") -> pd.Data
         if sub.loc[sub["g"] > 0, "unit"].nunique() < 20:
             continue
         r = callaway_santanna(sub, control)
-        rows.append({"size_band": band, "att": r["att"], "lower": r["lower"],
-                     "upper": r["upper"], "n_treated": r["n_treated"]})
+        rows.append({"size_band": band, "att": r.estimate, "lower": r.lower,
+                     "upper": r.upper, "n_treated": r.extra["n_treated"]})
     return pd.DataFrame(rows)
 
 
-@cached(kind="json")
-def mergers(ds: Dataset, outcome: str = "srr", seed: int = 1) -> dict:
+def mergers(ds: Dataset, outcome: str = "srr", seed: int = 1) -> Estimate:
     """Practices that absorbed a merging practice against up to three matched non-merging
     practices (same commissioner, nearest list size): the change in mean log ``outcome``
     from the financial year before the merger to the year after, merging minus matched,
-    with a bootstrap 95% interval. A simple matched before-after comparison, not a causal
-    design."""
+    with a bootstrap 95% interval (``n`` mergers; NaN and ``n`` = 0 when there are none).
+    A simple matched before-after comparison, not a causal design. Cached per dataset."""
+    return Estimate.from_dict(_mergers(ds, outcome, seed))
+
+
+@cached(kind="json")
+def _mergers(ds: Dataset, outcome: str, seed: int) -> dict:
+    none = Estimate(np.nan, np.nan, np.nan, np.nan, method="matched before-after", n=0,
+                    extra={"outcome": outcome}).to_dict()
     p = ds.practices
     merged = p[p["successor_code"].notna() & p["close_date"].notna()]
     if merged.empty:
-        return {"n_mergers": 0, "outcome": outcome}
+        return none
     panel = practice_year_panel(ds)
     panel = panel[panel[outcome] > 0]
     logy = panel.assign(ly=np.log(panel[outcome])).set_index(["practice_code", "year"])["ly"]
@@ -372,18 +330,19 @@ def mergers(ds: Dataset, outcome: str = "srr", seed: int = 1) -> dict:
                 rows.append({"merger": s.practice_code, "role": role, "change": post - pre})
     r = pd.DataFrame(rows)
     if r.empty:
-        return {"n_mergers": 0, "outcome": outcome}
+        return none
     per = r.groupby(["merger", "role"])["change"].mean().unstack()
     if "matched" not in per or "merging" not in per:
-        return {"n_mergers": 0, "outcome": outcome}
+        return none
     diff = (per["merging"] - per["matched"]).dropna()
     if diff.empty:
-        return {"n_mergers": 0, "outcome": outcome}
+        return none
     rng = np.random.default_rng(seed)
     boots = [rng.choice(diff.to_numpy(), len(diff)).mean() for _ in range(2000)]
-    return {"n_mergers": int(len(diff)), "outcome": outcome, "effect": float(diff.mean()),
-            "lower": float(np.quantile(boots, 0.025)),
-            "upper": float(np.quantile(boots, 0.975))}
+    return Estimate(float(diff.mean()), float(np.std(boots, ddof=1)),
+                    float(np.quantile(boots, 0.025)), float(np.quantile(boots, 0.975)),
+                    method="matched before-after, bootstrap percentile interval",
+                    n=int(len(diff)), extra={"outcome": outcome}).to_dict()
 
 
 def true_joining_att(panel: pd.DataFrame, truth: dict) -> dict:
@@ -433,6 +392,6 @@ def by_practice_size(panel: pd.DataFrame, list_sizes: pd.Series,
         r = callaway_santanna(sub, control)
         rows.append({"practice_size": lab, "list_size_from": float(
             sizes[treated & (label == lab)].min()), "list_size_to": float(
-            sizes[treated & (label == lab)].max()), "att": r["att"], "lower": r["lower"],
-            "upper": r["upper"], "n_treated": r["n_treated"]})
+            sizes[treated & (label == lab)].max()), "att": r.estimate, "lower": r.lower,
+            "upper": r.upper, "n_treated": r.extra["n_treated"]})
     return pd.DataFrame(rows)

@@ -17,7 +17,7 @@ from helpers.report.tables import Col, table
 
 
 def _unit(an: Analysis) -> str:
-    """The money column format for this report: £m for large areas, else £k."""
+    """The money column format of this report's tables: £m for large areas, else £k."""
     return "gbpm" if an.base.value >= 1e8 else "gbpk"
 
 
@@ -25,14 +25,9 @@ def _unit_label(an: Analysis) -> str:
     return "£m" if _unit(an) == "gbpm" else "£k"
 
 
-def _money(an: Analysis, x: float) -> str:
-    """Money for prose in the report's one unit."""
-    return formats.money(x, "m" if _unit(an) == "gbpm" else "k")
-
-
 def _money_or_nothing(an: Analysis, x: float) -> str:
     """Money for prose, with a zero written as 'nothing' (not '£0.0m')."""
-    return "nothing" if abs(float(x)) < 0.5 else _money(an, x)
+    return "nothing" if abs(float(x)) < 0.5 else formats.money(x)
 
 
 COVID_START, COVID_END = pd.Timestamp("2020-03-01"), pd.Timestamp("2021-03-31")
@@ -47,7 +42,7 @@ def headline_text(ctx: Context, an: Analysis) -> str:
     owner = area_md(ctx) if ctx.level in ("england", "commissioner") else \
         f"{text.md(ctx.where.commissioner_name)} (the commissioner of {area_md(ctx)})"
     lines = [f"- In {formats.financial_year(an.year)}, {owner}'s outpatient activity with "
-             f"{with_whom} was worth **{_money(an, an.base.value)}** at tariff prices."]
+             f"{with_whom} was worth **{formats.money(an.base.value)}** at tariff prices."]
     pct = ctx.params["change_pct"]
     change = f"{abs(pct):g}% {'fall' if pct < 0 else 'rise'} in GP referrals"
     who = {"network": " from this network's practices",
@@ -58,12 +53,12 @@ def headline_text(ctx: Context, an: Analysis) -> str:
                 + (", at the high-referring practices only" if ctx.params["outliers_only"]
                    else "") + ")")
     lines.append(f"- A **{change}{who}**{part} changes that activity by "
-                 f"**{_money(an, v)} a year**.")
+                 f"**{formats.money(v)} a year**.")
     if cur in t.index:
         now = float(t.loc[cur, "commissioner_saving_gbp"])
         lines.append(f"- Under its **current contract form "
                      f"({contracts.FORM_LABELS[cur].lower()})** the commissioner would "
-                     + (f"save **{_money(an, now)} a year**." if abs(now) >= 0.5 else
+                     + (f"save **{formats.money(now)} a year**." if abs(now) >= 0.5 else
                         "**save nothing** this year: the provider keeps the difference."))
     elif cur == "mixed":
         lines.append("- Its providers are paid under **more than one contract form** this "
@@ -72,7 +67,7 @@ def headline_text(ctx: Context, an: Analysis) -> str:
     worst = t["commissioner_saving_gbp"].idxmin()
     lines.append(f"- The same change saves most under **"
                  f"{contracts.FORM_LABELS[best].lower()}** "
-                 f"({_money(an, t.loc[best, 'commissioner_saving_gbp'])}) and least under **"
+                 f"({formats.money(t.loc[best, 'commissioner_saving_gbp'])}) and least under **"
                  f"{contracts.FORM_LABELS[worst].lower()}** "
                  f"({_money_or_nothing(an, t.loc[worst, 'commissioner_saving_gbp'])}): "
                  "under a block the "
@@ -185,10 +180,10 @@ def risk_table(an: Analysis):
 def did_table(an: Analysis):
     if not an.did:
         return None
-    rows = [{"to": contracts.FORM_LABELS.get(d["to_form"], d["to_form"]),
-             "outcome": OUTCOME_WORDS[d["outcome"]], "n_sw": d["n_switchers"],
-             "n_cmp": d["n_comparison"], "pct": formats.log_to_pct(d["att"]),
-             "lo": formats.log_to_pct(d["lower"]), "hi": formats.log_to_pct(d["upper"])}
+    rows = [{"to": contracts.FORM_LABELS.get(d.extra["to_form"], d.extra["to_form"]),
+             "outcome": OUTCOME_WORDS[d.extra["outcome"]], "n_sw": d.extra["n_switchers"],
+             "n_cmp": d.extra["n_control"], "pct": formats.log_to_pct(d.estimate),
+             "lo": formats.log_to_pct(d.lower), "hi": formats.log_to_pct(d.upper)}
             for d in an.did]
     return table(pd.DataFrame(rows), [
         Col("to", "Switch to"), Col("outcome", "Outcome"),
@@ -204,8 +199,8 @@ def did_text(an: Analysis) -> str:
     if an.did_notes:
         notes.append(switch_caution(an))
     for d in an.did:
-        notes += [f"Estimator note ({d['to_form']}, {OUTCOME_WORDS[d['outcome']]}): {n}"
-                  for n in d["notes"]]
+        notes += [f"Estimator note ({d.extra['to_form']}, {OUTCOME_WORDS[d.extra['outcome']]}): {n}"
+                  for n in d.extra["notes"]]
     return "\n".join(f"- {text.md(n)}" for n in notes)
 
 
@@ -213,15 +208,15 @@ def did_figures(ctx: Context, an: Analysis) -> list:
     truth = ctx.ds.truth["contract_switches"] if ctx.ds.truth else None
     figs = []
     for d in an.did:
-        if d["outcome"] != "firsts":
+        if d.extra["outcome"] != "firsts":
             continue
-        t = truth["effect_firsts_per_referral"].get(d["to_form"]) if truth else None
+        t = truth["effect_firsts_per_referral"].get(d.extra["to_form"]) if truth else None
         figs.append(charts.event_study_chart(
-            d["event_study"], f"England: first attendances per referral after switching to "
-            f"{contracts.FORM_LABELS.get(d['to_form'], d['to_form']).lower()}",
+            d.extra["event_study"], f"England: first attendances per referral after switching to "
+            f"{contracts.FORM_LABELS.get(d.extra['to_form'], d.extra['to_form']).lower()}",
             source_line(ctx), "Effect (log ratio against comparison commissioners)",
             alt=f"Event study of first attendances per referral by months since switching "
-                f"to {d['to_form']}, with 95% intervals; before the switch the estimates "
+                f"to {d.extra['to_form']}, with 95% intervals; before the switch the estimates "
                 "should sit near zero.", truth=t, watermark=watermark(ctx)))
     return figs
 
@@ -303,7 +298,10 @@ def results(ctx: Context, an: Analysis) -> dict:
             "provider_margin_change_by_form_gbp": t["provider_margin_change_gbp"].to_dict(),
             "risk_commissioner_share": an.risk.set_index("form")[
                 "commissioner_share_of_risk"].to_dict(),
-            "did": [{k: v for k, v in d.items() if k not in ("event_study",)} for d in an.did],
+            "did": [{"to_form": d.extra["to_form"], "outcome": d.extra["outcome"],
+                     "n_switchers": d.extra["n_switchers"], "n_comparison": d.extra["n_control"],
+                     "att": d.estimate, "se": d.se, "lower": d.lower, "upper": d.upper,
+                     "notes": d.extra["notes"]} for d in an.did],
             "its": [{k: v for k, v in r.items() if k not in ("series",)} for r in an.its],
             "summary": _summary(ctx, an, saving, t["commissioner_saving_gbp"])}
 
@@ -312,13 +310,13 @@ def _summary(ctx: Context, an: Analysis, saving: float, by_form: pd.Series) -> s
     """One line for the index: the year's activity and what the referral change is worth."""
     change = float(ctx.params["change_pct"])
     what = f"a {abs(change):g}% {'cut' if change < 0 else 'rise'} in referrals"
-    line = f"{formats.financial_year(an.year)} activity {_money(an, an.base.value)}; {what} "
+    line = f"{formats.financial_year(an.year)} activity {formats.money(an.base.value)}; {what} "
     cur = an.current_form
     if cur not in contracts.FORM_LABELS:
         lo, hi = sorted([float(by_form.min()), float(by_form.max())])
-        return line + f"is worth {_money(an, lo)} to {_money(an, hi)} a year, depending on the form"
+        return line + f"is worth {formats.money(lo)} to {formats.money(hi)} a year, depending on the form"
     form = contracts.FORM_LABELS[cur].lower()
     if np.isnan(saving) or abs(saving) < 0.5:
         return line + f"saves nothing under its current form ({form})"
     verb = "saves" if saving > 0 else "costs"
-    return line + f"{verb} {_money(an, abs(saving))} a year under its current form ({form})"
+    return line + f"{verb} {formats.money(abs(saving))} a year under its current form ({form})"

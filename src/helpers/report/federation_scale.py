@@ -11,6 +11,7 @@ from helpers import formats
 from helpers.analysis import scale
 from helpers.analysis.context import Context
 from helpers.analysis.federation_scale import BAND_ORDER, Analysis
+from helpers.estimate import Estimate
 from helpers.report import charts, text
 from helpers.report.page import area_md, source_line, watermark
 from helpers.report.tables import Col, table
@@ -88,7 +89,8 @@ def headline_text(ctx: Context, an: Analysis) -> str:
         lines.append("- **England (context): practice size.** " + " ".join(ctx_lines))
     if an.joining:
         lines.append("- **England (context): joining a group.** " + joining_sentence(ctx, an))
-        caution = comparison_caution(an.joining)
+        caution = comparison_caution(an.joining.extra["n_control"],
+                                     an.joining.extra["n_treated"])
         if caution:
             lines.append(f"- **Caution:** {caution}")
         if len(an.bands):
@@ -106,28 +108,28 @@ def joining_sentence(ctx: Context, an: Analysis) -> str:
         if an.estimator != "twfe" else "the staggered difference-in-differences estimate"
     what_y = scale.OUTCOMES[ctx.params["outcome"]][0].lower()
     return (f"The {what_y} changed by "
-            f"**{formats.pct_interval(_pct(prim['att']), _pct(prim['lower']), _pct(prim['upper']))}**"
-            f" after joining ({what}; {j['n_treated']:,} joining and {j['n_control']:,} "
-            f"comparison practices); {other_name} says {_pct(other['att']):+.1f}%"
-            + twfe_gap_text(j, tw))
+            f"**{formats.pct_interval(_pct(prim.estimate), _pct(prim.lower), _pct(prim.upper))}"
+            f"** after joining ({what}; {j.extra['n_treated']:,} joining and "
+            f"{j.extra['n_control']:,} comparison practices); {other_name} says "
+            f"{_pct(other.estimate):+.1f}%" + twfe_gap_text(j, tw))
 
 
-def twfe_gap_text(cs: dict, tw: dict) -> str:
+def twfe_gap_text(cs: Estimate, tw: Estimate) -> str:
     """Explain a smaller fixed-effects estimate only when the staggered estimate is clear of
     zero and the fixed-effects one is nearer zero; otherwise make no claim."""
-    clear = cs["upper"] < 0 or cs["lower"] > 0
-    if clear and abs(tw["att"]) < abs(cs["att"]):
+    if not cs.covers_zero and abs(tw.estimate) < abs(cs.estimate):
         return ("; with effects that build up after joining, the fixed-effects version "
                 "understates them because practices that joined earlier serve as controls.")
     return "."
 
 
-def comparison_caution(j: dict, min_control: int = 100) -> str | None:
+def comparison_caution(n_control: int, n_treated: int, min_control: int = 100
+                       ) -> str | None:
     """A warning when the joining estimate rests on too few comparison practices."""
-    if j["n_control"] >= min_control:
+    if n_control >= min_control:
         return None
-    return (f"only {j['n_control']:,} practices never joined a group, against "
-            f"{j['n_treated']:,} that did. When almost every practice joins at once (as with "
+    return (f"only {n_control:,} practices never joined a group, against "
+            f"{n_treated:,} that did. When almost every practice joins at once (as with "
             "primary care networks in July–October 2019), there is hardly anyone to compare "
             "with: the interval is wide and the estimate should be read as uninformative, "
             "not as evidence of an effect or of no effect.")
@@ -264,7 +266,7 @@ def elasticity_table(an: Analysis):
 def event_study_figure(ctx: Context, an: Analysis):
     if not an.joining:
         return None
-    es = an.joining["event_study"].rename(columns={"event_quarter": "event_month"})
+    es = an.joining.extra["event_study"].rename(columns={"event_quarter": "event_month"})
     truth = an.truth_att["by_event"] if an.truth_att else None
     yearly = ctx.params["outcome"] != "srr"
     return charts.event_study_chart(
@@ -298,7 +300,8 @@ def joining_table(an: Analysis):
     if not an.joining:
         return None
     rows = [{"what": "Staggered difference-in-differences (Callaway & Sant'Anna)",
-             **an.joining}, {"what": "Two-way fixed effects", **an.twfe}]
+             **an.joining.record("att")},
+            {"what": "Two-way fixed effects", **an.twfe.record("att")}]
     t = pd.DataFrame(rows)
     t = t.assign(pct=_vec_pct(t["att"]), lo=_vec_pct(t["lower"]), hi=_vec_pct(t["upper"]))
     return table(t, [Col("what", "Estimator"), Col("pct", "Change after joining",
@@ -310,13 +313,13 @@ def joining_table(an: Analysis):
 
 def mergers_text(ctx: Context, an: Analysis) -> str:
     m = an.mergers
-    what = scale.OUTCOMES[m.get("outcome", "srr")][0].lower()
-    if not m.get("n_mergers"):
+    if m is None or not m.n:
         return ("No mergers with a known successor practice and a year of data either side, "
                 "so there is nothing to compare.")
-    return (f"Across England, {text.plural(m['n_mergers'], 'merger')}: the {what} of "
+    what = scale.OUTCOMES[m.extra.get("outcome", "srr")][0].lower()
+    return (f"Across England, {text.plural(m.n, 'merger')}: the {what} of "
             "practices that absorbed another changed by "
-            f"**{formats.pct_interval(_pct(m['effect']), _pct(m['lower']), _pct(m['upper']))}**"
+            f"**{formats.pct_interval(_pct(m.estimate), _pct(m.lower), _pct(m.upper))}**"
             " relative to similar-sized practices in the same commissioner, from the year "
             "before to the year after (bootstrap interval; a matched comparison, not a "
             "causal design).")
@@ -355,14 +358,18 @@ def results(ctx: Context, an: Analysis) -> dict:
         summary.append(f"{scale.OUTCOMES[g.outcome][0]} {abs(gap):.1f}% "
                        f"{'above' if gap >= 0 else 'below'} England at the same size")
     if an.joining:
-        out["joining"] = {k: v for k, v in an.joining.items() if k != "event_study"}
-        out["twfe"] = an.twfe
+        out["joining"] = {**an.joining.record("att"), "notes": an.joining.extra["notes"]}
+        out["twfe"] = an.twfe.record("att")
         out["by_size_band"] = an.bands.to_dict(orient="records")
         out["by_practice_size"] = an.practice_sizes.to_dict(orient="records")
         out["estimator"] = an.estimator
-        out["joining_att"] = an.primary["att"]
-        summary.append(f"joining a group changed referrals by {_pct(an.primary['att']):+.1f}% "
-                       "in England")
-    out["mergers"] = an.mergers
+        out["joining_att"] = an.primary.estimate
+        summary.append(f"joining a group changed referrals by "
+                       f"{_pct(an.primary.estimate):+.1f}% in England")
+    m = an.mergers
+    out["mergers"] = {"n_mergers": 0 if m is None else m.n,
+                      "outcome": ctx.params["outcome"] if m is None else m.extra["outcome"]}
+    if m is not None and m.n:
+        out["mergers"].update(effect=m.estimate, lower=m.lower, upper=m.upper)
     out["summary"] = "; ".join(summary)
     return out

@@ -19,7 +19,6 @@ import pandas as pd
 
 SUPPRESS_MAX = 7
 ROUND_TO = 5
-SUPPRESSED_TEXT = "suppressed"
 
 def publish_counts(values) -> tuple[np.ndarray, np.ndarray]:
     """Published counts and which were suppressed.
@@ -68,31 +67,6 @@ def round_count(n: float) -> float:
     if n is None:
         return np.nan
     return float(publish_counts([n])[0][0])
-
-
-def count_text(n: float, publish: bool) -> str:
-    """A count for report text, with thousands separators.
-
-    Parameters
-    ----------
-    n : float
-        A count of people or events.
-    publish : bool
-        Apply disclosure control.
-
-    Returns
-    -------
-    str
-        "1,235" (exact) or, in publish mode, the rounded count, or "suppressed".
-
-    References
-    ----------
-    OpenSAFELY, *Statistical disclosure control* (see :func:`publish_counts`).
-    """
-    if not publish:
-        return f"{n:,.0f}"
-    v = round_count(n)
-    return SUPPRESSED_TEXT if np.isnan(v) else f"{v:,.0f}"
 
 
 def protect(df: pd.DataFrame, counts: list[str],

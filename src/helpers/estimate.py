@@ -106,11 +106,26 @@ class Estimate:
                               "conf_low": self.lower, "conf_high": self.upper,
                               "level": self.level, "method": self.method, "n": self.n}])
 
+    def record(self, name: str = "estimate") -> dict[str, Any]:
+        """One flat row: the estimate under ``name``, se, lower, upper, n and the scalar
+        extras (tables and lists left out), for a results file or a table."""
+        out = {name: self.estimate, "se": self.se, "lower": self.lower, "upper": self.upper,
+               "n": self.n}
+        out.update({k: v for k, v in self.extra.items()
+                    if v is None or isinstance(v, str | int | float | bool)})
+        return out
+
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (for a cache file or a results file)."""
-        return asdict(self)
+        """Plain JSON data (for a cache file); tables in ``extra`` become
+        ``{"__frame__": {column: values}}`` so :meth:`from_dict` can restore them."""
+        d = asdict(self)
+        d["extra"] = {k: {"__frame__": v.to_dict(orient="list")}
+                      if isinstance(v, pd.DataFrame) else v for k, v in self.extra.items()}
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Estimate:
         """The inverse of :meth:`to_dict`."""
-        return cls(**d)
+        extra = {k: pd.DataFrame(v["__frame__"]) if isinstance(v, dict) and "__frame__" in v
+                 else v for k, v in (d.get("extra") or {}).items()}
+        return cls(**{**d, "extra": extra})
