@@ -85,3 +85,9 @@ def test_mixed_forms_vectorised_and_unknown_form():
     assert out.tolist() == pytest.approx([110.0, 100.0, 102.0])
     with pytest.raises(ValueError, match="unknown contract form"):
         payments.payment("tariff", 1.0, 1.0)
+
+
+def test_engine_pays_every_form_of_the_data_contract():
+    from helpers.schema import CONTRACT_FORMS
+    from helpers.stats.payments import FORMS
+    assert tuple(FORMS) == tuple(CONTRACT_FORMS)

@@ -207,7 +207,10 @@ def test_required_tables(csv_base):
 
 def test_docs_list_every_table_and_column():
     from helpers.paths import project_root
+    from helpers.schema import contract_markdown
     doc = (project_root() / "docs" / "data-contract.md").read_text()
+    assert contract_markdown().strip() in doc, "docs/data-contract.md is out of step with " \
+        "the specs: paste helpers.schema.contract_markdown() into its column reference"
     for spec in SPECS.values():
         assert f"### `{spec.name}`" in doc
         for c in spec.columns:

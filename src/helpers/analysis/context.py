@@ -46,9 +46,7 @@ class Context:
     @property
     def area_name(self) -> str:
         """The area's name; a real practice carrying synthetic referrals by pseudonym."""
-        if self.level == "practice" and self.pseudonymise:
-            return self.practice_labels([self.where.code])[0]
-        return self.where.name
+        return display_name(self.ds, self.where)
 
     @property
     def practice_codes(self) -> list[str]:
@@ -66,28 +64,16 @@ class Context:
     @property
     def data_kind(self) -> str:
         """'synthetic', 'real' or 'mixed' (real structure with synthetic tables)."""
-        prov = self.ds.provenance
-        if prov.get("source") == "synthetic" or not prov.get("real_tables"):
-            return "synthetic" if prov.get("source") == "synthetic" else "real"
-        return "mixed" if prov.get("synthetic_tables") else "real"
+        return data_kind(self.ds)
 
     @property
     def pseudonymise(self) -> bool:
-        """True when real practices carry synthetic referrals: then practice names and codes
-        must not appear beside referral findings (flags, £), which are not facts about them."""
-        prov = self.ds.provenance
-        return "practices" in prov.get("real_tables", []) and \
-            "referrals" in prov.get("synthetic_tables", [])
+        """True when real practices carry synthetic referrals (see :func:`pseudonymise`)."""
+        return pseudonymise(self.ds)
 
     def practice_labels(self, codes) -> list[str]:
-        """How practices are named in tables and charts: their code, or on real practices
-        with synthetic referrals a stable pseudonym (P-xxxxxx, keyed to this dataset)."""
-        codes = [str(c) for c in codes]
-        if not self.pseudonymise:
-            return codes
-        salt = self.ds.content_hash
-        return ["P-" + hashlib.sha256(f"{salt}:{c}".encode()).hexdigest()[:6].upper()
-                for c in codes]
+        """How practices are named in tables and charts (see :func:`practice_labels`)."""
+        return practice_labels(self.ds, codes)
 
     def published(self, n: float) -> float:
         """A count of people or events as it may be shown: exact, or in publish mode rounded
@@ -106,6 +92,56 @@ class Context:
             raise ParameterError(
                 f"{what} needs the contract table(s) {missing}, which {where} does not "
                 "have; see docs/data-contract.md")
+
+
+def data_kind(ds: Dataset) -> str:
+    """'synthetic', 'real' or 'mixed' (real structure with synthetic tables)."""
+    prov = ds.provenance
+    if prov.get("source") == "synthetic" or not prov.get("real_tables"):
+        return "synthetic" if prov.get("source") == "synthetic" else "real"
+    return "mixed" if prov.get("synthetic_tables") else "real"
+
+
+def pseudonymise(ds: Dataset) -> bool:
+    """True when real practices carry synthetic referrals: then practice names and codes
+    must not appear beside referral findings (flags, £), which are not facts about them."""
+    prov = ds.provenance
+    return "practices" in prov.get("real_tables", []) and \
+        "referrals" in prov.get("synthetic_tables", [])
+
+
+def practice_labels(ds: Dataset, codes) -> list[str]:
+    """How practices are named in tables and charts: their code, or on real practices with
+    synthetic referrals a stable pseudonym (P-xxxxxx, keyed to this dataset)."""
+    codes = [str(c) for c in codes]
+    if not pseudonymise(ds):
+        return codes
+    salt = ds.content_hash
+    return ["P-" + hashlib.sha256(f"{salt}:{c}".encode()).hexdigest()[:6].upper()
+            for c in codes]
+
+
+def display_name(ds: Dataset, where: areas.Area) -> str:
+    """An area's name as every page and the index show it: a real practice carrying
+    synthetic referrals by its pseudonym."""
+    if where.level == "practice" and pseudonymise(ds):
+        return practice_labels(ds, [where.code])[0]
+    return where.name
+
+
+def display_names(ds: Dataset, codes: list[str]) -> dict[str, str]:
+    """:func:`display_name` of many areas at once (codes as the data spells them), from the
+    cached area table, for the batch's index and page titles."""
+    t = areas.area_table(ds).set_index("code")
+    out = {}
+    for code in codes:
+        if code == areas.ENGLAND:
+            out[code] = "England"
+        elif t.loc[code, "level"] == "practice" and pseudonymise(ds):
+            out[code] = practice_labels(ds, [code])[0]
+        else:
+            out[code] = str(t.loc[code, "name"])
+    return out
 
 
 def open_context(notebook: str, values: Mapping[str, Any]) -> Context:

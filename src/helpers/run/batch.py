@@ -240,11 +240,9 @@ def _execute(jobs: list[Job], jobs_n: int, ds, out_dir: str, timeout: int,
     done: list[Job] = []
     if not jobs:
         return done
-    try:
-        from tqdm import tqdm
-        bar = tqdm(total=len(jobs), desc="reports", unit="report", file=sys.stderr)
-    except ImportError:  # pragma: no cover
-        bar = None
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(jobs), desc="reports", unit="report", file=sys.stderr)
     # spawned (not forked) workers: a fork would inherit the parent's event loop and any
     # kernel it holds, which kernels and zmq do not survive
     ctx = multiprocessing.get_context("spawn")
@@ -258,11 +256,9 @@ def _execute(jobs: list[Job], jobs_n: int, ds, out_dir: str, timeout: int,
         for f in as_completed(futures):
             j = f.result()
             done.append(j)
-            if bar:
-                bar.update(1)
-                bar.set_postfix_str(f"{j.report_id} {j.status}")
-    if bar:
-        bar.close()
+            bar.update(1)
+            bar.set_postfix_str(f"{j.report_id} {j.status}")
+    bar.close()
     return done
 
 

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from helpers import catalogue, params
 from helpers.analysis import areas
+from helpers.analysis.context import data_kind, display_names
 from helpers.paths import notebooks_dir, project_root
 from helpers.run.jobs import Job, slug
 from helpers.sources import DataSourceError, open_source
@@ -138,6 +139,7 @@ def load_grid(path: Path, data_source: str | None = None) -> tuple[Grid, list[Jo
     except (DataSourceError, FileNotFoundError, ValueError) as e:
         raise GridError(f"{path}: data_source: {e}") from e
     codes = resolve_areas(ds, grid.areas, str(path))
+    names, kind = display_names(ds, codes), data_kind(ds)    # each area resolved once, here
     jobs = []
     for nb in notebooks:
         try:
@@ -165,5 +167,7 @@ def load_grid(path: Path, data_source: str | None = None) -> tuple[Grid, list[Jo
                 raise GridError(f"{path}: {e}") from e
             jobs.append(Job(nb, area, values, f"{nb}/{slug(area)}", title=entry.title,
                             min_figures=entry.min_figures,
-                            headline_keys=list(entry.headline_keys)))
+                            headline_keys=list(entry.headline_keys),
+                            outputs={o.key: o.suffix for o in entry.outputs},
+                            area_name=names[area], data_kind=kind))
     return grid, jobs

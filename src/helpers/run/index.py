@@ -10,11 +10,11 @@ from pathlib import Path
 
 from helpers import catalogue
 from helpers.atomic import write_text_atomic
+from helpers.formats import BADGES, PUBLISH_RULE
 from helpers.run.grid import Job
 from helpers.schema import ENGLAND
 
-BADGES = {"synthetic": ("SYNTHETIC DATA", "#7C2855"), "real": ("REAL DATA", "#007F3B"),
-          "mixed": ("REAL STRUCTURE, SYNTHETIC REFERRALS", "#ED8B00")}
+BADGE_COLOURS = {"synthetic": "#7C2855", "real": "#007F3B", "mixed": "#ED8B00"}
 
 STYLE = """<style>
 body{font-family:Arial,sans-serif;max-width:1100px;margin:2em auto;color:#212b32;
@@ -45,7 +45,7 @@ def write_index(out_dir: Path, jobs: list[Job], provenance: dict) -> None:
     kind = kinds.pop() if len(kinds) == 1 else ""
     badge = ""
     if kind in BADGES:
-        label, colour = BADGES[kind]
+        label, colour = BADGES[kind], BADGE_COLOURS[kind]
         badge = f'<span class="badge" style="background:{colour}">{label}</span>'
     blocks = []
     for area, name in _area_order(jobs):
@@ -65,8 +65,7 @@ def write_index(out_dir: Path, jobs: list[Job], provenance: dict) -> None:
         blocks.append(f'<section class="area"><h2>{escape(name)}{code}</h2>'
                       f"<ul>{''.join(items)}</ul></section>")
     ok = sum(j.status == "ok" for j in jobs)
-    publish = "on: counts of 1–7 suppressed, others rounded to 5" if provenance.get(
-        "publish") else "off"
+    publish = f"on: {PUBLISH_RULE}" if provenance.get("publish") else "off"
     page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>Commissioning analysis pack — reports {escape(provenance['run_id'])}</title>

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 @dataclass
 class Job:
     """One report: a notebook for an area with its parameter values (and, from the
-    catalogue, its title, least number of charts and headline keys), and how it went."""
+    catalogue, its title, least number of charts, headline keys and outputs; from the data,
+    the area's display name and the kind of data), and how it went."""
 
     notebook: str
     area: str
@@ -18,6 +19,8 @@ class Job:
     title: str = ""
     min_figures: int = 0
     headline_keys: list = field(default_factory=list)
+    outputs: dict = field(default_factory=lambda: {"html": ".html", "notebook": ".ipynb",
+                                                   "results": ".results.json"})
     status: str = "pending"
     duration_s: float = 0.0
     error: str = ""

@@ -49,9 +49,9 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
     folder = Path(out_dir) / job.notebook
     folder.mkdir(parents=True, exist_ok=True)
     stem = slug(job.area)
-    ipynb, html_path = folder / f"{stem}.ipynb", folder / f"{stem}.html"
-    results = folder / f"{stem}.results.json"
-    for f in (ipynb, html_path, results):
+    paths = {key: folder / f"{stem}{suffix}" for key, suffix in job.outputs.items()}
+    ipynb, html_path, results = paths["notebook"], paths["html"], paths["results"]
+    for f in paths.values():
         f.unlink(missing_ok=True)
     values = dict(job.parameters, results_path=str(results))
     source = folder / f".{stem}.input.ipynb"
@@ -67,7 +67,7 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
         if problems:
             raise RuntimeError("; ".join(problems))
         res = json.loads(results.read_text())
-        title = f"{res.get('area', job.area)} — {job.title or job.notebook}"
+        title = f"{job.area_name or job.area} — {job.title or job.notebook}"
         page = to_html(nb, title, footer_html(job, res, provenance))
         problems = lint(nb, page)       # before the (checked, static) itables bundle goes in
         page = with_itables_bundle(page, provenance.get("itables_bundle"))
@@ -76,8 +76,7 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
             raise RuntimeError("report lint: " + "; ".join(dict.fromkeys(problems)))
         job.status = "ok"
         job.headline = headline_values(res, tuple(job.headline_keys))
-        job.area_name, job.summary = res.get("area", ""), res.get("summary", "")
-        job.data_kind = res.get("data_kind", "")
+        job.summary = res.get("summary", "")
     except Exception as e:           # any failure is this report's, recorded, not the run's
         kernels.retire()             # a failed report may leave the kernel in a bad state
         job.status = "failed"
@@ -88,6 +87,5 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
             job.error += "\n" + traceback.format_exc(limit=3)
     source.unlink(missing_ok=True)
     job.duration_s = round(time.perf_counter() - t0, 2)
-    job.files = {k: str(p.relative_to(out_dir)) for k, p in
-                 (("notebook", ipynb), ("html", html_path), ("results", results)) if p.exists()}
+    job.files = {k: str(p.relative_to(out_dir)) for k, p in paths.items() if p.exists()}
     return job

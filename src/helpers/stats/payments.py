@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from helpers.schema import CONTRACT_FORMS
+FORMS = ("block", "pbr", "cost_volume", "cap_collar", "blended", "api", "outcome")
+"""The contract forms this engine pays (the data contract's ``contract_form`` values; a test
+keeps the two lists equal)."""
 
 ArrayLike = float | np.ndarray
 
@@ -317,7 +319,7 @@ def payment(form: str | np.ndarray, value: ArrayLike, plan: ArrayLike,
     Parameters
     ----------
     form : str or array_like of str
-        One of :data:`helpers.schema.CONTRACT_FORMS` per row.
+        One of :data:`FORMS` per row.
     value : array_like
         Activity at full price, £, per row.
     plan : array_like
@@ -349,10 +351,10 @@ def payment(form: str | np.ndarray, value: ArrayLike, plan: ArrayLike,
     v = np.asarray(value, float)
     shape = np.broadcast_shapes(np.shape(form), v.shape, np.shape(plan))
     forms = np.broadcast_to(np.asarray(form), shape)
-    bad = ~np.isin(forms, CONTRACT_FORMS)
+    bad = ~np.isin(forms, FORMS)
     if bad.any():
         raise ValueError(f"unknown contract form(s) {sorted(set(forms[bad].tolist()))}; "
-                         f"known: {list(CONTRACT_FORMS)}")
+                         f"known: {list(FORMS)}")
     v = np.broadcast_to(v, shape)
     p = np.broadcast_to(np.asarray(plan, float), shape)
     f = p if fixed is None else np.where(np.isnan(np.asarray(fixed, float)), p, fixed)
@@ -363,7 +365,7 @@ def payment(form: str | np.ndarray, value: ArrayLike, plan: ArrayLike,
         return np.where(np.isnan(x), default, x)
 
     out = np.full(shape, np.nan)
-    sel = {k: forms == k for k in CONTRACT_FORMS}
+    sel = {k: forms == k for k in FORMS}
     out = np.where(sel["pbr"], pbr(v), out)
     out = np.where(sel["block"], f, out)
     out = np.where(sel["cost_volume"], cost_and_volume(v, p), out)
