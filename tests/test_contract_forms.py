@@ -101,7 +101,7 @@ def test_its_per_commissioner(england, panel):
     for r in sw.itertuples():
         res = contract_forms.its_switch(p, r.commissioner_code, pd.Timestamp(r.month), "firsts")
         truth = t["effect_firsts_per_referral"][r.to_form]
-        cover.append(np.log(res["ci_low"]) <= truth <= np.log(res["ci_high"]))
-        errs.append(res["log_effect"] - truth)
+        cover.append(res.covers(truth))
+        errs.append(res.estimate - truth)
     assert np.mean(cover) >= 0.7          # 95% intervals cover the truth for most switchers
     assert abs(np.mean(errs)) < 0.01      # and are unbiased on average

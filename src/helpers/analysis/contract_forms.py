@@ -34,7 +34,7 @@ class Analysis:
     curves: pd.DataFrame
     risk: pd.DataFrame
     switches: pd.DataFrame
-    its: list[dict]
+    its: list[Estimate]        # the area's switches (log rate ratio at the switch)
     did: list[Estimate]        # switch DiDs, England
     affected_share: float
     did_notes: list[str]
@@ -59,31 +59,28 @@ def _current_form(ctx: Context, year: int) -> str:
 @cached(kind="json")
 def switch_its(ds, code: str, month: str, outcome: str, window: int) -> dict:
     """The ITS of one commissioner's switch (``month`` an ISO date), ``window`` months either
-    side: cached per dataset, so every report on an area in that commissioner, and
-    England's, shows the same fit; ``{"unavailable": reason}`` when there are too few months
-    either side."""
+    side, as cached JSON data: every report on an area in that commissioner, and England's,
+    shows the same fit; ``{"unavailable": reason}`` when there are too few months either
+    side."""
     panel = contracts.activity_panel(ds)
     month = pd.Timestamp(month)
     lo, hi = month - pd.DateOffset(months=window), month + pd.DateOffset(months=window)
     try:
-        r = contracts.its_switch(panel[(panel.month >= lo) & (panel.month < hi)],
-                                      code, month, outcome)
+        est = contracts.its_switch(panel[(panel.month >= lo) & (panel.month < hi)], code,
+                                   month, outcome)
     except ValueError as e:
         return {"unavailable": str(e)}
-    series = r.pop("series")
-    out = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in r.items()}
-    out["series"] = series.assign(month=series["month"].dt.strftime("%Y-%m-%d")).to_dict(
-        orient="list")
-    return out
+    return est.to_dict()
 
 
-def _its(ds, code: str, month: pd.Timestamp, outcome: str, window: int) -> dict | None:
-    """:func:`switch_its` with its series as a frame; None when unavailable."""
+def _its(ds, code: str, month: pd.Timestamp, outcome: str, window: int) -> Estimate | None:
+    """:func:`switch_its` as an estimate; None when unavailable."""
     r = switch_its(ds, code, str(month.date()), outcome, window)
     if "unavailable" in r:
         return None
-    r["series"] = pd.DataFrame(r["series"]).assign(month=lambda d: pd.to_datetime(d["month"]))
-    return r
+    est = Estimate.from_dict(r)
+    series = est.extra["series"].assign(month=lambda d: pd.to_datetime(d["month"]))
+    return est.with_extra(series=series)
 
 
 @cached
@@ -149,9 +146,7 @@ def analyse(ctx: Context) -> Analysis:
                        p["window_months"])
             if res is None:
                 continue
-            res["to_form"] = r.to_form
-            res["month"] = pd.Timestamp(r.month)
-            its.append(res)
+            its.append(res.with_extra(to_form=r.to_form, month=pd.Timestamp(r.month)))
     did, did_notes = [], []
     n_never = panel.commissioner_code.nunique() - sw.commissioner_code.nunique()
     if n_never < 5 and len(sw):

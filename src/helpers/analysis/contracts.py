@@ -66,9 +66,14 @@ def switches(ds: Dataset) -> pd.DataFrame:
 
 
 def its_switch(panel: pd.DataFrame, commissioner: str, month: pd.Timestamp,
-               outcome: str = "firsts") -> dict:
+               outcome: str = "firsts") -> Estimate:
     """ITS of one commissioner's switch: first attendances per previous-month referral
-    (``outcome='firsts'``) or follow-ups per first attendance (``'followups'``)."""
+    (``outcome='firsts'``) or follow-ups per first attendance (``'followups'``).
+
+    The estimate is the log rate ratio at the switch (segmented Poisson regression with
+    seasonal harmonics and HAC errors, :func:`helpers.stats.its.fit_its`), ``n`` the months;
+    ``extra`` holds the rate ratio and its interval, the trend, dispersion and p-value, and
+    the monthly ``series`` (observed, fitted, counterfactual)."""
     from helpers.stats.its import fit_its
 
     p = panel[panel["commissioner_code"] == commissioner].sort_values("month")
@@ -80,13 +85,13 @@ def its_switch(panel: pd.DataFrame, commissioner: str, month: pd.Timestamp,
         raise ValueError(f"{commissioner}: need at least 6 months either side of the switch")
     r = fit_its(count, np.arange(1, len(p) + 1), step, offset=offset,
                 month=p["month"].dt.month, harmonics=2, hac_lags=3)
-    out = r.summary()
-    out.update({"commissioner_code": commissioner, "outcome": outcome,
-                "log_effect": float(np.log(r.rate_ratio))})
-    out["series"] = pd.DataFrame({"month": p["month"], "observed": count / offset,
-                                  "fitted": r.fitted / offset,
-                                  "counterfactual": r.counterfactual / offset})
-    return out
+    series = pd.DataFrame({"month": p["month"], "observed": count / offset,
+                           "fitted": r.fitted / offset,
+                           "counterfactual": r.counterfactual / offset})
+    return Estimate(float(np.log(r.rate_ratio)), float(r.fit.bse["step"]),
+                    float(np.log(r.ci[0])), float(np.log(r.ci[1])),
+                    method="segmented Poisson ITS, HAC errors", n=len(p)).with_extra(
+        **r.summary(), commissioner_code=commissioner, outcome=outcome, series=series)
 
 
 def did_switch(panel: pd.DataFrame, sw: pd.DataFrame, to_form: str,

@@ -227,29 +227,29 @@ MAX_ITS_CHARTS = 3
 def its_figures(ctx: Context, an: Analysis) -> list:
     """Interrupted time series charts: this commissioner's own switch, or for England the
     three switches with the largest estimated change (every one is in the table)."""
-    firsts = [r for r in an.its if r["outcome"] == "firsts"]
+    firsts = [r for r in an.its if r.extra["outcome"] == "firsts"]
     if ctx.is_england:
-        firsts = sorted(firsts, key=lambda r: -abs(np.log(r["rate_ratio"])))[:MAX_ITS_CHARTS]
+        firsts = sorted(firsts, key=lambda r: -abs(np.log(r.extra["rate_ratio"])))[:MAX_ITS_CHARTS]
     figs = []
     for r in firsts:
-        label = contracts.FORM_LABELS.get(r["to_form"], r["to_form"]).lower()
+        label = contracts.FORM_LABELS.get(r.extra["to_form"], r.extra["to_form"]).lower()
         figs.append(charts.its_chart(
-            r["series"], r["month"],
-            f"{r['commissioner_code']}: first attendances per referral around the switch to "
+            r.extra["series"], r.extra["month"],
+            f"{r.extra['commissioner_code']}: first attendances per referral around the switch to "
             f"{label}", source_line(ctx),
             "First attendances per GP referral (ratio)",
-            alt=f"Interrupted time series for {r['commissioner_code']}: first attendances "
+            alt=f"Interrupted time series for {r.extra['commissioner_code']}: first attendances "
                 "per referral by month, the fitted model and what the model expects without "
                 "the switch.", watermark=watermark(ctx)))
     return figs
 
 
 def its_note(ctx: Context, an: Analysis) -> str:
-    n = len([r for r in an.its if r["outcome"] == "firsts"])
+    n = len([r for r in an.its if r.extra["outcome"] == "firsts"])
     if not n:
         return ("This commissioner did not change contract form in the period; the England "
                 "comparison above shows what switching did elsewhere.")
-    covid = any(COVID_START <= r["month"] <= COVID_END for r in an.its)
+    covid = any(COVID_START <= r.extra["month"] <= COVID_END for r in an.its)
     text_ = ""
     if ctx.is_england and n > MAX_ITS_CHARTS:
         text_ = (f"Charts for the {MAX_ITS_CHARTS} switches with the largest estimated "
@@ -263,11 +263,11 @@ def its_note(ctx: Context, an: Analysis) -> str:
 def its_table(an: Analysis):
     if not an.its:
         return None
-    rows = [{"comm": r["commissioner_code"],
-             "to": contracts.FORM_LABELS.get(r["to_form"], r["to_form"]),
-             "month": f"{r['month']:%b %Y}", "outcome": OUTCOME_WORDS[r["outcome"]],
-             "pct": (r["rate_ratio"] - 1) * 100, "lo": (r["ci_low"] - 1) * 100,
-             "hi": (r["ci_high"] - 1) * 100} for r in an.its]
+    rows = [{"comm": r.extra["commissioner_code"],
+             "to": contracts.FORM_LABELS.get(r.extra["to_form"], r.extra["to_form"]),
+             "month": f"{r.extra['month']:%b %Y}", "outcome": OUTCOME_WORDS[r.extra["outcome"]],
+             "pct": (r.extra["rate_ratio"] - 1) * 100, "lo": (r.extra["ci_low"] - 1) * 100,
+             "hi": (r.extra["ci_high"] - 1) * 100} for r in an.its]
     return table(pd.DataFrame(rows), [
         Col("comm", "Commissioner"), Col("to", "Switch to"), Col("month", "From"),
         Col("outcome", "Outcome"), Col("pct", "Change at the switch", "pct_change"),
@@ -302,7 +302,8 @@ def results(ctx: Context, an: Analysis) -> dict:
                      "n_switchers": d.extra["n_switchers"], "n_comparison": d.extra["n_control"],
                      "att": d.estimate, "se": d.se, "lower": d.lower, "upper": d.upper,
                      "notes": d.extra["notes"]} for d in an.did],
-            "its": [{k: v for k, v in r.items() if k not in ("series",)} for r in an.its],
+            "its": [{**{k: v for k, v in r.extra.items() if k != "series"},
+                     "log_effect": r.estimate} for r in an.its],
             "summary": _summary(ctx, an, saving, t["commissioner_saving_gbp"])}
 
 

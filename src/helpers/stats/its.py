@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
-from scipy import stats
+
+from helpers.estimate import z_critical
 
 
 @dataclass
@@ -129,7 +130,7 @@ def fit_its(count, time, step, offset=None, month=None, harmonics: int = 0,
     else:
         res = model.fit()
         disp = 1.0
-    z = stats.norm.ppf(0.975)
+    z = z_critical(0.95)
     b, se = res.params["step"], res.bse["step"]
     slope = slope_ci = None
     if slope_change:
