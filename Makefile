@@ -1,19 +1,31 @@
-# Plain task runner. Every target bootstraps .venv from pyproject.toml first.
+# Plain task runner. Every target first builds .venv with exactly the versions in uv.lock.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
+UV     := $(VENV)/bin/uv
+UV_VERSION := 0.13.9
 STAMP  := $(VENV)/.installed
 JOBS   ?= 2
+# uv finds packages on PyPI as pip does; the lock pins every version and hash
+export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup reports real-reports real-data test lint lab data data-small bench clean notebooks
+.PHONY: setup reports real-reports real-data test lint lab data data-small bench clean notebooks lock
 
-$(STAMP): pyproject.toml
-	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+## .venv from the lock: a plain venv, the pinned uv in it, then `uv sync --frozen` (the lock
+## as it is, never re-resolved; uv itself is in the lock, so the sync keeps it)
+$(STAMP): pyproject.toml uv.lock
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	test -x $(UV) || $(PY) -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV) sync --frozen --extra dev --python $(PY) --quiet
 	touch $(STAMP)
 
 setup: $(STAMP)
+
+## After changing dependencies in pyproject.toml: re-resolve uv.lock and the conda route's
+## requirements file (commit all three); `make test` fails while they disagree
+lock: $(STAMP)
+	$(UV) lock
+	$(UV) export --frozen --extra dev --no-emit-project --quiet -o requirements.lock.txt
 
 data: $(STAMP)
 	$(PY) -m helpers.sources.synthetic --preset england --if-missing
@@ -43,8 +55,9 @@ notebooks: $(STAMP)
 	$(VENV)/bin/jupytext --update --to ipynb notebooks/[0-9]*.py
 	$(VENV)/bin/jupyter nbconvert --clear-output --inplace --log-level=WARN notebooks/[0-9]*.ipynb
 
+## JupyterLab on notebooks/ (as root, in a container, Jupyter needs --allow-root)
 lab: data
-	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=notebooks $$( [ "$$(id -u)" = 0 ] && echo --allow-root )
 
 bench: data
 	cd benchmarks && ../$(PY) bench_data.py && ../$(PY) bench_referrals.py && ../$(PY) bench_payments.py && ../$(PY) bench_scale.py && ../$(PY) bench_batch.py

@@ -39,6 +39,10 @@ def test_every_report_succeeds(runs):
     assert manifest["git"]["commit"] and "dirty" in manifest["git"]
     assert manifest["versions"]["papermill"] and manifest["data_hash"]
     assert len(manifest["grid_sha256"]) == 64
+    env = manifest["environment"]                  # the lock beside the package versions
+    assert env["file"] == "uv.lock" and len(env["sha256"]) == 64 and env["matches"]
+    index = (out1 / "index.html").read_text()
+    assert f"environment as locked (uv.lock {env['sha256'][:10]})" in index
 
 
 def test_index_links_every_report(runs):

@@ -6,7 +6,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers.paths import project_root
 from helpers.sources import synthetic
 
 
@@ -111,20 +110,3 @@ def test_truth_consistent_with_data(england):
     eff = pd.Series(t["outliers"]["effects"])
     high = eff[eff > 0].index
     assert rate.loc[high].median() > 1.8 * rate.drop(eff.index).median()
-
-
-def test_environment_yml_agrees_with_pyproject():
-    import tomllib
-
-    import yaml
-    root = project_root()
-    env = yaml.safe_load((root / "environment.yml").read_text())
-    proj = tomllib.loads((root / "pyproject.toml").read_text())["project"]
-    deps = env["dependencies"]
-    assert "python=3.11" in deps
-    pip = next(d["pip"] for d in deps if isinstance(d, dict))
-    assert pip == ["-e .[dev]"]
-    assert "3.11" in proj["requires-python"] or ">=3.11" in proj["requires-python"]
-    assert "dev" in proj["optional-dependencies"]
-    for core in ("pandas", "statsmodels", "matplotlib", "papermill", "jupyterlab"):
-        assert any(d.startswith(core) for d in proj["dependencies"]), core

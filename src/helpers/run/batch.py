@@ -50,6 +50,7 @@ if __name__ == "__mp_main__":             # this process is a pool worker (spawn
 from helpers.atomic import write_json_atomic, write_text_atomic
 from helpers.paths import cache_dir, project_root, reports_dir
 from helpers.run import kernels
+from helpers.run.environment import lock_status
 from helpers.run.jobs import Job
 from helpers.run.worker import run_job
 
@@ -192,6 +193,7 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
     else:
         build.mkdir()                         # exclusive: fails if another run holds the id
     provenance = {"run_id": run_id, "git": _git(), "versions": _versions(),
+                  "environment": lock_status(),
                   "data_source": grid.data_source,
                   "data_hash": ds.content_hash,
                   "data_real_tables": ds.provenance.get("real_tables", []),

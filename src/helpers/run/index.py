@@ -39,6 +39,19 @@ def _area_order(jobs: list[Job]) -> list[tuple[str, str]]:
     return sorted(names.items(), key=lambda kv: (kv[0] != ENGLAND, kv[1].lower(), kv[0]))
 
 
+def _environment(env: dict | None) -> str:
+    """The environment in words: the lock it matches, or a warning naming what differs."""
+    if not env or not env.get("sha256"):
+        return '<span class="failed">no lock file: package versions unpinned</span>'
+    if env.get("matches"):
+        return f"environment as locked ({escape(env['file'])} {escape(env['sha256'][:10])})"
+    diff = env.get("mismatches", [])
+    shown = ", ".join(escape(m) for m in diff[:5]) + (f" and {len(diff) - 5} more"
+                                                      if len(diff) > 5 else "")
+    return (f'<span class="failed">environment differs from {escape(env["file"])} '
+            f'{escape(env["sha256"][:10])}: {shown}</span> (rebuild it with make setup)')
+
+
 def write_index(out_dir: Path, jobs: list[Job], provenance: dict) -> None:
     """Write ``index.html`` for a run."""
     kinds = {j.data_kind for j in jobs if j.data_kind}
@@ -73,7 +86,8 @@ def write_index(out_dir: Path, jobs: list[Job], provenance: dict) -> None:
 <h1>Commissioning analysis pack: reports {badge}</h1>
 <p class="meta">{ok} of {len(jobs)} reports succeeded · run {escape(provenance['run_id'])} ·
 data {escape(provenance['data_source'])} (hash {escape(provenance['data_hash'])}) ·
-code {escape(provenance['git']['commit'][:10])} · publish mode {publish}</p>
+code {escape(provenance['git']['commit'][:10])} · publish mode {publish} ·
+{_environment(provenance.get('environment'))}</p>
 {''.join(blocks)}
 </body></html>
 """
