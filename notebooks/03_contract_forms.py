@@ -45,7 +45,7 @@ ctx = report.start("03_contract_forms", globals())
 an = report.analyse(ctx)
 display(Markdown(report.header_md(ctx, {
     "Provider": "all" if provider == "ALL" else provider,
-    "Year": formats.financial_year(an.year),
+    "Year": formats.year(an.year),
     "Referral change": f"{change_pct:+g}%"})))
 
 # %% [markdown]

@@ -42,7 +42,7 @@ def test_counts_years_and_ratios():
     assert formats.count(191785) == "191,785"
     assert formats.count(float("nan")) == formats.count(None) == "suppressed"
     assert formats.number(-0.004, 2) == "0.00" and formats.pct_change(-0.04) == "0.0%"
-    assert formats.financial_year(2019) == "2019/20"
+    assert formats.year(2019) == "2019/20"
     assert formats.period([2016, 2014, 2015]) == "2014/15 to 2016/17"
-    assert formats.ratio_interval(1.081, 1.079, 1.083) == "1.081 (95% CI 1.079 to 1.083)"
+    assert formats.decimals_to_separate(1.0812, 1.0814, 2) == 4
     assert formats.money_unit([12_000, 900]) == "k"

@@ -113,28 +113,21 @@ def pct_interval(est: float, lo: float, hi: float, decimals: int = 1,
             f"{pct_change(hi, d)})")
 
 
-def ratio_interval(est: float, lo: float, hi: float, decimals: int = 2,
-                   level: float = 95) -> str:
-    """'1.08 (95% CI 1.02 to 1.15)' with enough decimals that the ends differ."""
-    d = decimals_to_separate(lo, hi, decimals)
-    return f"{ratio(est, d)} ({level:g}% CI {ratio(lo, d)} to {ratio(hi, d)})"
-
-
 def log_to_pct(x: float) -> float:
     """A log-scale effect as a percentage change: (exp(x) − 1) × 100."""
     return (math.exp(x) - 1) * 100
 
 
-def financial_year(year: int) -> str:
-    """A financial year by its starting year: 2019 → '2019/20'."""
+def year(year: int) -> str:
+    """A financial year by its starting year, as readers see it: 2019 → '2019/20' (the
+    year of a date is :func:`helpers.schema.financial_year`)."""
     return f"{int(year)}/{str(int(year) + 1)[-2:]}"
 
 
 def period(years: Iterable[int]) -> str:
     """'2019/20' or '2014/15 to 2018/19'."""
     years = sorted(years)
-    return financial_year(years[0]) if len(years) == 1 else \
-        f"{financial_year(years[0])} to {financial_year(years[-1])}"
+    return year(years[0]) if len(years) == 1 else f"{year(years[0])} to {year(years[-1])}"
 
 
 BADGES = {"synthetic": "SYNTHETIC DATA", "real": "REAL DATA",

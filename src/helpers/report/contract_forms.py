@@ -41,7 +41,7 @@ def headline_text(ctx: Context, an: Analysis) -> str:
         f"provider {text.md(ctx.params['provider'])}"
     owner = area_md(ctx) if ctx.level in ("england", "commissioner") else \
         f"{text.md(ctx.where.commissioner_name)} (the commissioner of {area_md(ctx)})"
-    lines = [f"- In {formats.financial_year(an.year)}, {owner}'s outpatient activity with "
+    lines = [f"- In {formats.year(an.year)}, {owner}'s outpatient activity with "
              f"{with_whom} was worth **{formats.money(an.base.value)}** at tariff prices."]
     pct = ctx.params["change_pct"]
     change = f"{abs(pct):g}% {'fall' if pct < 0 else 'rise'} in GP referrals"
@@ -311,7 +311,7 @@ def _summary(ctx: Context, an: Analysis, saving: float, by_form: pd.Series) -> s
     """One line for the index: the year's activity and what the referral change is worth."""
     change = float(ctx.params["change_pct"])
     what = f"a {abs(change):g}% {'cut' if change < 0 else 'rise'} in referrals"
-    line = f"{formats.financial_year(an.year)} activity {formats.money(an.base.value)}; {what} "
+    line = f"{formats.year(an.year)} activity {formats.money(an.base.value)}; {what} "
     cur = an.current_form
     if cur not in contracts.FORM_LABELS:
         lo, hi = sorted([float(by_form.min()), float(by_form.max())])

@@ -67,7 +67,7 @@ def headline_text(ctx: Context, an: Analysis) -> str:
         if g.n == 1:
             lines.append(f"- {label}: the practice is **{abs(est):.1f}% "
                          f"{'above' if est > 0 else 'below'}** England's curve for its size "
-                         f"and case-mix ({formats.financial_year(g.year)}; one practice, so no "
+                         f"and case-mix ({formats.year(g.year)}; one practice, so no "
                          "interval: read it beside its network and peers).")
             continue
         clear = lo > 0 or hi < 0
@@ -78,7 +78,7 @@ def headline_text(ctx: Context, an: Analysis) -> str:
             if g.outcome == "srr" and ctx.pseudonymise else ""
         lines.append(f"- {label}: the area's practices are {verdict}: "
                      f"{formats.pct_interval(est, lo, hi)}, "
-                     f"{text.plural(g.n, 'practice')}, {formats.financial_year(g.year)}.{note}")
+                     f"{text.plural(g.n, 'practice')}, {formats.year(g.year)}.{note}")
     if ctx.is_england:
         lines.append(f"- **{text.plural(n, 'practice')}** in England; the sections below "
                      "compare practices and groups of different sizes.")
