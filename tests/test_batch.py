@@ -181,3 +181,19 @@ def test_a_reused_kernel_leaves_no_client_open(tmp_path, small):
                   if isinstance(o, KernelClient) and o.channels_running]
     assert still_open == []
     kernels.retire()
+
+
+def test_key_figures_are_the_locked_environments(runs):
+    """The small grid's key figures as the environment in uv.lock computes them
+    (tests/fixtures/expected_small.json, written from a fresh clone built with `make setup`):
+    another version of pandas, statsmodels, csdid or gpboost that moves a published number
+    fails here, not silently in a report."""
+    _, (_, out1), _ = runs
+    expected = json.loads((project_root() / "tests" / "fixtures" /
+                           "expected_small.json").read_text())
+    for key, value in expected.items():
+        report, path = key.split(":")
+        got = json.loads((out1 / f"{report}.results.json").read_text())
+        for part in path.split("."):
+            got = got[part]
+        assert got == pytest.approx(value, rel=1e-6, abs=1e-9), (key, got, value)
