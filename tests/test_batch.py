@@ -111,6 +111,7 @@ def test_only_and_rerun_failed(runs):
     m2 = json.loads((out / "manifest.json").read_text())
     assert n == 0 and out.name == "only"
     assert [r["status"] for r in m2["reports"]] == ["ok"]
+    assert m2["reports"][0]["commit"] == m2["git"]["commit"]     # the commit that made it
     assert not list(root.glob(".build-*"))
 
 
@@ -127,6 +128,10 @@ def test_rerun_failed_refuses_other_data_or_grid(runs, tmp_path):
         (out1 / "manifest.json").write_text(json.dumps(m))
         with pytest.raises(GridError, match="the grid file changed since run run1"):
             batch.run(other, jobs_n=1, rerun_failed=True, out_root=root)
+        # pages made by other code are not mixed with new ones
+        (out1 / "manifest.json").write_text(json.dumps(dict(m, git={"commit": "0" * 40})))
+        with pytest.raises(GridError, match="run run1 was made by commit 0000000000"):
+            batch.run(GRID, jobs_n=1, rerun_failed=True, out_root=root)
     finally:
         (out1 / "manifest.json").write_text(json.dumps(m))
 
@@ -197,3 +202,34 @@ def test_key_figures_are_the_locked_environments(runs):
         for part in path.split("."):
             got = got[part]
         assert got == pytest.approx(value, rel=1e-6, abs=1e-9), (key, got, value)
+
+
+@pytest.mark.parametrize("run_id", [".build-x-999999", "a/b", "../up", "", "-x"])
+def test_run_ids_that_would_hide_climb_or_collide_are_refused(run_id, tmp_path):
+    with pytest.raises(GridError, match="use letters, digits"):
+        batch.run(GRID, jobs_n=1, run_id=run_id, out_root=tmp_path)
+
+
+def test_an_out_folder_that_cannot_be_written_is_refused(tmp_path):
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    with pytest.raises(GridError, match="cannot write reports there"):
+        batch.run(GRID, jobs_n=1, out_root=not_a_folder)
+
+
+def test_failed_reports_are_set_aside_out_of_the_published_run(tmp_path):
+    """A report that fails its checks leaves nothing in the run folder: its page, notebook
+    and results are moved to <run id>-failed-reports/ and its error says so."""
+    build, aside = tmp_path / "build", tmp_path / "r1-failed-reports"
+    (build / "01_referral_variation").mkdir(parents=True)
+    for suffix in (".html", ".ipynb", ".results.json"):
+        (build / "01_referral_variation" / f"q01{suffix}").write_text("x")
+    j = Job("01_referral_variation", "Q01", {}, "01_referral_variation/q01",
+            status="failed", error="RuntimeError: report lint: live script",
+            files={"html": "01_referral_variation/q01.html",
+                   "notebook": "01_referral_variation/q01.ipynb",
+                   "results": "01_referral_variation/q01.results.json"})
+    batch._set_aside([j], build, aside)
+    assert not list(build.rglob("*.*"))
+    assert (aside / "01_referral_variation" / "q01.html").exists()
+    assert j.files == {} and str(aside) in j.error

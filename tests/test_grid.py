@@ -31,6 +31,17 @@ def _grid(tmp_path, text):
     (GOOD + "notebook: [x]\n", r"unknown key 'notebook'"),
     ("data_source: synthetic:small\npublish: [true\n", r"not valid YAML at line 3, column 1"),
     ("- a\n- b\n", "expected keys data_source, publish, areas, notebooks; found list"),
+    # a repeated key is refused, never last-wins (this one would turn disclosure control off)
+    ("data_source: synthetic:small\npublish: true\nareas: all\nnotebooks: all\n"
+     "publish: false\n", r"key 'publish' appears twice \(lines 2 and 5\); keep one"),
+    # YAML 1.1 booleans are not booleans here
+    ("data_source: synthetic:small\npublish: no\nareas: all\nnotebooks: all\n",
+     r"'publish': Input should be a valid boolean \(got 'no'\); write true or false"),
+    ("data_source: synthetic:small\npublish: on\nareas: all\nnotebooks: all\n",
+     r"\(got 'on'\); write true or false"),
+    ("data_source: synthetic:small\npublish: true\nareas: all\n"
+     "notebooks: [01_referral_variation, 01_referral_variation]\n",
+     r"notebooks listed more than once: \['01_referral_variation'\]"),
 ])
 def test_schema_errors(tmp_path, text, message):
     with pytest.raises(GridError, match=message):
@@ -96,3 +107,12 @@ def test_areas_below_the_commissioner(tmp_path, small):
         read_grid(_grid(tmp_path, GOOD.replace("areas: all", "areas: networks of Q01")))
     with pytest.raises(GridError, match="'A81001' is not a commissioner"):
         load_grid(_grid(tmp_path, GOOD.replace("areas: all", "areas: networks in A81001")))
+
+
+def test_area_codes_map_to_file_names_one_to_one():
+    from helpers.run.grid import check_file_names
+
+    check_file_names(["Q01", "U10001", "A81005"], "g.yaml")
+    with pytest.raises(GridError, match=r"areas P\.1 and P-1 would both be written as "
+                                        r"'p-1\.html'"):
+        check_file_names(["P.1", "P-1"], "g.yaml")

@@ -46,3 +46,19 @@ def test_counts_years_and_ratios():
     assert formats.period([2016, 2014, 2015]) == "2014/15 to 2016/17"
     assert formats.decimals_to_separate(1.0812, 1.0814, 2) == 4
     assert formats.money_unit([12_000, 900]) == "k"
+
+
+def test_a_datasets_own_statement_is_escaped_like_any_data():
+    """provenance.json's statement is the dataset maker's text: it must not become a live
+    script or link on every page."""
+    from types import SimpleNamespace
+
+    import markdown_it
+
+    from helpers.report.page import data_statement
+
+    prov = {"source": "extract", "real_tables": ["referrals"], "synthetic_tables": [],
+            "statement": "<script>alert(1)</script> see [here](https://example.org)"}
+    words = data_statement(SimpleNamespace(ds=SimpleNamespace(provenance=prov)))
+    html = markdown_it.MarkdownIt().render(words)
+    assert "<script>" not in html and "<a " not in html and "&lt;script&gt;" in html

@@ -82,6 +82,6 @@ def data_statement(ctx: Context) -> str:
     synth = "; ".join(TABLE_WORDS.get(x, x) for x in prov.get("synthetic_tables", []))
     real, synth = real or "none", synth or "none"
     out = f"**Real data:** {real}. **Synthetic (simulated) parts:** {synth}."
-    if prov.get("statement"):
-        out += f"\n\n{prov['statement']}"
+    if prov.get("statement"):        # the dataset's own words: data, so escaped like data
+        out += f"\n\n{text.md(prov['statement'])}"
     return out

@@ -29,6 +29,7 @@ import hashlib
 import json
 import multiprocessing
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -57,6 +58,12 @@ from helpers.run.worker import run_job
 PACKAGES = ["helpers", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "papermill",
             "nbconvert", "gpboost", "pyarrow", "csdid", "duckdb"]
 BUILD_PREFIX = ".build-"
+RUN_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+"""A run id: a folder name that cannot hide (no leading dot), climb (no '/') or collide with
+a build folder."""
+ASIDE_SUFFIX = "-failed-reports"
+"""Reports that failed their checks are moved to ``<run id>-failed-reports/``, beside the
+run, never inside the published run folder."""
 
 
 def new_run_id() -> str:
@@ -135,7 +142,7 @@ def sweep_builds(out_root: Path) -> list[Path]:
     return removed
 
 
-def _previous_run(out_root: Path, data_hash: str, grid_sha: str) -> tuple[str, dict]:
+def _previous_run(out_root: Path, data_hash: str, grid_sha: str, commit: str) -> tuple[str, dict]:
     """The last run's id and manifest, if it used the same data and grid."""
     from helpers.run.grid import GridError
 
@@ -150,6 +157,11 @@ def _previous_run(out_root: Path, data_hash: str, grid_sha: str) -> tuple[str, d
     if prev.get("data_hash") != data_hash:
         raise GridError(f"--rerun-failed refused: run {run_id} used data {prev.get('data_hash')}"
                         f", the data is now {data_hash}; run the grid again in full")
+    if prev.get("git", {}).get("commit") != commit:
+        raise GridError(f"--rerun-failed refused: run {run_id} was made by commit "
+                        f"{str(prev.get('git', {}).get('commit'))[:10]}, the code is now "
+                        f"{commit[:10]}; its pages and the new ones would not match. Run the "
+                        "grid again in full")
     if prev.get("grid_sha256") != grid_sha:
         raise GridError(f"--rerun-failed refused: the grid file changed since run {run_id}; "
                         "run the grid again in full")
@@ -167,7 +179,17 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
     from helpers.sources import open_source
 
     out_root = Path(out_root or reports_dir())
-    out_root.mkdir(parents=True, exist_ok=True)
+    if run_id is not None and not RUN_ID.match(run_id):
+        raise GridError(f"run id {run_id!r}: use letters, digits, '.', '_' and '-', starting "
+                        "with a letter or digit (it names a folder in the output folder)")
+    try:
+        out_root.mkdir(parents=True, exist_ok=True)
+        probe = out_root / f".write-test-{os.getpid()}"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as e:
+        raise GridError(f"--out {out_root}: cannot write reports there "
+                        f"({e.strerror or e}); give a folder you can write to") from e
     grid, jobs = load_grid(grid_path, data_source)
     gp = Path(grid_path) if Path(grid_path).is_absolute() else project_root() / grid_path
     grid_sha = hashlib.sha256(gp.read_bytes()).hexdigest()
@@ -176,10 +198,12 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
     kernels.sweep_stale()
     kept: list[Job] = []
     previous = None
+    git = _git()
     if rerun_failed:
-        run_id, prev = _previous_run(out_root, ds.content_hash, grid_sha)
+        run_id, prev = _previous_run(out_root, ds.content_hash, grid_sha, git["commit"])
         failed = {r["report_id"] for r in prev["reports"] if r["status"] != "ok"}
-        kept = [Job(**r) for r in prev["reports"] if r["status"] == "ok"]
+        kept = [Job(**{"commit": prev["git"]["commit"], **r}) for r in prev["reports"]
+                if r["status"] == "ok"]
         jobs = [j for j in jobs if j.report_id in failed]
         previous = out_root / run_id
     elif run_id is not None and (out_root / run_id).exists():
@@ -192,7 +216,9 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
         shutil.copytree(previous, build)
     else:
         build.mkdir()                         # exclusive: fails if another run holds the id
-    provenance = {"run_id": run_id, "git": _git(), "versions": _versions(),
+    for j in jobs:                        # each manifest row names the commit that made it
+        j.commit = git["commit"]
+    provenance = {"run_id": run_id, "git": git, "versions": _versions(),
                   "environment": lock_status(),
                   "data_source": grid.data_source,
                   "data_hash": ds.content_hash,
@@ -208,6 +234,8 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
     try:
         all_jobs = kept + _execute(jobs, jobs_n, ds, str(build), timeout,
                                    dict(provenance, itables_bundle=bundle))
+        _set_aside([j for j in all_jobs if j.status != "ok"], build,
+                   out_root / f"{run_id}{ASIDE_SUFFIX}")
         manifest = {**provenance, "started": started,
                     "finished": datetime.now(UTC).isoformat(timespec="seconds"),
                     "reports": [asdict(j) for j in sorted(all_jobs,
@@ -233,6 +261,22 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
         print(f"FAILED {j.report_id}: {j.error.splitlines()[0] if j.error else ''}",
               file=sys.stderr)
     return len(failed), final
+
+
+def _set_aside(failed: list[Job], build: Path, aside: Path) -> None:
+    """Move what failed reports left (a page that failed its checks, the executed notebook,
+    a results file) out of the run folder to ``aside``, so a published run holds only
+    reports that passed every check; each failure's error says where its files are."""
+    for j in failed:
+        for rel in list(j.files.values()):
+            src = build / rel
+            if src.exists():
+                dest = aside / rel
+                dest.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(src, dest)
+        if j.files:
+            j.error += f" (its files are kept aside in {aside})"
+        j.files = {}
 
 
 def _execute(jobs: list[Job], jobs_n: int, ds, out_dir: str, timeout: int,

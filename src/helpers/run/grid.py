@@ -41,6 +41,33 @@ class GridError(ValueError):
     """The grid file is malformed or names something that does not exist."""
 
 
+class _GridLoader(yaml.SafeLoader):
+    """YAML as a grid is read: booleans only as true/false (YAML 1.1's yes/no/on/off stay
+    text, so ``publish: no`` is an error rather than a silent False) and a key given twice
+    is an error (plain YAML keeps the last, so ``publish: true`` then ``publish: false``
+    would turn disclosure control off)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen: dict = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"key '{key}' appears twice (lines {seen[key]} and "
+                    f"{key_node.start_mark.line + 1}); keep one", key_node.start_mark)
+            seen[key] = key_node.start_mark.line + 1
+        return super().construct_mapping(node, deep=deep)
+
+
+_BOOL = "tag:yaml.org,2002:bool"
+_GridLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != _BOOL]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+_GridLoader.add_implicit_resolver(_BOOL, re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                                  list("tTfF"))
+_YAML11_BOOLS = {"yes", "no", "on", "off", "y", "n"}
+
+
 class Grid(BaseModel):
     """The grid file's schema: every key typed, the first four required."""
 
@@ -63,6 +90,10 @@ class Grid(BaseModel):
             raise ValueError(f"give 'all'{more} or a list, e.g. {info.field_name}: [{value}]")
         if isinstance(value, list) and not value:
             raise ValueError("the list is empty")
+        if isinstance(value, list) and info.field_name == "notebooks" and \
+                len(set(value)) < len(value):
+            twice = sorted({v for v in value if value.count(v) > 1})
+            raise ValueError(f"notebooks listed more than once: {twice}")
         if isinstance(value, list) and not all(isinstance(v, str) for v in value):
             bad = [v for v in value if not isinstance(v, str)][0]
             raise ValueError(f"codes must be text; quote {bad!r} (YAML reads 01 as a number)")
@@ -80,7 +111,11 @@ def _describe(e: ValidationError) -> str:
             out.append(f"unknown key '{key}' (known: {sorted(Grid.model_fields)})")
         else:
             got = "nothing" if err.get("input") is None else repr(err.get("input"))
-            out.append(f"'{key}': {err['msg'].removeprefix('Value error, ')} (got {got})")
+            hint = ""
+            if err["type"] == "bool_type" and str(err.get("input")).lower() in _YAML11_BOOLS:
+                hint = "; write true or false (yes/no/on/off are not read as booleans here)"
+            out.append(f"'{key}': {err['msg'].removeprefix('Value error, ')} (got {got})"
+                       + hint)
     return "; ".join(dict.fromkeys(out))
 
 
@@ -92,7 +127,7 @@ def read_grid(path: Path) -> Grid:
     if not path.is_file():
         raise GridError(f"grid file not found: {path}")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_GridLoader)  # a SafeLoader
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -124,6 +159,18 @@ def resolve_areas(ds, wanted: str | list[str], where: str) -> list[str]:
     return out
 
 
+def check_file_names(codes: list[str], where: str) -> None:
+    """Refuse areas whose report files would share a name (``P.1`` and ``P-1`` both
+    ``p-1.html``: one report would overwrite the other and the index link the wrong one)."""
+    files: dict[str, str] = {}
+    for code in codes:
+        other = files.setdefault(slug(code), code)
+        if other != code:
+            raise GridError(f"{where}: areas {other} and {code} would both be written as "
+                            f"'{slug(code)}.html'; codes that differ only in punctuation "
+                            "cannot be reported in one run")
+
+
 def load_grid(path: Path, data_source: str | None = None) -> tuple[Grid, list[Job]]:
     """Read and validate a grid file and expand it into jobs; ``data_source`` replaces the
     grid's own. Raises :class:`GridError`."""
@@ -139,6 +186,7 @@ def load_grid(path: Path, data_source: str | None = None) -> tuple[Grid, list[Jo
     except (DataSourceError, FileNotFoundError, ValueError) as e:
         raise GridError(f"{path}: data_source: {e}") from e
     codes = resolve_areas(ds, grid.areas, str(path))
+    check_file_names(codes, str(path))
     names, kind = display_names(ds, codes), data_kind(ds)    # each area resolved once, here
     jobs = []
     for nb in notebooks:

@@ -29,6 +29,7 @@ class Job:
     area_name: str = ""
     summary: str = ""
     data_kind: str = ""
+    commit: str = ""                  # the git commit that made this report
 
 
 def slug(text: str) -> str:
