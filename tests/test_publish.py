@@ -215,3 +215,23 @@ def test_results_manifest_and_index_carry_only_published_values(small_counts_run
     index = (small_counts_run / "index.html").read_text()
     for r in manifest["reports"]:
         assert r["summary"] and r["summary"].split(";")[0] in index
+
+
+def test_a_suppressed_area_total_is_never_shown_as_zero(small):
+    """A practice with 1-7 referrals in the period: its total is suppressed, so its ratio is
+    not shown anywhere (it used to be headlined as '0 referrals: 100% fewer')."""
+    from helpers import report
+    from helpers.report import referral_variation
+
+    ctx = report.start("01_referral_variation", {"data_source": "synthetic:small",
+                                                 "area": "A81001", "publish": True,
+                                                 "specialty": "300", "years": [2016]})
+    an = report.analyse(ctx)
+    assert 1 <= an.area["observed"].sum() <= 7            # the true count is small
+    h = an.headline
+    assert np.isnan(h["observed"]) and np.isnan(h["area_ratio"])
+    words = referral_variation.headline_text(ctx, an, h)
+    assert "too few" in words and "100.0%" not in words and " 0 " not in words
+    res = report.write_results(ctx, referral_variation.results(ctx, an, h))
+    assert res["observed"] is None and res["area_ratio"] is None
+    assert "ratio not shown (count suppressed)" in res["summary"]

@@ -187,6 +187,9 @@ def analyse(ctx: Context) -> Analysis:
     series = series[financial_year(series["month"]).isin(years)]
     spc_pts, spc_sum = xmr(series["standardised_rate"].to_numpy(), series["month"],
                            improvement_direction="neutral")
+    # a rate cannot fall below zero: the lower process limit is drawn at zero at most (as
+    # NHSRplotthedots' truncate_cl does); the special-cause rules used the limits as computed
+    spc_pts["lpl"] = spc_pts["lpl"].clip(lower=0)
     enough = len(area) >= 5
     extras = {"area_moment_sd": moment_sd(area["observed"], area["expected"])
               if enough else float("nan"),
@@ -251,10 +254,8 @@ def headline(ctx: Context, an: Analysis) -> dict:
     years = an.extras["n_years"]
     # the area's total is published as one figure (rounded like every count), so it is the
     # same total notebook 00 shows; the practice rows are published one by one
-    observed = float(an.area["observed"].sum())
-    if ctx.publish:
-        shown = float(sdc.publish_counts([observed])[0][0])
-        observed = shown if np.isfinite(shown) else float(a["observed"].sum())
+    # (NaN when suppressed: never the sum of suppressed rows, which would read as 0)
+    observed = ctx.published(float(an.area["observed"].sum()))
     unit = an.extras["cost_per_referral_gbp"]
     to_limit = float(a["excess_to_limit"].fillna(0).sum()) / years
     to_median = float(a["excess_to_median"].fillna(0).sum()) / years

@@ -111,7 +111,7 @@ def joining_sentence(ctx: Context, an: Analysis) -> str:
             f"**{formats.pct_interval(_pct(prim.estimate), _pct(prim.lower), _pct(prim.upper))}"
             f"** after joining ({what}; {j.extra['n_treated']:,} joining and "
             f"{j.extra['n_control']:,} comparison practices); {other_name} says "
-            f"{_pct(other.estimate):+.1f}%" + twfe_gap_text(j, tw))
+            f"{formats.pct_change(_pct(other.estimate))}" + twfe_gap_text(j, tw))
 
 
 def twfe_gap_text(cs: Estimate, tw: Estimate) -> str:
@@ -150,13 +150,13 @@ def band_statement(bands: pd.DataFrame, synthetic: bool = False) -> str:
     if b.loc[best, "upper"] >= 0:
         lo, hi = _pct(b["att"].min()), _pct(b["att"].max())
         return ("No group size shows a change distinguishable from zero (estimates from "
-                f"{lo:+.1f}% to {hi:+.1f}% across sizes)." + caveat)
+                f"{formats.pct_change(lo)} to {formats.pct_change(hi)} across sizes)." + caveat)
     separated = (b.drop(best)["lower"] > b.loc[best, "upper"]).any()
     if not separated:
-        return (f"Groups of **{best} practices** show the largest reduction ({pct:+.1f}%), but "
+        return (f"Groups of **{best} practices** show the largest reduction ({formats.pct_change(pct)}), but "
                 "the intervals by group size overlap, so the sizes cannot be told apart."
                 + caveat)
-    return f"The effect is largest in groups of **{best} practices** ({pct:+.1f}%)." + caveat
+    return f"The effect is largest in groups of **{best} practices** ({formats.pct_change(pct)})." + caveat
 
 
 def networks_table(ctx: Context, an: Analysis):
@@ -365,7 +365,7 @@ def results(ctx: Context, an: Analysis) -> dict:
         out["estimator"] = an.estimator
         out["joining_att"] = an.primary.estimate
         summary.append(f"joining a group changed referrals by "
-                       f"{_pct(an.primary.estimate):+.1f}% in England")
+                       f"{formats.pct_change(_pct(an.primary.estimate))} in England")
     m = an.mergers
     out["mergers"] = {"n_mergers": 0 if m is None else m.n,
                       "outcome": ctx.params["outcome"] if m is None else m.extra["outcome"]}

@@ -34,7 +34,12 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
     lines = []
     made = (f"made **{ctx.count(h['observed'])} {what}** in {period} "
             f"({ctx.count(h['observed_per_year'])} a year)")
-    if ctx.is_england:
+    suppressed = not np.isfinite(h["area_ratio"])
+    if suppressed and not ctx.is_england:
+        lines.append(
+            f"- {area_md(ctx)} made too few {what} in {period} to publish (a count of 1 to 7 "
+            "is suppressed in publish mode), so its ratio is not shown.")
+    elif ctx.is_england:
         lines.append(
             f"- **{text.plural(h['n_practices'], 'practice')}** in England {made}. England is "
             "the comparator, so its ratio is 1 by definition; the sections below compare "
@@ -75,7 +80,7 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
             "patterns is most likely to find something specific.")
     if ctx.level in ("practice", "network"):
         c = _comparisons(ctx, an).iloc[1:-1]
-        parts = [f"{text.md(r.name)}: {(r.ratio - 1) * 100:+.1f}%" for r in c.itertuples()
+        parts = [f"{text.md(r.name)}: {formats.pct_change((r.ratio - 1) * 100)}" for r in c.itertuples()
                  if np.isfinite(r.ratio)]
         if parts:
             lines.append("- Against England's rates, for comparison: " + "; ".join(parts)
@@ -391,7 +396,8 @@ def results(ctx: Context, an: Analysis, h: dict) -> dict:
     """The machine-readable results (counts published by ``report.write_results``)."""
     out = dict(h)
     ratio = "" if ctx.is_england and ctx.params["comparator"] == "england" else (
-        f"; ratio {h['area_ratio']:.2f} against "
+        "; ratio not shown (count suppressed)" if not np.isfinite(h["area_ratio"]) else
+        f"; ratio {formats.ratio(h['area_ratio'])} against "
         f"{'England' if ctx.params['comparator'] == 'england' else 'comparator'}")
     out["summary"] = (f"{text.plural(h['n_practices'], 'practice')}{ratio}; "
                       f"{h['n_high']} above and {h['n_low']} below the {an.limit}% limits")
