@@ -76,14 +76,58 @@ def test_sigkill_of_the_batch_stops_workers_and_kernels(tmp_path, small):
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
         deadline = time.time() + 20
-        while time.time() < deadline and any(_alive(p) for p in family):
-            time.sleep(0.5)
+        while time.time() < deadline and (any(_alive(p) for p in family)
+                                          or any(d.exists() for d in folders)):
+            time.sleep(0.5)                    # dying kernels remove their folders
         assert not [p for p in family if _alive(p)], "processes outlived the batch"
         assert not [d for d in folders if d.exists()], "kernel folders left behind"
         written = {p: p.stat().st_mtime for p in (tmp_path / "reports").rglob("*")}
         time.sleep(3)
         later = {p: p.stat().st_mtime for p in (tmp_path / "reports").rglob("*")}
         assert later == written, "something is still writing reports"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+def test_a_killed_worker_loses_no_other_report(tmp_path, small):
+    """kill -9 of one worker mid-run: the batch finishes every other report, runs again the
+    ones the dead pool had not finished, and writes its run (it used to lose everything to
+    BrokenProcessPool)."""
+    import json
+
+    env = dict(os.environ, PACK_REPORTS=str(tmp_path / "reports"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "helpers.run.batch", "--grid",
+         str(project_root() / "config" / "grids" / "small.yaml"), "--jobs", "2",
+         "--run-id", "killed"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    try:
+        deadline, victim = time.time() + 180, None
+        while time.time() < deadline and victim is None:
+            pages = list((tmp_path / "reports").glob(".build-*/*/*.html"))
+            if len(pages) >= 2:                # some reports done, others running
+                workers = [p for p in _descendants(proc.pid)
+                           if "multiprocessing" in _cmdline(p) and "ipykernel" not in
+                           _cmdline(p)]
+                victim = workers[0] if workers else None
+            time.sleep(0.3)
+        assert victim, "no worker to kill"
+        os.kill(victim, signal.SIGKILL)
+        assert proc.wait(timeout=300) in (0, 1)
+        manifest = json.loads((tmp_path / "reports" / "killed" / "manifest.json").read_text())
+        statuses = [r["status"] for r in manifest["reports"]]
+        assert len(statuses) == 12 and statuses.count("ok") >= 11, manifest["reports"]
+        for r in manifest["reports"]:
+            assert r["status"] == "ok" or r["error"].startswith("WorkerLost"), r["error"]
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)

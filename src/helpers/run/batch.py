@@ -25,6 +25,7 @@ data or the grid changed since.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import multiprocessing
@@ -35,6 +36,7 @@ import shutil
 import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict
 from datetime import UTC, datetime
 from importlib import metadata
@@ -292,18 +294,42 @@ def _execute(jobs: list[Job], jobs_n: int, ds, out_dir: str, timeout: int,
     # spawned (not forked) workers: a fork would inherit the parent's event loop and any
     # kernel it holds, which kernels and zmq do not survive
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=jobs_n, mp_context=ctx,
-                             initializer=kernels.init_worker) as pool:
-        starting = [pool.submit(kernels.ready) for _ in range(jobs_n)]
-        warm_caches(ds, jobs)
-        for f in starting:
-            f.result()
-        futures = [pool.submit(run_job, j, out_dir, timeout, provenance) for j in jobs]
-        for f in as_completed(futures):
-            j = f.result()
-            done.append(j)
-            bar.update(1)
-            bar.set_postfix_str(f"{j.report_id} {j.status}")
+    pending, tries, warmed = list(jobs), dict.fromkeys((j.report_id for j in jobs), 0), False
+    while pending:
+        lost: list[Job] = []
+        with ProcessPoolExecutor(max_workers=min(jobs_n, len(pending)), mp_context=ctx,
+                                 initializer=kernels.init_worker) as pool:
+            starting = [pool.submit(kernels.ready) for _ in range(min(jobs_n, len(pending)))]
+            if not warmed:
+                warm_caches(ds, jobs)
+                warmed = True
+            futures = {pool.submit(run_job, j, out_dir, timeout, provenance): j
+                       for j in pending}
+            for f in starting:
+                with contextlib.suppress(BrokenProcessPool):
+                    f.result()
+            for f in as_completed(futures):
+                try:
+                    j = f.result()
+                except BrokenProcessPool:     # a worker died (killed, out of memory)
+                    lost.append(futures[f])
+                    continue
+                done.append(j)
+                bar.update(1)
+                bar.set_postfix_str(f"{j.report_id} {j.status}")
+        # a dead worker takes the pool with it: the reports it had not finished are run
+        # again once in a new pool; a report lost twice is failed, and the run goes on
+        pending = []
+        for j in lost:
+            tries[j.report_id] += 1
+            if tries[j.report_id] < 2:
+                pending.append(j)
+            else:
+                j.status = "failed"
+                j.error = ("WorkerLost: the process running this report died twice (killed, "
+                           "or out of memory); it was not tried a third time")
+                done.append(j)
+                bar.update(1)
     bar.close()
     return done
 
