@@ -102,8 +102,9 @@ class Notebook:
     title: str
     question: str
     params: dict[str, Param]
-    analysis: str                     # "module:function", called with a report context
-    min_figures: int
+    analysis: str                     # "helpers.analysis.<module>:analyse", given a context
+    min_figures: int                  # charts every page has (each page must also carry
+                                      # every chart it showed: results' charts_shown)
     headline_keys: tuple[str, ...]    # results keys ("a.b" reaches into a dict)
     count_keys: tuple[str, ...] = ()  # results holding counts of people or events
     warm: str = "england"             # warm-up stage (see WARM_STAGES)
@@ -126,7 +127,7 @@ NOTEBOOKS: dict[str, Notebook] = {nb.name: nb for nb in [
     Notebook(
         "00_data_overview", "Data overview",
         "What the data holds for an area, and which parts are real.",
-        dict(COMMON), "helpers.analysis.overview:analyse", 2,
+        dict(COMMON), "helpers.analysis.overview:analyse", 1,
         ("headline.n_practices", "headline.referrals"),
         ("headline.patients", "headline.median_list", "headline.referrals"),
     ),
@@ -148,7 +149,7 @@ NOTEBOOKS: dict[str, Notebook] = {nb.name: nb for nb in [
                                  "additive, multiplicative), Poisson only (none), or the "
                                  "Fingertips convention (phe)",
                                  ("robust", "additive", "multiplicative", "none", "phe"))},
-        "helpers.analysis.referral_variation:analyse", 3,
+        "helpers.analysis.referral_variation:analyse", 2,
         ("area_ratio", "n_high", "n_low", "n_practices"),
         ("observed", "observed_per_year", "excess_to_limit_per_year",
          "excess_to_median_per_year"),
@@ -167,7 +168,7 @@ NOTEBOOKS: dict[str, Notebook] = {nb.name: nb for nb in [
                             ("callaway_santanna", "twfe")),
          "control_group": Param(str, "never_treated", "comparison practices",
                                 ("never_treated", "not_yet_treated"))},
-        "helpers.analysis.federation_scale:analyse", 3,
+        "helpers.analysis.federation_scale:analyse", 1,
         ("n_groups", "joining_att"),
     ),
     Notebook(
@@ -191,7 +192,7 @@ NOTEBOOKS: dict[str, Notebook] = {nb.name: nb for nb in [
                        check=_year),
          "window_months": Param(int, 24, "months either side of a switch to show",
                                 check=_between(6, 60))},
-        "helpers.analysis.contract_forms:analyse", 3,
+        "helpers.analysis.contract_forms:analyse", 2,
         ("current_form", "saving_current_form_gbp"),
     ),
 ]}

@@ -94,8 +94,8 @@ def analyse(ctx: Context) -> Overview:
          "patients": float(lists["patients"].sum()),
          "median_list": float(lists["patients"].median()),
          "referrals": float(monthly["observed"].sum()), "months": int(len(monthly)),
-         "first_month": str(monthly["month"].min().date()),
-         "last_month": str(monthly["month"].max().date())}
+         "first_month": str(monthly["month"].min().date()) if len(monthly) else "",
+         "last_month": str(monthly["month"].max().date()) if len(monthly) else ""}
     # the monthly chart is drawn from published counts (suppressed months are gaps)
     monthly["shown"] = sdc.publish_counts(monthly["observed"])[0] if ctx.publish else \
         monthly["observed"].to_numpy(float)

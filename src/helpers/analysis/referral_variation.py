@@ -44,7 +44,7 @@ class Analysis:
     area: pd.DataFrame              # the report's practices
     funnel_summary: dict
     curve: pd.DataFrame
-    partition: dict
+    partition: dict                 # {"unavailable": reason} when it cannot be fitted
     specialties: pd.DataFrame
     spc_points: pd.DataFrame
     spc_summary: pd.DataFrame
@@ -136,11 +136,15 @@ def national_funnel(ds, years: list[int], specialty: str | None, standardise: st
 def national_partition(ds, years: list[int], specialty: str | None, standardise: str,
                        comparator: str, overdispersion: str, limit: float) -> dict:
     """The variance partition of England's practices within the limits (see
-    :func:`helpers.stats.variation.variance_partition`)."""
+    :func:`helpers.stats.variation.variance_partition`); ``{"unavailable": reason}`` when
+    there are too few practices to fit it (a dataset of a handful of practices)."""
     nat = national_practices(ds, years, specialty, standardise, comparator, overdispersion,
                              limit)
-    vp = variance_partition(nat[nat["outlier"] == 0], COVARIATES, min_observed=100
-                            if specialty is None else 20)
+    try:
+        vp = variance_partition(nat[nat["outlier"] == 0], COVARIATES, min_observed=100
+                                if specialty is None else 20)
+    except ValueError as e:
+        return {"unavailable": str(e)}
     vp["steps"] = vp["steps"].to_dict(orient="list")
     return vp
 
@@ -165,7 +169,8 @@ def analyse(ctx: Context) -> Analysis:
     area["label"] = ctx.practice_labels(area["practice_code"])
 
     part = national_partition(ds, *args)
-    part["steps"] = pd.DataFrame(part["steps"])
+    if "steps" in part:
+        part["steps"] = pd.DataFrame(part["steps"])
     spt = specialty_table(ds, years, codes=None if ctx.is_england else ctx.practice_codes)
     if spec is None:
         series = monthly_series(ds, None if ctx.is_england else ctx.practice_codes, nt["pm"])
@@ -185,8 +190,12 @@ def analyse(ctx: Context) -> Analysis:
         series["ratio"] = series["observed"] / series["expected"]
         series["standardised_rate"] = series["ratio"]
     series = series[financial_year(series["month"]).isin(years)]
-    spc_pts, spc_sum = xmr(series["standardised_rate"].to_numpy(), series["month"],
-                           improvement_direction="neutral")
+    if series.empty:                 # no referral recorded for the area in the period
+        spc_pts = pd.DataFrame(columns=["date", "y", "mean", "lpl", "upl", "point_type"])
+        spc_sum = pd.DataFrame({"variation_type": ["no_data"]})
+    else:
+        spc_pts, spc_sum = xmr(series["standardised_rate"].to_numpy(), series["month"],
+                               improvement_direction="neutral")
     # a rate cannot fall below zero: the lower process limit is drawn at zero at most (as
     # NHSRplotthedots' truncate_cl does); the special-cause rules used the limits as computed
     spc_pts["lpl"] = spc_pts["lpl"].clip(lower=0)
@@ -257,13 +266,14 @@ def headline(ctx: Context, an: Analysis) -> dict:
     # (NaN when suppressed: never the sum of suppressed rows, which would read as 0)
     observed = ctx.published(float(an.area["observed"].sum()))
     unit = an.extras["cost_per_referral_gbp"]
+    expected = float(a["expected"].sum())
     to_limit = float(a["excess_to_limit"].fillna(0).sum()) / years
     to_median = float(a["excess_to_median"].fillna(0).sum()) / years
     return {
         "n_practices": int(len(a)),
         "observed": observed, "observed_per_year": observed / years,
         "expected": float(a["expected"].sum()),
-        "area_ratio": observed / float(a["expected"].sum()),
+        "area_ratio": observed / expected if expected > 0 else np.nan,
         "crude_p90_p10": an.extras["area_crude_p90_p10"],
         "standardised_p90_p10": an.extras["area_p90_p10"],
         "n_high": int((a["flag"] == "High").sum()), "n_low": int((a["flag"] == "Low").sum()),
@@ -272,7 +282,7 @@ def headline(ctx: Context, an: Analysis) -> dict:
         "excess_to_limit_per_year": to_limit, "excess_to_median_per_year": to_median,
         "saving_to_limit_gbp_per_year": to_limit * unit,
         "saving_to_median_gbp_per_year": to_median * unit,
-        "practice_sd_national": an.partition["practice_sd"],
+        "practice_sd_national": an.partition.get("practice_sd", np.nan),
         "phi": an.funnel_summary["phi"], "tau2": an.funnel_summary["tau2"],
         "years": an.years,
     }
@@ -308,7 +318,7 @@ def comparisons(ctx: Context, an: Analysis) -> pd.DataFrame:
         elif ctx.publish:
             obs = float(sdc.publish_counts([obs])[0][0])
         exp = float(d["expected"].sum())
-        r = rates.isr([obs], [exp]) if not np.isnan(obs) else None
+        r = rates.isr([obs], [exp]) if not np.isnan(obs) and exp > 0 else None
         rows.append({"role": role, "name": name, "practices": len(d), "observed_per_year":
                      _per_year(ctx, [obs], years)[0],
                      "ratio": np.nan if r is None else float(r["value"][0]),
@@ -344,9 +354,10 @@ def validation(ctx: Context, an: Analysis) -> pd.DataFrame | None:
     planted = set(t["outliers"]["practice_codes"])
     nat = an.national
     is_planted = nat["practice_code"].isin(planted)
-    coef = an.partition["coefficients"]
+    coef = an.partition.get("coefficients", {})
     rows = [
-        ("Between-practice SD (log scale)", rm["sd_practice"], an.partition["practice_sd"],
+        ("Between-practice SD (log scale)", rm["sd_practice"],
+         an.partition.get("practice_sd", np.nan),
          "within 15%"),
         ("Deprivation effect per IMD point", rm["beta_imd_per_point"],
          coef.get("deprivation (IMD score)"), "within 25%"),

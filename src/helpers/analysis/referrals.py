@@ -101,7 +101,7 @@ def practice_frame(ds: Dataset) -> pd.DataFrame:
     last["practice_code"] = last["practice_code"].astype(str)
     p = p.merge(last[["practice_code", "patients"]].rename(columns={"patients": "list_size"}),
                 on="practice_code", how="left")
-    p["imd_quintile"] = pd.qcut(p["imd_score"], 5, labels=[1, 2, 3, 4, 5]).astype(int)
+    p["imd_quintile"] = imd_quintiles(p["imd_score"])
     if ds.has("groups") and len(ds.groups):
         g = ds.groups.sort_values("joined").groupby("practice_code").tail(1)
         g = g.assign(practice_code=g.practice_code.astype(str))
@@ -111,6 +111,16 @@ def practice_frame(ds: Dataset) -> pd.DataFrame:
         p["group_code"], p["joined"] = pd.NA, pd.NaT
     p["network"] = p["group_code"].fillna("none-" + p["practice_code"]).astype(str)
     return p
+
+
+def imd_quintiles(scores: pd.Series) -> pd.Series:
+    """England's IMD quintile (1 least deprived … 5 most) of each practice's score: quantile
+    cut points; with fewer than five distinct scores (a dataset of a few practices), by
+    rank, so every practice still has a quintile."""
+    try:
+        return pd.qcut(scores, 5, labels=[1, 2, 3, 4, 5]).astype(int)
+    except ValueError:                       # repeated cut points
+        return np.ceil(scores.rank(pct=True, method="average") * 5).clip(1, 5).astype(int)
 
 
 def deprivation_factors(obs_exp: pd.DataFrame, practices: pd.DataFrame) -> pd.Series:

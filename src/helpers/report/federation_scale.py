@@ -348,7 +348,7 @@ def validation_table(ctx: Context, an: Analysis):
 
 
 def results(ctx: Context, an: Analysis) -> dict:
-    out = {"elasticities": an.elasticities.drop(columns=["label"]).to_dict(orient="records"),
+    out = {"elasticities": an.elasticities.drop(columns=["label"], errors="ignore").to_dict(orient="records"),
            "gaps": an.gaps.to_dict(orient="records"),
            "n_groups": int(len(an.networks)), "excluded": an.excluded}
     summary = [f"{text.plural(len(ctx.practice_codes), 'practice')} in "

@@ -17,8 +17,7 @@ from helpers.report.tables import Col, table
 
 def headline_text(ctx: Context, ov: Overview) -> str:
     h = ov.headline
-    first = pd.Timestamp(h["first_month"])
-    last = pd.Timestamp(h["last_month"])
+    first, last = pd.Timestamp(h["first_month"] or None), pd.Timestamp(h["last_month"] or None)
     when = f"{pd.Timestamp(h['latest_count']):%B %Y}" if h["latest_count"] else "the latest count"
     closed = h["n_practices"] - h["n_open_latest"]
     first_line = (f"- **{text.plural(h['n_practices'], 'practice')}** with "
@@ -28,6 +27,8 @@ def headline_text(ctx: Context, ov: Overview) -> str:
         f"**{h['n_open_latest']:,} open** in {when} with "
         f"**{ctx.count(h['patients'])} registered patients** (median list size "
         f"{ctx.count(h['median_list'])}); {closed:,} closed or merged before then.\n")
+    if not h["months"]:
+        return first_line + "- **No GP referrals** are recorded for this area in the data."
     return (first_line +
             f"- **{ctx.count(h['referrals'])} GP referrals** for first outpatient "
             f"appointments over {h['months']} months, {first:%B %Y} to {last:%B %Y}.")
@@ -56,6 +57,8 @@ def list_size_chart(ctx: Context, ov: Overview):
 
 def monthly_chart(ctx: Context, ov: Overview):
     m = ov.monthly
+    if m.empty:
+        return None
     fig = charts.lines_chart(
         m["month"], {"Referrals": m["shown"].to_numpy(float) / 1000},
         f"GP referrals per month, {ctx.area_name}", "Month",

@@ -35,6 +35,9 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
     made = (f"made **{ctx.count(h['observed'])} {what}** in {period} "
             f"({ctx.count(h['observed_per_year'])} a year)")
     suppressed = not np.isfinite(h["area_ratio"])
+    if h["n_practices"] == 0:
+        return (f"- No {what} are recorded for {area_md(ctx)} in {period}, so there is "
+                "nothing to compare: the sections below are empty.")
     if suppressed and not ctx.is_england:
         lines.append(
             f"- {area_md(ctx)} made too few {what} in {period} to publish (a count of 1 to 7 "
@@ -63,9 +66,10 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
         lines.append(
             f"- Crude rates differ **{h['crude_p90_p10']:.1f}-fold** between the practices at "
             f"the 10th and 90th percentiles; after allowing for age and sex the spread is "
-            f"**{h['standardised_p90_p10']:.1f}-fold**. Little of what remains is chance: "
-            f"across England practices differ by a standard deviation of "
-            f"**{h['practice_sd_national'] * 100:.0f}%** beyond chance and case-mix.")
+            f"**{h['standardised_p90_p10']:.1f}-fold**."
+            + (" Little of what remains is chance: across England practices differ by a "
+               f"standard deviation of **{h['practice_sd_national'] * 100:.0f}%** beyond "
+               "chance and case-mix." if np.isfinite(h["practice_sd_national"]) else ""))
     n_high, n_low = h["n_high"], h["n_low"]
     verb_h = "refers" if n_high == 1 else "refer"
     if ctx.level == "practice":
@@ -272,7 +276,9 @@ def practices_table(ctx: Context, an: Analysis):
 
 
 def partition_table(an: Analysis):
-    """The variance partition, one row per model step."""
+    """The variance partition, one row per model step (None when it could not be fitted)."""
+    if "steps" not in an.partition:
+        return None
     s = an.partition["steps"].copy()
     cols = [Col("model", "Model"), Col("practice_sd", "Practice SD (log scale)", "number", 3),
             Col("practice_var_explained_pct", "Practice variance explained", "pct"),
@@ -285,6 +291,9 @@ def partition_table(an: Analysis):
 
 
 def partition_text(an: Analysis) -> str:
+    if "steps" not in an.partition:
+        return ("The variation between practices cannot be divided into chance, place and "
+                f"practice here: {text.md(an.partition['unavailable'])}.")
     s = an.partition["steps"]
     last = s.iloc[-1]
     parts = [f"Across {an.partition['n_practices']:,} practices in England (practices outside "
@@ -342,6 +351,8 @@ def specialty_table_html(ctx: Context, an: Analysis):
 
 
 def spc_figure(ctx: Context, an: Analysis):
+    if an.spc_points.empty:
+        return None
     ratio = an.extras["series_is_ratio"]
     n_sc = int((an.spc_points["point_type"] != "common_cause").sum())
     return charts.spc_chart(
@@ -354,6 +365,8 @@ def spc_figure(ctx: Context, an: Analysis):
 
 def spc_text(an: Analysis) -> str:
     last = an.spc_summary["variation_type"].iloc[-1]
+    if last == "no_data":
+        return "There are no months of referrals to chart."
     return (f"In the latest month the series shows **{SPC_WORDS.get(last, last)}**. "
             "The NHS Making Data Count rules look for a point outside the limits, a run of "
             "seven rising or falling points, two of three near a limit, or seven on one side "

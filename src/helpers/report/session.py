@@ -22,6 +22,10 @@ from helpers.analysis.results import payload
 from helpers.atomic import write_text_atomic
 from helpers.report import charts
 
+_SHOWN = {"charts": 0}
+"""Charts shown since the last :func:`start` (the results file records it, and the post-run
+check finds every one on the page)."""
+
 
 def start(notebook: str, namespace: Mapping[str, Any]) -> Context:
     """Validate parameters, open the data, resolve the area, set the chart style.
@@ -32,6 +36,7 @@ def start(notebook: str, namespace: Mapping[str, Any]) -> Context:
     nb = catalogue.get(notebook)
     ctx = open_context(nb.name, params.from_namespace(nb.params, namespace, nb.name))
     charts.setup()
+    _SHOWN["charts"] = 0
     return ctx
 
 
@@ -55,6 +60,7 @@ def show(obj: Any, otherwise: str = "") -> None:
     elif isinstance(obj, Figure):
         display(obj)                 # now, with its alt text; closed so it is not shown twice
         plt.close(obj)
+        _SHOWN["charts"] += 1
     elif isinstance(obj, str):
         display(Markdown(obj))
     else:
@@ -64,7 +70,7 @@ def show(obj: Any, otherwise: str = "") -> None:
 def write_results(ctx: Context, results: dict[str, Any]) -> dict[str, Any]:
     """Write the results JSON (to ``results_path`` if set) and return what was written:
     published values only in publish mode (:func:`helpers.analysis.results.payload`)."""
-    out = payload(ctx, results)
+    out = payload(ctx, {**results, "charts_shown": _SHOWN["charts"]})
     if ctx.params.get("results_path"):
         write_text_atomic(Path(ctx.params["results_path"]),
                           json.dumps(out, indent=2, sort_keys=True) + "\n")

@@ -8,14 +8,18 @@ charts its catalogue entry promises, written its results file, and pass the repo
 
 from __future__ import annotations
 
+import json
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 
 def check_output(nb: dict, min_figures: int, results_file: Path) -> list[str]:
-    """Problems with an executed notebook (empty when it passed); ``min_figures`` is the
-    least number of charts its catalogue entry promises."""
+    """Problems with an executed notebook (empty when it passed). Every chart the report
+    drew must be on the page: the results file records how many it showed
+    (``charts_shown``), and the page must carry that many, and at least ``min_figures``
+    (the catalogue's floor, 1 or more, which catches an inherited ``MPLBACKEND=Agg`` that
+    silently drops every chart)."""
     problems = []
     if nb.get("metadata", {}).get("papermill", {}).get("exception"):
         problems.append("papermill recorded an exception")
@@ -26,10 +30,17 @@ def check_output(nb: dict, min_figures: int, results_file: Path) -> list[str]:
                 problems.append(f"error output: {o.get('ename')}: {o.get('evalue')}")
             if "image/png" in o.get("data", {}):
                 n_png += 1
-    if n_png < min_figures:
-        problems.append(f"expected at least {min_figures} charts, found {n_png}")
+    shown = None
     if not Path(results_file).exists():
         problems.append("results file not written")
+    else:
+        try:
+            shown = json.loads(Path(results_file).read_text()).get("charts_shown")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            problems.append("results file is not valid JSON")
+    want = max(min_figures, shown or 0)
+    if n_png < want:
+        problems.append(f"expected at least {want} charts, found {n_png}")
     return problems
 
 

@@ -234,7 +234,7 @@ def funnel(numerator, denominator, groups=None, kind: str = "SR", sr_method: str
     if method == "robust":
         phi /= _trim_factor(trim_by, truncate=kind == "SR" and sr_method == "SHMI")
     w = 1 / s[used] ** 2
-    if n * phi < n - 1:
+    if n * phi < n - 1 or n < 2:             # one unit: no spread between units to estimate
         tau2 = 0.0
     else:
         tau2 = max(0.0, (n * phi - (n - 1)) / (w.sum() - (w**2).sum() / w.sum()))

@@ -1,0 +1,76 @@
+"""Degenerate data renders or is refused clearly: a dataset of one practice, a practice with
+no referrals at all, and a practice whose counts for a rare specialty are all 1-7, each run
+through the batch in publish mode, every notebook, every check."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import yaml
+
+from helpers.datasets import save_dataset
+from helpers.run import batch
+
+PROV = {"source": "test", "real_tables": [], "synthetic_tables": []}
+
+
+def _only(tables: dict, codes: set[str]) -> dict:
+    t = {k: v.copy() for k, v in tables.items()}
+    for k in ("practices", "population", "groups", "referrals", "practice_outcomes"):
+        t[k] = t[k][t[k]["practice_code"].astype(str).isin(codes)].reset_index(drop=True)
+    comms = set(t["practices"]["commissioner_code"].astype(str))
+    subs = set(t["practices"]["sub_area_code"].astype(str))
+    t["commissioners"] = t["commissioners"][
+        t["commissioners"]["commissioner_code"].astype(str).isin(comms)]
+    t["sub_areas"] = t["sub_areas"][t["sub_areas"]["sub_area_code"].astype(str).isin(subs)]
+    for k in ("contracts", "activity"):
+        t[k] = t[k][t[k]["commissioner_code"].astype(str).isin(comms)]
+    return t
+
+
+def _run(root, data: str, areas, notebooks="all", parameters=None):
+    grid = root / "grid.yaml"
+    grid.write_text(yaml.safe_dump({"data_source": data, "publish": True, "areas": areas,
+                                    "notebooks": notebooks, "parameters": parameters or {}}))
+    n, out = batch.run(grid, jobs_n=2, out_root=root / "reports", timeout=300)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert n == 0, [r["error"] for r in manifest["reports"] if r["status"] != "ok"]
+    return out, manifest
+
+
+def _pages(out):
+    return {f.relative_to(out).as_posix(): f.read_text() for f in out.glob("*/*.html")}
+
+
+def test_a_dataset_of_one_practice(small, tmp_path):
+    first = str(small.practices["practice_code"].iloc[0])
+    save_dataset(_only(small.tables, {first}), tmp_path / "one", provenance=PROV)
+    out, manifest = _run(tmp_path, str(tmp_path / "one"), "all")
+    assert len(manifest["reports"]) == 8                   # England + its commissioner
+    page = _pages(out)["01_referral_variation/england.html"]
+    assert "cannot be divided into chance, place and practice" in page
+
+
+def test_a_practice_with_no_referrals(small, tmp_path):
+    t = {k: v.copy() for k, v in small.tables.items()}
+    zero = str(t["practices"]["practice_code"].iloc[1])
+    t["referrals"] = t["referrals"][t["referrals"]["practice_code"].astype(str) != zero]
+    save_dataset(t, tmp_path / "zero", provenance=PROV)
+    out, _ = _run(tmp_path, str(tmp_path / "zero"), [zero])
+    pages = _pages(out)
+    slug = zero.lower()
+    assert "No GP referrals</strong> are recorded" in pages[f"00_data_overview/{slug}.html"]
+    assert "nothing to compare" in pages[f"01_referral_variation/{slug}.html"]
+
+
+def test_a_rare_specialty_at_a_single_practice(small, tmp_path):
+    """Every count 1-7: nothing suppressed is shown as a number, the total is not shown as 0
+    and no ratio is given."""
+    out, manifest = _run(tmp_path, "synthetic:small", ["A81001"],
+                         ["01_referral_variation"],
+                         {"01_referral_variation": {"specialty": "300", "years": [2016]}})
+    res = json.loads((out / manifest["reports"][0]["files"]["results"]).read_text())
+    assert res["observed"] is None and res["area_ratio"] is None
+    page = _pages(out)["01_referral_variation/a81001.html"]
+    assert "too few" in page and not re.search(r"made \*?\*?0 ", page)
