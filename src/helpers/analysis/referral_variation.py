@@ -189,13 +189,29 @@ def analyse(ctx: Context) -> Analysis:
         series = s.reset_index()
         series["ratio"] = series["observed"] / series["expected"]
         series["standardised_rate"] = series["ratio"]
-    series = series[financial_year(series["month"]).isin(years)]
-    if series.empty:                 # no referral recorded for the area in the period
+    series = series[financial_year(series["month"]).isin(years)].reset_index(drop=True)
+    n_hidden = 0
+    if ctx.publish and not series.empty:
+        # the chart is drawn from published monthly counts: a rate is recomputed from the
+        # rounded count and a month of 1-7 referrals is a gap, so no count can be read off
+        # the chart that the tables would suppress or round
+        pub = sdc.publish_counts(series["observed"])[0]
+        per_referral = series["standardised_rate"] / series["observed"].where(
+            series["observed"] > 0)
+        series["standardised_rate"] = np.where(series["observed"] > 0, per_referral * pub,
+                                               series["standardised_rate"])
+        series.loc[np.isnan(pub), "standardised_rate"] = np.nan
+        n_hidden = int(np.isnan(pub).sum())
+    shown = series.dropna(subset=["standardised_rate"])
+    if shown.empty:                  # no referral recorded (or none publishable) in the period
         spc_pts = pd.DataFrame(columns=["date", "y", "mean", "lpl", "upl", "point_type"])
         spc_sum = pd.DataFrame({"variation_type": ["no_data"]})
     else:
-        spc_pts, spc_sum = xmr(series["standardised_rate"].to_numpy(), series["month"],
+        spc_pts, spc_sum = xmr(shown["standardised_rate"].to_numpy(), shown["month"],
                                improvement_direction="neutral")
+        if n_hidden:                 # suppressed months drawn as gaps
+            spc_pts = spc_pts.set_index("date").reindex(pd.DatetimeIndex(
+                series["month"], name="date")).reset_index()
     # a rate cannot fall below zero: the lower process limit is drawn at zero at most (as
     # NHSRplotthedots' truncate_cl does); the special-cause rules used the limits as computed
     spc_pts["lpl"] = spc_pts["lpl"].clip(lower=0)
@@ -206,6 +222,7 @@ def analyse(ctx: Context) -> Analysis:
               "area_crude_p90_p10": percentile_ratio(area["crude_rate"]) if enough else np.nan,
               "cost_per_referral_gbp": fun["cost_per_referral_gbp"],
               "specialty": spec, "series_is_ratio": spec is not None, "n_years": n_years,
+              "spc_months_suppressed": n_hidden,
               "national_rate": float(nat["observed"].sum() / nat["person_years"].sum() * 1000)}
     an = Analysis(nat, area, fun["summary"], curve, part, spt, spc_pts, spc_sum, years, extras)
     an.published = _published(ctx, an, an.area)
@@ -251,6 +268,9 @@ def _published(ctx: Context, an: Analysis, frame: pd.DataFrame) -> pd.DataFrame:
                       ["observed"]),
         "range_high": (lambda d: d["observed"] / d["expected"] / d["limit_low"].where(
             d["limit_low"] > 0), ["observed"]),
+        # per 1,000 patients a year, from the published count (the chart of crude rates
+        # must not give back the unrounded count)
+        "crude_rate": (lambda d: d["observed"] / d["person_years"] * 1000, ["observed"]),
     }
     return sdc.protect(frame, ["observed", "list_size", "excess_to_limit",
                                "excess_to_median"], derived, publish=ctx.publish)

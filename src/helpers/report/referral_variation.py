@@ -133,7 +133,7 @@ def crude_chart(ctx: Context, an: Analysis):
     if keep.sum() < MIN_PRACTICES_FOR_SPREAD:
         return None
     std = pub.loc[keep, "ratio"] * an.extras["national_rate"]
-    crude = an.area.loc[keep, "crude_rate"]
+    crude = pub.loc[keep, "crude_rate"]
     lo, hi = float(min(crude.min(), std.min())), float(max(crude.max(), std.max()))
     return charts.scatter_chart(
         crude, std, f"Crude and standardised referral rates, {ctx.area_name}",
@@ -354,11 +354,16 @@ def spc_figure(ctx: Context, an: Analysis):
     if an.spc_points.empty:
         return None
     ratio = an.extras["series_is_ratio"]
-    n_sc = int((an.spc_points["point_type"] != "common_cause").sum())
+    pts = an.spc_points
+    n_sc = int((pts["point_type"].notna() & (pts["point_type"] != "common_cause")).sum())
+    hidden = an.extras.get("spc_months_suppressed", 0)
+    gaps = (f" {text.plural(hidden, 'month')} with 1 to 7 referrals "
+            f"{'is a gap' if hidden == 1 else 'are gaps'} (suppressed in publish mode).") \
+        if hidden else ""
     return charts.spc_chart(
-        an.spc_points, f"Monthly standardised referral rate, {ctx.area_name}", _source(ctx),
-        alt=f"Statistical process control chart of {len(an.spc_points)} months with mean and "
-            f"process limits; {n_sc} months flagged as special cause.",
+        pts, f"Monthly standardised referral rate, {ctx.area_name}", _source(ctx),
+        alt=f"Statistical process control chart of {len(pts)} months with mean and "
+            f"process limits; {n_sc} months flagged as special cause.{gaps}",
         ylabel="Observed / expected" if ratio
         else "Standardised referrals per 1,000 patients per year", watermark=watermark(ctx))
 
@@ -366,8 +371,13 @@ def spc_figure(ctx: Context, an: Analysis):
 def spc_text(an: Analysis) -> str:
     last = an.spc_summary["variation_type"].iloc[-1]
     if last == "no_data":
-        return "There are no months of referrals to chart."
-    return (f"In the latest month the series shows **{SPC_WORDS.get(last, last)}**. "
+        return "There are no months of referrals to chart (none recorded, or every month " \
+               "too small to publish)."
+    hidden = an.extras.get("spc_months_suppressed", 0)
+    gaps = (f" {text.plural(hidden, 'month')} with 1 to 7 referrals "
+            f"{'is' if hidden == 1 else 'are'} left out of the chart and its limits "
+            "(suppressed in publish mode).") if hidden else ""
+    return (f"In the latest month the series shows **{SPC_WORDS.get(last, last)}**.{gaps} "
             "The NHS Making Data Count rules look for a point outside the limits, a run of "
             "seven rising or falling points, two of three near a limit, or seven on one side "
             "of the mean; seasonal dips in August and December are common cause.")
