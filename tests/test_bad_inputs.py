@@ -108,6 +108,25 @@ def _extract(kind: str) -> Callable[[Path], None]:
             recs.write_text("x")
             extracts.ingest(recs, ["A81001"], ["110"])
             return
+        header = "practice_code,referral_date,specialty_code,age,sex\n"
+        if kind in ("latin1", "excel"):
+            if kind == "latin1":
+                recs.write_bytes((header + "A81001,2015-05-01,110,45,F\n"
+                                  "A8100\xe9,2015-05-01,110,45,F\n").encode("latin-1"))
+            else:
+                recs.write_bytes(b"PK\x03\x04" + b"\x00" * 60)
+            extracts.ingest(recs, ["A81001"], ["110"])
+            return
+        if kind == "header_only":
+            recs.write_text(header)
+            extracts.build_dataset(recs, small.path, tmp / "out")
+            return
+        if kind == "overwrite_other":
+            out = tmp / "data"
+            (out / "other_dataset").mkdir(parents=True)
+            recs.write_text(header)
+            extracts.check_output_folder(out, [recs, small.path], overwrite=True)
+            return
         recs.write_text("practice_code,referral_date,specialty_code,age,sex\n")
         out = small.path if kind == "input" else tmp / "existing"
         if kind == "existing":
@@ -168,6 +187,13 @@ CASES = [
             "Trust 1", "Trust Sainte-Hélène").encode("latin-1"))), ContractError),
     Case("dataset", "an Excel workbook saved under a .csv name", _file(lambda f: (
         f / "providers.csv").write_bytes(b"PK\x03\x04" + b"\x00" * 60)), ContractError),
+    Case("dataset", "a count of 20 digits (`12345678901234567890`)", _edit(
+        "referrals", lambda d: _set(d, "referrals", 1, "12345678901234567890")),
+        ContractError),
+    Case("dataset", "the same practice code in upper and lower case (`A81005`, `a81005`)",
+         _edit("practices", lambda d: _set(d, "practice_code", 1,
+                                           str(d.loc[0, "practice_code"]).lower())),
+         ContractError),
     Case("dataset", "the same table as CSV and parquet", _file(lambda f: pd.read_csv(
         f / "providers.csv").to_parquet(f / "providers.parquet")), ContractError),
     Case("dataset", "a file that names no table (`referals.csv`)", _file(lambda f: (
@@ -187,6 +213,12 @@ CASES = [
     Case("grid", "an area not in the data", _grid(GRID_OK.replace(
         "areas: all", "areas: [Q77]")), GridError),
     Case("grid", "an unknown key (`notebook:`)", _grid(GRID_OK + "notebook: [x]\n"), GridError),
+    Case("grid", "a key given twice (`publish: true` then `publish: false`)", _grid(
+        GRID_OK + "publish: false\n"), GridError),
+    Case("grid", "`publish: no` (a YAML 1.1 boolean)", _grid(GRID_OK.replace(
+        "publish: true", "publish: no")), GridError),
+    Case("grid", "a notebook listed twice", _grid(GRID_OK.replace(
+        "notebooks: all", "notebooks: [00_data_overview, 00_data_overview]")), GridError),
     Case("grid", "broken YAML", _grid("data_source: synthetic:small\npublish: [true\n"),
          GridError),
     Case("grid", "a misspelt parameter (`limt`)", _grid(
@@ -210,6 +242,12 @@ CASES = [
          ContractError),
     Case("extract", "a record file that is neither CSV nor parquet", _extract("suffix"),
          ContractError),
+    Case("extract", "a record file saved as Latin-1", _extract("latin1"), ContractError),
+    Case("extract", "an Excel workbook named .csv", _extract("excel"), ContractError),
+    Case("extract", "a record file with a header and no rows", _extract("header_only"),
+         ContractError),
+    Case("extract", "`--overwrite` onto a folder that is not an extract's dataset",
+         _extract("overwrite_other"), ValueError),
     Case("extract", "`--out` an existing folder, without `--overwrite`",
          _extract("existing"), ValueError),
     Case("extract", "`--out` the structure folder itself (even with `--overwrite`)",

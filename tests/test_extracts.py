@@ -98,5 +98,10 @@ def test_out_folder_is_protected(tmp_path, small):
     with pytest.raises(ValueError, match="would overwrite the input"):
         extracts.check_output_folder(tmp_path, [recs, small.path], overwrite=True)
     assert extracts.main([*args, "--out", str(small.path), "--overwrite"]) == 2
-    assert extracts.main([*args, "--out", str(out), "--overwrite"]) == 0
-    assert (out / "referrals.parquet").exists() and not (out / "keep.txt").exists()
+    # --overwrite replaces only a dataset an extract wrote, never other files at that path
+    assert extracts.main([*args, "--out", str(out), "--overwrite"]) == 2
+    assert (out / "keep.txt").read_text() == "analyst's file"
+    mine = tmp_path / "mine"
+    assert extracts.main([*args, "--out", str(mine)]) == 0
+    assert extracts.main([*args, "--out", str(mine), "--overwrite"]) == 0
+    assert (mine / "referrals.parquet").exists()

@@ -112,13 +112,52 @@ def save_dataset(tables: Mapping[str, pd.DataFrame], folder: Path, *, truth: dic
     return folder
 
 
+def check_csv_file(path: Path, table: str, header_fix: str, parquet_name: str) -> None:
+    """Refuse, with one clear message, a file named .csv that is not UTF-8 CSV text: empty,
+    an Excel workbook (.xlsx, or a legacy .xls), a parquet file, or text in another encoding
+    (the line of the first bad byte is named). The file is read in 1 MB chunks, so a large
+    extract is checked without being held in memory."""
+    import codecs
+
+    path = Path(path)
+    with path.open("rb") as f:
+        head = f.read(8)
+    if not head:
+        raise ContractError(str(path), table, None, "file is empty (no header row)",
+                            fix=header_fix)
+    if head[:4] == b"PK\x03\x04":
+        raise ContractError(str(path), table, None, "is an Excel workbook (or another zip "
+                            "file) named .csv", fix="open it and save the sheet as "
+                            "'CSV UTF-8 (comma delimited)'")
+    if head == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise ContractError(str(path), table, None, "is a legacy Excel (.xls) workbook named "
+                            ".csv", fix="open it and save the sheet as 'CSV UTF-8 (comma "
+                            "delimited)'")
+    if head[:4] == b"PAR1":
+        raise ContractError(str(path), table, None, "is a parquet file named .csv",
+                            fix=f"rename it to {parquet_name}")
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    lines = 0
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as e:
+                line = lines + chunk[:e.start].count(b"\n") + 1
+                raise ContractError(str(path), table, None,
+                                    f"is not UTF-8 text (byte 0x{chunk[e.start]:02X} on line "
+                                    f"{line})", fix="save it as 'CSV UTF-8'; files saved as "
+                                    "Latin-1/Windows-1252 turn accented names into this "
+                                    "error") from e
+            lines += chunk.count(b"\n")
+
+
 def _read_table(path: Path) -> pd.DataFrame:
     """Read one table file, turning every way it can be unreadable into a clear error."""
     table = path.stem
     if path.is_dir():
         raise ContractError(str(path), table, None, "is a folder, not a file",
                             fix=f"put the {table} table itself at this path")
-    head = path.read_bytes()[:4]
     if path.suffix == ".parquet":
         try:
             return pd.read_parquet(path)
@@ -127,25 +166,9 @@ def _read_table(path: Path) -> pd.DataFrame:
                                 f"cannot be read as parquet ({type(e).__name__})",
                                 fix="the file is truncated or not parquet: write it again "
                                 "(or supply the table as CSV)") from e
-    if not head:
-        raise ContractError(str(path), table, None, "file is empty (no header row)",
-                            fix=f"write a header row with the columns {SPECS[table].names}")
-    if head == b"PK\x03\x04":
-        raise ContractError(str(path), table, None, "is an Excel workbook (or another zip "
-                            "file) named .csv", fix="open it and save the sheet as "
-                            "'CSV UTF-8 (comma delimited)'")
-    if head == b"PAR1":
-        raise ContractError(str(path), table, None, "is a parquet file named .csv",
-                            fix=f"rename it to {table}.parquet")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as e:
-        line = raw[:e.start].count(b"\n") + 1
-        raise ContractError(str(path), table, None,
-                            f"is not UTF-8 text (byte 0x{raw[e.start]:02X} on line {line})",
-                            fix="save it as 'CSV UTF-8'; files saved as Latin-1/Windows-1252 "
-                            "turn accented names into this error") from e
+    check_csv_file(path, table, f"write a header row with the columns {SPECS[table].names}",
+                   parquet_name=f"{table}.parquet")
+    text = path.read_bytes().decode("utf-8-sig")
     try:
         return pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
                            na_values=[""])

@@ -124,6 +124,10 @@ class TableSpec:
     def names(self) -> list[str]:
         return [c.name for c in self.columns]
 
+    def column(self, name: str) -> Column:
+        """The column called ``name``."""
+        return next(c for c in self.columns if c.name == name)
+
 
 def _c(name, kind, description, **kw) -> Column:
     return Column(name, kind, description, **kw)
@@ -379,6 +383,14 @@ def _coerce(col: Column, s: pd.Series, source: str, table: str, df: pd.DataFrame
             if frac.any():
                 raise ContractError(source, table, col.name,
                                     "counts must be whole numbers", _rows(frac, df))
+            # beyond int64 a count would wrap round (to a negative number) when stored
+            huge = out.notna() & (out.astype("float64").abs() >= 2.0**63)
+            if huge.any():
+                raise ContractError(source, table, col.name,
+                                    f"numbers too large to be counts, such as "
+                                    f"{s[huge].astype(str).head(3).tolist()}",
+                                    _rows(huge, df), "check the column holds counts, not "
+                                    "identifiers or joined-up digits")
             out = out.astype("Int64") if col.nullable else out.astype("int64", errors="ignore")
         else:
             out = out.astype("float64")
@@ -476,10 +488,16 @@ def validate_table(df: pd.DataFrame, table: str, source: str = "<memory>") -> pd
     out = pd.DataFrame(
         {c.name: _coerce(c, df[c.name], source, table, df) for c in spec.columns}
     )
-    dup = out.duplicated(list(spec.key), keep=False)
+    # codes are matched without regard to case (as the reports match them), so A81005 and
+    # a81005 are one key
+    keyed = out[list(spec.key)].apply(
+        lambda c: c.str.upper() if spec.column(c.name).kind == "code" else c)
+    dup = keyed.duplicated(keep=False)
     if dup.any():
+        cased = " (codes differ only in upper and lower case)" if not out[
+            list(spec.key)].duplicated(keep=False).equals(dup) else ""
         raise ContractError(source, table, ", ".join(spec.key),
-                            f"duplicate keys ({int(dup.sum())} rows share a key)",
+                            f"duplicate keys ({int(dup.sum())} rows share a key){cased}",
                             _rows(dup, out))
     if table == "population":
         tot = out.groupby(["practice_code", "period"], observed=True)["patients"].transform("sum")

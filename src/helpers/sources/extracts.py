@@ -12,12 +12,14 @@ dates. Nothing is dropped silently.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from helpers.datasets import check_csv_file
 from helpers.schema import AGE_BANDS, ContractError, validate_table
 
 RECORD_COLUMNS = ("practice_code", "referral_date", "specialty_code", "age", "sex")
@@ -195,6 +197,9 @@ def ingest(path: Path | str, practices: list[str], specialties: list[str],
         path = Path(path)
         if not path.is_file():
             raise FileNotFoundError(f"extract not found (or not a file): {path}")
+        if path.suffix.lower() == ".csv":     # Excel, parquet or non-UTF-8 under a .csv name
+            check_csv_file(path, "record extract", "write a header row with the columns "
+                           f"{list(RECORD_COLUMNS)}", parquet_name=f"{path.stem}.parquet")
     con = connect(engine, memory_limit, threads) if isinstance(engine, str) else engine
     try:
         t = _read(con, str(path))
@@ -219,7 +224,9 @@ def ingest(path: Path | str, practices: list[str], specialties: list[str],
             used_without_sex=ibis.ifelse(recs.usable & ~recs.sex.isin(["F", "M"]).fill_null(
                 False), one, 0).sum(),
             **{k: ibis.ifelse(recs[k], one, 0).sum() for k in reason_names})
-        checks = {k: int(v or 0) for k, v in _frame(con, counts).iloc[0].to_dict().items()}
+        # an extract with a header and no rows sums to nothing (NULL): zero of everything
+        checks = {k: 0 if pd.isna(v) else int(v)
+                  for k, v in _frame(con, counts).iloc[0].to_dict().items()}
         use = recs.filter(recs.usable)
         agg = use.group_by(practice_code=use.practice_code,
                            month=use.d.truncate("M").cast("timestamp"),
@@ -417,6 +424,21 @@ def check_output_folder(out: Path, inputs: list[Path], overwrite: bool) -> None:
             ("an empty folder" if out.is_dir() else "a file")
         raise ValueError(f"--out {out} already exists ({what}); pass --overwrite to replace "
                          "it, or choose a new folder")
+    if out.exists() and overwrite:
+        # --overwrite replaces a dataset this command wrote, never anything else that
+        # happens to be at that path (a data/ folder holding other datasets, say)
+        prov = out / "provenance.json"
+        ours = False
+        if out.is_dir() and prov.is_file():
+            try:
+                ours = str(json.loads(prov.read_text(encoding="utf-8")).get(
+                    "source", "")).startswith("record-level extract")
+            except (ValueError, UnicodeDecodeError):
+                ours = False
+        if not ours and not (out.is_dir() and not any(out.iterdir())):
+            raise ValueError(f"--out {out} is not a dataset written from an extract, so "
+                             "--overwrite will not replace it (it would delete what is "
+                             "there); choose a new folder")
 
 
 def main(argv: list[str] | None = None) -> int:
