@@ -65,7 +65,7 @@ class IPCKernelManager(AsyncKernelManager):
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
-_state: dict = {"km": None, "runs": 0}
+_state: dict = {"km": None, "runs": 0, "starting": None}
 
 
 def _alive(km: IPCKernelManager) -> bool:
@@ -79,6 +79,7 @@ def _start() -> IPCKernelManager:
     from jupyter_client.utils import run_sync
 
     km = IPCKernelManager(kernel_name="python3")
+    _state["starting"] = km            # so a SIGTERM during the warm-up still cleans it up
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     env["PACK_BATCH"] = "1"            # the page, not each notebook, carries shared scripts
     run_sync(km.start_kernel)(env=env)
@@ -92,6 +93,7 @@ def _start() -> IPCKernelManager:
             raise RuntimeError(f"kernel warm-up failed: {reply['content'].get('evalue')}")
     finally:
         kc.stop_channels()
+    _state["starting"] = None
     return km
 
 
@@ -168,8 +170,9 @@ atexit.register(lambda: retire())      # a kernel started outside a worker (test
 def _kill_now(signum, frame) -> None:            # pragma: no cover - runs in a dying worker
     """SIGTERM in a worker (the batch died or was stopped): kill the kernel's process group,
     remove its folder, exit at once."""
-    km = _state["km"]
-    if km is not None:
+    for km in (_state["km"], _state["starting"]):   # a kernel in use, or still warming up
+        if km is None:
+            continue
         pid = getattr(getattr(km, "provisioner", None), "pid", None)
         if pid:
             with contextlib.suppress(OSError):
