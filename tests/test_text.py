@@ -46,6 +46,8 @@ def test_counts_years_and_ratios():
     assert formats.period([2016, 2014, 2015]) == "2014/15 to 2016/17"
     assert formats.decimals_to_separate(1.0812, 1.0814, 2) == 4
     assert formats.money_unit([12_000, 900]) == "k"
+    assert formats.share(12.34) == "12.3%" and formats.share(0.04) == "0.04%"
+    assert formats.share(0.0001) == "<0.001%" and formats.share(0) == "0.0%"
 
 
 def test_a_datasets_own_statement_is_escaped_like_any_data():

@@ -84,6 +84,17 @@ def pct(x: float, decimals: int = 1) -> str:
     return number(x, decimals, suffix="%")
 
 
+def share(x: float, decimals: int = 1) -> str:
+    """A small share on the 0–100 scale with enough decimals (up to 3) that it does not
+    print as zero: '12.3%', '0.04%', '<0.001%'."""
+    if x == 0:
+        return pct(0, decimals)
+    d = decimals
+    while d < 3 and float(f"{abs(x):.{d}f}") == 0:
+        d += 1
+    return pct(x, d) if float(f"{abs(x):.{d}f}") != 0 else "<0.001%"
+
+
 def pct_change(x: float, decimals: int = 1) -> str:
     """A change as a signed percentage: '+4.8%', '−3.1%'."""
     return number(x, decimals, suffix="%", plus=True)

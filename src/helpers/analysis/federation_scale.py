@@ -173,8 +173,9 @@ def analyse(ctx: Context) -> Analysis:
 
 def _networks(ctx: Context, gs: pd.DataFrame, nat: pd.DataFrame
               ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The area's networks (practices, combined list, latest outcomes) and the share of
-    practices by group-size band in the area and in England."""
+    """The area's networks (its practices in each, the group's whole size and band, combined
+    list, latest outcomes) and the share of practices by group-size band in the area and in
+    England."""
     pf = practice_frame(ctx.ds)[["practice_code", "commissioner_code", "list_size"]]
     mine = gs[gs["practice_code"].isin(ctx.practice_codes)]
     last = nat[nat["year"] == nat["year"].max()]
@@ -184,9 +185,11 @@ def _networks(ctx: Context, gs: pd.DataFrame, nat: pd.DataFrame
     names = ctx.ds.groups.drop_duplicates("group_code").set_index("group_code")["group_name"]
     net = per.groupby("group_code").agg(
         practices=("practice_code", "nunique"), combined_list=("list_size", "sum"),
+        group_practices=("group_practices", "first"),
         srr=("srr", "mean"), payments_per_weighted=("payments_per_weighted", "median"),
         gp_fte_per_1000=("gp_fte_per_1000", "median")).reset_index()
-    net["band"] = net["practices"].map(scale.size_band)
+    # the size band is the whole group's (a practice's page holds one of its members)
+    net["band"] = net["group_practices"].map(scale.size_band)
     net["name"] = net["group_code"].map(names).fillna(net["group_code"])
     if ctx.pseudonymise:            # real networks beside synthetic referral ratios
         net["name"] = ctx.practice_labels(net["group_code"])

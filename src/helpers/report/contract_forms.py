@@ -49,7 +49,7 @@ def headline_text(ctx: Context, an: Analysis) -> str:
            "practice": " from this practice"}.get(ctx.level, "")
     part = ""
     if ctx.params["outliers_only"] or who:
-        part = (f" ({an.affected_share * 100:.1f}% of the commissioner's referrals"
+        part = (f" ({formats.share(an.affected_share * 100)} of the commissioner's referrals"
                 + (", at the high-referring practices only" if ctx.params["outliers_only"]
                    else "") + ")")
     lines.append(f"- A **{change}{who}**{part} changes that activity by "

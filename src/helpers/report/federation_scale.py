@@ -45,10 +45,15 @@ def headline_text(ctx: Context, an: Analysis) -> str:
     n = len(ctx.practice_codes)
     if ctx.level == "practice" and len(an.networks):
         r = an.networks.iloc[0]
-        lines.append(f"- {area_md(ctx)} belongs to **{text.md(r['name'])}**, a group of "
-                     f"{text.plural(int(r['practices']), 'practice')} (England's practices: "
-                     f"{an.band_shares.set_index('band').loc[r['band'], 'england']:.0f}% are in "
-                     f"groups of {r['band']}).")
+        size = int(r["group_practices"])
+        if size == 1:
+            lines.append(f"- {area_md(ctx)} is the only practice in **{text.md(r['name'])}**, "
+                         "so it works at scale with no other practice.")
+        else:
+            share = an.band_shares.set_index("band").loc[r["band"], "england"]
+            lines.append(f"- {area_md(ctx)} belongs to **{text.md(r['name'])}**, a group of "
+                         f"{text.plural(size, 'practice')} ({share:.0f}% of England's "
+                         f"practices are in groups of {r['band'].replace('-', '–')}).")
     elif ctx.level == "practice":
         lines.append(f"- {area_md(ctx)} is not in a group.")
     elif len(an.networks):
