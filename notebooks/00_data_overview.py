@@ -64,7 +64,8 @@ report.show(overview.list_size_chart(ctx, ov))
 # age and sex before comparing practices.
 
 # %%
-report.show(overview.monthly_chart(ctx, ov), "There are no referrals to chart.")
+report.show(overview.monthly_chart(ctx, ov), "There are no referrals to chart (none recorded, "
+            "or every month too small to publish).")
 
 # %% tags=["remove-cell"]
 report.write_results(ctx, overview.results(ctx, ov));

@@ -105,9 +105,7 @@ report.show(federation_scale.elasticity_table(an))
 # England, so it is estimated once nationally.
 
 # %%
-report.show(federation_scale.event_study_figure(ctx, an),
-            "No practices joined a group in this data, so there is no joining effect to "
-            "estimate.")
+report.show(federation_scale.event_study_figure(ctx, an), an.joining_note)
 report.show(federation_scale.joining_table(an))
 
 # %% [markdown]

@@ -19,6 +19,8 @@ def _only(tables: dict, codes: set[str]) -> dict:
     t = {k: v.copy() for k, v in tables.items()}
     for k in ("practices", "population", "groups", "referrals", "practice_outcomes"):
         t[k] = t[k][t[k]["practice_code"].astype(str).isin(codes)].reset_index(drop=True)
+    succ = t["practices"]["successor_code"]      # a successor that is not kept is unknown
+    t["practices"]["successor_code"] = succ.where(succ.astype(str).isin(codes))
     comms = set(t["practices"]["commissioner_code"].astype(str))
     subs = set(t["practices"]["sub_area_code"].astype(str))
     t["commissioners"] = t["commissioners"][

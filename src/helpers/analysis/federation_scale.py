@@ -44,6 +44,7 @@ class Analysis:
     practice_sizes: pd.DataFrame
     estimator: str
     excluded: dict
+    joining_note: str = ""                           # why there is no joining estimate
     networks_published: pd.DataFrame | None = None   # combined lists published
     validation: pd.DataFrame | None = None           # against the synthetic truth
 
@@ -116,8 +117,11 @@ def national_joining(ds, outcome: str, group_type: str | None, control_group: st
     the TWFE estimate, the effect by group-size band and (for referrals) by practice size."""
     jp = scale.joining_panel(ds, group_type) if outcome == "srr" else \
         scale.annual_joining_panel(ds, outcome)
-    r = {"cs": scale.callaway_santanna(jp, control_group).to_dict(),
-         "twfe": scale.twfe(jp).to_dict()}
+    try:
+        r = {"cs": scale.callaway_santanna(jp, control_group).to_dict(),
+             "twfe": scale.twfe(jp).to_dict()}
+    except ValueError as e:          # too few practices to compare with (a small dataset)
+        return {"unavailable": str(e)}
     r["bands"] = scale.by_size_band(jp, control_group).to_dict(orient="list")
     if outcome == "srr":
         lists = practice_frame(ds).set_index("practice_code")["list_size"]
@@ -143,6 +147,8 @@ def analyse(ctx: Context) -> Analysis:
                        ignore_index=True) if curves else pd.DataFrame()
     joining = tw = truth_att = None
     bands = psizes = pd.DataFrame()
+    joining_note = "No practices joined a group in this data, so there is no joining effect " \
+                   "to estimate."
     mergers = None
     networks = band_shares = pd.DataFrame()
     has_groups = ds.has("groups") and len(ds.groups) > 0
@@ -154,6 +160,11 @@ def analyse(ctx: Context) -> Analysis:
             scale.annual_joining_panel(ds, p["outcome"])
         if jp["g"].gt(0).sum() and jp["g"].eq(0).sum():
             r = national_joining(ds, p["outcome"], gt, p["control_group"])
+        else:
+            r = {"unavailable": "no practice joined a group, or none stayed out of one"}
+        if "unavailable" in r:
+            joining_note = f"The joining effect cannot be estimated here: {r['unavailable']}."
+        else:
             joining, tw = Estimate.from_dict(r["cs"]), Estimate.from_dict(r["twfe"])
             bands = pd.DataFrame(r["bands"])
             psizes = pd.DataFrame(r.get("practice_sizes", {}))
@@ -164,7 +175,8 @@ def analyse(ctx: Context) -> Analysis:
     if p["outcome"] in present:
         mergers = scale.mergers(ds, p["outcome"])
     an = Analysis(area, latest, nat, el, curves, gaps, networks, band_shares, joining, tw,
-                  bands, mergers, truth_att, psizes, p["estimator"], scale.exclusions(nat))
+                  bands, mergers, truth_att, psizes, p["estimator"], scale.exclusions(nat),
+                  joining_note=joining_note)
     if len(networks):
         an.networks_published = sdc.protect(networks, ["combined_list"], publish=ctx.publish)
     an.validation = validation(ctx, an)

@@ -211,12 +211,13 @@ def specialty_points(ds: Dataset, years: list[int] | None = None) -> pd.DataFram
         agg = agg[agg["expected"] > 0.5]
         fr = funnel(agg["observed"], agg["expected"], agg["practice_code"],
                     method="robust")
+        judged = np.isfinite(fr.tau2)       # too sparse to estimate the spread: no flags
         parts.append(pd.DataFrame({
             "practice_code": agg["practice_code"].to_numpy(), "specialty_code": code,
             "observed": agg["observed"].to_numpy(), "expected": agg["expected"].to_numpy(),
-            "flag": fr.points["flag"].to_numpy(),
-            "ucl99": fr.points["od_ucl99"].to_numpy(),
-            "sd_beyond_chance": float(np.sqrt(fr.tau2))}))
+            "flag": fr.points["flag"].to_numpy() if judged else "Within",
+            "ucl99": fr.points["od_ucl99"].to_numpy() if judged else np.nan,
+            "sd_beyond_chance": float(np.sqrt(fr.tau2)) if judged else np.nan}))
     return pd.concat(parts, ignore_index=True)
 
 

@@ -57,15 +57,19 @@ def list_size_chart(ctx: Context, ov: Overview):
 
 def monthly_chart(ctx: Context, ov: Overview):
     m = ov.monthly
-    if m.empty:
+    shown = m["shown"].to_numpy(float) if len(m) else np.array([])
+    if not np.isfinite(shown).any():       # none recorded, or every month suppressed
         return None
-    fig = charts.lines_chart(
-        m["month"], {"Referrals": m["shown"].to_numpy(float) / 1000},
+    hidden = int((~np.isfinite(shown)).sum())
+    gaps = (f" {text.plural(hidden, 'month')} with 1 to 7 referrals "
+            f"{'is a gap' if hidden == 1 else 'are gaps'} (suppressed in publish mode).") \
+        if hidden else ""
+    return charts.lines_chart(
+        m["month"], {"Referrals": shown / 1000},
         f"GP referrals per month, {ctx.area_name}", "Month",
         "Referrals (thousands per month)", source_line(ctx),
-        alt=f"Line chart of monthly GP referrals over {len(m)} months; they dip every "
-            "August and December.", watermark=watermark(ctx))
-    return fig
+        alt=f"Line chart of monthly GP referrals over {len(m)} months.{gaps}",
+        watermark=watermark(ctx))
 
 
 def results(ctx: Context, ov: Overview) -> dict:
