@@ -174,6 +174,7 @@ report.show(referral_variation.opportunity_table(ctx, an),
 
 # %%
 report.show(referral_variation.validation_table(ctx, an), "Real data: no recorded truth to compare with.")
+report.show(referral_variation.validation_text(an))
 
 # %% tags=["remove-cell"]
 report.write_results(ctx, referral_variation.results(ctx, an, h));

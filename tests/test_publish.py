@@ -127,6 +127,17 @@ COUNT_HEADERS = ("Referrals a year", "List size (patients)", "Above the limit (a
                  "Referrals above the limit a year", "Combined list (patients)")
 
 
+def count_values(res: dict, notebook: str):
+    """(key, value) of every count the catalogue lists for a notebook's results file."""
+    from helpers import catalogue
+
+    for key in catalogue.get(notebook).count_keys:
+        value = res
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        yield key, value
+
+
 def _number(v: str) -> float | None:
     v = v.replace(",", "").replace("−", "-").replace("£", "").rstrip("k%m")
     try:
@@ -195,15 +206,11 @@ def test_shown_ratios_cannot_recover_a_count(small_counts_run, small):
 
 
 def test_results_manifest_and_index_carry_only_published_values(small_counts_run):
-    from helpers import catalogue
 
     manifest = json.loads((small_counts_run / "manifest.json").read_text())
     for r in manifest["reports"]:
         res = json.loads((small_counts_run / r["files"]["results"]).read_text())
-        for key in catalogue.get(r["notebook"]).count_keys:
-            value = res
-            for part in key.split("."):
-                value = value.get(part) if isinstance(value, dict) else None
+        for key, value in count_values(res, r["notebook"]):
             assert value is None or (value % 5 == 0 and not 0 < value <= 7), (key, value)
             leaf = key.rsplit(".", 1)[-1]
             if leaf in r["headline"]:

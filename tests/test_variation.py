@@ -88,3 +88,14 @@ def test_between_practice_sd_recovered_on_synthetic_england(england, england_tab
     assert vp["coefficients"]["ltc"] == pytest.approx(truth["beta_ltc_per_point"], rel=0.25)
     share = vp["steps"]["commissioner_code_share_pct"].iloc[-1]
     assert 15 <= share <= 45     # calibration: 20-40% at commissioner level
+
+
+@pytest.mark.parametrize("truth,estimate,target,ok", [
+    (0.18, 0.19, "within 15%", True), (0.05, 0.032, "within 30%", False),
+    (1.0, 0.775, "at least 0.80", False), (1.0, 0.9, "at least 0.80", True),
+    (0.002, 0.004, "at most 0.02", True), (0.02, None, "within 25%", False),
+    (0.02, float("nan"), "within 25%", False),
+])
+def test_recovery_targets_say_pass_or_fail(truth, estimate, target, ok):
+    from helpers.analysis.referral_variation import meets_target
+    assert meets_target(truth, estimate, target) is ok

@@ -93,7 +93,8 @@ def peers(table: pd.DataFrame, practice: str, n: int = N_PEERS) -> list[str]:
     p = table[(table["level"] == "practice") & table["list_size"].gt(0)]
     x = np.column_stack([np.log(p["list_size"].to_numpy(float)),
                          p["imd_score"].to_numpy(float)])
-    x = (x - np.nanmean(x, axis=0)) / np.nanstd(x, axis=0)
+    sd = np.nanstd(x, axis=0)
+    x = (x - np.nanmean(x, axis=0)) / np.where(sd > 0, sd, 1.0)   # one practice: no spread
     me = np.flatnonzero(p["code"].to_numpy() == practice)
     if not len(me):
         return []

@@ -391,4 +391,17 @@ def validation(ctx: Context, an: Analysis) -> pd.DataFrame | None:
          float(nat.loc[~is_planted, "outlier"].mean()), "at most 0.02"),
     ]
     v = pd.DataFrame(rows, columns=["quantity", "truth", "estimate", "target"])
+    v["passed"] = [meets_target(t, e, g) for t, e, g in
+                   zip(v["truth"], v["estimate"], v["target"], strict=True)]
     return v
+
+
+def meets_target(truth: float, estimate: float | None, target: str) -> bool:
+    """Whether an estimate meets its recovery target: 'within 15%' (relative to the truth),
+    'at least 0.80' or 'at most 0.02'; a missing estimate never does."""
+    if estimate is None or not np.isfinite(estimate):
+        return False
+    word, value = target.rsplit(" ", 1)
+    if word == "within":
+        return abs(estimate - truth) <= abs(truth) * float(value.rstrip("%")) / 100
+    return estimate >= float(value) if word == "at least" else estimate <= float(value)

@@ -186,7 +186,8 @@ def practice_table(ds: Dataset, years: list[int] | None = None, specialty: str |
     agg["crude_rate"] = cr["value"].to_numpy()
     agg["crude_lower95"] = cr["lower95"].to_numpy()
     agg["crude_upper95"] = cr["upper95"].to_numpy()
-    nat = agg["observed"].sum() / agg["person_years"].sum() * 1000
+    total_py = float(agg["person_years"].sum())
+    nat = agg["observed"].sum() / total_py * 1000 if total_py > 0 else np.nan
     agg["standardised_rate"] = agg["ratio"] * nat
     keep = ["practice_code", "practice_name", "commissioner_code", "sub_area_code", "network",
             "imd_score", "imd_quintile", "list_size", "ltc_prevalence", "rurality"]
@@ -209,6 +210,8 @@ def specialty_points(ds: Dataset, years: list[int] | None = None) -> pd.DataFram
             "sum") / g.groupby("year")["expected"].transform("sum"))
         agg = g.groupby("practice_code", as_index=False)[["observed", "expected"]].sum()
         agg = agg[agg["expected"] > 0.5]
+        if agg.empty:                        # no practice expects a referral here
+            continue
         fr = funnel(agg["observed"], agg["expected"], agg["practice_code"],
                     method="robust")
         judged = np.isfinite(fr.tau2)       # too sparse to estimate the spread: no flags
@@ -218,7 +221,9 @@ def specialty_points(ds: Dataset, years: list[int] | None = None) -> pd.DataFram
             "flag": fr.points["flag"].to_numpy() if judged else "Within",
             "ucl99": fr.points["od_ucl99"].to_numpy() if judged else np.nan,
             "sd_beyond_chance": float(np.sqrt(fr.tau2)) if judged else np.nan}))
-    return pd.concat(parts, ignore_index=True)
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(
+        columns=["practice_code", "specialty_code", "observed", "expected", "flag", "ucl99",
+                 "sd_beyond_chance"])
 
 
 def specialty_table(ds: Dataset, years: list[int] | None = None,

@@ -411,8 +411,22 @@ def validation_table(ctx: Context, an: Analysis):
     return table(an.validation, [Col("quantity", "Quantity"),
                                  Col("truth", "True value", "number", 4),
                                  Col("estimate", "Estimate", "number", 4),
-                                 Col("target", "Recovery target")],
+                                 Col("target", "Recovery target"),
+                                 Col("passed", "Target met")],
                  caption="Estimates against the effects planted in the synthetic data")
+
+
+def validation_text(an: Analysis) -> str:
+    """Whether every recovery check passed, in words ('' for real data)."""
+    v = an.validation
+    if v is None:
+        return ""
+    failed = v.loc[~v["passed"], "quantity"].tolist()
+    if not failed:
+        return f"All {len(v)} recovery checks pass."
+    return (f"**{len(failed)} of {len(v)} recovery checks fail:** "
+            + "; ".join(text.md(q) for q in failed) + ". Read the estimates above with "
+            "that in mind: on this data the method does not recover what was planted.")
 
 
 def results(ctx: Context, an: Analysis, h: dict) -> dict:
@@ -427,5 +441,8 @@ def results(ctx: Context, an: Analysis, h: dict) -> dict:
     out["funnel"] = an.funnel_summary
     out["variance_partition"] = {k: v for k, v in an.partition.items() if k != "steps"}
     out["spc_variation_type"] = an.spc_summary["variation_type"].iloc[-1]
+    if an.validation is not None:
+        out["validation_failed"] = an.validation.loc[~an.validation["passed"],
+                                                     "quantity"].tolist()
     return out
 
