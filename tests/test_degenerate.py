@@ -76,3 +76,20 @@ def test_a_rare_specialty_at_a_single_practice(small, tmp_path):
     assert res["observed"] is None and res["area_ratio"] is None
     page = _pages(out)["01_referral_variation/a81001.html"]
     assert "too few" in page and not re.search(r"made \*?\*?0 ", page)
+
+
+def test_a_closed_practice_and_a_one_practice_network_are_described_truly(small, tmp_path):
+    """A practice closed before the year shown saves nothing under any form (not 'most under
+    payment by results (£0)'); a network of one practice is said to be one, not '1 practice
+    … belong to 1 group … 100% in none'."""
+    closed = str(small.practices.loc[small.practices["close_date"].notna(),
+                                     "practice_code"].iloc[0])
+    sizes = small.groups.groupby("group_code")["practice_code"].nunique()
+    alone = str(sizes[sizes == 1].index[0])
+    out, _ = _run(tmp_path, "synthetic:small", [closed, alone],
+                  ["02_federation_scale", "03_contract_forms"])
+    pages = _pages(out)
+    page03 = pages[f"03_contract_forms/{closed.lower()}.html"]
+    assert "made no GP referrals in" in page03 and "saves most under" not in page03
+    page02 = pages[f"02_federation_scale/{alone.lower()}.html"]
+    assert "has one practice, so it is not a group" in page02 and "belong to" not in page02

@@ -52,6 +52,14 @@ def headline_text(ctx: Context, an: Analysis) -> str:
         part = (f" ({formats.share(an.affected_share * 100)} of the commissioner's referrals"
                 + (", at the high-referring practices only" if ctx.params["outliers_only"]
                    else "") + ")")
+    if who and an.affected_share == 0:   # closed (or not yet open) in the year shown
+        lines.append(f"- {area_md(ctx)} made no GP referrals in {formats.year(an.year)} (it "
+                     "was closed, or not yet open), so a change in its referrals changes "
+                     "nothing that year. The sections below describe its commissioner's "
+                     "contracts.")
+        if an.did_notes:
+            lines.append("- **Switching form:** " + switch_caution(an))
+        return "\n".join(lines)
     lines.append(f"- A **{change}{who}**{part} changes that activity by "
                  f"**{formats.money(v)} a year**.")
     if cur in t.index:
@@ -65,13 +73,14 @@ def headline_text(ctx: Context, an: Analysis) -> str:
                      "year; the table shows each.")
     best = t["commissioner_saving_gbp"].idxmax()
     worst = t["commissioner_saving_gbp"].idxmin()
-    lines.append(f"- The same change saves most under **"
-                 f"{contracts.FORM_LABELS[best].lower()}** "
-                 f"({formats.money(t.loc[best, 'commissioner_saving_gbp'])}) and least under **"
-                 f"{contracts.FORM_LABELS[worst].lower()}** "
-                 f"({_money_or_nothing(an, t.loc[worst, 'commissioner_saving_gbp'])}): "
-                 "under a block the "
-                 "provider keeps the money and carries the cost, until the block is reset.")
+    if best != worst:
+        lines.append(f"- The same change saves most under **"
+                     f"{contracts.FORM_LABELS[best].lower()}** "
+                     f"({formats.money(t.loc[best, 'commissioner_saving_gbp'])}) and least "
+                     f"under **{contracts.FORM_LABELS[worst].lower()}** "
+                     f"({_money_or_nothing(an, t.loc[worst, 'commissioner_saving_gbp'])}): "
+                     "under a block the provider keeps the money and carries the cost, "
+                     "until the block is reset.")
     if an.did_notes:
         lines.append("- **Switching form:** " + switch_caution(an))
     return "\n".join(lines)

@@ -56,6 +56,17 @@ def headline_text(ctx: Context, an: Analysis) -> str:
                          f"practices are in groups of {r['band'].replace('-', '–')}).")
     elif ctx.level == "practice":
         lines.append(f"- {area_md(ctx)} is not in a group.")
+    elif ctx.level == "network" and len(an.networks):
+        size = int(an.networks["group_practices"].max())
+        if size == 1:
+            lines.append(f"- {area_md(ctx)} has one practice, so it is not a group of "
+                         "practices working at scale.")
+        else:
+            r = an.networks.sort_values("group_practices").iloc[-1]
+            share = an.band_shares.set_index("band").loc[r["band"], "england"]
+            lines.append(f"- {area_md(ctx)} is a group of {text.plural(size, 'practice')} "
+                         f"({share:.0f}% of England's practices are in groups of "
+                         f"{r['band'].replace('-', '–')}).")
     elif len(an.networks):
         med = float(an.networks["practices"].median())
         bs = an.band_shares.set_index("band")
@@ -63,7 +74,8 @@ def headline_text(ctx: Context, an: Analysis) -> str:
             f"- **{text.plural(n, 'practice')}** in {area_md(ctx)} belong to "
             f"**{text.plural(len(an.networks), 'group')}** (median {med:.0f} practices each). "
             f"{bs.loc['5-8', 'area']:.0f}% of the practices are in groups of 5–8 "
-            f"(England {bs.loc['5-8', 'england']:.0f}%), {bs.loc['1', 'area']:.0f}% in none.")
+            f"(England {bs.loc['5-8', 'england']:.0f}%), {bs.loc['1', 'area']:.0f}% in no "
+            "group or on their own in one.")
     for g in an.gaps.itertuples():
         label = scale.OUTCOMES[g.outcome][0]
         est, lo, hi = _pct(g.gap), _pct(g.lower), _pct(g.upper)
