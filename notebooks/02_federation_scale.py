@@ -147,6 +147,7 @@ report.show(federation_scale.mergers_text(ctx, an))
 # %%
 report.show(federation_scale.validation_table(ctx, an),
             "Real data: no recorded truth to compare with.")
+report.show(federation_scale.validation_text(an))
 
 # %% tags=["remove-cell"]
 report.write_results(ctx, federation_scale.results(ctx, an));

@@ -145,6 +145,7 @@ report.show(contract_forms.its_table(an))
 report.show(contract_forms.validation_table(ctx, an),
             "No recorded truth to compare with (real data, or no switch that could be "
             "evaluated).")
+report.show(contract_forms.validation_text(an))
 
 # %% tags=["remove-cell"]
 report.write_results(ctx, contract_forms.results(ctx, an));

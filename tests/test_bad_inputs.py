@@ -146,6 +146,8 @@ CASES = [
         d, "referrals", 2, "lots")), ContractError),
     Case("dataset", "a negative count", _edit("referrals", lambda d: _set(
         d, "referrals", 4, "-3")), ContractError),
+    Case("dataset", "every referral count 0", _edit("referrals", lambda d: d.assign(
+        referrals="0")), ContractError),
     Case("dataset", "a fractional count", _edit("referrals", lambda d: _set(
         d, "referrals", 0, "2.5")), ContractError),
     Case("dataset", "a count of 1e15", _edit("referrals", lambda d: _set(

@@ -93,3 +93,40 @@ def test_a_closed_practice_and_a_one_practice_network_are_described_truly(small,
     assert "made no GP referrals in" in page03 and "saves most under" not in page03
     page02 = pages[f"02_federation_scale/{alone.lower()}.html"]
     assert "has one practice, so it is not a group" in page02 and "belong to" not in page02
+
+
+def test_a_dataset_with_no_referral_at_all_is_refused_clearly(small, tmp_path):
+    import pytest
+
+    from helpers.schema import ContractError
+
+    first = str(small.practices["practice_code"].iloc[0])
+    t = _only(small.tables, {first})
+    t["referrals"]["referrals"] = 0
+    with pytest.raises(ContractError, match="'referrals'.*every count is 0"):
+        save_dataset(t, tmp_path / "none", provenance=PROV)
+    assert not (tmp_path / "none").exists()
+
+
+def test_a_practice_with_1_to_7_referrals_in_the_year_shows_no_money(small, tmp_path):
+    """Its referrals that year are suppressed, so is every £ worked out from them (a £
+    figure divided by the cost of a referral would give the count back); none shows as 0."""
+    import pandas as pd
+
+    from helpers.schema import financial_year
+
+    t = {k: v.copy() for k, v in small.tables.items()}
+    code = str(t["practices"]["practice_code"].iloc[3])
+    r = t["referrals"]
+    last = financial_year(pd.to_datetime(r["month"])).max()
+    sel = (r["practice_code"].astype(str) == code) & \
+        (financial_year(pd.to_datetime(r["month"])) == last)
+    r.loc[sel, "referrals"] = 0
+    r.loc[r.index[sel][:5], "referrals"] = 1                       # 5 referrals that year
+    save_dataset(t, tmp_path / "few", provenance=PROV)
+    out, manifest = _run(tmp_path, str(tmp_path / "few"), [code], ["03_contract_forms"])
+    res = json.loads((out / manifest["reports"][0]["files"]["results"]).read_text())
+    assert res["area_suppressed"] is True
+    assert set(res["saving_by_form_gbp"].values()) == {None}
+    page = _pages(out)[f"03_contract_forms/{code.lower()}.html"]
+    assert "too few to publish" in page and "saves most under" not in page

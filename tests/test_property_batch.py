@@ -1,6 +1,7 @@
 """Property: any small dataset cut from the small preset, however sparse, goes through the
 batch in publish mode with every report rendered (or refused with a clear message), no count
-of 1-7 in any table or results file, and nothing suppressed shown as a number.
+of 1-7 in any table or results file, no chart whose drawn values imply a count publish mode
+would not show (read back from what was drawn), and nothing suppressed shown as a number.
 
 Hypothesis draws the practices kept (1 to 6), how far one practice's referrals are scaled
 down (to none, to a few, to a tenth, or not at all) and the seed; each example is a full
@@ -66,6 +67,13 @@ def test_sparse_datasets_publish_safely(small, tmp_path_factory, n, scale, seed)
         res = json.loads((out / rep["files"]["results"]).read_text())
         for key, value in count_values(res, rep["notebook"]):
             assert _published(value), (rep["report_id"], key, value)
+        # what each chart drew, read back when it was drawn: no count publish mode hides
+        nb = json.loads((out / rep["files"]["notebook"]).read_text())
+        metas = [o["metadata"]["image/png"] for c in nb["cells"] for o in c.get("outputs", [])
+                 if "image/png" in o.get("metadata", {})]
+        assert all(m.get("unpublished_counts") == 0 for m in metas), (rep["report_id"], [
+            (m.get("alt"), m.get("unpublished_examples")) for m in metas
+            if m.get("unpublished_counts")])
         page = _Tables()
         page.feed((out / rep["files"]["html"]).read_text())
         for table in page.tables:

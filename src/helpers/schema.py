@@ -553,6 +553,11 @@ def validate_dataset(tables: Mapping[str, pd.DataFrame],
     out = {name: validate_table(df, name, sources.get(name, "<memory>"))
            for name, df in tables.items()}
     _foreign_key_check(out, sources)
+    if float(out["referrals"]["referrals"].sum()) == 0:
+        raise ContractError(sources.get("referrals", "<memory>"), "referrals", "referrals",
+                            f"every count is 0 ({len(out['referrals'])} rows): the dataset "
+                            "records no referral, so there is no rate to compare",
+                            fix="supply the referral counts (at least one referral)")
     if "groups" in out:
         g = out["groups"]
         bad = g["left"].notna() & (g["left"] <= g["joined"])

@@ -97,9 +97,12 @@ class Context:
 def data_kind(ds: Dataset) -> str:
     """'synthetic', 'real' or 'mixed' (real structure with synthetic tables)."""
     prov = ds.provenance
-    if prov.get("source") == "synthetic" or not prov.get("real_tables"):
-        return "synthetic" if prov.get("source") == "synthetic" else "real"
-    return "mixed" if prov.get("synthetic_tables") else "real"
+    real, synthetic = prov.get("real_tables"), prov.get("synthetic_tables")
+    if prov.get("source") == "synthetic" or (synthetic and not real):
+        return "synthetic"
+    if not real:                   # an extract that does not list its tables: real
+        return "real"
+    return "mixed" if synthetic else "real"
 
 
 def pseudonymise(ds: Dataset) -> bool:

@@ -41,6 +41,7 @@ class Analysis:
     n_never: int
 
     validation: pd.DataFrame | None = None   # against the synthetic truth
+    area_suppressed: bool = False   # publish mode: the area's referrals that year are 1-7
 
 
 def _current_form(ctx: Context, year: int) -> str:
@@ -110,13 +111,17 @@ def analyse(ctx: Context) -> Analysis:
         raise ParameterError(f"provider '{provider}' is not in the data")
     comm = None if ctx.is_england else ctx.commissioner
     base = contracts.baseline(ds, comm, year, provider)
-    share = 1.0
+    share, suppressed = 1.0, False
     if ctx.level in ("network", "practice") or p["outliers_only"]:
         pt = year_practice_table(ds, year)
         in_comm = pt[pt["commissioner_code"] == ctx.commissioner]
         area = pt[pt.practice_code.isin(ctx.practice_codes)]
         if ctx.level in ("network", "practice"):   # the area's part of its commissioner
-            share = float(area["observed"].sum() / in_comm["observed"].sum())
+            # in publish mode from the area's published count, so no £ gives back a
+            # count the other pages round or suppress
+            obs = ctx.published(float(area["observed"].sum()))
+            suppressed = bool(np.isnan(obs))
+            share = 0.0 if suppressed else float(obs / in_comm["observed"].sum())
         if p["outliers_only"]:
             fr = funnel(pt.observed, pt.expected, pt.practice_code, method="robust")
             pt = pt.assign(outlier=(fr.points.flag == "High (99.8%)").to_numpy())
@@ -159,8 +164,30 @@ def analyse(ctx: Context) -> Analysis:
                   contracts.payment_curves(base.value, p["forms"]),
                   contracts.risk(base, p["forms"]), sw,
                   its, did, share, did_notes, int(n_never))
+    if suppressed:        # nothing about the area's money is shown: not 0, suppressed
+        money = [c for c in an.whatif.columns if c.endswith("_gbp")]
+        an.whatif[money] = np.nan
+        forms = [c for c in an.sensitivity.columns if c in contracts.FORM_LABELS]
+        an.sensitivity[forms] = np.nan
+        an.area_suppressed = True
     an.validation = validation(ctx, an)
     return an
+
+
+def estimator_notes(an: Analysis) -> list[tuple[str, list[str]]]:
+    """The switch DiDs' estimator messages as plain clauses, each once, with the switches
+    (form and outcome) it concerns."""
+    from helpers.stats.did import plain_note
+
+    out: dict[str, list[str]] = {}
+    for d in an.did:
+        where = f"{contracts.FORM_LABELS.get(d.extra['to_form'], d.extra['to_form']).lower()}" \
+                f" ({OUTCOME_WORDS[d.extra['outcome']]})"
+        for n in d.extra["notes"]:
+            out.setdefault(plain_note(n), [])
+            if where not in out[plain_note(n)]:
+                out[plain_note(n)].append(where)
+    return list(out.items())
 
 
 OUTCOME_WORDS = {"firsts": "first attendances per referral",

@@ -56,6 +56,19 @@ class Analysis:
         return self.twfe if self.estimator == "twfe" else self.joining
 
 
+def _published_srr(ctx: Context, frame: pd.DataFrame) -> pd.DataFrame:
+    """Practice-years as readers see them: in publish mode the standardised referral ratio
+    is recomputed from the published referral count (NaN where that count is suppressed),
+    so no ratio gives back a count the tables would round or suppress (the analysis itself
+    runs on the counts as recorded)."""
+    if not ctx.publish or "observed" not in frame or frame.empty:
+        return frame
+    shown = sdc.publish_counts(frame["observed"])[0]
+    srr = np.where(frame["expected"] > 0, shown / frame["expected"].where(
+        frame["expected"] > 0), np.nan)
+    return frame.assign(srr=frame["srr"].where(frame["srr"].isna(), srr))
+
+
 def _latest(nat: pd.DataFrame, y: str) -> pd.DataFrame:
     """The rows of the latest year in which ``y`` is measured (an area's current practices;
     for a practice that has closed, its last year)."""
@@ -143,7 +156,8 @@ def analyse(ctx: Context) -> Analysis:
     mine = resid[resid["practice_code"].isin(ctx.practice_codes)]
     gaps = pd.DataFrame([g.record("gap") for y in curves
                          if (g := curve_gap(_latest(mine[mine["outcome"] == y], "resid"), y))])
-    latest = pd.concat([_latest(area, y).assign(outcome=y) for y in curves],
+    shown = _published_srr(ctx, area)
+    latest = pd.concat([_latest(shown, y).assign(outcome=y) for y in curves],
                        ignore_index=True) if curves else pd.DataFrame()
     joining = tw = truth_att = None
     bands = psizes = pd.DataFrame()
@@ -154,7 +168,7 @@ def analyse(ctx: Context) -> Analysis:
     has_groups = ds.has("groups") and len(ds.groups) > 0
     if has_groups:
         gs = scale.group_sizes(ds)
-        networks, band_shares = _networks(ctx, gs, nat)
+        networks, band_shares = _networks(ctx, gs, _published_srr(ctx, nat))
         gt = None if p["group_type"] == "all" else p["group_type"]
         jp = scale.joining_panel(ds, gt) if p["outcome"] == "srr" else \
             scale.annual_joining_panel(ds, p["outcome"])

@@ -109,10 +109,10 @@ def national_practices(ds, years: list[int], specialty: str | None, standardise:
     nat["range_high"] = nat["ratio"] / nat["limit_low"].where(nat["limit_low"] > 0)
     nat["log_list"] = np.log(nat["list_size"])
     nat = opportunity(nat.assign(od_ucl99=nat["limit_high"]), ds, specialty=specialty)
-    n_years = len(years)
+    # a yearly average over the years each practice was open in the period
     for c in ("excess_to_limit", "excess_to_median", "saving_to_limit_gbp",
               "saving_to_median_gbp", "observed", "expected"):
-        nat[f"{c}_per_year"] = nat[c] / n_years
+        nat[f"{c}_per_year"] = nat[c] / nat["years_open"]
     nat["cost_per_referral_gbp"] = float(nat.attrs.get("cost_per_referral_gbp", np.nan))
     nat.attrs = {}
     return nat
@@ -167,6 +167,9 @@ def analyse(ctx: Context) -> Analysis:
     n_years = len(years)
     area = nat[nat["practice_code"].isin(ctx.practice_codes)].reset_index(drop=True)
     area["label"] = ctx.practice_labels(area["practice_code"])
+    # the years the area's figures a year average over: for a practice the years it was
+    # open in the period; for a group of practices the most any of them was open
+    area_years = int(area["years_open"].max()) if len(area) else n_years
 
     part = national_partition(ds, *args)
     if "steps" in part:
@@ -191,6 +194,10 @@ def analyse(ctx: Context) -> Analysis:
         series["standardised_rate"] = series["ratio"]
     series = series[financial_year(series["month"]).isin(years)].reset_index(drop=True)
     n_hidden = 0
+    # referrals per unit of the charted rate each month (declared to the chart's disclosure
+    # read-back: the rate drawn times this is the count a reader could work out)
+    series["per_unit"] = np.where(series["observed"] > 0, series["observed"] / series[
+        "standardised_rate"].where(series["standardised_rate"] > 0), 0.0)
     if ctx.publish and not series.empty:
         # the chart is drawn from published monthly counts: a rate is recomputed from the
         # rounded count and a month of 1-7 referrals is a gap, so no count can be read off
@@ -212,6 +219,8 @@ def analyse(ctx: Context) -> Analysis:
         if n_hidden:                 # suppressed months drawn as gaps
             spc_pts = spc_pts.set_index("date").reindex(pd.DatetimeIndex(
                 series["month"], name="date")).reset_index()
+        spc_pts["per_unit"] = spc_pts["date"].map(
+            series.set_index("month")["per_unit"]).to_numpy(float)
     # a rate cannot fall below zero: the lower process limit is drawn at zero at most (as
     # NHSRplotthedots' truncate_cl does); the special-cause rules used the limits as computed
     spc_pts["lpl"] = spc_pts["lpl"].clip(lower=0)
@@ -222,6 +231,7 @@ def analyse(ctx: Context) -> Analysis:
               "area_crude_p90_p10": percentile_ratio(area["crude_rate"]) if enough else np.nan,
               "cost_per_referral_gbp": fun["cost_per_referral_gbp"],
               "specialty": spec, "series_is_ratio": spec is not None, "n_years": n_years,
+              "area_years": area_years,
               "spc_months_suppressed": n_hidden,
               "national_rate": float(nat["observed"].sum() / nat["person_years"].sum() * 1000)}
     an = Analysis(nat, area, fun["summary"], curve, part, spt, spc_pts, spc_sum, years, extras)
@@ -241,10 +251,10 @@ def _published(ctx: Context, an: Analysis, frame: pd.DataFrame) -> pd.DataFrame:
     counts rounded or suppressed, ratios, intervals and £ recomputed from the published
     counts (``attrs['suppressed']`` marks the suppressed cells)."""
     unit = an.extras["cost_per_referral_gbp"]
-    n_years = an.extras["n_years"]
+    yrs = frame["years_open"].to_numpy(float)       # each practice's years in the period
 
     def per_year(values):
-        return _per_year(ctx, values, n_years)
+        return _per_year(ctx, values, yrs)
 
     def ratio_part(col):
         def f(d):
@@ -257,12 +267,12 @@ def _published(ctx: Context, an: Analysis, frame: pd.DataFrame) -> pd.DataFrame:
         "ratio_lower95": (ratio_part("lower95"), ["observed"]),
         "ratio_upper95": (ratio_part("upper95"), ["observed"]),
         "observed_per_year": (lambda d: per_year(d["observed"]), ["observed"]),
-        "expected_per_year": (lambda d: d["expected"] / n_years, []),
+        "expected_per_year": (lambda d: d["expected"] / yrs, []),
         "excess_to_limit_per_year": (lambda d: per_year(d["excess_to_limit"]),
                                      ["excess_to_limit", "observed"]),
-        "saving_to_limit_gbp_per_year": (lambda d: d["excess_to_limit"] * unit / n_years,
+        "saving_to_limit_gbp_per_year": (lambda d: d["excess_to_limit"] * unit / yrs,
                                          ["excess_to_limit", "observed"]),
-        "saving_to_median_gbp_per_year": (lambda d: d["excess_to_median"] * unit / n_years,
+        "saving_to_median_gbp_per_year": (lambda d: d["excess_to_median"] * unit / yrs,
                                           ["excess_to_median", "observed"]),
         "range_low": (lambda d: d["observed"] / d["expected"] / d["limit_high"],
                       ["observed"]),
@@ -280,7 +290,7 @@ def headline(ctx: Context, an: Analysis) -> dict:
     """The headline figures: the area's total published as one count, everything else from
     the published practice table (so the text, the tables and the results file agree)."""
     a = an.published
-    years = an.extras["n_years"]
+    years = an.extras["area_years"]
     # the area's total is published as one figure (rounded like every count), so it is the
     # same total notebook 00 shows; the practice rows are published one by one
     # (NaN when suppressed: never the sum of suppressed rows, which would read as 0)
@@ -328,8 +338,8 @@ def comparisons(ctx: Context, an: Analysis) -> pd.DataFrame:
             nat["commissioner_code"] == w.commissioner, "practice_code"].tolist()))
     groups.append(("england", "England", nat["practice_code"].tolist()))
     rows = []
-    years = an.extras["n_years"]
     for i, (role, name, codes) in enumerate(groups):
+        years = an.extras["area_years"] if i == 0 else an.extras["n_years"]
         d = nat[nat["practice_code"].isin(codes)]
         obs = float(d["observed"].sum())
         shown = an.headline["observed"] if i == 0 and ctx.publish else 0.0
@@ -339,7 +349,8 @@ def comparisons(ctx: Context, an: Analysis) -> pd.DataFrame:
             obs = float(sdc.publish_counts([obs])[0][0])
         exp = float(d["expected"].sum())
         r = rates.isr([obs], [exp]) if not np.isnan(obs) and exp > 0 else None
-        rows.append({"role": role, "name": name, "practices": len(d), "observed_per_year":
+        rows.append({"role": role, "name": name, "practices": len(d), "expected": exp,
+                     "observed_per_year":
                      _per_year(ctx, [obs], years)[0],
                      "ratio": np.nan if r is None else float(r["value"][0]),
                      "lower": np.nan if r is None else float(r["lower95"][0]),
@@ -354,7 +365,7 @@ def _per_year(ctx: Context, values, years: int) -> np.ndarray:
 
 
 def _published_specialties(ctx: Context, an: Analysis) -> pd.DataFrame:
-    years = an.extras["n_years"]
+    years = an.extras["area_years"]
     sp = an.specialties.assign(observed_per_year=an.specialties["observed"] / years,
                                excess_per_year=an.specialties["excess_above_limit"] / years)
     return sdc.protect(sp, ["observed", "excess_above_limit"], {

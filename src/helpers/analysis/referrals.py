@@ -179,6 +179,13 @@ def practice_table(ds: Dataset, years: list[int] | None = None, specialty: str |
     py = pop.groupby("practice_code", observed=True)["patients"].sum()
     py.index = py.index.astype(str)
     agg["person_years"] = agg["practice_code"].map(py).to_numpy()
+    # the financial years in which the practice had registered patients (a practice that
+    # opened or closed within the period averages over these, not over every year)
+    yo = pop[pop["patients"] > 0].groupby("practice_code", observed=True)["year"].nunique()
+    yo.index = yo.index.astype(str)
+    n_years = len(years) if years else int(pop["year"].nunique())
+    agg["years_open"] = agg["practice_code"].map(yo).fillna(n_years).clip(lower=1) \
+        .astype(int).to_numpy()
     r = isr(agg["observed"], agg["expected"])
     for c in ("value", "lower95", "upper95", "lower99_8", "upper99_8"):
         agg[f"ratio_{c}" if c != "value" else "ratio"] = r[c].to_numpy()

@@ -16,7 +16,11 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.collections import PathCollection
+from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+
+from helpers import disclosure
 
 NHS_BLUE = "#005EB8"
 DARK = "#425563"
@@ -62,6 +66,45 @@ def _values(ax: plt.Axes) -> np.ndarray:
     vals = [v[np.isfinite(v)] for v in vals]
     vals = [v for v in vals if len(v)]
     return np.concatenate(vals) if vals else np.array([])
+
+
+def declare_counts(ax: plt.Axes, artist, per_unit, axis: str = "y") -> None:
+    """Say that what ``artist`` draws along ``axis`` ("x" or "y") stems from counts of
+    people or events, ``per_unit`` counts per unit drawn (a number, or one per point: the
+    expected count for a ratio, 1,000 for thousands). :func:`finish` reads the drawn values
+    back and records how many imply a count publish mode would not show
+    (:func:`helpers.disclosure.unpublished`); the post-run check fails such a chart in
+    publish mode."""
+    if not hasattr(ax, "_pack_counts"):
+        ax._pack_counts = []
+    ax._pack_counts.append((artist, per_unit, axis))
+
+
+def _drawn(artist, axis: str) -> np.ndarray:
+    """The values an artist draws along one axis, as drawn (NaN where a gap)."""
+    col = 0 if axis == "x" else 1
+    if isinstance(artist, Line2D):
+        data = artist.get_xdata() if col == 0 else artist.get_ydata()
+        return np.asarray(pd.to_numeric(pd.Series(np.asarray(data)), errors="coerce"), float)
+    if isinstance(artist, PathCollection):
+        off = np.ma.asarray(artist.get_offsets(), dtype=float)
+        return np.ma.filled(off[:, col], np.nan) if off.ndim == 2 and len(off) else \
+            np.array([])
+    if isinstance(artist, BarContainer):
+        return np.array([p.get_width() if col == 0 else p.get_height()
+                         for p in artist.patches], float)
+    raise TypeError(f"cannot read back a {type(artist).__name__}")
+
+
+def _unpublished(ax: plt.Axes) -> list[float]:
+    """Counts implied by the values drawn (read back from the artists) that publish mode
+    would not show: neither a gap, 0, nor a multiple of 5 of at least 10."""
+    out: list[float] = []
+    for artist, per_unit, axis in getattr(ax, "_pack_counts", []):
+        v = _drawn(artist, axis)
+        pu = np.broadcast_to(np.asarray(per_unit, float), v.shape)
+        out += [round(float(v[i] * pu[i]), 2) for i in disclosure.unpublished(v, pu)]
+    return out
 
 
 def setup() -> None:
@@ -144,9 +187,12 @@ def finish(fig: Figure, ax: plt.Axes, title: str, xlabel: str, ylabel: str, sour
     if nonnegative is None:
         nonnegative = not any(w in (xlabel + " " + ylabel).lower() for w in NEGATIVE_OK)
     fig._pack_alt = alt
+    bad = _unpublished(ax)
     fig._pack_meta = {"nonnegative": bool(nonnegative),
                       "data_min": float(values.min()) if len(values) else None,
-                      "n_values": int(len(values))}
+                      "n_values": int(len(values)),
+                      "counts_declared": bool(getattr(ax, "_pack_counts", [])),
+                      "unpublished_counts": len(bad), "unpublished_examples": bad[:3]}
     return fig
 
 
@@ -169,10 +215,18 @@ def funnel_chart(points: pd.DataFrame, curve: pd.DataFrame, title: str, source: 
     99.8% limits; ``flag`` ("High", "Low", "Within") says which side of the ``limit`` limits
     a point lies. Axes fit the practices shown; the most extreme flagged practices are
     labelled (``labels``: text per point); ``highlight`` marks points to pick out (a
-    practice among its peers), drawn as a black diamond and always labelled."""
+    practice among its peers), drawn as a black diamond and always labelled. A ratio stems
+    from a count: ``per_unit`` (default ``denominator``) is each point's expected count over
+    the period its ratio covers, declared for the disclosure read-back."""
     if points.empty:
         raise EmptyChartError(f"chart '{title}' has no practices")
     fig, ax = plt.subplots()
+    per_unit = points["per_unit"] if "per_unit" in points else points["denominator"]
+
+    def dots(sel, **kw):
+        sc = ax.scatter(points.loc[sel, "denominator"], points.loc[sel, "rr"], **kw)
+        declare_counts(ax, sc, per_unit[sel].to_numpy(float))
+
     x_lo, x_hi = points["denominator"].min(), points["denominator"].max()
     c = curve[(curve["denominator"] >= x_lo / 1.15) & (curve["denominator"] <= x_hi * 1.15)]
     ax.plot(c["denominator"], c["ucl99"], color=DARK, lw=1, ls="--", label="99.8% limits")
@@ -182,18 +236,16 @@ def funnel_chart(points: pd.DataFrame, curve: pd.DataFrame, title: str, source: 
     ax.axhline(1.0, color=DARK, lw=0.8)
     high = points["flag"] == "High"
     low = points["flag"] == "Low"
-    ax.scatter(points.loc[~high & ~low, "denominator"], points.loc[~high & ~low, "rr"],
-               s=14, color=NHS_BLUE, alpha=0.7, label=f"Practice within {limit}% limits")
+    dots(~high & ~low, s=14, color=NHS_BLUE, alpha=0.7,
+         label=f"Practice within {limit}% limits")
     if high.any():
-        ax.scatter(points.loc[high, "denominator"], points.loc[high, "rr"], s=24, color=RED,
-                   label=f"Above {limit}% limit")
+        dots(high, s=24, color=RED, label=f"Above {limit}% limit")
     if low.any():
-        ax.scatter(points.loc[low, "denominator"], points.loc[low, "rr"], s=24, color=ORANGE,
-                   label=f"Below {limit}% limit")
+        dots(low, s=24, color=ORANGE, label=f"Below {limit}% limit")
     if highlight is not None and highlight.any():
         hp = points[highlight.to_numpy()]
-        ax.scatter(hp["denominator"], hp["rr"], s=70, marker="D", color="black", zorder=4,
-                   label="This practice")
+        dots(highlight.to_numpy(), s=70, marker="D", color="black", zorder=4,
+             label="This practice")
         for i, r in hp.iterrows():
             ax.annotate(_plain(labels.loc[i]) if labels is not None else "",
                         (r["denominator"], r["rr"]), fontsize=8, xytext=(6, 6),
@@ -222,7 +274,8 @@ def ranked_chart(table: pd.DataFrame, title: str, source: str, alt: str,
     """Practices ranked by ratio, each with the range its funnel limits allow
     (``range_low``–``range_high``: the ratio divided by the upper and lower limit at the
     practice's expected count), coloured by the same funnel flags (``flag``): a bar that
-    misses 1 is exactly a practice outside the limits."""
+    misses 1 is exactly a practice outside the limits. Each ratio's expected count
+    (``expected``, when given) is declared for the disclosure read-back."""
     if table.empty:
         raise EmptyChartError(f"chart '{title}' has no practices")
     t = table.sort_values("ratio").reset_index(drop=True)
@@ -235,7 +288,10 @@ def ranked_chart(table: pd.DataFrame, title: str, source: str, alt: str,
                      (ORANGE, f"Below {limit}% limit")):
         sel = colour == col
         if sel.any():
-            ax.scatter(x[sel], t.loc[sel, "ratio"], s=10, color=col, zorder=3, label=lab)
+            sc = ax.scatter(x[sel], t.loc[sel, "ratio"], s=10, color=col, zorder=3,
+                            label=lab)
+            if "expected" in t:
+                declare_counts(ax, sc, t.loc[sel, "expected"].to_numpy(float))
     ax.axhline(1.0, color=DARK, lw=0.8)
     ax.set_xticks([])
     ax.set_xlim(-1, len(t))
@@ -246,12 +302,16 @@ def ranked_chart(table: pd.DataFrame, title: str, source: str, alt: str,
 def spc_chart(points: pd.DataFrame, title: str, source: str, alt: str,
               ylabel: str = "Standardised referrals per 1,000 patients per year",
               watermark: str = "") -> Figure:
-    """XmR chart with mean, process limits and special-cause points coloured."""
+    """XmR chart with mean, process limits and special-cause points coloured; a
+    ``per_unit`` column (counts per unit of ``y`` each month) declares the monthly values
+    for the disclosure read-back."""
     if points.empty:
         raise EmptyChartError(f"chart '{title}' has no points")
     fig, ax = plt.subplots()
-    ax.plot(points["date"], points["y"], color=GREY, lw=1, marker="o", ms=3,
-            label="Month")
+    (month,) = ax.plot(points["date"], points["y"], color=GREY, lw=1, marker="o", ms=3,
+                       label="Month")
+    if "per_unit" in points:
+        declare_counts(ax, month, points["per_unit"].to_numpy(float))
     ax.step(points["date"], points["mean"], where="mid", color=DARK, lw=1, label="Mean")
     ax.step(points["date"], points["upl"], where="mid", color=DARK, lw=1, ls="--",
             label="Process limits")
@@ -270,8 +330,9 @@ def spc_chart(points: pd.DataFrame, title: str, source: str, alt: str,
 
 def bar_chart(labels, values, title: str, xlabel: str, ylabel: str, source: str, alt: str,
               colour: str = NHS_BLUE, highlight=None, zero_line: bool = True,
-              watermark: str = "") -> Figure:
-    """Horizontal bars, first label at the top."""
+              watermark: str = "", per_unit=None) -> Figure:
+    """Horizontal bars, first label at the top; ``per_unit`` (counts per unit of value,
+    one or per bar) declares bars that stem from counts for the disclosure read-back."""
     labels, values = list(labels), np.asarray(values, float)
     if not len(labels):
         raise EmptyChartError(f"chart '{title}' has no bars")
@@ -279,7 +340,9 @@ def bar_chart(labels, values, title: str, xlabel: str, ylabel: str, source: str,
     y = np.arange(len(labels))[::-1]
     cols = [RED if (highlight is not None and h) else colour
             for h in (highlight if highlight is not None else [False] * len(labels))]
-    ax.barh(y, values, color=cols)
+    bars = ax.barh(y, values, color=cols)
+    if per_unit is not None:
+        declare_counts(ax, bars, per_unit, axis="x")
     ax._pack_horizontal = True
     ax.set_yticks(y, [_plain(v) for v in labels])
     ax.grid(axis="y", visible=False)
@@ -290,8 +353,10 @@ def bar_chart(labels, values, title: str, xlabel: str, ylabel: str, source: str,
 
 def interval_chart(labels, est, lower, upper, title: str, xlabel: str, ylabel: str,
                    source: str, alt: str, reference: float | None = 0.0,
-                   truth=None, watermark: str = "") -> Figure:
-    """Estimates with 95% intervals, one row each (first at the top)."""
+                   truth=None, watermark: str = "", per_unit=None) -> Figure:
+    """Estimates with 95% intervals, one row each (first at the top); ``per_unit``
+    (counts per unit of estimate, per row) declares estimates that stem from counts (a
+    ratio's expected count) for the disclosure read-back."""
     labels = list(labels)
     if not len(labels):
         raise EmptyChartError(f"chart '{title}' has no estimates")
@@ -300,7 +365,9 @@ def interval_chart(labels, est, lower, upper, title: str, xlabel: str, ylabel: s
     y = np.arange(len(labels))[::-1]
     ax._pack_horizontal = True
     ax.hlines(y, lower, upper, color=NHS_BLUE, lw=2, label="95% interval")
-    ax.scatter(est, y, color=NHS_BLUE, s=28, zorder=3, label="Estimate")
+    dots = ax.scatter(est, y, color=NHS_BLUE, s=28, zorder=3, label="Estimate")
+    if per_unit is not None:
+        declare_counts(ax, dots, per_unit, axis="x")
     if truth is not None:
         ax.scatter(np.asarray(truth, float), y, marker="x", color=RED, s=40, zorder=4,
                    label="True effect (synthetic data)")
@@ -312,13 +379,19 @@ def interval_chart(labels, est, lower, upper, title: str, xlabel: str, ylabel: s
 
 
 def scatter_chart(x, y, title: str, xlabel: str, ylabel: str, source: str, alt: str,
-                  logx: bool = False, line=None, watermark: str = "") -> Figure:
-    """Points, optionally with a reference line ``line = (xs, ys, label)``."""
+                  logx: bool = False, line=None, watermark: str = "", per_unit_x=None,
+                  per_unit_y=None) -> Figure:
+    """Points, optionally with a reference line ``line = (xs, ys, label)``;
+    ``per_unit_x``/``per_unit_y`` declare coordinates that stem from counts (counts per
+    unit, per point) for the disclosure read-back."""
     x, y = np.asarray(x, float), np.asarray(y, float)
     if not len(x):
         raise EmptyChartError(f"chart '{title}' has no points")
     fig, ax = plt.subplots()
-    ax.scatter(x, y, s=12, color=NHS_BLUE, alpha=0.6, label="Practice")
+    sc = ax.scatter(x, y, s=12, color=NHS_BLUE, alpha=0.6, label="Practice")
+    for axis, pu in (("x", per_unit_x), ("y", per_unit_y)):
+        if pu is not None:
+            declare_counts(ax, sc, pu, axis=axis)
     if line is not None:
         ax.plot(line[0], line[1], color=DARK, lw=1, ls="--", label=line[2])
     if logx:
@@ -327,13 +400,16 @@ def scatter_chart(x, y, title: str, xlabel: str, ylabel: str, source: str, alt: 
 
 
 def lines_chart(x, series: dict, title: str, xlabel: str, ylabel: str, source: str,
-                alt: str, watermark: str = "") -> Figure:
-    """Several labelled lines against one x."""
+                alt: str, watermark: str = "", per_unit: dict | None = None) -> Figure:
+    """Several labelled lines against one x; ``per_unit`` (series label → counts per unit
+    drawn) declares lines that stem from counts for the disclosure read-back."""
     if not series:
         raise EmptyChartError(f"chart '{title}' has no lines")
     fig, ax = plt.subplots()
     for (label, y), col in zip(series.items(), PALETTE * 3, strict=False):
-        ax.plot(x, y, label=label, color=col, lw=1.6)
+        (line,) = ax.plot(x, y, label=label, color=col, lw=1.6)
+        if per_unit and label in per_unit:
+            declare_counts(ax, line, per_unit[label])
     return finish(fig, ax, title, xlabel, ylabel, source, alt, watermark=watermark)
 
 
@@ -341,7 +417,8 @@ def curve_chart(curve: pd.DataFrame, title: str, xlabel: str, ylabel: str, sourc
                 alt: str, points: pd.DataFrame | None = None, point_label: str = "",
                 logx: bool = True, watermark: str = "") -> Figure:
     """A fitted curve (``x``, ``fit``, ``lower``, ``upper``) with its 95% band and,
-    optionally, points (``x``, ``y``) drawn on top."""
+    optionally, points (``x``, ``y``) drawn on top; a ``per_unit`` column of the points
+    declares values that stem from counts for the disclosure read-back."""
     if curve.empty:
         raise EmptyChartError(f"chart '{title}' has no curve")
     fig, ax = plt.subplots()
@@ -350,13 +427,29 @@ def curve_chart(curve: pd.DataFrame, title: str, xlabel: str, ylabel: str, sourc
     ax.plot(curve["x"], curve["fit"], color=NHS_BLUE, lw=1.8,
             label="England, adjusted for case-mix")
     if points is not None and len(points):
-        ax.scatter(points["x"], points["y"], s=14, color=DARK, alpha=0.75, zorder=3,
-                   label=point_label or "Practice")
-        ys = np.r_[points["y"].to_numpy(float), curve["lower"], curve["upper"]]
-        ys = ys[np.isfinite(ys)]
-        ax.set_ylim(*_pad(float(np.quantile(ys, 0.01)), float(np.quantile(ys, 0.99))))
+        sc = ax.scatter(points["x"], points["y"], s=14, color=DARK, alpha=0.75, zorder=3,
+                        label=point_label or "Practice")
+        if "per_unit" in points:
+            declare_counts(ax, sc, points["per_unit"].to_numpy(float))
+        # every one of the area's points inside the axes; the curve's band may be cut
+        py = points["y"].to_numpy(float)
+        py = py[np.isfinite(py)]
+        band = np.r_[curve["lower"], curve["upper"]].astype(float)
+        band = band[np.isfinite(band)]
+        lo = min(float(py.min()), float(np.quantile(band, 0.01))) if len(py) else \
+            float(np.quantile(band, 0.01))
+        hi = max(float(py.max()), float(np.quantile(band, 0.99))) if len(py) else \
+            float(np.quantile(band, 0.99))
+        ax.set_ylim(*_pad(lo, hi))
     if logx:
         ax.set_xscale("log")
+    if points is not None and len(points):
+        px = points["x"].to_numpy(float)
+        px = px[np.isfinite(px) & (px > 0 if logx else np.isfinite(px))]
+        if len(px):
+            cx = curve["x"].to_numpy(float)
+            x_lo, x_hi = min(px.min(), cx.min()), max(px.max(), cx.max())
+            ax.set_xlim(x_lo / 1.15, x_hi * 1.15) if logx else ax.set_xlim(*_pad(x_lo, x_hi))
     return finish(fig, ax, title, xlabel, ylabel, source, alt, watermark=watermark)
 
 

@@ -10,19 +10,31 @@ import pandas as pd
 from helpers import formats
 from helpers.analysis import contracts
 from helpers.analysis.context import Context
-from helpers.analysis.contract_forms import OUTCOME_WORDS, Analysis
+from helpers.analysis.contract_forms import OUTCOME_WORDS, Analysis, estimator_notes
 from helpers.report import charts, text
-from helpers.report.page import area_md, source_line, watermark
+from helpers.report.page import area_md, coverage_text, source_line, watermark
 from helpers.report.tables import Col, table
+
+PRACTICE_MONEY = 10_000
+"""A what-if worth less than this (£ a year) is shown in pounds (a practice's), not £k."""
 
 
 def _unit(an: Analysis) -> str:
-    """The money column format of this report's tables: £m for large areas, else £k."""
+    """The money column format of this report's tables: pounds when the area's change is
+    small (a practice's), £m for large commissioners, else £k."""
+    change = an.whatif["activity_value_change_gbp"].abs().max()
+    if not np.isfinite(change) or change < PRACTICE_MONEY:
+        return "gbp"
     return "gbpm" if an.base.value >= 1e8 else "gbpk"
 
 
 def _unit_label(an: Analysis) -> str:
-    return "£m" if _unit(an) == "gbpm" else "£k"
+    return {"gbpm": "£m", "gbpk": "£k"}.get(_unit(an), "£")
+
+
+SUPPRESSED_WORDS = ("made between 1 and 7 GP referrals in {year}: too few to publish, so "
+                    "what a change in them would save is not shown (publish mode). The "
+                    "sections below describe its commissioner's contracts.")
 
 
 def _money_or_nothing(an: Analysis, x: float) -> str:
@@ -52,6 +64,12 @@ def headline_text(ctx: Context, an: Analysis) -> str:
         part = (f" ({formats.share(an.affected_share * 100)} of the commissioner's referrals"
                 + (", at the high-referring practices only" if ctx.params["outliers_only"]
                    else "") + ")")
+    if an.area_suppressed:
+        lines.append(f"- {area_md(ctx)} "
+                     + SUPPRESSED_WORDS.format(year=formats.year(an.year)))
+        if an.did_notes:
+            lines.append("- **Switching form:** " + switch_caution(an))
+        return "\n".join(lines)
     if who and an.affected_share == 0:   # closed (or not yet open) in the year shown
         lines.append(f"- {area_md(ctx)} made no GP referrals in {formats.year(an.year)} (it "
                      "was closed, or not yet open), so a change in its referrals changes "
@@ -105,6 +123,8 @@ def switch_caution(an: Analysis) -> str:
 
 
 def headline_table(an: Analysis):
+    if an.area_suppressed:
+        return None
     t = an.whatif[an.whatif.span == "full-year"].assign(
         pct=lambda d: d["share_of_value_saved"] * 100)
     return table(t, [Col("label", "Contract form"),
@@ -130,8 +150,10 @@ def curves_figure(ctx: Context, an: Analysis):
 
 
 def whatif_figure(ctx: Context, an: Analysis):
+    if an.area_suppressed:
+        return None
     w = an.whatif
-    scale_ = 1e6 if _unit(an) == "gbpm" else 1e3
+    scale_ = {"gbpm": 1e6, "gbpk": 1e3}.get(_unit(an), 1.0)
     return charts.bar_chart(
         w["label"] + " (" + w["span"] + ")", w["commissioner_saving_gbp"] / scale_,
         f"Commissioner saving from a {ctx.params['change_pct']:+g}% referral change, "
@@ -143,6 +165,8 @@ def whatif_figure(ctx: Context, an: Analysis):
 
 
 def whatif_table(an: Analysis):
+    if an.area_suppressed:
+        return None
     return table(an.whatif, [
         Col("label", "Contract form"), Col("span", "Period"),
         Col("spend_baseline_gbp", f"Spend at plan ({_unit_label(an)})", _unit(an)),
@@ -153,6 +177,8 @@ def whatif_table(an: Analysis):
 
 
 def sensitivity_table(an: Analysis):
+    if an.area_suppressed:
+        return None
     s = an.sensitivity
     forms = [f for f in s.columns if f in contracts.FORM_LABELS]
     cols = [Col("change_pct", "Referral change", "pct_change", 0),
@@ -207,10 +233,14 @@ def did_text(an: Analysis) -> str:
     notes = []
     if an.did_notes:
         notes.append(switch_caution(an))
-    for d in an.did:
-        notes += [f"Estimator note ({d.extra['to_form']}, {OUTCOME_WORDS[d.extra['outcome']]}): {n}"
-                  for n in d.extra["notes"]]
+    for clause, where in estimator_notes(an):
+        notes.append(f"For the switch{'es' if len(where) > 1 else ''} to "
+                     f"{_and(where)}: {clause}.")
     return "\n".join(f"- {text.md(n)}" for n in notes)
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def did_figures(ctx: Context, an: Analysis) -> list:
@@ -296,11 +326,16 @@ def validation_table(ctx: Context, an: Analysis):
         caption="Estimates against the effects planted in the synthetic data")
 
 
+def validation_text(an: Analysis) -> str:
+    """Which planted effects the intervals miss, in words ('' for real data)."""
+    return coverage_text(an.validation)
+
+
 def results(ctx: Context, an: Analysis) -> dict:
     t = an.whatif[an.whatif.span == "full-year"].set_index("form")
     cur = an.current_form
     saving = t["commissioner_saving_gbp"].get(cur, np.nan)
-    return {"year": an.year, "current_form": cur,
+    return {"year": an.year, "current_form": cur, "area_suppressed": an.area_suppressed,
             "baseline_value_gbp": an.base.value,
             "saving_current_form_gbp": saving,
             "saving_by_form_gbp": t["commissioner_saving_gbp"].to_dict(),
@@ -313,7 +348,9 @@ def results(ctx: Context, an: Analysis) -> dict:
                      "notes": d.extra["notes"]} for d in an.did],
             "its": [{**{k: v for k, v in r.extra.items() if k != "series"},
                      "log_effect": r.estimate} for r in an.its],
-            "summary": _summary(ctx, an, saving, t["commissioner_saving_gbp"])}
+            "summary": _summary(ctx, an, saving, t["commissioner_saving_gbp"]),
+            **({"validation_failed": an.validation.loc[~an.validation["covered"].astype(
+                bool), "quantity"].tolist()} if an.validation is not None else {})}
 
 
 def _summary(ctx: Context, an: Analysis, saving: float, by_form: pd.Series) -> str:
@@ -321,6 +358,8 @@ def _summary(ctx: Context, an: Analysis, saving: float, by_form: pd.Series) -> s
     change = float(ctx.params["change_pct"])
     what = f"a {abs(change):g}% {'cut' if change < 0 else 'rise'} in referrals"
     line = f"{formats.year(an.year)} activity {formats.money(an.base.value)}; {what} "
+    if an.area_suppressed:
+        return line + "is not shown: the area's referrals that year are too few to publish"
     cur = an.current_form
     if cur not in contracts.FORM_LABELS:
         lo, hi = sorted([float(by_form.min()), float(by_form.max())])

@@ -13,7 +13,7 @@ from helpers.analysis.context import Context
 from helpers.analysis.federation_scale import BAND_ORDER, Analysis
 from helpers.estimate import Estimate
 from helpers.report import charts, text
-from helpers.report.page import area_md, source_line, watermark
+from helpers.report.page import area_md, coverage_text, source_line, watermark
 from helpers.report.tables import Col, table
 
 
@@ -234,8 +234,14 @@ def size_curve_figure(ctx: Context, an: Analysis, y: str):
     if (curve["fit"] <= 0).any():            # an impossible curve is not drawn
         return None
     pts = an.latest[an.latest["outcome"] == y] if len(an.latest) else pd.DataFrame()
-    pts = pts.rename(columns={"registered_patients": "x", y: "y"})[["x", "y"]] \
-        if len(pts) else None
+    if len(pts):
+        # a ratio stems from a count: its expected count is declared to the chart's
+        # disclosure read-back
+        pts = pts.rename(columns={"registered_patients": "x", y: "y"}).assign(
+            per_unit=pts["expected"] if y == "srr" else np.nan)
+        pts = pts[["x", "y", "per_unit"]] if y == "srr" else pts[["x", "y"]]
+    else:
+        pts = None
     if ctx.is_england and pts is not None and len(pts) > 400:
         pts = pts.sample(400, random_state=1)
     n = 0 if pts is None else len(pts)
@@ -364,6 +370,11 @@ def validation_table(ctx: Context, an: Analysis):
                  caption="Estimates against the effects planted in the synthetic data")
 
 
+def validation_text(an: Analysis) -> str:
+    """Which planted effects the intervals miss, in words ('' for real data)."""
+    return coverage_text(an.validation)
+
+
 def results(ctx: Context, an: Analysis) -> dict:
     out = {"elasticities": an.elasticities.drop(columns=["label"], errors="ignore").to_dict(orient="records"),
            "gaps": an.gaps.to_dict(orient="records"),
@@ -374,6 +385,9 @@ def results(ctx: Context, an: Analysis) -> dict:
         gap = _pct(g.gap)
         summary.append(f"{scale.OUTCOMES[g.outcome][0]} {abs(gap):.1f}% "
                        f"{'above' if gap >= 0 else 'below'} England at the same size")
+    if an.validation is not None:
+        out["validation_failed"] = an.validation.loc[~an.validation["covered"].astype(bool),
+                                                     "quantity"].tolist()
     if an.joining:
         out["joining"] = {**an.joining.record("att"), "notes": an.joining.extra["notes"]}
         out["twfe"] = an.twfe.record("att")

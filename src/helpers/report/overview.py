@@ -69,7 +69,7 @@ def monthly_chart(ctx: Context, ov: Overview):
         f"GP referrals per month, {ctx.area_name}", "Month",
         "Referrals (thousands per month)", source_line(ctx),
         alt=f"Line chart of monthly GP referrals over {len(m)} months.{gaps}",
-        watermark=watermark(ctx))
+        watermark=watermark(ctx), per_unit={"Referrals": 1000})
 
 
 def results(ctx: Context, ov: Overview) -> dict:

@@ -85,3 +85,17 @@ def data_statement(ctx: Context) -> str:
     if prov.get("statement"):        # the dataset's own words: data, so escaped like data
         out += f"\n\n{text.md(prov['statement'])}"
     return out
+
+
+def coverage_text(v) -> str:
+    """Whether each 95% interval covers the effect planted in the synthetic data, in words
+    ('' for real data, where nothing was planted). ``v`` has ``quantity`` and ``covered``."""
+    if v is None or len(v) == 0:
+        return ""
+    missed = v.loc[~v["covered"].astype(bool), "quantity"].tolist()
+    if not missed:
+        return f"Every one of the {len(v)} intervals covers the effect planted in the data."
+    return (f"**{len(missed)} of {len(v)} intervals miss the planted effect:** "
+            + "; ".join(text.md(q) for q in missed) + ". A 95% interval misses about 1 time "
+            "in 20 by chance; more misses than that mean the estimate is biased on this "
+            "data, so read it with that in mind.")

@@ -32,8 +32,11 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
     what = "specialty " + text.md(an.extras["specialty"]) + " referrals" \
         if an.extras["specialty"] else "GP referrals for a first outpatient appointment"
     lines = []
+    open_years = an.extras.get("area_years", len(an.years))
+    over = "" if open_years >= len(an.years) else \
+        f" over the {text.plural(open_years, 'year')} it was open"
     made = (f"made **{ctx.count(h['observed'])} {what}** in {period} "
-            f"({ctx.count(h['observed_per_year'])} a year)")
+            f"({ctx.count(h['observed_per_year'])} a year{over})")
     suppressed = not np.isfinite(h["area_ratio"])
     if h["n_practices"] == 0:
         return (f"- No {what} are recorded for {area_md(ctx)} in {period}, so there is "
@@ -97,7 +100,7 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
             f"- Bringing it down to the median practice's ratio would mean about "
             f"**{ctx.count(to_median)} fewer referrals a year**"
             + (f" (≈ {_money(h['saving_to_median_gbp_per_year'])} a year)" if money else "")
-            + f", averaged over {period}." if to_median > 0 else
+            + f", averaged over {period}{over}." if to_median > 0 else
             "- It refers less than the median practice for its patients, so there is no "
             "opportunity of that kind.")
         return "\n".join(lines)
@@ -132,7 +135,8 @@ def crude_chart(ctx: Context, an: Analysis):
     keep = pub["ratio"].notna()
     if keep.sum() < MIN_PRACTICES_FOR_SPREAD:
         return None
-    std = pub.loc[keep, "ratio"] * an.extras["national_rate"]
+    nat_rate = an.extras["national_rate"]
+    std = pub.loc[keep, "ratio"] * nat_rate
     crude = pub.loc[keep, "crude_rate"]
     lo, hi = float(min(crude.min(), std.min())), float(max(crude.max(), std.max()))
     return charts.scatter_chart(
@@ -142,7 +146,9 @@ def crude_chart(ctx: Context, an: Analysis):
         alt=f"Scatter of {text.plural(int(keep.sum()), 'practice')}: crude referral rate "
             f"against the rate standardised for age and sex; points off the diagonal are "
             f"practices whose patients' age and sex explain part of their rate.",
-        line=([lo, hi], [lo, hi], "Same rate (y = x)"), watermark=watermark(ctx))
+        line=([lo, hi], [lo, hi], "Same rate (y = x)"), watermark=watermark(ctx),
+        per_unit_x=pub.loc[keep, "person_years"].to_numpy(float) / 1000,
+        per_unit_y=pub.loc[keep, "expected"].to_numpy(float) / nat_rate)
 
 
 def funnel_figure(ctx: Context, an: Analysis):
@@ -161,13 +167,19 @@ def funnel_figure(ctx: Context, an: Analysis):
         who = f"{ctx.area_name} and {text.plural(len(peer_rows), 'practice')} like it in " \
               "size and deprivation"
     keep = pub["ratio"].notna()
-    pts = pub[keep].rename(columns={"expected": "denominator", "ratio": "rr"})
+    # drawn against the expected count a year, as the tables show it; each ratio's count
+    # is over the whole period (its expected count over the period is declared)
+    n_years = an.extras["n_years"]
+    pts = pub[keep].rename(columns={"ratio": "rr"}).assign(
+        denominator=lambda d: d["expected"] / n_years, per_unit=lambda d: d["expected"])
+    curve = an.curve.assign(denominator=an.curve["denominator"] / n_years)
     labels = pub.loc[keep, "label"]
     highlight = (labels != "") if ctx.level == "practice" else None
     n_h, n_l = int((pts["flag"] == "High").sum()), int((pts["flag"] == "Low").sum())
     return charts.funnel_chart(
-        pts, an.curve, title, _source(ctx),
-        alt=f"Funnel plot of {who}: referral ratio against expected referrals, with 95% "
+        pts, curve, title, _source(ctx),
+        xlabel="Expected referrals a year (count, log scale)",
+        alt=f"Funnel plot of {who}: referral ratio against expected referrals a year, with 95% "
             f"and 99.8% limits widened for the normal spread between practices; {n_h} above "
             f"and {n_l} below the {an.limit}% limits.",
         limit=an.limit, labels=labels, highlight=highlight, watermark=watermark(ctx))
@@ -230,7 +242,8 @@ def comparison_figure(ctx: Context, an: Analysis):
             + ", its network" * (ctx.level == "practice" and bool(ctx.where.network))
             + ", practices like it" * (ctx.level == "practice")
             + ", its commissioner" * (ctx.level in ("practice", "network"))
-            + " and England; 1 is England's rate.", reference=1.0, watermark=watermark(ctx))
+            + " and England; 1 is England's rate.", reference=1.0, watermark=watermark(ctx),
+        per_unit=c["expected"].to_numpy(float))
 
 
 FLAG_WORDS = {"High": "above", "Low": "below", "Within": "within"}
@@ -334,7 +347,7 @@ def specialty_figure(ctx: Context, an: Analysis):
         alt=f"Bar chart of referrals a year above the upper funnel limit by specialty; "
             f"largest: {sp['specialty_name'].iloc[0]} "
             f"({formats.count(sp['excess_per_year'].iloc[0])} a year).",
-        watermark=watermark(ctx))
+        watermark=watermark(ctx), per_unit=1.0)
 
 
 def specialty_table_html(ctx: Context, an: Analysis):

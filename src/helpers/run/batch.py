@@ -120,7 +120,12 @@ def warm_caches(ds, jobs: list[Job]) -> list[str]:
         marker = cache_folder(ds) / f"warm-{key}.done"
         if marker.exists():
             continue
-        report.analyse(report.start(j.notebook, dict(j.parameters, area=ENGLAND)))
+        try:
+            report.analyse(report.start(j.notebook, dict(j.parameters, area=ENGLAND)))
+        except Exception as e:   # each of its reports then fails with this message
+            print(f"warming {j.notebook} failed ({type(e).__name__}: {e}); its reports "
+                  "will say why", file=sys.stderr)
+            continue
         write_text_atomic(marker, j.notebook + "\n")
         warmed.append(j.notebook)
     return warmed

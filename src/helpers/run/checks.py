@@ -108,12 +108,14 @@ class _Text(HTMLParser):
             self._cell.append(data)
 
 
-def lint(nb: dict, page: str) -> list[str]:
+def lint(nb: dict, page: str, publish: bool = False) -> list[str]:
     """What a reader should never see, in an executed notebook and its rendered page:
     raw DataFrame reprs, index columns, stray printed output, NaN/inf/e+ or negative zero in text, intervals
     whose ends print the same, negative
     values of quantities that cannot be negative (tables and charts), empty charts, charts
-    without alt text, network references, and pages over 2 MB. Empty when clean."""
+    without alt text, network references, and pages over 2 MB; in publish mode, a chart
+    whose drawn values (read back when it was drawn) imply a count publish mode would not
+    show (:func:`helpers.disclosure.unpublished`). Empty when clean."""
     from helpers.run.render import REMOVE_TAGS, network_references
 
     problems = []
@@ -139,6 +141,10 @@ def lint(nb: dict, page: str) -> list[str]:
                     problems.append("chart without alt text")
                 if md.get("n_values") == 0:
                     problems.append("empty chart")
+                if publish and md.get("unpublished_counts"):
+                    problems.append(f"chart discloses counts publish mode would not show "
+                                    f"({md['unpublished_counts']}, e.g. "
+                                    f"{md.get('unpublished_examples')}): {md.get('alt')}")
                 if md.get("nonnegative") and md.get("data_min") is not None \
                         and md["data_min"] < 0:
                     problems.append(f"chart draws a negative value ({md['data_min']:.3g}) "

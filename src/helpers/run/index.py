@@ -68,8 +68,11 @@ def write_index(out_dir: Path, jobs: list[Job], provenance: dict) -> None:
                 catalogue.NOTEBOOKS else escape(j.notebook)
             if j.status == "ok" and "html" in j.files:
                 summary = f" — {escape(j.summary)}" if j.summary else ""
+                failed = len(j.validation_failed)
+                check = (f' <span class="failed">{failed} validation '
+                         f'check{"s" if failed > 1 else ""} failed</span>') if failed else ""
                 items.append(f'<li><a href="{escape(j.files["html"])}">{title}</a>{summary}'
-                             "</li>")
+                             f"{check}</li>")
             else:
                 first = escape(j.error.splitlines()[0][:200]) if j.error else "not run"
                 items.append(f'<li>{title}: <span class="failed">failed</span> '

@@ -28,6 +28,7 @@ class Job:
     headline: dict = field(default_factory=dict)
     area_name: str = ""
     summary: str = ""
+    validation_failed: list = field(default_factory=list)   # recovery checks that failed
     data_kind: str = ""
     commit: str = ""                  # the git commit that made this report
 

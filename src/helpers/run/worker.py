@@ -69,7 +69,8 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
         res = json.loads(results.read_text())
         title = f"{job.area_name or job.area} — {job.title or job.notebook}"
         page = to_html(nb, title, footer_html(job, res, provenance))
-        problems = lint(nb, page)       # before the (checked, static) itables bundle goes in
+        # checked before the (checked, static) itables bundle goes in
+        problems = lint(nb, page, publish=bool(job.parameters.get("publish")))
         page = with_itables_bundle(page, provenance.get("itables_bundle"))
         write_text_atomic(html_path, page)
         if problems:
@@ -77,6 +78,7 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
         job.status = "ok"
         job.headline = headline_values(res, tuple(job.headline_keys))
         job.summary = res.get("summary", "")
+        job.validation_failed = list(res.get("validation_failed") or [])
     except Exception as e:           # any failure is this report's, recorded, not the run's
         kernels.retire()             # a failed report may leave the kernel in a bad state
         job.status = "failed"

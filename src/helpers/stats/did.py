@@ -24,6 +24,31 @@ FALLBACK_NOTE = ("the doubly robust estimator trimmed every comparison unit (far
                  "treated than comparison units), so the outcome-regression estimator was "
                  "used; without covariates it is the same DiD")
 
+PLAIN_NOTES = {
+    "Not returning pre-test Wald statistic": (
+        "the joint test for differences before the change could not be computed (too few "
+        "comparison units for a stable test); read the estimates before the change on the "
+        "event-study chart instead"),
+    "Be aware that there are some small groups": (
+        "some start dates have only a few units, so the estimates for those dates are "
+        "imprecise"),
+    FALLBACK_NOTE[:40]: (
+        "the comparison units were far outnumbered, so the simpler outcome-regression "
+        "estimator was used (without covariates it gives the same estimate)"),
+}
+"""Known estimator messages (by how they begin) and what they mean for a reader."""
+
+
+def plain_note(message: str) -> str:
+    """An estimator message as a clause a reader understands; an unknown one is named as a
+    technical caution (its text stays in the results file)."""
+    for start, words in PLAIN_NOTES.items():
+        if str(message).startswith(start):
+            return words
+    if message and message[0].isdigit():          # the pack's own notes are already plain
+        return str(message)
+    return "the estimator gave a technical caution, recorded in the results file"
+
 
 def staggered_did(data: pd.DataFrame, control: str = "never_treated", min_e: int = -8,
                   max_e: int = 12, band: bool = False, level: float = 0.95,

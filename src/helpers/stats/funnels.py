@@ -230,8 +230,9 @@ def funnel(numerator, denominator, groups=None, kind: str = "SR", sr_method: str
         winsorised = (~((z > lo_q) & (z < hi_q))).astype(float)
     used = ~np.isnan(wz)
     n = int(used.sum())
-    phi = float(np.sum(wz[used] ** 2) / n)
-    if method == "robust":
+    # no usable unit (every z undefined): no spread between units to estimate
+    phi = float(np.sum(wz[used] ** 2) / n) if n else 1.0
+    if method == "robust" and n:
         phi /= _trim_factor(trim_by, truncate=kind == "SR" and sr_method == "SHMI")
     w = 1 / s[used] ** 2
     if n * phi < n - 1 or n < 2:             # one unit: no spread between units to estimate

@@ -17,8 +17,9 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-SUPPRESS_MAX = 7
-ROUND_TO = 5
+from helpers.disclosure import ROUND_TO, SUPPRESS_MAX
+
+__all__ = ["ROUND_TO", "SUPPRESS_MAX", "protect", "publish_counts", "round_count"]
 
 def publish_counts(values) -> tuple[np.ndarray, np.ndarray]:
     """Published counts and which were suppressed.

@@ -25,6 +25,8 @@ ratios.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 
 import numpy as np
@@ -135,12 +137,17 @@ def _fit(y: np.ndarray, X: np.ndarray, groups: np.ndarray):
     import gpboost as gpb
 
     # an explicit thread count also keeps gpboost from printing advice into the report
-    gp = gpb.GPModel(group_data=groups, likelihood="gaussian",
-                     num_parallel_threads=os.cpu_count() or 1)
-    gp.fit(y=y, X=X, params={"trace": False})
+    # gpboost's native log (an optimiser's warning) goes through Python's print: it is
+    # kept as a note of the fit, never printed into a report
+    log = io.StringIO()
+    with contextlib.redirect_stdout(log):
+        gp = gpb.GPModel(group_data=groups, likelihood="gaussian",
+                         num_parallel_threads=os.cpu_count() or 1)
+        gp.fit(y=y, X=X, params={"trace": False})
     cov = gp.get_cov_pars().to_numpy().ravel()
     coef = gp.get_coef().to_numpy().ravel()
-    return cov, coef
+    notes = [line.strip() for line in log.getvalue().splitlines() if "Warning" in line]
+    return cov, coef, notes
 
 
 def variance_partition(data: pd.DataFrame, covariates: dict[str, str] | None = None,
@@ -169,7 +176,8 @@ def variance_partition(data: pd.DataFrame, covariates: dict[str, str] | None = N
         ``steps`` (one row per model: variances, shares of variance by level, practice SD, share
         of practice variance explained), ``coefficients`` of the fullest model (log scale per
         unit), ``practice_sd``, ``mrr``, ``scv``, ``p90_p10``, ``moment_sd_total``,
-        ``n_practices``, ``n_missing_covariates`` and the ``levels`` used.
+        ``n_practices``, ``n_missing_covariates``, the ``levels`` used and ``fit_notes``
+        (the optimiser's warnings, if any, by model step).
 
     References
     ----------
@@ -188,13 +196,14 @@ def variance_partition(data: pd.DataFrame, covariates: dict[str, str] | None = N
     present = [lv for lv in levels if d[lv].nunique() > 1]
     groups = d[present].astype(str).to_numpy()
     cols = [np.ones(len(d))]
-    steps = []
+    steps, notes = [], []
     labels = ["age and sex (standardised)"] + [f"+ {k}" for k in covariates]
     for i, label in enumerate(labels):
         if i > 0:
             c = d[list(covariates.values())[i - 1]].astype(float)
             cols.append((c - c.mean()).to_numpy())
-        cov, coef = _fit(y, np.column_stack(cols), groups)
+        cov, coef, fit_notes = _fit(y, np.column_stack(cols), groups)
+        notes += [f"{label}: {n}" for n in fit_notes]
         resid = max(cov[0] - chance, 0.0)
         row = {"model": label, "practice_var": resid, "chance_var": chance}
         for lv, v in zip(present, cov[1:], strict=True):
@@ -222,4 +231,5 @@ def variance_partition(data: pd.DataFrame, covariates: dict[str, str] | None = N
         "scv": systematic_component(d["observed"], d["expected"]),
         "p90_p10": percentile_ratio(ratios),
         "levels": present,
+        "fit_notes": notes,
     }
