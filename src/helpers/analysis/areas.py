@@ -144,12 +144,17 @@ def expand(ds: Dataset, spec: str | list[str]) -> list[str]:
     """Area codes for a grid's ``areas``: ``all`` (England and every commissioner),
     ``commissioners``, ``networks``, ``practices``, ``networks in <commissioner>``,
     ``practices in <commissioner>``, or a list of codes (any level, checked, spelt as the
-    data spells them)."""
+    data spells them) and of those words."""
     t = area_table(ds)
     if isinstance(spec, list):
         out = []
-        for code in spec:
-            out.append(resolve(ds, code).code)
+        for item in spec:
+            word = str(item).strip().lower()
+            if word in ("all", "commissioners", "networks", "practices") or \
+                    _IN.match(str(item).strip()):
+                out += expand(ds, str(item))
+            else:
+                out.append(resolve(ds, item).code)
         return out
     s = spec.strip().lower()
     if s == "all":

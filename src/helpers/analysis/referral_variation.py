@@ -233,6 +233,7 @@ def analyse(ctx: Context) -> Analysis:
               "specialty": spec, "series_is_ratio": spec is not None, "n_years": n_years,
               "area_years": area_years,
               "spc_months_suppressed": n_hidden,
+              "series_months": [str(m.date()) for m in series["month"]],
               "national_rate": float(nat["observed"].sum() / nat["person_years"].sum() * 1000)}
     an = Analysis(nat, area, fun["summary"], curve, part, spt, spc_pts, spc_sum, years, extras)
     an.published = _published(ctx, an, an.area)

@@ -107,6 +107,23 @@ def _unpublished(ax: plt.Axes) -> list[float]:
     return out
 
 
+def _points_outside(ax: plt.Axes) -> int:
+    """Points (scatter markers) drawn outside the axes' limits: an area's own unit the reader
+    cannot see. Lines and bands may be cut by the axes; points may not."""
+    (x0, x1), (y0, y1) = sorted(ax.get_xlim()), sorted(ax.get_ylim())
+    n = 0
+    for c in ax.collections:
+        if not isinstance(c, PathCollection):
+            continue
+        off = np.ma.filled(np.ma.asarray(c.get_offsets(), dtype=float), np.nan)
+        if off.ndim != 2 or not len(off):
+            continue
+        x, y = off[:, 0], off[:, 1]
+        ok = np.isfinite(x) & np.isfinite(y)
+        n += int((ok & ((x < x0) | (x > x1) | (y < y0) | (y > y1))).sum())
+    return n
+
+
 def setup() -> None:
     """Force the inline backend in a kernel (an inherited MPLBACKEND=Agg would silently drop
     every chart), attach alt text to every PNG, and set the house style."""
@@ -192,6 +209,7 @@ def finish(fig: Figure, ax: plt.Axes, title: str, xlabel: str, ylabel: str, sour
                       "data_min": float(values.min()) if len(values) else None,
                       "n_values": int(len(values)),
                       "counts_declared": bool(getattr(ax, "_pack_counts", [])),
+                      "points_outside": _points_outside(ax),
                       "unpublished_counts": len(bad), "unpublished_examples": bad[:3]}
     return fig
 

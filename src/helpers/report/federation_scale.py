@@ -39,6 +39,15 @@ def describe_elasticity(e: dict, label: str) -> str:
             f"{formats.pct_interval(*per10)}; a {size} effect.")
 
 
+def _own_group_size(ctx: Context, an: Analysis) -> int | None:
+    """The size of the area's own group as the page states it (a practice's network, or
+    the network itself); None for larger areas or a practice in no group."""
+    if ctx.level not in ("practice", "network") or not len(an.networks):
+        return None
+    return int(an.networks["group_practices"].iloc[0] if ctx.level == "practice"
+               else an.networks["group_practices"].max())
+
+
 def headline_text(ctx: Context, an: Analysis) -> str:
     """Local findings first, then England-wide context."""
     lines = []
@@ -403,4 +412,8 @@ def results(ctx: Context, an: Analysis) -> dict:
     if m is not None and m.n:
         out["mergers"].update(effect=m.estimate, lower=m.lower, upper=m.upper)
     out["summary"] = "; ".join(summary)
+    out["facts"] = {"n_practices": len(ctx.practice_codes)}
+    size = _own_group_size(ctx, an)
+    if size is not None:
+        out["facts"]["network_practices"] = size
     return out

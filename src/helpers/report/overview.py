@@ -74,7 +74,10 @@ def monthly_chart(ctx: Context, ov: Overview):
 
 def results(ctx: Context, ov: Overview) -> dict:
     h = ov.headline
-    return {"headline": h,
+    facts = {"n_practices": h["n_practices"],
+             "referrals": {"count": ctx.published(h["referrals"]),
+                           "span": f"{h['first_month'][:7]}..{h['last_month'][:7]}"}}
+    return {"headline": h, "facts": facts,
             "summary": f"{text.plural(h['n_practices'], 'practice')}, "
                        f"{ctx.count(h['patients'])} patients at the latest count, "
                        f"{ctx.count(h['referrals'])} "

@@ -449,6 +449,11 @@ def results(ctx: Context, an: Analysis, h: dict) -> dict:
         "; ratio not shown (count suppressed)" if not np.isfinite(h["area_ratio"]) else
         f"; ratio {formats.ratio(h['area_ratio'])} against "
         f"{'England' if ctx.params['comparator'] == 'england' else 'comparator'}")
+    out["facts"] = {"n_practices": h["n_practices"]}
+    months = an.extras.get("series_months", [])
+    if an.extras["specialty"] is None and months:
+        out["facts"]["referrals"] = {"count": h["observed"],
+                                     "span": f"{months[0][:7]}..{months[-1][:7]}"}
     out["summary"] = (f"{text.plural(h['n_practices'], 'practice')}{ratio}; "
                       f"{h['n_high']} above and {h['n_low']} below the {an.limit}% limits")
     out["funnel"] = an.funnel_summary

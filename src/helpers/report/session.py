@@ -70,7 +70,9 @@ def show(obj: Any, otherwise: str = "") -> None:
 def write_results(ctx: Context, results: dict[str, Any]) -> dict[str, Any]:
     """Write the results JSON (to ``results_path`` if set) and return what was written:
     published values only in publish mode (:func:`helpers.analysis.results.payload`)."""
-    out = payload(ctx, {**results, "charts_shown": _SHOWN["charts"]})
+    where = {"code": ctx.area, "level": ctx.level,
+             "network": (ctx.where.network or "") if ctx.level == "practice" else ""}
+    out = payload(ctx, {**results, "charts_shown": _SHOWN["charts"], "where": where})
     if ctx.params.get("results_path"):
         write_text_atomic(Path(ctx.params["results_path"]),
                           json.dumps(out, indent=2, sort_keys=True) + "\n")

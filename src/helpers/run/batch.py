@@ -241,6 +241,7 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
     try:
         all_jobs = kept + _execute(jobs, jobs_n, ds, str(build), timeout,
                                    dict(provenance, itables_bundle=bundle))
+        _check_across_pages(all_jobs, build)
         _set_aside([j for j in all_jobs if j.status != "ok"], build,
                    out_root / f"{run_id}{ASIDE_SUFFIX}")
         manifest = {**provenance, "started": started,
@@ -268,6 +269,25 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
         print(f"FAILED {j.report_id}: {j.error.splitlines()[0] if j.error else ''}",
               file=sys.stderr)
     return len(failed), final
+
+
+def _check_across_pages(jobs: list[Job], build: Path) -> None:
+    """Fail the reports whose facts disagree with the area's other pages, or with the
+    parent network's page (:func:`helpers.run.semantic.cross_page_findings`)."""
+    from helpers.run.semantic import cross_page_findings
+
+    facts, where = {}, {}
+    for j in jobs:
+        if j.status != "ok" or "results" not in j.files:
+            continue
+        res = json.loads((build / j.files["results"]).read_text())
+        w = res.get("where") or {}
+        facts[j.report_id] = res.get("facts") or {}
+        where[j.report_id] = (w.get("code", j.area), w.get("level", ""), w.get("network", ""))
+    for rid, findings in cross_page_findings(facts, where).items():
+        j = next(j for j in jobs if j.report_id == rid)
+        j.status = "failed"
+        j.error = "RuntimeError: semantic check: " + "; ".join(findings)
 
 
 def _set_aside(failed: list[Job], build: Path, aside: Path) -> None:

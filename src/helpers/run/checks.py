@@ -175,3 +175,16 @@ def lint(nb: dict, page: str, publish: bool = False) -> list[str]:
         problems.append(f"report is {len(page.encode()) / 1e6:.1f} MB (limit "
                         f"{MAX_REPORT_BYTES / 1e6:.0f} MB)")
     return problems
+
+
+def visible_text(page: str) -> str:
+    """The text a reader sees on a rendered page (scripts, styles and the footer left out)."""
+    parser = _Text()
+    parser.feed(page)
+    return " ".join(parser.text)
+
+
+def chart_metadata(nb: dict) -> list[dict]:
+    """The metadata each chart of an executed notebook carries (alt text, what it drew)."""
+    return [o["metadata"]["image/png"] for cell in nb.get("cells", [])
+            for o in cell.get("outputs", []) if "image/png" in o.get("metadata", {})]

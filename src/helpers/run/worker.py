@@ -15,7 +15,7 @@ from pathlib import Path
 from helpers.atomic import write_text_atomic
 from helpers.paths import notebooks_dir
 from helpers.run import kernels
-from helpers.run.checks import check_output, headline_values, lint
+from helpers.run.checks import chart_metadata, check_output, headline_values, lint, visible_text
 from helpers.run.jobs import Job, slug
 
 
@@ -42,6 +42,7 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
     """Execute, check and render one report (runs in a worker process)."""
     import papermill as pm
 
+    from helpers.run import semantic
     from helpers.run.render import footer_html, to_html, with_itables_bundle
 
     os.environ.pop("MPLBACKEND", None)
@@ -71,6 +72,7 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
         page = to_html(nb, title, footer_html(job, res, provenance))
         # checked before the (checked, static) itables bundle goes in
         problems = lint(nb, page, publish=bool(job.parameters.get("publish")))
+        problems += semantic.page_findings(visible_text(page), res, chart_metadata(nb))
         page = with_itables_bundle(page, provenance.get("itables_bundle"))
         write_text_atomic(html_path, page)
         if problems:

@@ -1,0 +1,101 @@
+"""The semantic check: beside the lint (which checks form), what a report states must be
+true of the area and agree with the area's other pages.
+
+On one report (:func:`page_findings`):
+
+- no library text reaches the reader (estimator warnings, tracebacks, reprs);
+- a validation check that failed is said to have failed on the page;
+- every point a chart draws lies inside its axes (an area's own unit is never cut off).
+
+Across the reports of one run (:func:`cross_page_findings`), from the ``facts`` each
+results file records (what its page states about the area):
+
+- each fact is identical on every page of the area that states it (the number of
+  practices; the referral total over the same months);
+- a practice's page and its network's page give the network the same size.
+
+Findings fail the report in the batch (kept aside with the other failures, the run exits
+non-zero), as the lint's do.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+LIBRARY_TEXT = re.compile(
+    r"Traceback \(most recent call last\)|\bWarning:|\[Warning\]|GPModel|"
+    r"Not returning pre-test|Be aware that there are some small groups|"
+    r"ConvergenceWarning|RuntimeWarning|FutureWarning|DeprecationWarning|"
+    r"<(?:matplotlib|pandas|statsmodels|IPython)[\w.]* object at 0x|dtype: (?:float|int)64")
+"""Text from a library (a warning, a traceback, an object repr), never the pack's own."""
+
+VALIDATION_WORDS = re.compile(r"\bfail|\bmiss(?:es)?\b", re.IGNORECASE)
+"""Words a page uses to say a validation check failed."""
+
+
+def page_findings(page_text: str, results: dict, charts: list[dict]) -> list[str]:
+    """What one report states that is untrue or unreadable: library text in its visible
+    text, a failed validation check the page does not call failed, chart points outside
+    the axes. ``page_text`` is the page's visible text; ``charts`` the charts' metadata."""
+    out = []
+    for m in LIBRARY_TEXT.finditer(page_text):
+        out.append("library text on the page: …"
+                   f"{page_text[max(0, m.start() - 40):m.end() + 40]}…")
+    failed = results.get("validation_failed") or []
+    if failed and not VALIDATION_WORDS.search(page_text):
+        out.append(f"validation checks failed ({failed[:3]}) but the page does not say so")
+    for md in charts:
+        if md.get("points_outside"):
+            out.append(f"{md['points_outside']} chart point(s) outside the axes: "
+                       f"{str(md.get('alt', ''))[:80]}")
+    return out
+
+
+def _value(v):
+    return tuple(sorted(v.items())) if isinstance(v, dict) else v
+
+
+def cross_page_findings(facts: dict[str, dict], areas: dict[str, tuple[str, str, str]]
+                        ) -> dict[str, list[str]]:
+    """Facts that disagree between pages, by report id.
+
+    Parameters
+    ----------
+    facts : dict
+        Report id → the ``facts`` of its results file.
+    areas : dict
+        Report id → (area code, level, the area's network code or '').
+
+    Returns
+    -------
+    dict
+        Report id → findings (only reports with findings).
+    """
+    out: dict[str, list[str]] = defaultdict(list)
+    by_area: dict[str, dict[str, list[tuple[str, object]]]] = defaultdict(
+        lambda: defaultdict(list))
+    for rid, f in facts.items():
+        area = areas[rid][0]
+        for key, value in (f or {}).items():
+            if key == "referrals":        # comparable only over the same months
+                key = f"referrals {value.get('span')}"
+                value = value.get("count")
+            by_area[area][key].append((rid, _value(value)))
+    for area, keys in by_area.items():
+        for key, said in keys.items():
+            if len({v for _, v in said}) > 1:
+                text = ", ".join(f"{rid.split('/')[0][:2]} says {v}" for rid, v in said)
+                for rid, _ in said:
+                    out[rid].append(f"'{key}' differs across {area}'s pages: {text}")
+    # a practice's page and its network's page: the network's size
+    size_of = {areas[rid][0]: v for rid, f in facts.items() if areas[rid][1] == "network"
+               for k, v in (f or {}).items() if k == "network_practices"}
+    for rid, f in facts.items():
+        area, level, network = areas[rid]
+        said = (f or {}).get("network_practices")
+        if level == "practice" and network in size_of and said is not None \
+                and said != size_of[network]:
+            out[rid].append(f"{area}'s page gives its network {network} {said} practices; "
+                            f"the network's page says {size_of[network]}")
+    return dict(out)

@@ -1,0 +1,81 @@
+"""The semantic check: library text, unflagged validation failures and chart points
+outside the axes on one page; facts that differ between an area's pages, or between a
+practice's page and its network's, across a run."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from helpers.report import charts
+from helpers.run.semantic import cross_page_findings, page_findings
+
+
+def test_library_text_on_a_page_is_a_finding():
+    for raw in ("Not returning pre-test Wald statistic due to singular covariance matrix",
+                "[GPBoost] [Warning] GPModel: the optimizer 'lbfgs' has terminated",
+                "Traceback (most recent call last): File",
+                "<matplotlib.figure.Figure object at 0x7f>"):
+        assert page_findings(f"Headline. {raw} More.", {}, []), raw
+    assert page_findings("The practice refers 4.8% fewer than England.", {}, []) == []
+
+
+def test_a_failed_validation_must_be_said():
+    res = {"validation_failed": ["List-size elasticity"]}
+    assert page_findings("Validation: estimates against the truth.", res, [])
+    assert page_findings("1 of 5 recovery checks fail: List-size elasticity.", res, []) == []
+    assert page_findings("2 of 7 intervals miss the planted effect.", res, []) == []
+
+
+def test_every_area_point_is_inside_the_axes():
+    """England's curve may be cut; the area's practices may not (a practice with a ratio of
+    4 far above England's band, and one far smaller than any England size)."""
+    x = np.geomspace(2000, 20000, 40)
+    curve = pd.DataFrame({"x": x, "fit": 1.0, "lower": 0.9, "upper": 1.1})
+    pts = pd.DataFrame({"x": [500.0, 8000.0], "y": [4.0, 0.3]})
+    fig = charts.curve_chart(curve, "Ratio by size", "Patients", "Ratio", "Test", "Alt",
+                             points=pts)
+    assert fig._pack_meta["points_outside"] == 0
+    plt.close(fig)
+    assert page_findings("", {}, [{"points_outside": 2, "alt": "Size curve"}])
+
+
+FACTS = {
+    "00_data_overview/u1": {"n_practices": 3, "referrals": {"count": 900, "span": "a..b"}},
+    "01_referral_variation/u1": {"n_practices": 3,
+                                 "referrals": {"count": 900, "span": "a..b"}},
+    "02_federation_scale/u1": {"n_practices": 3, "network_practices": 3},
+    "02_federation_scale/p1": {"n_practices": 1, "network_practices": 3},
+    "01_referral_variation/p1": {"n_practices": 1,
+                                 "referrals": {"count": 300, "span": "c..b"}},
+    "00_data_overview/p1": {"n_practices": 1, "referrals": {"count": 310, "span": "a..b"}},
+}
+WHERE = {rid: (rid.split("/")[1].upper(), "network" if "/u" in rid else "practice",
+               "" if "/u" in rid else "U1") for rid in FACTS}
+
+
+def test_facts_that_agree_give_no_finding():
+    """Referral totals over different months are not compared (a practice that opened
+    later: its 01 covers fewer months than 00 here)."""
+    assert cross_page_findings(FACTS, WHERE) == {}
+
+
+def test_a_fact_that_differs_between_an_areas_pages_fails_each_page():
+    facts = dict(FACTS, **{"01_referral_variation/u1": {
+        "n_practices": 2, "referrals": {"count": 900, "span": "a..b"}}})
+    found = cross_page_findings(facts, WHERE)
+    assert set(found) == {"00_data_overview/u1", "01_referral_variation/u1",
+                          "02_federation_scale/u1"}
+    assert "'n_practices' differs" in found["00_data_overview/u1"][0]
+
+
+def test_a_practice_and_its_network_give_the_network_one_size():
+    """The case that was live: a practice's page said 'a group of 1 practice' while its
+    network's page said 3."""
+    facts = dict(FACTS, **{"02_federation_scale/p1": {"n_practices": 1,
+                                                      "network_practices": 1}})
+    found = cross_page_findings(facts, WHERE)
+    assert list(found) == ["02_federation_scale/p1"]
+    assert "network U1 1 practices; the network's page says 3" in found[
+        "02_federation_scale/p1"][0]
