@@ -55,12 +55,15 @@ report.show(referral_variation.headline_text(ctx, an, h))
 # ## Against the areas it sits in
 #
 # The area's referral ratio beside those of the areas it belongs to (and, for a practice,
-# the practices most like it in list size and deprivation), each with its 95% interval.
+# the practices most like it), each with its 95% interval. A practice's profile then sets
+# each of its referral ratios against the spread of England's practices.
 
 # %%
 report.show(referral_variation.comparison_figure(ctx, an),
             "England is the comparator for every other area.")
 report.show(referral_variation.comparison_table(ctx, an))
+report.show(referral_variation.profile_figure(ctx, an))
+report.show(referral_variation.profile_text(ctx, an))
 
 # %% [markdown]
 # ## About the data
@@ -82,13 +85,9 @@ report.show(referral_variation.crude_chart(ctx, an),
 
 # %% [markdown]
 # ## Which practices stand out
-#
-# Each dot is a practice. Small practices scatter more by chance, so the limits widen to the
-# left. The limits also allow for the normal spread between practices (over-dispersion), so
-# a practice outside them is unusual even among practices: worth a conversation, not a
-# verdict.
 
 # %%
+report.show(referral_variation.funnel_intro(ctx, an))
 report.show(referral_variation.funnel_figure(ctx, an))
 
 # %%
@@ -96,12 +95,9 @@ report.show(referral_variation.outlier_table(ctx, an), "No practice in this area
 
 # %% [markdown]
 # ## Practices ranked
-#
-# The same practices ranked by ratio. Each bar is the range the funnel limits allow for a
-# practice of that size: a bar wholly above 1 (red) or below 1 (orange) is exactly a
-# practice outside the limits in the funnel plot.
 
 # %%
+report.show(referral_variation.ranked_intro(an))
 report.show(referral_variation.ranked_figure(ctx, an),
             "Too few practices in this area to rank.")
 
@@ -148,6 +144,8 @@ report.show(referral_variation.spc_text(an))
 # %%
 report.show(referral_variation.opportunity_table(ctx, an),
             "No practice is above the upper limit, so there is no opportunity of this kind.")
+report.show(referral_variation.similar_text(ctx, an))
+report.show(referral_variation.similar_table(ctx, an))
 
 # %% [markdown]
 # ## Methods and caveats

@@ -42,14 +42,16 @@ def test_every_area_point_is_inside_the_axes():
 
 
 FACTS = {
-    "00_data_overview/u1": {"n_practices": 3, "referrals": {"count": 900, "span": "a..b"}},
-    "01_referral_variation/u1": {"n_practices": 3,
+    "00_data_overview/u1": {"n_practices": {"count": 3, "span": "a..b"},
+                            "referrals": {"count": 900, "span": "a..b"}},
+    "01_referral_variation/u1": {"n_practices": {"count": 3, "span": "a..b"},
                                  "referrals": {"count": 900, "span": "a..b"}},
-    "02_federation_scale/u1": {"n_practices": 3, "network_practices": 3},
-    "02_federation_scale/p1": {"n_practices": 1, "network_practices": 3},
-    "01_referral_variation/p1": {"n_practices": 1,
+    "02_federation_scale/u1": {"network_practices": 3},
+    "02_federation_scale/p1": {"network_practices": 3},
+    "01_referral_variation/p1": {"n_practices": {"count": 1, "span": "c..b"},
                                  "referrals": {"count": 300, "span": "c..b"}},
-    "00_data_overview/p1": {"n_practices": 1, "referrals": {"count": 310, "span": "a..b"}},
+    "00_data_overview/p1": {"n_practices": {"count": 1, "span": "a..b"},
+                            "referrals": {"count": 310, "span": "a..b"}},
 }
 WHERE = {rid: (rid.split("/")[1].upper(), "network" if "/u" in rid else "practice",
                "" if "/u" in rid else "U1") for rid in FACTS}
@@ -63,18 +65,17 @@ def test_facts_that_agree_give_no_finding():
 
 def test_a_fact_that_differs_between_an_areas_pages_fails_each_page():
     facts = dict(FACTS, **{"01_referral_variation/u1": {
-        "n_practices": 2, "referrals": {"count": 900, "span": "a..b"}}})
+        "n_practices": {"count": 2, "span": "a..b"},
+        "referrals": {"count": 900, "span": "a..b"}}})
     found = cross_page_findings(facts, WHERE)
-    assert set(found) == {"00_data_overview/u1", "01_referral_variation/u1",
-                          "02_federation_scale/u1"}
-    assert "'n_practices' differs" in found["00_data_overview/u1"][0]
+    assert set(found) == {"00_data_overview/u1", "01_referral_variation/u1"}
+    assert "'n_practices over a..b' differs" in found["00_data_overview/u1"][0]
 
 
 def test_a_practice_and_its_network_give_the_network_one_size():
     """The case that was live: a practice's page said 'a group of 1 practice' while its
     network's page said 3."""
-    facts = dict(FACTS, **{"02_federation_scale/p1": {"n_practices": 1,
-                                                      "network_practices": 1}})
+    facts = dict(FACTS, **{"02_federation_scale/p1": {"network_practices": 1}})
     found = cross_page_findings(facts, WHERE)
     assert list(found) == ["02_federation_scale/p1"]
     assert "network U1 1 practices; the network's page says 3" in found[

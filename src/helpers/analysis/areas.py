@@ -4,7 +4,9 @@ care network) or a single practice, with the areas each is compared with.
 An area is named by its code (matched without regard to case): ``ENGLAND``, a commissioner
 code, a group code from the ``groups`` table, or a practice code. A network belongs to the
 commissioner of most of its practices; a practice to its latest network. A practice is also
-compared with its peers: the practices most like it in list size and deprivation.
+compared with its peers: the 50 practices most like it in list size and deprivation, and
+the 10 most similar practices as NHS RightCare builds its similar-10 sets (nearest on age
+profile, deprivation, rurality and list size; :func:`similar_practices`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ from helpers.schema import ENGLAND
 
 LEVELS = ("england", "commissioner", "network", "practice")
 N_PEERS = 50
+N_SIMILAR = 10
+SIMILAR_FEATURES = {"log_list": "list size (log)", "imd_score": "IMD score",
+                    "over_65": "share of patients aged 65 or over",
+                    "under_15": "share aged under 15", "rural": "rural (1) or urban (0)"}
+"""What makes practices similar, RightCare style: each standardised to mean 0 and SD 1 over
+England's open practices, equally weighted."""
 
 
 class AreaError(ValueError):
@@ -40,6 +48,7 @@ class Area:
     network: str | None = None           # a practice's network
     network_name: str | None = None
     peers: tuple[str, ...] = field(default_factory=tuple)
+    similar: tuple[str, ...] = field(default_factory=tuple)   # a practice's similar 10
 
 
 @cached
@@ -103,6 +112,68 @@ def peers(table: pd.DataFrame, practice: str, n: int = N_PEERS) -> list[str]:
     return p["code"].to_numpy()[np.argsort(d)[:n]].tolist()
 
 
+@cached
+def similarity_features(ds: Dataset) -> pd.DataFrame:
+    """Cached: each practice's features for :func:`similar_practices`, at its latest
+    population count: log list size, IMD score, shares aged 65+ and under 15, rural."""
+    pop = ds.population
+    latest = pop.groupby("practice_code", observed=True)["period"].transform("max")
+    p = pop[pop["period"] == latest]
+    band = p["age_band"].astype(str)
+    first_age = pd.to_numeric(band.str.extract(r"^(\d+)")[0], errors="coerce")
+    tot = p.groupby("practice_code", observed=True)["patients"].sum()
+    last = p.groupby("practice_code", observed=True)["period"].max()
+    old = p[first_age >= 65].groupby("practice_code", observed=True)["patients"].sum()
+    young = p[first_age < 15].groupby("practice_code", observed=True)["patients"].sum()
+    f = pd.DataFrame({"list_size": tot, "over_65": old.reindex(tot.index).fillna(0) / tot,
+                      "under_15": young.reindex(tot.index).fillna(0) / tot})
+    f.index = f.index.astype(str)
+    pr = ds.practices.assign(practice_code=ds.practices["practice_code"].astype(str)) \
+        .set_index("practice_code")
+    f["imd_score"] = pr["imd_score"].reindex(f.index).astype(float)
+    f["rural"] = (pr["rurality"].reindex(f.index).astype(str).str.lower() == "rural") \
+        .astype(float)
+    f["current"] = (last.reindex(tot.index).to_numpy() == pop["period"].max())
+    f = f[f["list_size"] > 0]
+    f["log_list"] = np.log(f["list_size"])
+    return f.reset_index(names="practice_code")
+
+
+def similar_practices(ds: Dataset, practice: str, n: int = N_SIMILAR) -> pd.DataFrame:
+    """The ``n`` practices most similar to ``practice`` (itself excluded), nearest first:
+    ``practice_code`` and ``distance`` (Euclidean over the standardised
+    :data:`SIMILAR_FEATURES`, equally weighted, among practices open at their latest count
+    as the practice is, or among all for a closed practice).
+
+    Hand-written: NHS RightCare's similar-10 method (nearest neighbours on standardised
+    demographic features) is a published convention, not a library function; scikit-learn's
+    NearestNeighbors would add a dependency for ten lines of numpy.
+
+    References
+    ----------
+    NHS RightCare, *Similar 10 explorer tool*: CCGs' and practices' most similar peers on
+    age, deprivation, rurality and population.
+    """
+    f = similarity_features(ds)
+    me = f["practice_code"] == practice
+    if me.any() and bool(f.loc[me, "current"].iloc[0]):   # open: compared with open ones
+        f = f[f["current"] | me].reset_index(drop=True)
+    cols = list(SIMILAR_FEATURES)
+    x = f[cols].to_numpy(float)
+    sd = np.nanstd(x, axis=0)
+    z = (x - np.nanmean(x, axis=0)) / np.where(sd > 0, sd, 1.0)
+    z = np.nan_to_num(z)
+    me = np.flatnonzero(f["practice_code"].to_numpy() == practice)
+    if not len(me):
+        return pd.DataFrame({"practice_code": [], "distance": []})
+    d = np.sqrt(((z - z[me[0]]) ** 2).sum(axis=1))
+    d[me[0]] = np.inf
+    order = np.argsort(d, kind="stable")[:n]
+    order = order[np.isfinite(d[order])]
+    return pd.DataFrame({"practice_code": f["practice_code"].to_numpy()[order],
+                         "distance": d[order]})
+
+
 def resolve(ds: Dataset, code: str) -> Area:
     """The area a code names (case-insensitive); raises :class:`AreaError`."""
     wanted = str(code).strip().upper()
@@ -134,7 +205,8 @@ def resolve(ds: Dataset, code: str) -> Area:
     net_name = str(t.loc[(t["level"] == "network") & (t["code"] == net), "name"].iloc[0]) \
         if net and net in set(t["code"]) else None
     return Area("practice", r["code"], r["name"], (r["code"],), comm, comm_name, net,
-                net_name, tuple(peers(t, r["code"])))
+                net_name, tuple(peers(t, r["code"])),
+                tuple(similar_practices(ds, r["code"])["practice_code"]))
 
 
 _IN = re.compile(r"^(networks|practices) in (\S+)$", re.I)

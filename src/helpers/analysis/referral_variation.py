@@ -19,12 +19,14 @@ import pandas as pd
 
 from helpers.analysis.context import Context
 from helpers.analysis.referrals import (
+    cost_per_referral,
     monthly_series,
     national_tables,
     opportunity,
     practice_frame,
     practice_month_specialty,
     practice_table,
+    specialty_points,
     specialty_table,
 )
 from helpers.cache import cached
@@ -57,6 +59,8 @@ class Analysis:
     comparisons: pd.DataFrame | None = None
     headline: dict = field(default_factory=dict)
     validation: pd.DataFrame | None = None       # against the synthetic truth (None: real)
+    profile: pd.DataFrame | None = None          # a practice's spine chart rows
+    similar_opportunity: pd.DataFrame | None = None   # against the best of its similar 10
 
     @property
     def limit(self) -> str:
@@ -243,6 +247,9 @@ def analyse(ctx: Context) -> Analysis:
     an.specialties_published = _published_specialties(ctx, an)
     an.headline = headline(ctx, an)
     an.comparisons = comparisons(ctx, an)
+    if ctx.level == "practice" and spec is None:
+        an.profile = practice_profile(ctx, an)
+        an.similar_opportunity = similar_opportunity(ctx, an)
     an.validation = validation(ctx, an)
     return an
 
@@ -271,9 +278,10 @@ def _published(ctx: Context, an: Analysis, frame: pd.DataFrame) -> pd.DataFrame:
         "expected_per_year": (lambda d: d["expected"] / yrs, []),
         "excess_to_limit_per_year": (lambda d: per_year(d["excess_to_limit"]),
                                      ["excess_to_limit", "observed"]),
-        "saving_to_limit_gbp_per_year": (lambda d: d["excess_to_limit"] * unit / yrs,
+        # £ from the published count a year, so it is hidden with it
+        "saving_to_limit_gbp_per_year": (lambda d: per_year(d["excess_to_limit"]) * unit,
                                          ["excess_to_limit", "observed"]),
-        "saving_to_median_gbp_per_year": (lambda d: d["excess_to_median"] * unit / yrs,
+        "saving_to_median_gbp_per_year": (lambda d: per_year(d["excess_to_median"]) * unit,
                                           ["excess_to_median", "observed"]),
         "range_low": (lambda d: d["observed"] / d["expected"] / d["limit_high"],
                       ["observed"]),
@@ -334,6 +342,8 @@ def comparisons(ctx: Context, an: Analysis) -> pd.DataFrame:
                                         "practice_code"].astype(str)
             groups.append(("network", w.network_name or w.network, list(members)))
         groups.append(("peers", "", list(w.peers)))
+        if w.similar:
+            groups.append(("similar", "", list(w.similar)))
     if ctx.level in ("practice", "network"):
         groups.append(("commissioner", w.commissioner_name, nat.loc[
             nat["commissioner_code"] == w.commissioner, "practice_code"].tolist()))
@@ -357,6 +367,109 @@ def comparisons(ctx: Context, an: Analysis) -> pd.DataFrame:
                      "lower": np.nan if r is None else float(r["lower95"][0]),
                      "upper": np.nan if r is None else float(r["upper95"][0])})
     return pd.DataFrame(rows)
+
+
+PROFILE_SPECIALTIES = 8
+"""A practice profile shows all referrals and the specialties England refers to most."""
+BEST_OF_SIMILAR = 5
+"""Opportunity is measured against the mean ratio of the best 5 of the similar 10 (as NHS
+RightCare's Commissioning for Value packs do)."""
+
+
+def _group_ratio(ctx: Context, pts: pd.DataFrame, codes) -> float:
+    """A set of practices' ratio (sum observed / sum expected), from the published total."""
+    d = pts[pts["practice_code"].isin(list(codes))]
+    exp = float(d["expected"].sum())
+    obs = ctx.published(float(d["observed"].sum()))
+    return obs / exp if exp > 0 and np.isfinite(obs) else np.nan
+
+
+def practice_profile(ctx: Context, an: Analysis) -> pd.DataFrame:
+    """A practice's referral indicators against England's practices (a spine chart, as
+    Fingertips' practice profiles): all referrals and England's most referred-to
+    specialties, one row each. For each: England's practices' 5th, 25th, 75th and 95th
+    percentile ratios (practices expecting at least one referral), the practice's ratio
+    with its 95% interval (from its published count) and whether it is higher, similar or
+    lower than England (interval above, spanning or below 1), and the ratios of its
+    network, its similar 10 and its commissioner. Ratios are observed / expected (England
+    = 1 for every indicator)."""
+    w = ctx.where
+    nat = an.national[["practice_code", "observed", "expected", "commissioner_code"]]
+    sp = specialty_points(ctx.ds, an.years)
+    top = sp.groupby("specialty_code")["observed"].sum().nlargest(PROFILE_SPECIALTIES).index
+    names = ctx.ds.specialties.set_index(ctx.ds.specialties.specialty_code.astype(str))[
+        "specialty_name"]
+    members = []
+    if w.network and ctx.ds.has("groups"):
+        g = ctx.ds.groups
+        members = g.loc[g["group_code"].astype(str) == w.network, "practice_code"].astype(
+            str).tolist()
+    comm = nat.loc[nat["commissioner_code"] == w.commissioner, "practice_code"].tolist()
+    rows = []
+    for code, label in [(None, "All referrals"), *[(c, str(names.get(c, c))) for c in top]]:
+        pts = nat if code is None else sp[sp["specialty_code"] == code]
+        pts = pts[pts["expected"] >= 1]
+        ratios = (pts["observed"] / pts["expected"]).to_numpy(float)
+        if len(ratios) < 5:
+            continue
+        me = pts[pts["practice_code"] == ctx.area]
+        exp = float(me["expected"].sum()) if len(me) else np.nan
+        obs = ctx.published(float(me["observed"].sum())) if len(me) else np.nan
+        ratio = lo = hi = np.nan
+        if np.isfinite(obs) and exp > 0:
+            r = rates.isr([obs], [exp])
+            ratio, lo, hi = (float(r[c].iloc[0]) for c in ("value", "lower95", "upper95"))
+        verdict = "not shown" if not np.isfinite(ratio) else "higher" if lo > 1 else \
+            "lower" if hi < 1 else "similar"
+        p5, p25, p75, p95 = np.percentile(ratios, [5, 25, 75, 95])
+        rows.append({"indicator": label, "specialty_code": code or "ALL",
+                     "p5": p5, "p25": p25, "p75": p75, "p95": p95,
+                     "observed": obs, "expected": exp, "ratio": ratio, "lower": lo,
+                     "upper": hi, "verdict": verdict,
+                     "network": _group_ratio(ctx, pts, members) if members else np.nan,
+                     "similar": _group_ratio(ctx, pts, w.similar) if w.similar else np.nan,
+                     "commissioner": _group_ratio(ctx, pts, comm)})
+    return pd.DataFrame(rows)
+
+
+def similar_opportunity(ctx: Context, an: Analysis) -> pd.DataFrame:
+    """Referrals a year (and £) above the best of the practice's similar 10, by specialty:
+    observed − (mean ratio of the best 5 of the 10) × expected, where positive, averaged
+    over the years it was open; specialties where fewer than 5 of the 10 expect a referral
+    are left out. Counts published in publish mode (the £ from the published count)."""
+    sp = specialty_points(ctx.ds, an.years)
+    sp = sp[sp["expected"] > 0].assign(ratio=lambda d: d["observed"] / d["expected"])
+    peers = sp[sp["practice_code"].isin(list(ctx.where.similar))]
+    best = peers.groupby("specialty_code")["ratio"].agg(
+        lambda r: r.nsmallest(BEST_OF_SIMILAR).mean() if len(r) >= BEST_OF_SIMILAR
+        else np.nan).rename("best_ratio")
+    mine = sp[sp["practice_code"] == ctx.area].set_index("specialty_code")[
+        ["observed", "expected", "ratio"]].join(best, how="inner").dropna(
+        subset=["best_ratio"])
+    years = an.extras["area_years"]
+    mine["above_best"] = (mine["observed"] - mine["best_ratio"] * mine["expected"]).clip(
+        lower=0)
+    unit = cost_per_referral(ctx.ds)
+    mine["cost_per_referral"] = unit.reindex(mine.index).to_numpy(float) if len(unit) \
+        else np.nan
+    names = ctx.ds.specialties.set_index(ctx.ds.specialties.specialty_code.astype(str))[
+        "specialty_name"]
+    mine["specialty_name"] = [str(names.get(c, c)) for c in mine.index]
+    # sorted before publishing: the suppression masks follow the rows' positions
+    t = mine.reset_index().sort_values("above_best", ascending=False, ignore_index=True)
+    out = sdc.protect(t, ["observed", "above_best"], {
+        "ratio": (lambda d: d["observed"] / d["expected"], ["observed"]),
+        "observed_per_year": (lambda d: _per_year(ctx, d["observed"], years), ["observed"]),
+        "above_best_per_year": (lambda d: _per_year(ctx, d["above_best"], years),
+                                ["above_best", "observed"]),
+        "saving_gbp_per_year": (lambda d: _per_year(ctx, d["above_best"], years)
+                                * d["cost_per_referral"], ["above_best", "observed"])},
+        publish=ctx.publish)
+    if not ctx.publish:
+        out["observed_per_year"] = out["observed"] / years
+        out["above_best_per_year"] = out["above_best"] / years
+        out["saving_gbp_per_year"] = out["above_best"] * out["cost_per_referral"] / years
+    return out
 
 
 def _per_year(ctx: Context, values, years: int) -> np.ndarray:

@@ -279,6 +279,22 @@ def population_by_period(ds: Dataset) -> pd.DataFrame:
     return ds.population.groupby("period", observed=True)["patients"].sum().reset_index()
 
 
+def cost_per_referral(ds: Dataset, year: int | None = None) -> pd.Series:
+    """£ a referral saves, by specialty code, at the prices of ``year`` (default latest): a
+    first attendance and its follow-ups, price_first + follow_up_ratio × price_followup
+    (empty without a ``prices`` table)."""
+    if not ds.has("prices"):
+        return pd.Series(dtype=float, name="cost_per_referral")
+    pr = ds.prices.assign(specialty_code=ds.prices["specialty_code"].astype(str))
+    year = int(pr["year"].max()) if year is None else year
+    pr = pr[pr["year"] == year].merge(
+        ds.specialties.assign(specialty_code=ds.specialties.specialty_code.astype(str)),
+        on="specialty_code")
+    cost = pr["price_first"] + pr["follow_up_ratio"] * pr["price_followup"]
+    return pd.Series(cost.to_numpy(float), index=pr["specialty_code"].to_numpy(),
+                     name="cost_per_referral").rename_axis("specialty_code")
+
+
 def opportunity(table: pd.DataFrame, ds: Dataset, year: int | None = None,
                 specialty: str | None = None) -> pd.DataFrame:
     """Referrals (and £) if practices above their upper 99.8% limit came down to it, or to
@@ -299,13 +315,7 @@ def opportunity(table: pd.DataFrame, ds: Dataset, year: int | None = None,
         t["saving_to_limit_gbp"] = t["saving_to_median_gbp"] = np.nan
         t.attrs["cost_per_referral_gbp"] = np.nan
         return t
-    pr = ds.prices.copy()
-    pr["specialty_code"] = pr["specialty_code"].astype(str)
-    year = int(pr["year"].max()) if year is None else year
-    pr = pr[pr["year"] == year].merge(
-        ds.specialties.assign(specialty_code=ds.specialties.specialty_code.astype(str)),
-        on="specialty_code")
-    pr["cost_per_referral"] = pr["price_first"] + pr["follow_up_ratio"] * pr["price_followup"]
+    pr = cost_per_referral(ds, year).rename("cost_per_referral").reset_index()
     if specialty:
         sel = pr[pr["specialty_code"] == str(specialty)]
         unit = float(sel["cost_per_referral"].iloc[0]) if len(sel) else np.nan

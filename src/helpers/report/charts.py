@@ -181,7 +181,7 @@ def finish(fig: Figure, ax: plt.Axes, title: str, xlabel: str, ylabel: str, sour
                  loc="left")
     ax.set_xlabel(_plain(xlabel))
     ax.set_ylabel(_plain(ylabel))
-    if ax.get_xscale() == "log":
+    if ax.get_xscale() == "log" and not getattr(ax, "_pack_ticks_set", False):
         _thousands(ax.xaxis)
     handles, labels = ax.get_legend_handles_labels()
     if legend and labels:
@@ -520,3 +520,61 @@ def histogram(values, title: str, xlabel: str, ylabel: str, source: str, alt: st
     ax.hist(v, bins=min(bins, max(5, len(v) // 3)), color=NHS_BLUE)
     return finish(fig, ax, title, xlabel, ylabel, source, alt, legend=False,
                   watermark=watermark)
+
+
+RATIO_TICKS = (0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 10)
+"""Ticks of a log ratio axis: readable ratios either side of 1."""
+
+
+def spine_chart(rows: pd.DataFrame, title: str, source: str, alt: str,
+                area_label: str = "This practice", watermark: str = "") -> Figure:
+    """A practice profile as a spine chart (Fingertips' practice profiles): one row per
+    indicator, on a log ratio scale centred on England (1); England's practices' 25th–75th
+    percentiles as a dark band and 5th–95th as a pale one; the area as a dot coloured by
+    how it compares with England (higher, similar, lower: its 95% interval above,
+    spanning or below 1), and its network, similar practices and commissioner as marks.
+    ``rows``: ``indicator``, ``p5``, ``p25``, ``p75``, ``p95``, ``ratio``, ``verdict``,
+    ``expected`` and optionally ``network``, ``similar``, ``commissioner``."""
+    if rows.empty:
+        raise EmptyChartError(f"chart '{title}' has no indicators")
+    fig, ax = plt.subplots(figsize=(9, max(2.8, 0.42 * len(rows) + 1.5)))
+    y = np.arange(len(rows))[::-1]
+    ax.hlines(y, rows["p5"], rows["p95"], color=PALE, lw=9, label="England's practices: "
+              "5th–95th percentile")
+    ax.hlines(y, rows["p25"], rows["p75"], color="#AEB7BD", lw=9,
+              label="25th–75th percentile")
+    ax.axvline(1.0, color=DARK, lw=1, label="England (1)")
+    marks = (("commissioner", "^", GREY, "Its commissioner"),
+             ("similar", "s", PURPLE, "Its 10 most similar practices"),
+             ("network", "D", ORANGE, "Its network"))
+    for col, marker, colour, label in marks:
+        if col in rows and rows[col].notna().any():
+            ax.scatter(rows[col], y, marker=marker, s=26, color=colour, zorder=3,
+                       label=label, edgecolors="white", linewidths=0.5)
+    colours = {"higher": RED, "lower": NHS_BLUE, "similar": "#FFB81C"}
+    for verdict, colour in colours.items():
+        sel = (rows["verdict"] == verdict).to_numpy()
+        if sel.any():
+            dots = ax.scatter(rows.loc[sel, "ratio"], y[sel], s=70, color=colour, zorder=4,
+                              edgecolors="black", linewidths=0.6,
+                              label=f"{area_label}: {verdict} than England"
+                              if verdict != "similar" else f"{area_label}: similar to England")
+            declare_counts(ax, dots, rows.loc[sel, "expected"].to_numpy(float), axis="x")
+    ax.set_xscale("log")
+    vals = rows[["p5", "p95", "ratio", *[m[0] for m in marks if m[0] in rows]]].to_numpy(
+        float)
+    vals = vals[np.isfinite(vals) & (vals > 0)]
+    lo, hi = float(vals.min()), float(vals.max())
+    x0, x1 = min(lo, 1.0) / 1.12, max(hi, 1.0) * 1.12
+    ax.set_xlim(x0, x1)
+    ticks = [t for t in RATIO_TICKS if x0 <= t <= x1]
+    from matplotlib.ticker import NullLocator
+
+    ax.set_xticks(ticks, [f"{t:g}" for t in ticks])
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax._pack_ticks_set = True
+    ax.set_yticks(y, [_plain(v) for v in rows["indicator"]])
+    ax.grid(axis="y", visible=False)
+    ax._pack_horizontal = True
+    return finish(fig, ax, title, "Referral ratio, observed / expected (log scale; "
+                  "England = 1)", "Indicator", source, alt, watermark=watermark)

@@ -412,7 +412,7 @@ def results(ctx: Context, an: Analysis) -> dict:
     if m is not None and m.n:
         out["mergers"].update(effect=m.estimate, lower=m.lower, upper=m.upper)
     out["summary"] = "; ".join(summary)
-    out["facts"] = {"n_practices": len(ctx.practice_codes)}
+    out["facts"] = {}
     size = _own_group_size(ctx, an)
     if size is not None:
         out["facts"]["network_practices"] = size

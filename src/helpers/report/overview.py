@@ -74,9 +74,9 @@ def monthly_chart(ctx: Context, ov: Overview):
 
 def results(ctx: Context, ov: Overview) -> dict:
     h = ov.headline
-    facts = {"n_practices": h["n_practices"],
-             "referrals": {"count": ctx.published(h["referrals"]),
-                           "span": f"{h['first_month'][:7]}..{h['last_month'][:7]}"}}
+    span = f"{h['first_month'][:7]}..{h['last_month'][:7]}"
+    facts = {"n_practices": {"count": h["n_practices"], "span": span},
+             "referrals": {"count": ctx.published(h["referrals"]), "span": span}}
     return {"headline": h, "facts": facts,
             "summary": f"{text.plural(h['n_practices'], 'practice')}, "
                        f"{ctx.count(h['patients'])} patients at the latest count, "

@@ -205,10 +205,11 @@ def ranked_figure(ctx: Context, an: Analysis):
 def _comparisons(ctx: Context, an: Analysis) -> pd.DataFrame:
     """The comparison rows with the names readers see ('Its network (…)', …)."""
     c = an.comparisons
-    words = {"network": "Its network ({})", "commissioner": "Its commissioner ({})"}
-    names = [text.plural(len(ctx.where.peers), "practice") + " most like it"
-             if r.role == "peers" else words.get(r.role, "{}").format(r.name)
-             for r in c.itertuples()]
+    words = {"network": "Its network ({})", "commissioner": "Its commissioner ({})",
+             "peers": text.plural(len(ctx.where.peers), "practice") + " most like it in size "
+             "and deprivation",
+             "similar": f"Its {len(ctx.where.similar)} most similar practices (RightCare)"}
+    names = [words.get(r.role, "{}").format(r.name) for r in c.itertuples()]
     return c.assign(name=names)
 
 
@@ -449,11 +450,21 @@ def results(ctx: Context, an: Analysis, h: dict) -> dict:
         "; ratio not shown (count suppressed)" if not np.isfinite(h["area_ratio"]) else
         f"; ratio {formats.ratio(h['area_ratio'])} against "
         f"{'England' if ctx.params['comparator'] == 'england' else 'comparator'}")
-    out["facts"] = {"n_practices": h["n_practices"]}
+    if an.profile is not None:
+        out["profile"] = an.profile.drop(columns=["observed"]).to_dict(orient="records")
+    if an.similar_opportunity is not None:
+        so = an.similar_opportunity
+        out["similar_10"] = list(ctx.where.similar)
+        out["similar_opportunity"] = so[["specialty_code", "specialty_name", "ratio",
+                                         "best_ratio", "observed_per_year",
+                                         "above_best_per_year", "saving_gbp_per_year"]
+                                        ].to_dict(orient="records")
     months = an.extras.get("series_months", [])
+    out["facts"] = {}
     if an.extras["specialty"] is None and months:
-        out["facts"]["referrals"] = {"count": h["observed"],
-                                     "span": f"{months[0][:7]}..{months[-1][:7]}"}
+        span = f"{months[0][:7]}..{months[-1][:7]}"
+        out["facts"] = {"n_practices": {"count": h["n_practices"], "span": span},
+                        "referrals": {"count": h["observed"], "span": span}}
     out["summary"] = (f"{text.plural(h['n_practices'], 'practice')}{ratio}; "
                       f"{h['n_high']} above and {h['n_low']} below the {an.limit}% limits")
     out["funnel"] = an.funnel_summary
@@ -464,3 +475,108 @@ def results(ctx: Context, an: Analysis, h: dict) -> dict:
                                                      "quantity"].tolist()
     return out
 
+
+
+def funnel_intro(ctx: Context, an: Analysis) -> str:
+    """What the funnel shows, true of this funnel: whether its limits visibly widen for
+    smaller practices over the range drawn, or are nearly flat (the spread between
+    practices outweighs chance)."""
+    frames = [an.published] + ([an.peers_published] if ctx.level == "practice" else [])
+    exp = pd.Series(np.concatenate([f.loc[f["ratio"].notna(), "expected"].to_numpy(float)
+                                    for f in frames]))
+    c = an.curve
+    if len(exp):
+        c = c[(c["denominator"] >= exp.min() / 1.15) & (c["denominator"] <= exp.max() * 1.15)]
+    width = (c["ucl99"] - c["lcl99"]).to_numpy(float) if len(c) else np.array([])
+    widens = len(width) > 1 and width[0] > 1.25 * width[-1]
+    shape = ("Smaller practices scatter more by chance, so the limits widen to the left." if
+             widens else "Over the sizes of practice shown, the limits are nearly flat: the "
+             "normal spread between practices outweighs chance at this size.")
+    return (f"Each dot is a practice, placed by the referrals England's rates would predict "
+            f"for its patients in a year. {shape} The limits allow for the normal spread "
+            "between practices (over-dispersion), so a practice outside them is unusual even "
+            "among practices: worth a conversation, not a verdict.")
+
+
+def ranked_intro(an: Analysis) -> str:
+    """What the ranked chart's bars are (their ends are the ratio divided by the funnel
+    limits, so they can reach far beyond the limits themselves); '' when it is not drawn."""
+    if an.published["ratio"].notna().sum() < MIN_PRACTICES_FOR_SPREAD:
+        return ""
+    return ("The same practices ranked by ratio. Each bar runs from the practice's ratio "
+            "divided by its upper funnel limit to its ratio divided by its lower limit: a "
+            "bar wholly above 1 (red) or below 1 (orange) is exactly a practice outside the "
+            "limits in the funnel plot. Bars are long for small practices, whose limits are "
+            "wide.")
+
+
+def profile_figure(ctx: Context, an: Analysis):
+    """A practice's spine chart (None at other levels, or without indicators)."""
+    p = an.profile
+    if p is None or p.empty:
+        return None
+    counts = p["verdict"].value_counts()
+    return charts.spine_chart(
+        p, f"Referral profile of {ctx.area_name} against England's practices", _source(ctx),
+        alt=f"Spine chart of {text.plural(len(p), 'indicator')}: the practice is higher than "
+            f"England on {counts.get('higher', 0)}, similar on {counts.get('similar', 0)} and "
+            f"lower on {counts.get('lower', 0)}, shown against the spread of England's "
+            "practices with its network, its 10 most similar practices and its commissioner.",
+        area_label=ctx.area_name, watermark=watermark(ctx))
+
+
+def profile_text(ctx: Context, an: Analysis) -> str:
+    p = an.profile
+    if p is None or p.empty:
+        return ""
+    named = {v: p.loc[p["verdict"] == v, "indicator"].tolist()
+             for v in ("higher", "lower", "similar", "not shown")}
+    parts = []
+    for v, words in (("higher", "higher than England"), ("lower", "lower than England")):
+        if named[v]:
+            parts.append(f"**{words}** for " + ", ".join(text.md(x) for x in named[v]))
+    if named["similar"]:
+        parts.append("similar to England for " + text.plural(
+            len(named["similar"]), "other indicator" if parts else "indicator"))
+    hidden = (f" {text.plural(len(named['not shown']), 'indicator')} with 1 to 7 referrals "
+              "not shown (publish mode).") if named["not shown"] else ""
+    return (f"Its referral ratios are {'; '.join(parts) or 'not shown'} (95% intervals, "
+            f"England's rates by age and sex = 1).{hidden} Grey bands are England's "
+            "practices: the middle half dark, 90% pale.")
+
+
+def similar_text(ctx: Context, an: Analysis) -> str:
+    t = an.similar_opportunity
+    if t is None or t.empty:
+        return ""
+    shown = t[t["above_best_per_year"].fillna(0) > 0]
+    where = ("Its 10 most similar practices are the nearest on age profile, deprivation, "
+             "rurality and list size (NHS RightCare's similar-10 method); the benchmark is "
+             "the mean ratio of the best 5 of them, specialty by specialty.")
+    if shown.empty:
+        return where + " In no specialty does it refer more than that benchmark by a " \
+            "publishable number of referrals."
+    total = float(shown["above_best_per_year"].sum())
+    money = float(shown["saving_gbp_per_year"].sum())
+    gbp = f" (≈ {formats.money(money)} a year at tariff prices)" if np.isfinite(money) \
+        and money > 0 else ""
+    return (f"{where} Coming down to it would mean about **{formats.count(total)} fewer "
+            f"referrals a year**{gbp} across {text.plural(len(shown), 'specialty', 'specialties')}, led by "
+            f"{text.md(shown['specialty_name'].iloc[0])}. Whether money is saved depends on "
+            "the hospital contract (notebook 03).")
+
+
+def similar_table(ctx: Context, an: Analysis):
+    t = an.similar_opportunity
+    if t is None or t.empty:
+        return None
+    masks = t.attrs.get("suppressed", {})
+    t = t.head(12).copy()
+    t.attrs = {"suppressed": {k: np.asarray(v)[:len(t)] for k, v in masks.items()}}
+    return table(t, [Col("specialty_name", "Specialty"),
+                     Col("observed_per_year", "Referrals a year", "count"),
+                     Col("ratio", "Ratio (observed / expected)", "ratio"),
+                     Col("best_ratio", "Best 5 of the similar 10: ratio", "ratio"),
+                     Col("above_best_per_year", "Referrals a year above that", "count"),
+                     Col("saving_gbp_per_year", "Value a year at tariff (£)", "gbp")],
+                 caption="Against the best of its 10 most similar practices, by specialty")

@@ -11,7 +11,7 @@ Across the reports of one run (:func:`cross_page_findings`), from the ``facts`` 
 results file records (what its page states about the area):
 
 - each fact is identical on every page of the area that states it (the number of
-  practices; the referral total over the same months);
+  practices, the referral total: each over the same months, the only way they compare);
 - a practice's page and its network's page give the network the same size.
 
 Findings fail the report in the batch (kept aside with the other failures, the run exits
@@ -78,8 +78,8 @@ def cross_page_findings(facts: dict[str, dict], areas: dict[str, tuple[str, str,
     for rid, f in facts.items():
         area = areas[rid][0]
         for key, value in (f or {}).items():
-            if key == "referrals":        # comparable only over the same months
-                key = f"referrals {value.get('span')}"
+            if isinstance(value, dict) and "span" in value:   # comparable only over
+                key = f"{key} over {value['span']}"              # the same months
                 value = value.get("count")
             by_area[area][key].append((rid, _value(value)))
     for area, keys in by_area.items():

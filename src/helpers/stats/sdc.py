@@ -116,7 +116,12 @@ def protect(df: pd.DataFrame, counts: list[str],
         hidden = np.zeros(len(out), dtype=bool)
         for s in sources:
             hidden |= masks.get(s, np.zeros(len(out), dtype=bool))
-        out[col] = pd.Series(np.asarray(fn(out), dtype=float), index=out.index).mask(hidden)
+        value = pd.Series(np.asarray(fn(out), dtype=float), index=out.index)
+        # a value publishing made missing (a yearly average of 1-7 from a publishable
+        # total) is suppressed too, and reads so, never as blank or 0
+        if sources:
+            hidden |= value.isna().to_numpy() & (np.asarray(df[sources[0]], float) > 0)
+        out[col] = value.mask(hidden)
         masks[col] = hidden
     for c, cols in (dependents or {}).items():
         for dep in cols:
