@@ -56,6 +56,7 @@ report.show(overview.tables_table(ctx, ov))
 
 # %%
 report.show(overview.list_size_chart(ctx, ov))
+report.show(overview.list_size_text(ctx, ov))
 
 # %% [markdown]
 # ## Referrals over time

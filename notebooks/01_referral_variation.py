@@ -88,7 +88,9 @@ report.show(referral_variation.crude_chart(ctx, an),
 
 # %%
 report.show(referral_variation.funnel_intro(ctx, an))
-report.show(referral_variation.funnel_figure(ctx, an))
+report.show(referral_variation.funnel_figure(ctx, an),
+            "No practice here has a ratio that can be shown: each has no referrals "
+            "recorded, or too few to publish (1 to 7).")
 
 # %%
 report.show(referral_variation.outlier_table(ctx, an), "No practice in this area is outside the limits.")

@@ -68,6 +68,7 @@ report.show(federation_scale.network_size_figure(ctx, an),
 
 # %%
 report.show(federation_scale.networks_table(ctx, an))
+report.show(federation_scale.members_table(ctx, an))
 
 # %% [markdown]
 # ## The area's practices against England's size curves

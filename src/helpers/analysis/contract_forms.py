@@ -121,7 +121,8 @@ def analyse(ctx: Context) -> Analysis:
             # count the other pages round or suppress
             obs = ctx.published(float(area["observed"].sum()))
             suppressed = bool(np.isnan(obs))
-            share = 0.0 if suppressed else float(obs / in_comm["observed"].sum())
+            total = float(in_comm["observed"].sum())
+            share = 0.0 if suppressed or total <= 0 else float(obs / total)
         if p["outliers_only"]:
             fr = funnel(pt.observed, pt.expected, pt.practice_code, method="robust")
             pt = pt.assign(outlier=(fr.points.flag == "High (99.8%)").to_numpy())

@@ -47,6 +47,7 @@ class Analysis:
     joining_note: str = ""                           # why there is no joining estimate
     networks_published: pd.DataFrame | None = None   # combined lists published
     validation: pd.DataFrame | None = None           # against the synthetic truth
+    members: pd.DataFrame | None = None              # a network's practices side by side
 
     @property
     def primary(self) -> Estimate | None:
@@ -193,8 +194,29 @@ def analyse(ctx: Context) -> Analysis:
                   joining_note=joining_note)
     if len(networks):
         an.networks_published = sdc.protect(networks, ["combined_list"], publish=ctx.publish)
+    if ctx.level == "network":
+        an.members = members(ctx, shown, gs if has_groups else None)
     an.validation = validation(ctx, an)
     return an
+
+
+MEMBER_OUTCOMES = ("srr", "payments_per_weighted", "gp_fte_per_1000", "satisfaction_pct")
+
+
+def members(ctx: Context, shown: pd.DataFrame, gs: pd.DataFrame | None) -> pd.DataFrame:
+    """A network's practices side by side: each at its latest year (a practice that closed,
+    its last), with its list, when it joined, and its outcomes (the referral ratio from
+    published counts in publish mode), largest list first."""
+    last = shown.sort_values("year").groupby("practice_code").tail(1)
+    cols = ["practice_code", "year", "registered_patients",
+            *[c for c in MEMBER_OUTCOMES if c in last]]
+    out = last[cols].copy()
+    if gs is not None:
+        joined = gs.set_index("practice_code")["joined"]
+        out["joined"] = out["practice_code"].map(joined)
+    out["label"] = ctx.practice_labels(out["practice_code"])
+    out = out.sort_values("registered_patients", ascending=False, ignore_index=True)
+    return sdc.protect(out, ["registered_patients"], publish=ctx.publish)
 
 
 def _networks(ctx: Context, gs: pd.DataFrame, nat: pd.DataFrame

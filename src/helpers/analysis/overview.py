@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from helpers.analysis.context import Context
@@ -49,6 +50,23 @@ def _table_rows(ds) -> pd.DataFrame:
 
 
 @cached
+def _practice_rows(ds) -> pd.DataFrame:
+    """Cached: rows, first and last date of every practice-keyed table, by practice."""
+    parts = []
+    for name, df in ds.tables.items():
+        if "practice_code" not in df.columns:
+            continue
+        date_col = next((c for c in DATE_COLUMNS if c in df.columns), None)
+        g = pd.DataFrame({"practice_code": df["practice_code"].astype(str).to_numpy(),
+                          "date": pd.to_datetime(df[date_col]).to_numpy() if date_col
+                          else pd.NaT})
+        agg = g.groupby("practice_code").agg(rows=("practice_code", "size"),
+                                             first=("date", "min"), last=("date", "max"))
+        parts.append(agg.reset_index().assign(table=name))
+    return pd.concat(parts, ignore_index=True)
+
+
+@cached
 def _lists(ds) -> pd.DataFrame:
     """Cached: each practice's registered list at the latest snapshot it appears in."""
     pop = ds.population.groupby(["practice_code", "period"], observed=True)[
@@ -73,10 +91,24 @@ def analyse(ctx: Context) -> Overview:
     if ctx.is_england:
         t = rows.groupby("table", sort=False).agg(rows=("rows", "sum"), first=("first", "min"),
                                                   last=("last", "max")).reset_index()
+        t["scope"] = "England"
     else:
         t = rows[rows["area"].isin([ctx.commissioner, "ENGLAND"])]
         t = t.groupby("table", sort=False).agg(rows=("rows", "sum"), first=("first", "min"),
-                                               last=("last", "max")).reset_index()
+                                               last=("last", "max"),
+                                               england=("area", lambda a: (a == "ENGLAND")
+                                                        .all())).reset_index()
+        t["scope"] = np.where(t.pop("england"), "England", "its commissioner"
+                              if ctx.level != "commissioner" else "this commissioner")
+        if ctx.level in ("network", "practice"):     # its own rows where a table has them
+            own = _practice_rows(ds)
+            own = own[own["practice_code"].isin(codes)].groupby("table").agg(
+                rows=("rows", "sum"), first=("first", "min"), last=("last", "max"))
+            mine = t["table"].isin(own.index)
+            for c in ("rows", "first", "last"):
+                t.loc[mine, c] = t.loc[mine, "table"].map(own[c]).to_numpy()
+            t.loc[mine, "scope"] = "this practice" if ctx.level == "practice" \
+                else "this network's practices"
     t["status"] = [("synthetic" if n in ctx.ds.provenance.get("synthetic_tables", [])
                     else "real") if ctx.data_kind == "mixed" else ctx.data_kind
                    for n in t["table"]]

@@ -379,6 +379,26 @@ def validation_table(ctx: Context, an: Analysis):
                  caption="Estimates against the effects planted in the synthetic data")
 
 
+def members_table(ctx: Context, an: Analysis):
+    """A network's member practices side by side (None at other levels)."""
+    m = an.members
+    if m is None or m.empty:
+        return None
+    cols = [Col("label", "Practice"), Col("year", "Latest year", "year"),
+            Col("registered_patients", "List size (patients)", "count")]
+    if "joined" in m:
+        m = m.assign(joined_text=[f"{pd.Timestamp(d):%b %Y}" if pd.notna(d) else "–"
+                                  for d in m["joined"]])
+        cols.append(Col("joined_text", "Joined"))
+    labels = {"srr": ("Referral ratio (observed / expected)", "ratio"),
+              "payments_per_weighted": ("Payments per weighted patient (£)", "gbp"),
+              "gp_fte_per_1000": ("GP FTE per 1,000 patients", "number"),
+              "satisfaction_pct": ("Patient satisfaction (%)", "number", 1)}
+    cols += [Col(c, *labels[c]) for c in labels if c in m]
+    return table(m, cols, caption=f"The {text.plural(len(m), 'practice')} of "
+                 f"{ctx.area_name}, side by side (each in its latest year)")
+
+
 def validation_text(an: Analysis) -> str:
     """Which planted effects the intervals miss, in words ('' for real data)."""
     return coverage_text(an.validation)

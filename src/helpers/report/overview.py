@@ -20,13 +20,19 @@ def headline_text(ctx: Context, ov: Overview) -> str:
     first, last = pd.Timestamp(h["first_month"] or None), pd.Timestamp(h["last_month"] or None)
     when = f"{pd.Timestamp(h['latest_count']):%B %Y}" if h["latest_count"] else "the latest count"
     closed = h["n_practices"] - h["n_open_latest"]
-    first_line = (f"- **{text.plural(h['n_practices'], 'practice')}** with "
-                  f"**{ctx.count(h['patients'])} registered patients** in {when} "
-                  f"(median list size {ctx.count(h['median_list'])}).\n") if closed <= 0 else (
-        f"- **{text.plural(h['n_practices'], 'practice')}** over the period; "
-        f"**{h['n_open_latest']:,} open** in {when} with "
-        f"**{ctx.count(h['patients'])} registered patients** (median list size "
-        f"{ctx.count(h['median_list'])}); {closed:,} closed or merged before then.\n")
+    if ctx.level == "practice":
+        first_line = (f"- {text.md(ctx.area_name)} had **{ctx.count(h['patients'])} "
+                      f"registered patients** at its latest count, {when}.\n")
+    elif closed <= 0:
+        first_line = (f"- **{text.plural(h['n_practices'], 'practice')}** with "
+                      f"**{ctx.count(h['patients'])} registered patients** in {when} "
+                      f"(median list size {ctx.count(h['median_list'])}).\n")
+    else:
+        first_line = (
+            f"- **{text.plural(h['n_practices'], 'practice')}** over the period; "
+            f"**{h['n_open_latest']:,} open** in {when} with "
+            f"**{ctx.count(h['patients'])} registered patients** (median list size "
+            f"{ctx.count(h['median_list'])}); {closed:,} closed or merged before then.\n")
     if not h["months"]:
         return first_line + "- **No GP referrals** are recorded for this area in the data."
     return (first_line +
@@ -36,7 +42,7 @@ def headline_text(ctx: Context, ov: Overview) -> str:
 
 def tables_table(ctx: Context, ov: Overview):
     cols = [Col("what", "What it holds"), Col("table", "Contract table"),
-            Col("rows", "Rows for this area", "int"), Col("span", "Period")]
+            Col("rows", "Rows", "int"), Col("scope", "Rows cover"), Col("span", "Period")]
     if ctx.data_kind == "mixed":
         cols.append(Col("status", "Real or synthetic"))
     t = ov.tables.assign(
@@ -46,7 +52,26 @@ def tables_table(ctx: Context, ov: Overview):
     return table(t, cols, caption="The data behind this report")
 
 
+MIN_PRACTICES_FOR_HISTOGRAM = 5
+"""Fewer practices than this: their lists are stated, not drawn as a histogram."""
+
+
+def list_size_text(ctx: Context, ov: Overview) -> str:
+    """The area's list sizes in words when there are too few practices for a chart."""
+    n = len(ov.lists)
+    if n >= MIN_PRACTICES_FOR_HISTOGRAM:
+        return ""
+    if n == 0:
+        return "No registered patients are recorded for this area."
+    sizes = ", ".join(ctx.count(v) for v in sorted(ov.lists["patients"], reverse=True))
+    return (f"{text.plural(n, 'practice')}, too few to chart a spread: "
+            f"{'its list is' if n == 1 else 'their lists are'} {sizes} patients at "
+            "the latest count.")
+
+
 def list_size_chart(ctx: Context, ov: Overview):
+    if len(ov.lists) < MIN_PRACTICES_FOR_HISTOGRAM:
+        return None
     v = ov.lists["patients"].to_numpy(float) / 1000
     return charts.histogram(
         v, f"Practice list sizes, {ctx.area_name}", "Registered patients (thousands)",

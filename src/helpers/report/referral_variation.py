@@ -167,6 +167,8 @@ def funnel_figure(ctx: Context, an: Analysis):
         who = f"{ctx.area_name} and {text.plural(len(peer_rows), 'practice')} like it in " \
               "size and deprivation"
     keep = pub["ratio"].notna()
+    if not keep.any():               # every practice's count suppressed (or none)
+        return None
     # drawn against the expected count a year, as the tables show it; each ratio's count
     # is over the whole period (its expected count over the period is declared)
     n_years = an.extras["n_years"]
@@ -484,9 +486,10 @@ def funnel_intro(ctx: Context, an: Analysis) -> str:
     frames = [an.published] + ([an.peers_published] if ctx.level == "practice" else [])
     exp = pd.Series(np.concatenate([f.loc[f["ratio"].notna(), "expected"].to_numpy(float)
                                     for f in frames]))
+    if not len(exp):                 # no funnel drawn
+        return ""
     c = an.curve
-    if len(exp):
-        c = c[(c["denominator"] >= exp.min() / 1.15) & (c["denominator"] <= exp.max() * 1.15)]
+    c = c[(c["denominator"] >= exp.min() / 1.15) & (c["denominator"] <= exp.max() * 1.15)]
     width = (c["ucl99"] - c["lcl99"]).to_numpy(float) if len(c) else np.array([])
     widens = len(width) > 1 and width[0] > 1.25 * width[-1]
     shape = ("Smaller practices scatter more by chance, so the limits widen to the left." if

@@ -17,9 +17,9 @@ from pathlib import Path
 def check_output(nb: dict, min_figures: int, results_file: Path) -> list[str]:
     """Problems with an executed notebook (empty when it passed). Every chart the report
     drew must be on the page: the results file records how many it showed
-    (``charts_shown``), and the page must carry that many, and at least ``min_figures``
-    (the catalogue's floor, 1 or more, which catches an inherited ``MPLBACKEND=Agg`` that
-    silently drops every chart)."""
+    (``charts_shown``, counted as each was displayed), and the page must carry that many,
+    which catches an inherited ``MPLBACKEND=Agg`` that silently drops every chart; without
+    that count, at least ``min_figures`` (the catalogue's floor)."""
     problems = []
     if nb.get("metadata", {}).get("papermill", {}).get("exception"):
         problems.append("papermill recorded an exception")
@@ -38,7 +38,9 @@ def check_output(nb: dict, min_figures: int, results_file: Path) -> list[str]:
             shown = json.loads(Path(results_file).read_text()).get("charts_shown")
         except (json.JSONDecodeError, UnicodeDecodeError):
             problems.append("results file is not valid JSON")
-    want = max(min_figures, shown or 0)
+    # the results file says how many charts the report showed (none, legitimately, where
+    # every value is suppressed); the catalogue's floor applies when it cannot say
+    want = shown if isinstance(shown, int) else min_figures
     if n_png < want:
         problems.append(f"expected at least {want} charts, found {n_png}")
     return problems

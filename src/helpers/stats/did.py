@@ -40,8 +40,20 @@ PLAIN_NOTES = {
 
 
 def plain_note(message: str) -> str:
-    """An estimator message as a clause a reader understands; an unknown one is named as a
-    technical caution (its text stays in the results file)."""
+    """An estimator message as a clause a reader understands.
+
+    Parameters
+    ----------
+    message : str
+        A message from the estimator (a csdid warning, or the pack's own note).
+
+    Returns
+    -------
+    str
+        A clause in plain English (:data:`PLAIN_NOTES`); the pack's own notes, which begin
+        with a count, unchanged; any other message named as a technical caution (its text
+        stays in the results file).
+    """
     for start, words in PLAIN_NOTES.items():
         if str(message).startswith(start):
             return words
