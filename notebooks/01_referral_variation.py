@@ -135,6 +135,8 @@ report.show(referral_variation.specialty_table_html(ctx, an))
 # %%
 report.show(referral_variation.spc_figure(ctx, an))
 report.show(referral_variation.spc_text(an))
+report.show(referral_variation.deciles_figure(ctx, an))
+report.show(referral_variation.deciles_text(ctx, an))
 
 # %% [markdown]
 # ## Opportunity

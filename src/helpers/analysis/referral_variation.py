@@ -60,6 +60,7 @@ class Analysis:
     headline: dict = field(default_factory=dict)
     validation: pd.DataFrame | None = None       # against the synthetic truth (None: real)
     profile: pd.DataFrame | None = None          # a practice's spine chart rows
+    deciles: pd.DataFrame | None = None          # a practice's quarters against England's
     similar_opportunity: pd.DataFrame | None = None   # against the best of its similar 10
 
     @property
@@ -249,6 +250,7 @@ def analyse(ctx: Context) -> Analysis:
     an.comparisons = comparisons(ctx, an)
     if ctx.level == "practice" and spec is None:
         an.profile = practice_profile(ctx, an)
+        an.deciles = practice_deciles(ctx, an)
         an.similar_opportunity = similar_opportunity(ctx, an)
     an.validation = validation(ctx, an)
     return an
@@ -367,6 +369,64 @@ def comparisons(ctx: Context, an: Analysis) -> pd.DataFrame:
                      "lower": np.nan if r is None else float(r["lower95"][0]),
                      "upper": np.nan if r is None else float(r["upper95"][0])})
     return pd.DataFrame(rows)
+
+
+DECILE_MIN_EXPECTED = 20.0
+"""England's deciles use practice-quarters expecting at least this many referrals (smaller
+ones scatter by chance, not by practice)."""
+
+
+def _quarters(pm: pd.DataFrame) -> pd.DataFrame:
+    q = pd.PeriodIndex(pd.to_datetime(pm["month"]), freq="Q-MAR")
+    return pm.assign(quarter=q.start_time)
+
+
+@cached
+def national_deciles(ds, years: list[int]) -> pd.DataFrame:
+    """Cached: England's practices' referral ratio (observed / expected) by quarter: the
+    10th to 90th percentiles over practices expecting at least
+    :data:`DECILE_MIN_EXPECTED` referrals that quarter (as OpenPrescribing draws a
+    practice against national deciles). Quarters are financial (April to June first)."""
+    pm = national_tables(ds)["pm"]
+    pm = pm[financial_year(pm["month"]).isin(years)]
+    q = _quarters(pm).groupby(["practice_code", "quarter"], as_index=False)[
+        ["observed", "expected"]].sum()
+    q = q[q["expected"] >= DECILE_MIN_EXPECTED]
+    q["ratio"] = q["observed"] / q["expected"]
+    out = q.groupby("quarter")["ratio"].quantile(np.arange(1, 10) / 10).unstack()
+    out.columns = [f"p{int(round(c * 100))}" for c in out.columns]
+    return out.reset_index()
+
+
+def practice_deciles(ctx: Context, an: Analysis) -> pd.DataFrame:
+    """The practice's referral ratio each quarter (from its published quarterly count; a
+    quarter of 1 to 7 referrals a gap) beside England's deciles."""
+    pm = national_tables(ctx.ds)["pm"]
+    pm = pm[(pm["practice_code"] == ctx.area) & financial_year(pm["month"]).isin(an.years)]
+    mine = _quarters(pm).groupby("quarter", as_index=False)[["observed", "expected"]].sum()
+    shown = sdc.publish_counts(mine["observed"])[0] if ctx.publish else \
+        mine["observed"].to_numpy(float)
+    mine["ratio"] = np.where(mine["expected"] > 0, shown / mine["expected"].where(
+        mine["expected"] > 0), np.nan)
+    d = national_deciles(ctx.ds, an.years).merge(mine[["quarter", "expected", "ratio"]],
+                                                 on="quarter", how="left")
+    return d
+
+
+def latest_decile(d: pd.DataFrame) -> dict | None:
+    """Where the practice's latest shown quarter sits among England's practices: the
+    quarter, its ratio and the decile band ('below the 10th percentile', 'between the 40th
+    and 50th percentiles', 'above the 90th percentile'); None when no quarter is shown."""
+    shown = d.dropna(subset=["ratio"])
+    if shown.empty:
+        return None
+    r = shown.iloc[-1]
+    cuts = [float(r[f"p{k}"]) for k in range(10, 100, 10)]
+    k = int(np.searchsorted(cuts, float(r["ratio"])))
+    band = ("below the 10th percentile" if k == 0 else "above the 90th percentile"
+            if k == 9 else f"between the {10 * k}th and {10 * (k + 1)}th percentiles")
+    return {"quarter": str(pd.Timestamp(r["quarter"]).date()), "ratio": float(r["ratio"]),
+            "band": band}
 
 
 PROFILE_SPECIALTIES = 8

@@ -578,3 +578,24 @@ def spine_chart(rows: pd.DataFrame, title: str, source: str, alt: str,
     ax._pack_horizontal = True
     return finish(fig, ax, title, "Referral ratio, observed / expected (log scale; "
                   "England = 1)", "Indicator", source, alt, watermark=watermark)
+
+
+def deciles_chart(d: pd.DataFrame, title: str, source: str, alt: str,
+                  area_label: str = "This practice", watermark: str = "") -> Figure:
+    """A practice's ratio over time against England's practices' deciles (OpenPrescribing
+    style): ``quarter``, ``p10``…``p90`` and the practice's ``ratio`` (gaps where not
+    shown) with each quarter's ``expected`` count declared for the disclosure read-back."""
+    if d.empty or d["ratio"].notna().sum() == 0:
+        raise EmptyChartError(f"chart '{title}' has no quarters")
+    fig, ax = plt.subplots()
+    for k in range(10, 100, 10):
+        ax.plot(d["quarter"], d[f"p{k}"], color=NHS_BLUE, lw=1.4 if k == 50 else 0.8,
+                ls="--" if k == 50 else ":", alpha=0.9,
+                label="England's practices: median" if k == 50 else
+                ("England's practices: deciles" if k == 10 else None))
+    (line,) = ax.plot(d["quarter"], d["ratio"], color=RED, lw=2, marker="o", ms=4,
+                      label=area_label)
+    declare_counts(ax, line, d["expected"].to_numpy(float))
+    return finish(fig, ax, title, "Quarter (financial year)",
+                  "Referral ratio, observed / expected (England = 1)", source, alt,
+                  watermark=watermark)

@@ -8,7 +8,7 @@ import pandas as pd
 
 from helpers import formats
 from helpers.analysis.context import Context
-from helpers.analysis.referral_variation import Analysis
+from helpers.analysis.referral_variation import DECILE_MIN_EXPECTED, Analysis, latest_decile
 from helpers.report import charts, text
 from helpers.report.page import area_md, source_line, watermark
 from helpers.report.tables import Col, table
@@ -583,3 +583,33 @@ def similar_table(ctx: Context, an: Analysis):
                      Col("above_best_per_year", "Referrals a year above that", "count"),
                      Col("saving_gbp_per_year", "Value a year at tariff (£)", "gbp")],
                  caption="Against the best of its 10 most similar practices, by specialty")
+
+
+def deciles_figure(ctx: Context, an: Analysis):
+    """The practice's quarterly ratio against England's deciles (None elsewhere)."""
+    d = an.deciles
+    if d is None or d.empty or d["ratio"].notna().sum() == 0:
+        return None
+    pos = latest_decile(d)
+    return charts.deciles_chart(
+        d, f"Referral ratio of {ctx.area_name} each quarter, against England's practices",
+        _source(ctx),
+        alt=f"Line chart of the practice's referral ratio in {len(d)} quarters against the "
+            f"deciles of England's practices; in the latest quarter shown it is "
+            f"{pos['band']}." if pos else "Line chart against England's deciles.",
+        area_label=ctx.area_name, watermark=watermark(ctx))
+
+
+def deciles_text(ctx: Context, an: Analysis) -> str:
+    d = an.deciles
+    pos = latest_decile(d) if d is not None and not d.empty else None
+    if pos is None:
+        return ""
+    hidden = int(d["ratio"].isna().sum())
+    gaps = (f" {text.plural(hidden, 'quarter')} with 1 to 7 referrals "
+            f"{'is a gap' if hidden == 1 else 'are gaps'} (publish mode).") if hidden else ""
+    return (f"In the latest quarter shown ({pd.Timestamp(pos['quarter']):%b %Y} to "
+            f"{pd.Timestamp(pos['quarter']) + pd.DateOffset(months=2):%b %Y}) its ratio was "
+            f"**{formats.ratio(pos['ratio'])}**, {pos['band']} of England's practices "
+            f"(practices expecting at least {DECILE_MIN_EXPECTED:.0f} referrals a quarter)."
+            f"{gaps}")
