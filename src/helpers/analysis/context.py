@@ -10,7 +10,6 @@ mode, what a count of people or events may be shown as.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +43,20 @@ class Context:
         return self.where.code
 
     @property
+    def public_code(self) -> str:
+        """The area's code as published (a pseudonym where :func:`pseudonymise`)."""
+        return areas.public_code(self.ds, self.where.code, self.level)
+
+    @property
+    def network_name(self) -> str | None:
+        """A practice's network as published (its pseudonym where :func:`pseudonymise`)."""
+        w = self.where
+        if not w.network:
+            return None
+        return areas.pseudonym(self.ds, w.network, "network") if self.pseudonymise \
+            else (w.network_name or w.network)
+
+    @property
     def area_name(self) -> str:
         """The area's name; a real practice carrying synthetic referrals by pseudonym."""
         return display_name(self.ds, self.where)
@@ -74,6 +87,10 @@ class Context:
     def practice_labels(self, codes) -> list[str]:
         """How practices are named in tables and charts (see :func:`practice_labels`)."""
         return practice_labels(self.ds, codes)
+
+    def network_labels(self, codes) -> list[str]:
+        """How networks are named in tables (see :func:`network_labels`)."""
+        return network_labels(self.ds, codes)
 
     def published(self, n: float) -> float:
         """A count of people or events as it may be shown: exact, or in publish mode rounded
@@ -106,11 +123,10 @@ def data_kind(ds: Dataset) -> str:
 
 
 def pseudonymise(ds: Dataset) -> bool:
-    """True when real practices carry synthetic referrals: then practice names and codes
-    must not appear beside referral findings (flags, £), which are not facts about them."""
-    prov = ds.provenance
-    return "practices" in prov.get("real_tables", []) and \
-        "referrals" in prov.get("synthetic_tables", [])
+    """True when real practices carry synthetic referrals: then practice and network names
+    and codes must not appear beside referral findings (flags, £), which are not facts
+    about them (:func:`helpers.analysis.areas.pseudonymised`)."""
+    return areas.pseudonymised(ds)
 
 
 def practice_labels(ds: Dataset, codes) -> list[str]:
@@ -119,16 +135,21 @@ def practice_labels(ds: Dataset, codes) -> list[str]:
     codes = [str(c) for c in codes]
     if not pseudonymise(ds):
         return codes
-    salt = ds.content_hash
-    return ["P-" + hashlib.sha256(f"{salt}:{c}".encode()).hexdigest()[:6].upper()
-            for c in codes]
+    return [areas.pseudonym(ds, c, "practice") for c in codes]
+
+
+def network_labels(ds: Dataset, codes) -> list[str]:
+    """How networks are named beside referral findings: their names, or on real networks
+    with synthetic referrals a stable pseudonym (N-xxxxxx)."""
+    return [areas.pseudonym(ds, str(c), "network") for c in codes] if pseudonymise(ds) \
+        else [str(c) for c in codes]
 
 
 def display_name(ds: Dataset, where: areas.Area) -> str:
     """An area's name as every page and the index show it: a real practice carrying
     synthetic referrals by its pseudonym."""
-    if where.level == "practice" and pseudonymise(ds):
-        return practice_labels(ds, [where.code])[0]
+    if where.level in ("practice", "network") and pseudonymise(ds):
+        return areas.pseudonym(ds, where.code, where.level)
     return where.name
 
 
@@ -140,8 +161,8 @@ def display_names(ds: Dataset, codes: list[str]) -> dict[str, str]:
     for code in codes:
         if code == areas.ENGLAND:
             out[code] = "England"
-        elif t.loc[code, "level"] == "practice" and pseudonymise(ds):
-            out[code] = practice_labels(ds, [code])[0]
+        elif t.loc[code, "level"] in ("practice", "network") and pseudonymise(ds):
+            out[code] = areas.pseudonym(ds, code, str(t.loc[code, "level"]))
         else:
             out[code] = str(t.loc[code, "name"])
     return out
@@ -163,5 +184,6 @@ def open_context(notebook: str, values: Mapping[str, Any]) -> Context:
         raise ParameterError(str(e)) from e
     if not where.practices:
         raise ParameterError(f"area '{where.code}' has no practices in the data")
-    p["area"] = where.code
+    # the area as published: the data's spelling of its code, or its pseudonym
+    p["area"] = areas.public_code(ds, where.code, where.level)
     return Context(nb.name, p, ds, where, bool(p["publish"]))

@@ -240,7 +240,7 @@ def _networks(ctx: Context, gs: pd.DataFrame, nat: pd.DataFrame
     net["band"] = net["group_practices"].map(scale.size_band)
     net["name"] = net["group_code"].map(names).fillna(net["group_code"])
     if ctx.pseudonymise:            # real networks beside synthetic referral ratios
-        net["name"] = ctx.practice_labels(net["group_code"])
+        net["name"] = ctx.network_labels(net["group_code"])
     net = net.sort_values(["practices", "combined_list"], ascending=False,
                           ignore_index=True)
     all_p = pf.assign(band=pf["practice_code"].map(gs.set_index("practice_code")[

@@ -37,13 +37,13 @@ def watermark(ctx: Context) -> str:
 def header_md(ctx: Context, details: dict[str, str] | None = None) -> str:
     """The line under a report's title: area, key parameters and what kind of data."""
     w = ctx.where
-    code = ctx.practice_labels([w.code])[0] if ctx.level == "practice" else w.code
+    code = ctx.public_code
     area = area_md(ctx) if ctx.is_england or code == ctx.area_name else \
         f"{area_md(ctx)} ({text.md(code)})"
     if ctx.level in ("network", "practice"):
         area += f", {text.md(ctx.level)} in {text.md(w.commissioner_name)}"
-    if ctx.level == "practice" and w.network_name:
-        area += f", network {text.md(w.network_name)}"
+    if ctx.level == "practice" and ctx.network_name:
+        area += f", network {text.md(ctx.network_name)}"
     parts = [f"**Area:** {area}"]
     parts += [f"**{k}:** {text.md(v)}" for k, v in (details or {}).items()]
     parts.append(f"**Data:** `{formats.BADGES[ctx.data_kind]}`")

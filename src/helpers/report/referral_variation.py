@@ -65,6 +65,13 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
         lines.append(
             f"- **{text.plural(h['n_practices'], 'practice')}** in {area_md(ctx)} {made}: "
             f"**{abs(diff):.1f}% {side}** {comp}.")
+    n_area = len(ctx.practice_codes)
+    if ctx.level != "practice" and h["n_practices"] < n_area:
+        gone = n_area - h["n_practices"]
+        lines.append(f"- Of the area's **{text.plural(n_area, 'practice')}**, "
+                     f"{gone:,} {'has' if gone == 1 else 'have'} no registered patients or "
+                     f"referrals recorded in {period} and {'is' if gone == 1 else 'are'} "
+                     "left out.")
     if not np.isnan(h["crude_p90_p10"]):
         lines.append(
             f"- Crude rates differ **{h['crude_p90_p10']:.1f}-fold** between the practices at "
@@ -465,7 +472,8 @@ def results(ctx: Context, an: Analysis, h: dict) -> dict:
     out["facts"] = {}
     if an.extras["specialty"] is None and months:
         span = f"{months[0][:7]}..{months[-1][:7]}"
-        out["facts"] = {"n_practices": {"count": h["n_practices"], "span": span},
+        # the area's practices, as the headline states them (those left out said so)
+        out["facts"] = {"n_practices": {"count": len(ctx.practice_codes), "span": span},
                         "referrals": {"count": h["observed"], "span": span}}
     out["summary"] = (f"{text.plural(h['n_practices'], 'practice')}{ratio}; "
                       f"{h['n_high']} above and {h['n_low']} below the {an.limit}% limits")

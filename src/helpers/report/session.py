@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from helpers import catalogue, params
+from helpers.analysis.areas import public_code
 from helpers.analysis.context import Context, open_context
 from helpers.analysis.results import payload
 from helpers.atomic import write_text_atomic
@@ -70,8 +71,9 @@ def show(obj: Any, otherwise: str = "") -> None:
 def write_results(ctx: Context, results: dict[str, Any]) -> dict[str, Any]:
     """Write the results JSON (to ``results_path`` if set) and return what was written:
     published values only in publish mode (:func:`helpers.analysis.results.payload`)."""
-    where = {"code": ctx.area, "level": ctx.level,
-             "network": (ctx.where.network or "") if ctx.level == "practice" else ""}
+    net = ctx.where.network if ctx.level == "practice" else None
+    where = {"code": ctx.public_code, "level": ctx.level,
+             "network": public_code(ctx.ds, net, "network") if net else ""}
     out = payload(ctx, {**results, "charts_shown": _SHOWN["charts"], "where": where})
     if ctx.params.get("results_path"):
         write_text_atomic(Path(ctx.params["results_path"]),

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from helpers import catalogue, params
 from helpers.analysis import areas
+from helpers.analysis.areas import public_codes
 from helpers.analysis.context import data_kind, display_names
 from helpers.paths import notebooks_dir, project_root
 from helpers.run.jobs import Job, slug
@@ -186,8 +187,12 @@ def load_grid(path: Path, data_source: str | None = None) -> tuple[Grid, list[Jo
     except (DataSourceError, FileNotFoundError, ValueError) as e:
         raise GridError(f"{path}: data_source: {e}") from e
     codes = resolve_areas(ds, grid.areas, str(path))
+    # each area resolved once, here; published under its public code (a pseudonym for a
+    # practice or network whose referrals are synthetic), in parameters, files and index
+    public = public_codes(ds, codes)
+    names = {public[c]: n for c, n in display_names(ds, codes).items()}
+    codes, kind = [public[c] for c in codes], data_kind(ds)
     check_file_names(codes, str(path))
-    names, kind = display_names(ds, codes), data_kind(ds)    # each area resolved once, here
     jobs = []
     for nb in notebooks:
         try:

@@ -53,6 +53,11 @@ def plain_note(message: str) -> str:
         A clause in plain English (:data:`PLAIN_NOTES`); the pack's own notes, which begin
         with a count, unchanged; any other message named as a technical caution (its text
         stays in the results file).
+
+    References
+    ----------
+    The messages are those of the csdid package (``ATTgt.fit`` and ``aggte``), a port of
+    R ``did`` (Callaway and Sant'Anna 2021).
     """
     for start, words in PLAIN_NOTES.items():
         if str(message).startswith(start):
