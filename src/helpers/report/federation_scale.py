@@ -396,7 +396,9 @@ def members_table(ctx: Context, an: Analysis):
               "satisfaction_pct": ("Patient satisfaction (%)", "number", 1)}
     cols += [Col(c, *labels[c]) for c in labels if c in m]
     return table(m, cols, caption=f"The {text.plural(len(m), 'practice')} of "
-                 f"{ctx.area_name}, side by side (each in its latest year)")
+                 f"{ctx.area_name}, side by side (each in its latest year; – where a "
+                 f"list under {scale.MIN_LIST:,} patients or an implausible value is left "
+                 "out)")
 
 
 def validation_text(an: Analysis) -> str:
