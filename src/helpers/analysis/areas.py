@@ -11,7 +11,6 @@ profile, deprivation, rurality and list size; :func:`similar_practices`).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import re
 from dataclasses import dataclass, field
@@ -196,11 +195,17 @@ def pseudonym(ds: Dataset, code: str, level: str = "practice") -> str:
     return ("N-" if level == "network" else "P-") + digest
 
 
-@functools.lru_cache(maxsize=4)
+_PSEUDONYMS: dict[str, dict[str, str]] = {}
+
+
 def _pseudonym_codes(ds: Dataset) -> dict[str, str]:
-    t = area_table(ds)
-    t = t[t["level"].isin(["practice", "network"])]
-    return {pseudonym(ds, c, lv): c for c, lv in zip(t["code"], t["level"], strict=True)}
+    """Pseudonym → code for every practice and network (once per dataset and process)."""
+    if ds.content_hash not in _PSEUDONYMS:
+        t = area_table(ds)
+        t = t[t["level"].isin(["practice", "network"])]
+        _PSEUDONYMS[ds.content_hash] = {pseudonym(ds, c, lv): c for c, lv in
+                                        zip(t["code"], t["level"], strict=True)}
+    return _PSEUDONYMS[ds.content_hash]
 
 
 def public_code(ds: Dataset, code: str, level: str) -> str:

@@ -460,7 +460,8 @@ def results(ctx: Context, an: Analysis, h: dict) -> dict:
         f"; ratio {formats.ratio(h['area_ratio'])} against "
         f"{'England' if ctx.params['comparator'] == 'england' else 'comparator'}")
     if an.profile is not None:
-        out["profile"] = an.profile.drop(columns=["observed"]).to_dict(orient="records")
+        out["profile"] = an.profile.drop(columns=["observed"], errors="ignore").to_dict(
+            orient="records")
     if an.similar_opportunity is not None:
         so = an.similar_opportunity
         out["similar_10"] = list(ctx.where.similar)
