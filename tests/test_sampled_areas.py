@@ -22,7 +22,7 @@ def test_the_sample_covers_every_kind_of_area(small):
     assert sizes.reindex(s["networks"]).min() == 1 and sizes.reindex(s["networks"]).max() > 1
     closed = set(small.practices.loc[small.practices["close_date"].notna(), "practice_code"])
     assert s["closed"] and set(s["closed"]) <= closed
-    assert len(s["extremes"]) == 20
+    assert 0 < len(s["extremes"]) <= 20
     n = sum(len(s[k]) for k in ("closed", "extremes", "random"))
     assert n == 40 and len(set(s["closed"] + s["extremes"] + s["random"])) == n
     assert sample_areas("synthetic:small", 1, 40, seed=3) == s        # repeatable

@@ -31,7 +31,8 @@ def sample_areas(data: str, commissioners: int = 3, practices: int = 200,
     commissioner), ``networks`` (every network of the ``commissioners`` commissioners
     with most networks), ``closed`` (every closed practice of the two commissioners with
     most), ``extremes`` (the 10 smallest and 10 largest practices at their latest count)
-    and ``random`` (a seeded draw bringing the practices to ``practices``)."""
+    (not already among the closed) and ``random`` (a seeded draw bringing the practices to
+    ``practices``); no area is listed twice."""
     ds = open_source(data)
     t = area_table(ds)
     comms = t.loc[t["level"] == "commissioner", "code"].tolist()
@@ -45,7 +46,8 @@ def sample_areas(data: str, commissioners: int = 3, practices: int = 200,
     two = pr[pr["closed"]]["commissioner_code"].value_counts().head(2).index
     closed = sorted(pr.loc[pr["closed"] & pr["commissioner_code"].isin(two), "code"])
     sized = pr.dropna(subset=["list_size"]).sort_values("list_size")
-    extremes = sorted(set(sized["code"].head(10)) | set(sized["code"].tail(10)))
+    extremes = sorted((set(sized["code"].head(10)) | set(sized["code"].tail(10)))
+                      - set(closed))
     taken = set(closed) | set(extremes)
     rest = sorted(set(pr["code"]) - taken)
     n = max(0, practices - len(taken))
