@@ -2,6 +2,7 @@
 
     python -m helpers.run.batch --grid config/grids/default.yaml [--jobs N] [--only TEXT]
                                 [--rerun-failed] [--run-id ID] [--timeout S]
+                                [--scheduler local|ADDRESS]
                                 [--data-source FOLDER] [--out FOLDER]
 
 The grid is validated before anything runs (:mod:`helpers.run.grid`). Workers are started
@@ -52,7 +53,7 @@ if __name__ == "__mp_main__":             # this process is a pool worker (spawn
 # catalogue, report and index are imported where they are used.
 from helpers.atomic import write_json_atomic, write_text_atomic
 from helpers.paths import cache_dir, project_root, reports_dir
-from helpers.run import kernels
+from helpers.run import cluster, kernels
 from helpers.run.environment import lock_status
 from helpers.run.jobs import Job
 from helpers.run.worker import run_job
@@ -177,9 +178,12 @@ def _previous_run(out_root: Path, data_hash: str, grid_sha: str, commit: str) ->
 
 def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
         rerun_failed: bool = False, run_id: str | None = None, timeout: int = 600,
-        out_root: Path | None = None, data_source: str | None = None) -> tuple[int, Path]:
+        out_root: Path | None = None, data_source: str | None = None,
+        scheduler: str | None = None) -> tuple[int, Path]:
     """Run a grid (``data_source`` replaces the grid's); returns (number failed, run
-    folder)."""
+    folder). ``scheduler`` runs the reports on a Dask cluster (``local`` for a
+    LocalCluster, or a scheduler address; :mod:`helpers.run.cluster`) instead of the local
+    pool."""
     from helpers.run.grid import GridError, load_grid
     from helpers.run.index import write_index
     from helpers.run.render import bundle_file
@@ -240,7 +244,7 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
     jobs_n = max(1, min(jobs_n or os.cpu_count() or 1, max(len(jobs), 1)))
     try:
         all_jobs = kept + _execute(jobs, jobs_n, ds, str(build), timeout,
-                                   dict(provenance, itables_bundle=bundle))
+                                   dict(provenance, itables_bundle=bundle), scheduler)
         _check_across_pages(all_jobs, build)
         _set_aside([j for j in all_jobs if j.status != "ok"], build,
                    out_root / f"{run_id}{ASIDE_SUFFIX}")
@@ -307,15 +311,30 @@ def _set_aside(failed: list[Job], build: Path, aside: Path) -> None:
 
 
 def _execute(jobs: list[Job], jobs_n: int, ds, out_dir: str, timeout: int,
-             provenance: dict) -> list[Job]:
+             provenance: dict, scheduler: str | None = None) -> list[Job]:
     """Start the workers (each warming its kernel), warm the caches meanwhile, then run the
-    reports in the pool; returns the finished jobs."""
+    reports in the pool, or on a Dask cluster (``scheduler``); returns the finished jobs."""
     done: list[Job] = []
     if not jobs:
         return done
     from tqdm import tqdm
 
     bar = tqdm(total=len(jobs), desc="reports", unit="report", file=sys.stderr)
+    address = cluster.scheduler_address(scheduler)
+    if address:
+        def finished(j: Job) -> None:
+            bar.update(1)
+            bar.set_postfix_str(f"{j.report_id} {j.status}")
+
+        client, local = cluster.connect(address, jobs_n)
+        try:
+            return cluster.execute(jobs, client, lambda: warm_caches(ds, jobs), out_dir,
+                                   timeout, provenance, finished)
+        finally:
+            client.close()
+            if local is not None:
+                local.close()
+            bar.close()
     # spawned (not forked) workers: a fork would inherit the parent's event loop and any
     # kernel it holds, which kernels and zmq do not survive
     ctx = multiprocessing.get_context("spawn")
@@ -371,13 +390,18 @@ def main(argv: list[str] | None = None) -> int:
                     help="dataset folder or synthetic:<preset>, replacing the grid's")
     ap.add_argument("--out", type=Path, default=None,
                     help="folder for run folders (default: reports/)")
+    ap.add_argument("--scheduler", default=None,
+                    help="run the reports on Dask: 'local' (a LocalCluster of --jobs "
+                         "workers) or a scheduler address such as tcp://host:8786 "
+                         "(default: Dask's scheduler-address setting, else the local pool)")
     a = ap.parse_args(argv)
     from helpers import params
     from helpers.run.grid import GridError
 
     try:
         n_failed, out = run(a.grid, a.jobs, a.only, a.rerun_failed, a.run_id, a.timeout,
-                            out_root=a.out, data_source=a.data_source)
+                            out_root=a.out, data_source=a.data_source,
+                            scheduler=a.scheduler)
     except (GridError, params.ParameterError) as e:
         print(f"grid error: {e}", file=sys.stderr)
         return 2

@@ -1,0 +1,83 @@
+"""The batch on Dask distributed: a LocalCluster of 2 worker processes renders reports
+identical to the local pool's, and a worker killed mid-run leaves every other report
+finished and the lost one retried or marked failed."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import yaml
+from test_kill import _cmdline, _descendants
+
+from helpers.paths import project_root
+from helpers.run import batch, cluster
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="worker processes are found through /proc")
+
+
+def test_the_scheduler_comes_from_the_option_or_daskconfig(monkeypatch):
+    import dask
+
+    assert cluster.scheduler_address("local") == "local"
+    with dask.config.set({"scheduler-address": "tcp://10.0.0.1:8786"}):
+        assert cluster.scheduler_address(None) == "tcp://10.0.0.1:8786"
+    assert cluster.scheduler_address(None) is None          # the local pool
+
+
+def test_a_local_cluster_renders_what_the_local_pool_renders(tmp_path, small):
+    grid = tmp_path / "grid.yaml"
+    grid.write_text(yaml.safe_dump({"data_source": "synthetic:small", "publish": True,
+                                    "areas": ["Q01", "U10007"],
+                                    "notebooks": ["00_data_overview",
+                                                  "01_referral_variation"]}))
+    n1, pool = batch.run(grid, jobs_n=2, run_id="pool", out_root=tmp_path / "r")
+    n2, dask_run = batch.run(grid, jobs_n=2, run_id="dask", out_root=tmp_path / "r",
+                             scheduler="local")
+    assert n1 == n2 == 0
+    m1, m2 = (json.loads((o / "manifest.json").read_text()) for o in (pool, dask_run))
+    assert [r["report_id"] for r in m1["reports"]] == [r["report_id"] for r in m2["reports"]]
+    for r in m1["reports"]:
+        a = (pool / r["files"]["results"]).read_bytes()
+        assert a == (dask_run / r["files"]["results"]).read_bytes(), r["report_id"]
+        pa = (pool / r["files"]["html"]).read_text().replace("· run pool</footer>", "")
+        pb = (dask_run / r["files"]["html"]).read_text().replace("· run dask</footer>", "")
+        assert pa == pb, r["report_id"]
+
+
+def test_a_killed_dask_worker_loses_no_other_report(tmp_path, small):
+    env = dict(os.environ, PACK_REPORTS=str(tmp_path / "reports"))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "helpers.run.batch", "--grid",
+         str(project_root() / "config" / "grids" / "small.yaml"), "--jobs", "2",
+         "--run-id", "killed", "--scheduler", "local"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    try:
+        deadline, victim = time.time() + 180, None
+        while time.time() < deadline and victim is None:
+            pages = list((tmp_path / "reports").glob(".build-*/*/*.html"))
+            if len(pages) >= 2:                # some reports done, others running
+                workers = [p for p in _descendants(proc.pid)
+                           if "multiprocessing" in _cmdline(p)
+                           and "ipykernel" not in _cmdline(p)
+                           and "resource_tracker" not in _cmdline(p)]
+                victim = workers[0] if workers else None
+            time.sleep(0.3)
+        assert victim, "no worker to kill"
+        os.kill(victim, signal.SIGKILL)
+        assert proc.wait(timeout=300) in (0, 1)
+        manifest = json.loads((tmp_path / "reports" / "killed" / "manifest.json").read_text())
+        statuses = [r["status"] for r in manifest["reports"]]
+        assert len(statuses) == 12 and statuses.count("ok") >= 11, manifest["reports"]
+        for r in manifest["reports"]:
+            assert r["status"] == "ok" or r["error"].startswith("WorkerLost"), r["error"]
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
