@@ -10,6 +10,9 @@ Sections (``--sections``, default all):
 * ``naive``: the naive loop a user would write (papermill CLI, then nbconvert CLI, per report)
   on a sample of the grid, run as N such loops side by side at the same process counts,
   scaled to the whole grid. Goal: the batch ≥ 5× faster at equal process counts.
+* ``small``: 1 and 6 reports of notebook 01 at one process on the local pool and on a Dask
+  LocalCluster, and the naive loop on the same 6: fixed start, marginal core-s per report,
+  speed-up. Goals: fixed start ≤ 4 s, marginal ≤ 0.8 core-s, ≥ 4× the naive loop.
 * ``networks``: notebook 01 for every network of synthetic England (1,284 reports), measured;
   notebooks 00, 02 and 03 estimated from their cost relative to 01 on every network of one
   commissioner (measured, all four notebooks). This is also the long run for memory growth.
@@ -53,13 +56,16 @@ def _grid(name: str, areas: str, notebooks: str = "all") -> Path:
     return path
 
 
-def batch(grid: Path, jobs: int, only: str | None = None) -> dict:
+def batch(grid: Path, jobs: int, only: str | None = None,
+          scheduler: str | None = None) -> dict:
     """Run one batch (its own output folder) and measure its process tree."""
     out = Path(tempfile.mkdtemp(dir=TMP))
     cmd = [sys.executable, "-m", "helpers.run.batch", "--grid", str(grid), "--jobs", str(jobs),
            "--out", str(out), "--run-id", "bench"]
     if only:
         cmd += ["--only", only]
+    if scheduler:
+        cmd += ["--scheduler", scheduler]
     m = run_tree(cmd, ROOT)
     man = json.loads((out / "bench" / "manifest.json").read_text())
     reps = man["reports"]
@@ -163,6 +169,38 @@ def naive(rows: dict, targets: dict, runs: dict, sample_n: int) -> None:
         targets[f"batch speed-up over the naive loop at {n} processes"] = "≥ 5×"
 
 
+def small(rows: dict, targets: dict, repeats: int = 3) -> None:
+    """Small runs, as an analyst runs most: 1 and 6 reports of notebook 01 at one process,
+    on the local pool and on a Dask LocalCluster, and the naive loop on the same 6; caches
+    warm. Fixed start = the 1-report run's wall time minus its report's time in the worker;
+    marginal = (CPU of the 6-report run − CPU of the 1-report run) / 5. Best of
+    ``repeats``."""
+    one = _grid("one", "[Q01]", "[01_referral_variation]")
+    six = _grid("six", "[Q01, Q02, Q03, Q04, Q05, Q06]", "[01_referral_variation]")
+    batch(one, 1)                                       # caches built, not timed
+    naive_out = Path(tempfile.mkdtemp(dir=TMP))
+    t0 = time.perf_counter()
+    for area in ("Q01", "Q02", "Q03", "Q04", "Q05", "Q06"):
+        _naive_one("01_referral_variation", area, naive_out)
+    naive_s = time.perf_counter() - t0
+    rows["naive loop, 6 reports of 01, 1 process s"] = round(naive_s, 1)
+    for label, sched in (("local pool", None), ("Dask LocalCluster", "local")):
+        ones = [batch(one, 1, scheduler=sched) for _ in range(repeats)]
+        sixes = [batch(six, 1, scheduler=sched) for _ in range(repeats)]
+        o = min(ones, key=lambda m: m["wall_s"])
+        x = min(sixes, key=lambda m: m["wall_s"])
+        fixed = o["wall_s"] - o["reports"][0]["duration_s"]
+        marginal = (min(m["cpu_s"] for m in sixes) - min(m["cpu_s"] for m in ones)) / 5
+        rows[f"{label}: fixed start s"] = round(fixed, 2)
+        rows[f"{label}: marginal core-s per report (01)"] = round(marginal, 2)
+        rows[f"{label}: 6 reports of 01, 1 process s"] = round(x["wall_s"], 1)
+        rows[f"{label}: speed-up over the naive loop on 6 reports"] = \
+            f"{naive_s / x['wall_s']:.1f}×"
+        targets[f"{label}: fixed start s"] = "≤ 4"
+        targets[f"{label}: marginal core-s per report (01)"] = "≤ 0.8"
+        targets[f"{label}: speed-up over the naive loop on 6 reports"] = "≥ 4×"
+
+
 def networks(rows: dict, targets: dict) -> None:
     local = batch(_grid("q05-networks", "networks in Q05"), min(2, CORES))
     per_nb: dict[str, list] = {}
@@ -222,6 +260,8 @@ if __name__ == "__main__":
     runs = efficiency(rows, targets) if "efficiency" in secs or "naive" in secs else {}
     if "naive" in secs:
         naive(rows, targets, runs, a.naive_sample)
+    if "small" in secs:
+        small(rows, targets)
     if "networks" in secs:
         networks(rows, targets)
     if "practices" in secs:

@@ -80,3 +80,18 @@ def test_a_practice_and_its_network_give_the_network_one_size():
     assert list(found) == ["02_federation_scale/p1"]
     assert "network U1 1 practices; the network's page says 3" in found[
         "02_federation_scale/p1"][0]
+
+
+def test_a_ratio_of_zero_on_the_spine_chart_stays_inside_the_axes():
+    """A practice with no referrals in a specialty (ratio 0) on a log axis: drawn at the
+    left edge, inside the axes, and read back as a count of 0 (found by the quality run on
+    the real structure: three practices' spine charts had a point outside)."""
+    rows = pd.DataFrame({"indicator": ["All referrals", "Urology"], "p5": [0.6, 0.0],
+                         "p25": [0.8, 0.5], "p75": [1.2, 1.4], "p95": [1.6, 2.5],
+                         "ratio": [0.9, 0.0], "verdict": ["similar", "lower"],
+                         "expected": [400.0, 6.0], "network": [1.1, 0.0],
+                         "similar": [1.0, 0.9], "commissioner": [0.95, 1.0]})
+    fig = charts.spine_chart(rows, "Profile", "Test", "Alt")
+    assert fig._pack_meta["points_outside"] == 0
+    assert fig._pack_meta["unpublished_counts"] == 0     # 0.9 × 400 = 360, and 0 stands for 0
+    plt.close(fig)

@@ -537,35 +537,44 @@ def spine_chart(rows: pd.DataFrame, title: str, source: str, alt: str,
     ``expected`` and optionally ``network``, ``similar``, ``commissioner``."""
     if rows.empty:
         raise EmptyChartError(f"chart '{title}' has no indicators")
-    fig, ax = plt.subplots(figsize=(9, max(2.8, 0.42 * len(rows) + 1.5)))
-    y = np.arange(len(rows))[::-1]
-    ax.hlines(y, rows["p5"], rows["p95"], color=PALE, lw=9, label="England's practices: "
-              "5th–95th percentile")
-    ax.hlines(y, rows["p25"], rows["p75"], color="#AEB7BD", lw=9,
-              label="25th–75th percentile")
-    ax.axvline(1.0, color=DARK, lw=1, label="England (1)")
     marks = (("commissioner", "^", GREY, "Its commissioner"),
              ("similar", "s", PURPLE, "Its 10 most similar practices"),
              ("network", "D", ORANGE, "Its network"))
+    # a log axis cannot show a ratio of 0 (no referrals): such a point is drawn at the left
+    # edge, and stands for a count of 0 in the disclosure read-back
+    vals = rows[["p5", "p95", "ratio", *[m[0] for m in marks if m[0] in rows]]].to_numpy(
+        float)
+    vals = vals[np.isfinite(vals) & (vals > 0)]
+    lo, hi = (float(vals.min()), float(vals.max())) if len(vals) else (1.0, 1.0)
+    x0, x1 = min(lo, 1.0) / 1.12, max(hi, 1.0) * 1.12
+
+    def edge(v):
+        v = np.asarray(v, float)
+        return np.where(v > 0, v, np.where(np.isfinite(v), x0, np.nan))
+
+    fig, ax = plt.subplots(figsize=(9, max(2.8, 0.42 * len(rows) + 1.5)))
+    y = np.arange(len(rows))[::-1]
+    ax.hlines(y, edge(rows["p5"]), rows["p95"], color=PALE, lw=9,
+              label="England's practices: 5th–95th percentile")
+    ax.hlines(y, edge(rows["p25"]), rows["p75"], color="#AEB7BD", lw=9,
+              label="25th–75th percentile")
+    ax.axvline(1.0, color=DARK, lw=1, label="England (1)")
     for col, marker, colour, label in marks:
         if col in rows and rows[col].notna().any():
-            ax.scatter(rows[col], y, marker=marker, s=26, color=colour, zorder=3,
+            ax.scatter(edge(rows[col]), y, marker=marker, s=26, color=colour, zorder=3,
                        label=label, edgecolors="white", linewidths=0.5)
     colours = {"higher": RED, "lower": NHS_BLUE, "similar": "#FFB81C"}
     for verdict, colour in colours.items():
         sel = (rows["verdict"] == verdict).to_numpy()
         if sel.any():
-            dots = ax.scatter(rows.loc[sel, "ratio"], y[sel], s=70, color=colour, zorder=4,
+            r = rows.loc[sel, "ratio"].to_numpy(float)
+            dots = ax.scatter(edge(r), y[sel], s=70, color=colour, zorder=4,
                               edgecolors="black", linewidths=0.6,
                               label=f"{area_label}: {verdict} than England"
                               if verdict != "similar" else f"{area_label}: similar to England")
-            declare_counts(ax, dots, rows.loc[sel, "expected"].to_numpy(float), axis="x")
+            per_unit = np.where(r > 0, rows.loc[sel, "expected"].to_numpy(float), 0.0)
+            declare_counts(ax, dots, per_unit, axis="x")
     ax.set_xscale("log")
-    vals = rows[["p5", "p95", "ratio", *[m[0] for m in marks if m[0] in rows]]].to_numpy(
-        float)
-    vals = vals[np.isfinite(vals) & (vals > 0)]
-    lo, hi = float(vals.min()), float(vals.max())
-    x0, x1 = min(lo, 1.0) / 1.12, max(hi, 1.0) * 1.12
     ax.set_xlim(x0, x1)
     ticks = [t for t in RATIO_TICKS if x0 <= t <= x1]
     from matplotlib.ticker import NullLocator
