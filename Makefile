@@ -45,13 +45,13 @@ real-data: $(STAMP)
 real-reports: real-data
 	$(PY) -m helpers.run.batch --grid config/grids/real.yaml --jobs $(JOBS)
 
-## A quality run: sampled areas at every level (every network of 3 commissioners, every closed
+## A quality run: sampled areas at every level (every network of 2 commissioners, every closed
 ## practice of 2, the 10 smallest and largest practices, 200 practices in all), every notebook,
 ## publish mode, lint and semantic checks; QUALITY_DATA=data/real_england for the real structure
 QUALITY_DATA ?= synthetic:england
 quality: data
 	mkdir -p reports
-	$(PY) -m helpers.run.sample_grid --data $(QUALITY_DATA) --out reports/quality-grid.yaml
+	$(PY) -m helpers.run.sample_grid --data $(QUALITY_DATA) --out reports/quality-grid.yaml --commissioners 2
 	$(PY) -m helpers.run.batch --grid reports/quality-grid.yaml --jobs $(JOBS) --run-id quality-$$(date +%Y%m%dT%H%M%S)
 
 ## The README's test command: ruff + the whole pytest suite
