@@ -130,3 +130,32 @@ def test_a_practice_with_1_to_7_referrals_in_the_year_shows_no_money(small, tmp_
     assert set(res["saving_by_form_gbp"].values()) == {None}
     page = _pages(out)[f"03_contract_forms/{code.lower()}.html"]
     assert "too few to publish" in page and "saves most under" not in page
+
+
+def test_a_practice_that_moved_network_is_described_by_its_latest_one(small, tmp_path):
+    """A practice that left one network for another: its page names its latest network and
+    gives that network the size the network's own page gives (the real structure had a
+    practice page saying 14 practices beside its network's page saying 20, the first
+    network's size)."""
+    import pandas as pd
+
+    t = {k: v.copy() for k, v in small.tables.items()}
+    g = t["groups"]
+    mover = str(g["practice_code"].iloc[0])
+    first, other = str(g["group_code"].iloc[0]), str(g.loc[
+        g["group_code"].astype(str) != str(g["group_code"].iloc[0]), "group_code"].iloc[0])
+    g.loc[0, "left"] = pd.Timestamp("2017-06-30")
+    row = g[g["group_code"].astype(str) == other].iloc[[0]].assign(
+        practice_code=mover, joined=pd.Timestamp("2017-07-01"), left=pd.NaT)
+    t["groups"] = pd.concat([g, row], ignore_index=True)
+    save_dataset(t, tmp_path / "moved", provenance=PROV)
+    out, _ = _run(tmp_path, str(tmp_path / "moved"), [mover, other, first],
+                  ["02_federation_scale"])
+    res = {a: json.loads((out / f"02_federation_scale/{a.lower()}.results.json").read_text())
+           for a in (mover, other)}
+    assert res[mover]["facts"]["network_practices"] == \
+        res[other]["facts"]["network_practices"]
+    page = _pages(out)[f"02_federation_scale/{mover.lower()}.html"]
+    name = str(t["groups"].loc[t["groups"]["group_code"].astype(str) == other,
+                               "group_name"].iloc[0])
+    assert name in page

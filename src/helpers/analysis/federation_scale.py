@@ -169,7 +169,7 @@ def analyse(ctx: Context) -> Analysis:
     has_groups = ds.has("groups") and len(ds.groups) > 0
     if has_groups:
         gs = scale.group_sizes(ds)
-        networks, band_shares = _networks(ctx, gs, _published_srr(ctx, nat))
+        networks, band_shares = _networks(ctx, _published_srr(ctx, nat))
         gt = None if p["group_type"] == "all" else p["group_type"]
         jp = scale.joining_panel(ds, gt) if p["outcome"] == "srr" else \
             scale.annual_joining_panel(ds, p["outcome"])
@@ -211,21 +211,33 @@ def members(ctx: Context, shown: pd.DataFrame, gs: pd.DataFrame | None) -> pd.Da
     cols = ["practice_code", "year", "registered_patients",
             *[c for c in MEMBER_OUTCOMES if c in last]]
     out = last[cols].copy()
-    if gs is not None:
-        joined = gs.set_index("practice_code")["joined"]
+    if gs is not None:                 # when each joined this network
+        g = ctx.ds.groups
+        mine = g[g["group_code"].astype(str) == ctx.area]
+        joined = mine.groupby(mine["practice_code"].astype(str))["joined"].min()
         out["joined"] = out["practice_code"].map(joined)
     out["label"] = ctx.practice_labels(out["practice_code"])
     out = out.sort_values("registered_patients", ascending=False, ignore_index=True)
     return sdc.protect(out, ["registered_patients"], publish=ctx.publish)
 
 
-def _networks(ctx: Context, gs: pd.DataFrame, nat: pd.DataFrame
-              ) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _networks(ctx: Context, nat: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The area's networks (its practices in each, the group's whole size and band, combined
     list, latest outcomes) and the share of practices by group-size band in the area and in
     England."""
     pf = practice_frame(ctx.ds)[["practice_code", "commissioner_code", "list_size"]]
-    mine = gs[gs["practice_code"].isin(ctx.practice_codes)]
+    # each practice in its latest group (the network a practice's page names), and a
+    # network page its own members; sizes are each group's own (every practice it had)
+    g = ctx.ds.groups.assign(practice_code=ctx.ds.groups["practice_code"].astype(str),
+                             group_code=ctx.ds.groups["group_code"].astype(str))
+    size = g.groupby("group_code")["practice_code"].nunique()
+    latest = g.sort_values("joined").groupby("practice_code").tail(1)
+    if ctx.level == "network":
+        mine = g[g["group_code"] == ctx.area].drop_duplicates("practice_code")
+    else:
+        mine = latest[latest["practice_code"].isin(ctx.practice_codes)]
+    mine = mine[["practice_code", "group_code"]].assign(
+        group_practices=lambda d: d["group_code"].map(size).to_numpy())
     last = nat[nat["year"] == nat["year"].max()]
     per = mine.merge(pf, on="practice_code", how="left").merge(
         last[["practice_code", "srr", "payments_per_weighted", "gp_fte_per_1000"]],
@@ -243,8 +255,8 @@ def _networks(ctx: Context, gs: pd.DataFrame, nat: pd.DataFrame
         net["name"] = ctx.network_labels(net["group_code"])
     net = net.sort_values(["practices", "combined_list"], ascending=False,
                           ignore_index=True)
-    all_p = pf.assign(band=pf["practice_code"].map(gs.set_index("practice_code")[
-        "size_band"]).fillna("1"))
+    band_of = latest.set_index("practice_code")["group_code"].map(size).map(scale.size_band)
+    all_p = pf.assign(band=pf["practice_code"].map(band_of).fillna("1"))
     area_p = all_p[all_p["practice_code"].isin(ctx.practice_codes)]
     shares = pd.DataFrame({
         "band": BAND_ORDER,
