@@ -276,11 +276,13 @@ def _published(ctx: Context, an: Analysis, frame: pd.DataFrame) -> pd.DataFrame:
             return r["value"] if col == "ratio" else r[col]
         return f
 
+    # the count a year first: a ratio is hidden with it, so no ratio × expected gives back
+    # a yearly count the table shows as suppressed
     derived = {
-        "ratio": (ratio_part("ratio"), ["observed"]),
-        "ratio_lower95": (ratio_part("lower95"), ["observed"]),
-        "ratio_upper95": (ratio_part("upper95"), ["observed"]),
         "observed_per_year": (lambda d: per_year(d["observed"]), ["observed"]),
+        "ratio": (ratio_part("ratio"), ["observed", "observed_per_year"]),
+        "ratio_lower95": (ratio_part("lower95"), ["observed", "observed_per_year"]),
+        "ratio_upper95": (ratio_part("upper95"), ["observed", "observed_per_year"]),
         "expected_per_year": (lambda d: d["expected"] / yrs, []),
         "excess_to_limit_per_year": (lambda d: per_year(d["excess_to_limit"]),
                                      ["excess_to_limit", "observed"]),
@@ -365,10 +367,12 @@ def comparisons(ctx: Context, an: Analysis) -> pd.DataFrame:
         elif ctx.publish:
             obs = float(sdc.publish_counts([obs])[0][0])
         exp = float(d["expected"].sum())
-        r = rates.isr([obs], [exp]) if not np.isnan(obs) and exp > 0 else None
+        per = _per_year(ctx, [obs], years)[0]
+        # a ratio is hidden with a yearly count the table shows as suppressed
+        hidden = np.isnan(obs) or (np.isnan(per) and obs > 0)
+        r = rates.isr([obs], [exp]) if not hidden and exp > 0 else None
         rows.append({"role": role, "name": name, "practices": len(d), "expected": exp,
-                     "observed_per_year":
-                     _per_year(ctx, [obs], years)[0],
+                     "observed_per_year": per,
                      "ratio": np.nan if r is None else float(r["value"][0]),
                      "lower": np.nan if r is None else float(r["lower95"][0]),
                      "upper": np.nan if r is None else float(r["upper95"][0])})
@@ -522,8 +526,8 @@ def similar_opportunity(ctx: Context, an: Analysis) -> pd.DataFrame:
     # sorted before publishing: the suppression masks follow the rows' positions
     t = mine.reset_index().sort_values("above_best", ascending=False, ignore_index=True)
     out = sdc.protect(t, ["observed", "above_best"], {
-        "ratio": (lambda d: d["observed"] / d["expected"], ["observed"]),
         "observed_per_year": (lambda d: _per_year(ctx, d["observed"], years), ["observed"]),
+        "ratio": (lambda d: d["observed"] / d["expected"], ["observed", "observed_per_year"]),
         "above_best_per_year": (lambda d: _per_year(ctx, d["above_best"], years),
                                 ["above_best", "observed"]),
         "saving_gbp_per_year": (lambda d: _per_year(ctx, d["above_best"], years)
@@ -547,8 +551,8 @@ def _published_specialties(ctx: Context, an: Analysis) -> pd.DataFrame:
     sp = an.specialties.assign(observed_per_year=an.specialties["observed"] / years,
                                excess_per_year=an.specialties["excess_above_limit"] / years)
     return sdc.protect(sp, ["observed", "excess_above_limit"], {
-        "ratio": (lambda d: d["observed"] / d["expected"], ["observed"]),
         "observed_per_year": (lambda d: _per_year(ctx, d["observed"], years), ["observed"]),
+        "ratio": (lambda d: d["observed"] / d["expected"], ["observed", "observed_per_year"]),
         "excess_per_year": (lambda d: _per_year(ctx, d["excess_above_limit"], years),
                             ["excess_above_limit"])}, publish=ctx.publish)
 
