@@ -5,15 +5,11 @@ finished and the lost one retried or marked failed."""
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
 import sys
-import time
 
 import pytest
 import yaml
-from test_kill import _cmdline, _descendants
+from test_kill import kill_a_worker_midrun
 
 from helpers.run import batch, cluster
 
@@ -51,36 +47,11 @@ def test_a_local_cluster_renders_what_the_local_pool_renders(tmp_path, small):
 
 
 def test_a_killed_dask_worker_loses_no_other_report(tmp_path, small):
-    env = dict(os.environ, PACK_REPORTS=str(tmp_path / "reports"))
+    """kill -9 of one Dask worker mid-run: the scheduler runs its report again elsewhere,
+    every other report is written."""
     grid = tmp_path / "grid.yaml"
     grid.write_text(yaml.safe_dump({"data_source": "synthetic:small", "publish": True,
                                     "areas": ["ENGLAND", "Q01", "Q02"],
                                     "notebooks": ["00_data_overview",
                                                   "01_referral_variation"]}))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "helpers.run.batch", "--grid", str(grid), "--jobs", "2",
-         "--run-id", "killed", "--scheduler", "local"],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
-    try:
-        deadline, victim = time.time() + 180, None
-        while time.time() < deadline and victim is None:
-            pages = list((tmp_path / "reports").glob(".build-*/*/*.html"))
-            if len(pages) >= 2:                # some reports done, others running
-                workers = [p for p in _descendants(proc.pid)
-                           if "multiprocessing" in _cmdline(p)
-                           and "ipykernel" not in _cmdline(p)
-                           and "resource_tracker" not in _cmdline(p)]
-                victim = workers[0] if workers else None
-            time.sleep(0.3)
-        assert victim, "no worker to kill"
-        os.kill(victim, signal.SIGKILL)
-        assert proc.wait(timeout=300) in (0, 1)
-        manifest = json.loads((tmp_path / "reports" / "killed" / "manifest.json").read_text())
-        statuses = [r["status"] for r in manifest["reports"]]
-        assert len(statuses) == 6 and statuses.count("ok") >= 5, manifest["reports"]
-        for r in manifest["reports"]:
-            assert r["status"] == "ok" or r["error"].startswith("WorkerLost"), r["error"]
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+    kill_a_worker_midrun(tmp_path, ["--grid", str(grid), "--scheduler", "local"], 6)
