@@ -1,0 +1,58 @@
+"""The numbers behind a practice's profile, pinned independently: its similar 10 (RightCare
+nearest neighbours on standardised features), the opportunity against the best 5 of them,
+and where its latest quarter sits among England's deciles."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers.analysis import areas
+from helpers.analysis.context import open_context
+from helpers.analysis.referral_variation import analyse, latest_decile
+from helpers.analysis.referrals import specialty_points
+
+
+def test_similar_10_are_the_nearest_on_standardised_features(small):
+    f = areas.similarity_features(small)
+    code = str(f.loc[f["current"], "practice_code"].iloc[3])
+    got = areas.similar_practices(small, code)
+    pool = f[f["current"]].reset_index(drop=True)
+    x = pool[list(areas.SIMILAR_FEATURES)].to_numpy(float)
+    z = (x - x.mean(axis=0)) / x.std(axis=0)
+    me = np.flatnonzero(pool["practice_code"] == code)[0]
+    d = np.sqrt(((z - z[me]) ** 2).sum(axis=1))
+    d[me] = np.inf
+    want = pool["practice_code"].to_numpy()[np.argsort(d, kind="stable")[:10]]
+    assert got["practice_code"].tolist() == want.tolist()
+    assert code not in set(got["practice_code"]) and got["distance"].is_monotonic_increasing
+
+
+def test_opportunity_against_the_best_5_of_the_similar_10(small):
+    ctx = open_context("01_referral_variation", {"data_source": "synthetic:small",
+                                                 "area": "A81005", "publish": False})
+    an = analyse(ctx)
+    sp = specialty_points(small, an.years)
+    sp = sp[sp["expected"] > 0].assign(ratio=lambda d: d["observed"] / d["expected"])
+    years = an.extras["area_years"]
+    so = an.similar_opportunity.set_index("specialty_code")
+    assert len(so) > 0
+    for code, row in so.iterrows():
+        peers = sp[(sp["specialty_code"] == code)
+                   & sp["practice_code"].isin(ctx.where.similar)]["ratio"]
+        best = np.sort(peers.to_numpy())[:5].mean()
+        me = sp[(sp["specialty_code"] == code) & (sp["practice_code"] == "A81005")].iloc[0]
+        assert row["best_ratio"] == pytest.approx(best)
+        assert row["above_best_per_year"] == pytest.approx(
+            max(0.0, me["observed"] - best * me["expected"]) / years)
+
+
+def test_where_the_latest_quarter_sits_among_englands_deciles():
+    d = pd.DataFrame({"quarter": pd.to_datetime(["2018-04-01", "2018-07-01"]),
+                      **{f"p{k}": [k / 50, k / 50] for k in range(10, 100, 10)},
+                      "ratio": [0.5, np.nan]})
+    assert latest_decile(d)["band"] == "between the 20th and 30th percentiles"
+    assert latest_decile(d.assign(ratio=[5.0, np.nan]))["band"] == "above the 90th percentile"
+    assert latest_decile(d.assign(ratio=[0.1, np.nan]))["band"] == "below the 10th percentile"
+    assert latest_decile(d.assign(ratio=np.nan)) is None
