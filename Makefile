@@ -9,7 +9,7 @@ JOBS   ?= 2
 # uv finds packages on PyPI as pip does; the lock pins every version and hash
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup reports real-reports real-data quality test lint lab data data-small bench clean notebooks lock
+.PHONY: setup reports real-reports real-data quality quality-networks test lint lab data data-small bench clean notebooks lock
 
 ## .venv from the lock: a plain venv, the pinned uv in it, then `uv sync --frozen` (the lock
 ## as it is, never re-resolved; uv itself is in the lock, so the sync keeps it)
@@ -49,10 +49,15 @@ real-reports: real-data
 ## practice of 2, the 10 smallest and largest practices, 200 practices in all), every notebook,
 ## publish mode, lint and semantic checks; QUALITY_DATA=data/real_england for the real structure
 QUALITY_DATA ?= synthetic:england
+QUALITY_COMMISSIONERS ?= 2
 quality: data
 	mkdir -p reports
-	$(PY) -m helpers.run.sample_grid --data $(QUALITY_DATA) --out reports/quality-grid.yaml --commissioners 2
+	$(PY) -m helpers.run.sample_grid --data $(QUALITY_DATA) --out reports/quality-grid.yaml --commissioners $(QUALITY_COMMISSIONERS)
 	$(PY) -m helpers.run.batch --grid reports/quality-grid.yaml --jobs $(JOBS) --run-id quality-$$(date +%Y%m%dT%H%M%S)
+
+## The same with every network in England (about 5,700 reports a dataset)
+quality-networks:
+	$(MAKE) quality QUALITY_COMMISSIONERS=all
 
 ## The README's test command: ruff + the whole pytest suite
 test: $(STAMP)

@@ -166,10 +166,10 @@ def test_failed_report_is_reported_not_fatal(tmp_path, small):
     assert out.status == "failed" and "specialty '999' is not in the data" in out.error
 
 
-def test_a_reused_kernel_leaves_no_client_open(tmp_path, small):
-    """Each report's kernel client is closed when it ends: an open client keeps an IOPub
-    socket that queues every later report's output in the worker (a leak of about 12 MB a
-    report before this was fixed)."""
+def test_a_reused_kernel_keeps_one_client_and_no_queued_output(tmp_path, small):
+    """A worker reuses one kernel client for all its reports, and never more than one: a
+    second open client would keep an IOPub socket queueing every later report's output in
+    the worker (a leak of about 12 MB a report once). Retiring the kernel closes it."""
     import gc
 
     from jupyter_client.client import KernelClient
@@ -181,11 +181,21 @@ def test_a_reused_kernel_leaves_no_client_open(tmp_path, small):
                                               "publish": True}, f"00_data_overview/{area}")
         assert batch.run_job(job, str(tmp_path), 120, prov).status == "ok"
     assert kernels._state["km"] is not None          # the kernel was reused, not restarted
-    gc.collect()
-    still_open = [o for o in gc.get_objects()
-                  if isinstance(o, KernelClient) and o.channels_running]
-    assert still_open == []
+
+    def open_clients():
+        gc.collect()
+        return [o for o in gc.get_objects()
+                if isinstance(o, KernelClient) and o.channels_running]
+
+    assert open_clients() == [kernels._state["kc"]]
+    from jupyter_client.utils import run_sync
+
+    kc, queued = kernels._state["kc"], []
+    while run_sync(kc.iopub_channel.msg_ready)():    # only the last kernel-info status pair
+        queued.append(run_sync(kc.iopub_channel.get_msg)(timeout=5)["msg_type"])
+    assert queued == ["status", "status"]             # no report output left queued
     kernels.retire()
+    assert open_clients() == []
 
 
 def test_key_figures_are_the_locked_environments(runs):

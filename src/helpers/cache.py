@@ -15,6 +15,11 @@ read its file. Nothing is keyed by hand:
   dicts, timestamps); a DataFrame argument is refused, because it cannot be keyed.
 
 A damaged cache file is rebuilt, never used.
+
+Within one process (a batch worker's kernel renders many reports) a table read from its file
+is also kept in memory, up to ``MEMO_BYTES`` in all (least recently used dropped first), and
+handed out as a copy-on-write copy, so one report's changes never reach the next; the file's
+size and modification time are part of the key, so a rebuilt file is read again.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import os
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -76,10 +83,38 @@ def cache_key(func: Callable, args: tuple, kwargs: dict) -> str:
     return f"{func.__name__}-{hashlib.sha256(payload.encode()).hexdigest()[:16]}"
 
 
+MEMO_BYTES = int(float(os.environ.get("PACK_TABLE_MEMO_MB", "256")) * 2**20)
+"""Most bytes of cached tables one process keeps in memory (``PACK_TABLE_MEMO_MB``, MB)."""
+_MEMO: OrderedDict[tuple, tuple[pd.DataFrame, int]] = OrderedDict()
+
+
+def _remember(key: tuple, df: pd.DataFrame) -> None:
+    size = int(df.memory_usage(index=True, deep=False).sum())
+    if size > MEMO_BYTES:
+        return
+    _MEMO[key] = (df, size)
+    while sum(n for _, n in _MEMO.values()) > MEMO_BYTES:
+        _MEMO.popitem(last=False)
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    """The table in ``path``: from memory when this process read the same file before (a
+    copy-on-write copy, so the caller may change it freely), else from the file."""
+    st = path.stat()
+    key = (str(path), st.st_size, st.st_mtime_ns)
+    hit = _MEMO.get(key)
+    if hit is not None:
+        _MEMO.move_to_end(key)
+        return hit[0].copy(deep=False)
+    df = pd.read_parquet(path)
+    _remember(key, df)
+    return df.copy(deep=False)
+
+
 def _table(path: Path, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
     if path.exists():
         try:
-            return pd.read_parquet(path)
+            return _read_table(path)
         except (OSError, ValueError, pa.ArrowException):  # damaged: rebuild below
             path.unlink(missing_ok=True)
     df = build()

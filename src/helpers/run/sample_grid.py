@@ -8,7 +8,10 @@ rest, up to the number asked for. The grid lists codes (pseudonyms where the dat
 pseudonymises), so the run is repeatable and its counts can be quoted.
 
     python -m helpers.run.sample_grid --data data/real_england --out grid.yaml \\
-        [--commissioners 3] [--practices 200] [--seed 1]
+        [--commissioners 3|all] [--practices 200] [--seed 1]
+
+``--commissioners all`` lists every network in England (the full network run of
+``make quality-networks``).
 """
 
 from __future__ import annotations
@@ -25,11 +28,11 @@ from helpers.schema import ENGLAND
 from helpers.sources import open_source
 
 
-def sample_areas(data: str, commissioners: int = 3, practices: int = 200,
+def sample_areas(data: str, commissioners: int | None = 3, practices: int = 200,
                  seed: int = 1) -> dict[str, list[str]]:
     """The sampled areas by kind (codes as published): ``top`` (England and every
     commissioner), ``networks`` (every network of the ``commissioners`` commissioners
-    with most networks), ``closed`` (every closed practice of the two commissioners with
+    with most networks; every network in England when ``commissioners`` is None), ``closed`` (every closed practice of the two commissioners with
     most), ``extremes`` (the 10 smallest and 10 largest practices at their latest count)
     (not already among the closed) and ``random`` (a seeded draw bringing the practices to
     ``practices``); no area is listed twice."""
@@ -37,7 +40,9 @@ def sample_areas(data: str, commissioners: int = 3, practices: int = 200,
     t = area_table(ds)
     comms = t.loc[t["level"] == "commissioner", "code"].tolist()
     nets = t[t["level"] == "network"]
-    pick = nets["commissioner_code"].value_counts().head(commissioners).index
+    pick = nets["commissioner_code"].value_counts().index
+    if commissioners is not None:
+        pick = pick[:commissioners]
     networks = sorted(nets.loc[nets["commissioner_code"].isin(pick), "code"])
     pr = t[t["level"] == "practice"].copy()
     closed_codes = set(ds.practices.loc[ds.practices["close_date"].notna(),
@@ -63,7 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", required=True, help="data source (a folder or synthetic:NAME)")
     ap.add_argument("--out", required=True, type=Path, help="grid file to write")
-    ap.add_argument("--commissioners", type=int, default=3)
+    ap.add_argument("--commissioners", default="3",
+                    type=lambda v: None if v == "all" else int(v),
+                    help="how many commissioners' networks (those with most), or 'all'")
     ap.add_argument("--practices", type=int, default=200)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--publish", action=argparse.BooleanOptionalAction, default=True)
