@@ -70,7 +70,9 @@ def test_html_is_self_contained_and_clean(runs):
         assert not re.search(r"\w*Warning\b", text), f        # no warnings shown
         assert 'data-mime-type="application/vnd.jupyter.stderr"' not in text
         assert 'class="pack-toc"' in page and 'class="pack-footer"' in page
-        assert "data:image/png;base64" in page
+        # charts are inline SVG with their alt text, and nothing in them is a script
+        assert re.search(r'<svg class="pack-chart" role="img" aria-label="[^"]{20,}"', page)
+        assert "data:image/png;base64" not in page
         assert re.search(r"<title>[^<]+—[^<]+</title>", page)
 
 

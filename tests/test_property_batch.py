@@ -22,6 +22,7 @@ from test_publish import COUNT_HEADERS, _number, _Tables, count_values
 
 from helpers.datasets import save_dataset
 from helpers.run import batch
+from helpers.run.checks import chart_metadata
 from helpers.schema import ContractError
 
 
@@ -69,8 +70,8 @@ def test_sparse_datasets_publish_safely(small, tmp_path_factory, n, scale, seed)
             assert _published(value), (rep["report_id"], key, value)
         # what each chart drew, read back when it was drawn: no count publish mode hides
         nb = json.loads((out / rep["files"]["notebook"]).read_text())
-        metas = [o["metadata"]["image/png"] for c in nb["cells"] for o in c.get("outputs", [])
-                 if "image/png" in o.get("metadata", {})]
+        metas = chart_metadata(nb)
+        assert len(metas) == res.get("charts_shown", len(metas))
         assert all(m.get("unpublished_counts") == 0 for m in metas), (rep["report_id"], [
             (m.get("alt"), m.get("unpublished_examples")) for m in metas
             if m.get("unpublished_counts")])

@@ -243,16 +243,20 @@ def size_curve_figure(ctx: Context, an: Analysis, y: str):
     if (curve["fit"] <= 0).any():            # an impossible curve is not drawn
         return None
     pts = an.latest[an.latest["outcome"] == y] if len(an.latest) else pd.DataFrame()
+    if ctx.is_england and len(pts) > 400:
+        pts = pts.sample(400, random_state=1)
     if len(pts):
         # a ratio stems from a count: its expected count is declared to the chart's
         # disclosure read-back
+        names = [f"{who}: {label.lower()} {formats.number(v, 2)} ({unit}), "
+                 f"{ctx.count(x)} registered patients"
+                 for who, v, x in zip(ctx.practice_labels(pts["practice_code"]), pts[y],
+                                      pts["registered_patients"], strict=True)]
         pts = pts.rename(columns={"registered_patients": "x", y: "y"}).assign(
-            per_unit=pts["expected"] if y == "srr" else np.nan)
-        pts = pts[["x", "y", "per_unit"]] if y == "srr" else pts[["x", "y"]]
+            per_unit=pts["expected"] if y == "srr" else np.nan, name=names)
+        pts = pts[["x", "y", "per_unit", "name"]] if y == "srr" else pts[["x", "y", "name"]]
     else:
         pts = None
-    if ctx.is_england and pts is not None and len(pts) > 400:
-        pts = pts.sample(400, random_state=1)
     n = 0 if pts is None else len(pts)
     who = "a sample of 400 England practices" if ctx.is_england and n == 400 else \
         f"{text.plural(n, 'practice')} in {ctx.area_name}"

@@ -183,6 +183,8 @@ def funnel_figure(ctx: Context, an: Analysis):
         denominator=lambda d: d["expected"] / n_years, per_unit=lambda d: d["expected"])
     curve = an.curve.assign(denominator=an.curve["denominator"] / n_years)
     labels = pub.loc[keep, "label"]
+    pts["name"] = point_names(pts.assign(label=labels.replace("", "A practice like it")),
+                              an.limit, "expected referrals a year", "denominator")
     highlight = (labels != "") if ctx.level == "practice" else None
     n_h, n_l = int((pts["flag"] == "High").sum()), int((pts["flag"] == "Low").sum())
     return charts.funnel_chart(
@@ -194,6 +196,22 @@ def funnel_figure(ctx: Context, an: Analysis):
         limit=an.limit, labels=labels, highlight=highlight, watermark=watermark(ctx))
 
 
+POINT_FLAGS = {"High": "above the {} limit", "Low": "below the {} limit",
+               "Within": "within the {} limits"}
+
+
+def point_names(points: pd.DataFrame, limit: str, x_words: str, x_col: str) -> list[str]:
+    """What hovering or focusing a practice's point says: its label, ratio, where it sits
+    against the funnel limits and its expected count (published values only)."""
+    out = []
+    for r in points.itertuples():
+        flag = POINT_FLAGS.get(getattr(r, "flag", ""), "{}").format(f"{limit}%")
+        x = getattr(r, x_col, np.nan)
+        tail = f"; {formats.count(x)} {x_words}" if pd.notna(x) else ""
+        out.append(f"{r.label}: ratio {formats.ratio(r.rr)}, {flag}{tail}")
+    return out
+
+
 def ranked_figure(ctx: Context, an: Analysis):
     """Practices ranked by ratio with the range their funnel limits allow (None for areas
     with too few practices)."""
@@ -201,7 +219,9 @@ def ranked_figure(ctx: Context, an: Analysis):
     keep = pub["ratio"].notna()
     if keep.sum() < MIN_PRACTICES_FOR_SPREAD:
         return None
-    t = pub[keep]
+    t = pub[keep].copy()
+    t["name"] = point_names(t.rename(columns={"ratio": "rr"}), an.limit,
+                            "expected referrals a year", "expected_per_year")
     return charts.ranked_chart(
         t, f"Practices ranked by referral ratio, {ctx.area_name}", _source(ctx),
         alt=f"{text.plural(len(t), 'practice')} ranked by referral ratio, each with the range "

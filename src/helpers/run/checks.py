@@ -13,6 +13,14 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+CHART_MIMES = ("image/svg+xml", "image/png")
+"""How a chart is stored in an executed notebook: the pack draws SVG (older runs, PNG)."""
+
+
+def _chart_mime(output: dict) -> str | None:
+    """The chart format of a notebook output, or None when it is not a chart."""
+    return next((m for m in CHART_MIMES if m in output.get("data", {})), None)
+
 
 def check_output(nb: dict, min_figures: int, results_file: Path) -> list[str]:
     """Problems with an executed notebook (empty when it passed). Every chart the report
@@ -23,13 +31,13 @@ def check_output(nb: dict, min_figures: int, results_file: Path) -> list[str]:
     problems = []
     if nb.get("metadata", {}).get("papermill", {}).get("exception"):
         problems.append("papermill recorded an exception")
-    n_png = 0
+    n_charts = 0
     for cell in nb["cells"]:
         for o in cell.get("outputs", []):
             if o.get("output_type") == "error":
                 problems.append(f"error output: {o.get('ename')}: {o.get('evalue')}")
-            if "image/png" in o.get("data", {}):
-                n_png += 1
+            if _chart_mime(o):
+                n_charts += 1
     shown = None
     if not Path(results_file).exists():
         problems.append("results file not written")
@@ -41,8 +49,8 @@ def check_output(nb: dict, min_figures: int, results_file: Path) -> list[str]:
     # the results file says how many charts the report showed (none, legitimately, where
     # every value is suppressed); the catalogue's floor applies when it cannot say
     want = shown if isinstance(shown, int) else min_figures
-    if n_png < want:
-        problems.append(f"expected at least {want} charts, found {n_png}")
+    if n_charts < want:
+        problems.append(f"expected at least {want} charts, found {n_charts}")
     return problems
 
 
@@ -137,8 +145,9 @@ def lint(nb: dict, page: str, publish: bool = False) -> list[str]:
                 problems.append("table shows its index column")
             if o.get("output_type") == "stream" and o.get("name") == "stdout":
                 problems.append("printed output: " + "".join(o.get("text", ""))[:60])
-            if "image/png" in data:
-                md = o.get("metadata", {}).get("image/png", {})
+            mime = _chart_mime(o)
+            if mime:
+                md = o.get("metadata", {}).get(mime, {})
                 if not md.get("alt"):
                     problems.append("chart without alt text")
                 if md.get("n_values") == 0:
@@ -188,5 +197,5 @@ def visible_text(page: str) -> str:
 
 def chart_metadata(nb: dict) -> list[dict]:
     """The metadata each chart of an executed notebook carries (alt text, what it drew)."""
-    return [o["metadata"]["image/png"] for cell in nb.get("cells", [])
-            for o in cell.get("outputs", []) if "image/png" in o.get("metadata", {})]
+    return [o.get("metadata", {}).get(_chart_mime(o), {}) for cell in nb.get("cells", [])
+            for o in cell.get("outputs", []) if _chart_mime(o)]

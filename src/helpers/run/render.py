@@ -60,8 +60,39 @@ margin:.8em 0;background:#f7f9fa;font-size:.85em}
 .pack-footer{font-size:.8em;color:#425563;border-top:1px solid #d8dde0;margin-top:2em;
 padding-top:.6em;overflow-wrap:anywhere}
 .jp-RenderedImage img{max-width:100%;height:auto}
+.pack-chart{max-width:100%;height:auto}
+.pack-chart [data-label]{cursor:pointer}
+.pack-chart [data-label]:hover,.pack-chart [data-label]:focus{stroke:#212B32!important;
+stroke-width:2px!important;outline:none}
+.pack-tip{position:absolute;z-index:10;background:#212B32;color:#fff;padding:.25em .5em;
+border-radius:3px;font-size:.8em;pointer-events:none;max-width:28em}
+@media print{.pack-tip{display:none}}
 .pack-table{max-width:100%}
 </style>"""
+
+POINT_NAMES = """<script>
+(function () {
+  /* Names a chart point on hover or keyboard focus (its data-label), beside the point. */
+  var tip = document.createElement("div");
+  tip.className = "pack-tip"; tip.hidden = true; tip.setAttribute("aria-hidden", "true");
+  document.body.appendChild(tip);
+  function point(e) { return e.target.closest ? e.target.closest("[data-label]") : null; }
+  function show(e) {
+    var p = point(e); if (!p) return;
+    var r = p.getBoundingClientRect();
+    tip.textContent = p.getAttribute("data-label");
+    tip.style.left = (window.scrollX + r.right + 8) + "px";
+    tip.style.top = (window.scrollY + r.top - 8) + "px";
+    tip.hidden = false;
+  }
+  function hide(e) { if (point(e)) tip.hidden = true; }
+  document.addEventListener("mouseover", show); document.addEventListener("focusin", show);
+  document.addEventListener("mouseout", hide); document.addEventListener("focusout", hide);
+})();
+</script>"""
+"""The page's only script of its own: shows a chart point's name (``data-label``, set by
+:func:`helpers.report.charts.name_points`) on hover or focus. Added only to pages with
+named points; screen readers read the point's ``aria-label`` instead."""
 
 
 @functools.lru_cache(maxsize=1)
@@ -91,6 +122,8 @@ def to_html(nb: nbformat.NotebookNode, title: str, footer: str) -> str:
         body = body[:heads[1]] + toc + body[heads[1]:]
     body = body.replace("</head>", STYLE + "</head>", 1)
     body = body.replace("</body>", f'<footer class="pack-footer">{footer}</footer></body>', 1)
+    if "data-label=" in body:
+        body = body.replace("</body>", POINT_NAMES + "</body>", 1)
     return body
 
 
