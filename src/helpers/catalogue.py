@@ -109,10 +109,17 @@ class Notebook:
     count_keys: tuple[str, ...] = ()  # results holding counts of people or events
     warm: str = "england"             # warm-up stage (see WARM_STAGES)
     outputs: tuple[Output, ...] = OUTPUTS
+    levels: tuple[str, ...] = ("england", "commissioner", "network", "practice")
+    """The levels of area the notebook serves: a grid renders it for no other (a site does
+    not hold a page that means nothing at its level)."""
 
     def __post_init__(self):
         if self.warm not in WARM_STAGES:
             raise ValueError(f"{self.name}: warm stage {self.warm!r} not in {WARM_STAGES}")
+        bad = set(self.levels) - {"england", "commissioner", "network", "practice"}
+        if bad or not self.levels:
+            raise ValueError(f"{self.name}: levels {sorted(bad) or '(none)'} are not "
+                             "england, commissioner, network or practice")
         unknown = [o.key for o in self.outputs if o.sensitivity not in SENSITIVITY]
         if unknown:
             raise ValueError(f"{self.name}: outputs {unknown} have no known sensitivity")

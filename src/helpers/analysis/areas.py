@@ -266,6 +266,7 @@ _IN = re.compile(r"^(networks|practices) in (\S+)$", re.I)
 
 def expand(ds: Dataset, spec: str | list[str]) -> list[str]:
     """Area codes for a grid's ``areas``: ``all`` (England and every commissioner),
+    ``everything`` (England and every commissioner, network and practice: a whole site),
     ``commissioners``, ``networks``, ``practices``, ``networks in <commissioner>``,
     ``practices in <commissioner>``, or a list of codes (any level, checked, spelt as the
     data spells them) and of those words."""
@@ -274,7 +275,7 @@ def expand(ds: Dataset, spec: str | list[str]) -> list[str]:
         out = []
         for item in spec:
             word = str(item).strip().lower()
-            if word in ("all", "commissioners", "networks", "practices") or \
+            if word in ("all", "everything", "commissioners", "networks", "practices") or \
                     _IN.match(str(item).strip()):
                 out += expand(ds, str(item))
             else:
@@ -283,6 +284,9 @@ def expand(ds: Dataset, spec: str | list[str]) -> list[str]:
     s = spec.strip().lower()
     if s == "all":
         return [ENGLAND, *t.loc[t["level"] == "commissioner", "code"]]
+    if s == "everything":               # the whole site: every area at every level
+        return [ENGLAND, *(c for lv in ("commissioner", "network", "practice")
+                           for c in t.loc[t["level"] == lv, "code"])]
     if s in ("commissioners", "networks", "practices"):
         return t.loc[t["level"] == s[:-1], "code"].tolist()
     m = _IN.match(spec.strip())
@@ -293,6 +297,7 @@ def expand(ds: Dataset, spec: str | list[str]) -> list[str]:
         level = m.group(1).lower()[:-1]
         return t.loc[(t["level"] == level) & (t["commissioner_code"] == comm.code),
                      "code"].tolist()
-    raise AreaError(f"areas: '{spec}' is not a list of codes or one of all, commissioners, "
+    raise AreaError(f"areas: '{spec}' is not a list of codes or one of all, everything, "
+                    "commissioners, "
                     "networks, practices, 'networks in <commissioner>', "
                     "'practices in <commissioner>'")

@@ -6,13 +6,18 @@ decimals per column; money is in one unit per report (£, £k or £m, said in th
 disclosure-controlled cells read "suppressed" and missing values "–"; every text cell is
 HTML-escaped. Short tables render as static HTML (pandas ``Styler``); long ones (over
 ``SORTABLE_ROWS`` rows) as sortable, searchable tables that work offline (itables, with its
-JavaScript bundle embedded once per report, no network).
+JavaScript bundle embedded once per report, no network). Every table carries a link to
+download it as CSV, held in the page itself (a ``data:`` address, so it works on a page
+emailed on its own): the cells exactly as shown (published values only in publish mode),
+UTF-8 with a byte-order mark so spreadsheet programs read £ and − correctly.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import math
+import re
 from dataclasses import dataclass
 
 import numpy as np
@@ -168,12 +173,31 @@ def _itables_ready() -> str:
     return generate_init_offline_itables_html(itables.options.dt_bundle)
 
 
+def csv_text(df: pd.DataFrame, cols: list[Col]) -> str:
+    """The table as CSV: its headers and cells exactly as the page shows them."""
+    return "\ufeff" + display_frame(df, cols).to_csv(index=False, lineterminator="\n")
+
+
+def csv_name(caption: str) -> str:
+    """A file name for a table's download, from its caption."""
+    stem = re.sub(r"[^a-z0-9]+", "-", caption.lower()).strip("-")[:60].strip("-")
+    return f"{stem or 'table'}.csv"
+
+
+def download_link(df: pd.DataFrame, cols: list[Col], caption: str = "") -> str:
+    """A link that downloads the table as CSV (:func:`csv_text`), held in the page."""
+    data = base64.b64encode(csv_text(df, cols).encode("utf-8")).decode("ascii")
+    return (f'<p class="pack-csv"><a download="{csv_name(caption)}" '
+            f'href="data:text/csv;charset=utf-8;base64,{data}">Download this table '
+            f"(CSV)</a></p>")
+
+
 def table(df: pd.DataFrame, cols: list[Col], caption: str = "", sortable: bool | None = None):
     """Display a table (an ``IPython.display.HTML``): static, or sortable when longer than
-    ``SORTABLE_ROWS`` rows unless ``sortable`` says otherwise."""
+    ``SORTABLE_ROWS`` rows unless ``sortable`` says otherwise; with its CSV download."""
     from IPython.display import HTML
 
     long = len(df) > SORTABLE_ROWS if sortable is None else sortable
-    if long:
-        return HTML(_itables_ready() + sortable_html(df, cols, caption))
-    return HTML(static_html(df, cols, caption))
+    body = _itables_ready() + sortable_html(df, cols, caption) if long else \
+        static_html(df, cols, caption)
+    return HTML(body + download_link(df, cols, caption))

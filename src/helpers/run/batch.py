@@ -53,7 +53,7 @@ if __name__ == "__mp_main__":             # this process is a pool worker (spawn
 # catalogue, report and index are imported where they are used.
 from helpers.atomic import write_json_atomic, write_text_atomic
 from helpers.paths import cache_dir, project_root, reports_dir
-from helpers.run import cluster, kernels
+from helpers.run import cluster, kernels, site
 from helpers.run.environment import lock_status
 from helpers.run.jobs import Job
 from helpers.run.worker import run_job
@@ -229,6 +229,10 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
         build.mkdir()                         # exclusive: fails if another run holds the id
     for j in jobs:                        # each manifest row names the commit that made it
         j.commit = git["commit"]
+    # the run as a site: every area and its parents get a page; each report links up,
+    # across and down (helpers.run.site)
+    nodes = site.area_tree(ds, sorted({j.area for j in kept + jobs}))
+    site.attach_nav(kept + jobs, nodes)
     provenance = {"run_id": run_id, "git": git, "versions": _versions(),
                   "environment": lock_status(),
                   "data_source": grid.data_source,
@@ -248,12 +252,16 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
         _check_across_pages(all_jobs, build)
         _set_aside([j for j in all_jobs if j.status != "ok"], build,
                    out_root / f"{run_id}{ASIDE_SUFFIX}")
+        site.mark_missing_reports(all_jobs, build, {j.area for j in all_jobs if j.status != "ok"}
+                                  | ({j.area for j in jobs} if rerun_failed else set()))
+        site.write_search_index(build, nodes)
+        site.write_area_pages(build, nodes, all_jobs, provenance, _badge(all_jobs))
         manifest = {**provenance, "started": started,
                     "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-                    "reports": [asdict(j) for j in sorted(all_jobs,
-                                                          key=lambda j: j.report_id)]}
+                    "reports": [{k: v for k, v in asdict(j).items() if k != "nav"}
+                                for j in sorted(all_jobs, key=lambda j: j.report_id)]}
         write_json_atomic(build / "manifest.json", manifest)
-        write_index(build, all_jobs, provenance)
+        write_index(build, all_jobs, provenance, site=True)
         final = out_root / run_id
         if previous is not None:
             old = out_root / f"{BUILD_PREFIX}old-{run_id}-{os.getpid()}"
@@ -273,6 +281,19 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
         print(f"FAILED {j.report_id}: {j.error.splitlines()[0] if j.error else ''}",
               file=sys.stderr)
     return len(failed), final
+
+
+def _badge(jobs: list[Job]) -> str:
+    """The data badge of a run whose reports all have one kind of data."""
+    from helpers.formats import BADGES
+    from helpers.run.index import BADGE_COLOURS
+
+    kinds = {j.data_kind for j in jobs if j.data_kind}
+    kind = kinds.pop() if len(kinds) == 1 else ""
+    if kind not in BADGES:
+        return ""
+    return (f'<span class="badge" style="background:{BADGE_COLOURS[kind]}">'
+            f"{BADGES[kind]}</span>")
 
 
 def _check_across_pages(jobs: list[Job], build: Path) -> None:

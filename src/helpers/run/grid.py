@@ -4,7 +4,8 @@ A grid names every setting explicitly; nothing is filled in silently::
 
     data_source: synthetic:england     # synthetic:<preset> or a dataset folder
     publish: true                      # disclosure control on (true) or off (false)
-    areas: all                         # all = England + every commissioner; commissioners;
+    areas: all                         # all = England + every commissioner; everything =
+                                       # every area at every level (a site); commissioners;
                                        # networks; practices; "networks in Q01";
                                        # "practices in Q01"; or a list of codes (any level)
     notebooks: all                     # or a list of notebook names
@@ -28,13 +29,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from helpers import catalogue, params
 from helpers.analysis import areas
-from helpers.analysis.areas import public_codes
+from helpers.analysis.areas import area_table, public_codes
 from helpers.analysis.context import data_kind, display_names
 from helpers.paths import notebooks_dir, project_root
 from helpers.run.jobs import Job, slug
 from helpers.sources import DataSourceError, open_source
 
-AREA_WORDS = ("all", "commissioners", "networks", "practices")
+AREA_WORDS = ("all", "everything", "commissioners", "networks", "practices")
 _IN = re.compile(r"^(networks|practices) in \S+$")
 
 
@@ -191,6 +192,8 @@ def load_grid(path: Path, data_source: str | None = None) -> tuple[Grid, list[Jo
     # practice or network whose referrals are synthetic), in parameters, files and index
     public = public_codes(ds, codes)
     names = {public[c]: n for c, n in display_names(ds, codes).items()}
+    level_of = area_table(ds).set_index("code")["level"]
+    levels = {public[c]: str(level_of.get(c, "england")) for c in codes}
     codes, kind = [public[c] for c in codes], data_kind(ds)
     check_file_names(codes, str(path))
     jobs = []
@@ -212,6 +215,8 @@ def load_grid(path: Path, data_source: str | None = None) -> tuple[Grid, list[Jo
             raise GridError(f"{path}: parameters for {nb} set {fixed}, which the grid sets "
                             "for every report (top-level data_source, areas, publish)")
         for area in codes:
+            if levels[area] not in entry.levels:     # the notebook does not serve it
+                continue
             values = {"data_source": grid.data_source, "area": area,
                       "publish": grid.publish, **extra}
             try:
@@ -222,5 +227,5 @@ def load_grid(path: Path, data_source: str | None = None) -> tuple[Grid, list[Jo
                             min_figures=entry.min_figures,
                             headline_keys=list(entry.headline_keys),
                             outputs={o.key: o.suffix for o in entry.outputs},
-                            area_name=names[area], data_kind=kind))
+                            area_name=names[area], data_kind=kind, level=levels[area]))
     return grid, jobs

@@ -12,6 +12,7 @@ from helpers import catalogue
 from helpers.atomic import write_text_atomic
 from helpers.formats import BADGES, PUBLISH_RULE
 from helpers.run.grid import Job
+from helpers.run.jobs import slug
 from helpers.schema import ENGLAND
 
 BADGE_COLOURS = {"synthetic": "#7C2855", "real": "#007F3B", "mixed": "#ED8B00"}
@@ -29,6 +30,13 @@ ul{margin:0;padding-left:1.2em}
 li{margin:.25em 0}
 .failed{color:#DA291C}
 .meta{color:#425563;font-size:.85em}
+</style>"""
+
+
+SEARCH_STYLE = """<style>
+.pack-search{margin:.8em 0;padding:.5em .7em;background:#f0f4f5;border:1px solid #d8dde0}
+.pack-search input{font-size:1em;padding:.3em;width:22em;max-width:100%}
+.pack-search ol{margin:.4em 0 0;padding-left:1.4em}
 </style>"""
 
 
@@ -52,8 +60,31 @@ def _environment(env: dict | None) -> str:
             f'{escape(env["sha256"][:10])}: {shown}</span> (rebuild it with make setup)')
 
 
-def write_index(out_dir: Path, jobs: list[Job], provenance: dict) -> None:
-    """Write ``index.html`` for a run."""
+MAX_LISTED_AREAS = 200
+"""A run of more areas lists only England and commissioners on its index page (the site's
+area pages and search reach the rest)."""
+
+
+def report_item(j: Job, base: str = "") -> str:
+    """One report as a list item: its link and one-line finding, a failed validation
+    check, or the failure in plain words; ``base`` leads from the page to the run folder."""
+    title = escape(catalogue.get(j.notebook).title) if j.notebook in \
+        catalogue.NOTEBOOKS else escape(j.notebook)
+    if j.status == "ok" and "html" in j.files:
+        summary = f" — {escape(j.summary)}" if j.summary else ""
+        failed = len(j.validation_failed)
+        check = (f' <span class="failed">{failed} validation '
+                 f'check{"s" if failed > 1 else ""} failed</span>') if failed else ""
+        return (f'<li><a href="{escape(base + j.files["html"])}">{title}</a>{summary}'
+                f"{check}</li>")
+    first = escape(j.error.splitlines()[0][:200]) if j.error else "not run"
+    return (f'<li>{title}: <span class="failed">failed</span> '
+            f'<span class="meta">({first})</span></li>')
+
+
+def write_index(out_dir: Path, jobs: list[Job], provenance: dict, site: bool = False) -> None:
+    """Write ``index.html`` for a run (with the site's search box and a way into its area
+    pages when ``site``)."""
     kinds = {j.data_kind for j in jobs if j.data_kind}
     kind = kinds.pop() if len(kinds) == 1 else ""
     badge = ""
@@ -61,36 +92,39 @@ def write_index(out_dir: Path, jobs: list[Job], provenance: dict) -> None:
         label, colour = BADGES[kind], BADGE_COLOURS[kind]
         badge = f'<span class="badge" style="background:{colour}">{label}</span>'
     blocks = []
-    for area, name in _area_order(jobs):
-        items = []
-        for j in sorted((j for j in jobs if j.area == area), key=lambda j: j.notebook):
-            title = escape(catalogue.get(j.notebook).title) if j.notebook in \
-                catalogue.NOTEBOOKS else escape(j.notebook)
-            if j.status == "ok" and "html" in j.files:
-                summary = f" — {escape(j.summary)}" if j.summary else ""
-                failed = len(j.validation_failed)
-                check = (f' <span class="failed">{failed} validation '
-                         f'check{"s" if failed > 1 else ""} failed</span>') if failed else ""
-                items.append(f'<li><a href="{escape(j.files["html"])}">{title}</a>{summary}'
-                             f"{check}</li>")
-            else:
-                first = escape(j.error.splitlines()[0][:200]) if j.error else "not run"
-                items.append(f'<li>{title}: <span class="failed">failed</span> '
-                             f'<span class="meta">({first})</span></li>')
+    order = _area_order(jobs)
+    levels = {j.area: j.level for j in jobs}
+    big = len(order) > MAX_LISTED_AREAS
+    for area, name in order:
+        if big and levels.get(area) in ("network", "practice"):
+            continue
+        items = "".join(report_item(j) for j in sorted((j for j in jobs if j.area == area),
+                                                        key=lambda j: j.notebook))
         code = "" if area == ENGLAND else f' <span class="code">{escape(area)}</span>'
         blocks.append(f'<section class="area"><h2>{escape(name)}{code}</h2>'
-                      f"<ul>{''.join(items)}</ul></section>")
+                      f"<ul>{items}</ul></section>")
+    if big:
+        blocks.append(f'<p class="meta">{len(order) - len(blocks)} networks and practices are '
+                      "not listed here: find them with the search box, or from their "
+                      "commissioner's page.</p>")
+    browse = ""
+    if site:
+        from helpers.run.site import AREAS_DIR, search_html
+
+        browse = (search_html("") + f'<p><a href="{AREAS_DIR}/{slug(ENGLAND)}.html">Browse '
+                  "by area: England, then its commissioners, networks and practices</a></p>")
     ok = sum(j.status == "ok" for j in jobs)
     publish = f"on: {PUBLISH_RULE}" if provenance.get("publish") else "off"
     page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>Commissioning analysis pack — reports {escape(provenance['run_id'])}</title>
-{STYLE}</head><body>
+{STYLE}{SEARCH_STYLE if site else ""}</head><body>
 <h1>Commissioning analysis pack: reports {badge}</h1>
 <p class="meta">{ok} of {len(jobs)} reports succeeded · run {escape(provenance['run_id'])} ·
 data {escape(provenance['data_source'])} (hash {escape(provenance['data_hash'])}) ·
 code {escape(provenance['git']['commit'][:10])} · publish mode {publish} ·
 {_environment(provenance.get('environment'))}</p>
+{browse}
 {''.join(blocks)}
 </body></html>
 """

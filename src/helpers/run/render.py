@@ -106,8 +106,9 @@ def _exporter() -> HTMLExporter:
     return exporter
 
 
-def to_html(nb: nbformat.NotebookNode, title: str, footer: str) -> str:
-    """Render an executed notebook to a self-contained HTML string."""
+def to_html(nb: nbformat.NotebookNode, title: str, footer: str, header: str = "") -> str:
+    """Render an executed notebook to a self-contained HTML string; ``header`` (the site's
+    links, :func:`helpers.run.site.nav_html`) goes first in the body."""
     nb = nbformat.from_dict(nb)
     _clean_outputs(nb)
     nb.metadata["title"] = title
@@ -121,6 +122,10 @@ def to_html(nb: nbformat.NotebookNode, title: str, footer: str) -> str:
     if toc and len(heads) >= 2:            # after the headline section, before the next one
         body = body[:heads[1]] + toc + body[heads[1]:]
     body = body.replace("</head>", STYLE + "</head>", 1)
+    if header:
+        m = re.search(r"<body[^>]*>", body)
+        if m:
+            body = body[:m.end()] + header + body[m.end():]
     body = body.replace("</body>", f'<footer class="pack-footer">{footer}</footer></body>', 1)
     if "data-label=" in body:
         body = body.replace("</body>", POINT_NAMES + "</body>", 1)

@@ -44,6 +44,7 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
 
     from helpers.run import semantic
     from helpers.run.render import footer_html, to_html, with_itables_bundle
+    from helpers.run.site import nav_html
 
     os.environ.pop("MPLBACKEND", None)
     t0 = time.perf_counter()
@@ -69,7 +70,7 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
             raise RuntimeError("; ".join(problems))
         res = json.loads(results.read_text())
         title = f"{job.area_name or job.area} — {job.title or job.notebook}"
-        page = to_html(nb, title, footer_html(job, res, provenance))
+        page = to_html(nb, title, footer_html(job, res, provenance), nav_html(job.nav))
         # checked before the (checked, static) itables bundle goes in
         problems = lint(nb, page, publish=bool(job.parameters.get("publish")))
         problems += semantic.page_findings(visible_text(page), res, chart_metadata(nb))

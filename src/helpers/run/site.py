@@ -1,0 +1,368 @@
+"""A run as a browsable site: England → commissioners → networks → practices.
+
+Every area a run reports on, and every area above it, gets a page ``areas/<code>.html``:
+where it sits (links up to its parents), its reports (each with its one-line finding, data
+badge and any failed validation check), and its children in the run, each with its own
+one-line finding (links down). Each report page carries the same links in a bar at its top,
+plus links across to the area's other reports (:func:`nav_html`). Every index page has a
+search box that finds any area of the run by code or any part of its name, offline: the
+search index is a static script (``search-index.js``) written with the site, read by a few
+lines of JavaScript in the page; no server, no network.
+
+Links only ever point at pages the run holds: area pages exist for every area with a report
+and all its parents, and a link across to a report that failed is turned into plain text
+when the run ends (:func:`mark_missing_reports`); :func:`broken_links` checks a whole run.
+
+Names and codes are the public ones the reports use (pseudonyms where real practices carry
+synthetic referrals), so the site never links a pseudonym back to a real name.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from html import escape
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from helpers.atomic import write_text_atomic
+from helpers.run.jobs import Job, slug
+
+AREAS_DIR = "areas"
+SEARCH_INDEX = "search-index.js"
+LEVEL_WORDS = {"england": ("England", "England"), "commissioner": ("commissioner",
+                                                                   "commissioners"),
+               "network": ("network", "networks"), "practice": ("practice", "practices")}
+CHILD_LEVEL = {"england": "commissioner", "commissioner": "network", "network": "practice"}
+FINDING_FROM = ("01_referral_variation", "00_data_overview", "02_federation_scale",
+                "03_contract_forms")
+"""Whose one-line summary stands for an area in its parent's list of children."""
+
+
+@dataclass
+class AreaNode:
+    """One area of the site, by its public code."""
+
+    code: str
+    name: str
+    level: str
+    parents: list[str] = field(default_factory=list)     # England first, nearest last
+    children: list[str] = field(default_factory=list)
+
+    @property
+    def page(self) -> str:
+        """The area page's path within the run folder."""
+        return f"{AREAS_DIR}/{slug(self.code)}.html"
+
+
+def area_tree(ds, run_codes: list[str]) -> dict[str, AreaNode]:
+    """The site's areas (public code → :class:`AreaNode`): every area in ``run_codes``
+    (public codes) and every parent of one; children are those in the site."""
+    from helpers.analysis.areas import area_table, public_codes
+    from helpers.analysis.context import display_names
+    from helpers.schema import ENGLAND
+
+    t = area_table(ds)
+    public = public_codes(ds, t["code"].tolist())
+    private = {v: k for k, v in public.items()}
+    names = display_names(ds, t["code"].tolist())
+    row = t.set_index("code")
+
+    def parents_of(code: str) -> list[str]:
+        if code == ENGLAND:
+            return []
+        r = row.loc[code]
+        up = [ENGLAND]
+        if r["level"] in ("network", "practice") and isinstance(r["commissioner_code"], str):
+            up.append(r["commissioner_code"])
+        if r["level"] == "practice" and isinstance(r["network_code"], str) \
+                and r["network_code"] in row.index:
+            up.append(r["network_code"])
+        return up
+
+    nodes: dict[str, AreaNode] = {}
+
+    def add(code: str) -> None:                 # code as the data spells it
+        pub = ENGLAND if code == ENGLAND else public[code]
+        if pub in nodes:
+            return
+        level = "england" if code == ENGLAND else str(row.loc[code, "level"])
+        name = "England" if code == ENGLAND else names[code]
+        ups = parents_of(code)
+        nodes[pub] = AreaNode(pub, name, level, [ENGLAND if u == ENGLAND else public[u]
+                                                 for u in ups])
+        for u in ups:
+            add(u)
+
+    for c in run_codes:
+        add(ENGLAND if c == ENGLAND else private.get(c, c))
+    for node in nodes.values():
+        if node.parents:
+            nodes[node.parents[-1]].children.append(node.code)
+    for node in nodes.values():
+        node.children.sort(key=lambda c: (nodes[c].name.lower(), c))
+    return nodes
+
+
+def _href(from_dir: str, target: str) -> str:
+    """A relative link from a page in ``from_dir`` ('' for the run folder) to ``target``
+    (a path within the run folder)."""
+    return ("../" if from_dir else "") + target
+
+
+def attach_nav(jobs: list[Job], nodes: dict[str, AreaNode]) -> None:
+    """Give each job the links its page carries: up (its parents' pages, then its own
+    area's), across (the area's other reports in the run) and down (its children)."""
+    by_area: dict[str, list[Job]] = {}
+    for j in jobs:
+        by_area.setdefault(j.area, []).append(j)
+    for j in jobs:
+        node = nodes[j.area]
+        up = [(nodes[p].name, _href(j.notebook, nodes[p].page)) for p in node.parents]
+        across = [(o.title or o.notebook, _href(j.notebook, f"{o.notebook}/{slug(o.area)}.html"),
+                   o.report_id) for o in sorted(by_area[j.area], key=lambda o: o.notebook)
+                  if o is not j]
+        down = None
+        if node.children:
+            words = LEVEL_WORDS[nodes[node.children[0]].level]
+            n = len(node.children)
+            down = (f"Its {n} {words[0] if n == 1 else words[1]}",
+                    _href(j.notebook, node.page) + "#children")
+        j.nav = {"up": up, "area": (node.name, _href(j.notebook, node.page)),
+                 "across": across, "down": down,
+                 "results": f"{slug(j.area)}{j.outputs.get('results', '.results.json')}"}
+
+
+NAV_STYLE = """<style>
+.pack-nav{font-family:system-ui,-apple-system,"Segoe UI",Arial,sans-serif;font-size:.85em;
+background:#f0f4f5;border-bottom:1px solid #d8dde0;
+padding:.4em .7em;margin:0 0 .6em}
+.pack-nav a{color:#005EB8}
+.pack-nav .sep{color:#768692;margin:0 .3em}
+.pack-nav .missing{color:#768692}
+</style>"""
+
+
+def nav_html(nav: dict) -> str:
+    """The bar at the top of a report page: where the area sits, its other reports and its
+    children (empty when the job has no links)."""
+    if not nav:
+        return ""
+    sep = '<span class="sep">›</span>'
+    crumbs = [f'<a href="{escape(h)}">{escape(n)}</a>' for n, h in nav["up"]]
+    name, href = nav["area"]
+    crumbs.append(f'<a href="{escape(href)}">{escape(name)}: all its reports</a>')
+    parts = [sep.join(crumbs)]
+    if nav["across"]:
+        parts.append("Also for this area: " + " · ".join(
+            f'<a href="{escape(h)}" data-report="{escape(r)}">{escape(t)}</a>'
+            for t, h, r in nav["across"]))
+    tail = []
+    if nav.get("down"):
+        text, h = nav["down"]
+        tail.append(f'<a href="{escape(h)}">{escape(text)} ↓</a>')
+    if nav.get("results"):
+        tail.append(f'<a href="{escape(nav["results"])}" download>This report\'s results '
+                    "(JSON)</a>")
+    if tail:
+        parts.append(" · ".join(tail))
+    return (NAV_STYLE + '<nav class="pack-nav" aria-label="Where this area sits">'
+            + '<br>'.join(parts) + "</nav>")
+
+
+_ACROSS = re.compile(r'<a href="([^"]*)" data-report="([^"]*)">([^<]*)</a>')
+_MISSING = re.compile(r'<span class="missing" data-report="([^"]*)" data-href="([^"]*)">'
+                      r'([^<]*) \(not available\)</span>')
+
+
+def mark_missing_reports(jobs: list[Job], build: Path, areas: set[str]) -> int:
+    """On the pages of ``areas`` (those with a report not in the run, and, after a rerun,
+    those rerun), turn links across to reports that are not in the run (failed, set aside)
+    into plain text, and back into links once they are; returns the pages changed."""
+    ok = {j.report_id for j in jobs if j.status == "ok" and "html" in j.files}
+    changed = 0
+    for j in jobs:
+        if j.area not in areas or j.report_id not in ok or not j.nav:
+            continue
+        path = build / j.files["html"]
+        page = path.read_text(encoding="utf-8")
+        new = _ACROSS.sub(lambda m: m.group(0) if m.group(2) in ok else
+                          f'<span class="missing" data-report="{m.group(2)}" '
+                          f'data-href="{m.group(1)}">{m.group(3)} (not available)</span>', page)
+        new = _MISSING.sub(lambda m: f'<a href="{m.group(2)}" data-report="{m.group(1)}">'
+                           f"{m.group(3)}</a>" if m.group(1) in ok else m.group(0), new)
+        if new != page:
+            write_text_atomic(path, new)
+            changed += 1
+    return changed
+
+
+PAGE_STYLE = """<style>
+body{font-family:Arial,sans-serif;max-width:1100px;margin:1.5em auto;color:#212b32;
+line-height:1.4;padding:0 1em}
+h1{margin:.3em 0 .2em}
+.code{color:#425563;font-weight:normal;font-size:.8em}
+.badge{display:inline-block;padding:.1em .5em;border-radius:3px;color:#fff;font-size:.75em;
+font-weight:bold;vertical-align:middle}
+.failed{color:#DA291C}
+.meta{color:#425563;font-size:.85em}
+table.children{border-collapse:collapse;font-size:.9em;width:100%}
+table.children th{text-align:left;border-bottom:2px solid #425563;padding:4px 8px}
+table.children td{border-bottom:1px solid #d8dde0;padding:3px 8px;vertical-align:top}
+.pack-search{margin:.8em 0;padding:.5em .7em;background:#f0f4f5;border:1px solid #d8dde0}
+.pack-search input{font-size:1em;padding:.3em;width:22em;max-width:100%}
+.pack-search ol{margin:.4em 0 0;padding-left:1.4em}
+</style>"""
+
+SEARCH_SCRIPT = """<script>
+(function () {
+  /* Finds areas by code or any part of their name in the site's search index. */
+  var box = document.getElementById("pack-search-box"), out = document.getElementById(
+    "pack-search-results"), base = box.getAttribute("data-base") || "";
+  function norm(s) { return s.toLowerCase().replace(/\\s+/g, " ").trim(); }
+  box.addEventListener("input", function () {
+    var q = norm(box.value), hits = [];
+    out.innerHTML = "";
+    if (q.length < 2 || !window.PACK_AREAS) return;
+    for (var i = 0; i < PACK_AREAS.length && hits.length < 25; i++) {
+      var a = PACK_AREAS[i];
+      if (norm(a[0]).indexOf(q) >= 0 || norm(a[1]).indexOf(q) >= 0) hits.push(a);
+    }
+    hits.forEach(function (a) {
+      var li = document.createElement("li"), link = document.createElement("a");
+      link.href = base + a[4]; link.textContent = a[1];
+      li.appendChild(link);
+      li.appendChild(document.createTextNode(" (" + a[0] + ", " + a[2] +
+                                             (a[3] ? ", in " + a[3] : "") + ")"));
+      out.appendChild(li);
+    });
+    if (!hits.length) {
+      var li = document.createElement("li"); li.textContent = "No area matches.";
+      out.appendChild(li);
+    }
+  });
+})();
+</script>"""
+
+
+def search_html(base: str) -> str:
+    """The search box of an index page; ``base`` leads from the page to the run folder."""
+    return (f'<div class="pack-search" role="search"><label for="pack-search-box">'
+            f"<strong>Find an area</strong> (code or any part of its name): </label>"
+            f'<input id="pack-search-box" type="search" autocomplete="off" '
+            f'data-base="{escape(base)}" placeholder="e.g. a practice name or code">'
+            f'<ol id="pack-search-results" aria-live="polite"></ol></div>'
+            f'<script src="{escape(base)}{SEARCH_INDEX}"></script>{SEARCH_SCRIPT}')
+
+
+def write_search_index(build: Path, nodes: dict[str, AreaNode]) -> None:
+    """``search-index.js``: every area of the site as [code, name, level, parent, page]."""
+    rows = [[n.code, n.name, n.level, nodes[n.parents[-1]].name if n.parents else "",
+             n.page] for n in sorted(nodes.values(), key=lambda n: (n.level != "england",
+                                                                      n.name.lower()))]
+    write_text_atomic(build / SEARCH_INDEX, "window.PACK_AREAS = "
+                      + json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
+                      .replace("</", "<\\/") + ";\n")
+
+
+def _report_items(jobs: list[Job], base: str) -> str:
+    from helpers.run.index import report_item
+
+    return "".join(report_item(j, base) for j in sorted(jobs, key=lambda j: j.notebook))
+
+
+def _finding(jobs: list[Job]) -> tuple[str, str]:
+    """An area's one-line finding (and the page it comes from) for its parent's list."""
+    by_nb = {j.notebook: j for j in jobs if j.status == "ok" and "html" in j.files}
+    for nb in FINDING_FROM:
+        j = by_nb.get(nb)
+        if j is not None and j.summary:
+            return j.summary, j.files["html"]
+    return "", ""
+
+
+def write_area_pages(build: Path, nodes: dict[str, AreaNode], jobs: list[Job],
+                     provenance: dict, badge: str = "") -> int:
+    """One page for each area of the site; returns how many were written."""
+    by_area: dict[str, list[Job]] = {}
+    for j in jobs:
+        by_area.setdefault(j.area, []).append(j)
+    (build / AREAS_DIR).mkdir(exist_ok=True)
+    for node in nodes.values():
+        crumbs = " › ".join(f'<a href="../{escape(nodes[p].page)}">{escape(nodes[p].name)}</a>'
+                            for p in node.parents)
+        mine = by_area.get(node.code, [])
+        reports = (f"<h2>Reports</h2><ul>{_report_items(mine, '../')}</ul>" if mine else
+                   "<p class=\"meta\">This run holds no report for this area itself; its "
+                   f"{LEVEL_WORDS[CHILD_LEVEL.get(node.level, 'practice')][1]} are below.</p>")
+        kids = ""
+        if node.children:
+            words = LEVEL_WORDS[nodes[node.children[0]].level][1]
+            rows = []
+            for c in node.children:
+                k = nodes[c]
+                finding, page = _finding(by_area.get(c, []))
+                failed = sum(len(j.validation_failed) for j in by_area.get(c, []))
+                check = (f' <span class="failed">{failed} validation check'
+                         f'{"s" if failed > 1 else ""} failed</span>') if failed else ""
+                gone = sum(j.status != "ok" for j in by_area.get(c, []))
+                gone_txt = (f' <span class="failed">{gone} report{"s" if gone > 1 else ""} '
+                            "failed</span>") if gone else ""
+                more = f' (<a href="../{escape(page)}">report</a>)' if page else ""
+                rows.append(f'<tr><td><a href="../{escape(k.page)}">{escape(k.name)}</a></td>'
+                            f"<td>{escape(k.code)}</td><td>{escape(finding)}{more}{check}"
+                            f"{gone_txt}</td></tr>")
+            kids = (f'<h2 id="children">Its {words} in this run ({len(node.children)})</h2>'
+                    '<table class="children"><thead><tr><th>Name</th><th>Code</th>'
+                    "<th>Finding</th></tr></thead><tbody>" + "".join(rows)
+                    + "</tbody></table>")
+        level = LEVEL_WORDS[node.level][0]
+        code = "" if node.level == "england" else f' <span class="code">{escape(node.code)}'\
+            f" · {escape(level)}</span>"
+        page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1.0">
+<title>{escape(node.name)} — commissioning analysis pack</title>{PAGE_STYLE}</head><body>
+<nav aria-label="Where this area sits"><a href="../index.html">All reports</a>{' › ' + crumbs
+                                                                               if crumbs else ''}</nav>
+<h1>{escape(node.name)}{code} {badge}</h1>
+{search_html('../')}
+{reports}
+{kids}
+<p class="meta">Run {escape(provenance['run_id'])} · data {escape(provenance['data_source'])}
+(hash {escape(provenance['data_hash'])}) · code {escape(provenance['git']['commit'][:10])}</p>
+</body></html>
+"""
+        write_text_atomic(build / node.page, page)
+    return len(nodes)
+
+
+_LINK = re.compile(r"""<(?:a|link|script|img|iframe|source)\b[^>]*?\s(?:href|src)="([^"]*)\"""",
+                   re.I)
+_IDS = re.compile(r"""\sid="([^"]+)\"""")
+
+
+def broken_links(run: Path) -> list[tuple[str, str]]:
+    """Every link on every page of a run folder that leads nowhere: (page, link) for a
+    file that does not exist or a ``#fragment`` the target page lacks. ``data:`` links,
+    in-page fragments and addresses outside the run (which the report lint forbids) are
+    not followed."""
+    run = Path(run)
+    ids: dict[Path, set[str]] = {}
+    bad = []
+    for page in sorted(run.rglob("*.html")):
+        text = page.read_text(encoding="utf-8")
+        for href in _LINK.findall(text):
+            parts = urlsplit(href)
+            if parts.scheme or href.startswith(("#", "//")) or not href:
+                continue
+            target = (page.parent / unquote(parts.path)).resolve()
+            if not target.is_file() or not target.is_relative_to(run.resolve()):
+                bad.append((str(page.relative_to(run)), href))
+                continue
+            if parts.fragment:
+                if target not in ids:
+                    ids[target] = set(_IDS.findall(target.read_text(encoding="utf-8")))
+                if parts.fragment not in ids[target]:
+                    bad.append((str(page.relative_to(run)), href))
+    return bad
