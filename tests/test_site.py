@@ -1,0 +1,247 @@
+"""The site of one whole commissioner (the commissioner, all its networks and all its
+practices, every notebook) on the small preset: no broken link, every report linked up,
+across and down, area pages listing their children with findings, results files that match
+their schema, tables that download as themselves; and, in headless Chromium, search by part
+of a name, a funnel point named on focus and on hover, and a CSV download equal to the table
+on the page."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import re
+
+import pandas as pd
+import pytest
+import yaml
+from cdp import CHROMIUM, Browser
+
+from helpers import catalogue
+from helpers.analysis import areas
+from helpers.paths import project_root
+from helpers.run import batch, site
+from helpers.run.checks import _Text
+from helpers.run.grid import load_grid
+from helpers.run.jobs import slug
+from helpers.sources import open_source
+
+COMMISSIONER = "Q01"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, small):
+    root = tmp_path_factory.mktemp("site")
+    grid = root / "site.yaml"
+    grid.write_text(yaml.safe_dump({
+        "data_source": "synthetic:small", "publish": True, "notebooks": "all",
+        "areas": [COMMISSIONER, f"networks in {COMMISSIONER}",
+                  f"practices in {COMMISSIONER}"]}))
+    n_failed, out = batch.run(grid, jobs_n=2, run_id="site", out_root=root)
+    assert n_failed == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    return out, manifest
+
+
+def test_the_whole_commissioner_is_rendered_with_no_broken_link(built):
+    out, manifest = built
+    ds = open_source("synthetic:small")
+    nets = areas.expand(ds, f"networks in {COMMISSIONER}")
+    pracs = areas.expand(ds, f"practices in {COMMISSIONER}")
+    assert len(manifest["reports"]) == 4 * (1 + len(nets) + len(pracs))
+    assert all(r["status"] == "ok" for r in manifest["reports"])
+    pages = sorted(p.name for p in (out / site.AREAS_DIR).glob("*.html"))
+    # every area of the run and its parent England
+    assert len(pages) == 2 + len(nets) + len(pracs)
+    assert "england.html" in pages and f"{slug(COMMISSIONER)}.html" in pages
+    assert site.broken_links(out) == []
+    n_links = sum(len(site._LINK.findall(p.read_text())) for p in out.rglob("*.html"))
+    assert n_links > 1500                         # the check followed the site's links
+
+
+def test_every_report_links_up_across_and_down(built):
+    out, manifest = built
+    nodes = site.area_tree(open_source("synthetic:small"),
+                           sorted({r["area"] for r in manifest["reports"]}))
+    for r in manifest["reports"]:
+        page = (out / r["files"]["html"]).read_text()
+        nav = page[page.index('<nav class="pack-nav"'):page.index("</nav>")]
+        node = nodes[r["area"]]
+        for parent in node.parents:                       # up
+            assert f'href="../{nodes[parent].page}"' in nav, (r["report_id"], parent)
+        others = [o for o in manifest["reports"] if o["area"] == r["area"] and o is not r]
+        for o in others:                                  # across
+            assert f'href="../{o["files"]["html"]}"' in nav, (r["report_id"], o["report_id"])
+        if node.level in ("commissioner", "network"):     # down
+            assert f'href="../{node.page}#children"' in nav
+        else:
+            assert "#children" not in nav
+        assert f'href="{slug(r["area"])}.results.json"' in nav
+
+
+def test_area_pages_list_every_child_with_its_finding(built):
+    out, manifest = built
+    nodes = site.area_tree(open_source("synthetic:small"),
+                           sorted({r["area"] for r in manifest["reports"]}))
+    summaries = {r["area"]: r["summary"] for r in manifest["reports"]
+                 if r["notebook"] == "01_referral_variation"}
+    for node in nodes.values():
+        page = (out / node.page).read_text()
+        for child in node.children:
+            assert f'href="../{nodes[child].page}"' in page
+            if child in summaries:               # its one-line finding (01's summary)
+                assert summaries[child].split(";")[0] in page.replace("&#x27;", "'")
+    comm = nodes[COMMISSIONER]
+    assert {nodes[c].level for c in comm.children} == {"network"}
+    assert sum(len(nodes[c].children) for c in comm.children) == sum(
+        n.level == "practice" for n in nodes.values())
+
+
+def test_results_files_match_their_schema(built):
+    import jsonschema
+
+    out, manifest = built
+    schema = json.loads((project_root() / "src" / "helpers" / "run" /
+                         "results.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    for r in manifest["reports"]:
+        res = json.loads((out / r["files"]["results"]).read_text())
+        errors = [e.message for e in validator.iter_errors(res)]
+        assert errors == [], (r["report_id"], errors)
+        assert res["where"]["level"] == r["level"]
+
+
+_TABLE = re.compile(r'(<table[^>]*class="pack-table".*?</table>)\s*<p class="pack-csv">'
+                    r'<a download="[^"]+" href="data:text/csv;charset=utf-8;base64,([^"]+)"',
+                    re.S)
+
+
+def test_every_table_downloads_as_itself(built):
+    """Each table is followed by its CSV download; a static table's download read with
+    pandas is the table's cells, header and all; a sortable table's has its rows."""
+    out, manifest = built
+    n_checked = 0
+    for r in manifest["reports"]:
+        page = (out / r["files"]["html"]).read_text()
+        n_tables = page.count('class="pack-table"') + len(re.findall(
+            r'<table[^>]*\sid="itables_t\d+"', page))
+        assert page.count('class="pack-csv"') == n_tables, r["report_id"]
+        for html_table, data in _TABLE.findall(page):
+            parser = _Text()
+            parser.feed(html_table)
+            (cells,) = parser.tables
+            got = pd.read_csv(io.BytesIO(base64.b64decode(data)), dtype=str,
+                              keep_default_na=False, encoding="utf-8-sig")
+            assert list(got.columns) == cells[0]
+            assert got.to_numpy().tolist() == cells[1:]
+            n_checked += 1
+    assert n_checked > 300
+
+
+def test_a_notebook_is_not_rendered_for_a_level_it_does_not_serve(monkeypatch, tmp_path,
+                                                                     small):
+    entry = catalogue.get("00_data_overview")
+    monkeypatch.setitem(catalogue.NOTEBOOKS, "00_data_overview",
+                        type(entry)(**{**entry.__dict__,
+                                       "levels": ("england", "commissioner", "network")}))
+    grid = tmp_path / "g.yaml"
+    grid.write_text(yaml.safe_dump({"data_source": "synthetic:small", "publish": True,
+                                    "notebooks": ["00_data_overview"],
+                                    "areas": [COMMISSIONER, "A81001"]}))
+    _, jobs = load_grid(grid)
+    assert [j.area for j in jobs] == [COMMISSIONER]
+    with pytest.raises(ValueError, match="levels"):
+        type(entry)(**{**entry.__dict__, "levels": ("ward",)})
+
+
+def test_everything_names_every_area_at_every_level(small):
+    ds = open_source("synthetic:small")
+    t = areas.area_table(ds)
+    assert len(areas.expand(ds, "everything")) == 1 + len(t)
+
+
+needs_chromium = pytest.mark.skipif(
+    CHROMIUM is None, reason="Chromium not installed (Debian package 'chromium'; .ci/run "
+    "installs it)")
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if CHROMIUM is None:
+        pytest.skip("Chromium not installed")
+    b = Browser(tmp_path_factory.mktemp("chromium-profile"))
+    b.send("Emulation.setFocusEmulationEnabled", enabled=True)
+    yield b
+    b.close()
+
+
+@needs_chromium
+def test_search_finds_a_practice_by_part_of_its_name(built, browser):
+    out, manifest = built
+    practice = next(r for r in manifest["reports"] if r["level"] == "practice")
+    part = practice["area_name"][3:-2]               # the middle of its name
+    browser.open(out / site.AREAS_DIR / "england.html")
+    hits = browser.js(f"""(function () {{
+        var box = document.getElementById("pack-search-box");
+        box.value = {json.dumps(part)};
+        box.dispatchEvent(new Event("input"));
+        return Array.from(document.querySelectorAll("#pack-search-results a"))
+            .map(function (a) {{ return [a.textContent, a.href]; }});
+    }})()""")
+    names = [h[0] for h in hits]
+    assert practice["area_name"] in names
+    href = dict(hits)[practice["area_name"]]
+    assert href.endswith(f"/areas/{slug(practice['area'])}.html")
+    browser.open(out / site.AREAS_DIR / f"{slug(practice['area'])}.html")
+    assert practice["area_name"] in browser.js("document.querySelector('h1').textContent")
+
+
+@needs_chromium
+def test_a_funnel_point_is_named_on_focus_and_on_hover(built, browser):
+    out, manifest = built
+    browser.open(out / "01_referral_variation" / f"{slug(COMMISSIONER)}.html")
+    names = browser.js("Array.from(document.querySelectorAll('.pack-chart [data-label]'))"
+                       ".map(function (p) { return p.getAttribute('data-label'); })")
+    practices = {r["area"] for r in manifest["reports"] if r["level"] == "practice"}
+    named = {n.split(":")[0] for n in names}
+    assert len(named & practices) >= 20              # the commissioner's practices, by code
+    focused = browser.js("""(function () {
+        var p = document.querySelectorAll('.pack-chart [data-label]')[3];
+        p.focus();
+        var tip = document.querySelector('.pack-tip');
+        return [document.activeElement === p, tip.hidden, tip.textContent,
+                p.getAttribute('data-label'), p.getAttribute('aria-label')];
+    })()""")
+    assert focused[0] and not focused[1] and focused[2] == focused[3] == focused[4]
+    x, y, label = browser.js("""(function () {
+        document.activeElement.blur();
+        var p = document.querySelectorAll('.pack-chart [data-label]')[7];
+        p.scrollIntoView({block: 'center'});
+        var r = p.getBoundingClientRect();
+        return [r.left + r.width / 2, r.top + r.height / 2, p.getAttribute('data-label')];
+    })()""")
+    browser.send("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
+    hover = browser.js("[document.querySelector('.pack-tip').hidden, "
+                       "document.querySelector('.pack-tip').textContent]")
+    assert hover == [False, label]
+
+
+@needs_chromium
+def test_a_downloaded_csv_read_with_pandas_equals_the_table_on_the_page(built, browser):
+    out, _ = built
+    browser.open(out / "02_federation_scale" / f"{slug(COMMISSIONER)}.html")
+    tables = browser.js("""Array.from(document.querySelectorAll('table.pack-table')).map(
+        function (t) {
+            var link = t.closest('.jp-OutputArea-output').querySelector('.pack-csv a');
+            return [Array.from(t.rows).map(function (r) {
+                return Array.from(r.cells).map(function (c) { return c.innerText.trim(); });
+            }), link.href, link.getAttribute('download')];
+        })""")
+    assert len(tables) >= 3
+    for rows, href, name in tables:
+        assert name.endswith(".csv")
+        got = pd.read_csv(io.BytesIO(base64.b64decode(href.split(",", 1)[1])), dtype=str,
+                          keep_default_na=False, encoding="utf-8-sig")
+        header = [h.replace("\n", " ") for h in rows[0]]
+        assert [c.replace("\n", " ") for c in got.columns] == header
+        assert got.to_numpy().tolist() == rows[1:]
