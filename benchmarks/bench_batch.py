@@ -18,6 +18,10 @@ Sections (``--sections``, default all):
   commissioner (measured, all four notebooks). This is also the long run for memory growth.
 * ``practices``: every notebook for every practice of one commissioner (Q05), measured; a
   per-practice national run (4 × 6,500 reports) estimated from it.
+* ``site``: the site of one whole commissioner of synthetic England (Q14: the commissioner,
+  its 9 networks and 51 practices, every notebook): build rate, page sizes by level, the
+  site's size and the link check's time; the national site (England, 42 commissioners,
+  1,284 networks, 6,500 practices) projected from them.
 
 Memory at more jobs than the machine has cores is projected, not measured, two ways: from
 the tree's measured peak (batch + shared pages + N × the measured memory per worker-kernel
@@ -69,7 +73,8 @@ def batch(grid: Path, jobs: int, only: str | None = None,
     m = run_tree(cmd, ROOT)
     man = json.loads((out / "bench" / "manifest.json").read_text())
     reps = man["reports"]
-    m.update(n=len(reps), failed=sum(r["status"] != "ok" for r in reps), reports=reps)
+    m.update(n=len(reps), failed=sum(r["status"] != "ok" for r in reps), reports=reps,
+             out=out / "bench")
     if m["failed"]:
         print(f"  {m['failed']} reports failed, e.g. "
               f"{next(r['error'] for r in reps if r['status'] != 'ok')[:300]}", file=sys.stderr)
@@ -249,9 +254,63 @@ def practices(rows: dict, targets: dict) -> None:
         round(n_all * per / (16 * 0.9) / 60, 0)
 
 
+DEFAULT_SECTIONS = "efficiency,naive,networks,practices"
+NATIONAL = {"england": 1, "commissioner": 42, "network": 1284, "practice": 6500}
+
+
+def site(rows: dict, targets: dict) -> None:
+    """One commissioner's whole site, built and link-checked; the national site projected."""
+    from helpers.run.site import broken_links
+
+    grid = TMP / "site-q14.yaml"
+    grid.write_text("data_source: synthetic:england\npublish: true\nnotebooks: all\n"
+                    'areas: [Q14, "networks in Q14", "practices in Q14"]\n')
+    jobs = min(2, CORES)
+    m = batch(grid, jobs)
+    out = m["out"]
+    n_areas = len({r["area"] for r in m["reports"]})
+    rows[f"site of Q14 ({n_areas} areas, {m['n']} reports), --jobs {jobs}: wall s"] = \
+        round(m["wall_s"], 1)
+    rows["site of Q14: failed"] = m["failed"]
+    rows["site of Q14: reports a minute"] = round(60 * m["n"] / m["wall_s"], 1)
+    per = m["cpu_s"] / m["n"]
+    rows["site of Q14: CPU per report core-s (whole tree)"] = round(per, 2)
+    t = time.perf_counter()
+    bad = broken_links(out)
+    rows["site of Q14: link check s"] = round(time.perf_counter() - t, 1)
+    rows["site of Q14: broken links"] = len(bad)
+    sizes: dict[str, list[int]] = {}
+    for r in m["reports"]:
+        if r["status"] == "ok":
+            sizes.setdefault(r["level"], []).append((out / r["files"]["html"]).stat().st_size)
+    total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+    rows["site of Q14: size on disk MB (pages, notebooks, results, index)"] = \
+        round(total / 1e6, 1)
+    html = sum(sum(v) for v in sizes.values())
+    for level, v in sorted(sizes.items()):
+        rows[f"site of Q14: {level} page KB, mean / largest"] = \
+            f"{sum(v) / len(v) / 1e3:.0f} / {max(v) / 1e3:.0f}"
+    largest = max(max(v) for v in sizes.values())
+    rows["largest page MB (budget 2.0)"] = round(largest / 1e6, 2)
+    targets["largest page MB (budget 2.0)"] = "≤ 2.0"
+    # national: reports by level × the measured mean page (a commissioner's and England's
+    # pages from Q14's own), and the whole tree's core-seconds a report
+    n_nat = 4 * sum(NATIONAL.values())
+    mean = {lv: sum(v) / len(v) for lv, v in sizes.items()}
+    mean.setdefault("england", mean.get("commissioner", 0))
+    pages = sum(4 * NATIONAL[lv] * mean.get(lv, 0) for lv in NATIONAL)
+    rows[f"national site ({n_nat:,} reports): pages GB, projected"] = round(pages / 1e9, 1)
+    rows["national site: on disk GB (pages, notebooks, results), projected"] = \
+        round(total / html * pages / 1e9, 1)
+    rows[f"national site at --jobs {jobs}: h, projected"] = \
+        round(n_nat * m["wall_s"] / m["n"] / 3600, 1)
+    rows["national site on 16 cores at 90% efficiency: min, projected"] = \
+        round(n_nat * per / (16 * 0.9) / 60, 0)
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sections", default="efficiency,naive,networks,practices")
+    ap.add_argument("--sections", default=DEFAULT_SECTIONS)
     ap.add_argument("--naive-sample", type=int, default=12)
     a = ap.parse_args()
     secs = a.sections.split(",")
@@ -266,4 +325,8 @@ if __name__ == "__main__":
         networks(rows, targets)
     if "practices" in secs:
         practices(rows, targets)
-    report("batch", rows, targets)
+    if "site" in secs:
+        site(rows, targets)
+    # a run of some sections keeps its own results file beside the full run's
+    report("batch" if a.sections == DEFAULT_SECTIONS else "batch-" + "-".join(secs), rows,
+           targets)
