@@ -9,7 +9,7 @@ JOBS   ?= 2
 # uv finds packages on PyPI as pip does; the lock pins every version and hash
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: setup reports real-reports real-data quality quality-networks test lint lab data data-small bench clean notebooks lock
+.PHONY: setup reports site real-reports real-data quality quality-networks test lint lab data data-small bench clean notebooks lock
 
 ## .venv from the lock: a plain venv, the pinned uv in it, then `uv sync --frozen` (the lock
 ## as it is, never re-resolved; uv itself is in the lock, so the sync keeps it)
@@ -36,6 +36,12 @@ data-small: $(STAMP)
 ## The README's report command: every notebook × every commissioner + England, HTML in reports/
 reports: data
 	$(PY) -m helpers.run.batch --grid config/grids/default.yaml --jobs $(JOBS)
+
+## The national site: every notebook × every area at every level, browsable from
+## reports/site/areas/england.html (about 31,000 reports; SITE_GRID for another grid)
+SITE_GRID ?= config/grids/site.yaml
+site: data
+	$(PY) -m helpers.run.batch --grid $(SITE_GRID) --jobs $(JOBS) --run-id site-$$(date +%Y%m%dT%H%M%S)
 
 ## Real NHS open data: build data/real_england from a folder of published files, then report
 REAL ?= ../shared/data/real
