@@ -227,28 +227,39 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
         shutil.copytree(previous, build)
     else:
         build.mkdir()                         # exclusive: fails if another run holds the id
-    for j in jobs:                        # each manifest row names the commit that made it
-        j.commit = git["commit"]
-    # the run as a site: every area and its parents get a page; each report links up,
-    # across and down (helpers.run.site)
-    nodes = site.area_tree(ds, sorted({j.area for j in kept + jobs}))
-    site.attach_nav(kept + jobs, nodes)
-    provenance = {"run_id": run_id, "git": git, "versions": _versions(),
-                  "environment": lock_status(),
-                  "data_source": grid.data_source,
-                  "data_hash": ds.content_hash,
-                  "data_real_tables": ds.provenance.get("real_tables", []),
-                  "publish": grid.publish,
-                  "grid_file": str(gp.relative_to(project_root())) if gp.is_relative_to(
-                      project_root()) else str(gp),
-                  "grid_sha256": grid_sha}
-    # the itables bundle is written once; workers read it (not part of the manifest)
-    bundle = str(bundle_file(cache_dir()))
-    started = datetime.now(UTC).isoformat(timespec="seconds")
     jobs_n = max(1, min(jobs_n or os.cpu_count() or 1, max(len(jobs), 1)))
+    # the local pool's workers start now, each starting its kernel and importing the pack,
+    # while this process gathers provenance, lays out the site and checks the caches
+    started = None if cluster.scheduler_address(scheduler) or not jobs else \
+        _start_pool(min(jobs_n, len(jobs)))
+    try:
+        for j in jobs:                        # each manifest row names the commit that made it
+            j.commit = git["commit"]
+        # the run as a site: every area and its parents get a page; each report links up,
+        # across and down (helpers.run.site)
+        nodes = site.area_tree(ds, sorted({j.area for j in kept + jobs}))
+        site.attach_nav(kept + jobs, nodes)
+        provenance = {"run_id": run_id, "git": git, "versions": _versions(),
+                      "environment": lock_status(),
+                      "data_source": grid.data_source,
+                      "data_hash": ds.content_hash,
+                      "data_real_tables": ds.provenance.get("real_tables", []),
+                      "publish": grid.publish,
+                      "grid_file": str(gp.relative_to(project_root())) if gp.is_relative_to(
+                          project_root()) else str(gp),
+                      "grid_sha256": grid_sha}
+        # the itables bundle is written once; workers read it (not part of the manifest)
+        bundle = str(bundle_file(cache_dir()))
+    except BaseException:
+        if started is not None:
+            started[0].shutdown(cancel_futures=True)
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
     try:
         all_jobs = kept + _execute(jobs, jobs_n, ds, str(build), timeout,
-                                   dict(provenance, itables_bundle=bundle), scheduler)
+                                   dict(provenance, itables_bundle=bundle), scheduler,
+                                   started)
         _check_across_pages(all_jobs, build)
         _set_aside([j for j in all_jobs if j.status != "ok"], build,
                    out_root / f"{run_id}{ASIDE_SUFFIX}")
@@ -256,7 +267,7 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
                                   | ({j.area for j in jobs} if rerun_failed else set()))
         site.write_search_index(build, nodes)
         site.write_area_pages(build, nodes, all_jobs, provenance, _badge(all_jobs))
-        manifest = {**provenance, "started": started,
+        manifest = {**provenance, "started": started_at,
                     "finished": datetime.now(UTC).isoformat(timespec="seconds"),
                     "reports": [{k: v for k, v in asdict(j).items() if k != "nav"}
                                 for j in sorted(all_jobs, key=lambda j: j.report_id)]}
@@ -331,12 +342,25 @@ def _set_aside(failed: list[Job], build: Path, aside: Path) -> None:
         j.files = {}
 
 
+def _start_pool(n: int) -> tuple[ProcessPoolExecutor, list]:
+    """A pool of ``n`` spawned workers, each starting and warming its kernel at once (the
+    futures say when each is ready). Spawned, not forked: a fork would inherit the parent's
+    event loop and any kernel it holds, which kernels and zmq do not survive."""
+    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=kernels.init_worker)
+    return pool, [pool.submit(kernels.ready) for _ in range(n)]
+
+
 def _execute(jobs: list[Job], jobs_n: int, ds, out_dir: str, timeout: int,
-             provenance: dict, scheduler: str | None = None) -> list[Job]:
-    """Start the workers (each warming its kernel), warm the caches meanwhile, then run the
-    reports in the pool, or on a Dask cluster (``scheduler``); returns the finished jobs."""
+             provenance: dict, scheduler: str | None = None,
+             started: tuple[ProcessPoolExecutor, list] | None = None) -> list[Job]:
+    """Start the workers (each warming its kernel) unless ``started`` holds them already,
+    warm the caches meanwhile, then run the reports in the pool, or on a Dask cluster
+    (``scheduler``); returns the finished jobs."""
     done: list[Job] = []
     if not jobs:
+        if started is not None:
+            started[0].shutdown(cancel_futures=True)
         return done
     from tqdm import tqdm
 
@@ -356,15 +380,12 @@ def _execute(jobs: list[Job], jobs_n: int, ds, out_dir: str, timeout: int,
             if local is not None:
                 local.close()
             bar.close()
-    # spawned (not forked) workers: a fork would inherit the parent's event loop and any
-    # kernel it holds, which kernels and zmq do not survive
-    ctx = multiprocessing.get_context("spawn")
     pending, tries, warmed = list(jobs), dict.fromkeys((j.report_id for j in jobs), 0), False
     while pending:
         lost: list[Job] = []
-        with ProcessPoolExecutor(max_workers=min(jobs_n, len(pending)), mp_context=ctx,
-                                 initializer=kernels.init_worker) as pool:
-            starting = [pool.submit(kernels.ready) for _ in range(min(jobs_n, len(pending)))]
+        pool, starting = started or _start_pool(min(jobs_n, len(pending)))
+        started = None
+        with pool:
             if not warmed:
                 warm_caches(ds, jobs)
                 warmed = True

@@ -64,10 +64,10 @@ def area_tree(ds, run_codes: list[str]) -> dict[str, AreaNode]:
     from helpers.schema import ENGLAND
 
     t = area_table(ds)
-    public = public_codes(ds, t["code"].tolist())
-    private = {v: k for k, v in public.items()}
-    names = display_names(ds, t["code"].tolist())
     row = t.set_index("code")
+    codes = t["code"].tolist()
+    public = public_codes(ds, codes)
+    private = {v: k for k, v in public.items()}
 
     def parents_of(code: str) -> list[str]:
         if code == ENGLAND:
@@ -81,22 +81,22 @@ def area_tree(ds, run_codes: list[str]) -> dict[str, AreaNode]:
             up.append(r["network_code"])
         return up
 
-    nodes: dict[str, AreaNode] = {}
+    found: dict[str, list[str]] = {}            # data code → its parents (data codes)
 
-    def add(code: str) -> None:                 # code as the data spells it
-        pub = ENGLAND if code == ENGLAND else public[code]
-        if pub in nodes:
+    def add(code: str) -> None:
+        if code in found:
             return
-        level = "england" if code == ENGLAND else str(row.loc[code, "level"])
-        name = "England" if code == ENGLAND else names[code]
-        ups = parents_of(code)
-        nodes[pub] = AreaNode(pub, name, level, [ENGLAND if u == ENGLAND else public[u]
-                                                 for u in ups])
-        for u in ups:
+        found[code] = parents_of(code)
+        for u in found[code]:
             add(u)
 
     for c in run_codes:
         add(ENGLAND if c == ENGLAND else private.get(c, c))
+    names = display_names(ds, [c for c in found if c != ENGLAND])   # only the site's areas
+    pub = {c: ENGLAND if c == ENGLAND else public[c] for c in found}
+    nodes = {pub[c]: AreaNode(pub[c], "England" if c == ENGLAND else names[c],
+                              "england" if c == ENGLAND else str(row.loc[c, "level"]),
+                              [pub[u] for u in ups]) for c, ups in found.items()}
     for node in nodes.values():
         if node.parents:
             nodes[node.parents[-1]].children.append(node.code)
