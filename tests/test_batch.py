@@ -10,7 +10,7 @@ import re
 import pytest
 
 from helpers.paths import project_root
-from helpers.run import batch, kernels
+from helpers.run import batch, kernels, site
 from helpers.run.checks import lint
 from helpers.run.grid import GridError, Job
 from helpers.run.render import network_references
@@ -55,7 +55,8 @@ def test_index_links_every_report(runs):
 
 
 def _html_files(out):
-    return sorted(out.glob("*/*.html"))
+    """The report pages of a run (not its area pages)."""
+    return sorted(p for p in out.glob("*/*.html") if p.parent.name != site.AREAS_DIR)
 
 
 def test_html_is_self_contained_and_clean(runs):
@@ -71,8 +72,10 @@ def test_html_is_self_contained_and_clean(runs):
         assert 'data-mime-type="application/vnd.jupyter.stderr"' not in text
         assert 'class="pack-toc"' in page and 'class="pack-footer"' in page
         # charts are inline SVG with their alt text, and nothing in them is a script
-        assert re.search(r'<svg class="pack-chart" role="img" aria-label="[^"]{20,}"', page)
-        assert "data:image/png;base64" not in page
+        svgs = [t for t in re.findall(r"<svg\b[^>]*>", page) if 'class="pack-chart"' in t]
+        assert svgs and all('role="img"' in t and re.search(r'aria-label="[^"]{20,}"', t)
+                            for t in svgs), f
+        assert "<img src=\"data:image/png" not in page       # no chart left as a PNG
         assert re.search(r"<title>[^<]+—[^<]+</title>", page)
 
 
@@ -91,10 +94,12 @@ def test_two_runs_are_identical_apart_from_the_run_stamp(runs):
     for f1 in sorted(out1.glob("*/*.results.json")):
         f2 = out2 / f1.relative_to(out1)
         assert f1.read_bytes() == f2.read_bytes(), f1.name
-    for f1 in _html_files(out1):
-        a = f1.read_text().replace("· run run1</footer>", "· run RUN</footer>")
-        b = (out2 / f1.relative_to(out1)).read_text().replace("· run run2</footer>",
-                                                              "· run RUN</footer>")
+    areas = sorted((out1 / site.AREAS_DIR).glob("*.html"))
+    assert areas
+    for f1 in _html_files(out1) + areas:
+        a = re.sub(r"·\s+run run1</footer>", "· run RUN</footer>", f1.read_text())
+        b = re.sub(r"·\s+run run2</footer>", "· run RUN</footer>",
+                   (out2 / f1.relative_to(out1)).read_text())
         assert "· run RUN</footer>" in a
         assert a == b, f1.name
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 from html import escape
 from pathlib import Path
 
-from helpers import catalogue
 from helpers.atomic import write_text_atomic
 from helpers.formats import BADGES, PUBLISH_RULE
 from helpers.run.grid import Job
 from helpers.run.jobs import slug
+from helpers.run.site import AREAS_DIR, report_item, search_html
 from helpers.schema import ENGLAND
 
 BADGE_COLOURS = {"synthetic": "#7C2855", "real": "#007F3B", "mixed": "#ED8B00"}
@@ -65,23 +65,6 @@ MAX_LISTED_AREAS = 200
 area pages and search reach the rest)."""
 
 
-def report_item(j: Job, base: str = "") -> str:
-    """One report as a list item: its link and one-line finding, a failed validation
-    check, or the failure in plain words; ``base`` leads from the page to the run folder."""
-    title = escape(catalogue.get(j.notebook).title) if j.notebook in \
-        catalogue.NOTEBOOKS else escape(j.notebook)
-    if j.status == "ok" and "html" in j.files:
-        summary = f" — {escape(j.summary)}" if j.summary else ""
-        failed = len(j.validation_failed)
-        check = (f' <span class="failed">{failed} validation '
-                 f'check{"s" if failed > 1 else ""} failed</span>') if failed else ""
-        return (f'<li><a href="{escape(base + j.files["html"])}">{title}</a>{summary}'
-                f"{check}</li>")
-    first = escape(j.error.splitlines()[0][:200]) if j.error else "not run"
-    return (f'<li>{title}: <span class="failed">failed</span> '
-            f'<span class="meta">({first})</span></li>')
-
-
 def write_index(out_dir: Path, jobs: list[Job], provenance: dict, site: bool = False) -> None:
     """Write ``index.html`` for a run (with the site's search box and a way into its area
     pages when ``site``)."""
@@ -109,8 +92,6 @@ def write_index(out_dir: Path, jobs: list[Job], provenance: dict, site: bool = F
                       "commissioner's page.</p>")
     browse = ""
     if site:
-        from helpers.run.site import AREAS_DIR, search_html
-
         browse = (search_html("") + f'<p><a href="{AREAS_DIR}/{slug(ENGLAND)}.html">Browse '
                   "by area: England, then its commissioners, networks and practices</a></p>")
     ok = sum(j.status == "ok" for j in jobs)

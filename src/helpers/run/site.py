@@ -266,9 +266,26 @@ def write_search_index(build: Path, nodes: dict[str, AreaNode]) -> None:
                       .replace("</", "<\\/") + ";\n")
 
 
-def _report_items(jobs: list[Job], base: str) -> str:
-    from helpers.run.index import report_item
+def report_item(j: Job, base: str = "") -> str:
+    """One report as a list item: its link and one-line finding, a failed validation
+    check, or the failure in plain words; ``base`` leads from the page to the run folder."""
+    from helpers import catalogue
 
+    title = escape(catalogue.get(j.notebook).title) if j.notebook in \
+        catalogue.NOTEBOOKS else escape(j.notebook)
+    if j.status == "ok" and "html" in j.files:
+        summary = f" — {escape(j.summary)}" if j.summary else ""
+        failed = len(j.validation_failed)
+        check = (f' <span class="failed">{failed} validation '
+                 f'check{"s" if failed > 1 else ""} failed</span>') if failed else ""
+        return (f'<li><a href="{escape(base + j.files["html"])}">{title}</a>{summary}'
+                f"{check}</li>")
+    first = escape(j.error.splitlines()[0][:200]) if j.error else "not run"
+    return (f'<li>{title}: <span class="failed">failed</span> '
+            f'<span class="meta">({first})</span></li>')
+
+
+def _report_items(jobs: list[Job], base: str) -> str:
     return "".join(report_item(j, base) for j in sorted(jobs, key=lambda j: j.notebook))
 
 
@@ -329,8 +346,9 @@ def write_area_pages(build: Path, nodes: dict[str, AreaNode], jobs: list[Job],
 {search_html('../')}
 {reports}
 {kids}
-<p class="meta">Run {escape(provenance['run_id'])} · data {escape(provenance['data_source'])}
-(hash {escape(provenance['data_hash'])}) · code {escape(provenance['git']['commit'][:10])}</p>
+<footer class="meta">Commissioning analysis pack · data {escape(provenance['data_source'])}
+(hash {escape(provenance['data_hash'])}) · code {escape(provenance['git']['commit'][:10])} ·
+run {escape(provenance['run_id'])}</footer>
 </body></html>
 """
         write_text_atomic(build / node.page, page)
