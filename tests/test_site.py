@@ -1,5 +1,6 @@
 """The site of one whole commissioner (the commissioner, all its networks and all its
-practices, every notebook) on the small preset: no broken link, every report linked up,
+practices, every notebook) on the small preset: every network's reports pass the post-run
+checks again, no broken link, every report linked up,
 across and down, area pages listing their children with findings, results files that match
 their schema, tables that download as themselves; and, in headless Chromium, search by part
 of a name, a funnel point named on focus and on hover, and a CSV download equal to the table
@@ -21,7 +22,7 @@ from helpers import catalogue
 from helpers.analysis import areas
 from helpers.paths import project_root
 from helpers.run import batch, site
-from helpers.run.checks import _Text
+from helpers.run.checks import _Text, check_output, lint
 from helpers.run.grid import load_grid
 from helpers.run.jobs import slug
 from helpers.sources import open_source
@@ -57,6 +58,25 @@ def test_the_whole_commissioner_is_rendered_with_no_broken_link(built):
     assert site.broken_links(out) == []
     n_links = sum(len(site._LINK.findall(p.read_text())) for p in out.rglob("*.html"))
     assert n_links > 1500                         # the check followed the site's links
+
+
+def test_every_network_report_passes_the_post_run_checks_again(built):
+    """The checks the workers ran, repeated on the files they left for every network of the
+    commissioner; each network's 01 page compares it with its commissioner and England."""
+    out, manifest = built
+    nets = [r for r in manifest["reports"] if r["level"] == "network"]
+    assert len({r["area"] for r in nets}) >= 5
+    for r in nets:
+        nb = json.loads((out / r["files"]["notebook"]).read_text())
+        page = (out / r["files"]["html"]).read_text()
+        assert check_output(nb, r["min_figures"], out / r["files"]["results"]) == [], \
+            r["report_id"]
+        assert lint(nb, page, publish=True) == [], r["report_id"]
+        res = json.loads((out / r["files"]["results"]).read_text())
+        assert res["parameters"]["area"] == r["area"]
+        if r["notebook"].startswith("01"):
+            assert "Its commissioner" in page and "England" in page, r["report_id"]
+            assert res["n_practices"] >= 1
 
 
 def test_every_report_links_up_across_and_down(built):
