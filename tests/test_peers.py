@@ -56,3 +56,37 @@ def test_where_the_latest_quarter_sits_among_englands_deciles():
     assert latest_decile(d.assign(ratio=[5.0, np.nan]))["band"] == "above the 90th percentile"
     assert latest_decile(d.assign(ratio=[0.1, np.nan]))["band"] == "below the 10th percentile"
     assert latest_decile(d.assign(ratio=np.nan)) is None
+
+
+def test_the_spine_charts_bands_and_verdicts(small):
+    """Each profile row: England's practices' 5th/25th/75th/95th percentile ratios
+    (practices expecting at least one referral, recomputed here), the practice's ratio with
+    an exact Poisson 95% interval (recomputed with scipy), and a verdict that follows the
+    interval: higher above 1, lower below 1, similar across it."""
+    from scipy import stats
+
+    from helpers.analysis.referral_variation import practice_profile
+
+    ctx = open_context("01_referral_variation", {"data_source": "synthetic:small",
+                                                 "area": "A81005", "publish": False})
+    an = analyse(ctx)
+    prof = practice_profile(ctx, an)
+    sp = specialty_points(small, an.years)
+    assert len(prof) >= 5 and prof.iloc[0]["indicator"] == "All referrals"
+    verdicts = set()
+    for row in prof.itertuples():
+        pts = an.national if row.specialty_code == "ALL" else \
+            sp[sp["specialty_code"] == row.specialty_code]
+        pts = pts[pts["expected"] >= 1]
+        want = np.percentile(pts["observed"] / pts["expected"], [5, 25, 75, 95])
+        assert [row.p5, row.p25, row.p75, row.p95] == pytest.approx(want)
+        me = pts[pts["practice_code"] == "A81005"]
+        o, e = float(me["observed"].sum()), float(me["expected"].sum())
+        lo = stats.chi2.ppf(0.025, 2 * o) / 2 / e
+        hi = stats.chi2.ppf(0.975, 2 * (o + 1)) / 2 / e
+        assert row.ratio == pytest.approx(o / e)
+        assert (row.lower, row.upper) == pytest.approx((lo, hi), rel=2e-3)
+        want_verdict = "higher" if lo > 1 else "lower" if hi < 1 else "similar"
+        assert row.verdict == want_verdict, row.indicator
+        verdicts.add(row.verdict)
+    assert len(verdicts) >= 2                      # the practice differs by indicator
