@@ -117,6 +117,23 @@ def test_area_pages_list_every_child_with_its_finding(built):
         n.level == "practice" for n in nodes.values())
 
 
+def test_one_line_findings_read_right_for_one_practice(built):
+    """A practice's line in its network's list says where it sits, never '1 practice; 0
+    above and 0 below', and never gives the commissioner's contract as the practice's."""
+    _, manifest = built
+    rows = [r for r in manifest["reports"] if r["level"] == "practice"]
+    assert rows
+    for r in rows:
+        assert not r["summary"].startswith("1 practice"), r["report_id"]
+        if r["notebook"] == "01_referral_variation":
+            assert re.match(r"(Ratio \d\.\d\d against England|Ratio not shown).*(above|below"
+                            r"|within) the 99\.8% limits for a practice of its size$",
+                            r["summary"]), r["summary"]
+        if r["notebook"] == "03_contract_forms":
+            assert r["summary"].startswith("Synthetic ICB 01's ") and \
+                "from this practice" in r["summary"], r["summary"]
+
+
 def test_results_files_match_their_schema(built):
     import jsonschema
 

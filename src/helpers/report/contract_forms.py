@@ -358,6 +358,9 @@ def _summary(ctx: Context, an: Analysis, saving: float, by_form: pd.Series) -> s
     change = float(ctx.params["change_pct"])
     what = f"a {abs(change):g}% {'cut' if change < 0 else 'rise'} in referrals"
     line = f"{formats.year(an.year)} activity {formats.money(an.base.value)}; {what} "
+    if ctx.level in ("network", "practice"):    # the contract is its commissioner's
+        line = (f"{ctx.where.commissioner_name}'s {formats.year(an.year)} activity "
+                f"{formats.money(an.base.value)}; {what} from this {ctx.level} ")
     if an.area_suppressed:
         return line + "is not shown: the area's referrals that year are too few to publish"
     cur = an.current_form

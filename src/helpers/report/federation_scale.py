@@ -414,8 +414,13 @@ def results(ctx: Context, an: Analysis) -> dict:
     out = {"elasticities": an.elasticities.drop(columns=["label"], errors="ignore").to_dict(orient="records"),
            "gaps": an.gaps.to_dict(orient="records"),
            "n_groups": int(len(an.networks)), "excluded": an.excluded}
-    summary = [f"{text.plural(len(ctx.practice_codes), 'practice')} in "
-               f"{text.plural(len(an.networks), 'group')}"]
+    if ctx.level == "practice":          # its own group, sized as the group's page says
+        size = _own_group_size(ctx, an)
+        summary = [f"In {ctx.network_name}, a group of {text.plural(size, 'practice')}"
+                   if ctx.network_name and size else "In no group"]
+    else:
+        summary = [f"{text.plural(len(ctx.practice_codes), 'practice')} in "
+                   f"{text.plural(len(an.networks), 'group')}"]
     for g in ([] if ctx.is_england else an.gaps.itertuples()):
         gap = _pct(g.gap)
         summary.append(f"{scale.OUTCOMES[g.outcome][0]} {abs(gap):.1f}% "

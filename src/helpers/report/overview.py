@@ -103,7 +103,8 @@ def results(ctx: Context, ov: Overview) -> dict:
     facts = {"n_practices": {"count": h["n_practices"], "span": span},
              "referrals": {"count": ctx.published(h["referrals"]), "span": span}}
     return {"headline": h, "facts": facts,
-            "summary": f"{text.plural(h['n_practices'], 'practice')}, "
-                       f"{ctx.count(h['patients'])} patients at the latest count, "
+            "summary": ("" if ctx.level == "practice" else
+                        f"{text.plural(h['n_practices'], 'practice')}, ")
+                       + f"{ctx.count(h['patients'])} patients at the latest count, "
                        f"{ctx.count(h['referrals'])} "
                        f"referrals over {h['months']} months"}

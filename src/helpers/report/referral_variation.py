@@ -496,8 +496,15 @@ def results(ctx: Context, an: Analysis, h: dict) -> dict:
         # the area's practices, as the headline states them (those left out said so)
         out["facts"] = {"n_practices": {"count": len(ctx.practice_codes), "span": span},
                         "referrals": {"count": h["observed"], "span": span}}
-    out["summary"] = (f"{text.plural(h['n_practices'], 'practice')}{ratio}; "
-                      f"{h['n_high']} above and {h['n_low']} below the {an.limit}% limits")
+    if ctx.level == "practice":           # one practice: where it sits, not a count of one
+        where = "above" if h["n_high"] else "below" if h["n_low"] else "within"
+        said = ratio.removeprefix("; ")
+        out["summary"] = (f"{said[:1].upper()}{said[1:]}; {where} the {an.limit}% limits "
+                          "for a practice of its size")
+    else:
+        out["summary"] = (f"{text.plural(h['n_practices'], 'practice')}{ratio}; "
+                          f"{h['n_high']} above and {h['n_low']} below the {an.limit}% "
+                          "limits")
     out["funnel"] = an.funnel_summary
     out["variance_partition"] = {k: v for k, v in an.partition.items() if k != "steps"}
     out["spc_variation_type"] = an.spc_summary["variation_type"].iloc[-1]
