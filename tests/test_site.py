@@ -261,6 +261,17 @@ def test_a_funnel_point_is_named_on_focus_and_on_hover(built, browser):
     hover = browser.js("[document.querySelector('.pack-tip').hidden, "
                        "document.querySelector('.pack-tip').textContent]")
     assert hover == [False, label]
+    # Tab reaches a chart's first point; the arrow keys walk its points, naming each
+    first = browser.js("""(function () {
+        var p = document.querySelector('.pack-chart [data-label][tabindex="0"]');
+        p.focus(); return p.getAttribute('data-label'); })()""")
+    walked = [first]
+    for _ in range(2):
+        for kind in ("keyDown", "keyUp"):
+            browser.send("Input.dispatchKeyEvent", type=kind, key="ArrowRight",
+                         code="ArrowRight", windowsVirtualKeyCode=39)
+        walked.append(browser.js("document.querySelector('.pack-tip').textContent"))
+    assert len(set(walked)) == 3 and all(walked)
 
 
 @needs_chromium

@@ -86,13 +86,26 @@ POINT_NAMES = """<script>
     tip.hidden = false;
   }
   function hide(e) { if (point(e)) tip.hidden = true; }
+  function step(e) {
+    /* Arrow keys move between the named points of one chart; Home and End to its ends. */
+    var p = point(e), keys = {ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1};
+    if (!p || !(e.key in keys || e.key === "Home" || e.key === "End")) return;
+    var all = Array.prototype.slice.call(p.closest("svg").querySelectorAll("[data-label]"));
+    var i = all.indexOf(p);
+    var j = e.key === "Home" ? 0 : e.key === "End" ? all.length - 1 :
+      Math.max(0, Math.min(all.length - 1, i + keys[e.key]));
+    if (j !== i) { all[j].focus(); }
+    e.preventDefault();
+  }
   document.addEventListener("mouseover", show); document.addEventListener("focusin", show);
   document.addEventListener("mouseout", hide); document.addEventListener("focusout", hide);
+  document.addEventListener("keydown", step);
 })();
 </script>"""
 """The page's only script of its own: shows a chart point's name (``data-label``, set by
-:func:`helpers.report.charts.name_points`) on hover or focus. Added only to pages with
-named points; screen readers read the point's ``aria-label`` instead."""
+:func:`helpers.report.charts.name_points`) on hover or focus, and moves focus between a
+chart's points with the arrow keys (Tab reaches the first). Added only to pages with named
+points; screen readers read the point's ``aria-label``."""
 
 
 @functools.lru_cache(maxsize=1)
