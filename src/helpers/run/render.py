@@ -160,10 +160,11 @@ def _read(path: str) -> str:
 
 def bundle_file(folder: Path) -> Path:
     """Write the itables bundle once into ``folder`` (the batch's cache) and return its
-    path, so workers read it instead of importing itables."""
-    import itables
+    path, so workers read it instead of importing itables (which is not imported at all
+    when the file is there: importing it takes about a second)."""
+    from importlib.metadata import version
 
-    path = Path(folder) / f"itables-{itables.__version__}.html"
+    path = Path(folder) / f"itables-{version('itables')}.html"
     if not path.exists():
         from helpers.atomic import write_text_atomic
         write_text_atomic(path, itables_bundle())
