@@ -90,3 +90,36 @@ def test_the_spine_charts_bands_and_verdicts(small):
         assert row.verdict == want_verdict, row.indicator
         verdicts.add(row.verdict)
     assert len(verdicts) >= 2                      # the practice differs by indicator
+
+
+def test_a_practices_outcome_profile_against_englands_median_practice(small):
+    """Notebook 02's spine chart: each outcome at the practice's latest year, divided by
+    England's median practice that year, with England's percentiles on the same scale
+    (recomputed here); only the referral ratio is tested, the others are 'no test'."""
+    from helpers.analysis import federation_scale, scale
+
+    ctx = open_context("02_federation_scale", {"data_source": "synthetic:small",
+                                               "area": "A81005", "publish": False})
+    an = federation_scale.analyse(ctx)
+    p = an.profile
+    assert set(p["outcome"]) == set(federation_scale.MEMBER_OUTCOMES)
+    nat = scale.practice_year_panel(small)
+    for r in p.itertuples():
+        d = nat[(nat["year"] == r.year) & nat[r.outcome].notna() & (nat[r.outcome] > 0)]
+        d = d[~d[f"{r.outcome}_excluded"].astype(bool)]
+        med = d[r.outcome].median()
+        mine = nat[(nat["practice_code"] == "A81005") & nat[r.outcome].notna()]
+        assert r.year == mine["year"].max()
+        assert r.ratio == pytest.approx(mine.loc[mine["year"] == r.year, r.outcome].iloc[0]
+                                        / med)
+        assert [r.p5, r.p25, r.p75, r.p95] == pytest.approx(
+            np.percentile(d[r.outcome] / med, [5, 25, 75, 95]))
+        if r.outcome == "srr":
+            assert r.verdict in ("higher", "lower", "similar")
+            assert (r.verdict == "higher") == (r.lower > 1)
+            assert (r.verdict == "lower") == (r.upper < 1)
+        else:
+            assert r.verdict == "no test" and np.isnan(r.lower)
+    other = open_context("02_federation_scale", {"data_source": "synthetic:small",
+                                                 "area": "Q01", "publish": False})
+    assert federation_scale.analyse(other).profile is None     # a practice's page only

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from helpers.analysis import scale
+from helpers.analysis import areas, scale
 from helpers.analysis.context import Context
 from helpers.analysis.referrals import practice_frame
 from helpers.cache import cached
 from helpers.estimate import Estimate, t_critical
-from helpers.stats import sdc
+from helpers.stats import rates, sdc
 
 BAND_ORDER = ["1", "2-4", "5-8", "9+"]
 
@@ -48,6 +48,7 @@ class Analysis:
     networks_published: pd.DataFrame | None = None   # combined lists published
     validation: pd.DataFrame | None = None           # against the synthetic truth
     members: pd.DataFrame | None = None              # a network's practices side by side
+    profile: pd.DataFrame | None = None              # a practice's outcomes (spine chart)
 
     @property
     def primary(self) -> Estimate | None:
@@ -196,8 +197,77 @@ def analyse(ctx: Context) -> Analysis:
         an.networks_published = sdc.protect(networks, ["combined_list"], publish=ctx.publish)
     if ctx.level == "network":
         an.members = members(ctx, shown, gs if has_groups else None)
+    if ctx.level == "practice":
+        an.profile = outcome_profile(ctx, _published_srr(ctx, nat))
     an.validation = validation(ctx, an)
     return an
+
+
+def _mean_of(d: pd.DataFrame, y: str, codes) -> float:
+    v = d.loc[d["practice_code"].isin(list(codes)), y].to_numpy(float)
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if len(v) else np.nan
+
+
+def outcome_profile(ctx: Context, nat: pd.DataFrame) -> pd.DataFrame:
+    """A practice's outcomes against England's practices in the same year (a spine chart,
+    as Fingertips' practice profiles): the referral ratio, payments per weighted patient,
+    GP FTE per 1,000 patients and patient satisfaction, each at the practice's latest year
+    (a closed practice's last) and divided by England's median practice that year, so
+    every row reads on one scale (England's median practice = 1). For each: England's
+    practices' 5th/25th/75th/95th percentiles, the practice, and the means of its network,
+    its 10 most similar practices and its commissioner on the same scale. Only the referral
+    ratio has a sampling interval (exact Poisson, from the published count): its verdict is
+    higher, similar or lower than England's median practice; the others are 'no test'
+    (payments, staffing and the survey share are not samples of a rate here). Values left
+    out as implausible (``<outcome>_excluded``) are left out here too."""
+    w = ctx.where
+    members = []
+    if w.network and ctx.ds.has("groups"):
+        g = ctx.ds.groups
+        members = g.loc[g["group_code"].astype(str) == w.network, "practice_code"].astype(
+            str).tolist()
+    t = areas.area_table(ctx.ds)
+    comm = t.loc[(t["level"] == "practice") & (t["commissioner_code"] == w.commissioner),
+                 "code"].tolist()
+    rows = []
+    for y in MEMBER_OUTCOMES:
+        if y not in nat:
+            continue
+        mine = nat[(nat["practice_code"] == ctx.area) & nat[y].notna()]
+        if mine.empty:
+            continue
+        year = int(mine["year"].max())
+        d = nat[(nat["year"] == year) & nat[y].notna() & (nat[y] > 0)]
+        if f"{y}_excluded" in d:
+            d = d[~d[f"{y}_excluded"].astype(bool)]
+        if len(d) < 5:
+            continue
+        med = float(d[y].median())
+        me = mine[mine["year"] == year].iloc[0]
+        value = float(me[y]) / med
+        lo = hi = np.nan
+        verdict, expected = "no test", np.nan
+        if y == "srr":
+            expected = float(me["expected"])
+            observed = value * med * expected
+            if np.isfinite(observed) and expected > 0:
+                r = rates.isr([observed], [expected])
+                lo, hi = (float(r[c].iloc[0]) / med for c in ("lower95", "upper95"))
+                verdict = "higher" if lo > 1 else "lower" if hi < 1 else "similar"
+            else:
+                verdict = "not shown"
+        p5, p25, p75, p95 = np.percentile(d[y].to_numpy(float) / med, [5, 25, 75, 95])
+        rows.append({"indicator": scale.OUTCOMES[y][0], "outcome": y, "year": year,
+                     "median": med, "value": float(me[y]),
+                     "p5": p5, "p25": p25, "p75": p75, "p95": p95, "ratio": value,
+                     "lower": lo, "upper": hi, "verdict": verdict,
+                     # the ratio drawn × this is the published referral count
+                     "expected": expected * med if y == "srr" else np.nan,
+                     "network": _mean_of(d, y, members) / med if members else np.nan,
+                     "similar": _mean_of(d, y, w.similar) / med if w.similar else np.nan,
+                     "commissioner": _mean_of(d, y, comm) / med})
+    return pd.DataFrame(rows)
 
 
 MEMBER_OUTCOMES = ("srr", "payments_per_weighted", "gp_fte_per_1000", "satisfaction_pct")

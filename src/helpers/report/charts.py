@@ -621,14 +621,18 @@ RATIO_TICKS = (0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 1, 1.25, 1.5, 2, 3, 4, 5, 1
 
 
 def spine_chart(rows: pd.DataFrame, title: str, source: str, alt: str,
-                area_label: str = "This practice", watermark: str = "") -> Figure:
+                area_label: str = "This practice", watermark: str = "",
+                xlabel: str = "Referral ratio, observed / expected (log scale; England = 1)",
+                centre: str = "England") -> Figure:
     """A practice profile as a spine chart (Fingertips' practice profiles): one row per
     indicator, on a log ratio scale centred on England (1); England's practices' 25th–75th
     percentiles as a dark band and 5th–95th as a pale one; the area as a dot coloured by
     how it compares with England (higher, similar, lower: its 95% interval above,
     spanning or below 1), and its network, similar practices and commissioner as marks.
     ``rows``: ``indicator``, ``p5``, ``p25``, ``p75``, ``p95``, ``ratio``, ``verdict``,
-    ``expected`` and optionally ``network``, ``similar``, ``commissioner``."""
+    ``expected`` and optionally ``network``, ``similar``, ``commissioner``. ``centre``
+    names what 1 is ("England", or "England's median practice"); a verdict of 'no test'
+    (an indicator without a sampling interval) is drawn in grey and not compared."""
     if rows.empty:
         raise EmptyChartError(f"chart '{title}' has no indicators")
     marks = (("commissioner", "^", GREY, "Its commissioner"),
@@ -652,20 +656,21 @@ def spine_chart(rows: pd.DataFrame, title: str, source: str, alt: str,
               label="England's practices: 5th–95th percentile")
     ax.hlines(y, edge(rows["p25"]), rows["p75"], color="#AEB7BD", lw=9,
               label="25th–75th percentile")
-    ax.axvline(1.0, color=DARK, lw=1, label="England (1)")
+    ax.axvline(1.0, color=DARK, lw=1, label=f"{centre} (1)")
     for col, marker, colour, label in marks:
         if col in rows and rows[col].notna().any():
             ax.scatter(edge(rows[col]), y, marker=marker, s=26, color=colour, zorder=3,
                        label=label, edgecolors="white", linewidths=0.5)
-    colours = {"higher": RED, "lower": NHS_BLUE, "similar": "#FFB81C"}
+    colours = {"higher": RED, "lower": NHS_BLUE, "similar": "#FFB81C", "no test": GREY}
+    words = {"higher": f"higher than {centre}", "lower": f"lower than {centre}",
+             "similar": f"similar to {centre}", "no test": "no significance test"}
     for verdict, colour in colours.items():
         sel = (rows["verdict"] == verdict).to_numpy()
         if sel.any():
             r = rows.loc[sel, "ratio"].to_numpy(float)
             dots = ax.scatter(edge(r), y[sel], s=70, color=colour, zorder=4,
                               edgecolors="black", linewidths=0.6,
-                              label=f"{area_label}: {verdict} than England"
-                              if verdict != "similar" else f"{area_label}: similar to England")
+                              label=f"{area_label}: {words[verdict]}")
             per_unit = np.where(r > 0, rows.loc[sel, "expected"].to_numpy(float), 0.0)
             declare_counts(ax, dots, per_unit, axis="x")
     ax.set_xscale("log")
@@ -679,8 +684,7 @@ def spine_chart(rows: pd.DataFrame, title: str, source: str, alt: str,
     ax.set_yticks(y, [_plain(v) for v in rows["indicator"]])
     ax.grid(axis="y", visible=False)
     ax._pack_horizontal = True
-    return finish(fig, ax, title, "Referral ratio, observed / expected (log scale; "
-                  "England = 1)", "Indicator", source, alt, watermark=watermark)
+    return finish(fig, ax, title, xlabel, "Indicator", source, alt, watermark=watermark)
 
 
 def deciles_chart(d: pd.DataFrame, title: str, source: str, alt: str,

@@ -406,6 +406,58 @@ def members_table(ctx: Context, an: Analysis):
                  "out)")
 
 
+def profile_figure(ctx: Context, an: Analysis):
+    """A practice's outcomes against England's practices, as a spine chart (None at other
+    levels or without outcomes)."""
+    p = an.profile
+    if p is None or p.empty:
+        return None
+    years = sorted(set(p["year"]))
+    when = formats.year(years[-1]) if len(years) == 1 else "its latest years"
+    return charts.spine_chart(
+        p, f"Outcomes of {ctx.area_name} against England's practices, {when}",
+        source_line(ctx),
+        alt=f"Spine chart of {text.plural(len(p), 'outcome')} of the practice, each divided "
+            "by England's median practice in the same year, against the spread of England's "
+            "practices, with its network, its 10 most similar practices and its "
+            "commissioner.",
+        area_label=ctx.area_name, watermark=watermark(ctx), centre="England's median practice",
+        xlabel="Value against England's median practice (log scale; median = 1)")
+
+
+def profile_text(ctx: Context, an: Analysis) -> str | None:
+    """The profile in words: each outcome's value, where it sits among England's practices,
+    and, for the referral ratio, whether it differs beyond chance."""
+    p = an.profile
+    if p is None or p.empty:
+        return None
+    parts = []
+    for r in p.itertuples():
+        unit = scale.OUTCOMES[r.outcome][1]
+        places = 1 if "%" in unit else 2
+        band = ("in England's top 5%" if r.ratio > r.p95 else "in England's top quarter"
+                if r.ratio > r.p75 else "in England's bottom 5%" if r.ratio < r.p5 else
+                "in England's bottom quarter" if r.ratio < r.p25 else
+                "in the middle half of England's practices")
+        if r.verdict == "not shown":
+            parts.append(f"- **{r.indicator}**: not shown (its referral count that year is "
+                         "too small to publish).")
+            continue
+        test = ""
+        if r.outcome == "srr":
+            test = {"higher": "; higher than England's median practice beyond chance",
+                    "lower": "; lower than England's median practice beyond chance",
+                    "similar": "; not different from England's median practice beyond "
+                               "chance"}.get(r.verdict, "")
+        parts.append(f"- **{r.indicator}** ({formats.year(r.year)}): "
+                     f"{formats.number(r.value, places)} ({unit}), {band}{test}.")
+    return ("Each outcome is divided by England's median practice in the same year, so 1 is "
+            "the median on every row; the grey bands are England's practices (pale: 5th–95th "
+            "percentile; dark: the middle half). Only the referral ratio has a test: "
+            "payments, staffing and the survey share are shown against the spread, not "
+            "tested.\n\n" + "\n".join(parts))
+
+
 def validation_text(an: Analysis) -> str:
     """Which planted effects the intervals miss, in words ('' for real data)."""
     return coverage_text(an.validation)
@@ -443,6 +495,8 @@ def results(ctx: Context, an: Analysis) -> dict:
                       "outcome": ctx.params["outcome"] if m is None else m.extra["outcome"]}
     if m is not None and m.n:
         out["mergers"].update(effect=m.estimate, lower=m.lower, upper=m.upper)
+    if an.profile is not None and not an.profile.empty:
+        out["profile"] = an.profile.to_dict(orient="records")
     out["summary"] = "; ".join(summary)
     out["facts"] = {}
     size = _own_group_size(ctx, an)
