@@ -293,3 +293,30 @@ def test_a_downloaded_csv_read_with_pandas_equals_the_table_on_the_page(built, b
         header = [h.replace("\n", " ") for h in rows[0]]
         assert [c.replace("\n", " ") for c in got.columns] == header
         assert got.to_numpy().tolist() == rows[1:]
+
+
+def test_a_link_to_a_failed_report_becomes_text_and_comes_back_when_it_renders(tmp_path):
+    from helpers.run.jobs import Job
+
+    jobs = [Job(nb, "Q01", {}, f"{nb}/q01", title=nb.upper()) for nb in ("00_a", "01_b")]
+    nodes = {"ENGLAND": site.AreaNode("ENGLAND", "England", "england"),
+             "Q01": site.AreaNode("Q01", "ICB 1", "commissioner", ["ENGLAND"])}
+    site.attach_nav(jobs, nodes)
+    ok, failed = jobs
+    (tmp_path / "00_a").mkdir()
+    page = tmp_path / "00_a" / "q01.html"
+    page.write_text("<body>" + site.nav_html(ok.nav) + "</body>")
+    ok.status, ok.files = "ok", {"html": "00_a/q01.html"}
+    failed.status = "failed"
+    assert 'href="../01_b/q01.html" data-report="01_b/q01"' in page.read_text()
+    assert site.mark_missing_reports(jobs, tmp_path, {"Q01"}) == 1
+    text = page.read_text()
+    assert '<a href="../01_b/q01.html"' not in text and "01_B (not available)" in text
+    assert site.broken_links(tmp_path) == [("00_a/q01.html", "../areas/england.html"),
+                                           ("00_a/q01.html", "../areas/q01.html"),
+                                           ("00_a/q01.html", "q01.results.json")]
+    failed.status, failed.files = "ok", {"html": "01_b/q01.html"}     # rerun, now rendered
+    (tmp_path / "01_b").mkdir()
+    (tmp_path / "01_b" / "q01.html").write_text("<body>" + site.nav_html(failed.nav))
+    assert site.mark_missing_reports(jobs, tmp_path, {"Q01"}) == 1
+    assert 'href="../01_b/q01.html" data-report="01_b/q01">01_B</a>' in page.read_text()
