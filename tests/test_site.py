@@ -237,25 +237,27 @@ def test_search_finds_a_practice_by_part_of_its_name(built, browser):
 def test_a_funnel_point_is_named_on_focus_and_on_hover(built, browser):
     out, manifest = built
     browser.open(out / "01_referral_variation" / f"{slug(COMMISSIONER)}.html")
-    names = browser.js("Array.from(document.querySelectorAll('.pack-chart [data-label]'))"
-                       ".map(function (p) { return p.getAttribute('data-label'); })")
+    names = browser.js("Array.from(document.querySelectorAll('.pack-chart .pack-pt'))"
+                       ".map(function (p) { return p.querySelector('title').textContent; })")
     practices = {r["area"] for r in manifest["reports"] if r["level"] == "practice"}
     named = {n.split(":")[0] for n in names}
     assert len(named & practices) >= 20              # the commissioner's practices, by code
     focused = browser.js("""(function () {
-        var p = document.querySelectorAll('.pack-chart [data-label]')[3];
+        var p = document.querySelectorAll('.pack-chart .pack-pt')[3];
         p.focus();
         var tip = document.querySelector('.pack-tip');
         return [document.activeElement === p, tip.hidden, tip.textContent,
-                p.getAttribute('data-label'), p.getAttribute('aria-label')];
+                p.querySelector('title').textContent, p.getAttribute('role')];
     })()""")
-    assert focused[0] and not focused[1] and focused[2] == focused[3] == focused[4]
+    assert focused[0] and not focused[1] and focused[2] == focused[3]
+    assert focused[4] == "img"                     # its title is its accessible name
     x, y, label = browser.js("""(function () {
         document.activeElement.blur();
-        var p = document.querySelectorAll('.pack-chart [data-label]')[7];
+        var p = document.querySelectorAll('.pack-chart .pack-pt')[7];
         p.scrollIntoView({block: 'center'});
         var r = p.getBoundingClientRect();
-        return [r.left + r.width / 2, r.top + r.height / 2, p.getAttribute('data-label')];
+        return [r.left + r.width / 2, r.top + r.height / 2,
+                p.querySelector('title').textContent];
     })()""")
     browser.send("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
     hover = browser.js("[document.querySelector('.pack-tip').hidden, "
@@ -263,8 +265,8 @@ def test_a_funnel_point_is_named_on_focus_and_on_hover(built, browser):
     assert hover == [False, label]
     # Tab reaches a chart's first point; the arrow keys walk its points, naming each
     first = browser.js("""(function () {
-        var p = document.querySelector('.pack-chart [data-label][tabindex="0"]');
-        p.focus(); return p.getAttribute('data-label'); })()""")
+        var p = document.querySelector('.pack-chart .pack-pt[tabindex="0"]');
+        p.focus(); return p.querySelector('title').textContent; })()""")
     walked = [first]
     for _ in range(2):
         for kind in ("keyDown", "keyUp"):

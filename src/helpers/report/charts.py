@@ -58,6 +58,27 @@ _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
 _MARKS = {tag: re.compile(rf"<({tag})\b([^>]*?)\s*/>") for tag in ("use", "path")}
 
 
+MAX_VECTOR = 1000
+"""Most marks (points, or lines of one collection) a chart draws as vectors; a denser
+cloud (England's 6,500 practices) is drawn as an image inside the SVG, with the axes, text
+and every named point still vectors, so a national page stays under its size budget (the
+funnel alone was 1.5 MB of SVG)."""
+
+
+def _rasterise_dense(ax: plt.Axes) -> None:
+    from matplotlib.collections import LineCollection
+
+    for c in ax.collections:
+        if isinstance(c, PathCollection):
+            n = len(c.get_offsets())
+        elif isinstance(c, LineCollection):
+            n = len(c.get_segments())
+        else:
+            continue
+        if n > MAX_VECTOR:
+            c.set_rasterized(True)
+
+
 def name_points(ax: plt.Axes, artist: PathCollection, names) -> None:
     """Name each point a scatter draws (in the order of its data), so that hovering or
     focusing it on the page says which unit it is and its values. Charts naming more than
@@ -74,7 +95,8 @@ def name_points(ax: plt.Axes, artist: PathCollection, names) -> None:
 
 def _named_group(svg: str, gid: str, names: list[str]) -> str:
     """Give the ``k``-th marker of the group ``gid`` the ``k``-th name: a ``<title>``
-    (hover), ``aria-label`` and ``data-label`` (the page's script); the first is a tab stop
+    (hover, and the accessible name of a ``role="img"`` element) and the class ``pack-pt``
+    (the page's script shows the title on hover and focus); the first is a tab stop
     and the others are reached with the arrow keys, so a keyboard reader passes a chart in
     one or two presses instead of one per practice."""
     start = svg.find(f'<g id="{gid}"')
@@ -94,8 +116,8 @@ def _named_group(svg: str, gid: str, names: list[str]) -> str:
             return m.group(0)
         e = html.escape(name, quote=True)
         # one tab stop a group; the arrow keys move between its points (the page's script)
-        return (f'<{m.group(1)}{m.group(2)} tabindex="{0 if k == 0 else -1}" role="img" '
-                f'aria-label="{e}" data-label="{e}"><title>{e}</title></{m.group(1)}>')
+        return (f'<{m.group(1)}{m.group(2)} class="pack-pt" tabindex="{0 if k == 0 else -1}" '
+                f'role="img"><title>{e}</title></{m.group(1)}>')
 
     group = svg[start:end]
     # markers drawn by reference (<use> of a <defs> shape), or one <path> each
@@ -286,6 +308,7 @@ def finish(fig: Figure, ax: plt.Axes, title: str, xlabel: str, ylabel: str, sour
     # positions are final: with no layout engine left on the figure, printing it draws once
     # (a placeholder engine makes matplotlib run a second, layout-only draw first)
     fig.set_layout_engine(None)
+    _rasterise_dense(ax)
     values = _values(ax)
     if nonnegative is None:
         nonnegative = not any(w in (xlabel + " " + ylabel).lower() for w in NEGATIVE_OK)

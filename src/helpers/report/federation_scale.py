@@ -248,9 +248,8 @@ def size_curve_figure(ctx: Context, an: Analysis, y: str):
     if len(pts):
         # a ratio stems from a count: its expected count is declared to the chart's
         # disclosure read-back
-        places = 1 if "%" in unit else 2
-        names = [f"{who}: {label} {formats.number(v, places)} ({unit}); "
-                 f"{ctx.count(x)} registered patients"
+        places = 1 if "%" in unit else 2           # the unit is on the axis
+        names = [f"{who}: {formats.number(v, places)}; {ctx.count(x)} patients"
                  for who, v, x in zip(ctx.practice_labels(pts["practice_code"]), pts[y],
                                       pts["registered_patients"], strict=True)]
         pts = pts.rename(columns={"registered_patients": "x", y: "y"}).assign(

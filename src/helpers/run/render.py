@@ -61,8 +61,8 @@ margin:.8em 0;background:#f7f9fa;font-size:.85em}
 padding-top:.6em;overflow-wrap:anywhere}
 .jp-RenderedImage img{max-width:100%;height:auto}
 .pack-chart{max-width:100%;height:auto}
-.pack-chart [data-label]{cursor:pointer}
-.pack-chart [data-label]:hover,.pack-chart [data-label]:focus{stroke:#212B32!important;
+.pack-pt{cursor:pointer}
+.pack-pt:hover,.pack-pt:focus{stroke:#212B32!important;
 stroke-width:2px!important;outline:none}
 .pack-tip{position:absolute;z-index:10;background:#212B32;color:#fff;padding:.25em .5em;
 border-radius:3px;font-size:.8em;pointer-events:none;max-width:28em}
@@ -72,15 +72,15 @@ border-radius:3px;font-size:.8em;pointer-events:none;max-width:28em}
 
 POINT_NAMES = """<script>
 (function () {
-  /* Names a chart point on hover or keyboard focus (its data-label), beside the point. */
+  /* Names a chart point on hover or keyboard focus (its title), beside the point. */
   var tip = document.createElement("div");
   tip.className = "pack-tip"; tip.hidden = true; tip.setAttribute("aria-hidden", "true");
   document.body.appendChild(tip);
-  function point(e) { return e.target.closest ? e.target.closest("[data-label]") : null; }
+  function point(e) { return e.target.closest ? e.target.closest(".pack-pt") : null; }
   function show(e) {
     var p = point(e); if (!p) return;
     var r = p.getBoundingClientRect();
-    tip.textContent = p.getAttribute("data-label");
+    tip.textContent = p.querySelector("title").textContent;
     tip.style.left = (window.scrollX + r.right + 8) + "px";
     tip.style.top = (window.scrollY + r.top - 8) + "px";
     tip.hidden = false;
@@ -90,7 +90,7 @@ POINT_NAMES = """<script>
     /* Arrow keys move between the named points of one chart; Home and End to its ends. */
     var p = point(e), keys = {ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1};
     if (!p || !(e.key in keys || e.key === "Home" || e.key === "End")) return;
-    var all = Array.prototype.slice.call(p.closest("svg").querySelectorAll("[data-label]"));
+    var all = Array.prototype.slice.call(p.closest("svg").querySelectorAll(".pack-pt"));
     var i = all.indexOf(p);
     var j = e.key === "Home" ? 0 : e.key === "End" ? all.length - 1 :
       Math.max(0, Math.min(all.length - 1, i + keys[e.key]));
@@ -102,7 +102,7 @@ POINT_NAMES = """<script>
   document.addEventListener("keydown", step);
 })();
 </script>"""
-"""The page's only script of its own: shows a chart point's name (``data-label``, set by
+"""The page's only script of its own: shows a chart point's name (its ``<title>``, set by
 :func:`helpers.report.charts.name_points`) on hover or focus, and moves focus between a
 chart's points with the arrow keys (Tab reaches the first). Added only to pages with named
 points; screen readers read the point's ``aria-label``."""
@@ -140,7 +140,7 @@ def to_html(nb: nbformat.NotebookNode, title: str, footer: str, header: str = ""
         if m:
             body = body[:m.end()] + header + body[m.end():]
     body = body.replace("</body>", f'<footer class="pack-footer">{footer}</footer></body>', 1)
-    if "data-label=" in body:
+    if 'class="pack-pt"' in body:
         body = body.replace("</body>", POINT_NAMES + "</body>", 1)
     return body
 
