@@ -68,6 +68,8 @@ def headline_values(results: dict, keys: tuple[str, ...]) -> dict:
 
 
 MAX_REPORT_BYTES = 2_000_000
+"""The page-size budget of a report's own content (checked before the sortable-table
+library, about 1 MB, is added to a page with a long table; so no page exceeds 3 MB)."""
 NONNEG_HEADERS = ("list size", "referrals", "expected", "practices", "patients", "spend",
                   "spread", "combined list", "fte", "payments per", "ratio (observed",
                   "rows", "share of")
