@@ -79,8 +79,9 @@ def hostile_run(small, tmp_path_factory):
 
 
 def test_data_strings_cannot_inject_markup(hostile_run):
+    # 4 reports, 2 area pages (England, the commissioner) and the index
     pages = sorted(hostile_run.glob("*/*.html")) + [hostile_run / "index.html"]
-    assert len(pages) == 5
+    assert len(pages) == 7
     seen_escaped = 0
     for f in pages:
         page = f.read_text()
@@ -89,6 +90,8 @@ def test_data_strings_cannot_inject_markup(hostile_run):
         assert 'href="http://evil' not in page and "href='http://evil" not in page, f
         seen_escaped += "&lt;script&gt;alert(1)&lt;/script&gt;ICB" in page
     assert seen_escaped == len(pages)          # the name is shown, as text, everywhere
+    search = (hostile_run / "search-index.js").read_text()   # and in the search index, as data
+    assert "</script" not in search and "alert(1)<\\/script>ICB" in search
 
 
 def test_no_page_reaches_a_network(hostile_run):
@@ -241,4 +244,4 @@ def test_a_suppressed_area_total_is_never_shown_as_zero(small):
     assert "too few" in words and "100.0%" not in words and " 0 " not in words
     res = report.write_results(ctx, referral_variation.results(ctx, an, h))
     assert res["observed"] is None and res["area_ratio"] is None
-    assert "ratio not shown (count suppressed)" in res["summary"]
+    assert "ratio not shown (count suppressed)" in res["summary"].lower()

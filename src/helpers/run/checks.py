@@ -128,7 +128,7 @@ def lint(nb: dict, page: str, publish: bool = False) -> list[str]:
     without alt text, network references, and pages over 2 MB; in publish mode, a chart
     whose drawn values (read back when it was drawn) imply a count publish mode would not
     show (:func:`helpers.disclosure.unpublished`). Empty when clean."""
-    from helpers.run.render import REMOVE_TAGS, network_references
+    from helpers.run.render import REMOVE_TAGS, library_bytes, network_references
 
     problems = []
     for cell in nb.get("cells", []):
@@ -184,8 +184,9 @@ def lint(nb: dict, page: str, publish: bool = False) -> list[str]:
     refs = network_references(page)
     if refs:
         problems.append(f"network references: {refs[:3]}")
-    if len(page.encode()) > MAX_REPORT_BYTES:
-        problems.append(f"report is {len(page.encode()) / 1e6:.1f} MB (limit "
+    size = len(page.encode()) - library_bytes(page)      # the report's own content
+    if size > MAX_REPORT_BYTES:
+        problems.append(f"report is {size / 1e6:.1f} MB without the table library (limit "
                         f"{MAX_REPORT_BYTES / 1e6:.0f} MB)")
     return problems
 

@@ -177,7 +177,18 @@ def with_itables_bundle(page: str, bundle_path: str | None = None) -> str:
     if "itables_t" not in page or "injectModule" in page:
         return page
     bundle = _read(bundle_path) if bundle_path else itables_bundle()
-    return page.replace("</body>", bundle + "</body>", 1)
+    return page.replace("</body>", f"{LIBRARY_START}{bundle}{LIBRARY_END}</body>", 1)
+
+
+LIBRARY_START, LIBRARY_END = "<!-- pack:table-library -->", "<!-- /pack:table-library -->"
+"""Around the sortable-table library in a page, so the page-size budget can leave it out."""
+
+
+def library_bytes(page: str) -> int:
+    """Bytes of a page taken by the sortable-table library (0 without it)."""
+    i = page.find(LIBRARY_START)
+    j = page.find(LIBRARY_END, i)
+    return len(page[i:j + len(LIBRARY_END)].encode()) if 0 <= i < j else 0
 
 
 def network_references(page: str) -> list[str]:
