@@ -363,6 +363,9 @@ def _summary(ctx: Context, an: Analysis, saving: float, by_form: pd.Series) -> s
                 f"{formats.money(an.base.value)}; {what} from this {ctx.level} ")
     if an.area_suppressed:
         return line + "is not shown: the area's referrals that year are too few to publish"
+    if ctx.level in ("network", "practice") and an.affected_share == 0:
+        return (line.split(f"; {what}")[0] + f"; this {ctx.level} made no GP referrals that "
+                "year (closed, or not yet open), so a change in its referrals changes nothing")
     cur = an.current_form
     if cur not in contracts.FORM_LABELS:
         lo, hi = sorted([float(by_form.min()), float(by_form.max())])
