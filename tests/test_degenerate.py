@@ -86,11 +86,17 @@ def test_a_closed_practice_and_a_one_practice_network_are_described_truly(small,
                                      "practice_code"].iloc[0])
     sizes = small.groups.groupby("group_code")["practice_code"].nunique()
     alone = str(sizes[sizes == 1].index[0])
-    out, _ = _run(tmp_path, "synthetic:small", [closed, alone],
-                  ["02_federation_scale", "03_contract_forms"])
+    out, manifest = _run(tmp_path, "synthetic:small", [closed, alone],
+                         ["02_federation_scale", "03_contract_forms"])
     pages = _pages(out)
     page03 = pages[f"03_contract_forms/{closed.lower()}.html"]
     assert "made no GP referrals in" in page03 and "saves most under" not in page03
+    # its one-line finding on the site says why a cut changes nothing, not 'saves nothing
+    # under its current form (payment by results)'
+    line = next(r["summary"] for r in manifest["reports"]
+                if r["area"] == closed and r["notebook"] == "03_contract_forms")
+    assert "this practice made no GP referrals that year" in line and \
+        "current form" not in line, line
     page02 = pages[f"02_federation_scale/{alone.lower()}.html"]
     assert "has one practice, so it is not a group" in page02 and "belong to" not in page02
 
