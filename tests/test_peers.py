@@ -123,3 +123,25 @@ def test_a_practices_outcome_profile_against_englands_median_practice(small):
     other = open_context("02_federation_scale", {"data_source": "synthetic:small",
                                                  "area": "Q01", "publish": False})
     assert federation_scale.analyse(other).profile is None     # a practice's page only
+
+
+def test_a_practices_group_is_described_whole(small):
+    """A practice page's group table is its group as a whole: every member counted, their
+    combined list summed, never 'Practices 1' beside the size band 5-8."""
+    from helpers.analysis import federation_scale
+    from helpers.analysis.scale import practice_frame
+
+    g = small.groups.assign(practice_code=small.groups["practice_code"].astype(str),
+                            group_code=small.groups["group_code"].astype(str))
+    size = g.groupby("group_code")["practice_code"].nunique()
+    big = size[size > 1].index[0]
+    member = str(g.loc[g["group_code"] == big, "practice_code"].iloc[0])
+    an = federation_scale.analyse(open_context(
+        "02_federation_scale", {"data_source": "synthetic:small", "area": member,
+                                "publish": False}))
+    row = an.networks.set_index("group_code").loc[big]
+    assert row["practices"] == row["group_practices"] == size[big]
+    pf = practice_frame(small).set_index("practice_code")["list_size"]
+    members = g.loc[g["group_code"] == big, "practice_code"].unique()
+    assert len(an.networks) == 1
+    assert row["combined_list"] == pytest.approx(pf.reindex(members).sum())

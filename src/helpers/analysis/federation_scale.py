@@ -304,6 +304,9 @@ def _networks(ctx: Context, nat: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     latest = g.sort_values("joined").groupby("practice_code").tail(1)
     if ctx.level == "network":
         mine = g[g["group_code"] == ctx.area].drop_duplicates("practice_code")
+    elif ctx.level == "practice":   # its group as a whole, not a group of 1 (itself)
+        own = latest.loc[latest["practice_code"].isin(ctx.practice_codes), "group_code"]
+        mine = g[g["group_code"].isin(own)].drop_duplicates("practice_code")
     else:
         mine = latest[latest["practice_code"].isin(ctx.practice_codes)]
     mine = mine[["practice_code", "group_code"]].assign(

@@ -190,7 +190,10 @@ def networks_table(ctx: Context, an: Analysis):
     if an.networks.empty:
         return None
     t = an.networks_published
-    cols = [Col("name", "Group"), Col("practices", "Practices", "orgs"),
+    whole = ctx.level in ("network", "practice")     # the group itself, every member
+    cols = [Col("name", "Group"),
+            Col("practices", "Practices in the group" if whole else
+                f"Practices in {ctx.area_name}", "orgs"),
             Col("band", "Size band (practices)"),
             Col("combined_list", "Combined list (patients)", "count"),
             Col("srr", "Referral ratio (mean of practices)", "ratio")]
@@ -199,7 +202,10 @@ def networks_table(ctx: Context, an: Analysis):
                         "gbp"))
     if t["gp_fte_per_1000"].notna().any():
         cols.append(Col("gp_fte_per_1000", "GP FTE per 1,000 patients (median)", "number"))
-    return table(t, cols, caption=f"Groups of practices in {ctx.area_name}, latest year")
+    caption = (f"The group {ctx.area_name} belongs to, all its practices, latest year"
+               if ctx.level == "practice" else
+               f"Groups of practices in {ctx.area_name}, latest year")
+    return table(t, cols, caption=caption)
 
 
 def network_size_figure(ctx: Context, an: Analysis):
