@@ -7,6 +7,7 @@ import json
 import os
 import re
 
+import nbformat
 import pytest
 
 from helpers.paths import project_root
@@ -250,3 +251,36 @@ def test_failed_reports_are_set_aside_out_of_the_published_run(tmp_path):
     assert not list(build.rglob("*.*"))
     assert (aside / "01_referral_variation" / "q01.html").exists()
     assert j.files == {} and str(aside) in j.error
+
+
+def test_the_page_is_nbconverts_own_without_its_second_parse(runs):
+    """The pack's exporter skips nbconvert's BeautifulSoup pass over the page and adds the
+    same alt text and keyboard stops by pattern: on every notebook of the run the two
+    exporters give the same document tree, and every output is a keyboard stop."""
+    from bs4 import BeautifulSoup
+    from nbconvert import HTMLExporter
+
+    from helpers.run import render
+
+    _, (_, out1), _ = runs
+    manifest = json.loads((out1 / "manifest.json").read_text())
+    seen = set()
+    for r in manifest["reports"]:
+        if r["notebook"] in seen:
+            continue
+        seen.add(r["notebook"])
+        nb = nbformat.read(out1 / r["files"]["notebook"], as_version=4)
+        render._clean_outputs(nb)
+        ours, _ = render._exporter().from_notebook_node(nb)
+        plain = HTMLExporter(template_name="pack", extra_template_basedirs=[
+            str(render.TEMPLATES)], exclude_input=True, exclude_input_prompt=True,
+            exclude_output_prompt=True, optimistic_validation=True)
+        plain.register_preprocessor(render.TagRemovePreprocessor(
+            remove_cell_tags=render.REMOVE_TAGS, enabled=True), enabled=True)
+        theirs, _ = plain.from_notebook_node(nb)
+        assert BeautifulSoup(ours, "html.parser") == BeautifulSoup(theirs, "html.parser"), \
+            r["report_id"]
+        outputs = re.findall(r'<div class="[^"]*jp-OutputArea-output[^"]*"[^>]*>', ours)
+        assert outputs and all('tabindex="0"' in d for d in outputs)
+        assert not re.search(r"<img(?![^>]*\balt=)", ours)
+    assert len(seen) == 4
