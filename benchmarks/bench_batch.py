@@ -115,6 +115,17 @@ def efficiency(rows: dict, targets: dict) -> dict:
             f"{t1 / m['wall_s']:.2f}×, {t1 / (n * m['wall_s']):.0%}"
         rows[f"default grid, --jobs {n}: CPU of the tree s"] = round(m["cpu_s"], 1)
         rows[f"default grid, --jobs {n}: peak memory (PSS) MB"] = _mb(m["peak_pss_mb"])
+    for n in counts:                               # the same grid on a Dask LocalCluster
+        m = batch(grid, n, scheduler="local")
+        runs[("cluster", n)] = m
+        rows[f"default grid on a LocalCluster, --jobs {n}: reports / failed"] = \
+            f"{m['n']} / {m['failed']}"
+        rows[f"default grid on a LocalCluster, --jobs {n}: wall s (local pool {runs[n]['wall_s']:.1f})"] = \
+            round(m["wall_s"], 1)
+        rows[f"default grid on a LocalCluster, --jobs {n}: CPU of the tree s"] = \
+            round(m["cpu_s"], 1)
+        rows[f"default grid on a LocalCluster, --jobs {n}: peak memory (PSS) MB"] = \
+            _mb(m["peak_pss_mb"])
     for n in (4, 8, 16):
         if n > CORES:
             rows[f"default grid, --jobs {n}"] = f"not measured: the machine has {CORES} cores"
@@ -158,9 +169,10 @@ def _naive_one(nb: str, area: str, out: Path) -> None:
 
 def naive(rows: dict, targets: dict, runs: dict, sample_n: int) -> None:
     grid = [(r["notebook"], r["area"]) for r in runs[1]["reports"]]
+    counts = sorted(n for n in runs if isinstance(n, int))
     step = max(1, len(grid) // sample_n)
     sample = grid[::step][:sample_n]
-    for n in sorted(runs):
+    for n in counts:
         out = Path(tempfile.mkdtemp(dir=TMP))
         chunks = [sample[i::n] for i in range(n)]
         t0 = time.perf_counter()
@@ -172,6 +184,10 @@ def naive(rows: dict, targets: dict, runs: dict, sample_n: int) -> None:
         rows[f"batch speed-up over the naive loop at {n} processes"] = \
             f"{wall / runs[n]['wall_s']:.1f}×"
         targets[f"batch speed-up over the naive loop at {n} processes"] = "≥ 5×"
+        if ("cluster", n) in runs:
+            rows[f"LocalCluster speed-up over the naive loop at {n} processes"] = \
+                f"{wall / runs[('cluster', n)]['wall_s']:.1f}×"
+            targets[f"LocalCluster speed-up over the naive loop at {n} processes"] = "≥ 5×"
 
 
 def small(rows: dict, targets: dict, repeats: int = 3) -> None:
