@@ -189,7 +189,7 @@ def test_report_wording_follows_the_intervals():
     assert federation_scale.comparison_caution(500, 6000) is None
     bands = pd.DataFrame({"size_band": ["2-4", "5-8", "9+"], "att": [-0.02, -0.05, -0.01],
                           "lower": [-0.025, -0.056, -0.016], "upper": [-0.015, -0.044, -0.004]})
-    assert "largest in groups of **5-8" in federation_scale.band_statement(bands)
+    assert "largest in groups of **5–8" in federation_scale.band_statement(bands)
     overlap = bands.assign(lower=bands.att - 0.05, upper=bands.att + 0.01)
     assert "cannot be told apart" in federation_scale.band_statement(overlap)
     assert "No group size" in federation_scale.band_statement(bands.assign(upper=0.01))

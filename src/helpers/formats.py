@@ -135,6 +135,12 @@ def year(year: int) -> str:
     return f"{int(year)}/{str(int(year) + 1)[-2:]}"
 
 
+def size_band(label: str) -> str:
+    """A group-size band as readers see it: '5-8' → '5–8' (an en dash, as in every range
+    the pack prints); '1' and '9+' unchanged."""
+    return str(label).replace("-", "–")
+
+
 def period(years: Iterable[int]) -> str:
     """'2019/20' or '2014/15 to 2018/19'."""
     years = sorted(years)

@@ -62,7 +62,7 @@ def headline_text(ctx: Context, an: Analysis) -> str:
             share = an.band_shares.set_index("band").loc[r["band"], "england"]
             lines.append(f"- {area_md(ctx)} belongs to **{text.md(r['name'])}**, a group of "
                          f"{text.plural(size, 'practice')} ({share:.0f}% of England's "
-                         f"practices are in groups of {r['band'].replace('-', '–')}).")
+                         f"practices are in groups of {formats.size_band(r['band'])}).")
     elif ctx.level == "practice":
         lines.append(f"- {area_md(ctx)} is not in a group.")
     elif ctx.level == "network" and len(an.networks):
@@ -75,7 +75,7 @@ def headline_text(ctx: Context, an: Analysis) -> str:
             share = an.band_shares.set_index("band").loc[r["band"], "england"]
             lines.append(f"- {area_md(ctx)} is a group of {text.plural(size, 'practice')} "
                          f"({share:.0f}% of England's practices are in groups of "
-                         f"{r['band'].replace('-', '–')}).")
+                         f"{formats.size_band(r['band'])}).")
     elif len(an.networks):
         med = float(an.networks["practices"].median())
         bs = an.band_shares.set_index("band")
@@ -179,17 +179,17 @@ def band_statement(bands: pd.DataFrame, synthetic: bool = False) -> str:
                 f"{formats.pct_change(lo)} to {formats.pct_change(hi)} across sizes)." + caveat)
     separated = (b.drop(best)["lower"] > b.loc[best, "upper"]).any()
     if not separated:
-        return (f"Groups of **{best} practices** show the largest reduction ({formats.pct_change(pct)}), but "
+        return (f"Groups of **{formats.size_band(best)} practices** show the largest reduction ({formats.pct_change(pct)}), but "
                 "the intervals by group size overlap, so the sizes cannot be told apart."
                 + caveat)
-    return f"The effect is largest in groups of **{best} practices** ({formats.pct_change(pct)})." + caveat
+    return f"The effect is largest in groups of **{formats.size_band(best)} practices** ({formats.pct_change(pct)})." + caveat
 
 
 def networks_table(ctx: Context, an: Analysis):
     """The area's networks with their size and latest outcomes."""
     if an.networks.empty:
         return None
-    t = an.networks_published
+    t = an.networks_published.assign(band=lambda d: d["band"].map(formats.size_band))
     whole = ctx.level in ("network", "practice")     # the group itself, every member
     cols = [Col("name", "Group"),
             Col("practices", "Practices in the group" if whole else
@@ -213,7 +213,8 @@ def network_size_figure(ctx: Context, an: Analysis):
     if an.band_shares.empty:
         return None
     s = an.band_shares
-    labels = ["No group" if b == "1" else f"{b} practices" for b in s["band"]]
+    labels = ["No group" if b == "1" else f"{formats.size_band(b)} practices"
+              for b in s["band"]]
     if ctx.is_england:
         return charts.bar_chart(
             labels, s["england"], "Practices by the size of their group, England",
@@ -331,7 +332,7 @@ def bands_figure(ctx: Context, an: Analysis):
     if an.truth_att is not None:
         truth = [_pct(an.truth_att["by_band"].get(k, np.nan)) for k in b.index]
     return charts.interval_chart(
-        [f"{k} practices" for k in b.index], _vec_pct(b["att"]), _vec_pct(b["lower"]),
+        [f"{formats.size_band(k)} practices" for k in b.index], _vec_pct(b["att"]), _vec_pct(b["lower"]),
         _vec_pct(b["upper"]), "England (context): effect of joining by group size",
         "Change after joining (%)", "Practices in the group", source_line(ctx),
         alt="Estimates with 95% intervals of the change after joining a group, for groups "
