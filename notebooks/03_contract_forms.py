@@ -46,7 +46,7 @@ an = report.analyse(ctx)
 display(Markdown(report.header_md(ctx, {
     "Provider": "all" if provider == "ALL" else provider,
     "Year": formats.year(an.year),
-    "Referral change": f"{change_pct:+g}%"})))
+    "Referral change": formats.pct_change_as_given(change_pct)})))
 
 # %% [markdown]
 # ## Headline

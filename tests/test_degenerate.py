@@ -91,6 +91,13 @@ def test_a_closed_practice_and_a_one_practice_network_are_described_truly(small,
     pages = _pages(out)
     page03 = pages[f"03_contract_forms/{closed.lower()}.html"]
     assert "made no GP referrals in" in page03 and "saves most under" not in page03
+    # every page of a closed practice says when it closed, and where its patients went
+    row = small.practices.set_index("practice_code").loc[closed]
+    said = f"Closed {row['close_date']:%B %Y}"
+    if isinstance(row["successor_code"], str):
+        said += f"; its patients moved to {row['successor_code']}"
+    for nb in ("02_federation_scale", "03_contract_forms"):
+        assert said in pages[f"{nb}/{closed.lower()}.html"], nb
     # its one-line finding on the site says why a cut changes nothing, not 'saves nothing
     # under its current form (payment by results)'
     line = next(r["summary"] for r in manifest["reports"]
@@ -99,6 +106,7 @@ def test_a_closed_practice_and_a_one_practice_network_are_described_truly(small,
         "current form" not in line, line
     page02 = pages[f"02_federation_scale/{alone.lower()}.html"]
     assert "has one practice, so it is not a group" in page02 and "belong to" not in page02
+    assert "Closed " not in page02                        # said of a closed practice only
 
 
 def test_a_dataset_with_no_referral_at_all_is_refused_clearly(small, tmp_path):

@@ -48,6 +48,10 @@ def test_counts_years_and_ratios():
     assert formats.money_unit([12_000, 900]) == "k"
     assert formats.share(12.34) == "12.3%" and formats.share(0.04) == "0.04%"
     assert formats.share(0.0001) == "<0.001%" and formats.share(0) == "0.0%"
+    assert formats.pct_change_as_given(-10) == "\u221210%"       # a true minus, as given
+    assert formats.pct_change_as_given(2.5) == "+2.5%"
+    assert formats.pct_change_as_given(-0.25) == "\u22120.25%"
+    assert formats.size_band("5-8") == "5\u20138" and formats.size_band("9+") == "9+"
 
 
 def test_a_datasets_own_statement_is_escaped_like_any_data():

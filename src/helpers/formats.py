@@ -100,6 +100,14 @@ def pct_change(x: float, decimals: int = 1) -> str:
     return number(x, decimals, suffix="%", plus=True)
 
 
+def pct_change_as_given(x: float) -> str:
+    """A parameter's signed percentage with the decimals it was given (up to 2), with a true
+    minus: -10 → '−10%', 2.5 → '+2.5%'."""
+    x = float(x)
+    decimals = next((d for d in (0, 1) if round(x, d) == round(x, 2)), 2)
+    return pct_change(x, decimals)
+
+
 def ratio(x: float, decimals: int = 2) -> str:
     """A ratio such as observed / expected: '1.08'."""
     return number(x, decimals)

@@ -85,16 +85,16 @@ def headline_text(ctx: Context, an: Analysis) -> str:
             f"{bs.loc['5-8', 'area']:.0f}% of the practices are in groups of 5–8 "
             f"(England {bs.loc['5-8', 'england']:.0f}%), {bs.loc['1', 'area']:.0f}% in no "
             "group or on their own in one.")
+    singles: dict[int, list[str]] = {}       # one practice: no interval, one sentence
     for g in an.gaps.itertuples():
         label = scale.OUTCOMES[g.outcome][0]
         est, lo, hi = _pct(g.gap), _pct(g.lower), _pct(g.upper)
         if ctx.is_england:
             continue
         if g.n == 1:
-            lines.append(f"- {label}: the practice is **{abs(est):.1f}% "
-                         f"{'above' if est > 0 else 'below'}** England's curve for its size "
-                         f"and case-mix ({formats.year(g.year)}; one practice, so no "
-                         "interval: read it beside its network and peers).")
+            singles.setdefault(int(g.year), []).append(
+                f"{label[0].lower() + label[1:] if not label[:2].isupper() else label} "
+                f"**{abs(est):.1f}% {'above' if est > 0 else 'below'}**")
             continue
         clear = lo > 0 or hi < 0
         verdict = (f"**{abs(est):.1f}% {'higher' if est > 0 else 'lower'}** than England's "
@@ -105,6 +105,11 @@ def headline_text(ctx: Context, an: Analysis) -> str:
         lines.append(f"- {label}: the area's practices are {verdict}: "
                      f"{formats.pct_interval(est, lo, hi)}, "
                      f"{text.plural(g.n, 'practice')}, {formats.year(g.year)}.{note}")
+    for year, parts in singles.items():
+        beside = "its commissioner" if ctx.level == "network" else "its network"
+        lines.append(f"- Against England's curve for a practice of its size and case-mix "
+                     f"({formats.year(year)}): {'; '.join(parts)}. One practice, so no "
+                     f"interval: read these beside {beside} and its similar practices.")
     if ctx.is_england:
         lines.append(f"- **{text.plural(n, 'practice')}** in England; the sections below "
                      "compare practices and groups of different sizes.")

@@ -8,6 +8,8 @@ synthetic referrals drawn on real practices.
 
 from __future__ import annotations
 
+import pandas as pd
+
 from helpers import formats
 from helpers.analysis.context import Context
 from helpers.report import text
@@ -45,11 +47,30 @@ def header_md(ctx: Context, details: dict[str, str] | None = None) -> str:
     if ctx.level == "practice" and ctx.network_name:
         area += f", network {text.md(ctx.network_name)}"
     parts = [f"**Area:** {area}"]
+    closed = closed_note(ctx)
+    if closed:
+        parts.append(f"**{closed}**")
     parts += [f"**{k}:** {text.md(v)}" for k, v in (details or {}).items()]
     parts.append(f"**Data:** `{formats.BADGES[ctx.data_kind]}`")
     if ctx.publish:
         parts.append(f"**Publish mode:** {formats.PUBLISH_RULE}")
     return " · ".join(parts)
+
+
+def closed_note(ctx: Context) -> str:
+    """For a practice that has closed: 'Closed April 2017; its patients moved to P81030'
+    (the successor named as the page names practices); empty otherwise."""
+    if ctx.level != "practice":
+        return ""
+    p = ctx.ds.practices
+    row = p[p["practice_code"].astype(str) == str(ctx.area)]
+    if row.empty or pd.isna(row["close_date"].iloc[0]):
+        return ""
+    note = f"Closed {pd.Timestamp(row['close_date'].iloc[0]):%B %Y}"
+    succ = row["successor_code"].iloc[0] if "successor_code" in row else None
+    if succ is not None and not pd.isna(succ) and str(succ).strip():
+        note += f"; its patients moved to {text.md(ctx.practice_labels([succ])[0])}"
+    return note
 
 
 def source_line(ctx: Context) -> str:
