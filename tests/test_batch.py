@@ -10,6 +10,7 @@ import re
 import nbformat
 import pytest
 
+from helpers import catalogue
 from helpers.paths import project_root
 from helpers.run import batch, kernels, site
 from helpers.run.checks import lint
@@ -284,3 +285,28 @@ def test_the_page_is_nbconverts_own_without_its_second_parse(runs):
         assert outputs and all('tabindex="0"' in d for d in outputs)
         assert not re.search(r"<img(?![^>]*\balt=)", ours)
     assert len(seen) == 4
+
+
+def test_caches_are_warmed_once_in_a_child_process(tmp_path, monkeypatch, small):
+    """A cold cache is warmed in a child process (its memory goes back when it ends, not
+    kept by the batch for the whole run), once per notebook and parameter set; a second
+    run finds the markers and does nothing."""
+    from helpers.paths import synthetic_dir
+    from helpers.run.grid import load_grid
+    from helpers.sources import open_source
+
+    data = tmp_path / "data"
+    (data / "synthetic").mkdir(parents=True)
+    (data / "synthetic" / "small").symlink_to(synthetic_dir("small"))
+    monkeypatch.setenv("PACK_DATA", str(data))
+    grid = tmp_path / "g.yaml"
+    grid.write_text("data_source: synthetic:small\npublish: true\nnotebooks: all\n"
+                    "areas: [Q01, Q02]\n")
+    _, jobs = load_grid(grid)
+    ds = open_source("synthetic:small")
+    warmed = batch.warm_caches(ds, jobs)
+    assert sorted(warmed) == sorted({j.notebook for j in jobs
+                                     if catalogue.get(j.notebook).warm != "none"})
+    markers = list((data / "cache").rglob("warm-*.done"))
+    assert len(markers) == len(warmed)
+    assert batch.warm_caches(ds, jobs) == []

@@ -109,26 +109,38 @@ def warm_caches(ds, jobs: list[Job]) -> list[str]:
     """Run each notebook's analysis once for England (once per distinct parameter set) so
     every report only slices cached tables and parallel kernels never race to build them.
     A marker in the data's cache folder records a completed warm-up, so a later run on the
-    same data does no serial work. Returns the notebooks warmed now."""
-    from helpers import catalogue, report
+    same data does no serial work. The analyses run in a child process, so the memory they
+    take (about 1 GB on the real structure) goes back when they finish instead of staying
+    with the batch for the whole run. Returns the notebooks warmed now."""
+    from helpers import catalogue
     from helpers.cache import cache_folder
+
+    todo = [(str(cache_folder(ds) / f"warm-{key}.done"), j.notebook, j.parameters)
+            for key, j in {_warm_key(j): j for j in jobs}.items()
+            if catalogue.get(j.notebook).warm != "none"
+            and not (cache_folder(ds) / f"warm-{key}.done").exists()]
+    if not todo:
+        return []
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as ex:
+        return ex.submit(_warm, todo).result()
+
+
+def _warm(todo: list[tuple[str, str, dict]]) -> list[str]:
+    """The warm-up itself (in :func:`warm_caches`' child process): each (marker, notebook,
+    parameters) analysed for England, its marker written when it succeeds."""
+    from helpers import report
     from helpers.schema import ENGLAND
 
     warmed = []
-    for key, j in {_warm_key(j): j for j in jobs}.items():
-        if catalogue.get(j.notebook).warm == "none":
-            continue
-        marker = cache_folder(ds) / f"warm-{key}.done"
-        if marker.exists():
-            continue
+    for marker, notebook, params in todo:
         try:
-            report.analyse(report.start(j.notebook, dict(j.parameters, area=ENGLAND)))
+            report.analyse(report.start(notebook, dict(params, area=ENGLAND)))
         except Exception as e:   # each of its reports then fails with this message
-            print(f"warming {j.notebook} failed ({type(e).__name__}: {e}); its reports "
+            print(f"warming {notebook} failed ({type(e).__name__}: {e}); its reports "
                   "will say why", file=sys.stderr)
             continue
-        write_text_atomic(marker, j.notebook + "\n")
-        warmed.append(j.notebook)
+        write_text_atomic(Path(marker), notebook + "\n")
+        warmed.append(notebook)
     return warmed
 
 
