@@ -16,10 +16,15 @@ read its file. Nothing is keyed by hand:
 
 A damaged cache file is rebuilt, never used.
 
-Within one process (a batch worker's kernel renders many reports) a table read from its file
-is also kept in memory, up to ``MEMO_BYTES`` in all (least recently used dropped first), and
-handed out as a copy-on-write copy, so one report's changes never reach the next; the file's
-size and modification time are part of the key, so a rebuilt file is read again.
+Tables are stored as uncompressed Arrow IPC files and read **memory-mapped**: a table's
+columns are views of the file's pages, which the operating system holds once for every
+process that reads the file (all the kernels of a batch), so a national table costs its
+memory once per machine rather than once per kernel, and reading one takes milliseconds (no
+decompression). Within one process a table read is also kept, up to ``MEMO_BYTES`` in all
+(least recently used dropped first), and handed out as a copy-on-write copy, so one
+report's changes never reach the next (pandas copies a column before writing to it; the
+mapped pages are never written); the file's size and modification time are part of the
+key, so a rebuilt file is read again.
 """
 
 from __future__ import annotations
@@ -97,18 +102,36 @@ def _remember(key: tuple, df: pd.DataFrame) -> None:
         _MEMO.popitem(last=False)
 
 
+def _mapped(path: Path) -> pd.DataFrame:
+    """The table in an Arrow IPC file, memory-mapped (columns are read-only views of the
+    file's pages, shared by every process that maps the file; pandas copies a column
+    before any write to it)."""
+    with pa.memory_map(str(path), "r") as src:
+        table = pa.ipc.open_file(src).read_all()
+    return table.to_pandas(split_blocks=True)
+
+
 def _read_table(path: Path) -> pd.DataFrame:
     """The table in ``path``: from memory when this process read the same file before (a
-    copy-on-write copy, so the caller may change it freely), else from the file."""
+    copy-on-write copy, so the caller may change it freely), else mapped from the file."""
     st = path.stat()
     key = (str(path), st.st_size, st.st_mtime_ns)
     hit = _MEMO.get(key)
     if hit is not None:
         _MEMO.move_to_end(key)
         return hit[0].copy(deep=False)
-    df = pd.read_parquet(path)
+    df = _mapped(path)
     _remember(key, df)
     return df.copy(deep=False)
+
+
+def write_table(df: pd.DataFrame, path: Path) -> None:
+    """Store a table as an uncompressed Arrow IPC file (written atomically; the index is
+    not kept)."""
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    with atomic_path(path) as tmp:
+        with pa.OSFile(str(tmp), "wb") as sink, pa.ipc.new_file(sink, table.schema) as w:
+            w.write_table(table)
 
 
 def _table(path: Path, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
@@ -121,9 +144,9 @@ def _table(path: Path, build: Callable[[], pd.DataFrame]) -> pd.DataFrame:
     if not isinstance(df, pd.DataFrame):
         raise TypeError(f"{path.stem}: a cached table must be a DataFrame, got "
                         f"{type(df).__name__}")
-    with atomic_path(path) as tmp:
-        df.to_parquet(tmp, index=False)
-    return df
+    if not path.exists():         # another process may have finished it first: keep its file
+        write_table(df, path)
+    return _read_table(path)      # as every later call gets it (no index; mapped)
 
 
 def _json(path: Path, build: Callable[[], Any]) -> Any:
@@ -138,7 +161,7 @@ def _json(path: Path, build: Callable[[], Any]) -> Any:
 
 def cached(func: F | None = None, *, kind: str = "table") -> F:
     """Cache a function of a dataset (and JSON-able arguments) once per data, code and
-    arguments: ``kind`` 'table' (a DataFrame, stored as parquet) or 'json' (plain data, read
+    arguments: ``kind`` 'table' (a DataFrame, stored as Arrow IPC) or 'json' (plain data, read
     back from its JSON so the first call and later ones return the same thing)."""
     if kind not in ("table", "json"):
         raise ValueError(f"kind must be 'table' or 'json', not {kind!r}")
@@ -149,7 +172,7 @@ def cached(func: F | None = None, *, kind: str = "table") -> F:
             name = cache_key(f, args, kwargs)
             build = functools.partial(f, ds, *args, **kwargs)
             if kind == "table":
-                return _table(cache_folder(ds) / f"{name}.parquet", build)
+                return _table(cache_folder(ds) / f"{name}.arrow", build)
             return _json(cache_folder(ds) / f"{name}.json", build)
         return wrapper  # type: ignore[return-value]
     return wrap(func) if func is not None else wrap  # type: ignore[return-value]
