@@ -128,3 +128,19 @@ def test_the_itables_bundle_added_to_pages_reaches_no_network():
     page = "<html><body><table id='itables_t1'></table></body></html>"
     assert with_itables_bundle(page).count("injectModule") >= 1
     assert with_itables_bundle("<html><body></body></html>") == "<html><body></body></html>"
+
+
+@pytest.mark.parametrize("rows", [3, 60])          # static, and sortable
+def test_table_headers_and_cells_are_escaped(rows):
+    """A column label built from data (an area's name) is text, never markup, in both
+    kinds of table."""
+    import pandas as pd
+
+    from helpers.report.tables import Col, sortable_html, static_html
+
+    df = pd.DataFrame({"name": ["<i>y</i>"] * rows, "n": range(rows)})
+    cols = [Col("name", "Practices in <script>alert(1)</script>ICB"), Col("n", "N", "int")]
+    for render in (static_html, sortable_html):
+        page = render(df, cols, caption="<b>cap</b>")
+        assert "<script>alert(1)" not in page and "<i>y" not in page and "<b>cap" not in page
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;ICB" in page

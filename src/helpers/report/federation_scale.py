@@ -198,7 +198,7 @@ def networks_table(ctx: Context, an: Analysis):
     whole = ctx.level in ("network", "practice")     # the group itself, every member
     cols = [Col("name", "Group"),
             Col("practices", "Practices in the group" if whole else
-                f"Practices in {ctx.area_name}", "orgs"),
+                "Practices in this area", "orgs"),
             Col("band", "Size band (practices)"),
             Col("combined_list", "Combined list (patients)", "count"),
             Col("srr", "Referral ratio (mean of practices)", "ratio")]

@@ -119,11 +119,13 @@ STYLE = [
 
 
 def static_html(df: pd.DataFrame, cols: list[Col], caption: str = "") -> str:
-    """A static HTML table (pandas Styler, every cell escaped, numbers right-aligned)."""
+    """A static HTML table (pandas Styler, every cell and header escaped, numbers
+    right-aligned)."""
     shown = display_frame(df, cols)
     right = [c.label for c in cols if c.fmt in NUMERIC]
     left = [c.label for c in cols if c.fmt not in NUMERIC]
-    sty = shown.style.hide(axis="index").format(escape="html").set_table_styles(STYLE)
+    sty = shown.style.hide(axis="index").format(escape="html").format_index(
+        escape="html", axis="columns").set_table_styles(STYLE)
     sty = sty.set_table_attributes('class="pack-table"')
     if left:
         sty = sty.set_properties(subset=left, **{"text-align": "left"})
@@ -139,13 +141,16 @@ def static_html(df: pd.DataFrame, cols: list[Col], caption: str = "") -> str:
 
 
 def sortable_html(df: pd.DataFrame, cols: list[Col], caption: str = "") -> str:
-    """A sortable, searchable table (itables, offline) for long lists."""
+    """A sortable, searchable table (itables, offline) for long lists. itables escapes
+    cells and headers but not the caption, which may hold an area's name: escaped here."""
+    from html import escape
+
     import itables
 
     shown = display_frame(df, cols)
     numeric = [i for i, c in enumerate(cols) if c.fmt in NUMERIC]
     return itables.to_html_datatable(
-        shown, caption=caption or None, connected=False, showIndex=False,
+        shown, caption=escape(caption) if caption else None, connected=False, showIndex=False,
         paging=True, pageLength=15, lengthMenu=[15, 50, 100, -1], order=[],
         columnDefs=[{"targets": numeric, "type": "num-fmt", "className": "dt-right"},
                     {"targets": [i for i in range(len(cols)) if i not in numeric],
