@@ -128,6 +128,10 @@ def warm_caches(ds, jobs: list[Job]) -> list[str]:
 def _warm(todo: list[tuple[str, str, dict]]) -> list[str]:
     """The warm-up itself (in :func:`warm_caches`' child process): each (marker, notebook,
     parameters) analysed for England, its marker written when it succeeds."""
+    if "pyarrow" in sys.modules and sys.modules["pyarrow"] is None:
+        # this child re-imported the batch as ``__mp_main__``, which keeps pyarrow out of
+        # pool workers; the analyses read and write Arrow tables, so lift that block here
+        del sys.modules["pyarrow"]
     from helpers import report
     from helpers.schema import ENGLAND
 
