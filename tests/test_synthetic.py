@@ -110,3 +110,13 @@ def test_truth_consistent_with_data(england):
     eff = pd.Series(t["outliers"]["effects"])
     high = eff[eff > 0].index
     assert rate.loc[high].median() > 1.8 * rate.drop(eff.index).median()
+
+
+def test_joining_effect_is_planted_by_the_bands_the_analysis_uses():
+    """The generator bands a group by size exactly as the analysis (and the recorded truth)
+    does, so a one-practice 'group' on the real structure gets no planted joining effect
+    and the truth says none."""
+    from helpers.analysis import scale
+    from helpers.sources.synthetic import _size_band
+
+    assert [_size_band(n) for n in range(1, 30)] == [scale.size_band(n) for n in range(1, 30)]

@@ -3,6 +3,9 @@ minus sign, no negative zero, one way of writing each quantity."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -68,3 +71,50 @@ def test_a_datasets_own_statement_is_escaped_like_any_data():
     words = data_statement(SimpleNamespace(ds=SimpleNamespace(provenance=prov)))
     html = markdown_it.MarkdownIt().render(words)
     assert "<script>" not in html and "<a " not in html and "&lt;script&gt;" in html
+
+
+def _checks(missed: set[str]) -> pd.DataFrame:
+    names = ["Elasticity: Standardised referral ratio", "Joining effect (log referral ratio)",
+             "Two-way fixed effects (log referral ratio)", "Joining effect, groups of 2-4",
+             "Joining effect, groups of 5-8", "Joining effect, groups of 9+"]
+    return pd.DataFrame({"quantity": names, "covered": [n not in missed for n in names]})
+
+
+def test_checks_of_one_estimate_miss_together_and_count_once():
+    """Four joining rows from one staggered estimate on one comparison group missing
+    together are one miss, and the page says so, and why, when the group is small."""
+    from helpers.report import federation_scale as fs
+
+    joined = {q for q in _checks(set())["quantity"] if q.startswith("Joining effect")}
+    an = SimpleNamespace(validation=_checks(joined),
+                         joining=SimpleNamespace(extra={"n_control": 20, "n_treated": 6489}))
+    words = fs.validation_text(an)
+    assert words.startswith("**4 of 6 intervals miss the planted effect:**")
+    assert ("4 of these come from the one staggered estimate on the same 20 comparison "
+            "practices, so they cover or miss together: counted as one, that is 1 miss in "
+            "3 checks.") in words
+    assert "With only 20 practices to compare with" in words
+    # plenty of comparison practices: no small-group warning; one miss is not 'together'
+    an.joining.extra["n_control"] = 600
+    assert "With only" not in fs.validation_text(an)
+    an.validation = _checks({"Joining effect, groups of 9+"})
+    one = fs.validation_text(an)
+    assert one.startswith("**1 of 6 intervals") and "together" not in one
+    an.validation = _checks(set())
+    assert fs.validation_text(an) == "Every one of the 6 intervals covers the effect " \
+                                     "planted in the data."
+
+
+def test_the_index_names_the_failed_checks():
+    from helpers.run.jobs import Job
+    from helpers.run.site import report_item
+
+    j = Job.__new__(Job)
+    j.__dict__.update(notebook="02_federation_scale", status="ok",
+                      files={"html": "02/x.html"}, summary="",
+                      validation_failed=["Joining effect (log referral ratio)", "A <b>", "C",
+                                         "D"])
+    item = report_item(j)
+    assert "4 validation checks failed" in item
+    assert "(Joining effect (log referral ratio); A &lt;b&gt;; C; and 1 more; the page " \
+           "says why)" in item

@@ -338,6 +338,10 @@ def _networks(ctx: Context, nat: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     return net, shares
 
 
+JOINING_CHECK = "Joining effect"
+"""How the staggered joining estimate's validation rows begin (overall and by group size)."""
+
+
 def validation(ctx: Context, an: Analysis) -> pd.DataFrame | None:
     """Estimates against the truth recorded with the synthetic data (None for real data):
     quantity, truth, estimate, 95% interval and whether it covers the truth."""
@@ -355,12 +359,12 @@ def validation(ctx: Context, an: Analysis) -> pd.DataFrame | None:
             rows.append((f"Elasticity: {r.label}", truths[r.outcome], r.elasticity, r.lower,
                          r.upper))
     if an.joining and an.truth_att:
-        rows.append(("Joining effect (log referral ratio)", an.truth_att["att"],
+        rows.append((f"{JOINING_CHECK} (log referral ratio)", an.truth_att["att"],
                      an.joining.estimate, an.joining.lower, an.joining.upper))
         rows.append(("Two-way fixed effects (log referral ratio)", an.truth_att["att"],
                      an.twfe.estimate, an.twfe.lower, an.twfe.upper))
         for r in an.bands.itertuples():
-            rows.append((f"Joining effect, groups of {r.size_band}",
+            rows.append((f"{JOINING_CHECK}, groups of {r.size_band}",
                          an.truth_att["by_band"].get(r.size_band, np.nan), r.att, r.lower,
                          r.upper))
     if not rows:

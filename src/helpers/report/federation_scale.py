@@ -10,7 +10,7 @@ import pandas as pd
 from helpers import formats
 from helpers.analysis import scale
 from helpers.analysis.context import Context
-from helpers.analysis.federation_scale import BAND_ORDER, Analysis
+from helpers.analysis.federation_scale import BAND_ORDER, JOINING_CHECK, Analysis
 from helpers.estimate import Estimate
 from helpers.report import charts, text
 from helpers.report.page import area_md, coverage_text, source_line, watermark
@@ -470,8 +470,24 @@ def profile_text(ctx: Context, an: Analysis) -> str | None:
 
 
 def validation_text(an: Analysis) -> str:
-    """Which planted effects the intervals miss, in words ('' for real data)."""
-    return coverage_text(an.validation)
+    """Which planted effects the intervals miss, in words ('' for real data). The joining
+    effect and its estimates by group size are one estimator on one comparison group, so
+    they are said to miss together; with fewer than 100 comparison practices the text says
+    the interval is less reliable than its 95% (a staggered estimate's interval rests on
+    the spread of the comparison practices)."""
+    v = an.validation
+    if v is None or not an.joining:
+        return coverage_text(v)
+    n = an.joining.extra.get("n_control", 0)
+    together = [q for q in v["quantity"] if q.startswith(JOINING_CHECK)]
+    out = coverage_text(v, together, f"the one staggered estimate on the same "
+                                     f"{text.plural(n, 'comparison practice')}")
+    missed = set(v.loc[~v["covered"].astype(bool), "quantity"])
+    if missed & set(together) and comparison_caution(n, 0):
+        out += (f" With only {text.plural(n, 'practice')} to compare with, the interval "
+                "is less reliable than its 95% says (see the caution in the headline): "
+                "a miss says the comparison group is too small to pin the effect down.")
+    return out
 
 
 def results(ctx: Context, an: Analysis) -> dict:

@@ -8,6 +8,8 @@ synthetic referrals drawn on real practices.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pandas as pd
 
 from helpers import formats
@@ -108,15 +110,28 @@ def data_statement(ctx: Context) -> str:
     return out
 
 
-def coverage_text(v) -> str:
+def coverage_text(v, together: Sequence[str] = (), shared: str = "") -> str:
     """Whether each 95% interval covers the effect planted in the synthetic data, in words
-    ('' for real data, where nothing was planted). ``v`` has ``quantity`` and ``covered``."""
+    ('' for real data, where nothing was planted). ``v`` has ``quantity`` and ``covered``.
+
+    ``together`` names checks that come from one estimate on one comparison group (an
+    overall effect and its parts), described by ``shared``: when two or more of them miss,
+    the text says they miss together and counts them as one, so several misses of one
+    unlucky comparison group are not read as several independent failures."""
     if v is None or len(v) == 0:
         return ""
     missed = v.loc[~v["covered"].astype(bool), "quantity"].tolist()
     if not missed:
         return f"Every one of the {len(v)} intervals covers the effect planted in the data."
-    return (f"**{len(missed)} of {len(v)} intervals miss the planted effect:** "
-            + "; ".join(text.md(q) for q in missed) + ". A 95% interval misses about 1 time "
-            "in 20 by chance; more misses than that mean the estimate is biased on this "
-            "data, so read it with that in mind.")
+    out = (f"**{len(missed)} of {len(v)} intervals miss the planted effect:** "
+           + "; ".join(text.md(q) for q in missed) + ".")
+    joint = [q for q in missed if q in set(together)]
+    n_checks = len(v) - len(set(together) & set(v["quantity"])) + 1
+    if len(joint) > 1:
+        out += (f" {len(joint)} of these come from {shared}, so they cover or miss "
+                f"together: counted as one, that is "
+                f"{text.plural(len(missed) - len(joint) + 1, 'miss', 'misses')} in "
+                f"{text.plural(n_checks, 'check')}.")
+    return out + (" A 95% interval misses about 1 time in 20 by chance; more misses than "
+                  "that mean the estimate is biased on this data, so read it with that in "
+                  "mind.")

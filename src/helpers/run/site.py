@@ -276,8 +276,12 @@ def report_item(j: Job, base: str = "") -> str:
     if j.status == "ok" and "html" in j.files:
         summary = f" — {escape(j.summary)}" if j.summary else ""
         failed = len(j.validation_failed)
+        names = "; ".join(j.validation_failed[:3]) + (
+            f"; and {failed - 3} more" if failed > 3 else "")
         check = (f' <span class="failed">{failed} validation '
-                 f'check{"s" if failed > 1 else ""} failed</span>') if failed else ""
+                 f'check{"s" if failed > 1 else ""} failed</span>'
+                 f' <span class="meta">({escape(names)}; the page says why)</span>'
+                 ) if failed else ""
         return (f'<li><a href="{escape(base + j.files["html"])}">{title}</a>{summary}'
                 f"{check}</li>")
     first = escape(j.error.splitlines()[0][:200]) if j.error else "not run"

@@ -66,7 +66,7 @@ AGE_MID = np.array([2.5 + 5 * i for i in range(18)] + [92.5])
 # all-specialty GP referral rate per 1,000 per year by age band (U-shaped, peak 75-84)
 AGE_RATE = np.array([120, 80, 85, 95, 110, 130, 140, 145, 160, 180, 200, 225, 250, 280, 310,
                      330, 335, 310, 260], dtype=float)
-GENERATOR_VERSION = "2"
+GENERATOR_VERSION = "3"
 """Bumped whenever the generator's output changes, so stale built data is rebuilt."""
 
 SEASON = np.array([1.00, 1.03, 1.00, 0.95, 1.02, 1.02, 0.98, 0.90, 1.02, 1.06, 1.04, 0.88])
@@ -136,7 +136,10 @@ PRESETS: dict[str, Preset] = {
 
 
 def _size_band(n: int) -> str:
-    return "2-4" if n <= 4 else ("5-8" if n <= 8 else "9+")
+    """The group-size band the joining effect is planted by, as the analysis bands groups
+    (``helpers.analysis.scale.size_band``): a 'group' of one practice is band '1', with no
+    partners and so no planted effect."""
+    return "1" if n <= 1 else ("2-4" if n <= 4 else ("5-8" if n <= 8 else "9+"))
 
 
 def _split_sizes(n: int, mean: float, rng: np.random.Generator) -> list[int]:
@@ -264,7 +267,7 @@ def fill(p: Preset, rng: np.random.Generator, s: Structure,
     for i in np.flatnonzero(in_group >= 0):
         jq = pd.Timestamp(practice_join[i])
         q_since = ((months.year - jq.year) * 12 + (months.month - jq.month)) // 3
-        full = p.join_effect[band_of_group[in_group[i]]]
+        full = p.join_effect.get(band_of_group[in_group[i]], 0.0)
         ramp = np.clip((q_since + 1) / p.join_ramp_quarters, 0, 1)
         join_eff[i] = np.where(q_since >= 0, full * ramp, 0.0)
     open_mask = np.ones((n, n_months), dtype=bool)
@@ -400,7 +403,7 @@ def fill(p: Preset, rng: np.random.Generator, s: Structure,
         "outcome_target", "outcome_bonus_pct"])
 
     path = {str(e): float(np.average(
-        [p.join_effect[b] * min(1.0, (e + 1) / p.join_ramp_quarters) for b in band_of_group],
+        [p.join_effect.get(b, 0.0) * min(1.0, (e + 1) / p.join_ramp_quarters) for b in band_of_group],
         weights=group_size_arr)) for e in range(0, 12)} if n_groups else {}
     tables = {"specialties": specialties, "referrals": referrals,
               "reference_rates": reference_rates, "providers": providers,
