@@ -83,12 +83,12 @@ def _checks(missed: set[str]) -> pd.DataFrame:
 def test_checks_of_one_estimate_miss_together_and_count_once():
     """Four joining rows from one staggered estimate on one comparison group missing
     together are one miss, and the page says so, and why, when the group is small."""
-    from helpers.report import federation_scale as fs
+    from helpers.report import federation_scale
 
     joined = {q for q in _checks(set())["quantity"] if q.startswith("Joining effect")}
     an = SimpleNamespace(validation=_checks(joined),
                          joining=SimpleNamespace(extra={"n_control": 20, "n_treated": 6489}))
-    words = fs.validation_text(an)
+    words = federation_scale.validation_text(an)
     assert words.startswith("**4 of 6 intervals miss the planted effect:**")
     assert ("4 of these come from the one staggered estimate on the same 20 comparison "
             "practices, so they cover or miss together: counted as one, that is 1 miss in "
@@ -96,13 +96,13 @@ def test_checks_of_one_estimate_miss_together_and_count_once():
     assert "With only 20 practices to compare with" in words
     # plenty of comparison practices: no small-group warning; one miss is not 'together'
     an.joining.extra["n_control"] = 600
-    assert "With only" not in fs.validation_text(an)
+    assert "With only" not in federation_scale.validation_text(an)
     an.validation = _checks({"Joining effect, groups of 9+"})
-    one = fs.validation_text(an)
+    one = federation_scale.validation_text(an)
     assert one.startswith("**1 of 6 intervals") and "together" not in one
     an.validation = _checks(set())
-    assert fs.validation_text(an) == "Every one of the 6 intervals covers the effect " \
-                                     "planted in the data."
+    assert federation_scale.validation_text(an) == ("Every one of the 6 intervals covers "
+                                                    "the effect planted in the data.")
 
 
 def test_the_index_names_the_failed_checks():
