@@ -95,3 +95,24 @@ def test_a_ratio_of_zero_on_the_spine_chart_stays_inside_the_axes():
     assert fig._pack_meta["points_outside"] == 0
     assert fig._pack_meta["unpublished_counts"] == 0     # 0.9 × 400 = 360, and 0 stands for 0
     plt.close(fig)
+
+
+def test_the_index_line_and_the_page_print_the_same_figures():
+    """The index's one-line finding and the page print each figure alike: the practice
+    whose index said "£877 a year" beside "£1k" on its page is a finding; a figure found
+    only inside a longer one ('32' in '1,320', '2.3%' in '12.3%') is not on the page."""
+    page = ("Practice F82036, in Federation 11. Referrals 4,125 a year; opportunity £877 a year. "
+            "Joining a group changed referrals by −2.3% (−4.4% to −0.1%).")
+    ok = {"summary": "In Federation 11, 4,125 referrals a year; opportunity £877 a year; −2.3% on joining; "
+                     "4.4% below at worst"}
+    assert page_findings(page, ok, []) == []
+    for summary, bad in (("opportunity £1k a year", "£1k"),
+                         ("1,320 referrals a year", "1,320"),
+                         ("joining changed referrals by −1.2%", "−1.2%"),
+                         ("12.3% fewer", "12.3%"),
+                         ("ratio 0.43", "0.43")):
+        found = page_findings(page.replace("4,125", "4,1250"), {"summary": summary}, [])
+        assert len(found) == 1 and bad in found[0], (summary, found)
+    assert page_findings("32 above the limits", {"summary": "1,320 practices"}, [])
+    assert page_findings("1,320 practices", {"summary": "32 above"}, [])
+    assert page_findings("+2.3% on joining", {"summary": "−2.3% on joining"}, [])

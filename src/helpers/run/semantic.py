@@ -5,7 +5,10 @@ On one report (:func:`page_findings`):
 
 - no library text reaches the reader (estimator warnings, tracebacks, reprs);
 - a validation check that failed is said to have failed on the page;
-- every point a chart draws lies inside its axes (an area's own unit is never cut off).
+- every point a chart draws lies inside its axes (an area's own unit is never cut off);
+- every figure of the report's one-line finding (what the index and its parent's page say
+  of it) is printed on the page as it is there: "£877 a year" on the index beside "£1k" on
+  the page is a finding.
 
 Across the reports of one run (:func:`cross_page_findings`), from the ``facts`` each
 results file records (what its page states about the area):
@@ -33,6 +36,24 @@ LIBRARY_TEXT = re.compile(
 VALIDATION_WORDS = re.compile(r"\bfail|\bmiss(?:es)?\b", re.IGNORECASE)
 """Words a page uses to say a validation check failed."""
 
+FIGURE = re.compile(r"[−-]?£?\d(?:[\d,]*\d)?(?:\.\d+)?(?:%|[km]\b)?")
+"""A figure as the pack prints it: a count, ratio, percentage or money (−2.3%, £45.5m,
+6,500, 0.43)."""
+
+
+def unmatched_figures(summary: str, page_text: str) -> list[str]:
+    """Figures of a one-line finding not printed, to the digit, on the page: each must stand
+    on the page as a whole figure (not inside a longer one: '32' does not match '1,320')."""
+    out = []
+    for fig in dict.fromkeys(FIGURE.findall(summary)):
+        # a negative figure keeps its minus on the page; an unsigned one ("0.2% below")
+        # may stand there signed ("−0.2%" in a table)
+        lead = r"(?<![\d.,])[−-]" if fig[0] in "−-" else r"(?<![\d.,£])[−+-]?"
+        whole = re.compile(lead + re.escape(fig.lstrip("−-")) + r"(?![\d%]|[.,]\d)")
+        if not whole.search(page_text):
+            out.append(fig)
+    return out
+
 
 def page_findings(page_text: str, results: dict, charts: list[dict]) -> list[str]:
     """What one report states that is untrue or unreadable: library text in its visible
@@ -45,6 +66,10 @@ def page_findings(page_text: str, results: dict, charts: list[dict]) -> list[str
     failed = results.get("validation_failed") or []
     if failed and not VALIDATION_WORDS.search(page_text):
         out.append(f"validation checks failed ({failed[:3]}) but the page does not say so")
+    missing = unmatched_figures(results.get("summary") or "", page_text)
+    if missing:
+        out.append(f"the index's line \"{results['summary']}\" gives {', '.join(missing)}, "
+                   "which the page does not print")
     for md in charts:
         if md.get("points_outside"):
             out.append(f"{md['points_outside']} chart point(s) outside the axes: "
