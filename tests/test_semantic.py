@@ -1,6 +1,7 @@
-"""The semantic check: library text, unflagged validation failures and chart points
-outside the axes on one page; facts that differ between an area's pages, or between a
-practice's page and its network's, across a run."""
+"""The semantic check: library text, unflagged validation failures, chart points outside
+the axes and an index line whose figures the page does not print, on one page; facts that
+differ between an area's pages, or between a practice's page and its network's, across a
+run; and a chart that draws in other units than its axis and table say."""
 
 from __future__ import annotations
 
@@ -116,3 +117,34 @@ def test_the_index_line_and_the_page_print_the_same_figures():
     assert page_findings("32 above the limits", {"summary": "1,320 practices"}, [])
     assert page_findings("1,320 practices", {"summary": "32 above"}, [])
     assert page_findings("+2.3% on joining", {"summary": "−2.3% on joining"}, [])
+
+
+def test_the_funnel_draws_what_its_axis_and_table_say(small):
+    """Text and chart units agree: the funnel's points sit at the expected count a year, as
+    its axis, its points' names and the practices table all say, at each practice's ratio
+    (the fault was a five-year count drawn beside a table a year); the practice page's
+    funnel draws the practice at its own table's figures."""
+    from matplotlib.collections import PathCollection
+
+    from helpers.analysis.context import open_context
+    from helpers.analysis.referral_variation import analyse
+    from helpers.report import referral_variation
+
+    sizes = small.groups.groupby("group_code")["practice_code"].nunique()
+    network = str(sizes[sizes > 3].index[0])
+    for area in (network, str(small.groups["practice_code"].iloc[0])):
+        ctx = open_context("01_referral_variation", {"data_source": "synthetic:small",
+                                                     "area": area, "publish": False})
+        an = analyse(ctx)
+        fig = referral_variation.funnel_figure(ctx, an)
+        ax = fig.axes[0]
+        assert ax.get_xlabel().startswith("Expected referrals a year")
+        dots = [c for c in ax.collections if isinstance(c, PathCollection)]
+        drawn = {tuple(np.round(xy, 6)) for c in dots for xy in np.asarray(c.get_offsets())}
+        pub = an.published[an.published["ratio"].notna()]
+        table = {tuple(np.round(xy, 6))
+                 for xy in pub[["expected_per_year", "ratio"]].to_numpy(float)}
+        assert table and table <= drawn, area
+        names = [n for ns in fig._pack_named.values() for n in ns]
+        assert all(n.endswith("expected referrals a year") for n in names)
+        plt.close(fig)
