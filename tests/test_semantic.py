@@ -148,3 +148,17 @@ def test_the_funnel_draws_what_its_axis_and_table_say(small):
         names = [n for ns in fig._pack_named.values() for n in ns]
         assert all(n.endswith("expected referrals a year") for n in names)
         plt.close(fig)
+
+
+def test_englands_contract_line_words_a_zero_saving_as_its_page_does():
+    """England pays under several forms: its index line gives the range of savings as the
+    page's prose does ("nothing" under a block, not "£0" beside the page's "nothing")."""
+    from helpers import report
+    from helpers.analysis import contracts
+    from helpers.report import contract_forms
+
+    ctx = report.start("03_contract_forms", {"data_source": "synthetic:small"})
+    an = report.analyse(ctx)
+    assert an.current_form not in contracts.FORM_LABELS
+    summary = contract_forms.results(ctx, an)["summary"]
+    assert "is worth nothing to £" in summary and "£0 " not in summary, summary

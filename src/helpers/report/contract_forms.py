@@ -369,7 +369,8 @@ def _summary(ctx: Context, an: Analysis, saving: float, by_form: pd.Series) -> s
     cur = an.current_form
     if cur not in contracts.FORM_LABELS:
         lo, hi = sorted([float(by_form.min()), float(by_form.max())])
-        return line + f"is worth {formats.money(lo)} to {formats.money(hi)} a year, depending on the form"
+        return (line + f"is worth {_money_or_nothing(an, lo)} to {_money_or_nothing(an, hi)}"
+                " a year, depending on the form")       # as the page's prose words it
     form = contracts.FORM_LABELS[cur].lower()
     if np.isnan(saving) or abs(saving) < 0.5:
         return line + f"saves nothing under its current form ({form})"
