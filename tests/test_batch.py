@@ -205,6 +205,12 @@ def test_a_reused_kernel_keeps_one_client_and_no_queued_output(tmp_path, small):
     while run_sync(kc.iopub_channel.msg_ready)():    # only the last kernel-info status pair
         queued.append(run_sync(kc.iopub_channel.get_msg)(timeout=5)["msg_type"])
     assert queued == ["status", "status"]             # no report output left queued
+    said: list[str] = []                              # and it writes no input history
+    run_sync(kc.execute_interactive)("print(get_ipython().history_manager.enabled)",
+                                     timeout=30, store_history=False,
+                                     output_hook=lambda m: said.append(
+                                         m["content"].get("text") or ""))
+    assert "".join(said).strip() == "False"
     kernels.retire()
     assert open_clients() == []
 

@@ -89,7 +89,9 @@ def _start() -> IPCKernelManager:
     _state["starting"] = km            # so a SIGTERM during the warm-up still cleans it up
     env = {k: v for k, v in os.environ.items() if k != "MPLBACKEND"}
     env["PACK_BATCH"] = "1"            # the page, not each notebook, carries shared scripts
-    run_sync(km.start_kernel)(env=env)
+    # no input history: IPython would otherwise write every cell of every report to its
+    # SQLite file (a thread, a commit a cell) that no one reads back in a batch
+    run_sync(km.start_kernel)(env=env, extra_arguments=["--HistoryManager.enabled=False"])
     kc = km.client()
     kc.start_channels()
     try:
