@@ -242,14 +242,22 @@ def _comparisons(ctx: Context, an: Analysis) -> pd.DataFrame:
     return c.assign(name=names)
 
 
+def _ratio_decimals(c: pd.DataFrame | None) -> int:
+    """Decimals of the comparison table's ratios: enough (up to 3) that each area's
+    interval shows its width; England, the comparator, is 1 by construction and does not
+    count. The index line prints the area's ratio with the same, so both read alike."""
+    if c is None or c.empty:
+        return 2
+    return max([formats.decimals_to_separate(r.lower, r.upper, 2, most=3)
+                for r in c.iloc[:-1].dropna(subset=["lower", "upper"]).itertuples()],
+               default=2)
+
+
 def comparison_table(ctx: Context, an: Analysis):
     if ctx.is_england:
         return None
     c = _comparisons(ctx, an)
-    # enough decimals (up to 3) that each area's interval shows its width; England, the
-    # comparator, is 1 by construction and does not count
-    d = max([formats.decimals_to_separate(r.lower, r.upper, 2, most=3)
-             for r in c.iloc[:-1].dropna(subset=["lower", "upper"]).itertuples()], default=2)
+    d = _ratio_decimals(c)
     return table(c, [Col("name", "Area"), Col("practices", "Practices", "orgs"),
                     Col("observed_per_year", "Referrals a year", "count"),
                     Col("ratio", "Ratio (observed / expected)", "ratio", d),
@@ -477,7 +485,8 @@ def results(ctx: Context, an: Analysis, h: dict) -> dict:
     out = dict(h)
     ratio = "" if ctx.is_england and ctx.params["comparator"] == "england" else (
         "; ratio not shown (count suppressed)" if not np.isfinite(h["area_ratio"]) else
-        f"; ratio {formats.ratio(h['area_ratio'])} against "
+        f"; ratio {formats.ratio(h['area_ratio'], _ratio_decimals(an.comparisons))}"
+        f" against "
         f"{'England' if ctx.params['comparator'] == 'england' else 'comparator'}")
     if an.profile is not None:
         out["profile"] = an.profile.drop(columns=["observed"], errors="ignore").to_dict(
