@@ -59,10 +59,13 @@ def test_a_practice_with_no_referrals(small, tmp_path):
     zero = str(t["practices"]["practice_code"].iloc[1])
     t["referrals"] = t["referrals"][t["referrals"]["practice_code"].astype(str) != zero]
     save_dataset(t, tmp_path / "zero", provenance=PROV)
-    out, _ = _run(tmp_path, str(tmp_path / "zero"), [zero])
+    out, manifest = _run(tmp_path, str(tmp_path / "zero"), [zero])
     pages = _pages(out)
     slug = zero.lower()
     assert "No GP referrals</strong> are recorded" in pages[f"00_data_overview/{slug}.html"]
+    line = next(r["summary"] for r in manifest["reports"]
+                if r["notebook"] == "00_data_overview")      # the index says it as the page
+    assert line.endswith("patients at the latest count, no referrals recorded"), line
     assert "nothing to compare" in pages[f"01_referral_variation/{slug}.html"]
 
 

@@ -102,9 +102,9 @@ def results(ctx: Context, ov: Overview) -> dict:
     span = f"{h['first_month'][:7]}..{h['last_month'][:7]}"
     facts = {"n_practices": {"count": h["n_practices"], "span": span},
              "referrals": {"count": ctx.published(h["referrals"]), "span": span}}
+    made = (f"{ctx.count(h['referrals'])} referrals over {h['months']} months"
+            if h["months"] and h["referrals"] else "no referrals recorded")
     return {"headline": h, "facts": facts,
             "summary": ("" if ctx.level == "practice" else
                         f"{text.plural(h['n_practices'], 'practice')}, ")
-                       + f"{ctx.count(h['patients'])} patients at the latest count, "
-                       f"{ctx.count(h['referrals'])} "
-                       f"referrals over {h['months']} months"}
+                       + f"{ctx.count(h['patients'])} patients at the latest count, {made}"}
