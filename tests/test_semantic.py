@@ -5,12 +5,14 @@ run; and a chart that draws in other units than its axis and table say."""
 
 from __future__ import annotations
 
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 from helpers.report import charts
-from helpers.run.semantic import cross_page_findings, page_findings
+from helpers.run.semantic import cross_page_findings, page_findings, unmatched_figures
 
 
 def test_library_text_on_a_page_is_a_finding():
@@ -162,3 +164,24 @@ def test_englands_contract_line_words_a_zero_saving_as_its_page_does():
     assert an.current_form not in contracts.FORM_LABELS
     summary = contract_forms.results(ctx, an)["summary"]
     assert "is worth nothing to £" in summary and "£0 " not in summary, summary
+
+
+def test_the_index_line_gives_the_ratio_as_the_comparison_table_prints_it(small):
+    """A network's and a practice's index line print the area's ratio with the decimals of
+    the page's comparison table (the real PCN whose line said 1.10 beside a table's 1.098)."""
+    from helpers.analysis.context import open_context
+    from helpers.analysis.referral_variation import analyse
+    from helpers.report import referral_variation
+
+    sizes = small.groups.groupby("group_code")["practice_code"].nunique()
+    decimals = []
+    for area in (str(sizes[sizes > 3].index[0]), "A81011"):    # 2 and 3 decimals
+        ctx = open_context("01_referral_variation", {"data_source": "synthetic:small",
+                                                     "area": area, "publish": True})
+        an = analyse(ctx)
+        line = referral_variation.results(ctx, an, an.headline)["summary"]
+        page = referral_variation.comparison_table(ctx, an).data         # its HTML
+        shown = re.search(r"[Rr]atio (\d\.\d+) against", line).group(1)
+        assert unmatched_figures(shown, page) == [], (line, area)
+        decimals.append(len(shown.split(".")[1]))
+    assert decimals == [2, 3]
