@@ -19,7 +19,6 @@ import html
 import io
 import itertools
 import re
-import textwrap
 
 import matplotlib
 import matplotlib.pyplot as plt
@@ -31,6 +30,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from helpers import disclosure
+from helpers.report import layout
 
 NHS_BLUE = "#005EB8"
 DARK = "#425563"
@@ -283,10 +283,9 @@ def finish(fig: Figure, ax: plt.Axes, title: str, xlabel: str, ylabel: str, sour
                          "alt text")
     if not (ax.lines or ax.collections or ax.patches or ax.images):
         raise EmptyChartError(f"chart '{title}' has nothing to draw")
-    # long area names would run the title off the figure: wrap it to the figure's width
-    # (about 7.5 characters an inch of the bold title font)
-    ax.set_title(textwrap.fill(_plain(title), width=int(fig.get_figwidth() * 7.5)),
-                 loc="left")
+    # long area names would run the title off the figure: the layout wraps it to the width
+    # from the axes' left edge to the figure's right
+    head = ax.set_title(_plain(title), loc="left")
     ax.set_xlabel(_plain(xlabel))
     ax.set_ylabel(_plain(ylabel))
     if ax.get_xscale() == "log" and not getattr(ax, "_pack_ticks_set", False):
@@ -295,18 +294,14 @@ def finish(fig: Figure, ax: plt.Axes, title: str, xlabel: str, ylabel: str, sour
     if legend and labels:
         ax.legend(handles, [_plain(x) for x in labels], loc="upper left",
                   bbox_to_anchor=(1.01, 1.0), fontsize=8, borderaxespad=0)
-    fig.text(0.01, 0.005, _plain(f"Source: {source}"), fontsize=7.5, color=GREY, ha="left",
-             va="bottom")
+    foot = fig.text(0.01, 0.005, _plain(f"Source: {source}"), fontsize=7.5, color=GREY,
+                    ha="left", va="bottom")
     if watermark:
         fig.text(0.5, 0.5, watermark, fontsize=22, color=RED, alpha=0.13, ha="center",
                  va="center", rotation=20, weight="bold")
-    # one tight-layout pass, then room for the source line (``rect=`` would cost a second
-    # pass over every tick label)
-    fig.tight_layout()
-    pars = fig.subplotpars
-    fig.subplots_adjust(bottom=min(pars.bottom + 0.035, pars.top - 0.2))
-    # positions are final: with no layout engine left on the figure, printing it draws once
-    # (a placeholder engine makes matplotlib run a second, layout-only draw first)
+    # margins from the text's sizes, measured once (:mod:`helpers.report.layout`); with no
+    # layout engine on the figure, printing it draws once
+    layout.fit(fig, ax, head, foot)
     fig.set_layout_engine(None)
     _rasterise_dense(ax)
     values = _values(ax)

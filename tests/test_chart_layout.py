@@ -1,0 +1,203 @@
+"""Chart margins from measured text (helpers.report.layout), checked against matplotlib's own
+bounding boxes: every chart kind, with hostile text (long titles and category names, long
+legend labels, large numbers, point labels at the edges), keeps its title, tick labels,
+axis labels, legend and point labels inside the figure and clear of the source line, and
+sits within a few points of where matplotlib's tight layout would put it."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.font_manager import FontProperties
+from matplotlib.text import Text
+
+from helpers.report import charts, layout
+
+LONG = ("Referral ratio of every practice in a very long-named network of practices, "
+        "Synthetic Integrated Care Board of the North East and North Cumbria, 2023-24")
+NAMES = ["Trauma and Orthopaedics (all first outpatient attendances, adults)",
+         "Ear, Nose and Throat", "Aligned payment (75% above plan) (full-year)", "x"]
+
+
+def _funnel():
+    rng = np.random.default_rng(1)
+    n = 60
+    den = np.exp(rng.uniform(np.log(20), np.log(8000), n))
+    rr = np.exp(rng.normal(0, 0.2, n))
+    rr[np.argmax(den)] = 3.4                       # an outlier at the right and top edges
+    flag = np.where(rr > 1.6, "High", np.where(rr < 0.6, "Low", "Within"))
+    pts = pd.DataFrame({"denominator": den, "rr": rr, "flag": flag})
+    xs = np.exp(np.linspace(np.log(10), np.log(10000), 50))
+    curve = pd.DataFrame({"denominator": xs, "ucl95": 1 + 2 / np.sqrt(xs),
+                          "lcl95": 1 - 2 / np.sqrt(xs), "ucl99": 1 + 3 / np.sqrt(xs),
+                          "lcl99": np.maximum(1 - 3 / np.sqrt(xs), 0)})
+    labels = pd.Series([f"Practice with a long name {i}" for i in range(n)])
+    return charts.funnel_chart(pts, curve, LONG, "test", "alt", labels=labels,
+                               xlabel="Expected referrals a year (count, log scale)")
+
+
+def _ranked():
+    n = 150
+    r = np.linspace(0.5, 1.8, n)
+    t = pd.DataFrame({"ratio": r, "range_low": r * 0.8, "range_high": r * 1.2,
+                      "flag": np.where(r > 1.5, "High", "Within")})
+    return charts.ranked_chart(t, LONG, "test", "alt")
+
+
+def _spc():
+    d = pd.date_range("2019-04-01", periods=48, freq="MS")
+    y = 300 + 10 * np.sin(np.arange(48))
+    p = pd.DataFrame({"date": d, "y": y, "mean": 300.0, "upl": 330.0, "lpl": 270.0,
+                      "point_type": ["special_cause_concern"] + ["common_cause"] * 47})
+    return charts.spc_chart(p, "Monthly referrals", "test", "alt")
+
+
+def _bars(values=(1_250_000, 40_000, -3_000, 12)):
+    return charts.bar_chart(NAMES, values, LONG, "Saving to the commissioner (£)",
+                            "Contract form and period", "test", "alt")
+
+
+def _interval():
+    return charts.interval_chart(NAMES, [0.1, -0.2, 0.0, 0.3], [0, -0.3, -0.1, 0.1],
+                                 [0.2, -0.1, 0.1, 0.5], "Effects", "Effect (ratio)",
+                                 "Group", "test", "alt", truth=[0.1, -0.2, 0.0, 0.3])
+
+
+def _scatter_big_numbers():
+    x = np.linspace(1e6, 9e6, 30)
+    return charts.scatter_chart(x, x * 1e3 + 5e9, "Big numbers", "Patients (count)",
+                                "Payment (£)", "test", "alt",
+                                line=(x, x * 1e3 + 5e9, "A reference line with a long "
+                                                        "legend label for the right"))
+
+
+def _lines():
+    x = np.arange(2015, 2025)
+    return charts.lines_chart(x, {f"Series {k} with a long label": x * k for k in range(7)},
+                              "Lines", "Year", "Referrals (count)", "test", "alt")
+
+
+def _curve():
+    xs = np.exp(np.linspace(np.log(1000), np.log(40000), 40))
+    c = pd.DataFrame({"x": xs, "fit": 1.0 + 0 * xs, "lower": 0.9 + 0 * xs,
+                      "upper": 1.1 + 0 * xs})
+    p = pd.DataFrame({"x": [1500.0, 30000.0], "y": [0.8, 1.3]})
+    return charts.curve_chart(c, "Curve", "List size (patients, log scale)",
+                              "Referral ratio", "test", "alt", points=p)
+
+
+def _event():
+    es = pd.DataFrame({"event_month": np.arange(-12, 13), "att": 0.0, "lower": -0.1,
+                       "upper": 0.1})
+    return charts.event_study_chart(es, "Event study", "test", "Effect (change)", "alt",
+                                    truth=-0.05)
+
+
+def _spine():
+    rows = pd.DataFrame({"indicator": NAMES, "p5": 0.6, "p25": 0.8, "p75": 1.2, "p95": 1.5,
+                         "ratio": [0.9, 1.3, 0.0, 1.0], "verdict": ["lower", "higher",
+                                                                     "similar", "no test"],
+                         "expected": 100.0, "network": 1.1, "commissioner": 0.95})
+    return charts.spine_chart(rows, LONG, "test", "alt", area_label="Practice A81011")
+
+
+def _histogram():
+    return charts.histogram(np.random.default_rng(2).normal(100, 10, 500), "Spread",
+                            "Referrals per 1,000 patients", "Practices (count)", "test",
+                            "alt")
+
+
+KINDS = {"funnel": _funnel, "ranked": _ranked, "spc": _spc, "bars": _bars,
+         "bars_small": lambda: _bars((0.2, 0.1, 0.0, 0.3)), "interval": _interval,
+         "scatter_big_numbers": _scatter_big_numbers, "lines": _lines, "curve": _curve,
+         "event_study": _event, "spine": _spine, "histogram": _histogram}
+
+
+def _extents(fig):
+    """Matplotlib's own bounding boxes (Agg renderer, points): the axes with everything it
+    draws or lays out (title, ticks, labels, legend, annotations) and the source line."""
+    r = fig.canvas.get_renderer()
+    ax = fig.axes[0]
+    k = 72 / fig.dpi
+    box = ax.get_tightbbox(r)
+    source = next(t for t in fig.texts if t.get_text().startswith("Source:"))
+    sb = source.get_window_extent(r)
+    return ([box.x0 * k, box.y0 * k, box.x1 * k, box.y1 * k],
+            [sb.x0 * k, sb.y0 * k, sb.x1 * k, sb.y1 * k])
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_nothing_is_clipped_and_the_source_line_stands_clear(kind):
+    charts.setup()
+    fig = KINDS[kind]()
+    W, H = fig.get_figwidth() * 72, fig.get_figheight() * 72
+    (x0, y0, x1, y1), src = _extents(fig)
+    assert x0 >= 0 and y0 >= 0, f"{kind}: drawn past the left or bottom edge"
+    assert x1 <= W + 0.5 and y1 <= H + 0.5, f"{kind}: drawn past the right or top edge " \
+                                            f"({x1:.1f} of {W:.0f}, {y1:.1f} of {H:.0f})"
+    assert src[3] <= y0 + 0.5, f"{kind}: the source line runs into the chart above it"
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_margins_are_close_to_matplotlibs_tight_layout(kind):
+    """Within 12 points a side of tight_layout (which leaves no room for the source line,
+    so the foot is compared after the pack's own source-line allowance)."""
+    charts.setup()
+    fig = KINDS[kind]()
+    W, H = fig.get_figwidth() * 72, fig.get_figheight() * 72
+    p = fig.subplotpars
+    ours = np.array([p.left * W, (1 - p.right) * W, p.bottom * H, (1 - p.top) * H])
+    fig.tight_layout()
+    p = fig.subplotpars
+    theirs = np.array([p.left * W, (1 - p.right) * W, p.bottom * H + 0.035 * H,
+                       (1 - p.top) * H])
+    assert np.all(np.abs(ours - theirs) <= 12), f"{kind}: margins l, r, b, t {ours.round(1)}" \
+                                                 f" against tight layout {theirs.round(1)}"
+    plt.close(fig)
+
+
+def test_long_titles_wrap_to_the_width_beside_wide_category_labels():
+    charts.setup()
+    fig = _bars()
+    title = fig.axes[0].get_title(loc="left")
+    assert "\n" in title and " ".join(title.split()) == " ".join(LONG.split())
+    r = fig.canvas.get_renderer()
+    head = fig.axes[0]._left_title.get_window_extent(r)
+    assert head.x1 <= fig.bbox.width and head.x0 >= fig.axes[0].bbox.x0 - 1
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("text", ["0.8", "1,000", "Referral ratio, observed / expected",
+                                  "Ophthalmology", "£1.2m", "two\nlines of text"])
+@pytest.mark.parametrize("size", [7.5, 9, 12])
+def test_text_sizes_agree_with_the_svg_backends_own_text_box(text, size):
+    """Against the box matplotlib lays out for the text when writing SVG (the pack's
+    charts), within half a point. (The raster backend's hinted text is up to 8% wider at
+    small sizes; the clipping test above checks the charts with that wider measure.)"""
+    import io
+
+    from matplotlib.backends.backend_svg import RendererSVG
+
+    fig = plt.figure(dpi=72)
+    prop = FontProperties(size=size)
+    t = Text(0, 0, text, fontproperties=prop, figure=fig)
+    svg = t.get_window_extent(RendererSVG(100, 100, io.StringIO()))
+    w, h = layout.text_size(text, prop)
+    assert w == pytest.approx(svg.width, abs=0.5)
+    assert h == pytest.approx(svg.height, abs=0.5)
+    plt.close(fig)
+
+
+def test_wrap_keeps_every_word_and_each_line_within_the_width():
+    prop = FontProperties(size=12, weight="bold")
+    out = layout.wrap(LONG, prop, 300)
+    assert out.split() == LONG.split()
+    assert all(layout.text_size(line, prop)[0] <= 300 for line in out.split("\n")
+               if " " in line)
+    assert layout.wrap("Supercalifragilistic", prop, 10) == "Supercalifragilistic"
