@@ -18,6 +18,7 @@ from helpers.analysis import contracts
 from helpers.analysis.context import Context
 from helpers.analysis.referrals import practice_table
 from helpers.cache import cached
+from helpers.codes import among
 from helpers.estimate import Estimate
 from helpers.params import ParameterError
 from helpers.schema import financial_year
@@ -115,7 +116,7 @@ def analyse(ctx: Context) -> Analysis:
     if ctx.level in ("network", "practice") or p["outliers_only"]:
         pt = year_practice_table(ds, year)
         in_comm = pt[pt["commissioner_code"] == ctx.commissioner]
-        area = pt[pt.practice_code.isin(ctx.practice_codes)]
+        area = pt[among(pt.practice_code, ctx.practice_codes)]
         if ctx.level in ("network", "practice"):   # the area's part of its commissioner
             # in publish mode from the area's published count, so no £ gives back a
             # count the other pages round or suppress
@@ -126,7 +127,7 @@ def analyse(ctx: Context) -> Analysis:
         if p["outliers_only"]:
             fr = funnel(pt.observed, pt.expected, pt.practice_code, method="robust")
             pt = pt.assign(outlier=(fr.points.flag == "High (99.8%)").to_numpy())
-            area = pt[pt.practice_code.isin(ctx.practice_codes)]
+            area = pt[among(pt.practice_code, ctx.practice_codes)]
             share *= float(area.loc[area.outlier, "observed"].sum() / area["observed"].sum())
     spec = p["specialties"] or None
     if spec:

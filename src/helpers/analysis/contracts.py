@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.cache import cached
+from helpers.codes import among
 from helpers.datasets import Dataset
 from helpers.estimate import Estimate
 from helpers.schema import financial_year
@@ -109,7 +110,7 @@ def did_switch(panel: pd.DataFrame, sw: pd.DataFrame, to_form: str,
         else np.log(p["follow_ups"] / p["first_attendances"])
     treated = sw[sw["to_form"] == to_form]
     other = set(sw["commissioner_code"]) - set(treated["commissioner_code"])
-    p = p[~p["commissioner_code"].isin(other)]
+    p = p[~among(p["commissioner_code"], other)]
     cohort = {r.commissioner_code: months.index(np.datetime64(r.month, "ns")) + 1
               for r in treated.itertuples()}
     p["g"] = p["commissioner_code"].map(cohort).fillna(0).astype(int)

@@ -20,6 +20,7 @@ from helpers.analysis import areas, scale
 from helpers.analysis.context import Context
 from helpers.analysis.referrals import practice_frame
 from helpers.cache import cached
+from helpers.codes import among
 from helpers.estimate import Estimate, t_critical
 from helpers.stats import rates, sdc
 
@@ -150,12 +151,12 @@ def analyse(ctx: Context) -> Analysis:
     p, ds = ctx.params, ctx.ds
     ctx.require_tables(["practice_outcomes"], "The scale analysis")
     nat = scale.practice_year_panel(ds)
-    area = nat[nat["practice_code"].isin(ctx.practice_codes)]
+    area = nat[among(nat["practice_code"], ctx.practice_codes)]
     present = _present(nat)
     national, resid = national_size_curves(ds), national_size_residuals(ds)
     el = pd.DataFrame(national["elasticities"])
     curves = {y: pd.DataFrame(c) for y, c in national["curves"].items()}
-    mine = resid[resid["practice_code"].isin(ctx.practice_codes)]
+    mine = resid[among(resid["practice_code"], ctx.practice_codes)]
     gaps = pd.DataFrame([g.record("gap") for y in curves
                          if (g := curve_gap(_latest(mine[mine["outcome"] == y], "resid"), y))])
     shown = _published_srr(ctx, area)
@@ -204,7 +205,7 @@ def analyse(ctx: Context) -> Analysis:
 
 
 def _mean_of(d: pd.DataFrame, y: str, codes) -> float:
-    v = d.loc[d["practice_code"].isin(list(codes)), y].to_numpy(float)
+    v = d.loc[among(d["practice_code"], list(codes)), y].to_numpy(float)
     v = v[np.isfinite(v)]
     return float(v.mean()) if len(v) else np.nan
 
@@ -305,10 +306,10 @@ def _networks(ctx: Context, nat: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     if ctx.level == "network":
         mine = g[g["group_code"] == ctx.area].drop_duplicates("practice_code")
     elif ctx.level == "practice":   # its group as a whole, not a group of 1 (itself)
-        own = latest.loc[latest["practice_code"].isin(ctx.practice_codes), "group_code"]
-        mine = g[g["group_code"].isin(own)].drop_duplicates("practice_code")
+        own = latest.loc[among(latest["practice_code"], ctx.practice_codes), "group_code"]
+        mine = g[among(g["group_code"], own)].drop_duplicates("practice_code")
     else:
-        mine = latest[latest["practice_code"].isin(ctx.practice_codes)]
+        mine = latest[among(latest["practice_code"], ctx.practice_codes)]
     mine = mine[["practice_code", "group_code"]].assign(
         group_practices=lambda d: d["group_code"].map(size).to_numpy())
     last = nat[nat["year"] == nat["year"].max()]
@@ -330,7 +331,7 @@ def _networks(ctx: Context, nat: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
                           ignore_index=True)
     band_of = latest.set_index("practice_code")["group_code"].map(size).map(scale.size_band)
     all_p = pf.assign(band=pf["practice_code"].map(band_of).fillna("1"))
-    area_p = all_p[all_p["practice_code"].isin(ctx.practice_codes)]
+    area_p = all_p[among(all_p["practice_code"], ctx.practice_codes)]
     shares = pd.DataFrame({
         "band": BAND_ORDER,
         "area": [float((area_p["band"] == b).mean() * 100) for b in BAND_ORDER],

@@ -15,6 +15,7 @@ import pandas as pd
 from helpers.analysis.context import Context
 from helpers.analysis.referrals import national_tables
 from helpers.cache import cached
+from helpers.codes import among
 from helpers.stats import sdc
 
 DATE_COLUMNS = ("month", "period", "start_month", "joined")
@@ -102,7 +103,7 @@ def analyse(ctx: Context) -> Overview:
                               if ctx.level != "commissioner" else "this commissioner")
         if ctx.level in ("network", "practice"):     # its own rows where a table has them
             own = _practice_rows(ds)
-            own = own[own["practice_code"].isin(codes)].groupby("table").agg(
+            own = own[among(own["practice_code"], codes)].groupby("table").agg(
                 rows=("rows", "sum"), first=("first", "min"), last=("last", "max"))
             mine = t["table"].isin(own.index)
             for c in ("rows", "first", "last"):
@@ -113,13 +114,13 @@ def analyse(ctx: Context) -> Overview:
                     else "real") if ctx.data_kind == "mixed" else ctx.data_kind
                    for n in t["table"]]
     lists = _lists(ds)
-    lists = lists[lists["practice_code"].isin(codes)]
+    lists = lists[among(lists["practice_code"], codes)]
     # patients at the area's latest count, from the practices open then: a practice that
     # closed or merged earlier has its patients in its successor's list already
     latest = lists["period"].max()
     lists = lists[lists["period"] == latest]
     pm = national_tables(ds)["pm"]
-    pm = pm[pm["practice_code"].isin(codes)] if not ctx.is_england else pm
+    pm = pm[among(pm["practice_code"], codes)] if not ctx.is_england else pm
     monthly = pm.groupby("month", as_index=False)["observed"].sum()
     h = {"n_practices": len(codes), "n_open_latest": int(len(lists)),
          "latest_count": str(pd.Timestamp(latest).date()) if pd.notna(latest) else "",

@@ -30,6 +30,7 @@ from helpers.analysis.referrals import (
     specialty_table,
 )
 from helpers.cache import cached
+from helpers.codes import among
 from helpers.params import ParameterError
 from helpers.schema import financial_year
 from helpers.stats import rates, sdc
@@ -174,7 +175,7 @@ def analyse(ctx: Context) -> Analysis:
     nat, fun = national_practices(ds, *args), national_funnel(ds, *args)
     curve = pd.DataFrame(fun["curve"])
     n_years = len(years)
-    area = nat[nat["practice_code"].isin(ctx.practice_codes)].reset_index(drop=True)
+    area = nat[among(nat["practice_code"], ctx.practice_codes)].reset_index(drop=True)
     area["label"] = ctx.practice_labels(area["practice_code"])
     # the years the area's figures a year average over: for a practice the years it was
     # open in the period; for a group of practices the most any of them was open
@@ -188,7 +189,7 @@ def analyse(ctx: Context) -> Analysis:
         series = monthly_series(ds, None if ctx.is_england else ctx.practice_codes, nt["pm"])
     elif ctx.level in ("network", "practice"):
         m = practice_month_specialty(ds)
-        m = m[(m["specialty_code"] == spec) & m["practice_code"].isin(ctx.practice_codes)]
+        m = m[(m["specialty_code"] == spec) & among(m["practice_code"], ctx.practice_codes)]
         series = m.groupby("month", as_index=False)[["observed", "expected"]].sum()
         series["ratio"] = series["observed"] / series["expected"]
         series["standardised_rate"] = series["ratio"]
@@ -247,7 +248,7 @@ def analyse(ctx: Context) -> Analysis:
     an = Analysis(nat, area, fun["summary"], curve, part, spt, spc_pts, spc_sum, years, extras)
     an.published = _published(ctx, an, an.area)
     if ctx.level == "practice":
-        an.peers_published = _published(ctx, an, nat[nat["practice_code"].isin(
+        an.peers_published = _published(ctx, an, nat[among(nat["practice_code"],
             ctx.where.peers)].reset_index(drop=True))
     an.specialties_published = _published_specialties(ctx, an)
     an.headline = headline(ctx, an)
@@ -359,7 +360,7 @@ def comparisons(ctx: Context, an: Analysis) -> pd.DataFrame:
     rows = []
     for i, (role, name, codes) in enumerate(groups):
         years = an.extras["area_years"] if i == 0 else an.extras["n_years"]
-        d = nat[nat["practice_code"].isin(codes)]
+        d = nat[among(nat["practice_code"], codes)]
         obs = float(d["observed"].sum())
         shown = an.headline["observed"] if i == 0 and ctx.publish else 0.0
         if shown > 0:  # the area itself: the headline's total (its published practices)
@@ -446,7 +447,7 @@ RightCare's Commissioning for Value packs do)."""
 
 def _group_ratio(ctx: Context, pts: pd.DataFrame, codes) -> float:
     """A set of practices' ratio (sum observed / sum expected), from the published total."""
-    d = pts[pts["practice_code"].isin(list(codes))]
+    d = pts[among(pts["practice_code"], list(codes))]
     exp = float(d["expected"].sum())
     obs = ctx.published(float(d["observed"].sum()))
     return obs / exp if exp > 0 and np.isfinite(obs) else np.nan
@@ -507,7 +508,7 @@ def similar_opportunity(ctx: Context, an: Analysis) -> pd.DataFrame:
     are left out. Counts published in publish mode (the £ from the published count)."""
     sp = specialty_points(ctx.ds, an.years)
     sp = sp[sp["expected"] > 0].assign(ratio=lambda d: d["observed"] / d["expected"])
-    peers = sp[sp["practice_code"].isin(list(ctx.where.similar))]
+    peers = sp[among(sp["practice_code"], list(ctx.where.similar))]
     best = peers.groupby("specialty_code")["ratio"].agg(
         lambda r: r.nsmallest(BEST_OF_SIMILAR).mean() if len(r) >= BEST_OF_SIMILAR
         else np.nan).rename("best_ratio")
@@ -566,7 +567,7 @@ def validation(ctx: Context, an: Analysis) -> pd.DataFrame | None:
     rm = t["referral_model"]
     planted = set(t["outliers"]["practice_codes"])
     nat = an.national
-    is_planted = nat["practice_code"].isin(planted)
+    is_planted = among(nat["practice_code"], planted)
     coef = an.partition.get("coefficients", {})
     rows = [
         ("Between-practice SD (log scale)", rm["sd_practice"],

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.cache import cached
+from helpers.codes import among
 from helpers.datasets import Dataset
 from helpers.schema import AGE_BANDS, financial_year
 
@@ -240,7 +241,7 @@ def specialty_table(ds: Dataset, years: list[int] | None = None,
     and the referrals above the upper limit. ``codes`` restricts the practices counted."""
     pts = specialty_points(ds, years)
     if codes is not None:
-        pts = pts[pts["practice_code"].isin(codes)]
+        pts = pts[among(pts["practice_code"], codes)]
     pts = pts.assign(excess=(pts["observed"] - pts["ucl99"] * pts["expected"]).clip(lower=0),
                      high=pts["flag"] == "High (99.8%)", low=pts["flag"] == "Low (99.8%)")
     t = pts.groupby("specialty_code").agg(
@@ -262,7 +263,7 @@ def monthly_series(ds: Dataset, codes: list[str] | None = None,
     (all practices when ``codes`` is None): O/E × the national crude rate."""
     pm = national_tables(ds)["pm"] if pm is None else pm
     nat = pm.groupby("month")[["observed", "expected"]].sum()
-    sel = pm if codes is None else pm[pm["practice_code"].isin(codes)]
+    sel = pm if codes is None else pm[among(pm["practice_code"], codes)]
     s = sel.groupby("month")[["observed", "expected"]].sum()
     pop = population_by_period(ds).set_index("period")["patients"]
     pop.index = financial_year(pd.Series(pop.index)).to_numpy()

@@ -16,6 +16,7 @@ from scipy import stats
 
 from helpers.analysis.referrals import national_tables, practice_frame
 from helpers.cache import cached
+from helpers.codes import among
 from helpers.datasets import Dataset
 from helpers.estimate import Estimate
 from helpers.schema import financial_year
@@ -312,7 +313,7 @@ def _mergers(ds: Dataset, outcome: str, seed: int) -> dict:
     succ = succ.sort_values("year").drop_duplicates("practice_code")[["practice_code", "year"]]
     pf = practice_frame(ds)
     involved = set(succ["practice_code"]) | set(merged["practice_code"].astype(str))
-    pool = pf[~pf["practice_code"].isin(involved)]
+    pool = pf[~among(pf["practice_code"], involved)]
     rows = []
     for s in succ.itertuples():
         me = pf[pf.practice_code == s.practice_code]
