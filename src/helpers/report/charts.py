@@ -269,6 +269,22 @@ def _thousands(axis) -> None:
     axis.set_minor_locator(NullLocator())
 
 
+TICKS = 5
+"""Most intervals between labelled ticks on a numeric axis (so at most six labels): enough
+to read a value off the scale, as in most published statistical charts; matplotlib's
+default packs up to ten, each one a tick, a grid line and a label to build and draw."""
+
+
+def _few_ticks(ax: plt.Axes) -> None:
+    """At most :data:`TICKS` intervals on each linear numeric axis, at round steps (1, 2,
+    2.5 or 5 times a power of ten); date, log and category axes keep their own ticks."""
+    from matplotlib.ticker import AutoLocator, MaxNLocator
+
+    for axis in (ax.xaxis, ax.yaxis):
+        if type(axis.get_major_locator()) is AutoLocator:
+            axis.set_major_locator(MaxNLocator(nbins=TICKS, steps=[1, 2, 2.5, 5, 10]))
+
+
 def finish(fig: Figure, ax: plt.Axes, title: str, xlabel: str, ylabel: str, source: str,
            alt: str, legend: bool = True, watermark: str = "",
            nonnegative: bool | None = None) -> Figure:
@@ -290,6 +306,7 @@ def finish(fig: Figure, ax: plt.Axes, title: str, xlabel: str, ylabel: str, sour
     ax.set_ylabel(_plain(ylabel))
     if ax.get_xscale() == "log" and not getattr(ax, "_pack_ticks_set", False):
         _thousands(ax.xaxis)
+    _few_ticks(ax)
     handles, labels = ax.get_legend_handles_labels()
     if legend and labels:
         ax.legend(handles, [_plain(x) for x in labels], loc="upper left",
