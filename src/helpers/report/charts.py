@@ -54,6 +54,7 @@ _STATE = {"chart_ids": itertools.count(1)}
 """Charts drawn since the report started (:func:`setup`): numbers each chart's SVG ids, so
 ids are unique on a page and the same in every run."""
 _ID = re.compile(r'\bid="([^"]+)"')
+_ID_OR_REF = re.compile(r'(\bid="|#)([^"#\)\s]+)(?=["\)])')
 _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
 _MARKS = {tag: re.compile(rf"<({tag})\b([^>]*?)\s*/>") for tag in ("use", "path")}
 
@@ -136,10 +137,9 @@ def _svg_with_alt(fig: Figure):
     svg = _METADATA.sub("", svg[svg.index("<svg"):])
     prefix = f"c{next(_STATE['chart_ids'])}-"
     ids = set(_ID.findall(svg))
-    if ids:
-        svg = re.sub(r'(\bid="|#)(' + "|".join(map(re.escape, sorted(ids, key=len,
-                                                                     reverse=True)))
-                     + r')(?=["\)])', lambda m: m.group(1) + prefix + m.group(2), svg)
+    if ids:   # each id, and each reference to one (href="#id", url(#id)), gets the prefix
+        svg = _ID_OR_REF.sub(lambda m: m.group(1) + prefix + m.group(2)
+                             if m.group(2) in ids else m.group(0), svg)
     for gid, names in getattr(fig, "_pack_named", {}).items():
         svg = _named_group(svg, prefix + gid, names)
     alt = getattr(fig, "_pack_alt", "") or ""
