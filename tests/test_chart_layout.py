@@ -201,3 +201,23 @@ def test_wrap_keeps_every_word_and_each_line_within_the_width():
     assert all(layout.text_size(line, prop)[0] <= 300 for line in out.split("\n")
                if " " in line)
     assert layout.wrap("Supercalifragilistic", prop, 10) == "Supercalifragilistic"
+
+
+def test_numeric_axes_have_few_round_ticks_with_thousands_separators():
+    """At most six labelled ticks on a linear numeric axis; labels as the pack writes
+    numbers (1,000; −2,500), never an offset or scientific notation to undo."""
+    charts.setup()
+    fig = _scatter_big_numbers()
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    for axis in (ax.xaxis, ax.yaxis):
+        lo, hi = sorted(axis.get_view_interval())
+        shown = [t.get_text() for t, loc in zip(axis.get_ticklabels(), axis.get_ticklocs(),
+                                                strict=True) if lo <= loc <= hi]
+        assert 2 <= len(shown) <= charts.TICKS + 1
+        assert all("e" not in s and "," in s for s in shown if s not in ("0", "")), shown
+        assert axis.get_major_formatter().get_offset() == ""
+    plt.close(fig)
+    f = charts._Plain()
+    f.set_locs([-2500, 0, 2500])
+    assert [f(v) for v in (-2500, 0, 2500)] == ["−2,500", "0", "2,500"]

@@ -22,6 +22,7 @@ import re
 
 import matplotlib
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 import pandas as pd
 from matplotlib.collections import PathCollection
@@ -275,14 +276,31 @@ to read a value off the scale, as in most published statistical charts; matplotl
 default packs up to ten, each one a tick, a grid line and a label to build and draw."""
 
 
+class _Plain(matplotlib.ticker.ScalarFormatter):
+    """Tick labels as the pack writes numbers: thousands separators (1,000 as in its
+    tables and text), no offset or scientific notation a board reader would have to undo."""
+
+    def __init__(self):
+        super().__init__(useOffset=False)
+        self.set_scientific(False)
+
+    def __call__(self, x, pos=None):
+        label = super().__call__(x, pos)
+        whole, dot, frac = label.partition(".")
+        return re.sub(r"(\d)(?=(\d{3})+$)", r"\1,", whole) + dot + frac
+
+
 def _few_ticks(ax: plt.Axes) -> None:
     """At most :data:`TICKS` intervals on each linear numeric axis, at round steps (1, 2,
-    2.5 or 5 times a power of ten); date, log and category axes keep their own ticks."""
-    from matplotlib.ticker import AutoLocator, MaxNLocator
+    2.5 or 5 times a power of ten), labelled as :class:`_Plain`; date, log and category
+    axes keep their own ticks."""
+    from matplotlib.ticker import AutoLocator, MaxNLocator, ScalarFormatter
 
     for axis in (ax.xaxis, ax.yaxis):
         if type(axis.get_major_locator()) is AutoLocator:
             axis.set_major_locator(MaxNLocator(nbins=TICKS, steps=[1, 2, 2.5, 5, 10]))
+            if type(axis.get_major_formatter()) is ScalarFormatter:
+                axis.set_major_formatter(_Plain())
 
 
 def finish(fig: Figure, ax: plt.Axes, title: str, xlabel: str, ylabel: str, source: str,
