@@ -106,6 +106,20 @@ def _spine():
     return charts.spine_chart(rows, LONG, "test", "alt", area_label="Practice A81011")
 
 
+def _spine_one_row():
+    rows = pd.DataFrame({"indicator": ["All referrals"], "p5": 0.6, "p25": 0.8, "p75": 1.2,
+                         "p95": 1.5, "ratio": [0.9], "verdict": ["lower"], "expected": 100.0,
+                         "network": 1.1, "similar": 1.05, "commissioner": 0.95})
+    return charts.spine_chart(rows, "Referral profile of Practice A81011", "test", "alt",
+                              area_label="Practice A81011")
+
+
+def _interval_one_row():
+    return charts.interval_chart(["A single group with a long name"], [0.1], [0.0], [0.2],
+                                 "One effect", "Effect (ratio)", "Group", "test", "alt",
+                                 truth=[0.1])
+
+
 def _histogram():
     return charts.histogram(np.random.default_rng(2).normal(100, 10, 500), "Spread",
                             "Referrals per 1,000 patients", "Practices (count)", "test",
@@ -115,7 +129,8 @@ def _histogram():
 KINDS = {"funnel": _funnel, "ranked": _ranked, "spc": _spc, "bars": _bars,
          "bars_small": lambda: _bars((0.2, 0.1, 0.0, 0.3)), "interval": _interval,
          "scatter_big_numbers": _scatter_big_numbers, "lines": _lines, "curve": _curve,
-         "event_study": _event, "spine": _spine, "histogram": _histogram}
+         "event_study": _event, "spine": _spine, "histogram": _histogram,
+         "spine_one_row": _spine_one_row, "interval_one_row": _interval_one_row}
 
 
 def _extents(fig):
