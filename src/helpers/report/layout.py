@@ -13,7 +13,7 @@ unhinted, linear in the font size, so one measurement serves every size), and th
 are added up as matplotlib places the pieces (tick length and pad, label pad, title pad,
 the legend's paddings). No library offers this: it is a short sum over the few decorations
 the house style has, checked against matplotlib's own bounding boxes in
-``tests/test_layout.py`` (nothing clipped, margins within a few points of ``tight_layout``).
+``tests/test_chart_layout.py`` (nothing clipped, margins within a few points of ``tight_layout``).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ SOURCE_GAP = 6.0
 """Points between the source line and what is above it."""
 
 
-@functools.cache
+@functools.lru_cache(maxsize=16384)   # tick labels, words and names: bounded all the same
 def _unit_width(text: str, font_file: str) -> float:
     """Width of ``text`` at 1 pt in ``font_file``, in points (the SVG backend's measure,
     which scales linearly with size)."""
