@@ -55,3 +55,16 @@ def test_a_killed_dask_worker_loses_no_other_report(tmp_path, small):
                                     "notebooks": ["00_data_overview",
                                                   "01_referral_variation"]}))
     kill_a_worker_midrun(tmp_path, ["--grid", str(grid), "--scheduler", "local"], 6)
+
+
+def test_a_finished_report_whose_files_went_missing_fails_clearly(tmp_path):
+    """The run does not crash (and so still writes its manifest) if a report counted as
+    finished has no results file: that report fails with a message saying so."""
+    from helpers.run.batch import _check_across_pages
+    from helpers.run.jobs import Job
+
+    j = Job("00_data_overview", "Q01", {}, report_id="00_data_overview/q01", status="ok",
+            files={"results": "00_data_overview/q01.results.json"})
+    _check_across_pages([j], tmp_path)
+    assert j.status == "failed" and "results file is missing" in j.error
+    assert "--rerun-failed" in j.error

@@ -332,7 +332,13 @@ def _check_across_pages(jobs: list[Job], build: Path) -> None:
     for j in jobs:
         if j.status != "ok" or "results" not in j.files:
             continue
-        res = json.loads((build / j.files["results"]).read_text())
+        path = build / j.files["results"]
+        if not path.exists():   # never expected: a finished report's files went missing
+            j.status = "failed"
+            j.error = (f"RuntimeError: the report finished but its results file is missing "
+                       f"({j.files['results']}); run it again with --rerun-failed")
+            continue
+        res = json.loads(path.read_text())
         w = res.get("where") or {}
         facts[j.report_id] = res.get("facts") or {}
         where[j.report_id] = (w.get("code", j.area), w.get("level", ""), w.get("network", ""))

@@ -119,6 +119,11 @@ def execute(jobs: list[Job], client, warm: Callable[[], object], out_dir: str,
             j.status = "failed"
             j.error = (f"WorkerLost: the worker running this report died twice (killed, "
                        f"or out of memory); it was not tried a third time ({type(e).__name__})")
+        finally:
+            # forgotten by the scheduler at once: otherwise, when a worker dies, Dask runs
+            # again the finished reports whose results it held, and a rerun deletes and
+            # rewrites files this run has already counted
+            f.release()
         done.append(j)
         on_done(j)
     return done
