@@ -130,7 +130,11 @@ KINDS = {"funnel": _funnel, "ranked": _ranked, "spc": _spc, "bars": _bars,
          "bars_small": lambda: _bars((0.2, 0.1, 0.0, 0.3)), "interval": _interval,
          "scatter_big_numbers": _scatter_big_numbers, "lines": _lines, "curve": _curve,
          "event_study": _event, "spine": _spine, "histogram": _histogram,
-         "spine_one_row": _spine_one_row, "interval_one_row": _interval_one_row}
+         "spine_one_row": _spine_one_row, "interval_one_row": _interval_one_row,
+         "bars_very_long_name": lambda: charts.bar_chart(
+             ["A specialty name an analyst's own extract spells out in full, " * 6, "B"],
+             [1.0, 2.0], "Referrals by specialty", "Referrals (count)", "Specialty", "test",
+             "alt")}
 
 
 def _extents(fig):
@@ -236,3 +240,14 @@ def test_numeric_axes_have_few_round_ticks_with_thousands_separators():
     f = charts._Plain()
     f.set_locs([-2500, 0, 2500])
     assert [f(v) for v in (-2500, 0, 2500)] == ["−2,500", "0", "2,500"]
+
+
+def test_a_very_long_category_name_wraps_and_the_axes_stay_on_the_figure():
+    charts.setup()
+    fig = KINDS["bars_very_long_name"]()
+    p = fig.subplotpars
+    assert 0 < p.left < 0.6 and p.left < p.right <= 1
+    first = fig.axes[0].get_yticklabels()[0].get_text()
+    assert "\n" in first and " ".join(first.split()) == " ".join(
+        ("A specialty name an analyst's own extract spells out in full, " * 6).split())
+    plt.close(fig)

@@ -116,6 +116,27 @@ def _tick_labels(axis) -> tuple[list[str], list[float]]:
     return out, list(pos)
 
 
+MAX_LABEL_SHARE = 0.35
+"""Widest a category label on the y axis may be, as a share of the figure's width; longer
+names (an analyst's own specialty or practice names) wrap onto more lines."""
+
+
+def _wrap_categories(ax, prop: FontProperties, width: float) -> None:
+    """Wrap the y axis' category labels (fixed ticks, each with its own label) wider than
+    ``width`` points, so a long name cannot push the axes off the figure."""
+    from matplotlib.ticker import FixedLocator
+
+    axis = ax.yaxis
+    if not isinstance(axis.get_major_locator(), FixedLocator):
+        return
+    locs = np.asarray(axis.get_majorticklocs(), float)
+    labels = [str(t) for t in axis.get_major_formatter().format_ticks(locs)]
+    if all(text_size(t, prop)[0] <= width for t in labels):
+        return
+    axis.set_ticks(locs, [wrap(t, prop, width) if text_size(t, prop)[0] > width else t
+                          for t in labels])
+
+
 def _tick_space(name: str) -> float:
     """Points between the axes and its tick labels (tick drawn outside, then its pad)."""
     rc = matplotlib.rcParams
@@ -132,6 +153,7 @@ def fit(fig: Figure, ax, title: Text, source: Text) -> None:
     W, H = fig.get_figwidth() * 72, fig.get_figheight() * 72
     pad = PAD * FontProperties(size=rc["font.size"]).get_size_in_points()
     tick_font = {n: FontProperties(size=rc[f"{n}tick.labelsize"]) for n in "xy"}
+    _wrap_categories(ax, tick_font["y"], MAX_LABEL_SHARE * W)
     xt, xpos = _tick_labels(ax.xaxis)
     yt, ypos = _tick_labels(ax.yaxis)
     x_sizes = [text_size(t, tick_font["x"]) for t in xt]
@@ -209,6 +231,8 @@ def fit(fig: Figure, ax, title: Text, source: Text) -> None:
         if done < 0.5:
             break
     # never less than a fifth of the figure for the axes, whatever the text
+    left = min(left, W * 0.6)
     right = min(right, W * 0.8 - left)
+    bottom = min(bottom, H * 0.6)
     top = min(top, H * 0.8 - bottom)
     fig.subplots_adjust(left=left / W, right=1 - right / W, bottom=bottom / H, top=1 - top / H)
