@@ -251,3 +251,61 @@ def test_a_very_long_category_name_wraps_and_the_axes_stay_on_the_figure():
     assert "\n" in first and " ".join(first.split()) == " ".join(
         ("A specialty name an analyst's own extract spells out in full, " * 6).split())
     plt.close(fig)
+
+
+def _label_boxes(fig) -> dict:
+    """Boxes (points) of the axis labels and the title as the SVG backend draws them."""
+    import io
+
+    from matplotlib.backends.backend_svg import RendererSVG
+
+    fig.set_dpi(72)
+    r = RendererSVG(fig.bbox.width, fig.bbox.height, io.StringIO())
+    fig.draw(r)
+    ax = fig.axes[0]
+    return {name: t.get_window_extent(r) for name, t in
+            (("x label", ax.xaxis.label), ("y label", ax.yaxis.label),
+             ("title", ax._left_title))}
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_axis_labels_and_title_sit_where_matplotlib_would_place_them(kind):
+    """The layout places the axis labels and the title itself (so drawing does not measure
+    every tick label again); the same chart with matplotlib's automatic placement put back
+    has them within a point of the same place."""
+    from matplotlib.transforms import IdentityTransform, blended_transform_factory
+
+    charts.setup()
+    ours = _label_boxes(KINDS[kind]())
+    fig = KINDS[kind]()
+    ax = fig.axes[0]
+    ax.xaxis.label.set_transform(blended_transform_factory(ax.transAxes, IdentityTransform()))
+    ax.yaxis.label.set_transform(blended_transform_factory(IdentityTransform(), ax.transAxes))
+    ax.xaxis._autolabelpos = ax.yaxis._autolabelpos = ax._autotitlepos = True
+    auto = _label_boxes(fig)
+    for name, box in ours.items():
+        assert np.allclose(box.extents, auto[name].extents, atol=1.0), \
+            f"{kind}: {name} at {box.extents.round(1)}, automatic {auto[name].extents.round(1)}"
+    plt.close("all")
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_the_pack_canvas_writes_the_same_svg_as_matplotlibs(kind):
+    """Charts are written by :mod:`helpers.report.svg_canvas` (text measures kept across
+    charts); the SVG is matplotlib's own, byte for byte, drawn the second time, when every
+    measure comes from the kept ones."""
+    import io
+
+    from helpers.report import svg_canvas
+
+    charts.setup()
+    fig = KINDS[kind]()
+    meta = {"Date": None, "Creator": None, "Format": None, "Type": None}
+    own = io.StringIO()
+    fig.savefig(own, format="svg", metadata=meta)
+    for _ in range(2):
+        pack = io.StringIO()
+        fig.savefig(pack, format="svg", metadata=meta, backend=svg_canvas.BACKEND)
+        assert pack.getvalue() == own.getvalue()
+    assert svg_canvas._measure.cache_info().hits > 0
+    plt.close(fig)

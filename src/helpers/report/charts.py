@@ -31,7 +31,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from helpers import disclosure
-from helpers.report import layout
+from helpers.report import layout, svg_canvas
 
 NHS_BLUE = "#005EB8"
 DARK = "#425563"
@@ -132,8 +132,8 @@ def _svg_with_alt(fig: Figure):
     alt text as ``aria-label`` and its named points; display metadata carries the alt text
     and what :func:`finish` read back."""
     buf = io.StringIO()
-    fig.savefig(buf, format="svg", metadata={"Date": None, "Creator": None,
-                                             "Format": None, "Type": None})
+    fig.savefig(buf, format="svg", backend=svg_canvas.BACKEND,
+                metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     svg = buf.getvalue()
     svg = _METADATA.sub("", svg[svg.index("<svg"):])
     prefix = f"c{next(_STATE['chart_ids'])}-"
@@ -319,7 +319,7 @@ def finish(fig: Figure, ax: plt.Axes, title: str, xlabel: str, ylabel: str, sour
         raise EmptyChartError(f"chart '{title}' has nothing to draw")
     # long area names would run the title off the figure: the layout wraps it to the width
     # from the axes' left edge to the figure's right
-    head = ax.set_title(_plain(title), loc="left")
+    head = ax.set_title(_plain(title), loc="left", y=1.0)   # placed by the layout
     ax.set_xlabel(_plain(xlabel))
     ax.set_ylabel(_plain(ylabel))
     if ax.get_xscale() == "log" and not getattr(ax, "_pack_ticks_set", False):

@@ -148,7 +148,8 @@ def _tick_space(name: str) -> float:
 def fit(fig: Figure, ax, title: Text, source: Text) -> None:
     """Place ``ax`` in ``fig`` so that its ``title``, tick labels, axis labels, legend and
     point labels fit inside the figure with :data:`PAD` to spare, and the ``source`` line
-    (at the foot) below them all."""
+    (at the foot) below them all; then place the axis labels and the title (which must have
+    been set with an explicit ``y``, so matplotlib does not move it again)."""
     rc = matplotlib.rcParams
     W, H = fig.get_figwidth() * 72, fig.get_figheight() * 72
     pad = PAD * FontProperties(size=rc["font.size"]).get_size_in_points()
@@ -236,3 +237,13 @@ def fit(fig: Figure, ax, title: Text, source: Text) -> None:
     bottom = min(bottom, H * 0.6)
     top = min(top, H * 0.8 - bottom)
     fig.subplots_adjust(left=left / W, right=1 - right / W, bottom=bottom / H, top=1 - top / H)
+    # the axis labels and the title placed from the same measures, where matplotlib would
+    # put them (labels a label pad beyond the tick labels; the title on the axes' top, or
+    # above the y offset text): otherwise drawing measures every tick label again to do it
+    aw, ah = max(W - left - right, 1.0), max(H - top - bottom, 1.0)
+    ax.xaxis.set_label_coords(0.5, -(ax.xaxis.labelpad + (
+        below + _tick_space("x") if x_sizes else 0.0)) / ah)
+    ax.yaxis.set_label_coords(-(ax.yaxis.labelpad + (
+        max(w for w, _ in y_sizes) + _tick_space("y") if y_sizes else 0.0)) / aw, 0.5)
+    if offset:
+        title.set_y(1.0 + text_size(offset, tick_font["y"])[1] / ah)
