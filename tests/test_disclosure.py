@@ -100,3 +100,31 @@ def test_the_post_run_check_fails_a_disclosing_chart_in_publish_mode(publish):
     assert any("discloses counts" in p for p in problems) is publish
     assert lint(_nb_with({"counts_declared": True, "unpublished_counts": 0}), page,
                 publish=True) == []
+
+
+def test_suppression_marks_travel_with_derived_frames_without_being_copied():
+    """Publishing marks the cells it suppressed (``attrs['suppressed']``); pandas carries
+    a frame's attrs into every frame made from it, and the marks, which never change, go
+    along as themselves: read-only, refusing changes, equal after pickling."""
+    import copy
+    import pickle
+
+    from helpers.disclosure import Marks
+
+    df = pd.DataFrame({"code": list("abcdef"), "referrals": [0, 3, 12, 40, 7, 100]})
+    out = sdc.protect(df, counts=["referrals"], publish=True)
+    marks = out.attrs["suppressed"]
+    assert isinstance(marks, Marks)
+    assert marks["referrals"].tolist() == [False, True, False, False, True, False]
+    derived = out[out["referrals"].notna()].sort_values("code").assign(x=1)
+    assert derived.attrs["suppressed"] is marks
+    assert copy.deepcopy(marks) is marks and copy.copy(marks) is marks
+    with pytest.raises(ValueError):
+        marks["referrals"][0] = True
+    for change in (lambda: marks.__setitem__("x", [True]), lambda: marks.pop("referrals"),
+                   lambda: marks.update(x=[True]), marks.clear):
+        with pytest.raises(TypeError, match="do not change"):
+            change()
+    back = pickle.loads(pickle.dumps(marks))
+    assert isinstance(back, Marks) and back.keys() == marks.keys()
+    assert np.array_equal(back["referrals"], marks["referrals"])

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from helpers.report import charts
 from helpers.run.checks import lint
@@ -144,3 +146,92 @@ def test_table_headers_and_cells_are_escaped(rows):
         page = render(df, cols, caption="<b>cap</b>")
         assert "<script>alert(1)" not in page and "<i>y" not in page and "<b>cap" not in page
         assert "&lt;script&gt;alert(1)&lt;/script&gt;ICB" in page
+
+
+_FRAGMENTS = ["src", "href", "action", "poster", "data", "url(", "@import", "import(",
+              "fetch(", "=", " ", "\n", '"', "'", "`", "http:", "https:", "//", "a.b/c", ")",
+              ">", ";", "SRC", "<svg>", "</svg>", "<style>", "</style>", "<script>",
+              "</script>", "<!-- x -->", "<title>", "</title>", "&amp;", "&lt;", "< ", "x"]
+
+
+def _old_network_references(page: str) -> list[str]:
+    """The lint's network check as one alternation of every form, matched at every
+    character (what :func:`helpers.run.render.network_references` must equal)."""
+    import re
+
+    one = re.compile("|".join(f"(?:{f.pattern})" for f in __import__(
+        "helpers.run.render", fromlist=["NETWORK_FORMS"]).NETWORK_FORMS))
+    return [page[m.start():m.end()] for m in one.finditer(page.lower())]
+
+
+@given(st.lists(st.sampled_from(_FRAGMENTS), max_size=60).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_network_references_finds_what_one_pattern_of_all_forms_would(page):
+    from helpers.run.render import network_references
+
+    assert network_references(page) == _old_network_references(page)
+
+
+def test_network_references_on_known_pages():
+    from helpers.run.render import network_references
+
+    page = ('<img src = "HTTPS://x.org/a.png"><a href="#t">in page</a><style>@import '
+            "'//cdn.x/y.css';b{background:url( 'http://x/i.png' )}</style>"
+            "<script>fetch(`//api.x/q`); import('https://m.x/m.js')</script>")
+    assert network_references(page) == ['src = "HTTPS://x.org/a.png',
+                                         "@import '//cdn.x/y.css",
+                                         "url( 'http://x/i.png' )", "fetch(`//api.x/q",
+                                         "import('https://m.x/m.js"]
+
+
+def _plain_parse(page):
+    from helpers.run.checks import _Text
+
+    parser = _Text()
+    parser.feed(page)
+    parser.close()
+    return parser
+
+
+_MARKUP = st.sampled_from(_FRAGMENTS + ["<table><tr><td>", "</td></tr></table>",
+                                       "<svg class='c' aria-label='a &gt; b'>", "<text x='1'>",
+                                       "</text>", "1.5", "nan", "<footer>", "</footer>",
+                                       "<th>", "</th>", "<g id='x'>", "</g>", "<TD>", "</SVG>"])
+
+
+@given(st.lists(st.tuples(st.lists(_MARKUP, max_size=12).map("".join),
+                          st.lists(_MARKUP, max_size=12).map("".join)), max_size=6).map(
+    lambda parts: "".join(f"{outer}<svg>{inner}</svg>" for outer, inner in parts)))
+@settings(max_examples=600, deadline=None)
+def test_the_page_parse_reads_what_the_html_parser_reads(page):
+    """The lint reads a chart's SVG text by pattern (the HTML parser spent most of its time
+    there); on any mix of markup, hostile or not, the text and table cells are the
+    parser's own."""
+    from helpers.run.checks import _parsed
+
+    _parsed.cache_clear()
+    fast, plain = _parsed(page), _plain_parse(page)
+    assert fast.text == plain.text
+    assert fast.tables == plain.tables
+
+
+def test_the_page_parse_reads_real_chart_svg_as_the_parser_does():
+    """Every chart kind, with names holding markup characters, drawn as the pages carry
+    it, inside a page with a table: the same text nodes as the HTML parser."""
+    import numpy as np
+
+    from helpers.run.checks import _parsed
+
+    charts.setup()
+    fig = charts.scatter_chart(np.arange(5.0), np.arange(5.0), "A < B & 'C'", "x (count)",
+                               "y (count)", "Practice <b>&amp;</b>", "alt > text")
+    ax = fig.axes[0]
+    sc = ax.collections[0]
+    charts.name_points(ax, sc, ["P<1>", "P&2", "P'3", 'P"4', "P5"])
+    svg, _ = charts._svg_with_alt(fig)
+    page = _html("<p>Before</p>" + svg + TABLE.format(v="1,235") + svg + "<p>after</p>")
+    _parsed.cache_clear()
+    fast, plain = _parsed(page), _plain_parse(page)
+    assert fast.text == plain.text and fast.tables == plain.tables
+    assert "P<1>" in " ".join(fast.text) and "A < B & 'C'" in " ".join(fast.text)
+    plt.close("all")

@@ -24,6 +24,38 @@ ROUND_TO = 5
 """Other counts are rounded to a multiple of this."""
 
 
+class Marks(dict):
+    """Which cells of a table publishing suppressed: column → boolean mask (read-only),
+    carried in ``DataFrame.attrs['suppressed']``.
+
+    Pandas deep-copies a frame's ``attrs`` into every frame derived from it (each filter,
+    merge, sort or column added), which copied every mask of an England-sized table at each
+    step. Marks never change once made (the masks are read-only and the mapping refuses
+    changes), so a copy is the marks themselves."""
+
+    def __init__(self, masks=(), /):
+        frozen = {}
+        for k, v in dict(masks).items():
+            a = np.array(v, dtype=bool)
+            a.setflags(write=False)
+            frozen[k] = a
+        super().__init__(frozen)
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __copy__(self):
+        return self
+
+    def __reduce__(self):
+        return (Marks, (dict(self),))
+
+    def _refuse(self, *args, **kwargs):
+        raise TypeError("suppression marks do not change once made; build new Marks")
+
+    __setitem__ = __delitem__ = __ior__ = update = pop = popitem = clear = setdefault = _refuse
+
+
 def is_published(counts, rtol: float = 1e-6) -> np.ndarray:
     """Whether each count is one publish mode can show: missing (a gap), 0, or a multiple
     of :data:`ROUND_TO` above :data:`SUPPRESS_MAX` (within ``rtol``, for values that went

@@ -9,6 +9,7 @@ import pandas as pd
 from helpers import formats
 from helpers.analysis.context import Context
 from helpers.analysis.referral_variation import DECILE_MIN_EXPECTED, Analysis, latest_decile
+from helpers.disclosure import Marks
 from helpers.report import charts, text
 from helpers.report.page import area_md, source_line, watermark
 from helpers.report.tables import Col, table
@@ -307,8 +308,8 @@ def outlier_table(ctx: Context, an: Analysis):
     t["position"] = t["flag"].map(FLAG_WORDS)
     t["_far"] = np.log(t["ratio"].fillna(1)).abs()
     t = t.sort_values("_far", ascending=False)
-    t.attrs = {"suppressed": {k: np.asarray(v)[t.index] for k, v in pub.attrs.get(
-        "suppressed", {}).items()}}
+    t.attrs = {"suppressed": Marks({k: np.asarray(v)[t.index] for k, v in pub.attrs.get(
+        "suppressed", {}).items()})}
     return table(t.reset_index(drop=True), _practice_cols(an, ctx.pseudonymise),
                 caption=f"Practices outside the {an.limit}% limits")
 
@@ -320,8 +321,8 @@ def practices_table(ctx: Context, an: Analysis):
                                                                     ascending=False)
     idx = t.index
     t = t.reset_index(drop=True)
-    t.attrs["suppressed"] = {k: np.asarray(v)[idx] for k, v in pub.attrs.get(
-        "suppressed", {}).items()}
+    t.attrs["suppressed"] = Marks({k: np.asarray(v)[idx] for k, v in pub.attrs.get(
+        "suppressed", {}).items()})
     return table(t, _practice_cols(an, ctx.pseudonymise),
                 caption=f"All {text.plural(len(t), 'practice')}, highest ratio first")
 
@@ -443,8 +444,8 @@ def opportunity_table(ctx: Context, an: Analysis):
         return None
     idx = t.index
     t = t.reset_index(drop=True)
-    t.attrs["suppressed"] = {k: np.asarray(v)[idx] for k, v in pub.attrs.get(
-        "suppressed", {}).items()}
+    t.attrs["suppressed"] = Marks({k: np.asarray(v)[idx] for k, v in pub.attrs.get(
+        "suppressed", {}).items()})
     cols = [Col("label", "Practice"), Col("observed_per_year", "Referrals a year", "count"),
             Col("ratio", "Ratio (observed / expected)", "ratio"),
             Col("excess_to_limit_per_year", "Above the limit (a year)", "count")]
@@ -620,7 +621,7 @@ def similar_table(ctx: Context, an: Analysis):
         return None
     masks = t.attrs.get("suppressed", {})
     t = t.head(12).copy()
-    t.attrs = {"suppressed": {k: np.asarray(v)[:len(t)] for k, v in masks.items()}}
+    t.attrs = {"suppressed": Marks({k: np.asarray(v)[:len(t)] for k, v in masks.items()})}
     return table(t, [Col("specialty_name", "Specialty"),
                      Col("observed_per_year", "Referrals a year", "count"),
                      Col("ratio", "Ratio (observed / expected)", "ratio"),

@@ -118,10 +118,11 @@ STYLE = [
 ]
 
 
-def static_html(df: pd.DataFrame, cols: list[Col], caption: str = "") -> str:
+def static_html(df: pd.DataFrame, cols: list[Col], caption: str = "",
+                shown: pd.DataFrame | None = None) -> str:
     """A static HTML table (pandas Styler, every cell and header escaped, numbers
-    right-aligned)."""
-    shown = display_frame(df, cols)
+    right-aligned); ``shown`` is :func:`display_frame` of it, when already made."""
+    shown = display_frame(df, cols) if shown is None else shown
     right = [c.label for c in cols if c.fmt in NUMERIC]
     left = [c.label for c in cols if c.fmt not in NUMERIC]
     sty = shown.style.hide(axis="index").format(escape="html").format_index(
@@ -136,18 +137,20 @@ def static_html(df: pd.DataFrame, cols: list[Col], caption: str = "") -> str:
     if caption:
         from html import escape
         sty = sty.set_caption(escape(caption))
-    key = hashlib.sha1((caption + shown.to_csv()).encode()).hexdigest()[:8]
+    key = hashlib.sha1((caption + _csv(shown)).encode()).hexdigest()[:8]
     return sty.to_html(uuid=key)
 
 
-def sortable_html(df: pd.DataFrame, cols: list[Col], caption: str = "") -> str:
+def sortable_html(df: pd.DataFrame, cols: list[Col], caption: str = "",
+                  shown: pd.DataFrame | None = None) -> str:
     """A sortable, searchable table (itables, offline) for long lists. itables escapes
-    cells and headers but not the caption, which may hold an area's name: escaped here."""
+    cells and headers but not the caption, which may hold an area's name: escaped here.
+    ``shown`` is :func:`display_frame` of it, when already made."""
     from html import escape
 
     import itables
 
-    shown = display_frame(df, cols)
+    shown = display_frame(df, cols) if shown is None else shown
     numeric = [i for i, c in enumerate(cols) if c.fmt in NUMERIC]
     return itables.to_html_datatable(
         shown, caption=escape(caption) if caption else None, connected=False, showIndex=False,
@@ -180,7 +183,12 @@ def _itables_ready() -> str:
 
 def csv_text(df: pd.DataFrame, cols: list[Col]) -> str:
     """The table as CSV: its headers and cells exactly as the page shows them."""
-    return "\ufeff" + display_frame(df, cols).to_csv(index=False, lineterminator="\n")
+    return _csv(display_frame(df, cols))
+
+
+def _csv(shown: pd.DataFrame) -> str:
+    """A display frame as CSV (UTF-8 with a byte-order mark, so spreadsheets read £)."""
+    return "\ufeff" + shown.to_csv(index=False, lineterminator="\n")
 
 
 def csv_name(caption: str) -> str:
@@ -189,9 +197,12 @@ def csv_name(caption: str) -> str:
     return f"{stem or 'table'}.csv"
 
 
-def download_link(df: pd.DataFrame, cols: list[Col], caption: str = "") -> str:
-    """A link that downloads the table as CSV (:func:`csv_text`), held in the page."""
-    data = base64.b64encode(csv_text(df, cols).encode("utf-8")).decode("ascii")
+def download_link(df: pd.DataFrame, cols: list[Col], caption: str = "",
+                  shown: pd.DataFrame | None = None) -> str:
+    """A link that downloads the table as CSV (:func:`csv_text`), held in the page;
+    ``shown`` is :func:`display_frame` of it, when already made."""
+    text = csv_text(df, cols) if shown is None else _csv(shown)
+    data = base64.b64encode(text.encode("utf-8")).decode("ascii")
     return (f'<p class="pack-csv"><a download="{csv_name(caption)}" '
             f'href="data:text/csv;charset=utf-8;base64,{data}">Download this table '
             f"(CSV)</a></p>")
@@ -203,6 +214,7 @@ def table(df: pd.DataFrame, cols: list[Col], caption: str = "", sortable: bool |
     from IPython.display import HTML
 
     long = len(df) > SORTABLE_ROWS if sortable is None else sortable
-    body = _itables_ready() + sortable_html(df, cols, caption) if long else \
-        static_html(df, cols, caption)
-    return HTML(body + download_link(df, cols, caption))
+    shown = display_frame(df, cols)           # formatted once for the table and its CSV
+    body = _itables_ready() + sortable_html(df, cols, caption, shown) if long else \
+        static_html(df, cols, caption, shown)
+    return HTML(body + download_link(df, cols, caption, shown))

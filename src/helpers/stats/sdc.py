@@ -17,9 +17,10 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from helpers.disclosure import ROUND_TO, SUPPRESS_MAX
+from helpers.disclosure import ROUND_TO, SUPPRESS_MAX, Marks
 
-__all__ = ["ROUND_TO", "SUPPRESS_MAX", "protect", "publish_counts", "round_count"]
+__all__ = ["ROUND_TO", "SUPPRESS_MAX", "Marks", "protect", "publish_counts", "round_count"]
+
 
 def publish_counts(values) -> tuple[np.ndarray, np.ndarray]:
     """Published counts and which were suppressed.
@@ -127,5 +128,5 @@ def protect(df: pd.DataFrame, counts: list[str],
         for dep in cols:
             out[dep] = out[dep].astype(float).mask(masks[c])
             masks[dep] = masks.get(dep, np.zeros(len(out), dtype=bool)) | masks[c]
-    out.attrs["suppressed"] = masks
+    out.attrs["suppressed"] = Marks(masks)
     return out
