@@ -309,3 +309,30 @@ def test_the_pack_canvas_writes_the_same_svg_as_matplotlibs(kind):
         assert pack.getvalue() == own.getvalue()
     assert svg_canvas._measure.cache_info().hits > 0
     plt.close(fig)
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_point_labels_and_the_legend_do_not_overlap(kind):
+    """A point label reaching past the axes' right edge beside the legend (the funnel's
+    most extreme practice at the top right) pushes the legend further right (boxes as
+    the SVG backend, which draws the pages' charts, lays the text out)."""
+    import io
+
+    from matplotlib.backends.backend_svg import RendererSVG
+
+    charts.setup()
+    fig = KINDS[kind]()
+    ax = fig.axes[0]
+    legend = ax.get_legend()
+    notes = [t for t in ax.texts if t.get_text()]
+    if legend is None or not notes:
+        plt.close(fig)
+        return
+    fig.set_dpi(72)
+    r = RendererSVG(fig.bbox.width, fig.bbox.height, io.StringIO())
+    fig.draw(r)
+    box = legend.get_window_extent(r)
+    for t in notes:
+        assert not box.overlaps(t.get_window_extent(r)), \
+            f"{kind}: point label {t.get_text()!r} runs into the legend"
+    plt.close(fig)

@@ -32,6 +32,8 @@ PAD = 1.08
 default, so charts keep the look they had)."""
 SOURCE_GAP = 6.0
 """Points between the source line and what is above it."""
+LEGEND_GAP = 4.0
+"""Points between a point label reaching past the axes and the legend beside it."""
 
 
 @functools.lru_cache(maxsize=16384)   # tick labels, words and names: bounded all the same
@@ -202,6 +204,16 @@ def fit(fig: Figure, ax, title: Text, source: Text) -> None:
             ox, oy = a.xyann if a.anncoords == "offset points" else (0.0, 0.0)
             notes.append((fx, fy, ox, oy, *text_size(a.get_text(), a.get_fontproperties())))
 
+    def legend_x(aw: float, ah: float) -> float:
+        """Where the legend starts, in points right of the axes: just beyond them, or
+        beyond any point label that reaches past them beside the legend."""
+        x = 0.01 * aw
+        for fx, fy, ox, oy, w, h in notes:
+            x0, y0 = fx * aw + ox, fy * ah + oy
+            if x0 + w > aw and y0 + h > ah - leg_h and y0 - 0.25 * h < ah:
+                x = max(x, x0 + w - aw + LEGEND_GAP)
+        return x
+
     left, right, top, bottom = left0, pad, top0, bottom0
     for _ in range(3):   # the axes' size depends on the margins: settle in a few passes
         aw, ah = max(W - left - right, 1.0), max(H - top - bottom, 1.0)
@@ -214,14 +226,14 @@ def fit(fig: Figure, ax, title: Text, source: Text) -> None:
         for (_, h), p in zip(y_sizes, ypos, strict=True):
             out["bottom"] = max(out["bottom"], h / 2 - p * ah)
             out["top"] = max(out["top"], h / 2 - (1 - p) * ah)
-        if leg_w:
-            out["right"] = max(out["right"], 0.01 * aw + leg_w)
-            out["bottom"] = max(out["bottom"], leg_h - ah)
         for fx, fy, ox, oy, w, h in notes:
             x0, y0 = fx * aw + ox, fy * ah + oy
             out["right"] = max(out["right"], x0 + w - aw)
             out["top"] = max(out["top"], y0 + h - ah)
             out["bottom"] = max(out["bottom"], 0.25 * h - y0)
+        if leg_w:
+            out["right"] = max(out["right"], legend_x(aw, ah) + leg_w)
+            out["bottom"] = max(out["bottom"], leg_h - ah)
         new = (max(left0, out["left"] + pad), max(pad, out["right"] + pad),
                max(top0, out["top"] + pad), max(bottom0, out["bottom"] + foot))
         done = max(abs(a - b) for a, b in zip(new, (left, right, top, bottom), strict=True))
@@ -241,6 +253,8 @@ def fit(fig: Figure, ax, title: Text, source: Text) -> None:
     # put them (labels a label pad beyond the tick labels; the title on the axes' top, or
     # above the y offset text): otherwise drawing measures every tick label again to do it
     aw, ah = max(W - left - right, 1.0), max(H - top - bottom, 1.0)
+    if leg_w and legend_x(aw, ah) > 0.01 * aw:
+        legend.set_bbox_to_anchor((1.0 + legend_x(aw, ah) / aw, 1.0), transform=ax.transAxes)
     ax.xaxis.set_label_coords(0.5, -(ax.xaxis.labelpad + (
         below + _tick_space("x") if x_sizes else 0.0)) / ah)
     ax.yaxis.set_label_coords(-(ax.yaxis.labelpad + (
