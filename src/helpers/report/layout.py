@@ -249,12 +249,12 @@ def fit(fig: Figure, ax, title: Text, source: Text) -> None:
     bottom = min(bottom, H * 0.6)
     top = min(top, H * 0.8 - bottom)
     fig.subplots_adjust(left=left / W, right=1 - right / W, bottom=bottom / H, top=1 - top / H)
-    # the axis labels and the title placed from the same measures, where matplotlib would
-    # put them (labels a label pad beyond the tick labels; the title on the axes' top, or
-    # above the y offset text): otherwise drawing measures every tick label again to do it
     aw, ah = max(W - left - right, 1.0), max(H - top - bottom, 1.0)
     if leg_w and legend_x(aw, ah) > 0.01 * aw:
         legend.set_bbox_to_anchor((1.0 + legend_x(aw, ah) / aw, 1.0), transform=ax.transAxes)
+    # the axis labels and the title placed from the same measures, where matplotlib would
+    # put them (labels a label pad beyond the tick labels; the title on the axes' top, or
+    # above the y offset text): otherwise drawing measures every tick label again to do it
     ax.xaxis.set_label_coords(0.5, -(ax.xaxis.labelpad + (
         below + _tick_space("x") if x_sizes else 0.0)) / ah)
     ax.yaxis.set_label_coords(-(ax.yaxis.labelpad + (
