@@ -196,7 +196,8 @@ def _plain_parse(page):
 _MARKUP = st.sampled_from(_FRAGMENTS + ["<table><tr><td>", "</td></tr></table>",
                                        "<svg class='c' aria-label='a &gt; b'>", "<text x='1'>",
                                        "</text>", "1.5", "nan", "<footer>", "</footer>",
-                                       "<th>", "</th>", "<g id='x'>", "</g>", "<TD>", "</SVG>"])
+                                       "<th>", "</th>", "<g id='x'>", "</g>", "<TD>", "</SVG>",
+                                       "<svg ", "<svg class=x"])
 
 
 @given(st.lists(st.tuples(st.lists(_MARKUP, max_size=12).map("".join),
@@ -213,6 +214,19 @@ def test_the_page_parse_reads_what_the_html_parser_reads(page):
     fast, plain = _parsed(page), _plain_parse(page)
     assert fast.text == plain.text
     assert fast.tables == plain.tables
+
+
+@pytest.mark.parametrize("page", ["<p>a</p><svg></svg><p>b</p><svg class=x",
+                                  "<svg><text>1</text></svg><svg ", "<svg>", "<svg>x</svg",
+                                  "<svg><text>a</text>"])
+def test_a_cut_off_svg_is_read_as_the_parser_reads_it(page):
+    """A page cut off inside a chart (a start tag never closed, no end tag) ends the
+    pattern read; the parser reads the rest, and the read finishes."""
+    from helpers.run.checks import _parsed
+
+    _parsed.cache_clear()
+    fast, plain = _parsed(page), _plain_parse(page)
+    assert fast.text == plain.text and fast.tables == plain.tables
 
 
 def test_the_page_parse_reads_real_chart_svg_as_the_parser_does():

@@ -217,8 +217,8 @@ def _parsed(page: str) -> _Text:
     pos = 0
     while (m := _SVG_START.search(page, pos)) is not None:
         head = page.find(">", m.start()) + 1
-        end = page.find("</svg>", head)
-        if end < 0:
+        end = page.find("</svg>", head) if head else -1
+        if end < 0:             # an unfinished SVG (a cut-off page): the parser reads the rest
             break
         parser.feed(page[pos:head])
         body = _STYLE.sub("<x>", page[head:end])
