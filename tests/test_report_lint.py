@@ -184,6 +184,12 @@ def test_network_references_on_known_pages():
                                          "import('https://m.x/m.js"]
 
 
+def test_network_references_quote_the_reference_when_lower_case_changes_lengths():
+    from helpers.run.render import network_references
+
+    assert network_references('İstanbul <img src="//x.org/a.png">') == ['src="//x.org/a.png']
+
+
 def _plain_parse(page):
     from helpers.run.checks import _Text
 

@@ -234,13 +234,15 @@ def network_references(page: str) -> list[str]:
     ``fetch()`` of an http(s) or protocol-relative address."""
     # case-insensitive by lower-casing once: several times faster than re.I on a 0.5 MB page
     low = page.lower()
+    # a few characters lower-case to two ('İ'), shifting positions: then quote the lower case
+    text = page if len(low) == len(page) else low
     found, pos = [], 0
     # as one alternation of the forms would: the leftmost match (the forms start with
     # different characters, so no two start at one place), then on from its end
     ahead = [form.search(low) for form in NETWORK_FORMS]
     while any(ahead):
         m = min((a for a in ahead if a), key=lambda a: a.start())
-        found.append(page[m.start():m.end()])
+        found.append(text[m.start():m.end()])
         pos = m.end()
         ahead = [form.search(low, pos) if a and a.start() < pos else a
                  for form, a in zip(NETWORK_FORMS, ahead, strict=True)]
