@@ -1,0 +1,113 @@
+"""What each section of a notebook shows at each level of area: one table per notebook.
+
+A report is for England, a commissioner, a network or a practice. Some of a notebook's
+sections mean the same at every level; some belong to a larger area (a network's contract is
+its commissioner's); some mean nothing at a level (a practice has no spread of practices).
+Each notebook declares that here, once, section by section, instead of in branches spread
+over ``helpers.report`` and ``helpers.analysis``:
+
+- ``SHOWN``: the section is computed and shown for the area itself;
+- ``PARENT``: the section shows a larger area's figures, and every heading, sentence and
+  chart title that shows them names that area (``Rule.owner``: ``"commissioner"`` or
+  ``"network"``);
+- ``OMITTED``: the section is left out, and the page says why in one sentence
+  (``Rule.why``).
+
+Report modules ask :func:`rule` (or :func:`shows`) for a section at the page's level; the
+docs print :func:`level_table`. ``tests/test_levels.py`` checks every table is complete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+LEVELS: tuple[str, ...] = ("england", "commissioner", "network", "practice")
+SHOWN, PARENT, OMITTED = "shown", "parent", "omitted"
+KINDS = (SHOWN, PARENT, OMITTED)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How one section appears at one level."""
+
+    kind: str                 # SHOWN, PARENT or OMITTED
+    owner: str = ""           # PARENT: whose figures ("commissioner" or "network")
+    why: str = ""             # OMITTED: the one sentence the page shows in its place
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"rule kind {self.kind!r} is not one of {KINDS}")
+        if self.kind == PARENT and self.owner not in ("commissioner", "network"):
+            raise ValueError("a PARENT rule names its owner: 'commissioner' or 'network'")
+        if self.kind == OMITTED and not self.why.strip():
+            raise ValueError("an OMITTED rule says why in one sentence")
+
+
+def shown() -> Rule:
+    """The section for the area itself."""
+    return Rule(SHOWN)
+
+
+def parent(owner: str) -> Rule:
+    """The section shows the area's ``owner``'s figures, under that owner's name."""
+    return Rule(PARENT, owner=owner)
+
+
+def omitted(why: str) -> Rule:
+    """The section is left out; ``why`` is shown in its place."""
+    return Rule(OMITTED, why=why)
+
+
+def everywhere() -> dict[str, Rule]:
+    """A section shown for the area itself at every level."""
+    return {level: shown() for level in LEVELS}
+
+
+#: notebook name -> section key -> level -> rule. Every section lists all four levels.
+TABLES: dict[str, dict[str, dict[str, Rule]]] = {
+    "00_data_overview": {},
+    "01_referral_variation": {},
+    "02_federation_scale": {},
+    "03_contract_forms": {},
+}
+
+
+def rule(notebook: str, section: str, level: str) -> Rule:
+    """The declared rule for ``section`` of ``notebook`` at ``level``.
+
+    Raises KeyError naming what is missing: a section a report module asks for must be
+    declared.
+    """
+    if level not in LEVELS:
+        raise KeyError(f"level {level!r} is not one of {LEVELS}")
+    try:
+        return TABLES[notebook][section][level]
+    except KeyError:
+        raise KeyError(f"{notebook}: section {section!r} has no declared rule at level "
+                       f"{level!r}; declare it in helpers.levels.TABLES") from None
+
+
+def shows(notebook: str, section: str, level: str) -> bool:
+    """True where the section appears at ``level`` (for the area or under its parent's name)."""
+    return rule(notebook, section, level).kind != OMITTED
+
+
+def level_table(notebook: str) -> list[dict[str, str]]:
+    """The notebook's table as rows (section, then one cell per level) for docs and tests."""
+    rows = []
+    for section, by_level in TABLES[notebook].items():
+        row = {"section": section}
+        for level in LEVELS:
+            r = by_level[level]
+            row[level] = (r.kind if r.kind == SHOWN else
+                          f"{r.owner}'s" if r.kind == PARENT else f"omitted: {r.why}")
+        rows.append(row)
+    return rows
+
+
+def markdown(notebook: str) -> str:
+    """The notebook's level table as a Markdown table (docs/levels.md)."""
+    head = "| section | " + " | ".join(LEVELS) + " |\n|" + " --- |" * (len(LEVELS) + 1)
+    body = ["| " + " | ".join(r[k] for k in ("section", *LEVELS)) + " |"
+            for r in level_table(notebook)]
+    return "\n".join([head, *body])
