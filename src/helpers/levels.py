@@ -67,8 +67,56 @@ def everywhere() -> dict[str, Rule]:
 TABLES: dict[str, dict[str, dict[str, Rule]]] = {
     "00_data_overview": {},
     "01_referral_variation": {},
-    "02_federation_scale": {},
-    "03_contract_forms": {},
+    "02_federation_scale": {
+        "headline_groups": everywhere(),
+        "group_sizes_chart": {
+            "england": shown(), "commissioner": shown(),
+            "network": omitted("A network is one group, so it has no spread of group "
+                               "sizes to chart: its size is in the headline and the table."),
+            "practice": omitted("A practice is in one group (or none), so it has no spread "
+                                "of group sizes to chart: its group is in the headline.")},
+        "groups_table": {"england": shown(), "commissioner": shown(), "network": shown(),
+                         "practice": parent("network")},
+        "members": {
+            "england": omitted("Each network's page lists its practices side by side."),
+            "commissioner": omitted("Each network's page lists its practices side by side."),
+            "network": shown(),
+            "practice": omitted("The practice's own outcomes are in its profile below.")},
+        "profile": {
+            "england": omitted("A profile sets one practice against England's practices; "
+                               "the size curves below show every practice."),
+            "commissioner": omitted("A profile sets one practice against England's "
+                                    "practices; the size curves below show each of the "
+                                    "area's."),
+            "network": omitted("A profile sets one practice against England's practices; "
+                               "each member's page has one, and the size curves below show "
+                               "every member."),
+            "practice": shown()},
+        "size_curves": everywhere(),
+        "size_gaps": {
+            "england": omitted("England's practices are England's size curves: their gap "
+                               "from them is zero by construction."),
+            "commissioner": shown(), "network": shown(), "practice": shown()},
+        "england_elasticities": everywhere(),
+        "england_joining": everywhere(),
+        "england_group_size": everywhere(),
+        "england_mergers": everywhere(),
+        "validation": everywhere(),
+    },
+    "03_contract_forms": {
+        "activity_value": {"england": shown(), "commissioner": shown(),
+                           "network": parent("commissioner"),
+                           "practice": parent("commissioner")},
+        "whatif": everywhere(),
+        "payment_curves": everywhere(),
+        "risk": {"england": shown(), "commissioner": shown(),
+                 "network": parent("commissioner"), "practice": parent("commissioner")},
+        "england_switch_did": everywhere(),
+        "switch_its": {"england": shown(), "commissioner": shown(),
+                       "network": parent("commissioner"),
+                       "practice": parent("commissioner")},
+        "validation": everywhere(),
+    },
 }
 
 
