@@ -19,6 +19,7 @@ import pandas as pd
 
 from helpers.analysis.context import Context
 from helpers.analysis.referrals import (
+    area_months_open,
     cost_per_referral,
     monthly_series,
     national_tables,
@@ -117,7 +118,7 @@ def national_practices(ds, years: list[int], specialty: str | None, standardise:
     # practice was open in the period (its referrals are counted over those years; the
     # latest list of a practice that grew, shrank or merged misstates it, and biased the
     # list-size elasticity towards zero on the real structure: 0.032 against 0.05 planted)
-    nat["log_list"] = np.log(nat["person_years"] / nat["years_open"])
+    nat["log_list"] = np.log(nat["person_years"] / nat["list_years"])
     nat = opportunity(nat.assign(od_ucl99=nat["limit_high"]), ds, specialty=specialty)
     # a yearly average over the years each practice was open in the period
     for c in ("excess_to_limit", "excess_to_median", "saving_to_limit_gbp",
@@ -177,9 +178,11 @@ def analyse(ctx: Context) -> Analysis:
     n_years = len(years)
     area = nat[among(nat["practice_code"], ctx.practice_codes)].reset_index(drop=True)
     area["label"] = ctx.practice_labels(area["practice_code"])
-    # the years the area's figures a year average over: for a practice the years it was
-    # open in the period; for a group of practices the most any of them was open
-    area_years = int(area["years_open"].max()) if len(area) else n_years
+    # the exposure the area's figures a year average over: the months in the period in
+    # which any of its practices was open (one practice: its own months), / 12
+    area_months = area_months_open(ds, area["practice_code"].tolist(), years) \
+        if len(area) else 12 * n_years
+    area_years = max(area_months, 1) / 12.0
 
     part = national_partition(ds, *args)
     if "steps" in part:
@@ -241,7 +244,8 @@ def analyse(ctx: Context) -> Analysis:
               "area_crude_p90_p10": percentile_ratio(area["crude_rate"]) if enough else np.nan,
               "cost_per_referral_gbp": fun["cost_per_referral_gbp"],
               "specialty": spec, "series_is_ratio": spec is not None, "n_years": n_years,
-              "area_years": area_years,
+              "area_years": area_years, "area_months": area_months,
+              "period_months": 12 * n_years,
               "spc_months_suppressed": n_hidden,
               "series_months": [str(m.date()) for m in series["month"]],
               "national_rate": float(nat["observed"].sum() / nat["person_years"].sum() * 1000)}
@@ -322,6 +326,7 @@ def headline(ctx: Context, an: Analysis) -> dict:
         "observed": observed, "observed_per_year": observed / years,
         "expected": float(a["expected"].sum()),
         "area_ratio": observed / expected if expected > 0 else np.nan,
+        "standing": ratio_standing(observed, expected),
         "crude_p90_p10": an.extras["area_crude_p90_p10"],
         "standardised_p90_p10": an.extras["area_p90_p10"],
         "n_high": int((a["flag"] == "High").sum()), "n_low": int((a["flag"] == "Low").sum()),
@@ -334,6 +339,34 @@ def headline(ctx: Context, an: Analysis) -> dict:
         "phi": an.funnel_summary["phi"], "tau2": an.funnel_summary["tau2"],
         "years": an.years,
     }
+
+
+MIN_EXPECTED_FOR_RATIO = 10.0
+"""Fewer referrals expected than this over the period (a few dozen patients, or a practice
+open a month or two): a ratio says nothing about referral habits and is not quoted."""
+IMPLAUSIBLE_RATIO = 10.0
+"""A ratio above this (or below its reciprocal, with referrals recorded) is beyond anything
+referral habits explain: the list size or the coding of referrals is more likely wrong."""
+
+
+def ratio_standing(observed: float, expected: float) -> str:
+    """Whether an area's ratio can be read as referral behaviour: 'ok'; 'no_referrals'
+    (none recorded against referrals expected: more likely missing from the referral data
+    than referring no one); 'too_few_expected' (fewer than
+    :data:`MIN_EXPECTED_FOR_RATIO` expected over the period); or 'implausible' (the ratio
+    beyond :data:`IMPLAUSIBLE_RATIO` either way). ``observed`` and ``expected`` are counts
+    of referrals over the period; a suppressed (NaN) count is 'ok' (the page says it is
+    suppressed)."""
+    if not np.isfinite(expected) or expected <= 0:
+        return "too_few_expected"
+    if not np.isfinite(observed):
+        return "ok"
+    if observed == 0:
+        return "no_referrals"
+    if expected < MIN_EXPECTED_FOR_RATIO:
+        return "too_few_expected"
+    r = observed / expected
+    return "implausible" if r > IMPLAUSIBLE_RATIO or r < 1 / IMPLAUSIBLE_RATIO else "ok"
 
 
 def comparisons(ctx: Context, an: Analysis) -> pd.DataFrame:
@@ -359,7 +392,9 @@ def comparisons(ctx: Context, an: Analysis) -> pd.DataFrame:
     groups.append(("england", "England", nat["practice_code"].tolist()))
     rows = []
     for i, (role, name, codes) in enumerate(groups):
-        years = an.extras["area_years"] if i == 0 else an.extras["n_years"]
+        # each group's figures a year over its own exposure (the months any member was open)
+        years = an.extras["area_years"] if i == 0 else max(area_months_open(
+            ctx.ds, list(codes), an.years), 1) / 12.0
         d = nat[among(nat["practice_code"], codes)]
         obs = float(d["observed"].sum())
         shown = an.headline["observed"] if i == 0 and ctx.publish else 0.0
@@ -409,7 +444,9 @@ def national_deciles(ds, years: list[int]) -> pd.DataFrame:
 
 def practice_deciles(ctx: Context, an: Analysis) -> pd.DataFrame:
     """The practice's referral ratio each quarter (from its published quarterly count; a
-    quarter of 1 to 7 referrals a gap) beside England's deciles."""
+    quarter of 1 to 7 referrals a gap) beside England's deciles; ``open`` marks the quarters
+    in which it was open (any month of it, :func:`helpers.analysis.referrals.months_open`): the others have no
+    ratio because there were no referrals to count, not because one was suppressed."""
     pm = national_tables(ctx.ds)["pm"]
     pm = pm[(pm["practice_code"] == ctx.area) & financial_year(pm["month"]).isin(an.years)]
     mine = _quarters(pm).groupby("quarter", as_index=False)[["observed", "expected"]].sum()
@@ -417,8 +454,10 @@ def practice_deciles(ctx: Context, an: Analysis) -> pd.DataFrame:
         mine["observed"].to_numpy(float)
     mine["ratio"] = np.where(mine["expected"] > 0, shown / mine["expected"].where(
         mine["expected"] > 0), np.nan)
-    d = national_deciles(ctx.ds, an.years).merge(mine[["quarter", "expected", "ratio"]],
-                                                 on="quarter", how="left")
+    mine["open"] = True         # a quarter in which it was open (the one exposure)
+    d = national_deciles(ctx.ds, an.years).merge(
+        mine[["quarter", "expected", "ratio", "open"]], on="quarter", how="left")
+    d["open"] = d["open"].astype("boolean").fillna(False).astype(bool)
     return d
 
 

@@ -90,6 +90,48 @@ def practice_month(ds: Dataset) -> pd.DataFrame:
         ["observed", "expected"]].sum()
 
 
+def months_open(ds: Dataset, codes: list[str] | None = None,
+                years: list[int] | None = None) -> pd.Series:
+    """The exposure of each practice: the months it was open in the period (financial
+    ``years``; all when None), by practice code, for the practices ``codes`` (all when
+    None; a practice never open in the period is 0).
+
+    The one definition every per-year figure, funnel point, peer, chart and sentence of the
+    referral reports uses: a practice is open in a month when the data holds its referral
+    row for that month (an extract records a practice's months, zero referrals included,
+    while it is open; its expected counts are built for exactly these months, see
+    :func:`practice_month_specialty`). Years open are these months / 12.
+    """
+    pm = national_tables(ds)["pm"]
+    if years:
+        pm = pm[financial_year(pm["month"]).isin(years)]
+    n = pm.groupby("practice_code")["month"].nunique()
+    n.index = n.index.astype(str)
+    if codes is not None:
+        n = n.reindex([str(c) for c in codes], fill_value=0)
+    return n.astype(int).rename("months_open")
+
+
+def area_months_open(ds: Dataset, codes: list[str], years: list[int] | None = None) -> int:
+    """An area's exposure: the months in the period in which any of its practices ``codes``
+    was open (the union of their months, :func:`months_open`): a network whose practice
+    closed and whose other practice opened later is open for the months either was."""
+    pm = national_tables(ds)["pm"]
+    pm = pm[among(pm["practice_code"], [str(c) for c in codes])]
+    if years:
+        pm = pm[financial_year(pm["month"]).isin(years)]
+    return int(pm["month"].nunique())
+
+
+def years_words(months: int) -> str:
+    """How long an area was open, for a sentence: '3 years' for 36 months, '39 months'
+    otherwise ('1 month', '12 months' is '1 year')."""
+    if months and months % 12 == 0:
+        y = months // 12
+        return f"{y} year" + ("s" if y != 1 else "")
+    return f"{months:,} month" + ("s" if months != 1 else "")
+
+
 @cached
 def practice_frame(ds: Dataset) -> pd.DataFrame:
     """Practice attributes for analysis: commissioner, network, IMD quintile, list size
@@ -180,13 +222,17 @@ def practice_table(ds: Dataset, years: list[int] | None = None, specialty: str |
     py = pop.groupby("practice_code", observed=True)["patients"].sum()
     py.index = py.index.astype(str)
     agg["person_years"] = agg["practice_code"].map(py).to_numpy()
-    # the financial years in which the practice had registered patients (a practice that
-    # opened or closed within the period averages over these, not over every year)
+    # the financial years in which the practice had registered patients (the years its
+    # person-years count: a list size a year is person-years / these)
     yo = pop[pop["patients"] > 0].groupby("practice_code", observed=True)["year"].nunique()
     yo.index = yo.index.astype(str)
     n_years = len(years) if years else int(pop["year"].nunique())
-    agg["years_open"] = agg["practice_code"].map(yo).fillna(n_years).clip(lower=1) \
+    agg["list_years"] = agg["practice_code"].map(yo).fillna(n_years).clip(lower=1) \
         .astype(int).to_numpy()
+    # the exposure: months open in the period (:func:`months_open`); every figure a year
+    # is a total over the period / (these months / 12)
+    agg["months_open"] = months_open(ds, agg["practice_code"].tolist(), years).to_numpy()
+    agg["years_open"] = agg["months_open"].clip(lower=1) / 12.0
     r = isr(agg["observed"], agg["expected"])
     for c in ("value", "lower95", "upper95", "lower99_8", "upper99_8"):
         agg[f"ratio_{c}" if c != "value" else "ratio"] = r[c].to_numpy()

@@ -8,7 +8,13 @@ import pandas as pd
 
 from helpers import formats
 from helpers.analysis.context import Context
-from helpers.analysis.referral_variation import DECILE_MIN_EXPECTED, Analysis, latest_decile
+from helpers.analysis.referral_variation import (
+    DECILE_MIN_EXPECTED,
+    MIN_EXPECTED_FOR_RATIO,
+    Analysis,
+    latest_decile,
+)
+from helpers.analysis.referrals import years_words
 from helpers.disclosure import Marks
 from helpers.report import charts, text
 from helpers.report.page import area_md, source_line, watermark
@@ -27,30 +33,81 @@ def _money(x: float) -> str:
     return formats.money(x)
 
 
+def open_words(ctx: Context, an: Analysis) -> str:
+    """' over the 39 months it was open' when the area was open for part of the period (its
+    figures a year average over those months: the one exposure), else ''."""
+    months, period = an.extras["area_months"], an.extras["period_months"]
+    if months >= period:
+        return ""
+    who = "it was" if ctx.level == "practice" else "its practices were"
+    return f" over the {years_words(months)} {who} open"
+
+
+def standing_line(ctx: Context, an: Analysis, h: dict, what: str) -> str:
+    """The headline's first line for an area whose ratio cannot be read as referral
+    behaviour (:func:`helpers.analysis.referral_variation.ratio_standing`): no referrals
+    recorded, too few expected, or an implausible ratio. No % difference or limit is
+    quoted for it."""
+    period, over = formats.period(an.years), open_words(ctx, an)
+    standing = h["standing"]
+    if standing == "no_referrals":
+        return (f"- {area_md(ctx)} has **no {what} recorded** in {period}{over}, against "
+                f"{formats.count(h['expected'])} expected from its patients' ages and sex. "
+                "An area with registered patients and no referrals is more likely missing "
+                "from the referral data than referring no one, so no ratio, % difference "
+                "or limit is quoted for it.")
+    made = f"made **{ctx.count(h['observed'])} {what}** in {period}{over}"
+    if standing == "too_few_expected":
+        return (f"- {area_md(ctx)} {made}, against fewer than {MIN_EXPECTED_FOR_RATIO:.0f} "
+                "expected from its patients' ages and sex: too few for a ratio to say "
+                "anything about its referrals, so no ratio, % difference or limit is quoted "
+                "for it.")
+    r = h["area_ratio"]
+    how = "more than ten times" if r > 1 else "less than a tenth of"
+    return (f"- {area_md(ctx)} {made}: a ratio of **{formats.ratio(r)}**, {how} what "
+            "England's rates predict for its patients. No referral habit explains that: "
+            "its registered list or the coding of its referrals is more likely wrong, so "
+            "no % difference or limit is quoted for it; check both before reading its "
+            "figures.")
+
+
+def outside_limits_words(n_high: int, n_low: int, limit: str) -> str:
+    """How many practices are above and below the limits, in words that read right at 0
+    and 1 ('No practice is outside …', '1 practice refers more …; none less')."""
+    if not n_high and not n_low:
+        return f"**No practice** is outside the {limit}% limits"
+    high = (f"**{text.plural(n_high, 'practice')}** "
+            f"{'refers' if n_high == 1 else 'refer'} more than the {limit}% limits allow"
+            if n_high else f"**No practice** refers more than the {limit}% limits allow")
+    low = f"**{text.plural(n_low, 'practice')}** less" if n_low else "none less"
+    return f"{high} and {low}"
+
+
 def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
     """The headline as bullets a board can read in a minute."""
     period = formats.period(an.years)
     what = "specialty " + text.md(an.extras["specialty"]) + " referrals" \
         if an.extras["specialty"] else "GP referrals for a first outpatient appointment"
     lines = []
-    open_years = an.extras.get("area_years", len(an.years))
-    over = "" if open_years >= len(an.years) else \
-        f" over the {text.plural(open_years, 'year')} it was open"
+    over = open_words(ctx, an)
     made = (f"made **{ctx.count(h['observed'])} {what}** in {period} "
             f"({ctx.count(h['observed_per_year'])} a year{over})")
     suppressed = not np.isfinite(h["area_ratio"])
+    standing = h.get("standing", "ok")
     if h["n_practices"] == 0:
         return (f"- No {what} are recorded for {area_md(ctx)} in {period}, so there is "
                 "nothing to compare: the sections below are empty.")
-    if suppressed and not ctx.is_england:
-        lines.append(
-            f"- {area_md(ctx)} made too few {what} in {period} to publish (a count of 1 to 7 "
-            "is suppressed in publish mode), so its ratio is not shown.")
-    elif ctx.is_england:
+    if ctx.is_england:
         lines.append(
             f"- **{text.plural(h['n_practices'], 'practice')}** in England {made}. England is "
             "the comparator, so its ratio is 1 by definition; the sections below compare "
             "practices with it.")
+    elif standing != "ok":
+        lines.append(standing_line(ctx, an, h, what))
+    elif suppressed:
+        lines.append(
+            f"- {area_md(ctx)} made too few {what} in {period} to publish (a count of 1 to 7 "
+            "is suppressed in publish mode), so its ratio is not shown.")
     elif ctx.level == "practice":
         diff = (h["area_ratio"] - 1) * 100
         lines.append(f"- **{area_md(ctx)}** {made}: **{abs(diff):.1f}% "
@@ -63,9 +120,9 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
             ctx.params["comparator"]]
         diff = (h["area_ratio"] - 1) * 100
         side = "more than" if diff >= 0 else "fewer than"
-        lines.append(
-            f"- **{text.plural(h['n_practices'], 'practice')}** in {area_md(ctx)} {made}: "
-            f"**{abs(diff):.1f}% {side}** {comp}.")
+        who = (f"**{area_md(ctx)}**, its one practice," if h["n_practices"] == 1 else
+               f"**{text.plural(h['n_practices'], 'practice')}** in {area_md(ctx)}")
+        lines.append(f"- {who} {made}: **{abs(diff):.1f}% {side}** {comp}.")
     n_area = len(ctx.practice_codes)
     if ctx.level != "practice" and h["n_practices"] < n_area:
         gone = n_area - h["n_practices"]
@@ -82,49 +139,55 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
                f"standard deviation of **{h['practice_sd_national'] * 100:.0f}%** beyond "
                "chance and case-mix." if np.isfinite(h["practice_sd_national"]) else ""))
     n_high, n_low = h["n_high"], h["n_low"]
-    verb_h = "refers" if n_high == 1 else "refer"
     if ctx.level == "practice":
-        where = "above" if n_high else ("below" if n_low else "within")
-        lines.append(f"- The practice is **{where} the {an.limit}% limits** for a practice "
-                     "of its size, after allowing for the normal spread between practices.")
+        if standing == "ok":
+            where = "above" if n_high else ("below" if n_low else "within")
+            lines.append(f"- The practice is **{where} the {an.limit}% limits** for a "
+                         "practice of its size, after allowing for the normal spread between "
+                         "practices.")
     else:
         lines.append(
-            f"- **{text.plural(n_high, 'practice')} {verb_h} more than the {an.limit}% limits "
-            f"allow** and **{text.plural(n_low, 'practice')} less**, after allowing for the "
-            "normal spread between practices. These are where a conversation about referral "
-            "patterns is most likely to find something specific.")
+            f"- {outside_limits_words(n_high, n_low, an.limit)}, after allowing for the "
+            "normal spread between practices."
+            + (" These are where a conversation about referral patterns is most likely to "
+               "find something specific." if n_high or n_low else ""))
     if ctx.level in ("practice", "network"):
         c = _comparisons(ctx, an).iloc[1:-1]
-        parts = [f"{text.md(r.name)}: {formats.pct_change((r.ratio - 1) * 100)}" for r in c.itertuples()
-                 if np.isfinite(r.ratio)]
+        parts = [f"{text.md(r.name)}: {formats.pct_change((r.ratio - 1) * 100)}"
+                 for r in c.itertuples() if np.isfinite(r.ratio)]
         if parts:
             lines.append("- Against England's rates, for comparison: " + "; ".join(parts)
                          + ".")
     money = not np.isnan(an.extras["cost_per_referral_gbp"])
     to_limit = h["excess_to_limit_per_year"]
+    averaged = f"averaged{over}" if over else f"averaged over {period}"
     if ctx.level == "practice":
+        if standing != "ok":
+            return "\n".join(lines)
         to_median = h["excess_to_median_per_year"]
         lines.append(
-            f"- Bringing it down to the median practice's ratio would mean about "
+            f"- Bringing it down to England's median practice ratio would mean about "
             f"**{ctx.count(to_median)} fewer referrals a year**"
             + (f" (≈ {_money(h['saving_to_median_gbp_per_year'])} a year)" if money else "")
-            + f", averaged over {period}{over}." if to_median > 0 else
-            "- It refers less than the median practice for its patients, so there is no "
-            "opportunity of that kind.")
+            + f", {averaged}." if to_median > 0 else
+            "- It refers less than England's median practice for its patients, so there is "
+            "no opportunity of that kind.")
         return "\n".join(lines)
+    median = ("bringing every practice above England's median practice ratio down to it "
+              "(the ratio of the middle one of England's practices) would mean ")
     first = (f"- If the practices above the limit came down to it, about "
              f"**{ctx.count(to_limit)} fewer referrals a year**"
              + (f" (≈ **{_money(h['saving_to_limit_gbp_per_year'])} a year** at tariff "
                 "prices, first attendance plus follow-ups)" if money else "")
-             + "; bringing every practice above the median down to it would mean ") \
-        if n_high else "- No practice is above the upper limit. Bringing every practice " \
-        "above the median down to it would mean "
+             + "; " + median) \
+        if n_high else "- No practice is above the upper limit. " + median[:1].upper() + \
+        median[1:]
     lines.append(
         first + f"**{ctx.count(h['excess_to_median_per_year'])} fewer referrals a year**"
         + (f" (≈ {_money(h['saving_to_median_gbp_per_year'])} a year)" if money else
            " (no prices in this data, so no £ figure)")
-        + f". Averages over {period}. Whether any of this saves money depends on the "
-        "hospital contract (notebook 03).")
+        + f", {averaged}. Whether any of this saves money depends on the hospital contract "
+        "(notebook 03).")
     return "\n".join(lines)
 
 
@@ -177,15 +240,18 @@ def funnel_figure(ctx: Context, an: Analysis):
     keep = pub["ratio"].notna()
     if not keep.any():               # every practice's count suppressed (or none)
         return None
-    # drawn against the expected count a year, as the tables show it; each ratio's count
-    # is over the whole period (its expected count over the period is declared)
+    # drawn against the expected count a year, as the tables show it: each practice's
+    # expected count over the months it was open / (those months / 12), the one exposure;
+    # the limit curves are those of a practice open the whole period (its count over the
+    # period declared for the disclosure read-back)
     n_years = an.extras["n_years"]
     pts = pub[keep].rename(columns={"ratio": "rr"}).assign(
-        denominator=lambda d: d["expected"] / n_years, per_unit=lambda d: d["expected"])
+        denominator=lambda d: d["expected_per_year"], per_unit=lambda d: d["expected"])
     curve = an.curve.assign(denominator=an.curve["denominator"] / n_years)
     labels = pub.loc[keep, "label"]
     pts["name"] = point_names(pts.assign(label=labels.replace("", "A practice like it")),
-                              an.limit, "expected referrals a year", "denominator")
+                              an.limit, "expected referrals a year", "denominator",
+                              period_months=an.extras["period_months"])
     highlight = (labels != "") if ctx.level == "practice" else None
     n_h, n_l = int((pts["flag"] == "High").sum()), int((pts["flag"] == "Low").sum())
     return charts.funnel_chart(
@@ -201,14 +267,23 @@ POINT_FLAGS = {"High": "above the {} limit", "Low": "below the {} limit",
                "Within": "within the {} limits"}
 
 
-def point_names(points: pd.DataFrame, limit: str, x_words: str, x_col: str) -> list[str]:
+def point_names(points: pd.DataFrame, limit: str, x_words: str, x_col: str,
+                period_months: int | None = None) -> list[str]:
     """What hovering or focusing a practice's point says: its label, ratio, where it sits
-    against the funnel limits and its expected count (published values only)."""
+    against the funnel limits and its expected count (published values only); a practice
+    open for part of the period (``months_open`` below ``period_months``) says over how
+    many months, and that its limits are wider than the curves at its point."""
     out = []
     for r in points.itertuples():
         flag = POINT_FLAGS.get(getattr(r, "flag", ""), "{}").format(f"{limit}%")
         x = getattr(r, x_col, np.nan)
         tail = f"; {formats.count(x)} {x_words}" if pd.notna(x) else ""
+        months = getattr(r, "months_open", None)
+        if period_months and months is not None and pd.notna(months) \
+                and 0 < months < period_months:
+            flag += (f" (open {int(months):,} of the period's {period_months:,} months: its "
+                     "limits, set by its count over those months, are wider than the "
+                     "curves here)")
         out.append(f"{r.label}: ratio {formats.ratio(r.rr)}, {flag}{tail}")
     return out
 
@@ -222,7 +297,8 @@ def ranked_figure(ctx: Context, an: Analysis):
         return None
     t = pub[keep].copy()
     t["name"] = point_names(t.rename(columns={"ratio": "rr"}), an.limit,
-                            "expected referrals a year", "expected_per_year")
+                            "expected referrals a year", "expected_per_year",
+                            period_months=an.extras["period_months"])
     return charts.ranked_chart(
         t, f"Practices ranked by referral ratio, {ctx.area_name}", _source(ctx),
         alt=f"{text.plural(len(t), 'practice')} ranked by referral ratio, each with the range "
@@ -481,6 +557,14 @@ def validation_text(an: Analysis) -> str:
             "that in mind: on this data the method does not recover what was planted.")
 
 
+STANDING_SUMMARY = {
+    "no_referrals": "No referrals recorded: no ratio or limit quoted",
+    "too_few_expected": "Too few referrals expected for a ratio: none quoted",
+    "implausible": "Ratio beyond anything referral habits explain: check its list and "
+                   "coding; no limit quoted"}
+"""The index line of a practice whose ratio cannot be read (see :func:`standing_line`)."""
+
+
 def results(ctx: Context, an: Analysis, h: dict) -> dict:
     """The machine-readable results (counts published by ``report.write_results``)."""
     out = dict(h)
@@ -506,7 +590,10 @@ def results(ctx: Context, an: Analysis, h: dict) -> dict:
         # the area's practices, as the headline states them (those left out said so)
         out["facts"] = {"n_practices": {"count": len(ctx.practice_codes), "span": span},
                         "referrals": {"count": h["observed"], "span": span}}
-    if ctx.level == "practice":           # one practice: where it sits, not a count of one
+    standing = h.get("standing", "ok")
+    if ctx.level == "practice" and standing != "ok":   # no ratio to read (class 14)
+        out["summary"] = STANDING_SUMMARY[standing]
+    elif ctx.level == "practice":         # one practice: where it sits, not a count of one
         where = "above" if h["n_high"] else "below" if h["n_low"] else "within"
         said = ratio.removeprefix("; ")
         out["summary"] = (f"{said[:1].upper()}{said[1:]}; {where} the {an.limit}% limits "
@@ -651,7 +738,8 @@ def deciles_text(ctx: Context, an: Analysis) -> str:
     pos = latest_decile(d) if d is not None and not d.empty else None
     if pos is None:
         return ""
-    hidden = int(d["ratio"].isna().sum())
+    # only quarters while it was open can be gaps: after closing there is nothing to hide
+    hidden = int((d["ratio"].isna() & d["open"].fillna(False).astype(bool)).sum())
     gaps = (f" {text.plural(hidden, 'quarter')} with 1 to 7 referrals "
             f"{'is a gap' if hidden == 1 else 'are gaps'} (publish mode).") if hidden else ""
     return (f"In the latest quarter shown ({pd.Timestamp(pos['quarter']):%b %Y} to "

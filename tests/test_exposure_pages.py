@@ -1,0 +1,125 @@
+"""Notebooks 00 and 01 on the areas the national site got wrong: closed practices, practices
+with no referrals or a handful of patients, one-practice networks. Each test is built on a
+case that showed a defect (issue 34's classes) and fails on the code before its fix."""
+
+from __future__ import annotations
+
+import re
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("agg")
+
+from helpers import report
+from helpers.analysis import referrals
+from helpers.analysis.referral_variation import ratio_standing
+from helpers.report import referral_variation as rv
+
+SMALL = "synthetic:small"
+
+
+@pytest.fixture(scope="module")
+def closed(small):
+    """A practice of the small preset that closed part-way through the period (open 12
+    of its 60 months)."""
+    m = referrals.months_open(small)
+    code = str(m[m == 12].index[0])
+    return code
+
+
+def _run(nb, area, publish=False):
+    ctx = report.start(nb, {"data_source": SMALL, "area": area, "publish": publish})
+    return ctx, report.analyse(ctx)
+
+
+def test_months_open_is_one_definition_for_practices_and_networks(small, closed):
+    pm = referrals.national_tables(small)["pm"]
+    m = referrals.months_open(small)
+    # known answers: the months of the practice's referral rows, and all 60 for one open
+    # throughout; a practice asked for that is never open is 0
+    assert m[closed] == pm.loc[pm["practice_code"] == closed, "month"].nunique() == 12
+    assert m.max() == 60
+    assert referrals.months_open(small, [closed, "NOPE"]).tolist() == [12, 0]
+    assert referrals.months_open(small, [closed], years=[2015]).tolist() == [0]
+    # a network: the union of its members' months, not the sum nor the longest
+    full = str(m[m == 60].index[0])
+    assert referrals.area_months_open(small, [closed, full]) == 60
+    assert referrals.area_months_open(small, [closed]) == 12
+    assert referrals.years_words(36) == "3 years"
+    assert referrals.years_words(39) == "39 months"
+    assert referrals.years_words(12) == "1 year"
+
+
+def test_a_closed_practice_reads_the_same_on_its_funnel_table_and_headline(closed):
+    """Class 1: the funnel divided a closed practice's expected count by the whole period
+    (5 years), while its table and headline divided by the years it was open."""
+    ctx, an = _run("01_referral_variation", closed)
+    row = an.published.iloc[0]
+    assert row["months_open"] == 12
+    assert row["expected_per_year"] == pytest.approx(row["expected"] / 1.0)
+    assert an.headline["observed_per_year"] == pytest.approx(an.headline["observed"])
+    fig = rv.funnel_figure(ctx, an)
+    names = [n for ns in fig._pack_named.values() for n in ns]
+    mine = [n for n in names if n.startswith(f"{closed}:")]
+    assert mine and f"{rv.formats.count(row['expected_per_year'])} expected referrals a " \
+        "year" in mine[0], mine
+    assert "open 12 of the period's 60 months" in mine[0]
+    text = rv.headline_text(ctx, an, an.headline)
+    assert "over the 1 year it was open" in text
+    matplotlib.pyplot.close(fig)
+
+
+def test_the_comparison_groups_average_over_their_own_months(closed):
+    """Peers and the similar 10 (which can hold closed practices) a year over the months
+    any of them was open, as the area itself."""
+    ctx, an = _run("01_referral_variation", closed)
+    nat = an.national
+    for role, codes in (("peers", ctx.where.peers), ("similar", ctx.where.similar)):
+        d = nat[nat["practice_code"].isin(codes)]
+        months = referrals.area_months_open(ctx.ds, list(codes), an.years)
+        row = an.comparisons.set_index("role").loc[role]
+        assert row["observed_per_year"] == pytest.approx(d["observed"].sum() / (months / 12))
+
+
+def test_quarters_after_closing_are_not_gaps(closed):
+    """Class 2: a closed practice's quarters after it closed have no referrals at all; they
+    were counted as 'quarters with 1 to 7 referrals … gaps (publish mode)'."""
+    ctx, an = _run("01_referral_variation", closed, publish=True)
+    d = an.deciles
+    assert d["open"].sum() == 4 and len(d) == 20
+    assert "gap" not in rv.deciles_text(ctx, an)
+
+
+@pytest.mark.parametrize("obs, exp, want", [
+    (0, 40.0, "no_referrals"), (5, 3.0, "too_few_expected"), (0, 0.05, "no_referrals"),
+    (2710, 10.0, "implausible"), (1, 12.0, "implausible"), (120, 100.0, "ok"),
+    (np.nan, 50.0, "ok"), (3, 0.0, "too_few_expected")])
+def test_ratio_standing_known_answers(obs, exp, want):
+    assert ratio_standing(obs, exp) == want
+
+
+@pytest.mark.parametrize("observed, expected", [(0.0, 40.0), (8400.0, 31.0), (6.0, 4.0)])
+def test_an_extreme_practice_gets_no_percentage_and_no_limits(closed, observed, expected):
+    """Class 14: 'no referrals … 100.0% fewer … within the limits' and a 31-patient
+    practice's '27100.6% more … within the limits'."""
+    ctx, an = _run("01_referral_variation", closed)
+    h = dict(an.headline, observed=observed, expected=expected,
+             observed_per_year=observed, area_ratio=observed / expected,
+             standing=ratio_standing(observed, expected))
+    text = rv.headline_text(ctx, an, h)
+    first = text.splitlines()[0]
+    assert not re.search(r"\d%", first) and "limits**" not in text \
+        and "within the" not in text, text
+    assert "no ratio" in first or "no % difference" in first
+    summary = rv.results(ctx, an, h)["summary"]
+    assert "within" not in summary and not re.search(r"\d%", summary), summary
+
+
+def test_counts_of_practices_read_right_at_zero_and_one():
+    """Class 16: '0 practices less', 'All 1 practice'."""
+    assert rv.outside_limits_words(0, 0, "99.8") == "**No practice** is outside the 99.8% limits"
+    assert "0 practices" not in rv.outside_limits_words(2, 0, "99.8")
+    assert rv.outside_limits_words(1, 0, "99.8").startswith("**1 practice** refers")
+    assert rv.outside_limits_words(0, 3, "99.8").startswith("**No practice** refers more")
