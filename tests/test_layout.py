@@ -22,13 +22,14 @@ LAYERS = {
     "paths": 0, "atomic": 0, "schema": 0, "datasets": 0, "cache": 0, "validate": 0,
     "params": 0, "catalogue": 0, "formats": 0, "estimate": 0, "disclosure": 0, "codes": 0,
     "levels": 0,
+    "oracle": 0.5,
     "stats": 1,
     "sources": 2,
     "analysis": 3,
     "report": 4,
     "run": 5,
 }
-LAYER_NAMES = {0: "core", 1: "stats", 2: "sources", 3: "analysis", 4: "report", 5: "run"}
+LAYER_NAMES = {0: "core", 0.5: "oracle", 1: "stats", 2: "sources", 3: "analysis", 4: "report", 5: "run"}
 
 
 def _layer(module: str) -> int:
@@ -117,6 +118,24 @@ def test_report_modules_present_and_compute_nothing():
         assert not [i for i in mine if i.startswith(banned)], f"{module} imports {mine}"
         text = path.read_text()
         for lib in ("scipy", "statsmodels", "csdid", "gpboost"):
+            assert f"import {lib}" not in text and f"from {lib}" not in text, \
+                f"{module} imports {lib}"
+
+
+def test_oracle_is_independent():
+    """The oracle recomputes each area's facts on its own: it imports only core modules,
+    nothing from analysis/, report/, stats/ or sources/ (nor the cache), and no statistics
+    library."""
+    banned = ("helpers.analysis", "helpers.report", "helpers.stats", "helpers.sources",
+              "helpers.cache", "helpers.run")
+    modules = [(m, p) for m, p in _modules() if m.startswith("helpers.oracle")]
+    assert len(modules) >= 3, modules
+    for module, path in modules:
+        mine = _imports(path)
+        assert not [i for i in mine if i.startswith(banned)], f"{module} imports {mine}"
+        assert all(_layer(i) == 0 or i.startswith("helpers.oracle") for i in mine), mine
+        text = path.read_text()
+        for lib in ("scipy", "statsmodels", "numpy", "pandas"):
             assert f"import {lib}" not in text and f"from {lib}" not in text, \
                 f"{module} imports {lib}"
 

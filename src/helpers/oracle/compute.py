@@ -1,0 +1,281 @@
+"""The oracle's facts of a dataset, computed once with plain DuckDB SQL over its contract
+tables (a folder of ``<table>.parquet`` or ``<table>.csv`` files).
+
+What it computes, by practice and financial year (April to March, named by its first
+calendar year), in the pack's documented convention (``docs/report-quality.md``,
+``helpers/analysis/referrals.py``), written again from the tables:
+
+- referrals: the sum of the ``referrals`` rows;
+- months open: the months in which the practice has any referral row (the convention: a
+  practice counts as open in a month when it referred at all that month);
+- expected (indirect standardisation): the practice's registered patients in the financial
+  year's population snapshot, by sex and age band, times England's reference rates summed
+  over the specialties, a twelfth of that for each month open; each year's expected counts
+  are then scaled so that England's observed / expected is exactly 1 in that year;
+- years open: the financial years in which the practice had registered patients;
+- list size: its patients at its latest population snapshot;
+- months and quarters (financial quarters) with 1 to 7 referrals, while open.
+
+And the structure: each practice's commissioner and network (the group it joined last),
+each network's members (every practice ever in the group) and home commissioner (that of
+most of its members), each commissioner's networks and its practices in no group, and the
+pseudonyms the pages use where real practices carry synthetic referrals.
+
+The result is a JSON-ready dict, cached in ``data/cache/oracle-<content hash>-<code hash>.json``
+so that a run computes it once and each batch worker reads it once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from helpers.atomic import write_text_atomic
+from helpers.paths import cache_dir, project_root, synthetic_dir
+
+TABLES = ("commissioners", "practices", "groups", "population", "referrals",
+          "reference_rates", "specialties")
+OPTIONAL = ("groups", "activity", "prices")
+"""Tables a dataset may lack: no groups means no networks, no activity or prices no contract
+values."""
+
+
+def dataset_folder(data_source: str) -> Path:
+    """The folder a data source names: ``synthetic:<preset>`` or a folder (absolute, or
+    relative to the project root)."""
+    if data_source.startswith("synthetic:"):
+        return synthetic_dir(data_source.split(":", 1)[1])
+    path = Path(data_source)
+    return path if path.is_absolute() else project_root() / path
+
+
+def _content_hash(folder: Path) -> str:
+    """The dataset's content hash as its provenance records it, else computed the same way
+    (SHA-256 over the table files' names and bytes, first 16 hex digits)."""
+    prov = folder / "provenance.json"
+    if prov.exists():
+        h = json.loads(prov.read_text(encoding="utf-8")).get("content_hash")
+        if h:
+            return str(h)
+    h = hashlib.sha256()
+    for p in sorted(folder.iterdir()):
+        if p.suffix in (".parquet", ".csv") and p.is_file():
+            h.update(p.name.encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def _code_hash() -> str:
+    """A hash of the oracle's own source, so a changed oracle never reads stale facts."""
+    h = hashlib.sha256()
+    for p in sorted(Path(__file__).parent.glob("*.py")):
+        h.update(p.read_bytes())
+    return h.hexdigest()[:12]
+
+
+def _connect(folder: Path):
+    import duckdb
+
+    con = duckdb.connect()
+    for t in TABLES + OPTIONAL[1:]:
+        pq, csv = folder / f"{t}.parquet", folder / f"{t}.csv"
+        if pq.exists():
+            src = f"read_parquet('{pq.as_posix()}')"
+        elif csv.exists():
+            src = f"read_csv_auto('{csv.as_posix()}', header=true)"
+        elif t == "groups":
+            con.execute("CREATE VIEW groups AS SELECT NULL::VARCHAR practice_code, "
+                        "NULL::VARCHAR group_code, NULL::VARCHAR group_name, "
+                        "NULL::DATE joined WHERE false")
+            continue
+        elif t in OPTIONAL:
+            continue
+        else:
+            raise FileNotFoundError(f"{folder}: no {t}.parquet or {t}.csv")
+        con.execute(f"CREATE VIEW {t} AS SELECT * FROM {src}")
+    return con
+
+
+FY = "(year(CAST({c} AS DATE)) - CASE WHEN month(CAST({c} AS DATE)) < 4 THEN 1 ELSE 0 END)"
+
+
+def _rows(con, sql: str) -> list[tuple]:
+    return con.execute(sql).fetchall()
+
+
+def compute(folder: Path) -> dict[str, Any]:
+    """Every fact the checker needs, for every practice, network and commissioner of the
+    dataset in ``folder`` (see the module docstring)."""
+    folder = Path(folder)
+    con = _connect(folder)
+    fy_month, fy_period = FY.format(c="month"), FY.format(c="period")
+    first, last = _rows(con, "SELECT min(CAST(month AS DATE)), max(CAST(month AS DATE)) "
+                             "FROM referrals")[0]
+    # the practice's observed referrals and months with a referral row, by financial year
+    pm = _rows(con, f"""
+        SELECT CAST(practice_code AS VARCHAR), {fy_month} AS y,
+               count(DISTINCT CAST(month AS DATE)) AS months, sum(referrals) AS obs
+        FROM referrals GROUP BY 1, 2""")
+    # a year's full expected count: patients × England's rates summed over specialties
+    annual = _rows(con, f"""
+        WITH rate AS (
+            SELECT CAST(sex AS VARCHAR) sex, CAST(age_band AS VARCHAR) age_band,
+                   sum(rate) AS r
+            FROM reference_rates
+            WHERE CAST(specialty_code AS VARCHAR) IN
+                  (SELECT CAST(specialty_code AS VARCHAR) FROM specialties)
+            GROUP BY 1, 2)
+        SELECT CAST(p.practice_code AS VARCHAR), {fy_period.replace('period', 'p.period')} AS y,
+               sum(p.patients * rate.r) AS e
+        FROM population p JOIN rate
+          ON CAST(p.sex AS VARCHAR) = rate.sex AND CAST(p.age_band AS VARCHAR) = rate.age_band
+        GROUP BY 1, 2""")
+    pop_years = _rows(con, f"""
+        SELECT CAST(practice_code AS VARCHAR), {fy_period} AS y
+        FROM population GROUP BY 1, 2 HAVING sum(patients) > 0""")
+    lists = _rows(con, """
+        WITH t AS (SELECT CAST(practice_code AS VARCHAR) pc, CAST(period AS DATE) d,
+                          sum(patients) n FROM population GROUP BY 1, 2)
+        SELECT pc, arg_max(n, d), max(d) FROM t GROUP BY pc""")
+    latest = _rows(con, "SELECT max(CAST(period AS DATE)) FROM population")[0][0]
+    small_months = _rows(con, """
+        SELECT CAST(practice_code AS VARCHAR), CAST(month AS DATE) m, sum(referrals) n
+        FROM referrals GROUP BY 1, 2""")
+    practices = _rows(con, """
+        SELECT CAST(practice_code AS VARCHAR), CAST(practice_name AS VARCHAR),
+               CAST(commissioner_code AS VARCHAR), CAST(open_date AS DATE),
+               CAST(close_date AS DATE), CAST(successor_code AS VARCHAR)
+        FROM practices ORDER BY 1""")
+    commissioners = _rows(con, """
+        SELECT CAST(commissioner_code AS VARCHAR), CAST(commissioner_name AS VARCHAR)
+        FROM commissioners ORDER BY 1""")
+    groups = _rows(con, """
+        SELECT CAST(practice_code AS VARCHAR), CAST(group_code AS VARCHAR),
+               CAST(group_name AS VARCHAR), CAST(joined AS DATE)
+        FROM groups ORDER BY 4, 1""")
+    value = []
+    tables = {r[0] for r in _rows(con, "SELECT table_name FROM information_schema.tables")}
+    if {"activity", "prices"} <= tables:
+        # each commissioner's outpatient activity a financial year at full price: first
+        # attendances and follow-ups at that year's prices
+        value = _rows(con, f"""
+            SELECT CAST(a.commissioner_code AS VARCHAR), {FY.format(c='a.month')} AS y,
+                   sum(a.first_attendances * p.price_first + a.follow_ups * p.price_followup)
+            FROM activity a JOIN prices p
+              ON CAST(a.specialty_code AS VARCHAR) = CAST(p.specialty_code AS VARCHAR)
+             AND p.year = {FY.format(c='a.month')}
+            GROUP BY 1, 2""")
+    con.close()
+
+    prac: dict[str, dict[str, Any]] = {}
+    for code, name, comm, opened, closed, succ in practices:
+        prac[code] = {"name": name, "commissioner": comm, "network": None,
+                      "open": str(opened) if opened else None,
+                      "close": str(closed) if closed else None, "successor": succ,
+                      "list_size": 0, "list_date": None, "obs": {}, "months": {}, "annual": {}, "pop_years": [],
+                      "months_1_7": [], "quarters_1_7": [], "month_counts": {}}
+    for code, y, months, obs in pm:
+        prac[code]["obs"][str(y)] = int(obs)
+        prac[code]["months"][str(y)] = int(months)
+    for code, y, e in annual:
+        if code in prac:
+            prac[code]["annual"][str(y)] = prac[code]["annual"].get(str(y), 0.0) + float(e)
+    for code, y in pop_years:
+        if code in prac:
+            prac[code]["pop_years"].append(int(y))
+    for code, n, d in lists:
+        if code in prac:
+            prac[code]["list_size"], prac[code]["list_date"] = int(n), str(d)
+    quarters: dict[tuple[str, str], int] = {}
+    for code, m, n in small_months:
+        prac[code]["month_counts"][str(m)[:7]] = int(n)
+        if 1 <= n <= 7:
+            prac[code]["months_1_7"].append(str(m)[:7])
+        q = f"{m.year}-{(m.month - 1) // 3 * 3 + 1:02d}"
+        quarters[code, q] = quarters.get((code, q), 0) + int(n)
+    for (code, q), n in sorted(quarters.items()):
+        if 1 <= n <= 7:
+            prac[code]["quarters_1_7"].append(q)
+    for p in prac.values():
+        p["pop_years"].sort()
+        p["months_1_7"].sort()
+    # expected: a twelfth of the year's full count for each month with a referral row,
+    # then each year scaled so that England's observed / expected is 1
+    years = sorted({int(y) for p in prac.values() for y in p["obs"]})
+    scale = {}
+    for y in years:
+        o = sum(p["obs"].get(str(y), 0) for p in prac.values())
+        e = sum(p["annual"].get(str(y), 0.0) * p["months"].get(str(y), 0) / 12
+                for p in prac.values())
+        scale[str(y)] = o / e if e > 0 else 0.0
+    for p in prac.values():
+        p["exp"] = {y: p["annual"].get(y, 0.0) * m / 12 * scale[y]
+                    for y, m in p["months"].items()}
+        del p["annual"]
+
+    members: dict[str, set[str]] = {}
+    names: dict[str, str] = {}
+    for code, g, gname, _joined in groups:       # ordered by joining date: the last wins
+        if code not in prac:
+            continue
+        members.setdefault(g, set()).add(code)
+        names.setdefault(g, gname)
+        prac[code]["network"] = g
+    networks = {}
+    for g, ms in members.items():
+        counts: dict[str, int] = {}
+        for c in ms:
+            counts[prac[c]["commissioner"]] = counts.get(prac[c]["commissioner"], 0) + 1
+        home = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+        networks[g] = {"name": names[g], "commissioner": home, "members": sorted(ms)}
+    comms = {}
+    for code, name in commissioners:
+        mine = sorted(c for c, p in prac.items() if p["commissioner"] == code)
+        comms[code] = {"name": name, "members": mine,
+                       "activity_value_gbp": {str(y): float(v) for c, y, v in value
+                                              if c == code},
+                       "networks": sorted(g for g, n in networks.items()
+                                          if n["commissioner"] == code),
+                       "ungrouped": [c for c in mine if prac[c]["network"] is None]}
+
+    content_hash = _content_hash(folder)
+    prov_path = folder / "provenance.json"
+    prov = json.loads(prov_path.read_text(encoding="utf-8")) if prov_path.exists() else {}
+    pseudo = "practices" in prov.get("real_tables", []) and \
+        "referrals" in prov.get("synthetic_tables", [])
+    for code, p in prac.items():
+        p["public"] = _pseudonym(content_hash, code, "P-") if pseudo else code
+    for code, n in networks.items():
+        n["public"] = _pseudonym(content_hash, code, "N-") if pseudo else code
+    return {"content_hash": content_hash, "pseudonymised": pseudo,
+            "first_month": str(first)[:7], "last_month": str(last)[:7],
+            "latest_count": str(latest), "years": years, "scale": scale,
+            "practices": prac, "networks": networks, "commissioners": comms}
+
+
+def _pseudonym(content_hash: str, code: str, prefix: str) -> str:
+    """The published pseudonym of a practice (P-) or network (N-): the first six hex digits
+    of SHA-256 over '<content hash>:<code>', upper case."""
+    return prefix + hashlib.sha256(f"{content_hash}:{code}".encode()).hexdigest()[:6].upper()
+
+
+def facts_file(folder: Path) -> Path:
+    """Where the facts of a dataset are cached (its content hash and the oracle's code)."""
+    return cache_dir() / f"oracle-{_content_hash(Path(folder))}-{_code_hash()}.json"
+
+
+def load_or_compute(folder: Path) -> tuple[dict[str, Any], Path]:
+    """The facts of a dataset folder, from the cache when there (else computed and cached),
+    and the cached file's path."""
+    path = facts_file(folder)
+    if path.exists():
+        try:
+            return json.loads(path.read_text(encoding="utf-8")), path
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            pass                                   # damaged: computed again
+    facts = compute(folder)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, json.dumps(facts, separators=(",", ":")))
+    return facts, path

@@ -1,0 +1,168 @@
+"""An area's facts over a period, read from the oracle's dataset facts in plain Python (no
+data stack, so a batch worker can use it), and the publish-mode disclosure rule.
+
+The disclosure rule, restated: a count of people or events from 1 to 7 is suppressed; any
+other count is rounded to the nearest 5 (halves up), and a count whose rounded value would
+be 1 to 7 is suppressed too; 0 is shown as 0. A figure derived from a count (a ratio, a
+count a year) is computed from the published count.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+ENGLAND = "ENGLAND"
+
+
+def disclose(n: float | None) -> int | None:
+    """A count as publish mode shows it: None when suppressed (or missing), else rounded to
+    the nearest 5 (halves up)."""
+    if n is None or (isinstance(n, float) and math.isnan(n)):
+        return None
+    rounded = 5 * math.floor(n / 5 + 0.5)
+    if n > 0 and (n <= 7 or rounded <= 7):
+        return None
+    return int(rounded)
+
+
+def suppressed(n: float) -> bool:
+    """Whether publish mode hides a count (a count above 0 that is, or rounds to, 1–7)."""
+    return n > 0 and disclose(n) is None
+
+
+def per_year_allowed(total: float, years: float, publish: bool) -> set[float | None]:
+    """The values a count a year may print as: the exact total over ``years`` (not in
+    publish mode), else that put through the disclosure rule, computed from the exact
+    total or (the pack's rule for derived figures) from the published total."""
+    if not publish:
+        return {total / years}
+    out: set[float | None] = {disclose(total / years)}
+    pub = disclose(total)
+    out.add(None if pub is None else disclose(pub / years))
+    return out
+
+
+@dataclass
+class AreaFacts:
+    """What the oracle knows of one area over a period (counts exact; referrals a year by
+    the years open, as the pack documents it)."""
+
+    code: str                       # the data's code
+    public: str                     # the code the pages show (a pseudonym where used)
+    level: str                      # england, commissioner, network, practice
+    name: str
+    commissioner: str | None
+    network: str | None             # a practice's network (the group it joined last)
+    members: list[str]              # practices (data codes)
+    networks: list[str] = field(default_factory=list)    # a commissioner's (England's)
+    ungrouped: list[str] = field(default_factory=list)   # its practices in no group
+    group_sizes: dict[str, int] = field(default_factory=dict)   # its networks' members
+    observed: int = 0               # referrals in the period
+    expected: float = 0.0           # expected referrals in the period (England = 1)
+    years: int = 1                  # the years a count a year averages over
+    months_open: int = 0            # months with referrals in the period (a practice)
+    list_size: int = 0              # patients at the latest count (open members)
+    n_with_referrals: int = 0       # members with any expected referral in the period
+    quarters_1_7: int = 0           # quarters of 1–7 referrals while open (a practice)
+    months_1_7: int = 0             # months in which the area's referrals were 1–7
+    closed: str | None = None       # a practice's closing date
+    span: tuple[str, str] = ("", "")   # first and last month of the period
+
+    @property
+    def ratio(self) -> float:
+        """Observed / expected (NaN when nothing is expected)."""
+        return self.observed / self.expected if self.expected > 0 else math.nan
+
+    @property
+    def per_year(self) -> float:
+        """Referrals a year: the period's referrals over the years open."""
+        return self.observed / self.years
+
+    @property
+    def expected_per_year(self) -> float:
+        """Expected referrals a year, over the same years."""
+        return self.expected / self.years
+
+
+def _in_years(month: str, years: set[int]) -> bool:
+    y, m = int(month[:4]), int(month[5:7])
+    return (y - (m < 4)) in years
+
+
+def practice_years(p: dict[str, Any], years: set[int], n_years: int) -> int:
+    """A practice's years open in the period: the financial years in which it had registered
+    patients (all the period's years when the population says nothing), at least 1."""
+    n = sum(1 for y in p["pop_years"] if y in years)
+    return max(1, n or n_years)
+
+
+def find(facts: dict[str, Any], code: str) -> tuple[str, str]:
+    """(level, data code) of an area named by its code or its public code (any case)."""
+    want = str(code).strip().upper()
+    if want == ENGLAND:
+        return "england", ENGLAND
+    for level, key in (("commissioner", "commissioners"), ("network", "networks"),
+                       ("practice", "practices")):
+        for c, v in facts[key].items():
+            if c.upper() == want or str(v.get("public", c)).upper() == want:
+                return level, c
+    raise KeyError(f"area {code!r} is not in the data")
+
+
+def area_facts(facts: dict[str, Any], code: str, years: list[int] | None = None
+               ) -> AreaFacts:
+    """The facts of the area ``code`` (a data or public code, or ENGLAND) over the financial
+    ``years`` (all the data's years when empty)."""
+    level, c = find(facts, code)
+    yrs = set(years or facts["years"])
+    n_years = len(yrs)
+    prac = facts["practices"]
+    if level == "england":
+        members, name, comm, net = sorted(prac), "England", None, None
+        nets, ungrouped = sorted(facts["networks"]), [m for m in sorted(prac)
+                                                      if prac[m]["network"] is None]
+        public = ENGLAND
+    elif level == "commissioner":
+        v = facts["commissioners"][c]
+        members, name, comm, net = v["members"], v["name"], c, None
+        nets, ungrouped, public = v["networks"], v["ungrouped"], c
+    elif level == "network":
+        v = facts["networks"][c]
+        members, name, comm, net = v["members"], v["name"], v["commissioner"], None
+        nets, ungrouped, public = [], [], v["public"]
+    else:
+        v = prac[c]
+        members, name, comm, net = [c], v["name"], v["commissioner"], v["network"]
+        nets, ungrouped, public = [], [], v["public"]
+    ys = [str(y) for y in sorted(yrs)]
+    observed = sum(prac[m]["obs"].get(y, 0) for m in members for y in ys)
+    expected = sum(prac[m]["exp"].get(y, 0.0) for m in members for y in ys)
+    with_refs = [m for m in members if sum(prac[m]["exp"].get(y, 0.0) for y in ys) > 0]
+    n_open = [practice_years(prac[m], yrs, n_years) for m in with_refs]
+    years_div = n_open[0] if level == "practice" and n_open else \
+        (max(n_open) if n_open else n_years)
+    months: dict[str, int] = {}
+    for m in members:
+        for month, n in prac[m]["month_counts"].items():
+            if _in_years(month, yrs):
+                months[month] = months.get(month, 0) + n
+    latest = facts["latest_count"]
+    f = AreaFacts(
+        code=c, public=public, level=level, name=name, commissioner=comm, network=net,
+        members=list(members), networks=list(nets), ungrouped=list(ungrouped),
+        group_sizes={g: len(facts["networks"][g]["members"]) for g in nets},
+        observed=int(observed), expected=float(expected), years=int(years_div),
+        months_open=sum(prac[m]["months"].get(y, 0) for m in members[:1] for y in ys)
+        if level == "practice" else len(months),
+        list_size=sum(prac[m]["list_size"] for m in members
+                      if prac[m]["list_date"] == latest) if level != "practice"
+        else int(prac[c]["list_size"]),
+        n_with_referrals=len(with_refs),
+        quarters_1_7=sum(1 for q in prac[c]["quarters_1_7"] if _in_years(q, yrs))
+        if level == "practice" else 0,
+        months_1_7=sum(1 for n in months.values() if 1 <= n <= 7),
+        closed=prac[c]["close"] if level == "practice" else None,
+        span=(min(months) if months else "", max(months) if months else ""))
+    return f

@@ -1,0 +1,657 @@
+"""The oracle check: every report's page, CSV downloads, chart point titles and results file,
+and the site's area pages, against the independent oracle's facts (:mod:`helpers.oracle`).
+
+A figure agrees when it is the oracle's value rounded the way the page prints it; in publish
+mode a count agrees when it is the oracle's exact count put through the disclosure rule, and
+a figure derived from a count (a ratio, a count a year) when it is computed from that
+published count. What is compared:
+
+- results files: the area's practices, referrals (each ``facts`` entry, notebook 00's
+  headline, notebook 01's observed, expected, ratio and referrals a year), its network's
+  size, notebook 02's number of groups;
+- sentences: referrals and referrals a year (and the years open a closed practice's figure
+  averages over), registered patients and months of data, quarters and months with 1 to 7
+  referrals, practices and groups (and the median group), the count of networks or practices
+  in the bar at the top of a report;
+- tables and their CSV downloads (every row, where the page shows only the first of a
+  sortable table): rows naming a practice (its code), the area, its network, commissioner or
+  England: practices, list size, referrals a year, expected a year, ratio; a group table's
+  practices; publish-mode counts (multiples of 5, never 1–7), a suppressed count that its
+  row gives back (a ratio beside an expected count, a best ratio beside a ratio and
+  referrals a year); each CSV equal, cell for cell, to the table it downloads;
+- chart point titles (SVG ``<title>``): a practice's ratio and expected referrals a year on a
+  funnel (an unnamed "practice like it" must be some practice of the data), a practice's
+  list size on a size curve;
+- notebook 03 below a commissioner: the contract figures are the commissioner's (its
+  activity value at tariff), so a chart or table titled with the network's or practice's
+  name is a finding;
+- area pages: the networks (never practices) or practices listed under an area, and their
+  count.
+
+A finding fails the report in the batch as a lint finding does (:func:`findings` in the
+worker, with the facts computed once per run); ``python -m helpers.run.oracle_check RUN``
+checks a finished run and prints every disagreement.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import csv
+import functools
+import html
+import io
+import json
+import math
+import re
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+from helpers.oracle.facts import ENGLAND, AreaFacts, area_facts, disclose, per_year_allowed
+
+WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+                "eight": 8, "nine": 9, "ten": 10}
+_NUM = r"[−-]?£?\d[\d,]*(?:\.\d+)?"
+
+
+def number(text: str) -> tuple[float, int] | None:
+    """A printed figure as (value, decimals shown), or None when it is not one ("suppressed",
+    "–"); '1,900' → (1900.0, 0), '−0.25' → (-0.25, 2), 'three' → (3.0, 0)."""
+    t = text.strip().replace("−", "-").replace("£", "").replace(",", "").rstrip("%")
+    if t.lower() in WORD_NUMBERS:
+        return float(WORD_NUMBERS[t.lower()]), 0
+    if not re.fullmatch(r"-?\d+(?:\.\d+)?", t):
+        return None
+    return float(t), len(t.split(".")[1]) if "." in t else 0
+
+
+def agrees(printed: str, value: float | None) -> bool:
+    """Whether a printed figure is ``value`` rounded to the decimals printed (None: the
+    figure must read as suppressed)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return printed.strip().lower() in ("suppressed", "–", "")
+    got = number(printed)
+    if got is None:
+        return False
+    x, d = got
+    return abs(x - value) <= 0.5 * 10 ** -d + 1e-9 * max(1.0, abs(value))
+
+
+def agrees_any(printed: str, values: set | list) -> bool:
+    """Whether a printed figure agrees with any of ``values``."""
+    return any(agrees(printed, v) for v in values)
+
+
+def count_shown(n: float, publish: bool) -> float | None:
+    """A count as the page must show it."""
+    return disclose(n) if publish else float(n)
+
+
+def ratio_shown(f: AreaFacts, publish: bool) -> float | None:
+    """The ratio as the page must show it: from the published count in publish mode."""
+    obs = disclose(f.observed) if publish else f.observed
+    if obs is None or f.expected <= 0:
+        return None
+    return obs / f.expected
+
+
+# ------------------------------------------------------------------------------------------
+# reading a page
+
+_CSV = re.compile(r'<a download="([^"]*)" href="data:text/csv;charset=utf-8;base64,([^"]+)"')
+_SVG_TITLE = re.compile(r"<title>([^<]*)</title>")
+
+
+def page_tables(page: str) -> list[list[list[str]]]:
+    """The page's HTML tables (rows of cell texts), header cells stripped of the sortable
+    table's marks."""
+    from helpers.run.checks import _parsed
+
+    out = []
+    for t in _parsed(page).tables:
+        if t and t[0]:
+            t = [[_header(c) for c in t[0]]] + [list(r) for r in t[1:]]
+        out.append(t)
+    return out
+
+
+def _header(cell: str) -> str:
+    return re.sub(r"^[^\w(£%]+", "", cell.strip())
+
+
+def csv_tables(page: str) -> list[tuple[str, list[list[str]]]]:
+    """Every CSV download the page holds: (file name, rows)."""
+    out = []
+    for name, data in _CSV.findall(page):
+        text = base64.b64decode(data).decode("utf-8-sig")
+        out.append((html.unescape(name), [r for r in csv.reader(io.StringIO(text))]))
+    return out
+
+
+def chart_titles(page: str) -> list[str]:
+    """The point titles of the page's charts (SVG ``<title>`` inside an ``<svg>``)."""
+    out = []
+    for svg in re.findall(r"<svg[\s>].*?</svg>", page, re.S):
+        out += [html.unescape(t).strip() for t in _SVG_TITLE.findall(svg)]
+    return out
+
+
+def page_text(page: str) -> str:
+    """The page's visible text, white space collapsed."""
+    from helpers.run.checks import visible_text
+
+    return re.sub(r"\s+", " ", visible_text(page))
+
+
+# ------------------------------------------------------------------------------------------
+# a report
+
+
+class Report:
+    """What one report's checks need: the oracle's facts, the results, the period."""
+
+    def __init__(self, facts: dict[str, Any], results: dict[str, Any]):
+        self.facts = facts
+        self.results = results
+        params = results.get("parameters") or {}
+        self.publish = bool(results.get("publish", params.get("publish")))
+        self.years = [int(y) for y in (results.get("years") or params.get("years") or [])]
+        self.code = (results.get("where") or {}).get("code") or params.get("area", ENGLAND)
+        self.notebook = str(results.get("notebook", ""))
+        self.area = self.get(self.code)
+
+    @functools.lru_cache(maxsize=64)  # noqa: B019 (one Report per page)
+    def get(self, code: str) -> AreaFacts:
+        """An area's facts over the report's years."""
+        return area_facts(self.facts, code, self.years or None)
+
+    def practice_by_public(self, public: str) -> str | None:
+        """The data code of a practice the page names by its public code."""
+        for c, p in self.facts["practices"].items():
+            if p["public"] == public or c == public:
+                return c
+        return None
+
+
+def _years_word(n: int) -> str:
+    return f"{n} year{'s' if n != 1 else ''}"
+
+
+def check_results(r: Report) -> list[str]:
+    """The results file against the oracle."""
+    out: list[str] = []
+    res, a = r.results, r.area
+    pub = r.publish
+    for key, v in (res.get("facts") or {}).items():
+        if key == "n_practices" and isinstance(v, dict):
+            if v.get("count") not in (len(a.members), a.n_with_referrals):
+                out.append(f"results facts.n_practices {v.get('count')}: the oracle counts "
+                           f"{len(a.members)} practices in {a.name}")
+        elif key == "referrals" and isinstance(v, dict):
+            want = count_shown(a.observed, pub)
+            if v.get("count") != want:
+                out.append(f"results facts.referrals {v.get('count')}: the oracle has "
+                           f"{a.observed} referrals in {a.name} (published {want})")
+        elif key == "network_practices" and a.network:
+            n = len(r.facts["networks"][a.network]["members"])
+            if v != n:
+                out.append(f"results facts.network_practices {v}: the oracle's network "
+                           f"{a.network} has {n} practices")
+    head = res.get("headline") or {}
+    if r.notebook.startswith("00") and head:
+        if "referrals" in head and head["referrals"] != count_shown(a.observed, pub):
+            out.append(f"results headline.referrals {head['referrals']}: the oracle has "
+                       f"{a.observed} (published {count_shown(a.observed, pub)})")
+        if "patients" in head and head["patients"] != count_shown(a.list_size, pub):
+            out.append(f"results headline.patients {head['patients']}: the oracle has "
+                       f"{a.list_size} at the latest count")
+    if r.notebook.startswith("01") and "observed" in res:
+        if res["observed"] != count_shown(a.observed, pub):
+            out.append(f"results observed {res['observed']}: the oracle has {a.observed}")
+        exp = res.get("expected")
+        if exp is not None and not math.isclose(exp, a.expected, rel_tol=1e-6):
+            out.append(f"results expected {exp}: the oracle has {a.expected:.6g}")
+        rs = ratio_shown(a, pub)
+        if res.get("area_ratio") is not None and rs is not None and \
+                not math.isclose(res["area_ratio"], rs, rel_tol=1e-6):
+            out.append(f"results area_ratio {res['area_ratio']}: the oracle has {rs:.6g}")
+        py = res.get("observed_per_year")
+        if py is not None and py not in per_year_allowed(a.observed, a.years, pub) and \
+                not any(v is not None and math.isclose(py, v, rel_tol=1e-9)
+                        for v in per_year_allowed(a.observed, a.years, pub)):
+            out.append(f"results observed_per_year {py}: the oracle has "
+                       f"{a.per_year:.6g} ({a.observed} over {_years_word(a.years)} open)")
+        if res.get("n_practices") not in (None, a.n_with_referrals):
+            out.append(f"results n_practices {res['n_practices']}: the oracle has "
+                       f"{a.n_with_referrals} practices with referrals in {a.name}")
+    if r.notebook.startswith("02") and "n_groups" in res and a.level in (
+            "commissioner", "england"):
+        groups = {r.facts["practices"][m]["network"] for m in a.members} - {None}
+        if res["n_groups"] != len(groups):
+            out.append(f"results n_groups {res['n_groups']}: the oracle finds "
+                       f"{len(groups)} groups among {a.name}'s practices")
+    return out
+
+
+# sentences --------------------------------------------------------------------------------
+
+_MADE = re.compile(r"made (\S+) GP referrals[^()]*?\((" + _NUM + r"|suppressed) a year"
+                   r"(?: over the (\w+) years? it was open)?\)")
+_OVER_MONTHS = re.compile(r"(" + _NUM + r") GP referrals for first outpatient appointments "
+                          r"over (\d+) months")
+_PATIENTS = re.compile(r"(" + _NUM + r") registered patients in")
+_GAPS = re.compile(r"(\w+) (quarters?|months?) with 1 to 7 referrals")
+_GROUPS = re.compile(r"(" + _NUM + r") practices? in (.+?) belongs? to (\d+) groups?"
+                     r"(?: \(median (" + _NUM + r") practices? each\))?")
+_NAV = re.compile(r"Its (\d+) (networks?|practices?) ↓")
+
+
+def check_text(r: Report, text: str, run_areas: set[str] | None) -> list[str]:
+    """The page's sentences against the oracle."""
+    out: list[str] = []
+    a, pub = r.area, r.publish
+    for m in _MADE.finditer(text):
+        total, per, yrs = m.groups()
+        if not agrees(total, count_shown(a.observed, pub)):
+            out.append(f"'{m.group(0)}': the oracle has {a.observed:,} referrals "
+                       f"(published {count_shown(a.observed, pub)})")
+        if not agrees_any(per, per_year_allowed(a.observed, a.years, pub)):
+            out.append(f"'{m.group(0)}': the oracle has {a.per_year:,.1f} a year "
+                       f"({a.observed:,} over the {_years_word(a.years)} open)")
+        n_period = len(r.years or r.facts["years"])
+        if yrs is not None and number(yrs) and number(yrs)[0] != a.years:
+            out.append(f"'{m.group(0)}': the oracle has it open {_years_word(a.years)}")
+        if yrs is None and a.level == "practice" and a.years < n_period:
+            out.append(f"'{m.group(0)}': the practice was open {_years_word(a.years)} of "
+                       f"the {n_period}, and the page does not say its figure a year is "
+                       "over those")
+    for m in _OVER_MONTHS.finditer(text):
+        if not agrees(m.group(1), count_shown(a.observed, pub)):
+            out.append(f"'{m.group(0)}': the oracle has {a.observed:,} referrals")
+        if int(m.group(2)) != a.months_open:
+            out.append(f"'{m.group(0)}': the oracle has referrals in {a.months_open} months")
+    for m in _PATIENTS.finditer(text):
+        if not agrees(m.group(1), count_shown(a.list_size, pub)):
+            out.append(f"'{m.group(0)}': the oracle has {a.list_size:,} registered patients "
+                       "at the latest count")
+    if pub:
+        for m in _GAPS.finditer(text):
+            got = number(m.group(1))
+            if got is None:
+                continue
+            want = a.quarters_1_7 if m.group(2).startswith("quarter") else a.months_1_7
+            if got[0] != want:
+                out.append(f"'{m.group(0)}': the oracle finds {want} {m.group(2)} with 1 to "
+                           f"7 referrals while {a.name} was open")
+    for m in _GROUPS.finditer(text):
+        n, _name, g, med = m.groups()
+        grouped = [x for x in a.members if r.facts["practices"][x]["network"] is not None]
+        sizes: dict[str, int] = {}
+        for x in grouped:
+            net = r.facts["practices"][x]["network"]
+            sizes[net] = sizes.get(net, 0) + 1
+        if number(n)[0] != len(grouped):
+            out.append(f"'{m.group(0)}': the oracle has {len(grouped)} of {a.name}'s "
+                       f"{len(a.members)} practices in a group")
+        if int(g) != len(sizes):
+            out.append(f"'{m.group(0)}': the oracle has them in {len(sizes)} groups")
+        if med is not None and sizes and not agrees(med, statistics.median(sizes.values())):
+            out.append(f"'{m.group(0)}': the oracle's median group has "
+                       f"{statistics.median(sizes.values())} of its practices")
+    if run_areas is not None:
+        for m in _NAV.finditer(text):
+            want = children(r.facts, a, m.group(2), run_areas)
+            if want is not None and int(m.group(1)) != len(want):
+                out.append(f"'{m.group(0)}': the run holds {len(want)} {m.group(2)} of "
+                           f"{a.name}")
+    if r.notebook.startswith("03") and a.level in ("network", "practice"):
+        out += _contract_names(r, text)
+    return out
+
+
+def children(facts: dict[str, Any], a: AreaFacts, word: str, run_areas: set[str]
+             ) -> list[str] | None:
+    """The public codes of an area's networks (or practices) that the run holds; None when
+    the word does not fit the area's level."""
+    if word.startswith("network") and a.level == "commissioner":
+        return [facts["networks"][g]["public"] for g in a.networks
+                if facts["networks"][g]["public"] in run_areas]
+    if word.startswith("network") and a.level == "england":
+        return [facts["networks"][g]["public"] for g in a.networks
+                if facts["networks"][g]["public"] in run_areas]
+    if word.startswith("practice") and a.level == "network":
+        return [facts["practices"][p]["public"] for p in a.members
+                if facts["practices"][p]["network"] == a.code
+                and facts["practices"][p]["public"] in run_areas]
+    if word.startswith("practice") and a.level == "commissioner":
+        return [facts["practices"][p]["public"] for p in a.ungrouped
+                if facts["practices"][p]["public"] in run_areas]
+    return None
+
+
+_CONTRACT_TITLE = re.compile(r"(?:by contract form|demand risk[^,.]*|switching form[^,.]*|"
+                             r"the commissioner(?:'s)? saving[^,.]*), ([^.]+?)(?= Source:|$)")
+
+
+def _contract_names(r: Report, text: str) -> list[str]:
+    """Notebook 03 below a commissioner: the contract figures are the commissioner's (its
+    activity value at tariff is the page's baseline), so a chart titled with the area's
+    own name puts the commissioner's numbers under it."""
+    a = r.area
+    comm = r.facts["commissioners"].get(a.commissioner or "", {})
+    year = r.results.get("year")
+    value = (comm.get("activity_value_gbp") or {}).get(str(year))
+    base = r.results.get("baseline_value_gbp")
+    if value is None or base is None or not math.isclose(base, value, rel_tol=1e-6):
+        return []
+    out = []
+    for m in _CONTRACT_TITLE.finditer(text):
+        if m.group(1).strip().startswith(a.name):
+            out.append(f"'{m.group(0)[:100]}': the figures are {comm['name']}'s (its "
+                       f"activity, £{value:,.0f} in {year}), shown under {a.name}'s name")
+    return out
+
+
+# tables -----------------------------------------------------------------------------------
+
+COUNT_HEADERS = ("referrals a year", "list size", "combined list", "referrals above",
+                 "referrals in", "referrals")
+"""How the headers of columns of counts of people or events begin."""
+
+
+def _row_area(r: Report, first_header: str, label: str) -> AreaFacts | None:
+    """The area a table row is about, when the oracle can tell."""
+    label = label.strip()
+    a = r.area
+    if first_header.lower() == "practice":
+        code = r.practice_by_public(label)
+        return r.get(code) if code else None
+    if first_header.lower() != "area":
+        return None
+    if label == a.name:
+        return a
+    if label == "England":
+        return r.get(ENGLAND)
+    m = re.fullmatch(r"Its (network|commissioner) \((.+)\)", label)
+    if m:
+        code = a.network if m.group(1) == "network" else a.commissioner
+        return r.get(code) if code else None
+    return None
+
+
+def check_table(r: Report, rows: list[list[str]], where: str) -> list[str]:
+    """One table (or CSV) against the oracle."""
+    if len(rows) < 2:
+        return []
+    out: list[str] = []
+    head = [_header(h) for h in rows[0]]
+    low = [h.lower() for h in head]
+    pub = r.publish
+    for row in rows[1:]:
+        if len(row) != len(head):
+            continue
+        cells = dict(zip(low, row, strict=True))
+        label = row[0]
+        f = _row_area(r, low[0], label)
+        if f is not None:
+            for h, v in cells.items():
+                bad = None
+                if h == "practices" and not agrees_any(v, {len(f.members),
+                                                           f.n_with_referrals}):
+                    bad = f"{f.n_with_referrals} practices"
+                elif h.startswith("list size") and not agrees(v, count_shown(f.list_size,
+                                                                             pub)):
+                    bad = f"{f.list_size:,} patients at the latest count"
+                elif h == "referrals a year" and not agrees_any(
+                        v, per_year_allowed(f.observed, f.years, pub)):
+                    bad = (f"{f.per_year:,.1f} referrals a year ({f.observed:,} over "
+                           f"{_years_word(f.years)} open)")
+                elif h == "expected a year" and not agrees(v, f.expected_per_year):
+                    bad = (f"{f.expected_per_year:,.1f} expected a year (over "
+                           f"{_years_word(f.years)} open)")
+                elif h.startswith("ratio (observed") and not agrees(v, ratio_shown(f, pub)):
+                    rs = ratio_shown(f, pub)
+                    bad = f"ratio {rs:.4f}" if rs is not None else "no ratio"
+                if bad:
+                    out.append(f"{where}, row '{label}', '{head[low.index(h)]}' {v}: the "
+                               f"oracle has {bad}")
+        if low[0] == "group" and "practices in this area" in cells:
+            out += _group_row(r, label, cells["practices in this area"], where)
+        if pub:
+            out += _publish_row(head, low, row, where)
+    if low[0] == "group" and "practices in this area" in low:
+        i = low.index("practices in this area")
+        total = sum(number(x[i])[0] for x in rows[1:] if len(x) == len(head) and number(x[i]))
+        grouped = [x for x in r.area.members if r.facts["practices"][x]["network"]]
+        if total != len(grouped):
+            out.append(f"{where}: its groups add to {total:.0f} practices; the oracle has "
+                       f"{len(grouped)} of {r.area.name}'s practices in a group")
+    return out
+
+
+def _group_row(r: Report, label: str, shown: str, where: str) -> list[str]:
+    nets = [g for g, n in r.facts["networks"].items() if n["name"] == label.strip()]
+    if len(nets) != 1:
+        return []
+    n = sum(1 for x in r.area.members if r.facts["practices"][x]["network"] == nets[0])
+    if not agrees(shown, n):
+        return [f"{where}, group '{label}': {shown} practices in this area; the oracle has {n}"]
+    return []
+
+
+def _publish_row(head: list[str], low: list[str], row: list[str], where: str) -> list[str]:
+    """Publish mode in one row: counts are 0 or multiples of 5 of at least 10, and a
+    suppressed count cannot be worked back from the cells beside it."""
+    out = []
+    counts = [i for i, h in enumerate(low) if h.startswith(COUNT_HEADERS)]
+    for i in counts:
+        got = number(row[i])
+        if got and (got[0] % 5 or 0 < got[0] <= 7):
+            out.append(f"{where}, row '{row[0]}', '{head[i]}' {row[i]}: not a published "
+                       "count (publish mode rounds to 5 and suppresses 1–7)")
+    hidden = [i for i in counts if row[i].strip().lower() == "suppressed"]
+    shown = {h: number(v) for h, v in zip(low, row, strict=True)}
+    ratios = [h for h in low if h.startswith("ratio") or h.endswith(": ratio")
+              or h.endswith(" ratio")]
+    for i in hidden:
+        h = low[i]
+        if h == "referrals a year" and shown.get("expected a year") and any(
+                shown.get(x) for x in ratios):
+            out.append(f"{where}, row '{row[0]}': '{head[i]}' is suppressed but is the "
+                       "ratio times the expected count beside it")
+        elif "above" in h and shown.get("referrals a year") and \
+                sum(1 for x in ratios if shown.get(x)) >= 2:
+            out.append(f"{where}, row '{row[0]}': '{head[i]}' is suppressed but follows "
+                       "from the referrals a year and the two ratios beside it "
+                       "(referrals × (1 − best ratio / ratio))")
+    return out
+
+
+def check_csvs(page: str, tables: list[list[list[str]]]) -> list[str]:
+    """Each CSV download equal, cell for cell, to the table it downloads (every row the
+    page shows, in order, where the page shows the first rows of a sortable table)."""
+    out = []
+    used: set[int] = set()
+    for name, rows in csv_tables(page):
+        if not rows:
+            out.append(f"CSV {name} is empty")
+            continue
+        head = [_header(h) for h in rows[0]]
+        match = next((i for i, t in enumerate(tables) if i not in used and t
+                      and t[0] == head), None)
+        if match is None:
+            out.append(f"CSV {name}: no table on the page has its header {head[:4]}")
+            continue
+        used.add(match)
+        shown = [r for r in tables[match][1:] if len(r) == len(head)]
+        body = rows[1:]
+        if shown != body[:len(shown)] and not all(r in body for r in shown):
+            bad = next((r for r in shown if r not in body), shown[0] if shown else [])
+            out.append(f"CSV {name} disagrees with its table: the page's row {bad[:4]} is "
+                       "not in the download")
+    return out
+
+
+# chart point titles -----------------------------------------------------------------------
+
+_FUNNEL = re.compile(r"^(.+?): ratio (" + _NUM + r"), [^;]*; (" + _NUM +
+                     r") expected referrals a year$")
+_SIZE = re.compile(r"^(\S+): (" + _NUM + r"); (" + _NUM + r") patients$")
+
+
+def check_titles(r: Report, titles: list[str]) -> list[str]:
+    """Chart point titles against the oracle."""
+    out = []
+    anonymous = None
+    for t in titles:
+        m = _FUNNEL.match(t)
+        if m:
+            label, ratio, exp = m.groups()
+            if label == "A practice like it":
+                if anonymous is None:
+                    anonymous = [r.get(c) for c in r.facts["practices"]]
+                if not any(agrees(ratio, ratio_shown(f, r.publish))
+                           and agrees(exp, f.expected_per_year) for f in anonymous):
+                    out.append(f"chart point '{t}': no practice of the data has that ratio "
+                               "and expected referrals a year (over the years it was open)")
+                continue
+            code = r.practice_by_public(label)
+            if code is None:
+                continue
+            f = r.get(code)
+            if not agrees(ratio, ratio_shown(f, r.publish)) or not agrees(
+                    exp, f.expected_per_year):
+                rs = ratio_shown(f, r.publish)
+                out.append(f"chart point '{t}': the oracle has ratio "
+                           f"{rs if rs is None else round(rs, 4)} and "
+                           f"{f.expected_per_year:,.1f} expected referrals a year (over "
+                           f"{_years_word(f.years)} open)")
+            continue
+        m = _SIZE.match(t)
+        if m:
+            code = r.practice_by_public(m.group(1))
+            if code and not agrees(m.group(3), count_shown(r.get(code).list_size,
+                                                           r.publish)):
+                out.append(f"chart point '{t}': the oracle has "
+                           f"{r.get(code).list_size:,} patients at the latest count")
+    return out
+
+
+# one report, an area page, a run -----------------------------------------------------------
+
+
+def findings(facts: dict[str, Any], results: dict[str, Any], page: str,
+             run_areas: set[str] | None = None) -> list[str]:
+    """Every disagreement between one report (its results and rendered page) and the
+    oracle's facts; ``run_areas`` (public codes) lets the bar's counts be checked."""
+    r = Report(facts, results)
+    tables = page_tables(page)
+    out = check_results(r)
+    out += check_text(r, page_text(page), run_areas)
+    for i, t in enumerate(tables):
+        out += check_table(r, t, f"table {i + 1} ({' | '.join(t[0][:3]) if t else ''})")
+    for name, rows in csv_tables(page):
+        out += check_table(r, rows, f"CSV {name}")
+    out += check_csvs(page, tables)
+    out += check_titles(r, chart_titles(page))
+    return list(dict.fromkeys(out))
+
+
+_CHILDREN = re.compile(r'<h2 id="children">Its (\w+) in this run \((\d+)\)</h2>')
+_CHILD_ROW = re.compile(r'<tr><td><a href="[^"]*">[^<]*</a></td><td>([^<]*)</td>')
+
+
+def area_page_findings(facts: dict[str, Any], page: str, code: str, run_areas: set[str]
+                       ) -> list[str]:
+    """A site area page: the areas listed under it are of the level its heading names (a
+    commissioner's networks are networks, never practices), and their count is right."""
+    m = _CHILDREN.search(page)
+    if not m:
+        return []
+    out = []
+    word, n = m.group(1), int(m.group(2))
+    listed = [html.unescape(c) for c in _CHILD_ROW.findall(page[m.end():])]
+    a = area_facts(facts, code)
+    level = word.rstrip("s")
+    kinds = {facts["networks"][g]["public"]: "network" for g in facts["networks"]}
+    kinds.update({p["public"]: "practice" for p in facts["practices"].values()})
+    kinds.update({c: "commissioner" for c in facts["commissioners"]})
+    wrong = [c for c in listed if kinds.get(c) != level]
+    if wrong:
+        out.append(f"area page of {a.name}: 'Its {word} in this run ({n})' lists "
+                   f"{len(wrong)} that are not {word} ({', '.join(wrong[:5])})")
+    want = children(facts, a, word, run_areas)
+    if level == "commissioner":
+        want = [c for c in facts["commissioners"] if c in run_areas]
+    if want is not None and n != len(want):
+        out.append(f"area page of {a.name}: 'Its {word} in this run ({n})'; the run holds "
+                   f"{len(want)} {word} of {a.name}")
+    if n != len(listed):
+        out.append(f"area page of {a.name}: 'Its {word} in this run ({n})' lists "
+                   f"{len(listed)}")
+    return out
+
+
+@functools.lru_cache(maxsize=4)
+def load_facts(path: str) -> dict[str, Any]:
+    """The oracle's facts from their cached file (read once a process)."""
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def facts_for(data_source: str) -> tuple[dict[str, Any], Path]:
+    """The oracle's facts of a data source, computed once and cached."""
+    from helpers.oracle.compute import dataset_folder, load_or_compute
+
+    return load_or_compute(dataset_folder(data_source))
+
+
+def check_run(run: Path) -> dict[str, list[str]]:
+    """Every disagreement in a finished run folder, by page (report id or area page)."""
+    run = Path(run)
+    manifest = json.loads((run / "manifest.json").read_text(encoding="utf-8"))
+    facts, _ = facts_for(manifest["data_source"])
+    ok = [j for j in manifest["reports"] if j.get("status") == "ok"]
+    areas = {j["area"] for j in ok}
+    out: dict[str, list[str]] = {}
+    for j in ok:
+        files = j.get("files") or {}
+        if "html" not in files or "results" not in files:
+            continue
+        page = (run / files["html"]).read_text(encoding="utf-8")
+        res = json.loads((run / files["results"]).read_text(encoding="utf-8"))
+        found = findings(facts, res, page, areas)
+        if found:
+            out[j["report_id"]] = found
+    for p in sorted((run / "areas").glob("*.html")):
+        page = p.read_text(encoding="utf-8")
+        code = re.search(r'<span class="code">([^<·]+?) ·', page)
+        code = html.unescape(code.group(1)).strip() if code else ENGLAND
+        try:
+            found = area_page_findings(facts, page, code, areas)
+        except KeyError:
+            continue
+        if found:
+            out[f"areas/{p.name}"] = found
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m helpers.run.oracle_check RUN_FOLDER``: print every disagreement between
+    a finished run and the oracle; exit 1 if there is any."""
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("run", type=Path, help="a run folder (reports/<run id>)")
+    a = ap.parse_args(argv)
+    found = check_run(a.run)
+    for page, items in found.items():
+        for item in items:
+            print(f"{page}: {item}")
+    n = sum(len(v) for v in found.values())
+    print(f"{n} disagreement{'s' if n != 1 else ''} on {len(found)} page"
+          f"{'s' if len(found) != 1 else ''}", file=sys.stderr)
+    return 1 if found else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
