@@ -46,8 +46,10 @@ def per_year_allowed(total: float, years: float, publish: bool) -> set[float | N
 
 @dataclass
 class AreaFacts:
-    """What the oracle knows of one area over a period (counts exact; referrals a year by
-    the years open, as the pack documents it)."""
+    """What the oracle knows of one area over a period (counts exact). Referrals a year are
+    the period's referrals over the years open (months open / 12), as the pack documents
+    its one exposure: a practice is open in a month when the data holds a referral row for
+    it that month; an area in the months any of its practices was."""
 
     code: str                       # the data's code
     public: str                     # the code the pages show (a pseudonym where used)
@@ -61,8 +63,9 @@ class AreaFacts:
     group_sizes: dict[str, int] = field(default_factory=dict)   # its networks' members
     observed: int = 0               # referrals in the period
     expected: float = 0.0           # expected referrals in the period (England = 1)
-    years: int = 1                  # the years a count a year averages over
-    months_open: int = 0            # months with referrals in the period (a practice)
+    years: float = 1.0              # the years a count a year averages over: months open / 12
+    months_open: int = 0            # months open in the period: a referral row that month
+                                    # (an area: the months any of its practices was open)
     list_size: int = 0              # patients at the latest count (open members)
     n_with_referrals: int = 0       # members with any expected referral in the period
     quarters_1_7: int = 0           # quarters of 1–7 referrals while open (a practice)
@@ -91,13 +94,6 @@ def _in_years(month: str, years: set[int]) -> bool:
     return (y - (m < 4)) in years
 
 
-def practice_years(p: dict[str, Any], years: set[int], n_years: int) -> int:
-    """A practice's years open in the period: the financial years in which it had registered
-    patients (all the period's years when the population says nothing), at least 1."""
-    n = sum(1 for y in p["pop_years"] if y in years)
-    return max(1, n or n_years)
-
-
 def find(facts: dict[str, Any], code: str) -> tuple[str, str]:
     """(level, data code) of an area named by its code or its public code (any case)."""
     want = str(code).strip().upper()
@@ -117,7 +113,6 @@ def area_facts(facts: dict[str, Any], code: str, years: list[int] | None = None
     ``years`` (all the data's years when empty)."""
     level, c = find(facts, code)
     yrs = set(years or facts["years"])
-    n_years = len(yrs)
     prac = facts["practices"]
     if level == "england":
         members, name, comm, net = sorted(prac), "England", None, None
@@ -140,10 +135,7 @@ def area_facts(facts: dict[str, Any], code: str, years: list[int] | None = None
     observed = sum(prac[m]["obs"].get(y, 0) for m in members for y in ys)
     expected = sum(prac[m]["exp"].get(y, 0.0) for m in members for y in ys)
     with_refs = [m for m in members if sum(prac[m]["exp"].get(y, 0.0) for y in ys) > 0]
-    n_open = [practice_years(prac[m], yrs, n_years) for m in with_refs]
-    years_div = n_open[0] if level == "practice" and n_open else \
-        (max(n_open) if n_open else n_years)
-    months: dict[str, int] = {}
+    months: dict[str, int] = {}        # the area's months open: any member's, with referrals
     for m in members:
         for month, n in prac[m]["month_counts"].items():
             if _in_years(month, yrs):
@@ -153,9 +145,8 @@ def area_facts(facts: dict[str, Any], code: str, years: list[int] | None = None
         code=c, public=public, level=level, name=name, commissioner=comm, network=net,
         members=list(members), networks=list(nets), ungrouped=list(ungrouped),
         group_sizes={g: len(facts["networks"][g]["members"]) for g in nets},
-        observed=int(observed), expected=float(expected), years=int(years_div),
-        months_open=sum(prac[m]["months"].get(y, 0) for m in members[:1] for y in ys)
-        if level == "practice" else len(months),
+        observed=int(observed), expected=float(expected), years=max(1, len(months)) / 12,
+        months_open=len(months),
         list_size=sum(prac[m]["list_size"] for m in members
                       if prac[m]["list_date"] == latest) if level != "practice"
         else int(prac[c]["list_size"]),

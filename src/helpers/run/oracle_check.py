@@ -175,8 +175,19 @@ class Report:
         return None
 
 
-def _years_word(n: int) -> str:
-    return f"{n} year{'s' if n != 1 else ''}"
+def _years_word(years: float) -> str:
+    """An exposure in words, as the pages write it: '3 years' for 36 months, else months."""
+    months = round(years * 12)
+    if months % 12 == 0:
+        return f"{months // 12} year{'s' if months != 12 else ''}"
+    return f"{months:,} month{'s' if months != 1 else ''}"
+
+
+def _stated_months(n: str, unit: str) -> float | None:
+    got = number(n)
+    if got is None:
+        return None
+    return got[0] * (12 if unit.startswith("year") else 1)
 
 
 def check_results(r: Report) -> list[str]:
@@ -238,7 +249,7 @@ def check_results(r: Report) -> list[str]:
 # sentences --------------------------------------------------------------------------------
 
 _MADE = re.compile(r"made (\S+) GP referrals[^()]*?\((" + _NUM + r"|suppressed) a year"
-                   r"(?: over the (\w+) years? it was open)?\)")
+                   r"(?: over the ([\w,]+) (years?|months?) it was open)?\)")
 _OVER_MONTHS = re.compile(r"(" + _NUM + r") GP referrals for first outpatient appointments "
                           r"over (\d+) months")
 _PATIENTS = re.compile(r"(" + _NUM + r") registered patients in")
@@ -253,20 +264,20 @@ def check_text(r: Report, text: str, run_areas: set[str] | None) -> list[str]:
     out: list[str] = []
     a, pub = r.area, r.publish
     for m in _MADE.finditer(text):
-        total, per, yrs = m.groups()
+        total, per, n_open, unit = m.groups()
         if not agrees(total, count_shown(a.observed, pub)):
             out.append(f"'{m.group(0)}': the oracle has {a.observed:,} referrals "
                        f"(published {count_shown(a.observed, pub)})")
         if not agrees_any(per, per_year_allowed(a.observed, a.years, pub)):
             out.append(f"'{m.group(0)}': the oracle has {a.per_year:,.1f} a year "
                        f"({a.observed:,} over the {_years_word(a.years)} open)")
-        n_period = len(r.years or r.facts["years"])
-        if yrs is not None and number(yrs) and number(yrs)[0] != a.years:
+        period = 12 * len(r.years or r.facts["years"])
+        if n_open is not None and _stated_months(n_open, unit) != a.months_open:
             out.append(f"'{m.group(0)}': the oracle has it open {_years_word(a.years)}")
-        if yrs is None and a.level == "practice" and a.years < n_period:
+        if n_open is None and a.level == "practice" and a.months_open < period:
             out.append(f"'{m.group(0)}': the practice was open {_years_word(a.years)} of "
-                       f"the {n_period}, and the page does not say its figure a year is "
-                       "over those")
+                       f"the period's {_years_word(period / 12)}, and the page does not say "
+                       "its figure a year is over those")
     for m in _OVER_MONTHS.finditer(text):
         if not agrees(m.group(1), count_shown(a.observed, pub)):
             out.append(f"'{m.group(0)}': the oracle has {a.observed:,} referrals")
