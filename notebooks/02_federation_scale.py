@@ -60,7 +60,8 @@ report.show(federation_scale.exclusions_text(an))
 #
 # Federations and primary care networks in the area, by number of member practices and
 # combined list, with each group's latest outcomes. Leaders often say one lead can engage
-# five to eight practices; the chart compares the area's group sizes with England's.
+# five to eight practices; where the area holds several groups, a chart compares their
+# sizes with England's.
 
 # %%
 report.show(federation_scale.network_size_figure(ctx, an),
@@ -72,17 +73,9 @@ report.show(federation_scale.members_table(ctx, an))
 
 # %% [markdown]
 # ## The area's practices against England's size curves
-#
-# For a single practice, a profile first sets each of its outcomes against the spread of
-# England's practices in the same year. Each chart then shows one outcome against practice
-# list size. The line is England's curve
-# in the latest year for a practice of average deprivation and the most common rurality,
-# with its 95% band; the dots are the area's practices in that year. Dots mostly above the
-# line mean the area's practices have more of that outcome than England's practices of the
-# same size. The percentages in the headline go one step further: each practice is
-# compared with England's prediction for its own size, deprivation and rurality.
 
 # %%
+report.show(federation_scale.curves_intro(ctx, an))
 report.show(federation_scale.profile_figure(ctx, an))
 report.show(federation_scale.profile_text(ctx, an))
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from helpers import formats, levels
 from helpers.analysis import areas, scale
 from helpers.analysis.context import Context
 from helpers.analysis.referrals import practice_frame
@@ -25,6 +26,7 @@ from helpers.estimate import Estimate, t_critical
 from helpers.stats import rates, sdc
 
 BAND_ORDER = ["1", "2-4", "5-8", "9+"]
+NOTEBOOK = "02_federation_scale"
 
 
 @dataclass
@@ -50,6 +52,8 @@ class Analysis:
     validation: pd.DataFrame | None = None           # against the synthetic truth
     members: pd.DataFrame | None = None              # a network's practices side by side
     profile: pd.DataFrame | None = None              # a practice's outcomes (spine chart)
+    out_of_range: pd.DataFrame | None = None         # practices outside the curves' sizes
+    n_ungrouped: int = 0                             # the area's practices in no group
 
     @property
     def primary(self) -> Estimate | None:
@@ -85,21 +89,35 @@ def curve_gap(resid: pd.DataFrame, y: str) -> Estimate | None:
     """Where the area's practices sit against England's practices of the same size and
     case-mix for ``y``: the mean of their residuals from England's size model (log scale,
     latest year; see :func:`helpers.analysis.scale.size_model`), with a t-interval over
-    practices (``extra``: outcome, year). A single practice gets its own distance without
-    an interval; two practices are too few (None)."""
+    practices (``extra``: outcome, year). One or two practices get their (mean) distance
+    without an interval: too few practices for a spread."""
     r = resid["resid"].dropna().to_numpy(float)
     if not len(r):
         return None
     extra = {"outcome": y, "year": int(resid["year"].max())}
-    if len(r) == 1:                  # a single practice: its own distance, no interval
-        return Estimate(float(r[0]), np.nan, np.nan, np.nan, method="residual", n=1,
-                        extra=extra)
-    if len(r) < 3:
-        return None
+    if len(r) < 3:                   # one or two practices: the distance, no interval
+        return Estimate(float(r.mean()), np.nan, np.nan, np.nan, method="residual",
+                        n=int(len(r)), extra=extra)
     m, se = float(r.mean()), float(r.std(ddof=1) / np.sqrt(len(r)))
     half = t_critical(len(r) - 1) * se
     return Estimate(m, se, m - half, m + half, method="mean residual, t interval",
                     n=int(len(r)), extra=extra)
+
+
+def in_curve_range(latest: pd.DataFrame, nat: pd.DataFrame, curve: pd.DataFrame
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split an area's latest-year residuals into practices whose list (patients, that
+    year) lies within the list sizes England's curve covers (its 2nd to 98th percentile)
+    and those outside it: a practice outside is not "a practice of its size" on that curve,
+    so it is left out of the area's gap and named instead. The second frame has
+    ``practice_code``, ``year``, ``registered_patients``, ``curve_low``, ``curve_high``."""
+    lists = nat[["practice_code", "year", "registered_patients"]]
+    d = latest.merge(lists, on=["practice_code", "year"], how="left")
+    lo, hi = float(curve["x"].min()), float(curve["x"].max())
+    inside = d["registered_patients"].between(lo, hi) | d["registered_patients"].isna()
+    out = d.loc[~inside, ["practice_code", "year", "registered_patients"]].assign(
+        curve_low=lo, curve_high=hi)
+    return d.loc[inside, latest.columns], out.reset_index(drop=True)
 
 
 def _present(nat: pd.DataFrame) -> list[str]:
@@ -157,8 +175,15 @@ def analyse(ctx: Context) -> Analysis:
     el = pd.DataFrame(national["elasticities"])
     curves = {y: pd.DataFrame(c) for y, c in national["curves"].items()}
     mine = resid[among(resid["practice_code"], ctx.practice_codes)]
-    gaps = pd.DataFrame([g.record("gap") for y in curves
-                         if (g := curve_gap(_latest(mine[mine["outcome"] == y], "resid"), y))])
+    gap_rows, outside = [], []
+    for y in curves:
+        inside, out = in_curve_range(_latest(mine[mine["outcome"] == y], "resid"), nat,
+                                     curves[y])
+        outside.append(out.assign(outcome=y))
+        if (g := curve_gap(inside, y)):
+            gap_rows.append(g.record("gap") | {"n_outside": len(out)})
+    gaps = pd.DataFrame(gap_rows)
+    out_of_range = pd.concat(outside, ignore_index=True) if outside else pd.DataFrame()
     shown = _published_srr(ctx, area)
     latest = pd.concat([_latest(shown, y).assign(outcome=y) for y in curves],
                        ignore_index=True) if curves else pd.DataFrame()
@@ -196,9 +221,13 @@ def analyse(ctx: Context) -> Analysis:
                   joining_note=joining_note)
     if len(networks):
         an.networks_published = sdc.protect(networks, ["combined_list"], publish=ctx.publish)
-    if ctx.level == "network":
+    an.out_of_range = out_of_range
+    if has_groups:
+        grouped = set(ds.groups["practice_code"].astype(str))
+        an.n_ungrouped = sum(str(c) not in grouped for c in ctx.practice_codes)
+    if levels.rule(NOTEBOOK, "members", ctx.level).kind == levels.SHOWN:
         an.members = members(ctx, shown, gs if has_groups else None)
-    if ctx.level == "practice":
+    if levels.rule(NOTEBOOK, "profile", ctx.level).kind == levels.SHOWN:
         an.profile = outcome_profile(ctx, _published_srr(ctx, nat))
     an.validation = validation(ctx, an)
     return an
@@ -303,9 +332,10 @@ def _networks(ctx: Context, nat: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
                              group_code=ctx.ds.groups["group_code"].astype(str))
     size = g.groupby("group_code")["practice_code"].nunique()
     latest = g.sort_values("joined").groupby("practice_code").tail(1)
-    if ctx.level == "network":
+    if ctx.level == "network":      # its members, every one it had
         mine = g[g["group_code"] == ctx.area].drop_duplicates("practice_code")
-    elif ctx.level == "practice":   # its group as a whole, not a group of 1 (itself)
+    elif levels.rule(NOTEBOOK, "groups_table", ctx.level).kind == levels.PARENT:
+        # a practice's page shows its network's figures: the group as a whole
         own = latest.loc[among(latest["practice_code"], ctx.practice_codes), "group_code"]
         mine = g[among(g["group_code"], own)].drop_duplicates("practice_code")
     else:
@@ -341,11 +371,17 @@ def _networks(ctx: Context, nat: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
 
 JOINING_CHECK = "Joining effect"
 """How the staggered joining estimate's validation rows begin (overall and by group size)."""
+TWFE_DEMO = "Two-way fixed effects (log referral ratio)"
+"""The validation row that demonstrates two-way fixed effects' bias (not a check)."""
 
 
 def validation(ctx: Context, an: Analysis) -> pd.DataFrame | None:
     """Estimates against the truth recorded with the synthetic data (None for real data):
-    quantity, truth, estimate, 95% interval and whether it covers the truth."""
+    quantity, truth, estimate, 95% interval, whether it covers the truth, and its ``role``:
+    ``"check"`` (an estimator expected to recover the planted effect, so a miss is a
+    failed check) or ``"bias"`` (two-way fixed effects, known to be biased under staggered
+    joining with effects that build up: shown to demonstrate that bias, expected to miss,
+    never counted as a failed check)."""
     t = ctx.ds.truth
     if not t:
         return None
@@ -362,14 +398,24 @@ def validation(ctx: Context, an: Analysis) -> pd.DataFrame | None:
     if an.joining and an.truth_att:
         rows.append((f"{JOINING_CHECK} (log referral ratio)", an.truth_att["att"],
                      an.joining.estimate, an.joining.lower, an.joining.upper))
-        rows.append(("Two-way fixed effects (log referral ratio)", an.truth_att["att"],
+        rows.append((TWFE_DEMO, an.truth_att["att"],
                      an.twfe.estimate, an.twfe.lower, an.twfe.upper))
         for r in an.bands.itertuples():
-            rows.append((f"{JOINING_CHECK}, groups of {r.size_band}",
+            rows.append((f"{JOINING_CHECK}, groups of {formats.size_band(r.size_band)}",
                          an.truth_att["by_band"].get(r.size_band, np.nan), r.att, r.lower,
                          r.upper))
     if not rows:
         return None
     v = pd.DataFrame(rows, columns=["quantity", "truth", "estimate", "lower", "upper"])
     v["covered"] = (v["lower"] <= v["truth"]) & (v["truth"] <= v["upper"])
+    v["role"] = np.where(v["quantity"] == TWFE_DEMO, "bias", "check")
     return v
+
+
+def failed_checks(v: pd.DataFrame | None) -> list[str]:
+    """The validation checks whose interval misses the planted effect (the bias
+    demonstration's miss is expected, so it is not one of them)."""
+    if v is None:
+        return []
+    check = v["role"] == "check" if "role" in v else True
+    return v.loc[check & ~v["covered"].astype(bool), "quantity"].tolist()

@@ -7,10 +7,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from helpers import formats
+from helpers import formats, levels
 from helpers.analysis import scale
 from helpers.analysis.context import Context
-from helpers.analysis.federation_scale import BAND_ORDER, JOINING_CHECK, Analysis
+from helpers.analysis.federation_scale import (
+    BAND_ORDER,
+    JOINING_CHECK,
+    NOTEBOOK,
+    Analysis,
+    failed_checks,
+)
 from helpers.estimate import Estimate
 from helpers.report import charts, text
 from helpers.report.page import area_md, coverage_text, source_line, watermark
@@ -19,6 +25,115 @@ from helpers.report.tables import Col, table
 
 def _pct(x: float) -> float:
     return formats.log_to_pct(x)
+
+
+def _rule(ctx: Context, section: str) -> levels.Rule:
+    """The section's declared rule at the page's level (:mod:`helpers.levels`)."""
+    return levels.rule(NOTEBOOK, section, ctx.level)
+
+
+def _why_omitted(ctx: Context, section: str) -> str | None:
+    """The one sentence shown in place of a section left out at this level, else None."""
+    r = _rule(ctx, section)
+    return r.why if r.kind == levels.OMITTED else None
+
+
+def groups_sentence(ctx: Context, an: Analysis) -> str:
+    """How many of the area's practices are in the groups its table lists, how many are in
+    none, and the share by group size: every count adds up to the table beside it (each
+    grouped practice counted once, in its latest group)."""
+    n = len(ctx.practice_codes)
+    grouped = int(an.networks["practices"].sum())
+    med = float(an.networks["practices"].median())
+    bs = an.band_shares.set_index("band")
+    who = (f"All **{text.plural(n, 'practice')}**" if grouped == n else
+           f"**{grouped:,} of the {text.plural(n, 'practice')}**")
+    rest = "" if an.n_ungrouped == 0 else (
+        f"; the other {text.plural(an.n_ungrouped, 'practice')} "
+        f"{'is' if an.n_ungrouped == 1 else 'are'} in no group")
+    return (f"{who} in {area_md(ctx)} belong to "
+            f"**{text.plural(len(an.networks), 'group')}** (median {med:.0f} of its practices "
+            f"each){rest}. {bs.loc['5-8', 'area']:.0f}% of the practices are in groups of 5–8 "
+            f"(England {bs.loc['5-8', 'england']:.0f}%), {bs.loc['1', 'area']:.0f}% in no "
+            "group or on their own in one.")
+
+
+def _summary_groups(ctx: Context, an: Analysis) -> str:
+    """The index line's count of practices and groups, as the headline words it."""
+    n, g = len(ctx.practice_codes), len(an.networks)
+    grouped = int(an.networks["practices"].sum()) if g else 0
+    if grouped == n:
+        return f"{text.plural(n, 'practice')} in {text.plural(g, 'group')}"
+    return f"{grouped:,} of {text.plural(n, 'practice')} in {text.plural(g, 'group')}"
+
+
+def out_of_range_text(ctx: Context, an: Analysis) -> str:
+    """The area's practices whose list lies outside the list sizes England's size curves
+    cover (2nd to 98th percentile): a practice of one of those sizes is not on the curve,
+    so it is left out of the comparison and said so ('' when none is)."""
+    o = an.out_of_range
+    if o is None or o.empty:
+        return ""
+    lines = []
+    for (lo, hi), d in o.groupby(["curve_low", "curve_high"]):
+        rng = f"{ctx.count(round(lo))} to {ctx.count(round(hi))} patients"
+        what = _and([scale.OUTCOMES[y][0].lower() if not scale.OUTCOMES[y][0][:2].isupper()
+                     else scale.OUTCOMES[y][0] for y in dict.fromkeys(d["outcome"])])
+        codes = list(dict.fromkeys(d["practice_code"]))
+        if len(codes) == 1 and len(ctx.practice_codes) == 1:
+            r = d.iloc[0]
+            side = "below the smallest" if r.registered_patients < lo else "above the largest"
+            lines.append(
+                f"- {area_md(ctx)} had {ctx.count(r.registered_patients)} patients in "
+                f"{formats.year(int(r.year))}, {side} list England's size curves cover "
+                f"({rng}, England's 2nd to 98th percentile), so it is outside the curves' "
+                f"range and not compared with England's practices of its size ({what}).")
+        else:
+            lines.append(
+                f"- {text.plural(len(codes), 'practice')} of {area_md(ctx)} "
+                f"{'has' if len(codes) == 1 else 'have'} a list outside the sizes England's "
+                f"size curves cover ({rng}, England's 2nd to 98th percentile), so "
+                f"{'it is' if len(codes) == 1 else 'they are'} left out of the area's "
+                f"comparison ({what}).")
+    return "\n".join(lines)
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def curves_intro(ctx: Context, an: Analysis) -> str:
+    """What the size-curve section shows at this level, in words that match it: the
+    per-practice comparison is described only where the page shows it."""
+    out = ("Each chart shows one outcome against practice list size. The line is England's "
+           "curve in the latest year for a practice of average deprivation and the most "
+           "common rurality, with its 95% band, over the list sizes of England's 2nd to "
+           "98th percentile of practices; the dots are ")
+    if ctx.is_england:
+        out += "a sample of England's practices in that year."
+    elif len(ctx.practice_codes) == 1:
+        out += ("the practice in its latest year. A dot above the line means it has more of "
+                "that outcome than England's practices of the same size.")
+    else:
+        out += (f"{area_md(ctx)}'s practices in that year. Dots mostly above the line mean "
+                "they have more of that outcome than England's practices of the same size.")
+    if _rule(ctx, "profile").kind != levels.OMITTED:
+        out = ("The profile first sets each of the practice's outcomes against the spread of "
+               "England's practices in the same year. " + out)
+    why = _why_omitted(ctx, "size_gaps")
+    if why:
+        return out + " " + why
+    if an.gaps.empty:
+        return out + (" None of the area's practices has a measured outcome within the "
+                      "curves' range of list sizes, so there is no comparison with England "
+                      "at the same size.")
+    n = int(an.gaps["n"].max())
+    each = ("Each practice is" if n > 1 else "The practice is")
+    return out + (f" The percentages in the headline and the table below go one step further. "
+                  f"{each} compared with England's prediction for its own size, "
+                  "deprivation and rurality" +
+                  (": the area's figure is their mean, with a 95% interval where there are "
+                   "three or more practices." if n > 1 else "."))
 
 
 def describe_elasticity(e: dict, label: str) -> str:
@@ -44,8 +159,7 @@ def _own_group_size(ctx: Context, an: Analysis) -> int | None:
     the network itself); None for larger areas or a practice in no group."""
     if ctx.level not in ("practice", "network") or not len(an.networks):
         return None
-    return int(an.networks["group_practices"].iloc[0] if ctx.level == "practice"
-               else an.networks["group_practices"].max())
+    return int(an.networks["group_practices"].max())
 
 
 def headline_text(ctx: Context, an: Analysis) -> str:
@@ -77,22 +191,14 @@ def headline_text(ctx: Context, an: Analysis) -> str:
                          f"({share:.0f}% of England's practices are in groups of "
                          f"{formats.size_band(r['band'])}).")
     elif len(an.networks):
-        med = float(an.networks["practices"].median())
-        bs = an.band_shares.set_index("band")
-        lines.append(
-            f"- **{text.plural(n, 'practice')}** in {area_md(ctx)} belong to "
-            f"**{text.plural(len(an.networks), 'group')}** (median {med:.0f} practices each). "
-            f"{bs.loc['5-8', 'area']:.0f}% of the practices are in groups of 5–8 "
-            f"(England {bs.loc['5-8', 'england']:.0f}%), {bs.loc['1', 'area']:.0f}% in no "
-            "group or on their own in one.")
-    singles: dict[int, list[str]] = {}       # one practice: no interval, one sentence
-    for g in an.gaps.itertuples():
+        lines.append("- " + groups_sentence(ctx, an))
+    singles: dict[tuple[int, int], list[str]] = {}   # one or two practices: no interval
+    gaps = an.gaps if levels.shows(NOTEBOOK, "size_gaps", ctx.level) else an.gaps.iloc[:0]
+    for g in gaps.itertuples():
         label = scale.OUTCOMES[g.outcome][0]
         est, lo, hi = _pct(g.gap), _pct(g.lower), _pct(g.upper)
-        if ctx.is_england:
-            continue
-        if g.n == 1:
-            singles.setdefault(int(g.year), []).append(
+        if g.n < 3:
+            singles.setdefault((int(g.year), int(g.n)), []).append(
                 f"{label[0].lower() + label[1:] if not label[:2].isupper() else label} "
                 f"**{abs(est):.1f}% {'above' if est > 0 else 'below'}**")
             continue
@@ -105,11 +211,25 @@ def headline_text(ctx: Context, an: Analysis) -> str:
         lines.append(f"- {label}: the area's practices are {verdict}: "
                      f"{formats.pct_interval(est, lo, hi)}, "
                      f"{text.plural(g.n, 'practice')}, {formats.year(g.year)}.{note}")
-    for year, parts in singles.items():
-        beside = "its commissioner" if ctx.level == "network" else "its network"
-        lines.append(f"- Against England's curve for a practice of its size and case-mix "
-                     f"({formats.year(year)}): {'; '.join(parts)}. One practice, so no "
-                     f"interval: read these beside {beside} and its similar practices.")
+    for (year, k), parts in singles.items():
+        # read beside the next area up that the page names: a network's commissioner, a
+        # practice's network, or (a practice in no group) its commissioner
+        beside = "its network" if ctx.level == "practice" and len(an.networks) else \
+            "its commissioner"
+        similar = " and its similar practices" if ctx.level == "practice" else ""
+        if k == 1:
+            lines.append(f"- Against England's curve for a practice of its size and case-mix "
+                         f"({formats.year(year)}): {'; '.join(parts)}. One practice, so no "
+                         f"interval: read these beside {beside}{similar}.")
+        else:
+            lines.append(f"- Against England's curves for practices of their sizes and "
+                         f"case-mix ({formats.year(year)}), the mean of its "
+                         f"{text.plural(k, 'practice')}: {'; '.join(parts)}. Too few "
+                         f"practices for an interval: read these beside {beside}.")
+    if levels.shows(NOTEBOOK, "size_gaps", ctx.level):
+        rng = out_of_range_text(ctx, an)
+        if rng:
+            lines.append(rng)
     if ctx.is_england:
         lines.append(f"- **{text.plural(n, 'practice')}** in England; the sections below "
                      "compare practices and groups of different sizes.")
@@ -195,7 +315,8 @@ def networks_table(ctx: Context, an: Analysis):
     if an.networks.empty:
         return None
     t = an.networks_published.assign(band=lambda d: d["band"].map(formats.size_band))
-    whole = ctx.level in ("network", "practice")     # the group itself, every member
+    rule = _rule(ctx, "groups_table")
+    whole = rule.kind == levels.PARENT or ctx.level == "network"   # the group, every member
     cols = [Col("name", "Group"),
             Col("practices", "Practices in the group" if whole else
                 "Practices in this area", "orgs"),
@@ -207,14 +328,17 @@ def networks_table(ctx: Context, an: Analysis):
                         "gbp"))
     if t["gp_fte_per_1000"].notna().any():
         cols.append(Col("gp_fte_per_1000", "GP FTE per 1,000 patients (median)", "number"))
-    caption = (f"The group {ctx.area_name} belongs to, all its practices, latest year"
-               if ctx.level == "practice" else
+    caption = (f"The group {ctx.area_name} belongs to, all its practices, latest year "
+               "(the network's figures)" if rule.kind == levels.PARENT else
                f"Groups of practices in {ctx.area_name}, latest year")
     return table(t, cols, caption=caption)
 
 
 def network_size_figure(ctx: Context, an: Analysis):
-    """Share of practices by the size of their group, area against England."""
+    """Share of practices by the size of their group, area against England (at a level
+    where the area is one group, the sentence why there is no chart)."""
+    if why := _why_omitted(ctx, "group_sizes_chart"):
+        return why
     if an.band_shares.empty:
         return None
     s = an.band_shares
@@ -282,13 +406,16 @@ def size_curve_figure(ctx: Context, an: Analysis, y: str):
 
 
 def gaps_table(ctx: Context, an: Analysis):
-    if an.gaps.empty or ctx.is_england:
+    """The area's gap from England's size curves per outcome (None where there is none,
+    or at a level where the comparison is left out: the curves' intro says why)."""
+    if an.gaps.empty or not levels.shows(NOTEBOOK, "size_gaps", ctx.level):
         return None
     g = an.gaps.assign(label=an.gaps["outcome"].map(lambda y: scale.OUTCOMES[y][0]),
                        pct=_vec_pct(an.gaps["gap"]), lo=_vec_pct(an.gaps["lower"]),
                        hi=_vec_pct(an.gaps["upper"]))
     return table(g, [Col("label", "Outcome"), Col("year", "Year", "year"),
                     Col("n", "Practices", "orgs"),
+                    Col("n_outside", "Left out: list outside the curve's sizes", "orgs"),
                     Col("pct", "Against England at the same size", "pct_change"),
                     Col("lo", "95% CI low", "pct_change"), Col("hi", "95% CI high",
                                                                 "pct_change")],
@@ -383,10 +510,13 @@ def exclusions_text(an: Analysis) -> str:
 
 
 def validation_table(ctx: Context, an: Analysis):
-    """Estimates against the truth recorded with the synthetic data (None for real data)."""
+    """Estimates against the truth recorded with the synthetic data (None for real data):
+    every check, and two-way fixed effects marked as the demonstration of its bias."""
     if an.validation is None:
         return None
-    return table(an.validation, [Col("quantity", "Quantity"),
+    v = an.validation.assign(role_text=an.validation["role"].map(
+        {"check": "Check", "bias": "Shows the bias (expected to miss)"}))
+    return table(v, [Col("quantity", "Quantity"), Col("role_text", "Role"),
                                  Col("truth", "True value", "number", 4),
                                  Col("estimate", "Estimate", "number", 4),
                                  Col("lower", "95% CI low", "number", 4),
@@ -396,7 +526,9 @@ def validation_table(ctx: Context, an: Analysis):
 
 
 def members_table(ctx: Context, an: Analysis):
-    """A network's member practices side by side (None at other levels)."""
+    """A network's member practices side by side (elsewhere, the sentence why not)."""
+    if why := _why_omitted(ctx, "members"):
+        return why
     m = an.members
     if m is None or m.empty:
         return None
@@ -419,7 +551,9 @@ def members_table(ctx: Context, an: Analysis):
 
 def profile_figure(ctx: Context, an: Analysis):
     """A practice's outcomes against England's practices, as a spine chart (None at other
-    levels or without outcomes)."""
+    levels or without outcomes; at a level that has no profile, the sentence why)."""
+    if why := _why_omitted(ctx, "profile"):
+        return why
     p = an.profile
     if p is None or p.empty:
         return None
@@ -475,19 +609,44 @@ def validation_text(an: Analysis) -> str:
     they are said to miss together; with fewer than 100 comparison practices the text says
     the interval is less reliable than its 95% (a staggered estimate's interval rests on
     the spread of the comparison practices)."""
+    if an.validation is None:
+        return coverage_text(None)
     v = an.validation
-    if v is None or not an.joining:
+    if "role" in v:                    # the checks; the bias demonstration is worded apart
+        v = v[v["role"] == "check"]
+    if not an.joining:
         return coverage_text(v)
     n = an.joining.extra.get("n_control", 0)
     together = [q for q in v["quantity"] if q.startswith(JOINING_CHECK)]
     out = coverage_text(v, together, f"the one staggered estimate on the same "
                                      f"{text.plural(n, 'comparison practice')}")
-    missed = set(v.loc[~v["covered"].astype(bool), "quantity"])
+    missed = set(failed_checks(v))
     if missed & set(together) and comparison_caution(n, 0):
         out += (f" With only {text.plural(n, 'practice')} to compare with, the interval "
                 "is less reliable than its 95% says (see the caution in the headline): "
                 "a miss says the comparison group is too small to pin the effect down.")
-    return out
+    return " ".join(x for x in (out, twfe_bias_text(an)) if x)
+
+
+def twfe_bias_text(an: Analysis) -> str:
+    """Two-way fixed effects judged as what it is: not a check (it is biased under
+    staggered joining with effects that build up, as the headline says), so its miss is
+    the bias shown, and a cover is said to be luck of this data, not a pass."""
+    v = an.validation
+    if v is None or "role" not in v or not (v["role"] == "bias").any():
+        return ""
+    row = v[v["role"] == "bias"]
+    r = row.iloc[0]
+    gap = _pct(r.estimate) - _pct(r.truth)
+    if not bool(r.covered):
+        how = (f"its interval misses the planted effect ({formats.pct_change(_pct(r.truth))}"
+               f" against its {formats.pct_change(_pct(r.estimate))}), as that bias predicts")
+    else:
+        how = ("its interval happens to cover the planted effect on this data, which does "
+               "not make it unbiased")
+    return (f"Two-way fixed effects is not one of these checks: with staggered joining and "
+            f"effects that build up, it is biased (see the headline), and the row shows that "
+            f"bias: {how}; it is off by {abs(gap):.1f} percentage points.")
 
 
 def results(ctx: Context, an: Analysis) -> dict:
@@ -499,15 +658,20 @@ def results(ctx: Context, an: Analysis) -> dict:
         summary = [f"In {ctx.network_name}, a group of {text.plural(size, 'practice')}"
                    if ctx.network_name and size else "In no group"]
     else:
-        summary = [f"{text.plural(len(ctx.practice_codes), 'practice')} in "
-                   f"{text.plural(len(an.networks), 'group')}"]
-    for g in ([] if ctx.is_england else an.gaps.itertuples()):
+        summary = [_summary_groups(ctx, an)]
+    gaps = an.gaps if levels.shows(NOTEBOOK, "size_gaps", ctx.level) else an.gaps.iloc[:0]
+    for g in gaps.itertuples():
         gap = _pct(g.gap)
         summary.append(f"{scale.OUTCOMES[g.outcome][0]} {abs(gap):.1f}% "
                        f"{'above' if gap >= 0 else 'below'} England at the same size")
-    if an.validation is not None:
-        out["validation_failed"] = an.validation.loc[~an.validation["covered"].astype(bool),
-                                                     "quantity"].tolist()
+    if an.validation is not None:          # the checks that failed; the TWFE row is not one
+        out["validation_failed"] = failed_checks(an.validation)
+        bias = an.validation[an.validation["role"] == "bias"]
+        if len(bias):
+            out["twfe_bias_demonstration"] = {
+                "truth": float(bias["truth"].iloc[0]),
+                "estimate": float(bias["estimate"].iloc[0]),
+                "covered": bool(bias["covered"].iloc[0])}
     if an.joining:
         out["joining"] = {**an.joining.record("att"), "notes": an.joining.extra["notes"]}
         out["twfe"] = an.twfe.record("att")

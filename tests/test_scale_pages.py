@@ -1,0 +1,183 @@
+"""Notebook 02's pages on areas built to break them: a commissioner with practices in no
+group, a two-practice network, a one-practice network, a practice below the smallest list
+England's size curves cover, a practice in no group, and the validation of an estimator
+known to be biased."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from helpers import levels
+from helpers.analysis import federation_scale as A
+from helpers.analysis.context import open_context
+from helpers.report import federation_scale as R
+
+NB = "02_federation_scale"
+_CACHE: dict[str, tuple] = {}
+
+
+def page(area: str):
+    """(context, analysis) of notebook 02 on the small preset, publish mode."""
+    if area not in _CACHE:
+        ctx = open_context(NB, {"data_source": "synthetic:small", "area": area,
+                                "publish": True})
+        _CACHE[area] = ctx, A.analyse(ctx)
+    return _CACHE[area]
+
+
+def _group_sizes(small) -> pd.Series:
+    g = small.groups.assign(practice_code=small.groups["practice_code"].astype(str),
+                            group_code=small.groups["group_code"].astype(str))
+    return g.groupby("group_code")["practice_code"].nunique()
+
+
+def test_group_counts_add_up_to_the_table_beside_them(small):
+    """'N practices … belong to G groups' counted every practice, grouped or not, while the
+    table beside it adds to fewer: the sentence now says how many of them are in the
+    listed groups and how many in none, and the two add up to the area's practices."""
+    ctx, an = page("Q02")
+    n, table_sum = len(ctx.practice_codes), int(an.networks["practices"].sum())
+    grouped = set(small.groups["practice_code"].astype(str))
+    ungrouped = sum(c not in grouped for c in ctx.practice_codes)
+    assert ungrouped > 0                       # the case: some practices are in no group
+    assert an.n_ungrouped == ungrouped and table_sum + ungrouped == n
+    words = R.headline_text(ctx, an)
+    assert f"**{table_sum:,} of the {n:,} practices**" in words
+    assert f"the other {ungrouped:,} practices are in no group" in words
+    assert f"**{len(an.networks)} groups**" in words
+    assert R.results(ctx, an)["summary"].startswith(f"{table_sum:,} of {n:,} practices in "
+                                                    f"{len(an.networks)} groups")
+
+
+def test_a_two_practice_network_gets_the_comparison_its_text_promises(small):
+    """A two-practice network had no gap from England's size curves (too few for an
+    interval) while the text said the headline's percentages 'go one step further'. It now
+    gets its practices' mean distance, without an interval, and the text describes what
+    the page shows (and England's page, which has no gaps, does not promise them)."""
+    two = _group_sizes(small)
+    code = str(two[two == 2].index[0])
+    ctx, an = page(code)
+    assert len(an.gaps) and set(an.gaps["n"]) == {2}
+    assert an.gaps["lower"].isna().all()
+    words = R.headline_text(ctx, an)
+    assert "the mean of its 2 practices" in words and "Too few practices for an interval" \
+        in words
+    assert "go one step further" in R.curves_intro(ctx, an)
+    assert R.gaps_table(ctx, an) is not None
+    eng_ctx, eng = page("ENGLAND")
+    intro = R.curves_intro(eng_ctx, eng)
+    assert "go one step further" not in intro
+    assert levels.rule(NB, "size_gaps", "england").why in intro
+    assert R.gaps_table(eng_ctx, eng) is None
+
+
+def test_curve_gap_of_one_or_two_practices_has_no_interval():
+    area = pd.DataFrame({"practice_code": ["A", "B"], "year": 2022,
+                         "resid": [np.log(1.1), np.log(1.3)]})
+    g = A.curve_gap(area, "srr")
+    assert g.n == 2 and g.estimate == pytest.approx((np.log(1.1) + np.log(1.3)) / 2)
+    assert np.isnan(g.lower) and np.isnan(g.upper)
+
+
+def test_in_curve_range_splits_practices_by_the_curves_list_sizes():
+    """Known answer: a curve over 2,000–17,000 patients keeps the 5,000-patient practice and
+    names the 1,055- and 20,000-patient ones with the range they miss."""
+    latest = pd.DataFrame({"practice_code": ["S", "M", "L"], "year": 2022,
+                           "resid": [0.1, 0.0, -0.1]})
+    nat = pd.DataFrame({"practice_code": ["S", "M", "L"], "year": 2022,
+                        "registered_patients": [1055.0, 5000.0, 20000.0]})
+    curve = pd.DataFrame({"x": np.geomspace(2000, 17000, 10)})
+    inside, out = A.in_curve_range(latest, nat, curve)
+    assert inside["practice_code"].tolist() == ["M"]
+    assert list(inside.columns) == list(latest.columns)
+    assert out["practice_code"].tolist() == ["S", "L"]
+    assert out["curve_low"].iloc[0] == pytest.approx(2000)
+    assert out["curve_high"].iloc[0] == pytest.approx(17000)
+
+
+def test_a_practice_below_the_curves_is_not_quoted_for_a_practice_of_its_size(small):
+    """A practice with fewer patients than the smallest list England's curves cover was
+    quoted 'against England's curve for a practice of its size'; it is now said to be
+    outside the curves' range, with its list and the range, and has no gap."""
+    from helpers.analysis import scale
+
+    nat = scale.practice_year_panel(small)
+    last = nat.sort_values("year").groupby("practice_code").tail(1)
+    lo = float(pd.DataFrame(A.national_size_curves(small)["curves"]["srr"])["x"].min())
+    tiny = last[(last["registered_patients"] < lo) &
+                (last["registered_patients"] >= scale.MIN_LIST)]
+    assert len(tiny)                            # the case exists in the small preset
+    code = str(tiny["practice_code"].iloc[0])
+    ctx, an = page(code)
+    assert an.gaps.empty and len(an.out_of_range)
+    words = R.headline_text(ctx, an)
+    assert "for a practice of its size" not in words
+    assert "outside the curves' range" in words
+    assert f"{ctx.count(round(lo))} to" in words
+    assert "go one step further" not in R.curves_intro(ctx, an)
+
+
+def test_a_practice_in_no_group_is_read_beside_its_commissioner(small):
+    """'is not in a group … read these beside its network': a practice in no group has no
+    network to read beside."""
+    grouped = set(small.groups["practice_code"].astype(str))
+    code = next(c for c in small.practices["practice_code"].astype(str) if c not in grouped)
+    ctx, an = page(code)
+    words = R.headline_text(ctx, an)
+    assert "is not in a group" in words
+    assert "beside its network" not in words and "beside its commissioner" in words
+
+
+def test_two_way_fixed_effects_is_shown_as_a_bias_not_a_failed_check(small):
+    """TWFE is biased under staggered joining with effects that build up (the headline says
+    so): its validation row demonstrates that bias. When it misses, that is not a failed
+    check (results, index) and the words say the miss is what the bias predicts; the
+    'misses 1 time in 20 by chance' sentence counts only the checks."""
+    ctx, an = page("Q02")
+    v = an.validation
+    assert v.set_index("quantity").loc[A.TWFE_DEMO, "role"] == "bias"
+    assert set(v["role"]) == {"check", "bias"}
+    # the case: TWFE misses the truth (as on England's data) and every check covers
+    v = v.assign(covered=v["role"] == "check")
+    an.validation = v
+    res = R.results(ctx, an)
+    assert res["validation_failed"] == []
+    assert res["twfe_bias_demonstration"]["covered"] is False
+    words = R.validation_text(an)
+    assert words.startswith(f"Every one of the {int((v['role'] == 'check').sum())} intervals")
+    assert "as that bias predicts" in words and "not one of these checks" in words
+    # a failed check is still a failed check
+    v2 = v.copy()
+    v2.loc[v2.index[0], "covered"] = False
+    an.validation = v2
+    assert R.results(ctx, an)["validation_failed"] == [v2["quantity"].iloc[0]]
+    an.validation = A.validation(ctx, an)
+
+
+def test_validation_names_group_sizes_with_en_dashes(small):
+    ctx, an = page("Q02")
+    for q in an.validation["quantity"]:
+        assert not re.search(r"\d-\d", q), q
+    assert any("groups of 2–4" in q for q in an.validation["quantity"])
+
+
+def test_sections_follow_the_level_table(small):
+    """Each section left out at a level shows its one sentence why; a practice's group table
+    is its network's, under the network's name."""
+    for area in ("Q02", str(_group_sizes(small).index[0])):
+        ctx, an = page(area)
+        assert R.members_table(ctx, an) == levels.rule(NB, "members", ctx.level).why \
+            if ctx.level == "commissioner" else not isinstance(R.members_table(ctx, an), str)
+        fig = R.profile_figure(ctx, an)
+        assert fig == levels.rule(NB, "profile", ctx.level).why
+    ctx, an = page("A81005")
+    assert ctx.level == "practice"
+    assert R.network_size_figure(ctx, an) == levels.rule(NB, "group_sizes_chart",
+                                                         "practice").why
+    t = R.networks_table(ctx, an)
+    assert "(the network's figures)" in html.unescape(t.data)
