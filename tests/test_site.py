@@ -92,10 +92,10 @@ def test_every_report_links_up_across_and_down(built):
         others = [o for o in manifest["reports"] if o["area"] == r["area"] and o is not r]
         for o in others:                                  # across
             assert f'href="../{o["files"]["html"]}"' in nav, (r["report_id"], o["report_id"])
-        if node.level in ("commissioner", "network"):     # down
-            assert f'href="../{node.page}#children"' in nav
-        else:
-            assert "#children" not in nav
+        groups = site.child_groups(node, nodes)
+        for g in groups:                                  # down: a link per kind of child
+            assert f'href="../{node.page}#{g.anchor}"' in nav
+        assert bool(groups) == (node.level in ("commissioner", "network"))
         assert f'href="{slug(r["area"])}.results.json"' in nav
 
 
@@ -316,6 +316,7 @@ def test_a_link_to_a_failed_report_becomes_text_and_comes_back_when_it_renders(t
     assert '<a href="../01_b/q01.html"' not in text and "01_B (not available)" in text
     assert site.broken_links(tmp_path) == [("00_a/q01.html", "../areas/england.html"),
                                            ("00_a/q01.html", "../areas/q01.html"),
+                                           ("00_a/q01.html", "../definitions.html"),
                                            ("00_a/q01.html", "q01.results.json")]
     failed.status, failed.files = "ok", {"html": "01_b/q01.html"}     # rerun, now rendered
     (tmp_path / "01_b").mkdir()

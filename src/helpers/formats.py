@@ -17,6 +17,7 @@ Standard library only, so light processes (the batch runner and its workers) can
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 
 MINUS = "\u2212"
@@ -54,6 +55,35 @@ def count(n: float | None) -> str:
 def orgs(n: int) -> str:
     """A count of organisations (practices, networks, commissioners), shown exactly."""
     return number(int(n), 0)
+
+
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """'1 practice', '3 practices', '0 practices' (``many`` defaults to ``one`` + 's'; the
+    count with thousands separators)."""
+    return f"{orgs(n)} {one if n == 1 else (many or one + 's')}"
+
+
+def how_many(n: int, one: str, many: str | None = None) -> str:
+    """:func:`plural`, but none is 'no': 'no practices', '1 practice', '3 practices'."""
+    return f"no {many or one + 's'}" if n == 0 else plural(n, one, many)
+
+
+def all_of(n: int, one: str, many: str | None = None) -> str:
+    """Every one of ``n`` things, as a sentence says it: 'no practices', 'the only
+    practice', 'both practices', 'all 3 practices' (start a sentence with
+    :func:`capital`)."""
+    many = many or one + "s"
+    if n == 0:
+        return f"no {many}"
+    if n == 1:
+        return f"the only {one}"
+    return f"both {many}" if n == 2 else f"all {orgs(n)} {many}"
+
+
+def capital(text: str) -> str:
+    """``text`` with its first letter a capital and the rest as it is ('all 3 ICBs' →
+    'All 3 ICBs', where ``str.capitalize`` gives 'All 3 icbs')."""
+    return text[:1].upper() + text[1:]
 
 
 def money_unit(values: Iterable[float] | float) -> str:
@@ -130,6 +160,30 @@ def pct_interval(est: float, lo: float, hi: float, decimals: int = 1,
         d += 1
     return (f"{pct_change(est, d)} ({level:g}% CI {pct_change(lo, d)} to "
             f"{pct_change(hi, d)})")
+
+
+def num_range(lo: float, hi: float, decimals: int = 0, prefix: str = "",
+              suffix: str = "") -> str:
+    """A range of two numbers as the pack writes every range: an en dash between
+    non-negative ends ('2–4', '£5k–£8k' with ``prefix`` '£' and ``suffix`` 'k'), 'to'
+    where an end is negative ('−3 to −1', never the ambiguous '−3–−1'); one number when
+    the ends print the same."""
+    a, b = (number(v, decimals, prefix, suffix) for v in (lo, hi))
+    if a == b:
+        return a
+    return f"{a} to {b}" if MINUS in a + b else f"{a}–{b}"
+
+
+_HYPHEN_RANGE = re.compile(r"(?<![\w.\-–])(\d[\d,]*(?:\.\d+)?)-(?=\d[\d,]*(?:\.\d+)?(?![\w.\-]))")
+_HYPHEN_MINUS = re.compile(r"(?<![\w.)\]%\-–])-(?=£?\d)")
+
+
+def dashes(text: str) -> str:
+    """A label as readers see it: a hyphen between two numbers is a range's en dash
+    ('2-4' → '2–4', '10-20%' → '10–20%') and a hyphen before a number is a true minus
+    ('-10%' → '−10%', '(-£5k)' → '(−£5k)'); dates ('2019-04-01'), codes ('E54000-1',
+    'U-10') and words ('cap-and-collar') are left as they are."""
+    return _HYPHEN_MINUS.sub(MINUS, _HYPHEN_RANGE.sub(r"\1–", text))
 
 
 def log_to_pct(x: float) -> float:

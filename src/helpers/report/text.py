@@ -11,6 +11,8 @@ from __future__ import annotations
 import html
 import re
 
+from helpers import formats
+
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~-])")
 
 
@@ -21,5 +23,12 @@ def md(value: object) -> str:
 
 
 def plural(n: int, one: str, many: str | None = None) -> str:
-    """'1 practice', '3 practices' (``many`` defaults to ``one`` + 's')."""
-    return f"{n:,} {one if n == 1 else (many or one + 's')}"
+    """'1 practice', '3 practices' (``many`` defaults to ``one`` + 's');
+    :func:`helpers.formats.plural`. For 'no practices' and 'all 3 practices' see
+    :func:`helpers.formats.how_many` and :func:`helpers.formats.all_of`."""
+    return formats.plural(n, one, many)
+
+
+how_many = formats.how_many
+all_of = formats.all_of
+capital = formats.capital

@@ -288,7 +288,7 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
                     "reports": [{k: v for k, v in asdict(j).items() if k != "nav"}
                                 for j in sorted(all_jobs, key=lambda j: j.report_id)]}
         write_json_atomic(build / "manifest.json", manifest)
-        write_index(build, all_jobs, provenance, site=True)
+        write_index(build, all_jobs, provenance, site=True, nodes=nodes)
         final = out_root / run_id
         if previous is not None:
             old = out_root / f"{BUILD_PREFIX}old-{run_id}-{os.getpid()}"

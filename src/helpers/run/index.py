@@ -12,7 +12,15 @@ from helpers.atomic import write_text_atomic
 from helpers.formats import BADGES, PUBLISH_RULE
 from helpers.run.grid import Job
 from helpers.run.jobs import slug
-from helpers.run.site import AREAS_DIR, report_item, search_html
+from helpers.run.site import (
+    AREAS_DIR,
+    DEFINITIONS,
+    LEVEL_WORDS,
+    AreaNode,
+    report_item,
+    search_html,
+    tree_order,
+)
 from helpers.schema import ENGLAND
 
 BADGE_COLOURS = {"synthetic": "#7C2855", "real": "#007F3B", "mixed": "#ED8B00"}
@@ -40,10 +48,18 @@ SEARCH_STYLE = """<style>
 </style>"""
 
 
-def _area_order(jobs: list[Job]) -> list[tuple[str, str]]:
+def _area_order(jobs: list[Job], nodes: dict[str, AreaNode] | None = None
+                ) -> list[tuple[str, str]]:
+    """The run's areas (code, name) in the order the index lists them: with the site's
+    ``nodes``, each area before what is below it (:func:`helpers.run.site.tree_order`);
+    without, England first and then by name."""
     names = {}
     for j in jobs:
         names.setdefault(j.area, j.area_name or j.area)
+    if nodes:
+        rank = {c: i for i, c in enumerate(tree_order(nodes))}
+        return sorted(names.items(), key=lambda kv: (rank.get(kv[0], len(rank)),
+                                                     kv[1].lower(), kv[0]))
     return sorted(names.items(), key=lambda kv: (kv[0] != ENGLAND, kv[1].lower(), kv[0]))
 
 
@@ -65,9 +81,11 @@ MAX_LISTED_AREAS = 200
 area pages and search reach the rest)."""
 
 
-def write_index(out_dir: Path, jobs: list[Job], provenance: dict, site: bool = False) -> None:
-    """Write ``index.html`` for a run (with the site's search box and a way into its area
-    pages when ``site``)."""
+def write_index(out_dir: Path, jobs: list[Job], provenance: dict, site: bool = False,
+                nodes: dict[str, AreaNode] | None = None) -> None:
+    """Write ``index.html`` for a run (with the site's search box, a way into its area
+    pages and the definitions page when ``site``; areas in the order of the site's
+    ``nodes``, each before what is below it, when given)."""
     kinds = {j.data_kind for j in jobs if j.data_kind}
     kind = kinds.pop() if len(kinds) == 1 else ""
     badge = ""
@@ -75,7 +93,7 @@ def write_index(out_dir: Path, jobs: list[Job], provenance: dict, site: bool = F
         label, colour = BADGES[kind], BADGE_COLOURS[kind]
         badge = f'<span class="badge" style="background:{colour}">{label}</span>'
     blocks = []
-    order = _area_order(jobs)
+    order = _area_order(jobs, nodes)
     levels = {j.area: j.level for j in jobs}
     big = len(order) > MAX_LISTED_AREAS
     for area, name in order:
@@ -83,7 +101,8 @@ def write_index(out_dir: Path, jobs: list[Job], provenance: dict, site: bool = F
             continue
         items = "".join(report_item(j) for j in sorted((j for j in jobs if j.area == area),
                                                         key=lambda j: j.notebook))
-        code = "" if area == ENGLAND else f' <span class="code">{escape(area)}</span>'
+        level = f" · {LEVEL_WORDS[nodes[area].level][0]}" if nodes and area in nodes else ""
+        code = "" if area == ENGLAND else f' <span class="code">{escape(area)}{level}</span>'
         blocks.append(f'<section class="area"><h2>{escape(name)}{code}</h2>'
                       f"<ul>{items}</ul></section>")
     if big:
@@ -93,7 +112,8 @@ def write_index(out_dir: Path, jobs: list[Job], provenance: dict, site: bool = F
     browse = ""
     if site:
         browse = (search_html("") + f'<p><a href="{AREAS_DIR}/{slug(ENGLAND)}.html">Browse '
-                  "by area: England, then its commissioners, networks and practices</a></p>")
+                  "by area: England, then its commissioners, networks and practices</a> · "
+                  f'<a href="{DEFINITIONS}">Definitions of the terms the reports use</a></p>')
     ok = sum(j.status == "ok" for j in jobs)
     publish = f"on: {PUBLISH_RULE}" if provenance.get("publish") else "off"
     page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">

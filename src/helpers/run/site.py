@@ -30,6 +30,7 @@ from helpers.atomic import write_text_atomic
 from helpers.run.jobs import Job, slug
 
 AREAS_DIR = "areas"
+DEFINITIONS = "definitions.html"      # helpers.run.definitions.PAGE
 SEARCH_INDEX = "search-index.js"
 LEVEL_WORDS = {"england": ("England", "England"), "commissioner": ("commissioner",
                                                                    "commissioners"),
@@ -48,12 +49,64 @@ class AreaNode:
     name: str
     level: str
     parents: list[str] = field(default_factory=list)     # England first, nearest last
-    children: list[str] = field(default_factory=list)
+    children: list[str] = field(default_factory=list)    # areas of the next level down
+    ungrouped: list[str] = field(default_factory=list)   # a commissioner's practices in
+                                                         # no network (never its networks)
+    closed: str = ""               # a closed practice: the month it closed ("April 2017")
+    successor: str = ""            # ... and the practice its patients moved to (public code)
+    successor_name: str = ""
 
     @property
     def page(self) -> str:
         """The area page's path within the run folder."""
         return f"{AREAS_DIR}/{slug(self.code)}.html"
+
+
+@dataclass(frozen=True)
+class ChildGroup:
+    """Children of one kind on an area's page: its networks, its practices in a network,
+    or a commissioner's practices in no network (``anchor`` is the heading's id)."""
+
+    anchor: str
+    one: str                        # "network", "practice in no network"
+    many: str                       # "networks", "practices in no network"
+    codes: tuple[str, ...]
+
+    def counted(self) -> str:
+        """'12 networks', '1 practice in no network'."""
+        n = len(self.codes)
+        return f"{n:,} {self.one if n == 1 else self.many}"
+
+
+def child_groups(node: AreaNode, nodes: dict[str, AreaNode]) -> list[ChildGroup]:
+    """An area's children in the site, a group per kind, in page order: a commissioner's
+    networks, then its practices in no network (never counted as networks); a network's
+    practices; England's commissioners. Empty groups are left out."""
+    groups = []
+    if node.children:
+        one, many = LEVEL_WORDS[CHILD_LEVEL[node.level]]
+        groups.append(ChildGroup("children", one, many, tuple(node.children)))
+    if node.ungrouped:
+        groups.append(ChildGroup("ungrouped", "practice in no network",
+                                 "practices in no network", tuple(node.ungrouped)))
+    return groups
+
+
+def tree_order(nodes: dict[str, AreaNode]) -> list[str]:
+    """Every area of the site, each before what is below it: England, then each
+    commissioner followed by its networks (each followed by its practices) and then its
+    practices in no network; siblings by name."""
+    out: list[str] = []
+
+    def walk(code: str) -> None:
+        out.append(code)
+        for g in child_groups(nodes[code], nodes):
+            for c in g.codes:
+                walk(c)
+    for root in sorted((n for n in nodes.values() if not n.parents),
+                       key=lambda n: (n.level != "england", n.name.lower(), n.code)):
+        walk(root.code)
+    return out
 
 
 def area_tree(ds, run_codes: list[str]) -> dict[str, AreaNode]:
@@ -92,17 +145,58 @@ def area_tree(ds, run_codes: list[str]) -> dict[str, AreaNode]:
 
     for c in run_codes:
         add(ENGLAND if c == ENGLAND else private.get(c, c))
-    names = display_names(ds, [c for c in found if c != ENGLAND])   # only the site's areas
+    gone = _closed(ds, [c for c in found if c != ENGLAND])
+    succ = sorted({s for _, s in gone.values() if s and s in row.index})
+    names = display_names(ds, [c for c in found if c != ENGLAND] + succ)  # only these areas
     pub = {c: ENGLAND if c == ENGLAND else public[c] for c in found}
     nodes = {pub[c]: AreaNode(pub[c], "England" if c == ENGLAND else names[c],
                               "england" if c == ENGLAND else str(row.loc[c, "level"]),
                               [pub[u] for u in ups]) for c, ups in found.items()}
+    for c, (month, s) in gone.items():
+        node = nodes[pub[c]]
+        node.closed = month
+        if s in names:
+            node.successor = public_codes(ds, [s])[s]
+            node.successor_name = names[s]
     for node in nodes.values():
         if node.parents:
-            nodes[node.parents[-1]].children.append(node.code)
+            up = nodes[node.parents[-1]]
+            (up.children if CHILD_LEVEL[up.level] == node.level else up.ungrouped).append(
+                node.code)
     for node in nodes.values():
-        node.children.sort(key=lambda c: (nodes[c].name.lower(), c))
+        for kids in (node.children, node.ungrouped):
+            kids.sort(key=lambda c: (nodes[c].name.lower(), c))
     return nodes
+
+
+def _closed(ds, codes: list[str]) -> dict[str, tuple[str, str]]:
+    """The practices among ``codes`` (data codes) that closed: code → (the month it closed,
+    as 'April 2017'; the code of the practice its patients moved to, or '')."""
+    import pandas as pd
+
+    p = ds.practices
+    p = p[p["practice_code"].astype(str).isin(set(codes)) & p["close_date"].notna()]
+    out = {}
+    for r in p.itertuples():
+        s = getattr(r, "successor_code", None)
+        s = "" if s is None or pd.isna(s) else str(s).strip()
+        out[str(r.practice_code)] = (f"{pd.Timestamp(r.close_date):%B %Y}", s)
+    return out
+
+
+def closed_html(node: AreaNode, nodes: dict[str, AreaNode], base: str = "../") -> str:
+    """For a closed practice: 'Closed April 2017; its patients moved to <a>Practice
+    P81030</a>' (a link to that practice's area page when the site holds it; ``base``
+    leads from the page to the run folder); empty for any other area."""
+    if not node.closed:
+        return ""
+    text = f"Closed {escape(node.closed)}"
+    if node.successor:
+        name = escape(node.successor_name or node.successor)
+        there = nodes.get(node.successor)
+        text += "; its patients moved to " + (
+            f'<a href="{escape(base + there.page)}">{name}</a>' if there else name)
+    return text
 
 
 def _href(from_dir: str, target: str) -> str:
@@ -123,15 +217,17 @@ def attach_nav(jobs: list[Job], nodes: dict[str, AreaNode]) -> None:
         across = [(o.title or o.notebook, _href(j.notebook, f"{o.notebook}/{slug(o.area)}.html"),
                    o.report_id) for o in sorted(by_area[j.area], key=lambda o: o.notebook)
                   if o is not j]
-        down = None
-        if node.children:
-            words = LEVEL_WORDS[nodes[node.children[0]].level]
-            n = len(node.children)
-            down = (f"Its {n} {words[0] if n == 1 else words[1]}",
-                    _href(j.notebook, node.page) + "#children")
+        down = [((f"Its {g.counted()}" if i == 0 else f"its {g.counted()}"),
+                 _href(j.notebook, node.page) + f"#{g.anchor}")
+                for i, g in enumerate(child_groups(node, nodes))]
         j.nav = {"up": up, "area": (node.name, _href(j.notebook, node.page)),
                  "across": across, "down": down,
-                 "results": f"{slug(j.area)}{j.outputs.get('results', '.results.json')}"}
+                 "results": f"{slug(j.area)}{j.outputs.get('results', '.results.json')}",
+                 "definitions": _href(j.notebook, DEFINITIONS),
+                 "names": [node.name, *(nodes[p].name for p in node.parents)]}
+        there = nodes.get(node.successor)
+        if there is not None:         # a closed practice: where its patients went
+            j.nav["successor"] = (node.successor, _href(j.notebook, there.page))
 
 
 NAV_STYLE = """<style>
@@ -159,9 +255,10 @@ def nav_html(nav: dict) -> str:
             f'<a href="{escape(h)}" data-report="{escape(r)}">{escape(t)}</a>'
             for t, h, r in nav["across"]))
     tail = []
-    if nav.get("down"):
-        text, h = nav["down"]
+    for text, h in nav.get("down") or []:
         tail.append(f'<a href="{escape(h)}">{escape(text)} ↓</a>')
+    if nav.get("definitions"):
+        tail.append(f'<a href="{escape(nav["definitions"])}">Definitions</a>')
     if nav.get("results"):
         tail.append(f'<a href="{escape(nav["results"])}" download>This report\'s results '
                     "(JSON)</a>")
@@ -169,6 +266,24 @@ def nav_html(nav: dict) -> str:
         parts.append(" · ".join(tail))
     return (NAV_STYLE + '<nav class="pack-nav" aria-label="Where this area sits">'
             + '<br>'.join(parts) + "</nav>")
+
+
+def link_page(page: str, nav: dict) -> str:
+    """A rendered report page as the site shows it: a closed practice's "its patients
+    moved to P81030" links to that practice's area page (when the site holds it), and the
+    first use of each term links to the definitions page
+    (:func:`helpers.run.definitions.link_terms`, the area's names left as they are).
+    Unchanged without ``nav`` (a report outside a site)."""
+    from helpers.run.definitions import link_terms
+
+    if not nav:
+        return page
+    if nav.get("successor"):
+        code, href = nav["successor"]
+        said = f"its patients moved to {escape(code, quote=False)}"
+        page = page.replace(said, f'its patients moved to <a href="{escape(href)}">'
+                                  f"{escape(code, quote=False)}</a>", 1)
+    return link_terms(page, "../", nav.get("names", ()))
 
 
 _ACROSS = re.compile(r'<a href="([^"]*)" data-report="([^"]*)">([^<]*)</a>')
@@ -303,53 +418,103 @@ def _finding(jobs: list[Job]) -> tuple[str, str]:
     return "", ""
 
 
+def _child_row(k: AreaNode, jobs: list[Job], nodes: dict[str, AreaNode]) -> str:
+    """One child in its parent's list: its name (and, if it closed, when), code, one-line
+    finding with a link to the report it comes from, and each report's failed validation
+    checks linked to that report (the one that has them); a child with no report of its
+    own (the parent of an area in the run) says so."""
+    finding, page = _finding(jobs)
+    more = f' (<a href="../{escape(page)}">report</a>)' if page else ""
+    if not jobs:
+        below = " and ".join(g.counted() for g in child_groups(k, nodes))
+        more = ('<span class="meta">No report of its own in this run'
+                + (f"; its page lists its {escape(below)} in the run" if below else "")
+                + "</span>")
+    checks = []
+    for j in sorted(jobs, key=lambda j: j.notebook):
+        n = len(j.validation_failed)
+        if n and j.status == "ok" and "html" in j.files:
+            checks.append(f' <a class="failed" href="../{escape(j.files["html"])}">{n} '
+                          f'validation check{"s" if n > 1 else ""} failed in '
+                          f"{escape(_title(j))}</a>")
+    gone = sum(j.status != "ok" for j in jobs)
+    gone_txt = (f' <span class="failed">{gone} report{"s" if gone > 1 else ""} '
+                "failed</span>") if gone else ""
+    closed = f'<span class="meta">Closed {escape(k.closed)}.</span> ' if k.closed else ""
+    return (f'<tr><td><a href="../{escape(k.page)}">{escape(k.name)}</a></td>'
+            f"<td>{escape(k.code)}</td><td>{closed}{escape(finding)}{more}{''.join(checks)}"
+            f"{gone_txt}</td></tr>")
+
+
+def _title(j: Job) -> str:
+    from helpers import catalogue
+
+    return catalogue.get(j.notebook).title if j.notebook in catalogue.NOTEBOOKS \
+        else (j.title or j.notebook)
+
+
+def _where(node: AreaNode, nodes: dict[str, AreaNode]) -> str:
+    """What an area is, in a sentence under its name: the level and its parents, a
+    practice in no network said so, and a closed practice's closure."""
+    if node.level == "england":
+        return ""
+    up = [nodes[p] for p in node.parents if nodes[p].level != "england"]
+    words = LEVEL_WORDS[node.level][0].capitalize()
+    if node.level == "commissioner":
+        text = f"{words} in England"
+    else:
+        text = f"{words} in " + ", ".join(
+            f'{LEVEL_WORDS[u.level][0]} <a href="../{escape(u.page)}">{escape(u.name)}</a>'
+            for u in reversed(up))
+        if node.level == "practice" and not any(u.level == "network" for u in up):
+            text += ", in no network"
+    closed = closed_html(node, nodes)
+    return f'<p class="where">{text}.' + (f" <strong>{closed}.</strong>" if closed else "") \
+        + "</p>"
+
+
 def write_area_pages(build: Path, nodes: dict[str, AreaNode], jobs: list[Job],
                      provenance: dict, badge: str = "") -> int:
-    """One page for each area of the site; returns how many were written."""
+    """One page for each area of the site, and the definitions page they and the reports
+    link to; returns how many area pages were written."""
+    from helpers.run import definitions
+
     by_area: dict[str, list[Job]] = {}
     for j in jobs:
         by_area.setdefault(j.area, []).append(j)
     (build / AREAS_DIR).mkdir(exist_ok=True)
+    definitions.write_page(build)
     for node in nodes.values():
         crumbs = " › ".join(f'<a href="../{escape(nodes[p].page)}">{escape(nodes[p].name)}</a>'
                             for p in node.parents)
         mine = by_area.get(node.code, [])
+        groups = child_groups(node, nodes)
+        below = " and ".join(g.many for g in groups) or "areas"
         reports = (f"<h2>Reports</h2><ul>{_report_items(mine, '../')}</ul>" if mine else
                    "<p class=\"meta\">This run holds no report for this area itself; its "
-                   f"{LEVEL_WORDS[CHILD_LEVEL.get(node.level, 'practice')][1]} are below.</p>")
-        kids = ""
-        if node.children:
-            words = LEVEL_WORDS[nodes[node.children[0]].level][1]
-            rows = []
-            for c in node.children:
-                k = nodes[c]
-                finding, page = _finding(by_area.get(c, []))
-                failed = sum(len(j.validation_failed) for j in by_area.get(c, []))
-                check = (f' <span class="failed">{failed} validation check'
-                         f'{"s" if failed > 1 else ""} failed</span>') if failed else ""
-                gone = sum(j.status != "ok" for j in by_area.get(c, []))
-                gone_txt = (f' <span class="failed">{gone} report{"s" if gone > 1 else ""} '
-                            "failed</span>") if gone else ""
-                more = f' (<a href="../{escape(page)}">report</a>)' if page else ""
-                rows.append(f'<tr><td><a href="../{escape(k.page)}">{escape(k.name)}</a></td>'
-                            f"<td>{escape(k.code)}</td><td>{escape(finding)}{more}{check}"
-                            f"{gone_txt}</td></tr>")
-            kids = (f'<h2 id="children">Its {words} in this run ({len(node.children)})</h2>'
-                    '<table class="children"><thead><tr><th>Name</th><th>Code</th>'
-                    "<th>Finding</th></tr></thead><tbody>" + "".join(rows)
-                    + "</tbody></table>")
+                   f"{below} are below.</p>")
+        kids = "".join(
+            f'<h2 id="{g.anchor}">Its {g.many} in this run ({len(g.codes):,})</h2>'
+            '<table class="children"><thead><tr><th>Name</th><th>Code</th>'
+            "<th>Finding</th></tr></thead><tbody>"
+            + "".join(_child_row(nodes[c], by_area.get(c, []), nodes) for c in g.codes)
+            + "</tbody></table>" for g in groups)
         level = LEVEL_WORDS[node.level][0]
         code = "" if node.level == "england" else f' <span class="code">{escape(node.code)}'\
             f" · {escape(level)}</span>"
+        names = [node.name] + [nodes[c].name for c in node.children + node.ungrouped
+                               + node.parents]
+        body = definitions.link_terms(f"{_where(node, nodes)}\n{reports}\n{kids}",
+                                      "../", names)
         page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
 <title>{escape(node.name)} — commissioning analysis pack</title>{PAGE_STYLE}</head><body>
 <nav aria-label="Where this area sits"><a href="../index.html">All reports</a>{' › ' + crumbs
-                                                                               if crumbs else ''}</nav>
+                                                                               if crumbs else ''}
+· <a href="../{definitions.PAGE}">Definitions</a></nav>
 <h1>{escape(node.name)}{code} {badge}</h1>
 {search_html('../')}
-{reports}
-{kids}
+{body}
 <footer class="meta">Commissioning analysis pack · data {escape(provenance['data_source'])}
 (hash {escape(provenance['data_hash'])}) · code {escape(provenance['git']['commit'][:10])} ·
 run {escape(provenance['run_id'])}</footer>

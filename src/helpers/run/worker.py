@@ -44,7 +44,7 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
 
     from helpers.run import semantic
     from helpers.run.render import footer_html, to_html, with_itables_bundle
-    from helpers.run.site import nav_html
+    from helpers.run.site import link_page, nav_html
 
     os.environ.pop("MPLBACKEND", None)
     t0 = time.perf_counter()
@@ -74,6 +74,9 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
         # checked before the (checked, static) itables bundle goes in
         problems = lint(nb, page, publish=bool(job.parameters.get("publish")))
         problems += semantic.page_findings(visible_text(page), res, chart_metadata(nb))
+        # the site's links in the page's text: terms to their definitions (after the checks,
+        # which read the text, not the tags)
+        page = link_page(page, job.nav)
         page = with_itables_bundle(page, provenance.get("itables_bundle"))
         write_text_atomic(html_path, page)
         if problems:
