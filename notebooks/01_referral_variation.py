@@ -99,7 +99,7 @@ report.show(referral_variation.outlier_table(ctx, an), "No practice in this area
 # ## Practices ranked
 
 # %%
-report.show(referral_variation.ranked_intro(an))
+report.show(referral_variation.ranked_intro(ctx, an))
 report.show(referral_variation.ranked_figure(ctx, an),
             "Too few practices in this area to rank.")
 
@@ -128,6 +128,16 @@ report.show(referral_variation.specialty_figure(ctx, an),
 report.show(referral_variation.specialty_table_html(ctx, an))
 
 # %% [markdown]
+# ### Main specialties over time
+#
+# The specialties the area refers to most, year by year: whether its referrals to each are
+# rising or falling.
+
+# %%
+report.show(referral_variation.specialties_over_time_text(ctx, an))
+report.show(referral_variation.specialties_over_time_table(ctx, an))
+
+# %% [markdown]
 # ## Is it changing?
 #
 # The monthly standardised referral rate with statistical process control limits.
@@ -149,6 +159,7 @@ report.show(referral_variation.deciles_text(ctx, an))
 report.show(referral_variation.opportunity_table(ctx, an),
             "No practice is above the upper limit, so there is no opportunity of this kind.")
 report.show(referral_variation.similar_text(ctx, an))
+report.show(referral_variation.similar_named_table(ctx, an))
 report.show(referral_variation.similar_table(ctx, an))
 
 # %% [markdown]

@@ -123,3 +123,9 @@ def test_counts_of_practices_read_right_at_zero_and_one():
     assert "0 practices" not in rv.outside_limits_words(2, 0, "99.8")
     assert rv.outside_limits_words(1, 0, "99.8").startswith("**1 practice** refers")
     assert rv.outside_limits_words(0, 3, "99.8").startswith("**No practice** refers more")
+
+
+def test_the_practices_table_caption_reads_right_for_one_and_two():
+    assert rv.practices_caption(1) == "The practice's figures"
+    assert rv.practices_caption(2).startswith("Both practices")
+    assert rv.practices_caption(31) == "All 31 practices, highest ratio first"

@@ -65,8 +65,75 @@ def everywhere() -> dict[str, Rule]:
 
 #: notebook name -> section key -> level -> rule. Every section lists all four levels.
 TABLES: dict[str, dict[str, dict[str, Rule]]] = {
-    "00_data_overview": {},
-    "01_referral_variation": {},
+    "00_data_overview": {
+        "headline": everywhere(),
+        "data_tables": everywhere(),
+        # a table kept by commissioner (contracts, payments): a network's or practice's
+        # page shows its commissioner's rows, under that name
+        "data_tables_by_commissioner": {
+            "england": shown(), "commissioner": shown(),
+            "network": parent("commissioner"), "practice": parent("commissioner")},
+        "list_sizes": {
+            "england": shown(), "commissioner": shown(), "network": shown(),
+            "practice": omitted("A practice has one list; its size is in the headline.")},
+        "monthly_referrals": everywhere(),
+    },
+    "01_referral_variation": {
+        "headline": everywhere(),
+        "comparison": {
+            "england": omitted("England is the comparator for every other area."),
+            "commissioner": shown(), "network": shown(), "practice": shown()},
+        # a practice is set beside its network, its peers and its similar 10 as well
+        "comparison_network": {
+            "england": omitted("England is in no network."),
+            "commissioner": omitted("A commissioner's networks are below it, not above."),
+            "network": omitted("A network is compared with its commissioner and England."),
+            "practice": shown()},
+        "comparison_commissioner": {
+            "england": omitted("England is the comparator for every other area."),
+            "commissioner": omitted("The commissioner is the area itself."),
+            "network": shown(), "practice": shown()},
+        "profile": {
+            "england": omitted("A profile sets one practice against England's practices."),
+            "commissioner": omitted("A profile sets one practice against England's "
+                                    "practices; the practices table lists each one."),
+            "network": omitted("A profile sets one practice against England's practices; "
+                               "the practices table lists each one."),
+            "practice": shown()},
+        "crude_rates": {
+            "england": shown(), "commissioner": shown(), "network": shown(),
+            "practice": omitted("One practice has no spread of crude and standardised "
+                                "rates to chart.")},
+        "funnel": everywhere(),      # a practice: drawn among the practices like it
+        # the 50 practices most like a practice in size and deprivation, beside it
+        "peers": {
+            "england": omitted("Every practice in England is drawn itself."),
+            "commissioner": omitted("Every practice of the commissioner is drawn itself."),
+            "network": omitted("Every practice of the network is drawn itself."),
+            "practice": shown()},
+        "outliers": everywhere(),
+        "ranked": {
+            "england": shown(), "commissioner": shown(), "network": shown(),
+            "practice": omitted("One practice cannot be ranked; the funnel shows it among "
+                                "the practices like it.")},
+        "practices_table": everywhere(),
+        "partition": everywhere(),   # estimated once for England, and says so
+        "specialties": everywhere(),
+        "specialties_over_time": everywhere(),
+        "spc": everywhere(),
+        "deciles": {
+            "england": omitted("England's deciles are the yardstick, not an area on them."),
+            "commissioner": omitted("Deciles of England's practices compare one practice."),
+            "network": omitted("Deciles of England's practices compare one practice."),
+            "practice": shown()},
+        "opportunity": everywhere(),
+        "similar_10": {
+            "england": omitted("The similar 10 are a practice's nearest practices."),
+            "commissioner": omitted("The similar 10 are a practice's nearest practices."),
+            "network": omitted("The similar 10 are a practice's nearest practices."),
+            "practice": shown()},
+        "validation": everywhere(),  # England's estimates against the planted truth
+    },
     "02_federation_scale": {
         "headline_groups": everywhere(),
         "group_sizes_chart": {

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from helpers import levels
 from helpers.analysis.context import Context
 from helpers.analysis.referrals import (
     area_months_open,
@@ -38,6 +39,14 @@ from helpers.stats import rates, sdc
 from helpers.stats.funnels import funnel
 from helpers.stats.spc import xmr
 from helpers.stats.variation import moment_sd, percentile_ratio, variance_partition
+
+NOTEBOOK = "01_referral_variation"
+
+
+def shows(ctx: Context, section: str) -> bool:
+    """Whether the page has ``section`` at its level (:data:`helpers.levels.TABLES`)."""
+    return levels.shows(NOTEBOOK, section, ctx.level)
+
 
 COVARIATES = {"deprivation (IMD score)": "imd_score", "list size (log)": "log_list",
               "long-term-condition prevalence (%)": "ltc_prevalence"}
@@ -64,6 +73,8 @@ class Analysis:
     profile: pd.DataFrame | None = None          # a practice's spine chart rows
     deciles: pd.DataFrame | None = None          # a practice's quarters against England's
     similar_opportunity: pd.DataFrame | None = None   # against the best of its similar 10
+    similar_named: pd.DataFrame | None = None    # a practice's similar 10, named
+    specialties_over_time: pd.DataFrame | None = None  # its main specialties, by year
 
     @property
     def limit(self) -> str:
@@ -190,7 +201,7 @@ def analyse(ctx: Context) -> Analysis:
     spt = specialty_table(ds, years, codes=None if ctx.is_england else ctx.practice_codes)
     if spec is None:
         series = monthly_series(ds, None if ctx.is_england else ctx.practice_codes, nt["pm"])
-    elif ctx.level in ("network", "practice"):
+    elif ctx.area != ctx.commissioner:     # smaller than its commissioner: its practices
         m = practice_month_specialty(ds)
         m = m[(m["specialty_code"] == spec) & among(m["practice_code"], ctx.practice_codes)]
         series = m.groupby("month", as_index=False)[["observed", "expected"]].sum()
@@ -251,16 +262,20 @@ def analyse(ctx: Context) -> Analysis:
               "national_rate": float(nat["observed"].sum() / nat["person_years"].sum() * 1000)}
     an = Analysis(nat, area, fun["summary"], curve, part, spt, spc_pts, spc_sum, years, extras)
     an.published = _published(ctx, an, an.area)
-    if ctx.level == "practice":
+    if shows(ctx, "peers"):
         an.peers_published = _published(ctx, an, nat[among(nat["practice_code"],
             ctx.where.peers)].reset_index(drop=True))
     an.specialties_published = _published_specialties(ctx, an)
     an.headline = headline(ctx, an)
     an.comparisons = comparisons(ctx, an)
-    if ctx.level == "practice" and spec is None:
-        an.profile = practice_profile(ctx, an)
-        an.deciles = practice_deciles(ctx, an)
-        an.similar_opportunity = similar_opportunity(ctx, an)
+    if spec is None:                # one practice's sections, all referrals only
+        an.profile = practice_profile(ctx, an) if shows(ctx, "profile") else None
+        an.deciles = practice_deciles(ctx, an) if shows(ctx, "deciles") else None
+        an.similar_opportunity = similar_opportunity(ctx, an) \
+            if shows(ctx, "similar_10") else None
+        an.similar_named = similar_named(ctx, an) if shows(ctx, "similar_10") else None
+    if shows(ctx, "specialties_over_time"):
+        an.specialties_over_time = specialties_over_time(ctx, an)
     an.validation = validation(ctx, an)
     return an
 
@@ -378,15 +393,15 @@ def comparisons(ctx: Context, an: Analysis) -> pd.DataFrame:
     nat = an.national
     w = ctx.where
     groups = [("area", ctx.area_name, ctx.practice_codes)]
-    if ctx.level == "practice":
-        if w.network:
-            members = ctx.ds.groups.loc[ctx.ds.groups["group_code"].astype(str) == w.network,
-                                        "practice_code"].astype(str)
-            groups.append(("network", ctx.network_name, list(members)))
+    if shows(ctx, "comparison_network") and w.network:
+        members = ctx.ds.groups.loc[ctx.ds.groups["group_code"].astype(str) == w.network,
+                                    "practice_code"].astype(str)
+        groups.append(("network", ctx.network_name, list(members)))
+    if shows(ctx, "peers"):
         groups.append(("peers", "", list(w.peers)))
-        if w.similar:
-            groups.append(("similar", "", list(w.similar)))
-    if ctx.level in ("practice", "network"):
+    if shows(ctx, "similar_10") and w.similar:
+        groups.append(("similar", "", list(w.similar)))
+    if shows(ctx, "comparison_commissioner"):
         groups.append(("commissioner", w.commissioner_name, nat.loc[
             nat["commissioner_code"] == w.commissioner, "practice_code"].tolist()))
     groups.append(("england", "England", nat["practice_code"].tolist()))
@@ -498,11 +513,12 @@ def practice_profile(ctx: Context, an: Analysis) -> pd.DataFrame:
     specialties, one row each. For each: England's practices' 5th, 25th, 75th and 95th
     percentile ratios (practices expecting at least one referral), the practice's ratio
     with its 95% interval (from its published count) and whether it is higher, similar or
-    lower than England (interval above, spanning or below 1), and the ratios of its
+    lower than England by the funnel's rule (outside its over-dispersed limits: all
+    referrals at the page's limit, each specialty at 99.8%), and the ratios of its
     network, its similar 10 and its commissioner. Ratios are observed / expected (England
     = 1 for every indicator)."""
     w = ctx.where
-    nat = an.national[["practice_code", "observed", "expected", "commissioner_code"]]
+    nat = an.national[["practice_code", "observed", "expected", "commissioner_code", "flag"]]
     sp = specialty_points(ctx.ds, an.years)
     top = sp.groupby("specialty_code")["observed"].sum().nlargest(PROFILE_SPECIALTIES).index
     names = ctx.ds.specialties.set_index(ctx.ds.specialties.specialty_code.astype(str))[
@@ -527,8 +543,13 @@ def practice_profile(ctx: Context, an: Analysis) -> pd.DataFrame:
         if np.isfinite(obs) and exp > 0:
             r = rates.isr([obs], [exp])
             ratio, lo, hi = (float(r[c].iloc[0]) for c in ("value", "lower95", "upper95"))
-        verdict = "not shown" if not np.isfinite(ratio) else "higher" if lo > 1 else \
-            "lower" if hi < 1 else "similar"
+        # one rule on the page: higher or lower only outside the funnel limits that allow
+        # for the normal spread between practices (the funnel's own flag, all referrals at
+        # the page's limit, each specialty at 99.8%), not where the 95% interval from
+        # chance alone misses 1
+        flag = str(me["flag"].iloc[0]) if len(me) and "flag" in me else "Within"
+        verdict = "not shown" if not np.isfinite(ratio) else "higher" if \
+            flag.startswith("High") else "lower" if flag.startswith("Low") else "similar"
         p5, p25, p75, p95 = np.percentile(ratios, [5, 25, 75, 95])
         rows.append({"indicator": label, "specialty_code": code or "ALL",
                      "p5": p5, "p25": p25, "p75": p75, "p95": p95,
@@ -577,7 +598,66 @@ def similar_opportunity(ctx: Context, an: Analysis) -> pd.DataFrame:
         out["observed_per_year"] = out["observed"] / years
         out["above_best_per_year"] = out["above_best"] / years
         out["saving_gbp_per_year"] = out["above_best"] * out["cost_per_referral"] / years
+        return out
+    # a suppressed "above the best" is referrals a year × (1 − best ratio / ratio) of the
+    # cells beside it: the benchmark is hidden with it, so it cannot be worked back
+    masks = dict(out.attrs["suppressed"])
+    hide = np.asarray(masks["above_best_per_year"], bool) & out["observed_per_year"].notna() \
+        .to_numpy()
+    out["best_ratio"] = out["best_ratio"].mask(hide)
+    masks["best_ratio"] = hide
+    out.attrs["suppressed"] = sdc.Marks(masks)
     return out
+
+
+TOP_SPECIALTIES_OVER_TIME = 5
+"""The area's specialties followed year by year: its most referred-to over the period."""
+
+
+def specialties_over_time(ctx: Context, an: Analysis) -> pd.DataFrame:
+    """The area's main specialties over time: its :data:`TOP_SPECIALTIES_OVER_TIME`
+    specialties with most referrals over the period, one row each (most first), with
+    ``specialty_name`` and one column of referrals per financial year (``fy<year>``,
+    counts of referrals in that year, published in publish mode), plus ``months_<year>``
+    in ``attrs['months']``: the months the area was open in each year (a year it was open
+    only part of counts those months)."""
+    pys = national_tables(ctx.ds)["pys"]
+    pys = pys[pys["year"].isin(an.years)]
+    if not ctx.is_england:
+        pys = pys[among(pys["practice_code"], ctx.practice_codes)]
+    if pys.empty:
+        return pd.DataFrame(columns=["specialty_code", "specialty_name"])
+    top = pys.groupby("specialty_code")["observed"].sum().nlargest(
+        TOP_SPECIALTIES_OVER_TIME)
+    top = top[top > 0].index
+    wide = pys[pys["specialty_code"].isin(top)].pivot_table(
+        index="specialty_code", columns="year", values="observed", aggfunc="sum",
+        fill_value=0).reindex(top)
+    years = [y for y in an.years if y in wide.columns]
+    wide = wide[years]
+    wide.columns = [f"fy{y}" for y in years]
+    names = ctx.ds.specialties.set_index(ctx.ds.specialties.specialty_code.astype(str))[
+        "specialty_name"]
+    out = wide.reset_index()
+    out.insert(1, "specialty_name", [str(names.get(c, c)) for c in out["specialty_code"]])
+    out = sdc.protect(out, list(wide.columns), publish=ctx.publish)
+    codes = None if ctx.is_england else ctx.practice_codes
+    out.attrs["months"] = {f"fy{y}": (12 if ctx.is_england else
+                                      area_months_open(ctx.ds, codes, [y])) for y in years}
+    return out
+
+
+def similar_named(ctx: Context, an: Analysis) -> pd.DataFrame:
+    """A practice's similar 10, named as the page names practices (codes, or pseudonyms
+    where real practices carry synthetic referrals), nearest first, with their list size,
+    referrals a year and ratio as the practices table publishes them."""
+    nat = an.national
+    codes = list(ctx.where.similar)
+    rows = nat[among(nat["practice_code"], codes)].copy()
+    rows["order"] = rows["practice_code"].map({c: i for i, c in enumerate(codes)})
+    rows = rows.sort_values("order").reset_index(drop=True)
+    rows["label"] = ctx.practice_labels(rows["practice_code"])
+    return _published(ctx, an, rows)
 
 
 def _per_year(ctx: Context, values, years: int) -> np.ndarray:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from helpers import formats
+from helpers import formats, levels
 from helpers.analysis.context import Context
 from helpers.analysis.referral_variation import (
     DECILE_MIN_EXPECTED,
     MIN_EXPECTED_FOR_RATIO,
     Analysis,
     latest_decile,
+    shows,
 )
 from helpers.analysis.referrals import years_words
 from helpers.disclosure import Marks
@@ -31,6 +32,13 @@ SPC_WORDS = {"common_cause": "only common-cause variation (no signal of change)"
 
 def _money(x: float) -> str:
     return formats.money(x)
+
+
+def omitted(ctx: Context, section: str) -> str | None:
+    """The one sentence that stands in for ``section`` where the level table leaves it out
+    at the page's level (:data:`helpers.levels.TABLES`; :meth:`Context.rule`), else None."""
+    r = ctx.rule(section)
+    return r.why if r.kind == levels.OMITTED else None
 
 
 def open_words(ctx: Context, an: Analysis) -> str:
@@ -201,7 +209,11 @@ MIN_PRACTICES_FOR_SPREAD = 5
 
 def crude_chart(ctx: Context, an: Analysis):
     """Crude against standardised rates, one point per practice, with the line y = x
-    (None for areas with too few practices to show a spread)."""
+    (None for areas with too few practices to show a spread; the level table's sentence
+    where it leaves the section out)."""
+    why = omitted(ctx, "crude_rates")
+    if why:
+        return why
     pub = an.published
     keep = pub["ratio"].notna()
     if keep.sum() < MIN_PRACTICES_FOR_SPREAD:
@@ -225,10 +237,13 @@ def crude_chart(ctx: Context, an: Analysis):
 def funnel_figure(ctx: Context, an: Analysis):
     """The funnel plot of the area's practices (suppressed practices left out); a single
     practice is shown among its peers (practices like it in size and deprivation)."""
+    if why := omitted(ctx, "funnel"):     # practice by practice: see its rule
+        return why
     pub = an.published
     title = f"Referral ratio by practice, {ctx.area_name}"
     who = f"{text.plural(int(pub['ratio'].notna().sum()), 'practice')}"
-    if ctx.level == "practice":
+    with_peers = shows(ctx, "peers")
+    if with_peers:
         peer_rows = an.peers_published.copy()
         peer_rows["label"] = ""
         pub = pub.copy()
@@ -252,7 +267,7 @@ def funnel_figure(ctx: Context, an: Analysis):
     pts["name"] = point_names(pts.assign(label=labels.replace("", "A practice like it")),
                               an.limit, "expected referrals a year", "denominator",
                               period_months=an.extras["period_months"])
-    highlight = (labels != "") if ctx.level == "practice" else None
+    highlight = (labels != "") if with_peers else None
     n_h, n_l = int((pts["flag"] == "High").sum()), int((pts["flag"] == "Low").sum())
     return charts.funnel_chart(
         pts, curve, title, _source(ctx),
@@ -290,7 +305,10 @@ def point_names(points: pd.DataFrame, limit: str, x_words: str, x_col: str,
 
 def ranked_figure(ctx: Context, an: Analysis):
     """Practices ranked by ratio with the range their funnel limits allow (None for areas
-    with too few practices)."""
+    with too few practices; the level table's sentence where it leaves the section out)."""
+    why = omitted(ctx, "ranked")
+    if why:
+        return why
     pub = an.published
     keep = pub["ratio"].notna()
     if keep.sum() < MIN_PRACTICES_FOR_SPREAD:
@@ -331,7 +349,7 @@ def _ratio_decimals(c: pd.DataFrame | None) -> int:
 
 
 def comparison_table(ctx: Context, an: Analysis):
-    if ctx.is_england:
+    if omitted(ctx, "comparison"):          # said once, by the figure
         return None
     c = _comparisons(ctx, an)
     d = _ratio_decimals(c)
@@ -344,8 +362,9 @@ def comparison_table(ctx: Context, an: Analysis):
 
 
 def comparison_figure(ctx: Context, an: Analysis):
-    if ctx.is_england:
-        return None
+    why = omitted(ctx, "comparison")
+    if why:
+        return why
     c = _comparisons(ctx, an).dropna(subset=["ratio"])
     if c.empty:
         return None
@@ -354,9 +373,9 @@ def comparison_figure(ctx: Context, an: Analysis):
         f"Referral ratio of {ctx.area_name} and the areas it sits in", "Referral ratio, "
         "observed / expected (95% CI)", "Area", _source(ctx),
         alt=f"Referral ratios with 95% intervals of {ctx.area_name}"
-            + ", its network" * (ctx.level == "practice" and bool(ctx.where.network))
-            + ", practices like it" * (ctx.level == "practice")
-            + ", its commissioner" * (ctx.level in ("practice", "network"))
+            + ", its network" * (shows(ctx, "comparison_network") and bool(ctx.where.network))
+            + ", practices like it" * shows(ctx, "peers")
+            + ", its commissioner" * shows(ctx, "comparison_commissioner")
             + " and England; 1 is England's rate.", reference=1.0, watermark=watermark(ctx),
         per_unit=c["expected"].to_numpy(float))
 
@@ -377,6 +396,8 @@ def _practice_cols(an: Analysis, pseudonymise: bool) -> list[Col]:
 
 def outlier_table(ctx: Context, an: Analysis):
     """The practices outside the limits, most extreme first."""
+    if why := omitted(ctx, "outliers"):     # practice by practice: see its rule
+        return why
     pub = an.published
     t = pub[pub["flag"] != "Within"].copy()
     if t.empty:
@@ -392,6 +413,8 @@ def outlier_table(ctx: Context, an: Analysis):
 
 def practices_table(ctx: Context, an: Analysis):
     """Every practice in the area (sortable and searchable when long)."""
+    if why := omitted(ctx, "practices_table"):     # practice by practice: see its rule
+        return why
     pub = an.published
     t = pub.assign(position=pub["flag"].map(FLAG_WORDS)).sort_values("ratio",
                                                                     ascending=False)
@@ -400,7 +423,16 @@ def practices_table(ctx: Context, an: Analysis):
     t.attrs["suppressed"] = Marks({k: np.asarray(v)[idx] for k, v in pub.attrs.get(
         "suppressed", {}).items()})
     return table(t, _practice_cols(an, ctx.pseudonymise),
-                caption=f"All {text.plural(len(t), 'practice')}, highest ratio first")
+                caption=practices_caption(len(t)))
+
+
+def practices_caption(n: int) -> str:
+    """The practices table's caption, right at 1 and 2 ('All 1 practice' read wrong)."""
+    if n == 1:
+        return "The practice's figures"
+    if n == 2:
+        return "Both practices, highest ratio first"
+    return f"All {text.plural(n, 'practice')}, highest ratio first"
 
 
 def partition_table(an: Analysis):
@@ -513,6 +545,8 @@ def spc_text(an: Analysis) -> str:
 
 def opportunity_table(ctx: Context, an: Analysis):
     """The practices with most referrals above the limit, a year, with £ at tariff."""
+    if why := omitted(ctx, "opportunity"):     # practice by practice: see its rule
+        return why
     pub = an.published
     t = pub[pub["excess_to_limit_per_year"].fillna(0) > 0].sort_values(
         "excess_to_limit_per_year", ascending=False).head(15)
@@ -616,7 +650,7 @@ def funnel_intro(ctx: Context, an: Analysis) -> str:
     """What the funnel shows, true of this funnel: whether its limits visibly widen for
     smaller practices over the range drawn, or are nearly flat (the spread between
     practices outweighs chance)."""
-    frames = [an.published] + ([an.peers_published] if ctx.level == "practice" else [])
+    frames = [an.published] + ([an.peers_published] if shows(ctx, "peers") else [])
     exp = pd.Series(np.concatenate([f.loc[f["ratio"].notna(), "expected"].to_numpy(float)
                                     for f in frames]))
     if not len(exp):                 # no funnel drawn
@@ -634,10 +668,11 @@ def funnel_intro(ctx: Context, an: Analysis) -> str:
             "among practices: worth a conversation, not a verdict.")
 
 
-def ranked_intro(an: Analysis) -> str:
+def ranked_intro(ctx: Context, an: Analysis) -> str:
     """What the ranked chart's bars are (their ends are the ratio divided by the funnel
     limits, so they can reach far beyond the limits themselves); '' when it is not drawn."""
-    if an.published["ratio"].notna().sum() < MIN_PRACTICES_FOR_SPREAD:
+    if omitted(ctx, "ranked") or \
+            an.published["ratio"].notna().sum() < MIN_PRACTICES_FOR_SPREAD:
         return ""
     return ("The same practices ranked by ratio. Each bar runs from the practice's ratio "
             "divided by its upper funnel limit to its ratio divided by its lower limit: a "
@@ -647,21 +682,28 @@ def ranked_intro(an: Analysis) -> str:
 
 
 def profile_figure(ctx: Context, an: Analysis):
-    """A practice's spine chart (None at other levels, or without indicators)."""
+    """A practice's spine chart (the level table's sentence at other levels; None without
+    indicators)."""
+    why = omitted(ctx, "profile")
+    if why:
+        return why
     p = an.profile
     if p is None or p.empty:
         return None
     counts = p["verdict"].value_counts()
     return charts.spine_chart(
         p, f"Referral profile of {ctx.area_name} against England's practices", _source(ctx),
-        alt=f"Spine chart of {text.plural(len(p), 'indicator')}: the practice is higher than "
-            f"England on {counts.get('higher', 0)}, similar on {counts.get('similar', 0)} and "
-            f"lower on {counts.get('lower', 0)}, shown against the spread of England's "
+        alt=f"Spine chart of {text.plural(len(p), 'indicator')}: the practice is above the "
+            f"funnel limits on {counts.get('higher', 0)}, within them on "
+            f"{counts.get('similar', 0)} and below on {counts.get('lower', 0)}, shown against the spread of England's "
             "practices with its network, its 10 most similar practices and its commissioner.",
         area_label=ctx.area_name, watermark=watermark(ctx))
 
 
 def profile_text(ctx: Context, an: Analysis) -> str:
+    """The spine chart in words, with the page's one rule for 'higher' and 'lower' (the
+    funnel's limits, allowing for the normal spread between practices) and what its 95%
+    intervals are (chance alone), where the two meet."""
     p = an.profile
     if p is None or p.empty:
         return ""
@@ -672,23 +714,31 @@ def profile_text(ctx: Context, an: Analysis) -> str:
         if named[v]:
             parts.append(f"**{words}** for " + ", ".join(text.md(x) for x in named[v]))
     if named["similar"]:
-        parts.append("similar to England for " + text.plural(
+        parts.append("within the limits for " + text.plural(
             len(named["similar"]), "other indicator" if parts else "indicator"))
     hidden = (f" {text.plural(len(named['not shown']), 'indicator')} with 1 to 7 referrals "
               "not shown (publish mode).") if named["not shown"] else ""
-    return (f"Its referral ratios are {'; '.join(parts) or 'not shown'} (95% intervals, "
-            f"England's rates by age and sex = 1).{hidden} Grey bands are England's "
-            "practices: the middle half dark, 90% pale.")
+    limits = "99.8%" if an.limit == "99.8" else f"{an.limit}% (all referrals) and 99.8%"
+    return (f"Its referral ratios are {'; '.join(parts) or 'not shown'}.{hidden} As in the "
+            f"funnel, higher or lower means outside the {limits} limits that allow for the "
+            "normal spread between practices. Each bar is the ratio's 95% interval from "
+            "chance alone (England's rates by age and sex = 1): a bar clear of 1 but within "
+            "the limits is a difference chance does not explain, yet one ordinary among "
+            "practices. Grey bands are England's practices: the middle half dark, 90% pale.")
 
 
 def similar_text(ctx: Context, an: Analysis) -> str:
+    why = omitted(ctx, "similar_10")
+    if why:
+        return why
     t = an.similar_opportunity
     if t is None or t.empty:
         return ""
     shown = t[t["above_best_per_year"].fillna(0) > 0]
-    where = ("Its 10 most similar practices are the nearest on age profile, deprivation, "
-             "rurality and list size (NHS RightCare's similar-10 method); the benchmark is "
-             "the mean ratio of the best 5 of them, specialty by specialty.")
+    where = ("Its 10 most similar practices (named in the table below) are the nearest on "
+             "age profile, deprivation, rurality and list size (NHS RightCare's similar-10 "
+             "method); the benchmark is the mean ratio of the best 5 of them, specialty by "
+             "specialty.")
     if shown.empty:
         return where + " In no specialty does it refer more than that benchmark by a " \
             "publishable number of referrals."
@@ -696,10 +746,24 @@ def similar_text(ctx: Context, an: Analysis) -> str:
     money = float(shown["saving_gbp_per_year"].sum())
     gbp = f" (≈ {formats.money(money)} a year at tariff prices)" if np.isfinite(money) \
         and money > 0 else ""
+    n = len(shown)
+    # the table lists SIMILAR_ROWS specialties: say what the rest add up to
+    listed = t.head(SIMILAR_ROWS)
+    rest = shown[~shown.index.isin(listed.index)]
+    left = ""
+    if len(rest):
+        left = (f" The table lists the {SIMILAR_ROWS} specialties with most referrals above "
+                f"it; the other {text.plural(len(rest), 'specialty', 'specialties')} above "
+                f"it add {formats.count(float(rest['above_best_per_year'].sum()))} a year.")
     return (f"{where} Coming down to it would mean about **{formats.count(total)} fewer "
-            f"referrals a year**{gbp} across {text.plural(len(shown), 'specialty', 'specialties')}, led by "
-            f"{text.md(shown['specialty_name'].iloc[0])}. Whether money is saved depends on "
-            "the hospital contract (notebook 03).")
+            f"referrals a year**{gbp} across "
+            f"{'one specialty' if n == 1 else text.plural(n, 'specialty', 'specialties')}, "
+            f"{'' if n == 1 else 'led by '}{text.md(shown['specialty_name'].iloc[0])}."
+            f"{left} Whether money is saved depends on the hospital contract (notebook 03).")
+
+
+SIMILAR_ROWS = 12
+"""Specialties the similar-10 table lists (most referrals above the benchmark first)."""
 
 
 def similar_table(ctx: Context, an: Analysis):
@@ -707,7 +771,7 @@ def similar_table(ctx: Context, an: Analysis):
     if t is None or t.empty:
         return None
     masks = t.attrs.get("suppressed", {})
-    t = t.head(12).copy()
+    t = t.head(SIMILAR_ROWS).copy()
     t.attrs = {"suppressed": Marks({k: np.asarray(v)[:len(t)] for k, v in masks.items()})}
     return table(t, [Col("specialty_name", "Specialty"),
                      Col("observed_per_year", "Referrals a year", "count"),
@@ -718,8 +782,61 @@ def similar_table(ctx: Context, an: Analysis):
                  caption="Against the best of its 10 most similar practices, by specialty")
 
 
+def similar_named_table(ctx: Context, an: Analysis):
+    """The similar 10 by name (code or pseudonym, as the page names practices), nearest
+    first; None where the level table leaves them out (:func:`similar_text` says why)."""
+    t = an.similar_named
+    if omitted(ctx, "similar_10") or t is None or t.empty:
+        return None
+    name = [] if ctx.pseudonymise else [Col("practice_name", "Name")]
+    return table(t, [Col("label", "Practice"), *name,
+                     Col("list_size", "List size (patients)", "count"),
+                     Col("observed_per_year", "Referrals a year", "count"),
+                     Col("ratio", "Ratio (observed / expected)", "ratio")],
+                 caption=f"Its {text.plural(len(t), 'most similar practice')} (RightCare's "
+                         "similar 10), nearest first")
+
+
+def specialties_over_time_text(ctx: Context, an: Analysis) -> str:
+    """What the table of the area's main specialties by year shows ('' when empty)."""
+    t = an.specialties_over_time
+    if t is None or t.empty:
+        return omitted(ctx, "specialties_over_time") or ""
+    months = t.attrs.get("months", {})
+    part = [c for c, m in months.items() if 0 < m < 12]
+    gone = [c for c, m in months.items() if m == 0]
+    note = ""
+    if part or gone:
+        note = (" A year in which the area was open only some months counts those months"
+                + (f" ({', '.join(_fy_label(c) + f': {months[c]}' for c in part)})"
+                   if part else "")
+                + ("; a year it was not open at all is 0" if gone else "") + ".")
+    return (f"Its {text.plural(len(t), 'specialty', 'specialties')} with most referrals over "
+            f"{formats.period(an.years)}, year by year (referrals in each financial year, "
+            f"a count).{note} Source: {source_line(ctx)}.")
+
+
+def _fy_label(col: str) -> str:
+    return formats.period([int(col.removeprefix("fy"))])
+
+
+def specialties_over_time_table(ctx: Context, an: Analysis):
+    """The area's main specialties, referrals in each financial year (None when empty)."""
+    t = an.specialties_over_time
+    if t is None or t.empty:
+        return None
+    years = [c for c in t.columns if c.startswith("fy")]
+    return table(t, [Col("specialty_name", "Specialty"),
+                     *[Col(c, f"{_fy_label(c)} (referrals)", "count") for c in years]],
+                 caption=f"Main specialties of {ctx.area_name} over time")
+
+
 def deciles_figure(ctx: Context, an: Analysis):
-    """The practice's quarterly ratio against England's deciles (None elsewhere)."""
+    """The practice's quarterly ratio against England's deciles (the level table's sentence
+    at other levels)."""
+    why = omitted(ctx, "deciles")
+    if why:
+        return why
     d = an.deciles
     if d is None or d.empty or d["ratio"].notna().sum() == 0:
         return None
