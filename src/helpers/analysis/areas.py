@@ -11,7 +11,6 @@ profile, deprivation, rurality and list size; :func:`similar_practices`).
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 
@@ -175,60 +174,32 @@ def similar_practices(ds: Dataset, practice: str, n: int = N_SIMILAR) -> pd.Data
                          "distance": d[order]})
 
 
-PSEUDONYM = re.compile(r"^[PN]-[0-9A-F]{6}$")
-"""A practice's (P-) or network's (N-) pseudonym."""
-
-
-def pseudonymised(ds: Dataset) -> bool:
-    """True when real practices carry synthetic referrals: practices and networks are then
-    named by pseudonyms wherever a page, index, file name or results file shows them, as
-    the referral findings are not facts about them."""
+def synthetic_on_real(ds: Dataset) -> bool:
+    """True when real practices carry synthetic referrals (the real-structure data): a
+    referral finding about one of them is an illustration, never a fact about it, so in
+    publish mode no page ties one to a practice or network (see
+    :func:`helpers.analysis.context.withheld` and docs/real-data.md)."""
     prov = ds.provenance
     return "practices" in prov.get("real_tables", []) and \
         "referrals" in prov.get("synthetic_tables", [])
 
 
-def pseudonym(ds: Dataset, code: str, level: str = "practice") -> str:
-    """A stable pseudonym for a practice (P-xxxxxx) or network (N-xxxxxx), keyed to this
-    dataset (its content hash), so it cannot be looked up without the data."""
-    digest = hashlib.sha256(f"{ds.content_hash}:{code}".encode()).hexdigest()[:6].upper()
-    return ("N-" if level == "network" else "P-") + digest
-
-
-_PSEUDONYMS: dict[str, dict[str, str]] = {}
-
-
-def _pseudonym_codes(ds: Dataset) -> dict[str, str]:
-    """Pseudonym → code for every practice and network (once per dataset and process)."""
-    if ds.content_hash not in _PSEUDONYMS:
-        t = area_table(ds)
-        t = t[t["level"].isin(["practice", "network"])]
-        _PSEUDONYMS[ds.content_hash] = {pseudonym(ds, c, lv): c for c, lv in
-                                        zip(t["code"], t["level"], strict=True)}
-    return _PSEUDONYMS[ds.content_hash]
-
-
 def public_code(ds: Dataset, code: str, level: str) -> str:
-    """An area's code as published: its pseudonym for a practice or network of a
-    pseudonymised dataset, else the code itself."""
-    return pseudonym(ds, code, level) if level in ("practice", "network") and \
-        pseudonymised(ds) else code
+    """An area's code as published: the code itself at every level. Practices and networks
+    are not renamed: a pseudonym printed beside a real attribute (a list size, a payment)
+    names the practice to anyone with the open files, so real-structure pages that would
+    need one are not published instead (docs/real-data.md)."""
+    return code
 
 
 def public_codes(ds: Dataset, codes: list[str]) -> dict[str, str]:
     """:func:`public_code` of many areas (codes as the data spells them) at once."""
-    if not pseudonymised(ds):
-        return {c: c for c in codes}
-    level = area_table(ds).set_index("code")["level"]
-    return {c: public_code(ds, c, str(level.get(c, "england"))) for c in codes}
+    return {c: public_code(ds, c, "") for c in codes}
 
 
 def resolve(ds: Dataset, code: str) -> Area:
-    """The area a code (or, on a pseudonymised dataset, a pseudonym) names,
-    case-insensitive; raises :class:`AreaError`."""
+    """The area a code names, case-insensitive; raises :class:`AreaError`."""
     wanted = str(code).strip().upper()
-    if PSEUDONYM.match(wanted) and pseudonymised(ds):
-        wanted = _pseudonym_codes(ds).get(wanted, wanted).upper()
     practices = ds.practices["practice_code"].astype(str)
     if wanted == ENGLAND:
         return Area("england", ENGLAND, "England", tuple(practices))

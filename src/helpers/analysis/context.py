@@ -4,8 +4,10 @@
 opens the data source and resolves the area once (its level, code, name, practices, parents
 and peers). Every analysis and every report section then reads the :class:`Context`; nothing
 resolves the area again. The context also knows how the data may be shown: whether real
-practices carry synthetic referrals (then practices are named by pseudonym) and, in publish
-mode, what a count of people or events may be shown as.
+practices carry synthetic referrals, and then, in publish mode, which reports and sections
+are not published (:func:`withheld`, :data:`AREA_ROWS`: no synthetic finding is tied to a
+real practice or network; docs/real-data.md), and what a count of people or events may be
+shown as.
 """
 
 from __future__ import annotations
@@ -14,12 +16,52 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from helpers import catalogue, formats
+from helpers import catalogue, formats, levels
 from helpers.analysis import areas
 from helpers.datasets import Dataset
 from helpers.params import ParameterError
 from helpers.sources import open_source
 from helpers.stats import sdc
+
+SYNTHETIC_FINDINGS = ("00_data_overview", "01_referral_variation", "02_federation_scale",
+                      "03_contract_forms")
+"""Notebooks whose pages state synthetic referral or hospital-activity figures about the
+area they are for (00 its referral counts and monthly totals)."""
+
+AREA_ROWS = {
+    "01_referral_variation": ("crude_rates", "funnel", "outliers", "ranked", "practices_table",
+                              "opportunity"),
+    "02_federation_scale": ("groups_table", "members", "size_curves"),
+}
+"""Sections that show practices or networks one by one beside synthetic findings (a row, a
+label or a chart point each): on a published page of real-structure data they are left out,
+so a commissioner's or England's page holds the area's synthetic figures in aggregate only.
+(02's ``size_curves`` is asked for the referral ratio's curve only; the payment and GP FTE
+curves are real.)"""
+
+AREA_ROWS_WHY = ("Left out of this published page: its referrals are synthetic, and listing "
+                 "them practice by practice (or network by network) beside real list sizes "
+                 "would tie an illustration to a real, identifiable practice. The run with "
+                 "publish off shows it, marked as an illustration.")
+
+WITHHELD_WHY = ("Practice and network reports of notebooks " + ", ".join(SYNTHETIC_FINDINGS)
+                + " are not published for real-structure data: their referral and "
+                "hospital-activity figures are synthetic, and a page for one real practice "
+                "or network would tie them to it. Their real findings are in notebook "
+                "04_real_indicators; a run with publish: false shows the illustration, "
+                "marked as one, under the real name.")
+
+
+def withheld(notebook: str, level: str, ds: Dataset, publish: bool) -> str:
+    """Why the report of ``notebook`` for an area at ``level`` is not published ('' when it
+    is): in publish mode, on data where real practices carry synthetic referrals, a
+    practice's or network's page of a notebook of :data:`SYNTHETIC_FINDINGS`. The one rule
+    the grid (which skips such reports and says why) and :func:`open_context` (which refuses
+    them) both apply."""
+    if publish and level in ("practice", "network") and notebook in SYNTHETIC_FINDINGS \
+            and areas.synthetic_on_real(ds):
+        return WITHHELD_WHY
+    return ""
 
 
 @dataclass
@@ -49,16 +91,15 @@ class Context:
 
     @property
     def network_name(self) -> str | None:
-        """A practice's network as published (its pseudonym where :func:`pseudonymise`)."""
+        """A practice's network by name (its code where it has none)."""
         w = self.where
         if not w.network:
             return None
-        return areas.pseudonym(self.ds, w.network, "network") if self.pseudonymise \
-            else (w.network_name or w.network)
+        return w.network_name or w.network
 
     @property
     def area_name(self) -> str:
-        """The area's name; a real practice carrying synthetic referrals by pseudonym."""
+        """The area's name."""
         return display_name(self.ds, self.where)
 
     @property
@@ -81,8 +122,31 @@ class Context:
 
     @property
     def pseudonymise(self) -> bool:
-        """True when real practices carry synthetic referrals (see :func:`pseudonymise`)."""
-        return pseudonymise(self.ds)
+        """Always False: no page names a practice or network by pseudonym (a pseudonym
+        beside a real list size names the practice; docs/real-data.md). Kept for report
+        modules that ask; :attr:`synthetic_on_real` says whether findings are
+        illustrations on real practices."""
+        return False
+
+    @property
+    def synthetic_on_real(self) -> bool:
+        """True when real practices carry synthetic referrals: every referral or activity
+        figure on the page is an illustration, marked as one where it stands."""
+        return areas.synthetic_on_real(self.ds)
+
+    @property
+    def withholds_area_rows(self) -> bool:
+        """True on a published page of real-structure data: sections of :data:`AREA_ROWS`
+        (practices or networks one by one beside synthetic findings) are left out."""
+        return self.publish and self.synthetic_on_real
+
+    def rule(self, section: str) -> levels.Rule:
+        """How ``section`` of this notebook appears on this page: the level table's rule
+        (:func:`helpers.levels.rule`), except that a section of :data:`AREA_ROWS` is
+        omitted, with :data:`AREA_ROWS_WHY`, where :attr:`withholds_area_rows`."""
+        if self.withholds_area_rows and section in AREA_ROWS.get(self.notebook, ()):
+            return levels.omitted(AREA_ROWS_WHY)
+        return levels.rule(self.notebook, section, self.level)
 
     def practice_labels(self, codes) -> list[str]:
         """How practices are named in tables and charts (see :func:`practice_labels`)."""
@@ -123,33 +187,23 @@ def data_kind(ds: Dataset) -> str:
 
 
 def pseudonymise(ds: Dataset) -> bool:
-    """True when real practices carry synthetic referrals: then practice and network names
-    and codes must not appear beside referral findings (flags, £), which are not facts
-    about them (:func:`helpers.analysis.areas.pseudonymised`)."""
-    return areas.pseudonymised(ds)
+    """Always False: practices and networks are named by their codes (see
+    :attr:`Context.pseudonymise`)."""
+    return False
 
 
 def practice_labels(ds: Dataset, codes) -> list[str]:
-    """How practices are named in tables and charts: their code, or on real practices with
-    synthetic referrals a stable pseudonym (P-xxxxxx, keyed to this dataset)."""
-    codes = [str(c) for c in codes]
-    if not pseudonymise(ds):
-        return codes
-    return [areas.pseudonym(ds, c, "practice") for c in codes]
+    """How practices are named in tables and charts: their code."""
+    return [str(c) for c in codes]
 
 
 def network_labels(ds: Dataset, codes) -> list[str]:
-    """How networks are named beside referral findings: their names, or on real networks
-    with synthetic referrals a stable pseudonym (N-xxxxxx)."""
-    return [areas.pseudonym(ds, str(c), "network") for c in codes] if pseudonymise(ds) \
-        else [str(c) for c in codes]
+    """How networks are named in tables: their code."""
+    return [str(c) for c in codes]
 
 
 def display_name(ds: Dataset, where: areas.Area) -> str:
-    """An area's name as every page and the index show it: a real practice carrying
-    synthetic referrals by its pseudonym."""
-    if where.level in ("practice", "network") and pseudonymise(ds):
-        return areas.pseudonym(ds, where.code, where.level)
+    """An area's name as every page and the index show it."""
     return where.name
 
 
@@ -161,8 +215,6 @@ def display_names(ds: Dataset, codes: list[str]) -> dict[str, str]:
     for code in codes:
         if code == areas.ENGLAND:
             out[code] = "England"
-        elif t.loc[code, "level"] in ("practice", "network") and pseudonymise(ds):
-            out[code] = areas.pseudonym(ds, code, str(t.loc[code, "level"]))
         else:
             out[code] = str(t.loc[code, "name"])
     return out
@@ -173,7 +225,8 @@ def open_context(notebook: str, values: Mapping[str, Any]) -> Context:
 
     The area is ENGLAND or any commissioner, network or practice code, matched without
     regard to case; the context's ``params['area']`` is then the code as the data spells it.
-    Raises :class:`helpers.params.ParameterError` for anything a reader must fix.
+    Raises :class:`helpers.params.ParameterError` for anything a reader must fix, and for
+    a report that is not published (:func:`withheld`).
     """
     nb = catalogue.get(notebook)
     p = nb.validate(dict(values))
@@ -184,6 +237,9 @@ def open_context(notebook: str, values: Mapping[str, Any]) -> Context:
         raise ParameterError(str(e)) from e
     if not where.practices:
         raise ParameterError(f"area '{where.code}' has no practices in the data")
+    why = withheld(nb.name, where.level, ds, bool(p["publish"]))
+    if why:
+        raise ParameterError(why)
     # the area as published: the data's spelling of its code, or its pseudonym
     p["area"] = areas.public_code(ds, where.code, where.level)
     return Context(nb.name, p, ds, where, bool(p["publish"]))

@@ -5,7 +5,8 @@
 numbers cleaned (whole numbers exact, others to 10 significant figures, NaN and infinity as
 null) so identical runs give identical files. In publish mode the counts the catalogue lists
 for the notebook (``count_keys``) are rounded or suppressed here, so a results file carries
-only published values.
+only published values; on real-structure data it carries no key that lists practices or
+networks one by one beside synthetic findings (:data:`AREA_KEYS`), as the page shows none.
 """
 
 from __future__ import annotations
@@ -74,9 +75,20 @@ def _published(value: Any) -> Any:
     return value
 
 
+AREA_KEYS = {"01_referral_variation": ("high_practices", "low_practices", "similar_10",
+                                        "similar_opportunity", "profile")}
+"""Results keys that list practices one by one (codes of flagged practices, a practice's
+similar 10) beside synthetic findings: left out of a published results file of
+real-structure data (:attr:`helpers.analysis.context.Context.withholds_area_rows`), as the
+sections that show them are (:data:`helpers.analysis.context.AREA_ROWS`)."""
+
+
 def payload(ctx: Context, results: dict[str, Any]) -> dict[str, Any]:
     """The results file's content for a report (published in publish mode)."""
     shown = {k: v for k, v in ctx.params.items() if k != "results_path"}  # output location
+    if ctx.withholds_area_rows:
+        results = {k: v for k, v in results.items()
+                   if k not in AREA_KEYS.get(ctx.notebook, ())}
     results = copy.deepcopy(results)
     if ctx.publish:
         for key in catalogue.get(ctx.notebook).count_keys:

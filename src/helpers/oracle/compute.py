@@ -241,10 +241,9 @@ def compute(folder: Path) -> dict[str, Any]:
                        "ungrouped": [c for c in mine if prac[c]["network"] is None]}
 
     content_hash = _content_hash(folder)
-    prov_path = folder / "provenance.json"
-    prov = json.loads(prov_path.read_text(encoding="utf-8")) if prov_path.exists() else {}
-    pseudo = "practices" in prov.get("real_tables", []) and \
-        "referrals" in prov.get("synthetic_tables", [])
+    # practices and networks are published under their own codes (docs/real-data.md): a
+    # real-structure page that would need a pseudonym is not published at all
+    pseudo = False
     for code, p in prac.items():
         p["public"] = _pseudonym(content_hash, code, "P-") if pseudo else code
     for code, n in networks.items():

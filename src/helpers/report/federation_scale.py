@@ -28,8 +28,9 @@ def _pct(x: float) -> float:
 
 
 def _rule(ctx: Context, section: str) -> levels.Rule:
-    """The section's declared rule at the page's level (:mod:`helpers.levels`)."""
-    return levels.rule(NOTEBOOK, section, ctx.level)
+    """The section's declared rule at the page's level (:mod:`helpers.levels`;
+    :meth:`Context.rule`)."""
+    return ctx.rule(section)
 
 
 def _why_omitted(ctx: Context, section: str) -> str | None:
@@ -372,6 +373,8 @@ def _shares_chart(ctx: Context, labels: list[str], s: pd.DataFrame):
 
 def size_curve_figure(ctx: Context, an: Analysis, y: str):
     """One outcome against list size: England's adjusted curve with the area's practices."""
+    if y == "srr" and (why := _why_omitted(ctx, "size_curves")):   # synthetic, one by one
+        return why
     if y not in an.curves:
         return None
     label, unit = scale.OUTCOMES[y]

@@ -35,7 +35,7 @@ def area_md(ctx: Context) -> str:
 
 def watermark(ctx: Context) -> str:
     """Text stamped across charts of synthetic referrals on real practices."""
-    return "SYNTHETIC REFERRALS · ILLUSTRATION" if ctx.pseudonymise else ""
+    return "SYNTHETIC REFERRALS · ILLUSTRATION" if ctx.synthetic_on_real else ""
 
 
 def header_md(ctx: Context, details: dict[str, str] | None = None) -> str:

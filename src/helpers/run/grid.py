@@ -21,6 +21,7 @@ regard to case and written as the data spells them, so ``q01`` and ``Q01`` are o
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 from typing import Any, Literal
 
@@ -30,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from helpers import catalogue, params
 from helpers.analysis import areas
 from helpers.analysis.areas import area_table, public_codes
-from helpers.analysis.context import data_kind, display_names
+from helpers.analysis.context import data_kind, display_names, withheld
 from helpers.paths import notebooks_dir, project_root
 from helpers.run.jobs import Job, slug
 from helpers.sources import DataSourceError, open_source
@@ -197,6 +198,7 @@ def load_grid(path: Path, data_source: str | None = None) -> tuple[Grid, list[Jo
     codes, kind = [public[c] for c in codes], data_kind(ds)
     check_file_names(codes, str(path))
     jobs = []
+    skipped: dict[str, list[str]] = {}
     for nb in notebooks:
         try:
             entry = catalogue.get(nb)
@@ -217,6 +219,10 @@ def load_grid(path: Path, data_source: str | None = None) -> tuple[Grid, list[Jo
         for area in codes:
             if levels[area] not in entry.levels:     # the notebook does not serve it
                 continue
+            why = withheld(nb, levels[area], ds, grid.publish)
+            if why:                        # not published (docs/real-data.md): said once
+                skipped.setdefault(why, []).append(f"{nb}/{area}")
+                continue
             values = {"data_source": grid.data_source, "area": area,
                       "publish": grid.publish, **extra}
             try:
@@ -228,4 +234,7 @@ def load_grid(path: Path, data_source: str | None = None) -> tuple[Grid, list[Jo
                             headline_keys=list(entry.headline_keys),
                             outputs={o.key: o.suffix for o in entry.outputs},
                             area_name=names[area], data_kind=kind, level=levels[area]))
+    for why, left in skipped.items():
+        print(f"{path}: {len(left)} reports not produced ({', '.join(left[:3])}"
+              f"{', …' if len(left) > 3 else ''}): {why}", file=sys.stderr)
     return grid, jobs
