@@ -39,3 +39,12 @@ def real_dir() -> Path:
         pytest.skip(f"published NHS files not found at {d} (../shared is absent on this "
                     "machine); these tests run in CI")
     return d
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    """pytest-playwright's browser is the system Chromium (``tests/chromium.py``), with no
+    network of its own: Playwright downloads no browser."""
+    from chromium import CHROMIUM, FLAGS
+
+    return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": FLAGS}

@@ -16,7 +16,7 @@ import re
 import pandas as pd
 import pytest
 import yaml
-from cdp import CHROMIUM, Browser
+from chromium import needs_chromium, open_page
 
 from helpers import catalogue
 from helpers.analysis import areas
@@ -197,91 +197,70 @@ def test_everything_names_every_area_at_every_level(small):
     assert len(areas.expand(ds, "everything")) == 1 + len(t)
 
 
-needs_chromium = pytest.mark.skipif(
-    CHROMIUM is None, reason="Chromium not installed (Debian package 'chromium'; .ci/run "
-    "installs it)")
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory):
-    if CHROMIUM is None:
-        pytest.skip("Chromium not installed")
-    b = Browser(tmp_path_factory.mktemp("chromium-profile"))
-    b.send("Emulation.setFocusEmulationEnabled", enabled=True)
-    yield b
-    b.close()
-
-
 @needs_chromium
-def test_search_finds_a_practice_by_part_of_its_name(built, browser):
+def test_search_finds_a_practice_by_part_of_its_name(built, page):
     out, manifest = built
     practice = next(r for r in manifest["reports"] if r["level"] == "practice")
     part = practice["area_name"][3:-2]               # the middle of its name
-    browser.open(out / site.AREAS_DIR / "england.html")
-    hits = browser.js(f"""(function () {{
-        var box = document.getElementById("pack-search-box");
-        box.value = {json.dumps(part)};
-        box.dispatchEvent(new Event("input"));
-        return Array.from(document.querySelectorAll("#pack-search-results a"))
-            .map(function (a) {{ return [a.textContent, a.href]; }});
-    }})()""")
+    open_page(page, out / site.AREAS_DIR / "england.html")
+    page.locator("#pack-search-box").fill(part)      # typed: each keystroke searches
+    hits = page.evaluate("""() => [...document.querySelectorAll("#pack-search-results a")]
+        .map(a => [a.textContent, a.href])""")
     names = [h[0] for h in hits]
     assert practice["area_name"] in names
     href = dict(hits)[practice["area_name"]]
     assert href.endswith(f"/areas/{slug(practice['area'])}.html")
-    browser.open(out / site.AREAS_DIR / f"{slug(practice['area'])}.html")
-    assert practice["area_name"] in browser.js("document.querySelector('h1').textContent")
+    open_page(page, out / site.AREAS_DIR / f"{slug(practice['area'])}.html")
+    assert practice["area_name"] in page.locator("h1").first.text_content()
 
 
 @needs_chromium
-def test_a_funnel_point_is_named_on_focus_and_on_hover(built, browser):
+def test_a_funnel_point_is_named_on_focus_and_on_hover(built, page):
     out, manifest = built
-    browser.open(out / "01_referral_variation" / f"{slug(COMMISSIONER)}.html")
-    names = browser.js("Array.from(document.querySelectorAll('.pack-chart .pack-pt'))"
-                       ".map(function (p) { return p.querySelector('title').textContent; })")
+    open_page(page, out / "01_referral_variation" / f"{slug(COMMISSIONER)}.html")
+    names = page.evaluate("() => [...document.querySelectorAll('.pack-chart .pack-pt')]"
+                          ".map(p => p.querySelector('title').textContent)")
     practices = {r["area"] for r in manifest["reports"] if r["level"] == "practice"}
     named = {n.split(":")[0] for n in names}
     assert len(named & practices) >= 20              # the commissioner's practices, by code
-    focused = browser.js("""(function () {
+    focused = page.evaluate("""() => {
         var p = document.querySelectorAll('.pack-chart .pack-pt')[3];
         p.focus();
         var tip = document.querySelector('.pack-tip');
         return [document.activeElement === p, tip.hidden, tip.textContent,
                 p.querySelector('title').textContent, p.getAttribute('role')];
-    })()""")
+    }""")
     assert focused[0] and not focused[1] and focused[2] == focused[3]
     assert focused[4] == "img"                     # its title is its accessible name
-    x, y, label = browser.js("""(function () {
+    x, y, label = page.evaluate("""() => {
         document.activeElement.blur();
         var p = document.querySelectorAll('.pack-chart .pack-pt')[7];
         p.scrollIntoView({block: 'center'});
         var r = p.getBoundingClientRect();
         return [r.left + r.width / 2, r.top + r.height / 2,
                 p.querySelector('title').textContent];
-    })()""")
-    browser.send("Input.dispatchMouseEvent", type="mouseMoved", x=x, y=y)
-    hover = browser.js("[document.querySelector('.pack-tip').hidden, "
-                       "document.querySelector('.pack-tip').textContent]")
+    }""")
+    page.mouse.move(x, y)
+    hover = page.evaluate("() => [document.querySelector('.pack-tip').hidden, "
+                          "document.querySelector('.pack-tip').textContent]")
     assert hover == [False, label]
     # Tab reaches a chart's first point; the arrow keys walk its points, naming each
-    first = browser.js("""(function () {
+    first = page.evaluate("""() => {
         var p = document.querySelector('.pack-chart .pack-pt[tabindex="0"]');
-        p.focus(); return p.querySelector('title').textContent; })()""")
+        p.focus(); return p.querySelector('title').textContent; }""")
     walked = [first]
     for _ in range(2):
-        for kind in ("keyDown", "keyUp"):
-            browser.send("Input.dispatchKeyEvent", type=kind, key="ArrowRight",
-                         code="ArrowRight", windowsVirtualKeyCode=39)
-        walked.append(browser.js("document.querySelector('.pack-tip').textContent"))
+        page.keyboard.press("ArrowRight")
+        walked.append(page.evaluate("() => document.querySelector('.pack-tip').textContent"))
     assert len(set(walked)) == 3 and all(walked)
 
 
 @needs_chromium
-def test_a_downloaded_csv_read_with_pandas_equals_the_table_on_the_page(built, browser):
+def test_a_downloaded_csv_read_with_pandas_equals_the_table_on_the_page(built, page):
     out, _ = built
-    browser.open(out / "02_federation_scale" / f"{slug(COMMISSIONER)}.html")
-    tables = browser.js("""Array.from(document.querySelectorAll('table.pack-table')).map(
-        function (t) {
+    open_page(page, out / "02_federation_scale" / f"{slug(COMMISSIONER)}.html")
+    tables = page.evaluate("""() => Array.from(document.querySelectorAll('table.pack-table'))
+        .map(function (t) {
             var link = t.closest('.jp-OutputArea-output').querySelector('.pack-csv a');
             return [Array.from(t.rows).map(function (r) {
                 return Array.from(r.cells).map(function (c) { return c.innerText.trim(); });
