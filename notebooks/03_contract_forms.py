@@ -90,7 +90,9 @@ report.show(contract_forms.whatif_table(an))
 # fewer or more follow-ups than observed.
 
 # %%
-report.show(contract_forms.sensitivity_table(an))
+report.show(contract_forms.sensitivity_table(an),
+            "No sensitivity to show: the what-if above has no saving to vary (see the "
+            "headline).")
 
 # %% [markdown]
 # ## Who carries the risk
@@ -101,7 +103,7 @@ report.show(contract_forms.sensitivity_table(an))
 
 # %%
 report.show(contract_forms.risk_figure(ctx, an))
-report.show(contract_forms.risk_table(an))
+report.show(contract_forms.risk_table(ctx, an))
 
 # %% [markdown]
 # ## What switching form did

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from helpers import levels
 from helpers.analysis import contracts
 from helpers.analysis.context import Context
 from helpers.analysis.referrals import practice_table
@@ -23,6 +24,16 @@ from helpers.estimate import Estimate
 from helpers.params import ParameterError
 from helpers.schema import financial_year
 from helpers.stats.funnels import funnel
+
+NOTEBOOK = "03_contract_forms"
+
+
+def form_name(form: str) -> str:
+    """A contract form as prose names it: its label with a lower-case first letter
+    ('payment by results (tariff)'), one pair of brackets at most; an unknown code as it
+    is."""
+    label = contracts.FORM_LABELS.get(form, form)
+    return label[:1].lower() + label[1:]
 
 
 @dataclass
@@ -43,6 +54,20 @@ class Analysis:
 
     validation: pd.DataFrame | None = None   # against the synthetic truth
     area_suppressed: bool = False   # publish mode: the area's referrals that year are 1-7
+    no_referrals: bool = False      # a part of a commissioner with no referrals that year
+
+
+def nothing_to_change(ctx: Context, an: Analysis) -> bool:
+    """True where the area is part of its commissioner (its contract is the commissioner's)
+    and made no GP referrals in the year shown (closed, or not yet open): a change in its
+    referrals changes nothing, so there is no saving to show."""
+    return part_of_commissioner(ctx) and an.affected_share == 0 and not an.area_suppressed
+
+
+def part_of_commissioner(ctx: Context) -> bool:
+    """True where the page's contract figures are its commissioner's (declared in
+    :mod:`helpers.levels`): the area's referrals are a part of the commissioner's."""
+    return ctx.rule("activity_value").kind == levels.PARENT
 
 
 def _current_form(ctx: Context, year: int) -> str:
@@ -113,11 +138,13 @@ def analyse(ctx: Context) -> Analysis:
     comm = None if ctx.is_england else ctx.commissioner
     base = contracts.baseline(ds, comm, year, provider)
     share, suppressed = 1.0, False
-    if ctx.level in ("network", "practice") or p["outliers_only"]:
+    # below the commissioner the contract is the commissioner's: the area is a part of it
+    part = part_of_commissioner(ctx)
+    if part or p["outliers_only"]:
         pt = year_practice_table(ds, year)
         in_comm = pt[pt["commissioner_code"] == ctx.commissioner]
         area = pt[among(pt.practice_code, ctx.practice_codes)]
-        if ctx.level in ("network", "practice"):   # the area's part of its commissioner
+        if part:                                   # the area's part of its commissioner
             # in publish mode from the area's published count, so no £ gives back a
             # count the other pages round or suppress
             obs = ctx.published(float(area["observed"].sum()))
@@ -172,6 +199,7 @@ def analyse(ctx: Context) -> Analysis:
         forms = [c for c in an.sensitivity.columns if c in contracts.FORM_LABELS]
         an.sensitivity[forms] = np.nan
         an.area_suppressed = True
+    an.no_referrals = nothing_to_change(ctx, an)
     an.validation = validation(ctx, an)
     return an
 
@@ -208,7 +236,8 @@ def validation(ctx: Context, an: Analysis) -> pd.DataFrame | None:
         key = "effect_firsts_per_referral" if d.extra["outcome"] == "firsts" else \
             "effect_followups_per_first"
         truth = cs[key].get(d.extra["to_form"], np.nan)
-        rows.append({"quantity": f"Switch to {d.extra['to_form']}: {OUTCOME_WORDS[d.extra['outcome']]}",
+        rows.append({"quantity": f"Switch to {form_name(d.extra['to_form'])}: "
+                                 f"{OUTCOME_WORDS[d.extra['outcome']]}",
                      "truth": truth, "estimate": d.estimate, "lower": d.lower,
                      "upper": d.upper, "covered": d.lower <= truth <= d.upper})
     return pd.DataFrame(rows)

@@ -63,6 +63,12 @@ class Analysis:
         return self.twfe if self.estimator == "twfe" else self.joining
 
 
+def _rule(ctx: Context, section: str) -> levels.Rule:
+    """The section's declared rule at the area's level (:mod:`helpers.levels`;
+    :meth:`Context.rule`)."""
+    return ctx.rule(section)
+
+
 def _published_srr(ctx: Context, frame: pd.DataFrame) -> pd.DataFrame:
     """Practice-years as readers see them: in publish mode the standardised referral ratio
     is recomputed from the published referral count (NaN where that count is suppressed),
@@ -225,9 +231,9 @@ def analyse(ctx: Context) -> Analysis:
     if has_groups:
         grouped = set(ds.groups["practice_code"].astype(str))
         an.n_ungrouped = sum(str(c) not in grouped for c in ctx.practice_codes)
-    if levels.rule(NOTEBOOK, "members", ctx.level).kind == levels.SHOWN:
+    if _rule(ctx, "members").kind == levels.SHOWN:
         an.members = members(ctx, shown, gs if has_groups else None)
-    if levels.rule(NOTEBOOK, "profile", ctx.level).kind == levels.SHOWN:
+    if _rule(ctx, "profile").kind == levels.SHOWN:
         an.profile = outcome_profile(ctx, _published_srr(ctx, nat))
     an.validation = validation(ctx, an)
     return an
@@ -334,7 +340,7 @@ def _networks(ctx: Context, nat: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     latest = g.sort_values("joined").groupby("practice_code").tail(1)
     if ctx.level == "network":      # its members, every one it had
         mine = g[g["group_code"] == ctx.area].drop_duplicates("practice_code")
-    elif levels.rule(NOTEBOOK, "groups_table", ctx.level).kind == levels.PARENT:
+    elif _rule(ctx, "groups_table").kind == levels.PARENT:
         # a practice's page shows its network's figures: the group as a whole
         own = latest.loc[among(latest["practice_code"], ctx.practice_codes), "group_code"]
         mine = g[among(g["group_code"], own)].drop_duplicates("practice_code")

@@ -7,10 +7,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from helpers import formats
+from helpers import formats, levels
 from helpers.analysis import contracts
 from helpers.analysis.context import Context
-from helpers.analysis.contract_forms import OUTCOME_WORDS, Analysis, estimator_notes
+from helpers.analysis.contract_forms import (
+    OUTCOME_WORDS,
+    Analysis,
+    estimator_notes,
+    form_name,
+    nothing_to_change,
+)
 from helpers.report import charts, text
 from helpers.report.page import area_md, coverage_text, source_line, watermark
 from helpers.report.tables import Col, table
@@ -32,6 +38,41 @@ def _unit_label(an: Analysis) -> str:
     return {"gbpm": "£m", "gbpk": "£k"}.get(_unit(an), "£")
 
 
+def _owner_unit(an: Analysis) -> str:
+    """The money format of figures that belong to the commissioner (its spend, its risk):
+    chosen from the commissioner's own activity value only, so every page that shows them
+    (the commissioner's, and each of its networks' and practices') writes them alike."""
+    return "gbpm" if an.base.value >= 1e8 else "gbpk"
+
+
+def _owner_unit_label(an: Analysis) -> str:
+    return {"gbpm": "£m", "gbpk": "£k"}[_owner_unit(an)]
+
+
+def _rule(ctx: Context, section: str) -> levels.Rule:
+    """The section's declared rule at the page's level (:mod:`helpers.levels`;
+    :meth:`Context.rule`)."""
+    return ctx.rule(section)
+
+
+def owner_name(ctx: Context, section: str) -> str:
+    """Whose figures a section shows, as its headings and sentences name them: the area
+    itself, or (a section declared as its commissioner's) 'Commissioner X (the commissioner
+    of Area Y)'."""
+    if _rule(ctx, section).kind == levels.PARENT:
+        return f"{ctx.where.commissioner_name} (the commissioner of {ctx.area_name})"
+    return ctx.area_name
+
+
+def no_change_text(ctx: Context, an: Analysis) -> str | None:
+    """In place of the what-if chart when the area made no referrals in the year (closed,
+    or not yet open): there is no saving to draw, and the page says why."""
+    if not nothing_to_change(ctx, an):
+        return None
+    return (f"No chart of savings: {ctx.area_name} made no GP referrals in "
+            f"{formats.year(an.year)}, so a change in them saves nothing under every form.")
+
+
 SUPPRESSED_WORDS = ("made between 1 and 7 GP referrals in {year}: too few to publish, so "
                     "what a change in them would save is not shown (publish mode). The "
                     "sections below describe its commissioner's contracts.")
@@ -51,9 +92,9 @@ def headline_text(ctx: Context, an: Analysis) -> str:
     cur = an.current_form
     with_whom = "its providers" if ctx.params["provider"] == "ALL" else \
         f"provider {text.md(ctx.params['provider'])}"
-    owner = area_md(ctx) if ctx.level in ("england", "commissioner") else \
+    owner = area_md(ctx) if _rule(ctx, "activity_value").kind == levels.SHOWN else \
         f"{text.md(ctx.where.commissioner_name)} (the commissioner of {area_md(ctx)})"
-    lines = [f"- In {formats.year(an.year)}, {owner}'s outpatient activity with "
+    lines = [f"- In {formats.year(an.year)}, the outpatient activity of {owner} with "
              f"{with_whom} was worth **{formats.money(an.base.value)}** at tariff prices."]
     pct = ctx.params["change_pct"]
     change = f"{abs(pct):g}% {'fall' if pct < 0 else 'rise'} in GP referrals"
@@ -70,7 +111,7 @@ def headline_text(ctx: Context, an: Analysis) -> str:
         if an.did_notes:
             lines.append("- **Switching form:** " + switch_caution(an))
         return "\n".join(lines)
-    if who and an.affected_share == 0:   # closed (or not yet open) in the year shown
+    if nothing_to_change(ctx, an):   # closed (or not yet open) in the year shown
         lines.append(f"- {area_md(ctx)} made no GP referrals in {formats.year(an.year)} (it "
                      "was closed, or not yet open), so a change in its referrals changes "
                      "nothing that year. The sections below describe its commissioner's "
@@ -82,8 +123,8 @@ def headline_text(ctx: Context, an: Analysis) -> str:
                  f"**{formats.money(v)} a year**.")
     if cur in t.index:
         now = float(t.loc[cur, "commissioner_saving_gbp"])
-        lines.append(f"- Under its **current contract form "
-                     f"({contracts.FORM_LABELS[cur].lower()})** the commissioner would "
+        lines.append(f"- Under its current contract form, **{form_name(cur)}**, the "
+                     "commissioner would "
                      + (f"save **{formats.money(now)} a year**." if abs(now) >= 0.5 else
                         "**save nothing** this year: the provider keeps the difference."))
     elif cur == "mixed":
@@ -92,11 +133,10 @@ def headline_text(ctx: Context, an: Analysis) -> str:
     best = t["commissioner_saving_gbp"].idxmax()
     worst = t["commissioner_saving_gbp"].idxmin()
     if best != worst:
-        lines.append(f"- The same change saves most under **"
-                     f"{contracts.FORM_LABELS[best].lower()}** "
-                     f"({formats.money(t.loc[best, 'commissioner_saving_gbp'])}) and least "
-                     f"under **{contracts.FORM_LABELS[worst].lower()}** "
-                     f"({_money_or_nothing(an, t.loc[worst, 'commissioner_saving_gbp'])}): "
+        lines.append(f"- The same change saves most under **{form_name(best)}**, "
+                     f"{formats.money(t.loc[best, 'commissioner_saving_gbp'])}, and least "
+                     f"under **{form_name(worst)}**, "
+                     f"{_money_or_nothing(an, t.loc[worst, 'commissioner_saving_gbp'])}: "
                      "under a block the provider keeps the money and carries the cost, "
                      "until the block is reset.")
     if an.did_notes:
@@ -123,7 +163,7 @@ def switch_caution(an: Analysis) -> str:
 
 
 def headline_table(an: Analysis):
-    if an.area_suppressed:
+    if an.area_suppressed or an.no_referrals:
         return None
     t = an.whatif[an.whatif.span == "full-year"].assign(
         pct=lambda d: d["share_of_value_saved"] * 100)
@@ -136,27 +176,71 @@ def headline_table(an: Analysis):
                 caption="What the referral change saves under each contract form (full year)")
 
 
+LINE_STYLES = [(0, (1, 0)), (0, (6, 2)), (0, (2, 2)), (0, (6, 2, 1, 2)), (0, (3, 1, 1, 1)),
+               (0, (9, 3)), (0, (1, 1))]
+MARKERS = ["s", "o", "^", "D", "v", "P", "X"]
+
+
+def line_draw_order(series: dict[str, np.ndarray]) -> list[str]:
+    """The order to draw lines that may lie on one another: the line sharing most points
+    with the others first (at the bottom, drawn widest), so every line drawn later, and
+    narrower, leaves the earlier ones visible along both its edges."""
+    names = list(series)
+    shared = {n: sum(int(np.isclose(series[n], series[m], rtol=0, atol=1e-9).sum())
+                     for m in names if m != n) for n in names}
+    return sorted(names, key=lambda n: -shared[n])      # stable: ties keep their order
+
+
+def distinct_lines_chart(x, series: dict[str, np.ndarray], title: str, xlabel: str,
+                         ylabel: str, source: str, alt: str):
+    """Lines that may coincide over part of their range (a block and a cap and collar
+    within its corridor), each visible and told apart: drawn in :func:`line_draw_order`,
+    each narrower than the one below it, with its own colour, dash pattern and markers
+    (offset so no two lines put a marker at the same x)."""
+    import matplotlib.pyplot as plt
+
+    rank = {name: i for i, name in enumerate(line_draw_order(series))}
+    k = len(rank)
+    fig, ax = plt.subplots()
+    every = max(len(x) // 6, 1)
+    for j, (name, y) in enumerate(series.items()):   # added (and listed) in the given order
+        i = rank[name]                                # drawn bottom to top by rank
+        ax.plot(x, y, label=name, color=charts.PALETTE[j % len(charts.PALETTE)],
+                lw=1.4 + 0.9 * (k - 1 - i), ls=LINE_STYLES[j % len(LINE_STYLES)],
+                marker=MARKERS[j % len(MARKERS)], markersize=3.5 + 0.9 * (k - 1 - i),
+                markevery=(int(j * every / k), every), zorder=2 + i)
+    return charts.finish(fig, ax, title, xlabel, ylabel, source, alt)
+
+
 def curves_figure(ctx: Context, an: Analysis):
+    """How each form pays, as a share of plan: the same at every level (no area's figures),
+    every line visible."""
     c = an.curves
     forms = [f for f in ctx.params["forms"] if f in c]
-    return charts.lines_chart(
-        c["activity_share_of_plan"] * 100,
-        {contracts.FORM_LABELS[f]: c[f] * 100 for f in forms},
-        f"Payment against activity by contract form, {ctx.area_name}",
+    return distinct_lines_chart(
+        c["activity_share_of_plan"].to_numpy() * 100,
+        {contracts.FORM_LABELS[f]: c[f].to_numpy() * 100 for f in forms},
+        "Payment against activity by contract form (as a share of plan)",
         "Activity (% of plan)", "Payment (% of planned value)", source_line(ctx),
         alt="Line chart of the payment (as % of plan) against activity from 70% to 130% of "
             "plan under each contract form: payment by results is a diagonal, a block is "
-            "flat, the others lie between.")
+            "flat, the others lie between; lines that coincide are drawn one inside another "
+            "with their own dashes and markers.")
 
 
 def whatif_figure(ctx: Context, an: Analysis):
+    """The saving by form and period (None when suppressed; when the area made no
+    referrals that year, the sentence why there is no chart)."""
     if an.area_suppressed:
         return None
+    if an.no_referrals:
+        return no_change_text(ctx, an)
     w = an.whatif
     scale_ = {"gbpm": 1e6, "gbpk": 1e3}.get(_unit(an), 1.0)
     return charts.bar_chart(
         w["label"] + " (" + w["span"] + ")", w["commissioner_saving_gbp"] / scale_,
-        f"Commissioner saving from a {ctx.params['change_pct']:+g}% referral change, "
+        f"Commissioner saving from a {formats.pct_change_as_given(ctx.params['change_pct'])}"
+        " referral change, "
         f"{ctx.area_name}", f"Saving to the commissioner ({_unit_label(an)})",
         "Contract form and period", source_line(ctx),
         alt="Bar chart of the commissioner's saving from the referral change under each "
@@ -165,19 +249,23 @@ def whatif_figure(ctx: Context, an: Analysis):
 
 
 def whatif_table(an: Analysis):
-    if an.area_suppressed:
+    """The what-if by form and period: the commissioner's spend (in the commissioner's
+    unit, as on every page showing it) and the change from the area's referrals."""
+    if an.area_suppressed or an.no_referrals:
         return None
     return table(an.whatif, [
         Col("label", "Contract form"), Col("span", "Period"),
-        Col("spend_baseline_gbp", f"Spend at plan ({_unit_label(an)})", _unit(an)),
-        Col("spend_scenario_gbp", f"Spend after the change ({_unit_label(an)})", _unit(an)),
+        Col("spend_baseline_gbp", f"Commissioner's spend at plan ({_owner_unit_label(an)})",
+            _owner_unit(an)),
+        Col("spend_scenario_gbp", f"Commissioner's spend after the change "
+            f"({_owner_unit_label(an)})", _owner_unit(an)),
         Col("commissioner_saving_gbp", f"Commissioner saving ({_unit_label(an)})", _unit(an)),
         Col("provider_margin_change_gbp", f"Provider margin change ({_unit_label(an)})",
             _unit(an))], caption="The what-if by contract form, in-year and full-year")
 
 
 def sensitivity_table(an: Analysis):
-    if an.area_suppressed:
+    if an.area_suppressed or an.no_referrals:
         return None
     s = an.sensitivity
     forms = [f for f in s.columns if f in contracts.FORM_LABELS]
@@ -190,10 +278,12 @@ def sensitivity_table(an: Analysis):
 
 
 def risk_figure(ctx: Context, an: Analysis):
+    """The commissioner's share of demand risk by form: the commissioner's figures, under
+    its name on every page that shows them."""
     r = an.risk
     return charts.bar_chart(
         r["label"], r["commissioner_share_of_risk"] * 100,
-        f"Commissioner's share of demand risk by contract form, {ctx.area_name}",
+        f"Commissioner's share of demand risk by contract form, {owner_name(ctx, 'risk')}",
         "Share of the spread carried by the commissioner (%)", "Contract form",
         source_line(ctx),
         alt="Bar chart of the commissioner's share of the year-to-year spread in spend and "
@@ -201,15 +291,17 @@ def risk_figure(ctx: Context, an: Analysis):
             "none under a block.")
 
 
-def risk_table(an: Analysis):
+def risk_table(ctx: Context, an: Analysis):
+    """Who carries demand risk: the commissioner's figures, in the commissioner's unit and
+    under its name, alike on every page that shows them."""
     r = an.risk.assign(pct=an.risk["commissioner_share_of_risk"] * 100)
+    u, lab = _owner_unit(an), _owner_unit_label(an)
     return table(r, [Col("label", "Contract form"),
-                    Col("spend_sd_gbp", f"Spread of commissioner spend ({_unit_label(an)}, SD)",
-                        _unit(an)),
-                    Col("provider_margin_sd_gbp", f"Spread of provider margin "
-                        f"({_unit_label(an)}, SD)", _unit(an)),
+                    Col("spend_sd_gbp", f"Spread of commissioner spend ({lab}, SD)", u),
+                    Col("provider_margin_sd_gbp", f"Spread of provider margin ({lab}, SD)",
+                        u),
                     Col("pct", "Commissioner's share of the risk", "pct", 0)],
-                caption="Who carries demand risk")
+                caption=f"Who carries demand risk, {owner_name(ctx, 'risk')}")
 
 
 def did_table(an: Analysis):
@@ -255,7 +347,8 @@ def did_figures(ctx: Context, an: Analysis) -> list:
             f"{contracts.FORM_LABELS.get(d.extra['to_form'], d.extra['to_form']).lower()}",
             source_line(ctx), "Effect (log ratio against comparison commissioners)",
             alt=f"Event study of first attendances per referral by months since switching "
-                f"to {d.extra['to_form']}, with 95% intervals; before the switch the estimates "
+                f"to {form_name(d.extra['to_form'])}, with 95% intervals; before the switch "
+                "the estimates "
                 "should sit near zero.", truth=t, watermark=watermark(ctx)))
     return figs
 
@@ -286,7 +379,9 @@ def its_figures(ctx: Context, an: Analysis) -> list:
 def its_note(ctx: Context, an: Analysis) -> str:
     n = len([r for r in an.its if r.extra["outcome"] == "firsts"])
     if not n:
-        return ("This commissioner did not change contract form in the period; the England "
+        who = ("This commissioner" if _rule(ctx, "switch_its").kind == levels.SHOWN else
+               owner_name(ctx, "switch_its"))
+        return (f"{who} did not change contract form in the period; the England "
                 "comparison above shows what switching did elsewhere.")
     covid = any(COVID_START <= r.extra["month"] <= COVID_END for r in an.its)
     text_ = ""
@@ -358,12 +453,12 @@ def _summary(ctx: Context, an: Analysis, saving: float, by_form: pd.Series) -> s
     change = float(ctx.params["change_pct"])
     what = f"a {abs(change):g}% {'cut' if change < 0 else 'rise'} in referrals"
     line = f"{formats.year(an.year)} activity {formats.money(an.base.value)}; {what} "
-    if ctx.level in ("network", "practice"):    # the contract is its commissioner's
+    if _rule(ctx, "activity_value").kind == levels.PARENT:   # the commissioner's contract
         line = (f"{ctx.where.commissioner_name}'s {formats.year(an.year)} activity "
                 f"{formats.money(an.base.value)}; {what} from this {ctx.level} ")
     if an.area_suppressed:
         return line + "is not shown: the area's referrals that year are too few to publish"
-    if ctx.level in ("network", "practice") and an.affected_share == 0:
+    if an.no_referrals:
         return (line.split(f"; {what}")[0] + f"; this {ctx.level} made no GP referrals that "
                 "year (closed, or not yet open), so a change in its referrals changes nothing")
     cur = an.current_form
@@ -371,8 +466,8 @@ def _summary(ctx: Context, an: Analysis, saving: float, by_form: pd.Series) -> s
         lo, hi = sorted([float(by_form.min()), float(by_form.max())])
         return (line + f"is worth {_money_or_nothing(an, lo)} to {_money_or_nothing(an, hi)}"
                 " a year, depending on the form")       # as the page's prose words it
-    form = contracts.FORM_LABELS[cur].lower()
+    form = form_name(cur)
     if np.isnan(saving) or abs(saving) < 0.5:
-        return line + f"saves nothing under its current form ({form})"
+        return line + f"saves nothing under its current form, {form}"
     verb = "saves" if saving > 0 else "costs"
-    return line + f"{verb} {formats.money(abs(saving))} a year under its current form ({form})"
+    return line + f"{verb} {formats.money(abs(saving))} a year under its current form, {form}"

@@ -13,7 +13,6 @@ from helpers.analysis.context import Context
 from helpers.analysis.federation_scale import (
     BAND_ORDER,
     JOINING_CHECK,
-    NOTEBOOK,
     Analysis,
     failed_checks,
 )
@@ -31,6 +30,11 @@ def _rule(ctx: Context, section: str) -> levels.Rule:
     """The section's declared rule at the page's level (:mod:`helpers.levels`;
     :meth:`Context.rule`)."""
     return ctx.rule(section)
+
+
+def _shows(ctx: Context, section: str) -> bool:
+    """True where the section appears at the page's level."""
+    return _rule(ctx, section).kind != levels.OMITTED
 
 
 def _why_omitted(ctx: Context, section: str) -> str | None:
@@ -194,7 +198,7 @@ def headline_text(ctx: Context, an: Analysis) -> str:
     elif len(an.networks):
         lines.append("- " + groups_sentence(ctx, an))
     singles: dict[tuple[int, int], list[str]] = {}   # one or two practices: no interval
-    gaps = an.gaps if levels.shows(NOTEBOOK, "size_gaps", ctx.level) else an.gaps.iloc[:0]
+    gaps = an.gaps if _shows(ctx, "size_gaps") else an.gaps.iloc[:0]
     for g in gaps.itertuples():
         label = scale.OUTCOMES[g.outcome][0]
         est, lo, hi = _pct(g.gap), _pct(g.lower), _pct(g.upper)
@@ -227,7 +231,7 @@ def headline_text(ctx: Context, an: Analysis) -> str:
                          f"case-mix ({formats.year(year)}), the mean of its "
                          f"{text.plural(k, 'practice')}: {'; '.join(parts)}. Too few "
                          f"practices for an interval: read these beside {beside}.")
-    if levels.shows(NOTEBOOK, "size_gaps", ctx.level):
+    if _shows(ctx, "size_gaps"):
         rng = out_of_range_text(ctx, an)
         if rng:
             lines.append(rng)
@@ -411,7 +415,7 @@ def size_curve_figure(ctx: Context, an: Analysis, y: str):
 def gaps_table(ctx: Context, an: Analysis):
     """The area's gap from England's size curves per outcome (None where there is none,
     or at a level where the comparison is left out: the curves' intro says why)."""
-    if an.gaps.empty or not levels.shows(NOTEBOOK, "size_gaps", ctx.level):
+    if an.gaps.empty or not _shows(ctx, "size_gaps"):
         return None
     g = an.gaps.assign(label=an.gaps["outcome"].map(lambda y: scale.OUTCOMES[y][0]),
                        pct=_vec_pct(an.gaps["gap"]), lo=_vec_pct(an.gaps["lower"]),
@@ -662,7 +666,7 @@ def results(ctx: Context, an: Analysis) -> dict:
                    if ctx.network_name and size else "In no group"]
     else:
         summary = [_summary_groups(ctx, an)]
-    gaps = an.gaps if levels.shows(NOTEBOOK, "size_gaps", ctx.level) else an.gaps.iloc[:0]
+    gaps = an.gaps if _shows(ctx, "size_gaps") else an.gaps.iloc[:0]
     for g in gaps.itertuples():
         gap = _pct(g.gap)
         summary.append(f"{scale.OUTCOMES[g.outcome][0]} {abs(gap):.1f}% "

@@ -1,0 +1,176 @@
+"""Notebook 03's pages on areas built to break them: sibling networks of one commissioner
+(the commissioner's figures under its own name, in one unit), a closed practice (no
+savings to chart), and the payment chart's lines that lie on one another."""
+
+from __future__ import annotations
+
+import html
+import re
+
+import numpy as np
+import pytest
+
+from helpers import levels
+from helpers.analysis import contract_forms as A
+from helpers.analysis import contracts
+from helpers.analysis.context import open_context
+from helpers.report import contract_forms as R
+
+NB = "03_contract_forms"
+_CACHE: dict[str, tuple] = {}
+
+
+def page(area: str):
+    if area not in _CACHE:
+        ctx = open_context(NB, {"data_source": "synthetic:small", "area": area,
+                                "publish": True})
+        _CACHE[area] = ctx, A.analyse(ctx)
+    return _CACHE[area]
+
+
+def _text(obj) -> str:
+    """A table's visible words (caption and cells; not its CSV link)."""
+    shown = html.unescape(obj.data).split("Download this table")[0].split("</style>")[-1]
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", shown))
+
+
+def _closed_practice(small) -> str:
+    """A practice closed before the last year of the data (no referrals that year)."""
+    p = small.practices
+    last_year = small.activity["month"].max()
+    closed = p[p["close_date"].notna() & (p["close_date"] < last_year - np.timedelta64(400, "D"))]
+    assert len(closed)
+    return str(closed["practice_code"].iloc[0])
+
+
+def test_the_commissioners_risk_is_under_its_name_alike_on_every_sibling(small):
+    """'Commissioner's share of demand risk …, Federation N' showed the commissioner's
+    figures under each network's name, and a closed practice wrote them in pounds
+    ('£931,714') where its siblings wrote '£932k'. Every page below the commissioner now
+    names the commissioner and writes its figures in the commissioner's unit, so the
+    tables are the same cell for cell on every sibling page and on the commissioner's."""
+    closed = _closed_practice(small)
+    comm = str(small.practices.set_index("practice_code").loc[closed, "commissioner_code"])
+    t = small.groups.merge(small.practices[["practice_code", "commissioner_code"]],
+                           on="practice_code")
+    nets = sorted(set(t.loc[t["commissioner_code"].astype(str) == comm,
+                            "group_code"].astype(str)))[:2]
+    bodies = set()
+    for area in [comm, closed, *nets]:
+        ctx, an = page(area)
+        words = _text(R.risk_table(ctx, an))
+        caption = f"Who carries demand risk, {R.owner_name(ctx, 'risk')}"
+        assert caption in words
+        if ctx.level != "commissioner":
+            assert levels.rule(NB, "risk", ctx.level).kind == levels.PARENT
+            assert f"{ctx.where.commissioner_name} (the commissioner of {ctx.area_name})" \
+                in caption
+        bodies.add(words.replace(caption, ""))
+        fig = R.risk_figure(ctx, an)
+        assert ctx.where.commissioner_name in " ".join(fig.axes[0].get_title(loc="left")
+                                                       .split())
+    assert len(bodies) == 1                       # one set of cells, one unit
+    assert "£k, SD" in bodies.pop()
+
+
+def test_the_commissioners_activity_is_named_as_its(small):
+    ctx, an = page(sorted(small.groups["group_code"].astype(str))[0])
+    words = R.headline_text(ctx, an)
+    assert f"the outpatient activity of {ctx.where.commissioner_name} (the commissioner of" \
+        in words
+    assert R.results(ctx, an)["summary"].startswith(f"{ctx.where.commissioner_name}'s ")
+
+
+def test_a_closed_practice_has_no_empty_savings_chart(small):
+    """A closed practice's savings chart was empty (axis −0.050 to 0.050 £) beside tables of
+    £0: the chart is left out with one sentence why, and the £0 tables with it."""
+    ctx, an = page(_closed_practice(small))
+    assert an.affected_share == 0 and an.no_referrals
+    why = R.whatif_figure(ctx, an)
+    assert isinstance(why, str) and "made no GP referrals" in why
+    assert R.whatif_table(an) is None and R.sensitivity_table(an) is None
+    assert R.headline_table(an) is None
+    assert "changes nothing that year" in R.headline_text(ctx, an)
+    # the commissioner's page still has its chart
+    cctx, can = page(ctx.commissioner)
+    assert not isinstance(R.whatif_figure(cctx, can), str)
+
+
+def test_prose_names_forms_with_one_pair_of_brackets_and_true_minus_signs(small):
+    """'(payment by results (tariff))' and '-10%' beside '−10%': forms are named without
+    nested brackets, and the what-if chart's title writes the change as the header does."""
+    for area in ("Q01", "Q02", sorted(small.groups["group_code"].astype(str))[0]):
+        ctx, an = page(area)
+        words = R.headline_text(ctx, an) + R.results(ctx, an)["summary"]
+        assert not re.search(r"\([^()]*\(", words), words
+        fig = R.whatif_figure(ctx, an)
+        title = fig.axes[0].get_title(loc="left")
+        assert "−10%" in title and "-10%" not in title
+    assert A.form_name("pbr") == "payment by results (tariff)"
+    ctx, an = page("Q01")
+    if an.validation is not None:
+        assert not any("_" in q for q in an.validation["quantity"])
+
+
+def test_line_draw_order_puts_the_most_shared_line_at_the_bottom():
+    x = np.arange(11.0)
+    # 'flat' meets 'capped' at 6 points and 'rising' at 1 (7); 'capped' meets 'flat' at 6
+    # and 'rising' at 6 (12); 'rising' meets 'capped' at 6 and 'flat' at 1 (7)
+    series = {"rising": x, "flat": np.full(11, 5.0), "capped": np.minimum(x, 5.0)}
+    assert R.line_draw_order(series) == ["capped", "rising", "flat"]
+    c = contracts.payment_curves(1.0)
+    forms = ["pbr", "block", "blended", "cap_collar", "api", "cost_volume"]
+    assert R.line_draw_order({f: c[f].to_numpy() for f in forms})[0] == "block"
+    assert R.line_draw_order({"a": x, "b": x + 1}) == ["a", "b"]   # ties keep their order
+
+
+def _visible_pixels(fig) -> dict[str, int]:
+    """Pixels inside the axes drawn in each line's own colour once the chart is rasterised
+    (the legend sits outside the axes)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colors import to_rgb
+
+    canvas = FigureCanvasAgg(fig)
+    fig.set_dpi(150)
+    canvas.draw()
+    img = np.asarray(canvas.buffer_rgba())[..., :3].astype(int)
+    ax = fig.axes[0]
+    b = ax.get_window_extent()
+    h = img.shape[0]
+    inside = img[int(h - b.y1) + 2:int(h - b.y0) - 2, int(b.x0) + 2:int(b.x1) - 2]
+    out = {}
+    for line in ax.get_lines():
+        rgb = np.array(to_rgb(line.get_color())) * 255
+        out[line.get_label()] = int((np.abs(inside - rgb).max(axis=2) <= 6).sum())
+    return out
+
+
+def test_every_payment_line_is_visible(small):
+    """In 'Payment against activity by contract form' the block line (flat at 100%) lay
+    wholly under aligned payment (flat below plan) and cost and volume (flat above it),
+    drawn after it. Rasterised, every form's line now shows pixels of its own colour, and
+    each line has its own dash pattern."""
+    ctx, an = page("Q01")
+    fig = R.curves_figure(ctx, an)
+    seen = _visible_pixels(fig)
+    assert set(seen) == {contracts.FORM_LABELS[f] for f in ctx.params["forms"]}
+    assert min(seen.values()) > 100, seen
+    styles = {str(line.get_linestyle()) + str(line.get_dashes() if hasattr(line, "get_dashes")
+                                               else "") + line.get_marker()
+              for line in fig.axes[0].get_lines()}
+    assert len(styles) == len(seen)
+    assert "Synthetic" not in fig.axes[0].get_title(loc="left")   # alike at every level
+
+
+@pytest.mark.parametrize("legacy", [True])
+def test_the_visibility_check_finds_a_hidden_line(small, legacy):
+    """The pixel check itself: the same lines drawn alike, one after another, hide the
+    block line (no pixel of its colour)."""
+    from helpers.report import charts
+
+    c = contracts.payment_curves(1.0)
+    forms = ["pbr", "block", "blended", "cap_collar", "api", "cost_volume"]
+    fig = charts.lines_chart(c["activity_share_of_plan"] * 100,
+                             {contracts.FORM_LABELS[f]: c[f] * 100 for f in forms},
+                             "t", "x (%)", "y (%)", "s", "a")
+    assert _visible_pixels(fig)[contracts.FORM_LABELS["block"]] == 0
