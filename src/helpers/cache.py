@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import os
 from collections import OrderedDict
 from collections.abc import Callable
@@ -88,17 +89,47 @@ def cache_key(func: Callable, args: tuple, kwargs: dict) -> str:
     return f"{func.__name__}-{hashlib.sha256(payload.encode()).hexdigest()[:16]}"
 
 
-MEMO_BYTES = int(float(os.environ.get("PACK_TABLE_MEMO_MB", "256")) * 2**20)
-"""Most bytes of cached tables one process keeps in memory (``PACK_TABLE_MEMO_MB``, MB)."""
+class SettingError(ValueError):
+    """An environment variable the pack reads holds a value it cannot use."""
+
+
+def memo_megabytes(raw: str | None = None) -> float:
+    """``PACK_TABLE_MEMO_MB`` (``raw``, else the environment's; 256 when unset): megabytes of
+    cached tables one process may keep in memory, a number of 0 or more. Raises
+    :class:`SettingError` naming the variable and what it takes."""
+    raw = os.environ.get("PACK_TABLE_MEMO_MB", "") if raw is None else raw
+    if not raw.strip():
+        return 256.0
+    try:
+        mb = float(raw)
+    except ValueError:
+        mb = math.nan
+    if not math.isfinite(mb) or mb < 0:
+        raise SettingError(f"PACK_TABLE_MEMO_MB={raw!r}: give the megabytes of cached tables "
+                           "one process may keep in memory, a number of 0 or more (unset: "
+                           "256)")
+    return mb
+
+
+MEMO_BYTES: int | None = None
+"""Most bytes of cached tables one process keeps in memory (``PACK_TABLE_MEMO_MB``, MB),
+read on first use (so a bad value is a clear error where it is used, not at import)."""
+
+
+def _memo_limit() -> int:
+    global MEMO_BYTES
+    if MEMO_BYTES is None:
+        MEMO_BYTES = int(memo_megabytes() * 2**20)
+    return MEMO_BYTES
 _MEMO: OrderedDict[tuple, tuple[pd.DataFrame, int]] = OrderedDict()
 
 
 def _remember(key: tuple, df: pd.DataFrame) -> None:
     size = int(df.memory_usage(index=True, deep=False).sum())
-    if size > MEMO_BYTES:
+    if size > _memo_limit():
         return
     _MEMO[key] = (df, size)
-    while sum(n for _, n in _MEMO.values()) > MEMO_BYTES:
+    while sum(n for _, n in _MEMO.values()) > _memo_limit():
         _MEMO.popitem(last=False)
 
 

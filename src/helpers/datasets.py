@@ -85,6 +85,33 @@ def _read_json(path: Path) -> dict:
                             ) from e
 
 
+PROVENANCE_TEXT = ("source", "statement", "preset", "generator_version", "content_hash")
+"""provenance.json fields that, when given, are text."""
+PROVENANCE_LISTS = ("real_tables", "synthetic_tables")
+"""provenance.json fields that, when given, are lists of table names (text)."""
+
+
+def check_provenance(prov: object, source: str) -> dict:
+    """``provenance.json`` as the pack reads it: an object whose text fields are text and
+    whose table lists are lists of text (a string is not a list: ``"referrals" in
+    "real_referrals"`` would match by substring). Raises :class:`ContractError` naming the
+    field; returns ``prov``."""
+    if not isinstance(prov, dict):
+        raise ContractError(source, "provenance", None, f"expected a JSON object (keys such "
+                            f"as {list(PROVENANCE_LISTS)}), found {type(prov).__name__}")
+    for key in PROVENANCE_TEXT:
+        if key in prov and prov[key] is not None and not isinstance(prov[key], str):
+            raise ContractError(source, "provenance", key, f"expected text, found "
+                                f"{type(prov[key]).__name__} {prov[key]!r:.60}")
+    for key in PROVENANCE_LISTS:
+        value = prov.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ContractError(source, "provenance", key, f"expected a list of table names "
+                                f"(text), found {value!r:.60}",
+                                fix=f'write it as a list, e.g. "{key}": ["referrals"]')
+    return prov
+
+
 def dataset_hash(folder: Path) -> str:
     """SHA-256 over the names and bytes of the dataset's table files (first 16 hex chars)."""
     h = hashlib.sha256()
@@ -106,7 +133,7 @@ def save_dataset(tables: Mapping[str, pd.DataFrame], folder: Path, *, truth: dic
             _to_parquet(df, tmp / f"{name}.parquet")
         if truth is not None:
             (tmp / "truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n")
-        prov = dict(provenance or {})
+        prov = dict(check_provenance(provenance or {}, "provenance"))
         prov["content_hash"] = dataset_hash(tmp)
         (tmp / "provenance.json").write_text(json.dumps(prov, indent=2, sort_keys=True) + "\n")
     return folder
@@ -215,7 +242,8 @@ def load_dataset(folder: Path, tables: list[str] | None = None, *,
     wanted = tables or list(SPECS)
     files = _table_files(folder, wanted)
     sources = {n: str(p) for n, p in files.items()}
-    prov = _read_json(folder / "provenance.json")
+    prov = check_provenance(_read_json(folder / "provenance.json"),
+                            str(folder / "provenance.json"))
     content_hash = dataset_hash(folder)
     # trusted: written by save_dataset and byte-for-byte unchanged since (the hash is of the
     # table files' content, so an edit in place makes the data untrusted and re-validated)

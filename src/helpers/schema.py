@@ -15,6 +15,7 @@ below are plain data, so ``docs/data-contract.md`` is checked against them by a 
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -60,6 +61,13 @@ def financial_year(dates) -> pd.Series | np.ndarray:
     d = pd.DatetimeIndex(pd.to_datetime(dates))
     return np.asarray(d.year - (d.month < 4), dtype="int64")
 
+
+CODE_MAX_LENGTH = 32
+"""The longest code the contract takes (ODS codes are 3 to 6 characters): a code names report
+files, so a longer one would be cut or refused by the file system."""
+CODE_CHARACTERS = re.compile(r"[A-Za-z0-9 ._/-]+")
+"""What a code is written with: ASCII letters and digits, spaces, '.', '_', '-' and '/'."""
+_HAS_ALNUM = re.compile(r"[A-Za-z0-9]")
 
 MIN_DATE = pd.Timestamp("1948-07-01")  # the NHS did not exist before this
 MAX_DATE = pd.Timestamp("2040-12-31")
@@ -351,6 +359,37 @@ def _rows(mask: np.ndarray | pd.Series, df: pd.DataFrame) -> list:
     return list(idx)
 
 
+def code_problem(code: str) -> str | None:
+    """Why a code breaks the contract's rule for codes (at most :data:`CODE_MAX_LENGTH`
+    characters of :data:`CODE_CHARACTERS`, at least one a letter or digit), else None."""
+    if len(code) > CODE_MAX_LENGTH:
+        return f"codes longer than {CODE_MAX_LENGTH} characters ({len(code):,})"
+    if any(ord(ch) < 32 or 127 <= ord(ch) < 160 for ch in code):
+        return "codes holding control characters (such as NUL, tab or a line break)"
+    if not CODE_CHARACTERS.fullmatch(code):
+        return "codes holding characters other than letters, digits, spaces, '.', '_', " \
+               "'-' and '/'"
+    if not _HAS_ALNUM.search(code):
+        return "codes with no letter or digit"
+    return None
+
+
+def _check_codes(col: Column, values: pd.Series, source: str, table: str,
+                 df: pd.DataFrame) -> None:
+    """Refuse codes that break :func:`code_problem`'s rule, naming file, column and rows."""
+    distinct = [str(c) for c in (values.cat.categories if isinstance(
+        values.dtype, pd.CategoricalDtype) else pd.unique(values.dropna()))]
+    bad = {c: why for c in distinct if (why := code_problem(c)) is not None}
+    if not bad:
+        return
+    why = next(iter(bad.values()))
+    shown = [c if len(c) <= 40 else c[:37] + "..." for c in list(bad)[:3]]
+    rows = values.astype("string").isin(list(bad)).fillna(False).to_numpy()
+    raise ContractError(source, table, col.name, f"{why}: {shown!r}", _rows(rows, df),
+                        f"a code is at most {CODE_MAX_LENGTH} characters of letters, digits, "
+                        "spaces, '.', '_', '-' and '/', with at least one letter or digit")
+
+
 def _coerce(col: Column, s: pd.Series, source: str, table: str, df: pd.DataFrame) -> pd.Series:
     missing = s.isna()
     if col.kind in ("code", "str") and isinstance(s.dtype, pd.CategoricalDtype):
@@ -428,6 +467,8 @@ def _coerce(col: Column, s: pd.Series, source: str, table: str, df: pd.DataFrame
     else:  # pragma: no cover - specs are fixed
         raise ValueError(col.kind)
 
+    if col.kind == "code":
+        _check_codes(col, out, source, table, df)
     if not col.nullable and missing.any():
         what = "populations" if col.name == "patients" else "values"
         raise ContractError(source, table, col.name, f"missing {what}", _rows(missing, df))

@@ -101,8 +101,9 @@ def data_statement(ctx: Context) -> str:
                 "populations and referrals built to resemble published national figures, "
                 "with known true effects. They illustrate the method and must not be read "
                 "as facts about any real practice or commissioner.")
-    real = "; ".join(TABLE_WORDS.get(x, x) for x in prov.get("real_tables", []))
-    synth = "; ".join(TABLE_WORDS.get(x, x) for x in prov.get("synthetic_tables", []))
+    # the table names are the dataset's own (provenance.json): data, so escaped like data
+    real = "; ".join(text.md(TABLE_WORDS.get(x, x)) for x in prov.get("real_tables", []))
+    synth = "; ".join(text.md(TABLE_WORDS.get(x, x)) for x in prov.get("synthetic_tables", []))
     real, synth = real or "none", synth or "none"
     out = f"**Real data:** {real}. **Synthetic (simulated) parts:** {synth}."
     if prov.get("statement"):        # the dataset's own words: data, so escaped like data

@@ -141,6 +141,23 @@ def static_html(df: pd.DataFrame, cols: list[Col], caption: str = "",
     return sty.to_html(uuid=key)
 
 
+_ITABLES_PLACEHOLDER = re.compile(r"<tbody>\s*<tr>\s*<td[^>]*>.*?Loading ITables.*?</td>\s*"
+                                  r"</tr>\s*</tbody>", re.S)
+"""The row itables puts in a table's body until its script fills it ("Loading ITables
+v2.9.1 from the init_notebook_mode cell... (need help?)", with an animated logo): text a
+page without JavaScript or a text reader would show, about the notebook, not the data."""
+_ITABLES_TRUST_HINT = re.compile(r"<noscript><span title=\"JavaScript not allowed[^\"]*\">"
+                                 r".*?</span></noscript>", re.S)
+"""itables' lock mark in its no-JavaScript copy, asking a reader to trust the notebook."""
+
+
+def without_itables_notices(html: str) -> str:
+    """itables' table with its loading row and its 'trust this notebook' mark taken out:
+    the data table's body is empty until its script fills it, and the static copy beside it
+    (shown without JavaScript) carries the data alone."""
+    return _ITABLES_TRUST_HINT.sub("", _ITABLES_PLACEHOLDER.sub("<tbody></tbody>", html))
+
+
 def sortable_html(df: pd.DataFrame, cols: list[Col], caption: str = "",
                   shown: pd.DataFrame | None = None) -> str:
     """A sortable, searchable table (itables, offline) for long lists. itables escapes
@@ -152,14 +169,14 @@ def sortable_html(df: pd.DataFrame, cols: list[Col], caption: str = "",
 
     shown = display_frame(df, cols) if shown is None else shown
     numeric = [i for i, c in enumerate(cols) if c.fmt in NUMERIC]
-    return itables.to_html_datatable(
+    return without_itables_notices(itables.to_html_datatable(
         shown, caption=escape(caption) if caption else None, connected=False, showIndex=False,
         paging=True, pageLength=15, lengthMenu=[15, 50, 100, -1], order=[],
         columnDefs=[{"targets": numeric, "type": "num-fmt", "className": "dt-right"},
                     {"targets": [i for i in range(len(cols)) if i not in numeric],
                      "className": "dt-left"}],
         layout={"topStart": "pageLength", "topEnd": "search", "bottomStart": "info",
-                "bottomEnd": "paging"}, classes="display compact")
+                "bottomEnd": "paging"}, classes="display compact"))
 
 
 def _itables_ready() -> str:
@@ -186,9 +203,30 @@ def csv_text(df: pd.DataFrame, cols: list[Col]) -> str:
     return _csv(display_frame(df, cols))
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (OWASP, CSV injection)."""
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?")
+"""A cell that is a number as the page writes it ('-5', '+4.8%', '1,234.5'): left a number."""
+
+
+def csv_cell(value: object) -> str:
+    """One CSV cell, safe to open in a spreadsheet: a text cell starting with '=', '+', '-',
+    '@', a tab or a carriage return is prefixed with "'" so it is read as text, never run
+    as a formula (OWASP's advice); a number ('-5', '+4.8%') stays a number. A carriage
+    return inside a cell becomes a line break (which the writer quotes). Every cell and
+    header of every CSV the pack writes goes through here."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        text = "'" + text
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 def _csv(shown: pd.DataFrame) -> str:
-    """A display frame as CSV (UTF-8 with a byte-order mark, so spreadsheets read £)."""
-    return "\ufeff" + shown.to_csv(index=False, lineterminator="\n")
+    """A display frame as CSV (UTF-8 with a byte-order mark, so spreadsheets read £), each
+    cell and header through :func:`csv_cell`."""
+    safe = pd.DataFrame([[csv_cell(v) for v in row] for row in shown.itertuples(index=False)],
+                        columns=[csv_cell(c) for c in shown.columns])
+    return "\ufeff" + safe.to_csv(index=False, lineterminator="\n")
 
 
 def csv_name(caption: str) -> str:

@@ -13,7 +13,9 @@ import re
 
 from helpers import formats
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~-])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~:-])")
+"""Markdown's punctuation, backslash-escaped; ':' too, so an address in a name
+('http://…') is not made a link by the renderer's autolinking: a name is text."""
 
 
 def md(value: object) -> str:

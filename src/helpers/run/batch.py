@@ -56,7 +56,7 @@ from helpers.paths import cache_dir, project_root, reports_dir
 from helpers.run import cluster, kernels, site
 from helpers.run.environment import lock_status
 from helpers.run.jobs import Job
-from helpers.run.worker import run_job
+from helpers.run.worker import input_copy, run_job
 
 PACKAGES = ["helpers", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "papermill",
             "nbconvert", "gpboost", "pyarrow", "csdid", "duckdb"]
@@ -201,26 +201,61 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
     LocalCluster, or a scheduler address; :mod:`helpers.run.cluster`) instead of the local
     pool."""
     from helpers.run.grid import GridError, load_grid
-    from helpers.run.index import write_index
-    from helpers.run.render import bundle_file
     from helpers.sources import open_source
 
     out_root = Path(out_root or reports_dir())
     if run_id is not None and not RUN_ID.match(run_id):
         raise GridError(f"run id {run_id!r}: use letters, digits, '.', '_' and '-', starting "
                         "with a letter or digit (it names a folder in the output folder)")
+    # everything that can refuse the run is checked before anything is written
+    if scheduler:
+        cluster.reachable(scheduler)
+    grid, jobs = load_grid(grid_path, data_source)
+    if only and not rerun_failed and not any(only in j.report_id for j in jobs):
+        raise GridError(f"--only {only!r} matches none of the grid's {len(jobs)} reports "
+                        f"(ids such as {[j.report_id for j in jobs[:3]]}); nothing was run")
+    gp = Path(grid_path) if Path(grid_path).is_absolute() else project_root() / grid_path
+    grid_sha = hashlib.sha256(gp.read_bytes()).hexdigest()
+    ds = open_source(grid.data_source)
+    made = _make_out(out_root)
+    try:
+        return _run(grid, jobs, ds, gp, grid_sha, out_root, jobs_n, only, rerun_failed,
+                    run_id, timeout, scheduler)
+    except BaseException:
+        if made:                      # a folder this run made and left empty goes again
+            with contextlib.suppress(OSError):
+                out_root.rmdir()
+        raise
+
+
+def _make_out(out_root: Path) -> bool:
+    """Create the output folder if need be and check it can be written; returns whether
+    it was created now (so a run that fails can remove it again)."""
+    from helpers.run.grid import GridError
+
+    made = not out_root.exists()
     try:
         out_root.mkdir(parents=True, exist_ok=True)
         probe = out_root / f".write-test-{os.getpid()}"
         probe.write_text("")
         probe.unlink()
     except OSError as e:
+        if made:
+            with contextlib.suppress(OSError):
+                out_root.rmdir()
         raise GridError(f"--out {out_root}: cannot write reports there "
                         f"({e.strerror or e}); give a folder you can write to") from e
-    grid, jobs = load_grid(grid_path, data_source)
-    gp = Path(grid_path) if Path(grid_path).is_absolute() else project_root() / grid_path
-    grid_sha = hashlib.sha256(gp.read_bytes()).hexdigest()
-    ds = open_source(grid.data_source)
+    return made
+
+
+def _run(grid, jobs: list[Job], ds, gp: Path, grid_sha: str, out_root: Path,
+         jobs_n: int | None, only: str | None, rerun_failed: bool, run_id: str | None,
+         timeout: int, scheduler: str | None) -> tuple[int, Path]:
+    """:func:`run` once the grid is valid and the output folder writable."""
+    from helpers.run.grid import GridError
+    from helpers.run.index import write_index
+    from helpers.run.render import bundle_file
+
     sweep_builds(out_root)
     kernels.sweep_stale()
     kept: list[Job] = []
@@ -229,14 +264,17 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
     if rerun_failed:
         run_id, prev = _previous_run(out_root, ds.content_hash, grid_sha, git["commit"])
         failed = {r["report_id"] for r in prev["reports"] if r["status"] != "ok"}
-        kept = [Job(**{"commit": prev["git"]["commit"], **r}) for r in prev["reports"]
-                if r["status"] == "ok"]
+        kept = [Job(**{"commit": prev["git"]["commit"], "dirty": prev["git"].get("dirty"),
+                       **r}) for r in prev["reports"] if r["status"] == "ok"]
         jobs = [j for j in jobs if j.report_id in failed]
         previous = out_root / run_id
     elif run_id is not None and (out_root / run_id).exists():
         raise GridError(f"run id {run_id} is taken ({out_root / run_id} exists)")
     if only:
         jobs = [j for j in jobs if only in j.report_id]
+        if not jobs:
+            raise GridError(f"--only {only!r} matches none of the reports to run; nothing "
+                            "was run")
     run_id = run_id or new_run_id()
     build = out_root / f"{BUILD_PREFIX}{run_id}-{os.getpid()}"
     if previous is not None:
@@ -249,8 +287,8 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
     started = None if cluster.scheduler_address(scheduler) or not jobs else \
         _start_pool(min(jobs_n, len(jobs)))
     try:
-        for j in jobs:                        # each manifest row names the commit that made it
-            j.commit = git["commit"]
+        for j in jobs:          # each manifest row names the commit (and state) that made it
+            j.commit, j.dirty = git["commit"], git["dirty"]
         # the run as a site: every area and its parents get a page; each report links up,
         # across and down (helpers.run.site)
         nodes = site.area_tree(ds, sorted({j.area for j in kept + jobs}))
@@ -272,13 +310,14 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
         shutil.rmtree(build, ignore_errors=True)
         raise
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    aside = out_root / f"{run_id}{ASIDE_SUFFIX}"
+    had_aside = aside.exists()
     try:
         all_jobs = kept + _execute(jobs, jobs_n, ds, str(build), timeout,
                                    dict(provenance, itables_bundle=bundle), scheduler,
                                    started)
         _check_across_pages(all_jobs, build)
-        _set_aside([j for j in all_jobs if j.status != "ok"], build,
-                   out_root / f"{run_id}{ASIDE_SUFFIX}")
+        _set_aside([j for j in all_jobs if j.status != "ok"], build, aside)
         site.mark_missing_reports(all_jobs, build, {j.area for j in all_jobs if j.status != "ok"}
                                   | ({j.area for j in jobs} if rerun_failed else set()))
         site.write_search_index(build, nodes)
@@ -301,12 +340,18 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
             os.rename(build, final)
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
+        if not had_aside:                 # no stray set-aside folder of a run that is gone
+            shutil.rmtree(aside, ignore_errors=True)
         raise
-    write_text_atomic(out_root / "latest.txt", run_id + "\n")
     failed = [j for j in all_jobs if j.status != "ok"]
     for j in failed:
         print(f"FAILED {j.report_id}: {j.error.splitlines()[0] if j.error else ''}",
               file=sys.stderr)
+    if len(failed) < len(all_jobs):   # the latest run is one with at least one report
+        write_text_atomic(out_root / "latest.txt", run_id + "\n")
+    else:
+        print(f"no report succeeded: run {run_id} is kept in {final} for its errors, but "
+              f"not published as the latest run", file=sys.stderr)
     return len(failed), final
 
 
@@ -386,14 +431,16 @@ def _execute(jobs: list[Job], jobs_n: int, ds, out_dir: str, timeout: int,
         return done
     from tqdm import tqdm
 
-    bar = tqdm(total=len(jobs), desc="reports", unit="report", file=sys.stderr)
     address = cluster.scheduler_address(scheduler)
+    # connected before the progress bar starts, so a scheduler that does not answer is
+    # the last line the run prints
+    client, local = cluster.connect(address, jobs_n) if address else (None, None)
+    bar = tqdm(total=len(jobs), desc="reports", unit="report", file=sys.stderr)
     if address:
         def finished(j: Job) -> None:
             bar.update(1)
             bar.set_postfix_str(f"{j.report_id} {j.status}")
 
-        client, local = cluster.connect(address, jobs_n)
         try:
             return cluster.execute(jobs, client, lambda: warm_caches(ds, jobs), out_dir,
                                    timeout, provenance, finished)
@@ -426,10 +473,15 @@ def _execute(jobs: list[Job], jobs_n: int, ds, out_dir: str, timeout: int,
                 bar.update(1)
                 bar.set_postfix_str(f"{j.report_id} {j.status}")
         # a dead worker takes the pool with it: the reports it had not finished are run
-        # again once in a new pool; a report lost twice is failed, and the run goes on
+        # again in a new pool. Only a report that was running when a worker died is
+        # charged for it (its input copy is still there); one charged twice is failed,
+        # and the run goes on. Queued reports are never charged for another's death.
         pending = []
+        running = {j.report_id for j in lost if input_copy(j, out_dir).exists()}
         for j in lost:
-            tries[j.report_id] += 1
+            input_copy(j, out_dir).unlink(missing_ok=True)
+            if j.report_id in running or not running:   # none marked: charge all, so
+                tries[j.report_id] += 1                  # the run always ends
             if tries[j.report_id] < 2:
                 pending.append(j)
             else:
@@ -440,6 +492,52 @@ def _execute(jobs: list[Job], jobs_n: int, ds, out_dir: str, timeout: int,
                 bar.update(1)
     bar.close()
     return done
+
+
+PATH_SETTINGS = {"PACK_ROOT": "the project folder (holding notebooks/)",
+                 "PACK_DATA": "the data folder", "PACK_REPORTS": "the reports folder",
+                 "PACK_SHARED": "the shared reference folder"}
+"""Environment variables naming folders (:mod:`helpers.paths`), and what each names."""
+
+
+def check_environment(environ: dict | None = None) -> None:
+    """Every environment variable the pack reads, checked before a run starts: a folder
+    setting must name a folder (PACK_ROOT one holding ``notebooks/``; PACK_DATA and
+    PACK_REPORTS one that exists or can be made in an existing folder), and
+    ``PACK_TABLE_MEMO_MB`` a number of 0 or more (:func:`helpers.cache.memo_megabytes`).
+    Raises :class:`helpers.cache.SettingError` naming the variable."""
+    from helpers.cache import SettingError, memo_megabytes
+
+    env = os.environ if environ is None else environ
+    memo_megabytes(env.get("PACK_TABLE_MEMO_MB", ""))
+    for name, what in PATH_SETTINGS.items():
+        raw = env.get(name)
+        if not raw:
+            continue
+        path = Path(raw)
+        if "\x00" in raw or (path.exists() and not path.is_dir()):
+            raise SettingError(f"{name}={raw!r} is not a folder; it should name {what}")
+        if name == "PACK_ROOT" and not (path / "notebooks").is_dir():
+            raise SettingError(f"{name}={raw!r} has no notebooks/ folder; it should name "
+                               f"{what}")
+        if name in ("PACK_DATA", "PACK_REPORTS") and not path.exists() and \
+                not path.resolve().parent.is_dir():
+            raise SettingError(f"{name}={raw!r}: neither it nor its parent folder exists; "
+                               f"it should name {what}")
+
+
+def output_error(e: OSError) -> str:
+    """An output failure in one line: what went wrong and where ('no space left on device
+    (/reports/x/index.html)')."""
+    import errno
+
+    words = {errno.ENOSPC: "no space left on device",
+             errno.EFBIG: "a file is larger than the file-size limit (ulimit -f)",
+             errno.EACCES: "permission denied", errno.EROFS: "read-only file system",
+             errno.EDQUOT: "disk quota exceeded"}
+    what = words.get(e.errno, e.strerror or type(e).__name__)
+    where = e.filename or ""
+    return f"{what} ({where})" if where else what
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -460,15 +558,30 @@ def main(argv: list[str] | None = None) -> int:
                          "(default: Dask's scheduler-address setting, else the local pool)")
     a = ap.parse_args(argv)
     from helpers import params
+    from helpers.cache import SettingError
     from helpers.run.grid import GridError
 
     try:
+        check_environment()
         n_failed, out = run(a.grid, a.jobs, a.only, a.rerun_failed, a.run_id, a.timeout,
                             out_root=a.out, data_source=a.data_source,
                             scheduler=a.scheduler)
     except (GridError, params.ParameterError) as e:
         print(f"grid error: {e}", file=sys.stderr)
         return 2
+    except cluster.SchedulerError as e:
+        print(f"scheduler error: {e}", file=sys.stderr)
+        return 2
+    except SettingError as e:
+        print(f"environment error: {e}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: the run was stopped and nothing was published", file=sys.stderr)
+        return 130
+    except OSError as e:              # disk full, a file-size limit, permissions
+        print(f"output error: {output_error(e)}; the run was stopped and nothing was "
+              "published", file=sys.stderr)
+        return 1
     print(f"reports written to {out} (index: {out / 'index.html'}); {n_failed} failed")
     return 1 if n_failed else 0
 

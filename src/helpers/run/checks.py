@@ -85,18 +85,65 @@ _FLAT_CI = re.compile(r"95% CI ([−+-]?£?[\d.,]+%?) to \1(?![\d.])")
 """An interval whose two ends print the same: too few decimals to show its width."""
 
 
+LIVE_ELEMENTS = ("iframe", "frame", "frameset", "object", "embed", "applet", "base", "form",
+                 "button", "input", "textarea", "select", "link", "portal")
+"""Elements a report never writes itself (its search box is on the site pages, not in a
+report): in a report they can only have come from data that escaped escaping."""
+URL_ATTRS = ("href", "src", "action", "formaction", "xlink:href", "data", "poster",
+             "srcdoc", "background", "ping", "srcset")
+_SCRIPT_URL = re.compile(r"(?:javascript|vbscript|livescript|data:text/html|data:image/svg)"
+                         r"\s*:?", re.I)
+_CONTROL = re.compile(r"[\x00-\x20]+")
+
+
+def live_attribute(tag: str, name: str, value: str | None) -> str | None:
+    """Why an attribute makes a page run something (an event handler such as ``onerror``,
+    or a ``javascript:``/``vbscript:``/``data:text/html`` address), else None."""
+    if name.startswith("on"):
+        return f"event handler <{tag} {name}=…>"
+    if name in URL_ATTRS and value and _SCRIPT_URL.match(_CONTROL.sub("", value)):
+        return f"script address <{tag} {name}=\"{value[:40]}\">"
+    return None
+
+
+def _own_script(text: str) -> bool:
+    """Whether a script is one the pack writes: the chart point names
+    (:data:`helpers.run.render.POINT_NAMES`) or a sortable table's set-up (itables)."""
+    from helpers.run.render import POINT_NAMES
+
+    body = text.strip()
+    return body == POINT_NAMES.removeprefix("<script>").removesuffix("</script>").strip() \
+        or "new ITable(" in body or "itables" in body[:400]
+
+
 class _Text(HTMLParser):
     """Visible text and table cells of a rendered report (scripts, styles, footer and
-    itables' data left out)."""
+    itables' data left out), and any live markup: an element, attribute or script the
+    pack does not write itself (:attr:`live`)."""
 
     def __init__(self):
         super().__init__()
         self.text: list[str] = []
         self.tables: list[list[list[str]]] = []
+        self.live: list[str] = []
         self._skip = 0
         self._cell: list[str] | None = None
+        self._script: list[str] | None = None
+
+    def _live(self, tag, attrs):
+        if tag in LIVE_ELEMENTS or (tag == "meta" and any(n == "http-equiv" for n, _ in attrs)):
+            self.live.append(f"<{tag}> element")
+        for name, value in attrs:
+            why = live_attribute(tag, name, value)
+            if why:
+                self.live.append(why)
+        if tag == "script":
+            if any(n == "src" for n, _ in attrs):
+                self.live.append("script loaded from a file")
+            self._script = []
 
     def handle_starttag(self, tag, attrs):
+        self._live(tag, attrs)
         if tag in ("script", "style", "footer"):
             self._skip += 1
         elif tag == "table":
@@ -107,6 +154,11 @@ class _Text(HTMLParser):
             self._cell = []
 
     def handle_endtag(self, tag):
+        if tag == "script" and self._script is not None:
+            if not _own_script("".join(self._script)):
+                self.live.append(f"a script the pack did not write: "
+                                 f"{''.join(self._script).strip()[:60]!r}")
+            self._script = None
         if tag in ("script", "style", "footer"):
             self._skip = max(0, self._skip - 1)
         elif tag in ("td", "th") and self._cell is not None:
@@ -115,6 +167,8 @@ class _Text(HTMLParser):
             self._cell = None
 
     def handle_data(self, data):
+        if self._script is not None:
+            self._script.append(data)
         if self._skip:
             return
         self.text.append(data)
@@ -182,6 +236,8 @@ def lint(nb: dict, page: str, publish: bool = False) -> list[str]:
             for h, v in zip(header, row, strict=False):
                 if h.startswith(NONNEG_HEADERS) and _NEGATIVE.match(v):
                     problems.append(f"negative value '{v}' in column '{h}'")
+    if parser.live:
+        problems.append(f"live markup from data: {list(dict.fromkeys(parser.live))[:3]}")
     refs = network_references(page)
     if refs:
         problems.append(f"network references: {refs[:3]}")
@@ -194,10 +250,14 @@ def lint(nb: dict, page: str, publish: bool = False) -> list[str]:
 
 _SVG_START = re.compile(r"<svg[\s>]")
 _STYLE = re.compile(r"<style\b[^>]*>.*?</style\s*>", re.S | re.I)
-_NOT_PLAIN = re.compile(r"<(?![a-zA-Z/])|</?(?:script|style|footer|table|tr|td|th)\b", re.I)
+_NOT_PLAIN = re.compile(r"<(?![a-zA-Z/])|</?(?:script|style|footer|table|tr|td|th|meta|"
+                        + "|".join(LIVE_ELEMENTS) + r")\b|\son[a-z]*\s*=|\s(?:" +
+                        "|".join(URL_ATTRS) + r")\s*=\s*[\"']?\s*(?!#|data:image/png)"
+                        r"[a-z]+:", re.I)
 """In an SVG (its closed style blocks set aside), what the fast read leaves to the parser:
-a '<' the parser reads as text or that opens a comment or declaration, and the elements
-:class:`_Text` or the parser treat specially."""
+a '<' the parser reads as text or that opens a comment or declaration, the elements
+:class:`_Text` or the parser treat specially, and anything that could be live (an ``on…``
+attribute, an address with a scheme) for :class:`_Text` to judge."""
 _TEXT_NODE = re.compile(r">([^<]+)")
 
 

@@ -25,6 +25,7 @@ remote scheduler's own setting applies there).
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Callable
 
@@ -32,6 +33,51 @@ from helpers.run import kernels
 from helpers.run.jobs import Job
 
 LOCAL = "local"
+CONNECT_TIMEOUT_S = 5
+"""How long the batch waits for a scheduler to answer before it stops with a message."""
+SCHEMES = ("tcp", "tls")
+_HOST = re.compile(r"[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\]")
+
+
+class SchedulerError(ValueError):
+    """The ``--scheduler`` address is malformed, or no scheduler answers there."""
+
+
+def check_address(address: str) -> str:
+    """A scheduler address as given (``local``, or ``tcp://host:port`` / ``tls://host:port``
+    with a port from 1 to 65535); raises :class:`SchedulerError` saying what is wrong."""
+    if address == LOCAL:
+        return address
+    hint = "give 'local' or an address such as tcp://scheduler-host:8786"
+    scheme, sep, rest = address.partition("://")
+    if not sep or scheme not in SCHEMES:
+        raise SchedulerError(f"--scheduler {address!r} is not a scheduler address; {hint}")
+    host, colon, port = rest.rpartition(":")
+    if not colon or not _HOST.fullmatch(host) or not port.isdigit() or \
+            not 1 <= int(port) <= 65535:
+        raise SchedulerError(f"--scheduler {address!r}: expected {scheme}://host:port with a "
+                             f"port from 1 to 65535; {hint}")
+    return address
+
+
+def reachable(address: str) -> str:
+    """A well-formed scheduler address (:func:`check_address`) at which something accepts
+    a connection within :data:`CONNECT_TIMEOUT_S` (``local`` needs none); raises
+    :class:`SchedulerError` at once for a closed port, not after the client's retries."""
+    import socket
+
+    check_address(address)
+    if address == LOCAL:
+        return address
+    host, _, port = address.partition("://")[2].rpartition(":")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)),
+                                 timeout=CONNECT_TIMEOUT_S).close()
+    except OSError as e:
+        raise SchedulerError(f"no Dask scheduler answered at {address} "
+                             f"({e.strerror or type(e).__name__}); start it, or check "
+                             "the address") from e
+    return address
 
 
 def scheduler_address(option: str | None) -> str | None:
@@ -84,7 +130,17 @@ def connect(address: str, jobs_n: int):
             cluster = LocalCluster(n_workers=jobs_n, threads_per_worker=1, processes=True,
                                    dashboard_address=None, silence_logs=logging.ERROR)
         return Client(cluster), cluster
-    return Client(address), None
+    check_address(address)
+    try:
+        # a short wait: a scheduler that does not answer is a clear message in seconds,
+        # not half a minute of retries and a traceback
+        with dask.config.set({"distributed.comm.timeouts.connect": f"{CONNECT_TIMEOUT_S}s"}):
+            return Client(address, timeout=f"{CONNECT_TIMEOUT_S}s"), None
+    except (OSError, TimeoutError, ValueError, MemoryError) as e:
+        raise SchedulerError(f"no Dask scheduler answered at {address} within "
+                             f"{CONNECT_TIMEOUT_S} s ({type(e).__name__}: "
+                             f"{str(e).splitlines()[0][:200] if str(e) else 'no detail'}); "
+                             "start it, or check the address") from e
 
 
 def execute(jobs: list[Job], client, warm: Callable[[], object], out_dir: str,

@@ -174,6 +174,30 @@ def check_file_names(codes: list[str], where: str) -> None:
                             "cannot be reported in one run")
 
 
+DATA_CODES = {"specialty": ("specialties", "specialty_code", "specialty"),
+              "specialties": ("specialties", "specialty_code", "specialty"),
+              "provider": ("providers", "provider_code", "provider")}
+"""Parameters naming codes in the data (a value, or a list of values; 'ALL' for every one):
+the table and column they are looked up in, and the word for one."""
+
+
+def check_parameters_in_data(ds, notebook: str, values: dict, where: str) -> None:
+    """Refuse a notebook's parameters that name a specialty or provider the data does not
+    hold, before any report starts (as an unknown area is refused), instead of every report
+    failing on it."""
+    for name, (table, column, word) in DATA_CODES.items():
+        given = values.get(name)
+        if given in (None, "ALL", []) or table not in ds.tables:
+            continue
+        known = set(ds.tables[table][column].astype(str))
+        wanted = given if isinstance(given, list) else [given]
+        unknown = [str(v) for v in wanted if str(v) not in known]
+        if unknown:
+            raise GridError(f"{where}: {notebook}: parameter '{name}': {word} "
+                            f"{', '.join(repr(u) for u in unknown)} is not in the data "
+                            f"(codes such as {sorted(known)[:5]})")
+
+
 def load_grid(path: Path, data_source: str | None = None) -> tuple[Grid, list[Job]]:
     """Read and validate a grid file and expand it into jobs; ``data_source`` replaces the
     grid's own. Raises :class:`GridError`."""
@@ -188,6 +212,14 @@ def load_grid(path: Path, data_source: str | None = None) -> tuple[Grid, list[Jo
         ds = open_source(grid.data_source)
     except (DataSourceError, FileNotFoundError, ValueError) as e:
         raise GridError(f"{path}: data_source: {e}") from e
+    lacking = {nb: [t for t in catalogue.get(nb).requires if not ds.has(t)]
+               for nb in notebooks if nb in catalogue.NOTEBOOKS}
+    if grid.notebooks == "all":          # a notebook about tables the data lacks: left out
+        notebooks = [nb for nb in notebooks if not lacking.get(nb)]
+    elif any(lacking.values()):
+        nb, tables = next((k, v) for k, v in lacking.items() if v)
+        raise GridError(f"{path}: notebook {nb} needs the table(s) {tables}, which "
+                        f"{grid.data_source} does not have (see docs/data-contract.md)")
     codes = resolve_areas(ds, grid.areas, str(path))
     # each area resolved once, here; published under its public code (a pseudonym for a
     # practice or network whose referrals are synthetic), in parameters, files and index
@@ -216,6 +248,7 @@ def load_grid(path: Path, data_source: str | None = None) -> tuple[Grid, list[Jo
         if fixed:
             raise GridError(f"{path}: parameters for {nb} set {fixed}, which the grid sets "
                             "for every report (top-level data_source, areas, publish)")
+        check_parameters_in_data(ds, nb, extra, str(path))
         for area in codes:
             if levels[area] not in entry.levels:     # the notebook does not serve it
                 continue

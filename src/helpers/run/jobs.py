@@ -31,6 +31,7 @@ class Job:
     validation_failed: list = field(default_factory=list)   # recovery checks that failed
     data_kind: str = ""
     commit: str = ""                  # the git commit that made this report
+    dirty: bool | None = None         # whether that tree had uncommitted changes (None: unknown)
     level: str = ""                   # england, commissioner, network or practice
     nav: dict = field(default_factory=dict)   # links up, across and down (helpers.run.site)
 

@@ -38,6 +38,13 @@ def _with_reset_cell(src: Path, dest: Path) -> None:
     dest.write_text(_prepared(str(src), src.stat().st_mtime_ns), encoding="utf-8")
 
 
+def input_copy(job: Job, out_dir: str) -> Path:
+    """The copy of the notebook a report runs from, written when its worker starts it and
+    removed when it finishes: still there after a worker died, it marks the report that
+    was running then (the batch charges that one, not the reports still queued)."""
+    return Path(out_dir) / job.notebook / f".{slug(job.area)}.input.ipynb"
+
+
 def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
     """Execute, check and render one report (runs in a worker process)."""
     import papermill as pm
@@ -56,7 +63,7 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
     for f in paths.values():
         f.unlink(missing_ok=True)
     values = dict(job.parameters, results_path=str(results))
-    source = folder / f".{stem}.input.ipynb"
+    source = input_copy(job, out_dir)
     try:
         _with_reset_cell(notebooks_dir() / f"{job.notebook}.ipynb", source)
         nb = pm.execute_notebook(
