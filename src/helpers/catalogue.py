@@ -112,6 +112,9 @@ class Notebook:
     levels: tuple[str, ...] = ("england", "commissioner", "network", "practice")
     """The levels of area the notebook serves: a grid renders it for no other (a site does
     not hold a page that means nothing at its level)."""
+    requires: tuple[str, ...] = ()
+    """Optional contract tables the notebook is about: a grid of ``notebooks: all`` leaves
+    it out for data without them (a grid that names it for such data is an error)."""
 
     def __post_init__(self):
         if self.warm not in WARM_STAGES:
@@ -201,6 +204,17 @@ NOTEBOOKS: dict[str, Notebook] = {nb.name: nb for nb in [
                                 check=_between(6, 60))},
         "helpers.analysis.contract_forms:analyse", 2,
         ("current_form", "saving_current_form_gbp"),
+    ),
+    Notebook(
+        "04_real_indicators", "Real indicators",
+        "Where does the area stand on published, real practice indicators (A&E attendances "
+        "of children aged 0-4, QOF disease registers), and which practices lie beyond the "
+        "funnel limits?",
+        dict(COMMON), "helpers.analysis.real_indicators:analyse", 1,
+        ("headline.rate", "headline.verdict"),
+        ("headline.count", "headline.denominator", "indicators.*.count",
+         "indicators.*.denominator"),
+        requires=("indicators",),
     ),
 ]}
 

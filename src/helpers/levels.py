@@ -184,6 +184,23 @@ TABLES: dict[str, dict[str, dict[str, Rule]]] = {
                        "practice": parent("commissioner")},
         "validation": everywhere(),
     },
+    "04_real_indicators": {
+        "values": everywhere(),
+        "standing": {
+            "england": omitted("England is the whole: it has no place among areas of its "
+                               "own level."),
+            "commissioner": shown(), "network": shown(), "practice": shown()},
+        "spine": {
+            "england": omitted("England is the centre of the spine chart; the spread of its "
+                               "practices is in the funnels below."),
+            "commissioner": shown(), "network": shown(), "practice": shown()},
+        "funnel": everywhere(),
+        "outliers": {
+            "england": shown(), "commissioner": shown(), "network": shown(),
+            "practice": omitted("A single practice's place against the funnel limits is "
+                                "stated under its funnel.")},
+        "size_curve": everywhere(),
+    },
 }
 
 

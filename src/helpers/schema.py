@@ -47,6 +47,9 @@ ENGLAND = "ENGLAND"
 
 CONTRACT_FORMS = ("block", "pbr", "cost_volume", "cap_collar", "blended", "api", "outcome")
 PROVIDER_TYPES = ("acute", "independent", "community")
+MEASURES = ("rate", "proportion")
+"""Kinds of indicator in the ``indicators`` table: a rate of events per population (exact
+Poisson / Byar intervals) or a proportion of people (Wilson intervals)."""
 
 def financial_year(dates) -> pd.Series | np.ndarray:
     """Financial year of each date, named by its starting calendar year (April 2019 – March
@@ -344,8 +347,38 @@ SPECS: dict[str, TableSpec] = {
             key=("practice_code", "year"),
             foreign=(ForeignKey("practice_code", "practices", "practice_code"),),
         ),
+        TableSpec(
+            "indicators", "Published practice-level indicators (optional; real data only): "
+            "a count and its denominator per practice, indicator and period.",
+            (
+                _c("practice_code", "code", "Practice"),
+                _c("indicator_id", "code", "Publisher's indicator id, e.g. 93930 (Fingertips) "
+                   "or QOF-DM"),
+                _c("indicator_name", "str", "What is counted, in words"),
+                _c("period", "str", "Period as published, e.g. 2021/22"),
+                _c("count", "int", "Events or people counted; empty where the publisher "
+                   "suppressed it", nullable=True, min=0, unit="events or people",
+                   plausible_max=1_000_000),
+                _c("denominator", "int", "Population the count is out of", min=1,
+                   unit="persons", plausible_max=1_000_000),
+                _c("multiplier", "float", "The rate is count / denominator × this (1000 "
+                   "for per 1,000; 100 for a percentage)", min=1, max=1_000_000),
+                _c("measure", "str", "rate (events, may exceed the denominator) or "
+                   "proportion (people, at most the denominator)", allowed=MEASURES),
+                _c("unit", "str", "The rate's unit in words, e.g. per 1,000 children aged "
+                   "0-4"),
+                _c("source", "str", "Publisher, indicator and file"),
+                _c("note", "str", "The publisher's note on the row (e.g. why a count is "
+                   "suppressed)", nullable=True),
+            ),
+            key=("practice_code", "indicator_id", "period"),
+            foreign=(ForeignKey("practice_code", "practices", "practice_code"),),
+        ),
     ]
 }
+
+REAL_ONLY_TABLES = ("indicators",)
+"""Tables only published data fill: the synthetic England has none of them."""
 
 REQUIRED_TABLES = ("commissioners", "practices", "population", "specialties", "referrals",
                    "reference_rates")
@@ -548,6 +581,14 @@ def validate_table(df: pd.DataFrame, table: str, source: str = "<memory>") -> pd
                                 "zero population for a practice and period "
                                 f"{out.loc[zero, 'practice_code'].unique()[:3].tolist()}",
                                 _rows(zero, out))
+    if table == "indicators":
+        over = (out["measure"] == "proportion") & out["count"].notna() & \
+            (out["count"] > out["denominator"])
+        if over.any():
+            raise ContractError(source, table, "count",
+                                "a proportion's count exceeds its denominator",
+                                _rows(over, out), "a proportion counts people out of the "
+                                "denominator; give events as measure 'rate'")
     return out
 
 

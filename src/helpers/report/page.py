@@ -24,7 +24,8 @@ TABLE_WORDS = {
     "reference_rates": "Reference referral rates", "providers": "Hospital providers",
     "contracts": "Hospital contracts", "prices": "Outpatient prices",
     "activity": "Outpatient activity and payments",
-    "practice_outcomes": "Practice panel (list, workforce, payments)"}
+    "practice_outcomes": "Practice panel (list, workforce, payments)",
+    "indicators": "Published practice indicators (A&E attendances aged 0-4, QOF registers)"}
 """Plain names of the contract tables, for readers."""
 
 

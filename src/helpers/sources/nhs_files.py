@@ -463,3 +463,50 @@ def read_closures_mergers(path: Path) -> pd.DataFrame:
                             f"{sorted(out.loc[bad, 'outcome'].unique())[:3]}",
                             (out.index[bad] + 1).tolist())
     return out.drop_duplicates("practice_code").reset_index(drop=True)
+
+
+FINGERTIPS_CI_998 = ["Lower CI 99.8 limit", "Upper CI 99.8 limit"]
+
+
+def read_fingertips_export(path: Path, indicator_id: int | None = None) -> pd.DataFrame:
+    """A Fingertips indicator CSV export, every row as published (practices, PCNs, England
+    and its breakdowns), suppressed rows kept.
+
+    Columns: indicator_id, indicator_name, area_code, area_name, area_type ('GPs', 'PCNs …',
+    'England'), parent_code, sex, category, period, count, denominator, value, lower95,
+    upper95, lower99_8, upper99_8 (blank in the file → NaN) and note (the ``Value note``,
+    e.g. 'Value suppressed for disclosure control reasons'; '' where none).
+    """
+    path = Path(path)
+    df = pd.read_csv(path, dtype=str, encoding="utf-8-sig", keep_default_na=False)
+    _require(df, FINGERTIPS_COLUMNS, path, "Fingertips export")
+    ids = df["Indicator ID"].str.strip()
+    if indicator_id is not None and not (ids == str(indicator_id)).all():
+        raise ContractError(str(path), "Fingertips export", "Indicator ID",
+                            f"expected indicator {indicator_id}, found "
+                            f"{sorted(ids.unique())[:3]}")
+
+    def num(col: str) -> pd.Series:
+        if col not in df.columns:
+            return pd.Series(float("nan"), index=df.index)
+        text = df[col].str.strip()
+        out = pd.to_numeric(text.where(text != ""), errors="coerce")
+        bad = out.isna() & (text != "")
+        if bad.any():
+            raise ContractError(str(path), "Fingertips export", col,
+                                f"expected numbers, found {text[bad].head(3).tolist()}",
+                                [int(i) + 1 for i in df.index[bad]])
+        return out
+
+    def txt(col: str) -> pd.Series:
+        return df[col].str.strip() if col in df.columns else pd.Series("", index=df.index)
+
+    return pd.DataFrame({
+        "indicator_id": ids, "indicator_name": txt("Indicator Name"),
+        "area_code": txt("Area Code"), "area_name": txt("Area Name"),
+        "area_type": txt("Area Type"), "parent_code": txt("Parent Code"), "sex": txt("Sex"),
+        "category": txt("Category"), "period": txt("Time period"),
+        "count": num("Count"), "denominator": num("Denominator"), "value": num("Value"),
+        "lower95": num("Lower CI 95.0 limit"), "upper95": num("Upper CI 95.0 limit"),
+        "lower99_8": num(FINGERTIPS_CI_998[0]), "upper99_8": num(FINGERTIPS_CI_998[1]),
+        "note": txt("Value note")})

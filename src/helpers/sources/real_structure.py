@@ -79,8 +79,9 @@ FILES = {
     "workforce": "heec_gp_workforce_practice_year.csv",
     "reference_costs": "nhs_reference_costs_20*_consultant_led_outpatients.csv",
     "closures": "heec_practice_closures_mergers.csv",
+    "ae_0to4": "fingertips_practice_ae_attendances_0to4.csv",
 }
-OPTIONAL = {"quinary", "workforce", "qof_prevalence", "epcn_details", "closures"}
+OPTIONAL = {"quinary", "workforce", "qof_prevalence", "epcn_details", "closures", "ae_0to4"}
 
 
 def find_files(folder: Path) -> dict[str, list[Path]]:
@@ -328,10 +329,93 @@ def build_structure(folder: Path, start: str = "2017-04-01", n_months: int = 60
     tables = {"commissioners": commissioners, "sub_areas": sub_areas, "practices": practices,
               "population": population, "groups": groups, "practice_outcomes": outcomes,
               "prices": prices}
+    indicators = indicators_table(files, codes, notes)
+    if len(indicators):
+        tables["indicators"] = indicators
     used = [p for v in files.values() for p in v]
     meta = {"notes": notes, "files": _digest(used), "months": months, "years": years,
             "pop": pop, "follow_up_ratio": fu}
     return tables, meta
+
+
+AE_INDICATOR = 93930
+"""Fingertips indicator 93930: A&E attendances (0 to 4 years) per 1,000 registered children
+aged 0-4, by GP practice (HES / ECDS)."""
+
+QOF_REGISTERS = {"HYP": "Hypertension", "DM": "Diabetes mellitus", "AST": "Asthma",
+                 "COPD": "Chronic obstructive pulmonary disease",
+                 "CHD": "Coronary heart disease", "DEP": "Depression"}
+"""QOF disease registers published as real prevalence indicators (group code → name)."""
+
+QOF_AGE_BASE = {"TOTAL": "all ages", "06OV": "aged 6+", "16OV": "aged 16+",
+                "17OV": "aged 17+", "18OV": "aged 18+", "50OV": "aged 50+"}
+
+
+def indicators_table(files: dict[str, list[Path]], codes: pd.Index,
+                     notes: dict) -> pd.DataFrame:
+    """The ``indicators`` table: real practice-level counts and denominators from the
+    published files present (Fingertips A&E attendances aged 0-4, 2021/22; QOF 2020/21
+    registers over the register's list size), for the practices in ``codes``.
+
+    Rows Fingertips suppresses keep their denominator with an empty count and the
+    publisher's note; rows of practices outside ``codes``, and QOF rows whose register
+    exceeds the list size, are left out. Every exclusion is counted in ``notes``.
+    """
+    parts = []
+    said: dict[str, object] = {}
+    if files.get("ae_0to4"):
+        path = files["ae_0to4"][0]
+        ft = nhs_files.read_fingertips_export(path, AE_INDICATOR)
+        gp = ft[(ft["area_type"] == "GPs") & (ft["sex"] == "Persons")
+                & (ft["category"] == "")]
+        gp = gp[gp["denominator"] > 0]
+        keep = gp["area_code"].isin(codes)
+        said["fingertips_93930"] = (
+            f"{path.name}: {len(gp):,} practice rows, {int(gp['count'].isna().sum())} with "
+            f"the count suppressed by the publisher (kept, count empty); "
+            f"{int((~keep).sum())} practices not in the pack's practices left out; counts "
+            "as published (rounded to 5 by the publisher)")
+        gp = gp[keep]
+        parts.append(pd.DataFrame({
+            "practice_code": gp["area_code"], "indicator_id": gp["indicator_id"],
+            "indicator_name": "A&E attendances, children aged 0-4",
+            "period": gp["period"], "count": gp["count"],
+            "denominator": gp["denominator"], "multiplier": 1000.0, "measure": "rate",
+            "unit": "per 1,000 registered children aged 0-4",
+            "source": f"OHID Fingertips indicator {AE_INDICATOR} (HES/ECDS), {path.name}",
+            "note": gp["note"].where(gp["note"] != "")}))
+    if files.get("qof_prevalence"):
+        path = files["qof_prevalence"][0]
+        period = _qof_period(path)
+        dropped = 0
+        for group, name in QOF_REGISTERS.items():
+            q = nhs_files.read_qof_prevalence(path, group)
+            q = q[q["practice_code"].isin(codes)]
+            over = q["register"] > q["list_size"]
+            dropped += int(over.sum())
+            q = q[~over]
+            base = q["list_type"].map(QOF_AGE_BASE).fillna(q["list_type"])
+            parts.append(pd.DataFrame({
+                "practice_code": q["practice_code"], "indicator_id": f"QOF-{group}",
+                "indicator_name": f"{name} register (QOF)", "period": period,
+                "count": q["register"], "denominator": q["list_size"],
+                "multiplier": 100.0, "measure": "proportion",
+                "unit": "% of registered patients " + base,
+                "source": f"NHS Digital QOF {period}, prevalence, {path.name}", "note": None}))
+        said["qof_registers"] = (f"{path.name}: registers {', '.join(QOF_REGISTERS)} over "
+                                 f"the register's list size; {dropped} rows with a register "
+                                 "larger than the list left out")
+    notes["indicators"] = said or "no Fingertips A&E or QOF prevalence file: no indicators"
+    if not parts:
+        return pd.DataFrame()
+    return pd.concat(parts, ignore_index=True)
+
+
+def _qof_period(path: Path) -> str:
+    """'2020/21' from a file named qof_2020-21_….csv."""
+    import re
+    m = re.search(r"(20\d\d)-(\d\d)", path.name)
+    return f"{m.group(1)}/{m.group(2)}" if m else "QOF year unknown"
 
 
 def _successors(files: dict[str, list[Path]], pay: pd.DataFrame, practices: pd.DataFrame,
@@ -540,7 +624,7 @@ def build(folder: Path, out: Path, start: str = "2017-04-01", n_months: int = 60
         "on referrals and contract switches illustrate the method only; they are not facts "
         "about these practices or commissioners.")
     prov = {"source": "real NHS open data with synthetic referrals and contracts",
-            "real_tables": REAL_TABLES, "synthetic_tables": SYNTHETIC_TABLES,
+            "real_tables": REAL_TABLES + (["indicators"] if "indicators" in tables else []), "synthetic_tables": SYNTHETIC_TABLES,
             "statement": statement, "window": truth["months"], "seed": seed,
             "input_folder": str(folder), "input_files_sha256": meta["files"],
             "derivations": meta["notes"], "generator_version": synthetic.GENERATOR_VERSION}
