@@ -174,3 +174,33 @@ def test_the_visibility_check_finds_a_hidden_line(small, legacy):
                              {contracts.FORM_LABELS[f]: c[f] * 100 for f in forms},
                              "t", "x (%)", "y (%)", "s", "a")
     assert _visible_pixels(fig)[contracts.FORM_LABELS["block"]] == 0
+
+
+def test_a_practice_open_part_of_the_year_is_not_given_a_full_year(small, tmp_path):
+    """The twin of a closed practice's funnel point: a practice that closed in October has
+    six months of referrals in the year, and its what-if says so (months from the one
+    exposure, :func:`helpers.analysis.referrals.area_months_open`) instead of calling the
+    change 'a year'."""
+    import pandas as pd
+
+    from helpers.datasets import save_dataset
+
+    t = {k: v.copy() for k, v in small.tables.items()}
+    p = t["practices"]
+    code = str(p.loc[p["close_date"].isna(), "practice_code"].iloc[0])
+    p.loc[p["practice_code"].astype(str) == code, "close_date"] = pd.Timestamp("2018-10-01")
+    r = t["referrals"]
+    t["referrals"] = r[~((r["practice_code"].astype(str) == code)
+                         & (pd.to_datetime(r["month"]) >= "2018-10-01"))]
+    save_dataset(t, tmp_path / "part", provenance={"source": "test", "real_tables": [],
+                                                   "synthetic_tables": []})
+    ctx = open_context(NB, {"data_source": str(tmp_path / "part"), "area": code,
+                            "publish": True})
+    an = A.analyse(ctx)
+    assert an.year == 2018 and an.months_open == 6 and an.affected_share > 0
+    words = R.headline_text(ctx, an)
+    assert "was open 6 of the year's 12 months" in words
+    assert "in 2018/19**." in words and " a year**" not in words
+    # a practice open all year reads 'a year', with no such sentence
+    ctx2, an2 = page(str(p.loc[p["close_date"].isna(), "practice_code"].iloc[1]))
+    assert an2.months_open == 12 and "was open" not in R.headline_text(ctx2, an2)

@@ -181,3 +181,29 @@ def test_sections_follow_the_level_table(small):
                                                          "practice").why
     t = R.networks_table(ctx, an)
     assert "(the network's figures)" in html.unescape(t.data)
+
+
+def test_a_closed_member_adds_no_patients_to_its_groups_latest_list(small):
+    """A network's 'Combined list, latest year' summed each member's last list, a practice
+    closed years before included (its patients had moved, often to another member): the
+    list now holds the practices open in the latest year only."""
+    from helpers.analysis.referrals import practice_frame
+
+    p = small.practices
+    closed = p[p["close_date"].notna()]
+    g = small.groups.assign(practice_code=small.groups["practice_code"].astype(str),
+                            group_code=small.groups["group_code"].astype(str))
+    hit = g[g["practice_code"].isin(closed["practice_code"].astype(str))]
+    assert len(hit)                                   # the case: a closed member
+    code = str(hit["group_code"].iloc[0])
+    ctx, an = page(code)
+    latest = int(an.national_panel["year"].max())
+    gone = A.closed_before(small, latest)
+    members = g.loc[g["group_code"] == code, "practice_code"].unique()
+    assert set(members) & gone
+    pf = practice_frame(small).set_index("practice_code")["list_size"]
+    want = pf.reindex([m for m in members if m not in gone]).sum()
+    row = an.networks.set_index("group_code").loc[code]
+    assert row["combined_list"] == pytest.approx(want)
+    assert row["practices"] == len(members)           # every member is still counted
+    assert A.closed_before(small, 2014) == set()      # none had closed by April 2014

@@ -17,7 +17,7 @@ import pandas as pd
 from helpers import levels
 from helpers.analysis import contracts
 from helpers.analysis.context import Context
-from helpers.analysis.referrals import practice_table
+from helpers.analysis.referrals import area_months_open, practice_table
 from helpers.cache import cached
 from helpers.codes import among
 from helpers.estimate import Estimate
@@ -55,6 +55,7 @@ class Analysis:
     validation: pd.DataFrame | None = None   # against the synthetic truth
     area_suppressed: bool = False   # publish mode: the area's referrals that year are 1-7
     no_referrals: bool = False      # a part of a commissioner with no referrals that year
+    months_open: int = 12           # the months of the year the area was open
 
 
 def nothing_to_change(ctx: Context, an: Analysis) -> bool:
@@ -200,6 +201,8 @@ def analyse(ctx: Context) -> Analysis:
         an.sensitivity[forms] = np.nan
         an.area_suppressed = True
     an.no_referrals = nothing_to_change(ctx, an)
+    if part:                        # the one exposure: months any of its practices was open
+        an.months_open = area_months_open(ds, ctx.practice_codes, [year])
     an.validation = validation(ctx, an)
     return an
 

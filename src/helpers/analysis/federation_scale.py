@@ -327,6 +327,14 @@ def members(ctx: Context, shown: pd.DataFrame, gs: pd.DataFrame | None) -> pd.Da
     return sdc.protect(out, ["registered_patients"], publish=ctx.publish)
 
 
+def closed_before(ds, year: int) -> set[str]:
+    """The practices closed on or before the start of financial ``year`` (1 April)."""
+    p = ds.practices
+    close = pd.to_datetime(p["close_date"])
+    return set(p.loc[close.notna() & (close <= pd.Timestamp(year=year, month=4, day=1)),
+                     "practice_code"].astype(str))
+
+
 def _networks(ctx: Context, nat: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The area's networks (its practices in each, the group's whole size and band, combined
     list, latest outcomes) and the share of practices by group-size band in the area and in
@@ -352,6 +360,10 @@ def _networks(ctx: Context, nat: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     per = mine.merge(pf, on="practice_code", how="left").merge(
         last[["practice_code", "srr", "payments_per_weighted", "gp_fte_per_1000"]],
         on="practice_code", how="left")
+    # the combined list is the latest year's: a member closed before it adds no patients
+    # (they moved, often to another member, and would be counted twice)
+    per["list_size"] = per["list_size"].where(
+        ~per["practice_code"].isin(closed_before(ctx.ds, int(nat["year"].max()))), 0.0)
     names = ctx.ds.groups.drop_duplicates("group_code").set_index("group_code")["group_name"]
     net = per.groupby("group_code").agg(
         practices=("practice_code", "nunique"), combined_list=("list_size", "sum"),

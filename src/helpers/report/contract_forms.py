@@ -119,8 +119,9 @@ def headline_text(ctx: Context, an: Analysis) -> str:
         if an.did_notes:
             lines.append("- **Switching form:** " + switch_caution(an))
         return "\n".join(lines)
+    when = "a year" if not part_year_text(ctx, an) else f"in {formats.year(an.year)}"
     lines.append(f"- A **{change}{who}**{part} changes that activity by "
-                 f"**{formats.money(v)} a year**.")
+                 f"**{formats.money(v)} {when}**." + part_year_text(ctx, an))
     if cur in t.index:
         now = float(t.loc[cur, "commissioner_saving_gbp"])
         lines.append(f"- Under its current contract form, **{form_name(cur)}**, the "
@@ -142,6 +143,15 @@ def headline_text(ctx: Context, an: Analysis) -> str:
     if an.did_notes:
         lines.append("- **Switching form:** " + switch_caution(an))
     return "\n".join(lines)
+
+
+def part_year_text(ctx: Context, an: Analysis) -> str:
+    """For an area open only part of the year shown: the year's figures are its referrals
+    in the months it was open, not twelve months of them ('' when open all year)."""
+    if not 0 < an.months_open < 12:
+        return ""
+    return (f" {ctx.area_name} was open {an.months_open} of the year's 12 months, so this "
+            "is the change on its referrals in those months, not on a full year of them.")
 
 
 def switch_caution(an: Analysis) -> str:

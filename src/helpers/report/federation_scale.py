@@ -326,7 +326,8 @@ def networks_table(ctx: Context, an: Analysis):
             Col("practices", "Practices in the group" if whole else
                 "Practices in this area", "orgs"),
             Col("band", "Size band (practices)"),
-            Col("combined_list", "Combined list (patients)", "count"),
+            Col("combined_list", "Combined list (patients; practices open in the latest "
+                "year)", "count"),
             Col("srr", "Referral ratio (mean of practices)", "ratio")]
     if t["payments_per_weighted"].notna().any():
         cols.append(Col("payments_per_weighted", "Payments per weighted patient (£, median)",
@@ -392,9 +393,12 @@ def size_curve_figure(ctx: Context, an: Analysis, y: str):
         # a ratio stems from a count: its expected count is declared to the chart's
         # disclosure read-back
         places = 1 if "%" in unit else 2           # the unit is on the axis
-        names = [f"{who}: {formats.number(v, places)}; {ctx.count(x)} patients"
-                 for who, v, x in zip(ctx.practice_labels(pts["practice_code"]), pts[y],
-                                      pts["registered_patients"], strict=True)]
+        # each point with its own year: the outcome's latest year, not the latest count
+        names = [f"{who}: {formats.number(v, places)}; {ctx.count(x)} patients, "
+                 f"{formats.year(int(yr))}"
+                 for who, v, x, yr in zip(ctx.practice_labels(pts["practice_code"]), pts[y],
+                                          pts["registered_patients"], pts["year"],
+                                          strict=True)]
         pts = pts.rename(columns={"registered_patients": "x", y: "y"}).assign(
             per_unit=pts["expected"] if y == "srr" else np.nan, name=names)
         pts = pts[["x", "y", "per_unit", "name"]] if y == "srr" else pts[["x", "y", "name"]]
