@@ -57,13 +57,17 @@ real-reports: real-data
 
 ## A quality run: sampled areas at every level (every network of 2 commissioners, every closed
 ## practice of 2, the 10 smallest and largest practices, 200 practices in all), every notebook,
-## publish mode, lint and semantic checks; QUALITY_DATA=data/real_england for the real structure
+## publish mode, lint, semantic and oracle checks (each report against the independent oracle in
+## the batch, then the finished run and its area pages again); QUALITY_DATA=data/real_england
+## for the real structure
 QUALITY_DATA ?= synthetic:england
 QUALITY_COMMISSIONERS ?= 2
 quality: data
 	mkdir -p reports
 	$(PY) -m helpers.run.sample_grid --data $(QUALITY_DATA) --out reports/quality-grid.yaml --commissioners $(QUALITY_COMMISSIONERS)
-	$(PY) -m helpers.run.batch --grid reports/quality-grid.yaml --jobs $(JOBS) --run-id quality-$$(date +%Y%m%dT%H%M%S)
+	id=quality-$$(date +%Y%m%dT%H%M%S); \
+	$(PY) -m helpers.run.batch --grid reports/quality-grid.yaml --jobs $(JOBS) --run-id $$id && \
+	$(PY) -m helpers.run.oracle_check reports/$$id
 
 ## The same with every network in England (about 5,700 reports a dataset)
 quality-networks:

@@ -94,17 +94,28 @@ def _in_years(month: str, years: set[int]) -> bool:
     return (y - (m < 4)) in years
 
 
+def _index(facts: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Upper-case code and public code → (level, data code), built once per facts."""
+    if "_index" not in facts:
+        idx: dict[str, tuple[str, str]] = {}
+        for level, key in (("practice", "practices"), ("network", "networks"),
+                           ("commissioner", "commissioners")):
+            for c, v in facts[key].items():
+                idx[str(v.get("public", c)).upper()] = (level, c)
+                idx[c.upper()] = (level, c)
+        facts["_index"] = idx
+    return facts["_index"]
+
+
 def find(facts: dict[str, Any], code: str) -> tuple[str, str]:
     """(level, data code) of an area named by its code or its public code (any case)."""
     want = str(code).strip().upper()
     if want == ENGLAND:
         return "england", ENGLAND
-    for level, key in (("commissioner", "commissioners"), ("network", "networks"),
-                       ("practice", "practices")):
-        for c, v in facts[key].items():
-            if c.upper() == want or str(v.get("public", c)).upper() == want:
-                return level, c
-    raise KeyError(f"area {code!r} is not in the data")
+    try:
+        return _index(facts)[want]
+    except KeyError:
+        raise KeyError(f"area {code!r} is not in the data") from None
 
 
 def area_facts(facts: dict[str, Any], code: str, years: list[int] | None = None

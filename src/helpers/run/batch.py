@@ -53,7 +53,7 @@ if __name__ == "__mp_main__":             # this process is a pool worker (spawn
 # catalogue, report and index are imported where they are used.
 from helpers.atomic import write_json_atomic, write_text_atomic
 from helpers.paths import cache_dir, project_root, reports_dir
-from helpers.run import cluster, kernels, site
+from helpers.run import cluster, kernels, oracle_check, site
 from helpers.run.environment import lock_status
 from helpers.run.jobs import Job
 from helpers.run.worker import input_copy, run_job
@@ -314,9 +314,13 @@ def _run(grid, jobs: list[Job], ds, gp: Path, grid_sha: str, out_root: Path,
     had_aside = aside.exists()
     try:
         all_jobs = kept + _execute(jobs, jobs_n, ds, str(build), timeout,
-                                   dict(provenance, itables_bundle=bundle), scheduler,
+                                   dict(provenance, itables_bundle=bundle,
+                                        **oracle_check.prepare(grid.data_source,
+                                                               [j.area for j in kept + jobs])),
+                                   scheduler,
                                    started)
         _check_across_pages(all_jobs, build)
+        oracle_check.fail_on_tree(all_jobs, nodes, grid.data_source)
         _set_aside([j for j in all_jobs if j.status != "ok"], build, aside)
         site.mark_missing_reports(all_jobs, build, {j.area for j in all_jobs if j.status != "ok"}
                                   | ({j.area for j in jobs} if rerun_failed else set()))

@@ -39,6 +39,7 @@ import argparse
 import base64
 import csv
 import functools
+import hashlib
 import html
 import io
 import json
@@ -49,7 +50,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from helpers.oracle.facts import ENGLAND, AreaFacts, area_facts, disclose, per_year_allowed
+from helpers.oracle.facts import (
+    ENGLAND,
+    AreaFacts,
+    area_facts,
+    disclose,
+    find,
+    per_year_allowed,
+)
 
 WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
                 "eight": 8, "nine": 9, "ten": 10}
@@ -126,8 +134,15 @@ def csv_tables(page: str) -> list[tuple[str, list[list[str]]]]:
     out = []
     for name, data in _CSV.findall(page):
         text = base64.b64decode(data).decode("utf-8-sig")
-        out.append((html.unescape(name), [r for r in csv.reader(io.StringIO(text))]))
+        out.append((html.unescape(name), [[_unguarded(c) for c in r]
+                                          for r in csv.reader(io.StringIO(text))]))
     return out
+
+
+def _unguarded(cell: str) -> str:
+    """A CSV cell as the table shows it: without the apostrophe that keeps a spreadsheet
+    from reading a cell starting with =, +, - or @ as a formula."""
+    return cell[1:] if len(cell) > 1 and cell[0] == "'" and cell[1] in "=+-@\t\r" else cell
 
 
 def chart_titles(page: str) -> list[str]:
@@ -169,10 +184,24 @@ class Report:
 
     def practice_by_public(self, public: str) -> str | None:
         """The data code of a practice the page names by its public code."""
-        for c, p in self.facts["practices"].items():
-            if p["public"] == public or c == public:
-                return c
-        return None
+        try:
+            level, code = find(self.facts, public)
+        except KeyError:
+            return None
+        return code if level == "practice" else None
+
+    def every_practice(self) -> list[tuple[float | None, float]]:
+        """Each practice's (ratio as shown, expected a year) over the report's years."""
+        key = (id(self.facts), tuple(self.years), self.publish)
+        if key not in _EVERY:
+            _EVERY.clear()
+            fs = [self.get(c) for c in self.facts["practices"]]
+            _EVERY[key] = [(ratio_shown(f, self.publish), f.expected_per_year) for f in fs
+                           if f.expected > 0]
+        return _EVERY[key]
+
+
+_EVERY: dict[tuple, list[tuple[float | None, float]]] = {}
 
 
 def _years_word(years: float) -> str:
@@ -319,6 +348,25 @@ def check_text(r: Report, text: str, run_areas: set[str] | None) -> list[str]:
                            f"{a.name}")
     if r.notebook.startswith("03") and a.level in ("network", "practice"):
         out += _contract_names(r, text)
+    return out
+
+
+def site_areas(facts: dict[str, Any], areas) -> set[str]:
+    """The areas a run's site has a page for (public codes): the run's areas and every area
+    above one (a practice's network and commissioner, a network's commissioner)."""
+    out = set(areas)
+    for code in list(out):
+        try:
+            level, c = find(facts, code)
+        except KeyError:
+            continue
+        if level == "practice":
+            p = facts["practices"][c]
+            out.add(p["commissioner"])
+            if p["network"]:
+                out.add(facts["networks"][p["network"]]["public"])
+        elif level == "network":
+            out.add(facts["networks"][c]["commissioner"])
     return out
 
 
@@ -522,9 +570,8 @@ def check_titles(r: Report, titles: list[str]) -> list[str]:
             label, ratio, exp = m.groups()
             if label == "A practice like it":
                 if anonymous is None:
-                    anonymous = [r.get(c) for c in r.facts["practices"]]
-                if not any(agrees(ratio, ratio_shown(f, r.publish))
-                           and agrees(exp, f.expected_per_year) for f in anonymous):
+                    anonymous = r.every_practice()
+                if not any(agrees(exp, e) and agrees(ratio, rs) for rs, e in anonymous):
                     out.append(f"chart point '{t}': no practice of the data has that ratio "
                                "and expected referrals a year (over the years it was open)")
                 continue
@@ -558,6 +605,7 @@ def findings(facts: dict[str, Any], results: dict[str, Any], page: str,
     """Every disagreement between one report (its results and rendered page) and the
     oracle's facts; ``run_areas`` (public codes) lets the bar's counts be checked."""
     r = Report(facts, results)
+    run_areas = None if run_areas is None else site_areas(facts, run_areas)
     tables = page_tables(page)
     out = check_results(r)
     out += check_text(r, page_text(page), run_areas)
@@ -618,6 +666,83 @@ def facts_for(data_source: str) -> tuple[dict[str, Any], Path]:
     return load_or_compute(dataset_folder(data_source))
 
 
+def prepare(data_source: str, areas: list[str]) -> dict[str, str]:
+    """For a batch: the oracle's facts of the run's data, computed once (or read from the
+    cache), and the run's areas (public codes) written beside them, as the paths each
+    worker reads once (:func:`worker_findings`)."""
+    from helpers.atomic import write_text_atomic
+
+    _, path = facts_for(data_source)
+    text = json.dumps(sorted(set(areas)))
+    where = path.parent / f"oracle-areas-{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
+    if not where.exists():
+        write_text_atomic(where, text)
+    return {"oracle_facts": str(path), "oracle_areas": str(where)}
+
+
+@functools.lru_cache(maxsize=4)
+def _areas(path: str) -> frozenset[str]:
+    return frozenset(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def worker_findings(results: dict[str, Any], page: str, provenance: dict[str, Any]
+                    ) -> list[str]:
+    """A batch worker's oracle check of one report (nothing when the run has no oracle
+    facts); the facts and the run's areas are read once a worker."""
+    if not provenance.get("oracle_facts"):
+        return []
+    facts = load_facts(provenance["oracle_facts"])
+    areas = _areas(provenance["oracle_areas"]) if provenance.get("oracle_areas") else None
+    return [f"oracle: {x}" for x in findings(facts, results, page, areas)]
+
+
+def tree_findings(data_source: str, tree: dict[str, tuple[str, list[str]]],
+                  areas: list[str]) -> dict[str, list[str]]:
+    """The site's areas and their children as the area pages will list them (public code →
+    (level, children's public codes)) against the oracle: a commissioner's networks are
+    networks, never practices, and each list holds what the run holds. By area code."""
+    facts, _ = facts_for(data_source)
+    run = site_areas(facts, areas)
+    kinds = {n["public"]: "network" for n in facts["networks"].values()}
+    kinds.update({p["public"]: "practice" for p in facts["practices"].values()})
+    kinds.update({c: "commissioner" for c in facts["commissioners"]})
+    out: dict[str, list[str]] = {}
+    for code, (_level, kids) in tree.items():
+        if not kids:
+            continue
+        word = kinds.get(kids[0], "")
+        wrong = [k for k in kids if kinds.get(k) != word]
+        found = []
+        if wrong:
+            found.append(f"oracle: {code}'s area page lists {len(kids)} {word}s, of which "
+                         f"{len(wrong)} are not ({', '.join(wrong[:5])})")
+        try:
+            a = area_facts(facts, code)
+        except KeyError:
+            continue
+        want = children(facts, a, word, run) if word else None
+        if word == "commissioner":
+            want = [c for c in facts["commissioners"] if c in run]
+        if want is not None and sorted(want) != sorted(k for k in kids if kinds.get(k) == word):
+            found.append(f"oracle: {code}'s area page lists {len(kids)} {word}s; the run "
+                         f"holds {len(want)} {word}s of {a.name}")
+        if found:
+            out[code] = found
+    return out
+
+
+def fail_on_tree(jobs: list, nodes: dict, data_source: str) -> int:
+    """In a batch: fail every report of an area whose area page would list the wrong areas
+    under it (:func:`tree_findings`); returns how many areas."""
+    tree = {c: (n.level, list(n.children)) for c, n in nodes.items()}
+    found = tree_findings(data_source, tree, [j.area for j in jobs])
+    for j in jobs:
+        if j.status == "ok" and j.area in found:
+            j.status = "failed"
+            j.error = "RuntimeError: oracle check: " + "; ".join(found[j.area])
+    return len(found)
+
+
 def check_run(run: Path) -> dict[str, list[str]]:
     """Every disagreement in a finished run folder, by page (report id or area page)."""
     run = Path(run)
@@ -640,7 +765,7 @@ def check_run(run: Path) -> dict[str, list[str]]:
         code = re.search(r'<span class="code">([^<·]+?) ·', page)
         code = html.unescape(code.group(1)).strip() if code else ENGLAND
         try:
-            found = area_page_findings(facts, page, code, areas)
+            found = area_page_findings(facts, page, code, site_areas(facts, areas))
         except KeyError:
             continue
         if found:

@@ -49,7 +49,7 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
     """Execute, check and render one report (runs in a worker process)."""
     import papermill as pm
 
-    from helpers.run import semantic
+    from helpers.run import oracle_check, semantic
     from helpers.run.render import footer_html, to_html, with_itables_bundle
     from helpers.run.site import link_page, nav_html
 
@@ -81,6 +81,7 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
         # checked before the (checked, static) itables bundle goes in
         problems = lint(nb, page, publish=bool(job.parameters.get("publish")))
         problems += semantic.page_findings(visible_text(page), res, chart_metadata(nb))
+        problems += oracle_check.worker_findings(res, page, provenance)
         # the site's links in the page's text: terms to their definitions (after the checks,
         # which read the text, not the tags)
         page = link_page(page, job.nav)

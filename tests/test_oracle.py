@@ -1,0 +1,424 @@
+"""The independent oracle and its check.
+
+- Known answers: on a dataset of three practices built by hand (one closed after a year, one
+  in no group with quarters of 1 to 7 referrals), every fact the oracle computes is worked
+  out here from the tables' numbers; the disclosure rule at its edges.
+- Planted defects: each class of wrong fact found when the site was read from outside is
+  planted into a copy of a real rendered page, CSV or results file of the small preset, and
+  the check must find it (and not find it on the page as rendered).
+- The suite: a whole commissioner's site (the smallest commissioner of the small preset, in
+  publish mode, plus a practice that closed) rendered once by the batch, with the oracle in
+  its post-run checks: 0 failed reports and 0 disagreements.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from helpers.oracle import area_facts, disclose, per_year_allowed, suppressed
+from helpers.oracle.compute import compute, dataset_folder, load_or_compute
+from helpers.run import oracle_check as oc
+
+# ------------------------------------------------------------------------------------------
+# known answers on a hand-built dataset
+
+
+def _months(first: str, n: int) -> list[pd.Timestamp]:
+    return list(pd.date_range(first, periods=n, freq="MS"))
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    """Three practices of one commissioner, April 2018 to March 2020 (two financial years):
+
+    - A: network N1, 10 referrals of specialty S1 a month for 24 months; 1,200 women aged
+      25-29 in both years' snapshots;
+    - B: network N1 (joined after A), closed April 2019: 5 referrals a month for 12 months;
+      600 women aged 25-29 in 2018 only;
+    - C: in no group; 1 referral a month in 2018/19, 20 a month in 2019/20; 300 women.
+
+    England's rates for women aged 25-29: S1 0.1 and S2 0.05 referrals a person-year (so a
+    year's full expected count is 0.15 × patients); men's rates are 0.
+    """
+    d = tmp_path_factory.mktemp("tiny")
+    practices = pd.DataFrame({
+        "practice_code": ["A", "B", "C"], "practice_name": ["Alpha", "Beta", "Gamma"],
+        "commissioner_code": "Q1", "sub_area_code": None,
+        "open_date": pd.to_datetime(["2000-01-01"] * 3),
+        "close_date": pd.to_datetime([None, "2019-04-01", None]),
+        "contract_type": "GMS", "imd_score": [10.0, 20.0, 30.0], "rurality": "Urban",
+        "ltc_prevalence": None, "successor_code": [None, "A", None]})
+    rows = []
+    for m in _months("2018-04-01", 24):
+        rows.append(("A", m, "S1", 10))
+        rows.append(("C", m, "S1", 1 if m < pd.Timestamp("2019-04-01") else 20))
+    for m in _months("2018-04-01", 12):
+        rows.append(("B", m, "S1", 5))
+    referrals = pd.DataFrame(rows, columns=["practice_code", "month", "specialty_code",
+                                            "referrals"])
+    pop = []
+    for code, n, periods in (("A", 1200, ["2018-04-01", "2019-04-01"]),
+                             ("B", 600, ["2018-04-01"]),
+                             ("C", 300, ["2018-04-01", "2019-04-01"])):
+        for p in periods:
+            pop.append((code, pd.Timestamp(p), "F", "25-29", n))
+            pop.append((code, pd.Timestamp(p), "M", "25-29", 0))
+    population = pd.DataFrame(pop, columns=["practice_code", "period", "sex", "age_band",
+                                            "patients"])
+    rates = pd.DataFrame({"sex": ["F", "F", "M", "M"], "age_band": "25-29",
+                          "specialty_code": ["S1", "S2", "S1", "S2"],
+                          "rate": [0.1, 0.05, 0.0, 0.0]})
+    specialties = pd.DataFrame({"specialty_code": ["S1", "S2"],
+                                "specialty_name": ["One", "Two"],
+                                "follow_up_ratio": [1.0, 1.0]})
+    groups = pd.DataFrame({"practice_code": ["A", "B"], "group_code": "N1",
+                           "group_name": "Network One", "group_type": "network",
+                           "joined": pd.to_datetime(["2016-01-01", "2017-01-01"]),
+                           "left": pd.NaT})
+    commissioners = pd.DataFrame({"commissioner_code": ["Q1"], "commissioner_name": ["Cee"],
+                                  "region": ["R"]})
+    for name, df in (("practices", practices), ("referrals", referrals),
+                     ("population", population), ("reference_rates", rates),
+                     ("specialties", specialties), ("groups", groups),
+                     ("commissioners", commissioners)):
+        df.to_parquet(d / f"{name}.parquet", index=False)
+    return d
+
+
+# each year's expected counts are scaled so that England's observed / expected is 1:
+# 2018/19 observed 120 + 60 + 12 = 192 against 0.15 × (1,200 + 600 + 300) = 315;
+# 2019/20 observed 240 + 120 = 360 against 0.15 × (1,200 + 300) = 225
+S18, S19 = 192 / 315, 360 / 225
+EXPECTED = {"A": 180 * S18 + 180 * S19, "B": 90 * S18, "C": 45 * S18 + 45 * S19}
+
+
+def test_oracle_known_answers(tiny):
+    facts = compute(tiny)
+    assert facts["years"] == [2018, 2019]
+    a, b, c = (area_facts(facts, x) for x in "ABC")
+    assert (a.observed, b.observed, c.observed) == (240, 60, 252)
+    for f in (a, b, c):
+        assert f.expected == pytest.approx(EXPECTED[f.code], rel=1e-12)
+        assert f.ratio == pytest.approx(f.observed / EXPECTED[f.code], rel=1e-12)
+    # months open: a referral row that month; figures a year over months open / 12
+    assert (a.months_open, b.months_open, c.months_open) == (24, 12, 24)
+    assert b.years == 1 and b.per_year == 60 and b.expected_per_year == pytest.approx(90 * S18)
+    assert a.per_year == 120
+    assert (a.list_size, b.list_size, c.list_size) == (1200, 600, 300)
+    assert b.closed == "2019-04-01"
+    # quarters of 1 to 7 referrals while open: C's four quarters of 3 in 2018/19; B has
+    # none after it closed (no rows), nor before (15 a quarter)
+    assert (a.quarters_1_7, b.quarters_1_7, c.quarters_1_7) == (0, 0, 4)
+    assert c.months_1_7 == 12
+    # structure: the network's members, the commissioner's networks and ungrouped practice
+    n1 = area_facts(facts, "N1")
+    assert n1.level == "network" and n1.members == ["A", "B"] and n1.commissioner == "Q1"
+    assert n1.observed == 300 and n1.months_open == 24 and n1.per_year == 150
+    q1 = area_facts(facts, "q1")                    # codes ignore case
+    assert (q1.networks, q1.ungrouped, q1.group_sizes) == (["N1"], ["C"], {"N1": 2})
+    assert q1.observed == 552 and q1.ratio == pytest.approx(1.0)
+    assert q1.list_size == 1500                     # B's last count is not the latest
+    assert a.network == "N1" and c.network is None
+    # one year only
+    a19 = area_facts(facts, "A", [2019])
+    assert (a19.observed, a19.months_open) == (120, 12)
+    assert a19.expected == pytest.approx(180 * S19)
+
+
+def test_oracle_pseudonyms_and_cache(tiny, tmp_path, monkeypatch):
+    (tiny / "provenance.json").write_text(json.dumps({
+        "content_hash": "abc123", "real_tables": ["practices"],
+        "synthetic_tables": ["referrals"]}))
+    try:
+        facts = compute(tiny)
+    finally:
+        (tiny / "provenance.json").unlink()
+    # real practices carrying synthetic referrals are published under their own codes
+    # (a pseudonym was undone by the content hash every page prints; docs/real-data.md)
+    assert not facts["pseudonymised"]
+    assert facts["practices"]["A"]["public"] == "A"
+    assert area_facts(facts, "A").code == "A"
+    assert facts["networks"]["N1"]["public"] == "N1"
+    monkeypatch.setenv("PACK_DATA", str(tmp_path))
+    first, path = load_or_compute(tiny)
+    again, same = load_or_compute(tiny)
+    assert path == same and path.exists() and again == json.loads(json.dumps(first))
+
+
+@pytest.mark.parametrize("n,shown", [(0, 0), (1, None), (7, None), (7.4, None), (8, 10),
+                                     (12.4, 10), (12.5, 15), (17.5, 20), (1902, 1900),
+                                     (1902.5, 1905)])
+def test_disclosure_rule(n, shown):
+    assert disclose(n) == shown
+    assert suppressed(n) == (shown is None)
+
+
+def test_per_year_allowed_is_the_published_count_over_the_years():
+    assert per_year_allowed(9512, 5, publish=False) == {9512 / 5}
+    assert per_year_allowed(9512, 5, publish=True) == {1900}
+    assert per_year_allowed(4903, 3, publish=True) == {1635}
+    assert per_year_allowed(12, 2, publish=True) == {None}
+
+
+def test_agreement_is_the_value_rounded_as_printed():
+    assert oc.agrees("0.97", 0.9726) and not oc.agrees("0.98", 0.9726)
+    assert oc.agrees("1,956", 1955.61) and not oc.agrees("1,955", 1955.61)
+    assert oc.agrees("−7.1%", -7.05) and oc.agrees("suppressed", None)
+    assert not oc.agrees("5", None) and not oc.agrees("suppressed", 5)
+
+
+# ------------------------------------------------------------------------------------------
+# a whole commissioner's site, rendered once
+
+COMMISSIONER = "Q01"
+CLOSED = "P81045"          # closed April 2017, in the other commissioner
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    from helpers.run import batch
+
+    root = tmp_path_factory.mktemp("oracle-site")
+    grid = root / "site.yaml"
+    grid.write_text(yaml.safe_dump({
+        "data_source": "synthetic:small", "publish": True, "notebooks": "all",
+        "areas": [COMMISSIONER, f"networks in {COMMISSIONER}",
+                  f"practices in {COMMISSIONER}", CLOSED]}))
+    t0 = time.perf_counter()
+    n_failed, out = batch.run(grid, jobs_n=2, run_id="site", out_root=root)
+    seconds = time.perf_counter() - t0
+    manifest = json.loads((out / "manifest.json").read_text())
+    facts, _ = load_or_compute(dataset_folder("synthetic:small"))
+    return {"out": out, "aside": root / f"site{batch.ASIDE_SUFFIX}", "n_failed": n_failed,
+            "manifest": manifest, "facts": facts, "seconds": seconds,
+            "areas": {r["area"] for r in manifest["reports"]}}
+
+
+def _report(site, notebook: str, area: str) -> tuple[str, dict]:
+    """A rendered page and its results file, from the run or set aside with its failures."""
+    stem = area.lower()
+    for base in (site["out"], site["aside"]):
+        page = base / notebook / f"{stem}.html"
+        if page.exists():
+            res = json.loads((base / notebook / f"{stem}.results.json").read_text())
+            return page.read_text(encoding="utf-8"), res
+    raise FileNotFoundError(f"{notebook}/{stem}")
+
+
+def _new(site, res: dict, before: str, after: str) -> list[str]:
+    """Findings on the planted page that the page as rendered did not have."""
+    was = set(oc.findings(site["facts"], res, before, site["areas"]))
+    return [f for f in oc.findings(site["facts"], res, after, site["areas"]) if f not in was]
+
+
+@pytest.mark.slow
+def test_the_whole_commissioner_site_agrees_with_the_oracle(site):
+    """0 failed reports (the oracle is in the batch's post-run checks) and 0 disagreements
+    when the finished run is checked again from its files."""
+    failed = [f"{r['report_id']}: {r.get('error', '')[:600]}"
+              for r in site["manifest"]["reports"] if r["status"] != "ok"]
+    found = oc.check_run(site["out"])
+    print(f"site of {len(site['manifest']['reports'])} reports rendered and checked in "
+          f"{site['seconds']:.0f} s")
+    assert len(site["manifest"]["reports"]) > 140
+    assert failed == [] and found == {}, "\n".join(
+        failed + [f"{p}: {x}" for p, xs in found.items() for x in xs])
+
+
+@pytest.mark.slow
+def test_planted_closed_practice_a_year_over_the_whole_period(site):
+    """Class 1: a closed practice's figure a year divided by the whole period."""
+    page, res = _report(site, "01_referral_variation", CLOSED)
+    f = area_facts(site["facts"], CLOSED)
+    assert f.months_open < 60
+    wrong = f"{disclose(disclose(f.observed) / 5):,} a year)"
+    planted, n = re.subn(r"[\d,]+ a year over the [\w,]+ (?:years?|months?) it was open\)",
+                         wrong, page, count=1)
+    if not n:        # the page as rendered gives no exposure: plant the whole-period figure
+        planted, n = re.subn(r"\(([\d,]+) a year\)", f"({wrong}", page, count=1)
+    assert n == 1
+    assert any("a year" in x for x in _new(site, res, page, planted))
+
+
+@pytest.mark.slow
+def test_planted_funnel_point_over_the_whole_period(site):
+    """Classes 1 and 7: a chart point's expected a year over the whole period (a closed
+    practice among the peers) or a wrong ratio in a point's title."""
+    page, res = _report(site, "01_referral_variation", "A81004")
+    closed = area_facts(site["facts"], "P81081")          # closed: 48 months of 60
+    assert closed.months_open == 48
+    anon = (f"A practice like it: ratio {closed.ratio:.2f}, within the 99.8% limits; "
+            f"{closed.expected / 5:,.0f} expected referrals a year")
+    planted = re.sub(r"<title>A practice like it:[^<]*</title>", f"<title>{anon}</title>",
+                     page, count=1)
+    assert any("no practice of the data" in x for x in _new(site, res, page, planted))
+    page, res = _report(site, "01_referral_variation", COMMISSIONER)
+    own = re.search(r"(<title>A81004: ratio )([\d.]+)", page)
+    planted = page.replace(own.group(0), own.group(1) + f"{float(own.group(2)) + 0.05:.2f}")
+    assert any("chart point 'A81004" in x for x in _new(site, res, page, planted))
+    exp = re.search(r"(<title>A81004: ratio [^<]*; )([\d,]+)( expected)", page)
+    planted = page.replace(exp.group(0), exp.group(1) + f"{f_years(site, 'A81004'):,.0f}"
+                           + exp.group(3))
+    assert any("chart point 'A81004" in x for x in _new(site, res, page, planted))
+
+
+def f_years(site, code: str) -> float:
+    """A practice's expected referrals a year over 4 years, not the 5 it was open."""
+    return area_facts(site["facts"], code).expected / 4
+
+
+@pytest.mark.slow
+def test_planted_gaps_after_closure(site):
+    """Class 2: quarters after a practice closed counted as gaps of 1 to 7 referrals."""
+    page, res = _report(site, "01_referral_variation", CLOSED)
+    sentence = " 8 quarters with 1 to 7 referrals are gaps (publish mode)."
+    planted = re.sub(r"(In the latest quarter shown[^<]*?)(</p>)", r"\1" + sentence + r"\2",
+                     page, count=1)
+    if planted == page:
+        planted = page.replace("</h2>", "</h2><p>" + sentence + "</p>", 1)
+    assert any("quarters with 1 to 7" in x for x in _new(site, res, page, planted))
+
+
+@pytest.mark.slow
+def test_planted_practices_counted_as_networks(site):
+    """Class 3: a commissioner's area page listing practices among its networks, and a bar
+    counting them."""
+    page = (site["out"] / "areas" / "q01.html").read_text()
+    n = len(site["facts"]["commissioners"][COMMISSIONER]["networks"])
+    planted = page.replace(f"Its networks in this run ({n})",
+                           f"Its networks in this run ({n + 1})")
+    planted = planted.replace(
+        "</tbody></table>", '<tr><td><a href="a81001.html">Practice A81001</a></td>'
+        "<td>A81001</td><td></td></tr></tbody></table>", 1)
+    assert oc.area_page_findings(site["facts"], page, COMMISSIONER, site["areas"]) == []
+    found = oc.area_page_findings(site["facts"], planted, COMMISSIONER, site["areas"])
+    assert any("not networks" in x for x in found) and any("holds" in x for x in found)
+    tree = {COMMISSIONER: ("commissioner", sorted(
+        [site["facts"]["networks"][g]["public"] for g in
+         site["facts"]["commissioners"][COMMISSIONER]["networks"]] + ["A81001"]))}
+    assert oc.tree_findings("synthetic:small", tree, sorted(site["areas"]))[COMMISSIONER]
+    report, res = _report(site, "00_data_overview", COMMISSIONER)
+    bar = report.replace(f"Its {n} networks", f"Its {n + 2} networks")
+    assert any("networks of" in x for x in _new(site, res, report, bar))
+
+
+@pytest.mark.slow
+def test_planted_group_counts_that_do_not_add_up(site):
+    """Class 4: practices said to be in groups that the group table does not add to."""
+    page, res = _report(site, "02_federation_scale", COMMISSIONER)
+    m = re.search(r"(\d+)( practices</strong> in .{0,200}?belong to)", page)
+    assert m, "the headline sentence on groups"
+    planted = page.replace(m.group(0), f"{int(m.group(1)) + 10}{m.group(2)}", 1)
+    assert any("in a group" in x for x in _new(site, res, page, planted))
+    row = re.search(r"(<td[^>]*>Federation 7</td>\s*<td[^>]*>)(\d+)(</td>)", page)
+    assert row, "the group table's row of Federation 7"
+    planted = page.replace(row.group(0), f"{row.group(1)}{int(row.group(2)) - 1}"
+                                         f"{row.group(3)}", 1)
+    found = _new(site, res, page, planted)
+    assert any("groups add to" in x for x in found)
+    assert any("group 'Federation 7'" in x for x in found)
+
+
+@pytest.mark.slow
+def test_planted_commissioners_figures_under_a_networks_name(site):
+    """Class 5: notebook 03's contract figures (the commissioner's) titled with a network's
+    name."""
+    page, res = _report(site, "03_contract_forms", "U10002")
+    planted = re.sub(r"(Commissioner's share of demand risk by contract form, )[^<]*",
+                     r"\1Federation 2", page, count=1)
+    planted = re.sub(r"(by contract form, )[^<]*", r"\1Federation 2", planted)
+    found = oc.findings(site["facts"], res, planted, site["areas"])
+    assert any("shown under Federation 2's name" in x for x in found)
+
+
+@pytest.mark.slow
+def test_planted_suppressed_cell_recomputable_from_its_row(site):
+    """Class 12: a suppressed count beside the cells it can be worked back from."""
+    page, res = _report(site, "01_referral_variation", "A81004")
+    start = page.index("Best 5 of the similar 10: ratio")
+    row = re.compile(r"(<td[^>]*>Trauma and Orthopaedics</td>(?:\s*<td[^>]*>[^<]*</td>){3}"
+                     r"\s*<td[^>]*>)([\d,]+)(</td>)").search(page, start)
+    assert row, "the similar-10 table's row"
+    planted = page[:row.start()] + row.group(1) + "suppressed" + row.group(3) + \
+        page[row.end():]
+    assert any("is suppressed but follows" in x for x in _new(site, res, page, planted))
+
+
+@pytest.mark.slow
+def test_planted_wrong_table_cells_and_counts(site):
+    """A table's ratio, referrals a year and list size against the oracle; a count publish
+    mode would not show."""
+    page, res = _report(site, "01_referral_variation", "A81004")
+    f = area_facts(site["facts"], "A81004")
+    per = f"{disclose(disclose(f.observed) / 5):,}"
+    ratio = f"{disclose(f.observed) / f.expected:.2f}"
+    cells = re.search(r"(<td[^>]*>Practice A81004</td>\s*<td[^>]*>1</td>\s*<td[^>]*>)"
+                      + per + r"(</td>\s*<td[^>]*>)" + ratio, page)
+    assert cells, "the comparison table's row of the practice"
+    planted = page.replace(cells.group(0), cells.group(1) + per + cells.group(2) + "0.91", 1)
+    assert any("Ratio (observed / expected)" in x for x in _new(site, res, page, planted))
+    planted = page.replace(cells.group(0), cells.group(1) + "1,902" + cells.group(2) + ratio,
+                           1)
+    found = _new(site, res, page, planted)
+    assert any("not a published count" in x for x in found)
+    assert any("'Referrals a year' 1,902" in x for x in found)
+
+
+@pytest.mark.slow
+def test_planted_csv_cell_disagreeing_with_its_table(site):
+    """A CSV download that is not the table it downloads, and one that disagrees with the
+    oracle."""
+    page, res = _report(site, "01_referral_variation", "A81004")
+    m = re.search(r'(href="data:text/csv;charset=utf-8;base64,)([^"]+)"', page)
+    text = base64.b64decode(m.group(2)).decode("utf-8-sig")
+    lines = text.split("\n")
+    assert lines[1].startswith("Practice A81004,")
+    cells = lines[1].split(",")
+    cells[-3] = "0.55"                                    # the ratio
+    lines[1] = ",".join(cells)
+    data = base64.b64encode(("\ufeff" + "\n".join(lines)).encode()).decode()
+    planted = page.replace(m.group(2), data, 1)
+    found = _new(site, res, page, planted)
+    assert any("disagrees with its table" in x for x in found)
+    assert any(x.startswith("CSV") and "0.55" in x for x in found)
+
+
+@pytest.mark.slow
+def test_planted_results_file_figures(site):
+    """The results file: referrals, expected, ratio, a year, the network's size."""
+    page, res = _report(site, "01_referral_variation", "A81004")
+    assert oc.check_results(oc.Report(site["facts"], res)) == []
+    for key, value in (("observed", res["observed"] + 5), ("expected", res["expected"] * 1.01),
+                       ("area_ratio", res["area_ratio"] + 0.01),
+                       ("observed_per_year", res["observed_per_year"] + 5)):
+        bad = dict(res, **{key: value})
+        assert any(f"results {key}" in x for x in oc.check_results(oc.Report(site["facts"],
+                                                                             bad)))
+    bad = json.loads(json.dumps(res))
+    bad["facts"]["referrals"]["count"] += 5
+    assert any("facts.referrals" in x for x in oc.check_results(oc.Report(site["facts"], bad)))
+
+
+@pytest.mark.slow
+def test_the_cli_prints_disagreements(site, tmp_path, capsys):
+    """``python -m helpers.run.oracle_check RUN`` on a run with one planted defect."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(site["out"], run)
+    p = run / "00_data_overview" / "q01.html"
+    if not p.exists():
+        pytest.skip("the commissioner's 00 page failed its checks in this run")
+    text = p.read_text()
+    m = re.search(r"([\d,]+) GP referrals", text)
+    p.write_text(text.replace(m.group(0), "12,345 GP referrals", 1))
+    assert oc.main([str(run)]) == 1
+    assert "00_data_overview/q01: '12,345 GP referrals" in capsys.readouterr().out
