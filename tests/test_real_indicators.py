@@ -19,6 +19,7 @@ from helpers.paths import project_root
 from helpers.run.grid import GridError, load_grid
 from helpers.schema import ContractError, validate_dataset, validate_table
 from helpers.sources import nhs_files, real_structure
+from helpers.stats import sdc
 
 AE_FILE = "fingertips_practice_ae_attendances_0to4.csv"
 Z95 = float(stats.norm.ppf(0.975))
@@ -176,7 +177,10 @@ def with_indicators(tmp_path_factory, small):
     tables = {k: small.tables[k] for k in small.tables}
     codes = small.practices["practice_code"].astype(str).tolist()
     counts = [800 if i == 0 else 400 for i in range(len(codes))]
-    tables["indicators"] = _indicators(codes, counts, [500] * len(codes))
+    dm = _indicators(codes, [3] + [101] * (len(codes) - 1), [1000] * len(codes),
+                     measure="proportion", mult=100.0).assign(indicator_id="QOF-DM")
+    tables["indicators"] = pd.concat([_indicators(codes, counts, [500] * len(codes)), dm],
+                                     ignore_index=True)
     prov = dict(small.provenance)
     prov["real_tables"] = ["indicators"]
     out = tmp_path_factory.mktemp("ind") / "data"
@@ -193,7 +197,8 @@ def test_analysis_known_answers(with_indicators):
     assert r["count"] == 400 * (n - 1) + 800 and r["denominator"] == 500 * n
     assert r["value"] == pytest.approx(r["count"] / r["denominator"] * 1000)
     assert r["n_high"] == 1 and r["n_low"] == 0
-    assert an.outliers["practice_code"].tolist() == [codes[0]]
+    assert an.outliers.loc[an.outliers["indicator_id"] == "93930",
+                           "practice_code"].tolist() == [codes[0]]
     practice = open_context("04_real_indicators",
                             {"data_source": str(folder), "area": codes[0]})
     p = real_indicators.analyse(practice).indicators.iloc[0]
@@ -208,8 +213,27 @@ def test_publish_mode_rates_come_from_published_counts(with_indicators):
     ctx = open_context("04_real_indicators", {"data_source": str(folder), "area": "ENGLAND",
                                               "publish": True})
     pts = real_indicators.analyse(ctx).england_points
+    pts = pts[pts["indicator_id"] == "93930"]
+    assert pts["shown"].all()
     assert (pts["count"] % 5 == 0).all() and (pts["denominator"] % 5 == 0).all()
     np.testing.assert_allclose(pts["value"], pts["count"] / pts["denominator"] * 1000)
+
+
+def test_publish_mode_totals_are_the_exact_sums_published(with_indicators):
+    """An area's total is the sum of its practices' exact counts, then rounded: a practice
+    whose own count (3) is suppressed on the page still counts in its area's total."""
+    folder, codes = with_indicators
+    ctx = open_context("04_real_indicators", {"data_source": str(folder), "area": "ENGLAND",
+                                              "publish": True})
+    an = real_indicators.analyse(ctx)
+    dm = an.indicators.set_index("indicator_id").loc["QOF-DM"]
+    n = len(codes)
+    assert dm["count"] == sdc.round_count(3 + 101 * (n - 1))
+    assert dm["denominator"] == sdc.round_count(1000 * n)
+    assert dm["value"] == pytest.approx(dm["count"] / dm["denominator"] * 100)
+    pts = an.england_points
+    first = pts[(pts["indicator_id"] == "QOF-DM") & (pts["practice_code"] == codes[0])]
+    assert not first["shown"].iloc[0] and np.isnan(first["count"].iloc[0])
 
 
 def test_data_without_indicators_says_so_and_grids_leave_the_notebook_out(tmp_path):
@@ -244,7 +268,7 @@ def test_two_pages_render_with_real_names(with_indicators, tmp_path):
     assert len(manifest["reports"]) == 3
     for r in manifest["reports"]:
         html = (out / r["files"]["html"]).read_text()
-        assert "REAL" in html
+        assert "REAL" in html and "dtype:" not in html      # a label is a name, not a Series
         res = json.loads((out / r["files"]["results"]).read_text())
         assert res["headline"]["has_indicators"] is True
     page = (out / next(r["files"]["html"] for r in manifest["reports"]

@@ -101,6 +101,8 @@ def national_points(ds, publish: bool) -> pd.DataFrame:
                             "network_code": code.map(pr["network_code"]),
                             "list_size": code.map(pr["list_size"]).astype(float),
                             "count": cnt, "denominator": den, "shown": shown,
+                            "count_exact": d["count"].astype(float).to_numpy(),
+                            "denominator_exact": d["denominator"].astype(float).to_numpy(),
                             "source_suppressed": d["count"].isna().to_numpy(), **iv})
         out["flag"], out["outlier"] = "Not shown", False
         for c in ("od_lcl95", "od_ucl95", "od_lcl99", "od_ucl99"):
@@ -139,8 +141,8 @@ def _scale(fr, cnt, den, measure: str, mult: float) -> float:
 
 @cached
 def national_summary(ds, publish: bool) -> pd.DataFrame:
-    """Cached: per indicator, England's count, denominator, rate and limits (sums over the
-    practices shown), the practices' percentiles (5th, 25th, median, 75th, 95th), the
+    """Cached: per indicator, England's count, denominator, rate and limits (exact sums over
+    England's practices, published: :func:`aggregate`), the practices' percentiles (5th, 25th, median, 75th, 95th), the
     funnel's over-dispersion (φ, τ²) and how many practices lie above and below its
     limits, are suppressed at source or in publishing."""
     pts = national_points(ds, publish)
@@ -149,8 +151,10 @@ def national_summary(ds, publish: bool) -> pd.DataFrame:
     for iid, d in pts.groupby("indicator_id", sort=False):
         c = cat.loc[iid]
         s = d[d["shown"]]
-        cnt, den = float(s["count"].sum()), float(s["denominator"].sum())
-        iv = interval([cnt], [den], c["measure"], float(c["multiplier"])).iloc[0]
+        tot = aggregate(d, d["practice_code"], c["measure"], float(c["multiplier"]), publish)
+        cnt, den = tot["count"], tot["denominator"]
+        iv = pd.Series({k: tot[k] for k in ("value", "lower95", "upper95", "lower99_8",
+                                             "upper99_8")})
         fr = _funnel(s["count"].to_numpy(float), s["denominator"].to_numpy(float),
                      c["measure"], float(c["multiplier"]))
         q = np.percentile(s["value"], [5, 25, 50, 75, 95]) if len(s) else [np.nan] * 5
@@ -193,15 +197,19 @@ def national_curves(ds, publish: bool) -> pd.DataFrame:
         columns=["indicator_id", "denominator", "lcl95", "ucl95", "lcl99", "ucl99"])
 
 
-def aggregate(points: pd.DataFrame, codes, measure: str, multiplier: float) -> dict:
-    """The rate of a set of practices (sum of shown counts over the sum of their
-    denominators) with its limits; ``n`` practices shown."""
-    d = points[among(points["practice_code"], list(codes)) & points["shown"]]
-    cnt, den = float(d["count"].sum()), float(d["denominator"].sum())
-    iv = interval([cnt], [den], measure, multiplier).iloc[0] if len(d) else \
-        pd.Series(np.nan, index=["value", "lower95", "upper95", "lower99_8", "upper99_8"])
-    return {"count": cnt if len(d) else np.nan, "denominator": den if len(d) else np.nan,
-            "n": int(len(d)), **{k: float(v) for k, v in iv.items()}}
+def aggregate(points: pd.DataFrame, codes, measure: str, multiplier: float,
+              publish: bool = False) -> dict:
+    """The rate of a set of practices with its limits: the sum of their exact counts over
+    the sum of their denominators (practices whose count the publisher suppressed left
+    out), each total then published (rounded to 5, 1-7 suppressed) in publish mode and the
+    rate computed from the published totals; ``n`` practices counted."""
+    d = points[among(points["practice_code"], list(codes))]
+    d = d[d["count_exact"].notna() & (d["denominator_exact"] > 0)]
+    cnt = _published([d["count_exact"].sum()], publish)[0] if len(d) else np.nan
+    den = _published([d["denominator_exact"].sum()], publish)[0] if len(d) else np.nan
+    iv = interval([cnt], [den], measure, multiplier).iloc[0]
+    return {"count": float(cnt), "denominator": float(den), "n": int(len(d)),
+            **{k: float(v) for k, v in iv.items()}}
 
 
 def verdict(lower: float, upper: float, england: float) -> str:
@@ -215,9 +223,10 @@ def verdict(lower: float, upper: float, england: float) -> str:
 def rank_among(points: pd.DataFrame, by: str, code: str) -> tuple[int, int]:
     """(rank, of how many) of an area's rate among England's areas grouped by ``by``
     (``commissioner_code`` or ``network_code``), highest first."""
-    s = points[points["shown"]].groupby(by)[["count", "denominator"]].sum()
-    s = s[s["denominator"] > 0]
-    r = (s["count"] / s["denominator"]).rank(ascending=False, method="min")
+    d = points[points["count_exact"].notna()]
+    s = d.groupby(by)[["count_exact", "denominator_exact"]].sum()
+    s = s[s["denominator_exact"] > 0]
+    r = (s["count_exact"] / s["denominator_exact"]).rank(ascending=False, method="min")
     return (int(r.get(code, 0)), int(len(r)))
 
 
@@ -243,8 +252,8 @@ def size_curve(points: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
         c = summary.set_index("indicator_id").loc[iid]
         band = pd.qcut(d["list_size"].rank(method="first"), SIZE_BANDS, labels=False)
         for b, g in d.groupby(band):
-            iv = interval([g["count"].sum()], [g["denominator"].sum()], c["measure"],
-                          float(c["multiplier"])).iloc[0]
+            iv = interval([g["count_exact"].sum()], [g["denominator_exact"].sum()],
+                          c["measure"], float(c["multiplier"])).iloc[0]
             rows.append({"indicator_id": iid, "band": int(b) + 1,
                          "list_min": float(g["list_size"].min()),
                          "list_max": float(g["list_size"].max()), "n": int(len(g)),
@@ -266,7 +275,8 @@ def analyse(ctx: Context) -> RealIndicators:
     for _, c in summ.iterrows():
         iid, measure, mult = c["indicator_id"], c["measure"], float(c["multiplier"])
         p = pts[pts["indicator_id"] == iid]
-        me = aggregate(p, ctx.practice_codes, measure, mult) if not ctx.is_england else {
+        me = aggregate(p, ctx.practice_codes, measure, mult, ctx.publish) \
+            if not ctx.is_england else {
             "count": c["count"], "denominator": c["denominator"], "n": c["n_shown"],
             **{k: c[k] for k in ("value", "lower95", "upper95", "lower99_8", "upper99_8")}}
         row = {**{k: c[k] for k in ("indicator_id", "indicator_name", "period", "unit",
@@ -296,7 +306,8 @@ def analyse(ctx: Context) -> RealIndicators:
                            ("commissioner", p.loc[p["commissioner_code"] == w.commissioner,
                                                   "practice_code"].tolist()
                             if ctx.level in ("practice", "network") else [])):
-            row[key] = aggregate(p, codes, measure, mult)["value"] if codes else np.nan
+            row[key] = aggregate(p, codes, measure, mult, ctx.publish)["value"] \
+                if codes else np.nan
         if ctx.level == "practice" and len(mp):
             row["flag"] = str(mp["flag"].iloc[0])
         rows.append(row)

@@ -92,8 +92,9 @@ def data_statement(ctx: Context, ri: RealIndicators) -> str:
             + "\n".join(lines) + "\n\nRates are computed from the published counts with "
             "the pack's own methods (exact Poisson or Byar 95% intervals for rates, Wilson "
             "for registers, as Fingertips). Fingertips publishes A&E counts rounded to the "
-            "nearest 5; registers are exact QOF counts. England here is the sum over "
-            "England's practices in the file.")
+            "nearest 5 (its own intervals use the count before rounding, so they can differ "
+            "from these in the first decimal); registers are exact QOF counts. England here "
+            "is the sum over England's practices in the file.")
 
 
 def headline_text(ctx: Context, ri: RealIndicators) -> str:
@@ -177,7 +178,7 @@ def standing_text(ctx: Context, ri: RealIndicators) -> str:
         if ctx.level in ("commissioner", "network") and r["of"]:
             kind = "ICBs" if ctx.level == "commissioner" else "networks"
             out.append(f"- {text.md(r['indicator_name'])}: {_rate(r)}, ranked "
-                       f"{int(r['rank'])} of {int(r['of'])} {kind} (1 = highest); "
+                       f"{int(r['rank']):,} of {int(r['of']):,} {kind} (1 = highest); "
                        f"{VERDICT_WORDS[r['verdict']]}.")
         elif ctx.level == "practice":
             extra = "; ".join(f"{lab} {_rate(r, r[k])}" for k, lab in
@@ -238,7 +239,8 @@ def funnel_chart(ctx: Context, ri: RealIndicators):
         scope = "England's practices"
     if len(pts) < 2 and ctx.level != "practice":
         return None
-    names = ri.practices.set_index("practice_code")["name"] if len(ri.practices) else {}
+    names = ri.practices.drop_duplicates("practice_code").set_index("practice_code")[
+        "name"] if len(ri.practices) else {}
     p = pd.DataFrame({"denominator": pts["denominator"].to_numpy(float),
                       "rr": pts["value"].to_numpy(float) / e,
                       "flag": np.where(~pts["outlier"], "Within",
