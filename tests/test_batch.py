@@ -284,7 +284,8 @@ def test_the_page_is_nbconverts_own_without_its_second_parse(runs):
         ours, _ = render._exporter().from_notebook_node(nb)
         plain = HTMLExporter(template_name="pack", extra_template_basedirs=[
             str(render.TEMPLATES)], exclude_input=True, exclude_input_prompt=True,
-            exclude_output_prompt=True, optimistic_validation=True)
+            exclude_output_prompt=True, optimistic_validation=True,
+            config=render._exporter().config)
         plain.register_preprocessor(render.TagRemovePreprocessor(
             remove_cell_tags=render.REMOVE_TAGS, enabled=True), enabled=True)
         theirs, _ = plain.from_notebook_node(nb)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import functools
+import re
 
 from matplotlib import cbook
 from matplotlib.backends import backend_svg
@@ -66,3 +67,84 @@ class FigureCanvas(backend_svg.FigureCanvasSVG):
                 bbox_inches_restore=bbox_inches_restore)
             self.figure.draw(renderer)
             renderer.finalize()
+
+
+GEOMETRY_ATTRIBUTES = ("d", "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "width",
+                       "height", "transform", "points", "viewBox")
+"""The attributes whose numbers :func:`compact` rounds (positions and shapes, never text)."""
+_GEOMETRY = re.compile(rf'(?<![\w:-])({"|".join(GEOMETRY_ATTRIBUTES)})="([^"]*)"')
+_LONG_DECIMAL = re.compile(r"-?\d+\.\d{3,}")
+_NO_ROTATION = re.compile(r' transform="rotate\(-?0 [-\d. ]+\)"')
+_INDENT = re.compile(r">\s*\n\s*<")
+_PATH_BREAK = re.compile(r" ?\n")
+_TAG_STYLE = re.compile(r'<[a-zA-Z][^>]*? style="([^"]*)"[^>]*>')
+_ID = re.compile(r' id="([^"]+)"')
+_REF = re.compile(r'(?:href="#|(?:="|: ?)url\(#)([^")]+)')
+_SHARED_STYLE = "<style type=\"text/css\">"
+DECIMALS = 2
+"""Decimals kept in a chart's coordinates, in points (1/72 inch): 0.005 pt is under a
+hundredth of a screen pixel."""
+
+
+def _short(m: re.Match) -> str:
+    v = round(float(m.group(0)), DECIMALS)
+    s = f"{v:.{DECIMALS}f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def _rules(classes: dict[str, str]) -> str:
+    """CSS for the classes (style → class name), each declaration written once: grouped
+    under the selector of every class that has it (an element has one style class, and a
+    style sets each property once, so the grouping changes nothing that applies)."""
+    owners: dict[str, list[str]] = {}
+    for style, name in classes.items():
+        for decl in style.split(";"):
+            prop, _, value = decl.partition(":")
+            if prop.strip():
+                owners.setdefault(f"{prop.strip()}:{value.strip()}", []).append(name)
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for decl, names in owners.items():
+        groups.setdefault(tuple(names), []).append(decl)
+    return "".join(",".join(f".{n}" for n in names) + "{" + ";".join(decls) + "}"
+                   for names, decls in groups.items())
+
+
+def compact(svg: str, prefix: str) -> str:
+    """Matplotlib's SVG written small, drawing the same: coordinates rounded to
+    :data:`DECIMALS` places (geometry attributes only: text, titles and names untouched),
+    no indentation or line breaks inside paths, no zero rotations, no ids that nothing
+    refers to and short ones (``prefix`` + number) for those something does, and each
+    distinct inline style written once as a class (``prefix`` + ``s`` + number) in the
+    chart's own style block, each declaration there once."""
+    svg = _GEOMETRY.sub(lambda m: f'{m.group(1)}="'
+                        f'{_LONG_DECIMAL.sub(_short, _PATH_BREAK.sub(" ", m.group(2)).strip())}"',
+                        svg)
+    svg = _NO_ROTATION.sub("", svg)
+    svg = _INDENT.sub("><", svg)
+    short: dict[str, str] = {}
+    for ref in _REF.findall(svg):
+        short.setdefault(ref, f"{prefix}{len(short) + 1}")
+    svg = _ID.sub(lambda m: f' id="{short[m.group(1)]}"' if m.group(1) in short else "", svg)
+    svg = _REF.sub(lambda m: m.group(0).replace(m.group(1), short[m.group(1)]), svg)
+    classes: dict[str, str] = {}
+
+    def to_class(m: re.Match) -> str:
+        tag, style = m.group(0), m.group(1)
+        name = classes.setdefault(style, f"{prefix}s{len(classes) + 1}")
+        tag = tag.replace(f' style="{style}"', "", 1)
+        if ' class="' in tag:                     # a named point: its class, then the style's
+            return re.sub(r' class="([^"]*)"', rf' class="\1 {name}"', tag, count=1)
+        return tag.replace(">", f' class="{name}">', 1) if not tag.endswith("/>") else \
+            tag[:-2] + f' class="{name}"/>'
+
+    svg = _TAG_STYLE.sub(to_class, svg)
+    if classes:
+        rules = _rules(classes)
+        i = svg.find(_SHARED_STYLE)
+        if i >= 0:
+            j = i + len(_SHARED_STYLE)
+            svg = svg[:j] + rules + svg[j:]
+        else:
+            head = svg.index(">", svg.index("<svg")) + 1
+            svg = svg[:head] + f"<defs>{_SHARED_STYLE}{rules}</style></defs>" + svg[head:]
+    return svg

@@ -147,10 +147,14 @@ class _PackExporter(HTMLExporter):
 
 @functools.lru_cache(maxsize=1)
 def _exporter() -> HTMLExporter:
-    """One exporter per process (building it loads and compiles the templates)."""
+    """One exporter per process (building it loads and compiles the templates). Without
+    the code-highlighting stylesheet: pages show no code."""
+    from traitlets.config import Config
+
     exporter = _PackExporter(template_name="pack", extra_template_basedirs=[str(TEMPLATES)],
                             exclude_input=True, exclude_input_prompt=True,
-                            exclude_output_prompt=True, optimistic_validation=True)
+                            exclude_output_prompt=True, optimistic_validation=True,
+                            config=Config({"CSSHTMLHeaderPreprocessor": {"enabled": False}}))
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags=REMOVE_TAGS,
                                                          enabled=True), enabled=True)
     return exporter
@@ -177,7 +181,7 @@ def to_html(nb: nbformat.NotebookNode, title: str, footer: str, header: str = ""
         if m:
             body = body[:m.end()] + header + body[m.end():]
     body = body.replace("</body>", f'<footer class="pack-footer">{footer}</footer></body>', 1)
-    if 'class="pack-pt"' in body:
+    if 'class="pack-pt' in body:
         body = body.replace("</body>", POINT_NAMES + "</body>", 1)
     return body
 
