@@ -1,107 +1,241 @@
-"""A rendered report and the index open in headless Chromium with the network blocked:
-the page renders, logs no console errors and makes no external requests."""
+"""Every kind of page the pack writes, in headless Chromium (Playwright) with the network
+blocked: it renders, logs no console error and makes no external request; axe-core finds
+no WCAG 2.0/2.1/2.2 A or AA violation on any page kind (the index, the area page at each
+level, each notebook's report at each level, the definitions page, a page naming a failed
+report); the keyboard reaches every chart and table control with its focus visible; and
+the text drawn inside charts, which axe cannot read, has enough contrast against what is
+drawn behind it (:mod:`helpers.report.contrast`).
+
+One small run renders the pages once for the module: England, one commissioner, one of its
+networks and one of that network's practices, every notebook (16 reports)."""
 
 from __future__ import annotations
 
 import json
-import re
 import shutil
-import subprocess
 
 import pytest
+import yaml
+from chromium import axe_violations, needs_chromium, open_page
 
-from helpers.paths import project_root
-from helpers.run import batch
+from helpers.analysis import areas
+from helpers.report import contrast
+from helpers.run import batch, site
+from helpers.run.jobs import Job, slug
+from helpers.schema import ENGLAND
+from helpers.sources import open_source
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="Chromium not installed (Debian package 'chromium'; .ci/run "
-    "installs it)")
-
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--disable-extensions", "--disable-default-apps", "--mute-audio",
-         "--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
-         "--host-resolver-rules=MAP * ~NOTFOUND", "--enable-logging=stderr", "--v=0",
-         "--window-size=1200,1600", "--hide-scrollbars"]
+pytestmark = needs_chromium
+NOTEBOOKS = ("00_data_overview", "01_referral_variation", "02_federation_scale",
+             "03_contract_forms")
+LEVELS = ("england", "commissioner", "network", "practice")
+COMMISSIONER = "Q01"
 
 
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory, small):
+    """The run folder and the area code at each level."""
+    ds = open_source("synthetic:small")
+    network = areas.expand(ds, f"networks in {COMMISSIONER}")[0]
+    table = areas.area_table(ds)
+    practice = table[(table["level"] == "practice")
+                     & (table["network_code"] == network)]["code"].iloc[0]
+    codes = dict(zip(LEVELS, (ENGLAND, COMMISSIONER, network, practice), strict=True))
     root = tmp_path_factory.mktemp("browser")
-    n, out = batch.run(project_root() / "config" / "grids" / "small.yaml", jobs_n=2,
-                       only="/q01", run_id="b", out_root=root)
-    assert n == 0
-    return out
+    grid = root / "grid.yaml"
+    grid.write_text(yaml.safe_dump({"data_source": "synthetic:small", "publish": True,
+                                    "notebooks": "all", "areas": list(codes.values())}))
+    n_failed, out = batch.run(grid, jobs_n=2, run_id="b", out_root=root)
+    assert n_failed == 0
+    return out, codes
 
 
-def _open(page, tmp_path, name):
-    shot = tmp_path / f"{name}.png"
-    netlog = tmp_path / f"{name}.netlog.json"
-    proc = subprocess.run(
-        [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / ('profile-' + name)}",
-         f"--screenshot={shot}", f"--log-net-log={netlog}", page.as_uri()],
-        capture_output=True, text=True, timeout=120)
-    return proc, shot, netlog
+def _report(rendered, notebook: str, level: str):
+    out, codes = rendered
+    return out / notebook / f"{slug(codes[level])}.html"
 
 
-def _requested_urls(netlog) -> list[str]:
-    """URLs the page itself asked for. Chromium's own service calls (update checks, clock,
-    sign-in probes) carry the initiator "not an origin" and are not the report's doing."""
-    log = json.loads(netlog.read_text())
-    start = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"]
-    urls = []
-    for e in log.get("events", []):
-        p = e.get("params") or {}
-        if e.get("type") == start and p.get("initiator") != "not an origin":
-            urls.append(p.get("url", ""))
-    return urls
+def _failed_report_page(rendered, tmp_path):
+    """A practice's report as the site writes it when another of its reports failed: the
+    link across to the failed one turned into text (``site.mark_missing_reports``)."""
+    out, codes = rendered
+    build = tmp_path / "run"
+    shutil.copytree(out, build)
+    area = codes["practice"]
+    jobs = [Job(nb, area, {}, f"{nb}/{slug(area)}", title=nb) for nb in NOTEBOOKS]
+    for j in jobs:
+        j.nav, j.status, j.files = {"up": []}, "ok", {"html": f"{j.report_id}.html"}
+    jobs[1].status = "failed"
+    assert site.mark_missing_reports(jobs, build, {area}) >= 1
+    page = build / jobs[0].files["html"]
+    assert "(not available)" in page.read_text()
+    return page
 
 
-@pytest.mark.parametrize("which", ["index", "report"])
-def test_page_renders_offline(rendered, tmp_path, which):
-    page = rendered / "index.html" if which == "index" else \
-        rendered / "01_referral_variation" / "q01.html"
-    proc, shot, netlog = _open(page, tmp_path, which)
-    assert shot.exists() and shot.stat().st_size > 20_000, proc.stderr[-2000:]
-    console_errors = [ln for ln in proc.stderr.splitlines()
-                      if "CONSOLE" in ln and ("Error" in ln or "Uncaught" in ln)]
-    assert not console_errors, console_errors
-    external = [u for u in _requested_urls(netlog)
-                if u.startswith(("http://", "https://", "ws://", "wss://"))]
-    assert not external, external
+PAGE_KINDS = (["index", "definitions", "failed-report"]
+              + [f"area/{level}" for level in LEVELS]
+              + [f"{nb}/{level}" for nb in NOTEBOOKS for level in LEVELS])
 
 
-MEASURE = """<script>
-const h = [...document.querySelectorAll('h2')].find(e => e.textContent.trim().replace('¶', '') === 'Headline');
-const first = h.closest('.jp-Cell').nextElementSibling.querySelector('li, p');
-document.body.setAttribute('data-headline-top', Math.round(h.getBoundingClientRect().top));
-document.body.setAttribute('data-first-line-bottom',
-                           Math.round(first.getBoundingClientRect().bottom));
-</script>"""
+def _page(rendered, kind: str, tmp_path):
+    out, codes = rendered
+    if kind == "index":
+        return out / "index.html"
+    if kind == "definitions":
+        page = out / site.DEFINITIONS
+        if not page.exists():
+            pytest.skip("this run writes no definitions page")
+        return page
+    if kind == "failed-report":
+        return _failed_report_page(rendered, tmp_path)
+    what, level = kind.split("/")
+    if what == "area":
+        return out / site.AREAS_DIR / ("england.html" if level == "england"
+                                       else f"{slug(codes[level])}.html")
+    return _report(rendered, what, level)
 
 
-@pytest.mark.parametrize("notebook", ["00_data_overview", "01_referral_variation",
-                                      "02_federation_scale", "03_contract_forms"])
-def test_headline_is_on_the_first_screen_of_a_laptop(rendered, tmp_path, notebook):
-    """At 1366×768 the headline and its first finding are visible without scrolling."""
-    page = tmp_path / "measure.html"
-    page.write_text((rendered / notebook / "q01.html").read_text().replace(
-        "</body>", MEASURE + "</body>"))
-    proc = subprocess.run(
-        [CHROMIUM, *[f for f in FLAGS if not f.startswith("--window-size")],
-         "--window-size=1366,768", f"--user-data-dir={tmp_path / 'profile'}", "--dump-dom",
-         page.as_uri()], capture_output=True, text=True, timeout=120)
-    top = re.search(r'data-headline-top="(\d+)"', proc.stdout)
-    bottom = re.search(r'data-first-line-bottom="(\d+)"', proc.stdout)
-    assert top and bottom, proc.stderr[-1500:]
-    assert int(bottom.group(1)) <= 768, (notebook, top.group(1), bottom.group(1))
+@pytest.mark.parametrize("kind", PAGE_KINDS)
+def test_every_page_kind_has_no_accessibility_violation(rendered, page, tmp_path, kind):
+    """axe-core, WCAG 2.0, 2.1 and 2.2 at levels A and AA: 0 violations; the page also logs
+    no console error and asks for nothing outside itself."""
+    opened = open_page(page, _page(rendered, kind, tmp_path))
+    assert page.locator("h1").count() >= 1
+    violations = axe_violations(page)
+    assert violations == [], json.dumps(violations, indent=1)
+    assert opened.errors == []
+    assert opened.external == []
 
 
-def test_the_check_catches_an_external_request(tmp_path):
+def test_the_accessibility_check_finds_violations(page, tmp_path):
+    """Negative control: a page with an unnamed image, an unlabelled field and faint text
+    fails the same check, rule by rule."""
+    bad = tmp_path / "bad.html"
+    bad.write_text('<!DOCTYPE html><html lang="en"><head><title>x</title></head><body><main>'
+                   '<h1>x</h1><img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">'
+                   '<input type="text"><p style="color:#bbb">faint</p></main></body></html>')
+    open_page(page, bad)
+    found = {v["id"] for v in axe_violations(page)}
+    assert {"image-alt", "label", "color-contrast"} <= found
+
+
+def test_a_report_and_the_index_render_offline(rendered, page):
+    """The page draws (a screenshot of some substance), with no console error and no
+    request outside itself."""
+    out, _ = rendered
+    for path in (out / "index.html", _report(rendered, "01_referral_variation",
+                                             "commissioner")):
+        opened = open_page(page, path)
+        assert len(page.screenshot()) > 20_000
+        assert opened.errors == [], opened.errors
+        assert opened.external == [], opened.external
+        assert any(u.startswith("file:") for u in opened.requests)     # the page itself
+
+
+def test_the_check_catches_an_external_request(page, tmp_path):
     """Negative control: a page that loads a CDN script is caught by the same check."""
-    page = tmp_path / "bad.html"
-    page.write_text('<html><body><p>x</p><script src="https://cdn.example.org/x.js">'
-                    "</script></body></html>")
-    _, _, netlog = _open(page, tmp_path, "bad")
-    assert any("cdn.example.org" in u for u in _requested_urls(netlog))
+    bad = tmp_path / "bad.html"
+    bad.write_text('<html><body><p>x</p><script src="https://cdn.example.org/x.js">'
+                   "</script></body></html>")
+    opened = open_page(page, bad)
+    assert any("cdn.example.org" in u for u in opened.external)
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_headline_is_on_the_first_screen_of_a_laptop(rendered, page, notebook):
+    """At 1366×768 the headline and its first finding are visible without scrolling."""
+    page.set_viewport_size({"width": 1366, "height": 768})
+    open_page(page, _report(rendered, notebook, "commissioner"))
+    bottom = page.evaluate("""() => {
+        const h = [...document.querySelectorAll('h2')].find(
+            e => e.textContent.trim().replace('¶', '') === 'Headline');
+        const first = h.closest('.jp-Cell').nextElementSibling.querySelector('li, p');
+        return first.getBoundingClientRect().bottom; }""")
+    assert 0 < bottom <= 768, (notebook, bottom)
+
+
+FOCUS = """() => {
+    /* The focused element: what it is, whether it is one of the controls the walk must
+       reach, and whether its focus shows (an outline, or a chart point's dark ring). */
+    const e = document.activeElement;
+    if (!e || e === document.body) return null;
+    const s = getComputedStyle(e);
+    const ring = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0;
+    const point = e.classList.contains('pack-pt') &&
+        s.stroke === 'rgb(33, 43, 50)' && parseFloat(s.strokeWidth) >= 2;
+    if (!e.dataset.walk) e.dataset.walk = String(document.querySelectorAll('[data-walk]').length);
+    return {id: e.dataset.walk, tag: e.tagName.toLowerCase(),
+            name: (e.getAttribute('aria-label') || e.textContent || '').trim().slice(0, 60),
+            visible: ring || point || s.boxShadow !== 'none'};
+}"""
+CONTROLS = """() => [...document.querySelectorAll(
+    '.pack-chart .pack-pt[tabindex="0"], .dt-container input, .dt-container select, ' +
+    '.dt-container th[tabindex="0"], .dt-container button:not([disabled]):not(.disabled), ' +
+    '#pack-search-box, .pack-csv a')].filter(e => e.getClientRects().length).map(e => {
+        e.setAttribute('data-control', '1'); return e.outerHTML.slice(0, 80); })"""
+
+
+@pytest.mark.parametrize("kind", [f"{nb}/commissioner" for nb in NOTEBOOKS] + ["area/england"])
+def test_the_keyboard_reaches_every_control_with_its_focus_visible(rendered, page, tmp_path,
+                                                                   kind):
+    """Tab from the top of the page to its end: every chart (its first point), every
+    sortable table's controls, every download link and the search box is reached, and
+    each element focused shows that it is."""
+    open_page(page, _page(rendered, kind, tmp_path))
+    controls = page.evaluate(CONTROLS)
+    if kind.startswith(("01_", "02_")):
+        assert any("pack-pt" in c for c in controls), "no interactive chart on the page"
+    stops = page.evaluate("() => document.querySelectorAll('a[href], input, select, button, "
+                          "[tabindex]:not([tabindex=\"-1\"])').length")
+    seen, hidden = {}, []
+    for _ in range(stops + 5):
+        page.keyboard.press("Tab")
+        f = page.evaluate(FOCUS)
+        if f is None or f["id"] in seen:
+            break
+        seen[f["id"]] = f
+        if not f["visible"]:
+            hidden.append(f)
+    reached = page.evaluate("() => [...document.querySelectorAll('[data-control]')]"
+                            ".filter(e => !e.dataset.walk).map(e => e.outerHTML.slice(0, 80))")
+    assert reached == [], f"controls Tab never reaches: {reached}"
+    assert hidden == [], f"focused without a visible focus: {hidden[:5]}"
+    assert len(seen) >= len(controls)
+
+
+SVG_TEXT = """() => [...document.querySelectorAll('svg.pack-chart text')].map(t => {
+    /* each chart text, and the fills drawn behind its middle, topmost first */
+    const s = getComputedStyle(t), r = t.getBoundingClientRect();
+    t.scrollIntoView({block: 'center'});
+    const b = t.getBoundingClientRect(), x = b.left + b.width / 2, y = b.top + b.height / 2;
+    const behind = [];
+    for (const e of document.elementsFromPoint(x, y)) {
+        if (e === t || t.contains(e) || e.tagName.toLowerCase() === 'tspan') continue;
+        if (e instanceof SVGGraphicsElement && !(e instanceof SVGSVGElement)) {
+            if (e.tagName.toLowerCase() === 'image') continue;   // a dense cloud's picture
+            const es = getComputedStyle(e);
+            if (es.fill && es.fill !== 'none' && !es.fill.startsWith('url'))
+                behind.push([es.fill, parseFloat(es.fillOpacity) * parseFloat(es.opacity)]);
+        } else if (!(e instanceof SVGElement)) {
+            const bg = getComputedStyle(e).backgroundColor;
+            if (bg && bg !== 'rgba(0, 0, 0, 0)' && bg !== 'transparent') behind.push([bg, 1]);
+        }
+    }
+    return {text: t.textContent, fill: s.fill, opacity: parseFloat(s.fillOpacity) *
+            parseFloat(s.opacity), px: parseFloat(s.fontSize), weight: parseInt(s.fontWeight),
+            behind: behind, shown: r.width > 0};
+})"""
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_text_inside_charts_has_enough_contrast(rendered, page, level):
+    """Every text drawn in every chart of every notebook at this level: WCAG contrast of
+    at least 4.5:1 (3:1 for large text) against the colours behind it."""
+    samples = []
+    for nb in NOTEBOOKS:
+        open_page(page, _report(rendered, nb, level))
+        samples += [contrast.TextSample(s["text"], s["fill"], s["opacity"], s["px"],
+                                        s["weight"], tuple((c, a) for c, a in s["behind"]))
+                    for s in page.evaluate(SVG_TEXT) if s["shown"] and s["text"].strip()]
+    assert len(samples) > 50                       # tick labels, titles, names, sources
+    assert contrast.text_contrast_failures(samples) == []

@@ -236,7 +236,7 @@ background:#f0f4f5;border-bottom:1px solid #d8dde0;
 padding:.4em .7em;margin:0 0 .6em}
 .pack-nav a{color:#005EB8}
 .pack-nav .sep{color:#768692;margin:0 .3em}
-.pack-nav .missing{color:#768692}
+.pack-nav .missing{color:#425563}
 </style>"""
 
 
