@@ -12,9 +12,12 @@ shown as.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import pandas as pd
 
 from helpers import catalogue, formats, levels
 from helpers.analysis import areas
@@ -140,6 +143,17 @@ class Context:
         (practices or networks one by one beside synthetic findings) are left out."""
         return self.publish and self.synthetic_on_real
 
+    def list_when(self, period: Any) -> str:
+        """When a registered-list count was taken, in words (see :func:`list_when`)."""
+        return list_when(self.ds, period)
+
+    @property
+    def price_words(self) -> str:
+        """What the £ value of referrals is priced at: 'tariff prices' on simulated data,
+        'reference costs' where the prices are the published NHS reference costs (the
+        real structure), which are costs, not prices (see :func:`price_words`)."""
+        return price_words(self.ds)
+
     def rule(self, section: str) -> levels.Rule:
         """How ``section`` of this notebook appears on this page: the level table's rule
         (:func:`helpers.levels.rule`), except that a section of :data:`AREA_ROWS` is
@@ -184,6 +198,75 @@ def data_kind(ds: Dataset) -> str:
     if not real:                   # an extract that does not list its tables: real
         return "real"
     return "mixed" if synthetic else "real"
+
+
+def list_when(ds: Dataset, period: Any) -> str:
+    """When a registered-list count with ``period`` (a date) was taken, in words: 'April
+    2021' for a count at a date; on the real structure, whose lists are NHS Payments to
+    General Practice's per financial year (``provenance.list_period`` 'financial_year'),
+    the financial year and what the figure is: '2021/22 (the year's average list)' from
+    2018/19, '2017/18 (the year's last known list)' before."""
+    ts = pd.Timestamp(period)
+    if ds.provenance.get("list_period") != "financial_year" and not \
+            areas.synthetic_on_real(ds):
+        return f"{ts:%B %Y}"
+    fy = ts.year if ts.month >= 4 else ts.year - 1
+    what = "the year's average list" if fy >= 2018 else "the year's last known list"
+    return f"{formats.year(fy)} ({what})"
+
+
+def _profile_source(label: str) -> str:
+    """'NHSBSA 2016-01 (9 bands split)' (a quarter's file) as 'NHSBSA January–March 2016'."""
+    m = re.match(r"(NHSBSA|NHS Digital) (\d{4})-(\d\d)", label)
+    if not m:
+        return "its ICB's mean profile" if label == "commissioner mean profile" else label
+    first = pd.Timestamp(f"{m.group(2)}-{m.group(3)}-01")
+    if m.group(1) == "NHS Digital":
+        return f"NHS Digital {first:%B %Y}"
+    return f"NHSBSA {first:%B}–{first + pd.DateOffset(months=2):%B %Y}"
+
+
+def table_status(ds: Dataset, table: str) -> str:
+    """Whether a contract table is real or synthetic, in words, with what a real table
+    holds where its period is not the rows' own: on the real structure the registered
+    lists are real by year but their age and sex mix is one quarter's, the same every year;
+    the prices are reference costs of the years published, the latest carried forward."""
+    prov = ds.provenance
+    kind = data_kind(ds)
+    if kind != "mixed":
+        return kind
+    if table in prov.get("synthetic_tables", []):
+        return "synthetic"
+    d = prov.get("derivations", {})
+    if table == "population" and isinstance(d.get("age_sex_profile_source"), dict):
+        src = sorted(d["age_sex_profile_source"].items(), key=lambda kv: -kv[1])
+        mix = "; ".join(f"{_profile_source(k)} for {formats.orgs(v)} practices"
+                        for k, v in src)
+        return (f"real list totals by year; age and sex mix held the same every year, from "
+                f"{mix}")
+    if table == "prices" and isinstance(d.get("prices"), str):
+        carried = re.search(r"carried forward from the latest: \[([\d, ]+)\]", d["prices"])
+        have = re.search(r"for (\d{4}/\d\d)–(\d{4}/\d\d)", d["prices"])
+        out = "real NHS reference costs (average unit costs, not prices)"
+        if have:
+            out += f", {have.group(1)} to {have.group(2)}"
+        if carried and have:
+            years = [int(y) for y in carried.group(1).split(",")]
+            out += (f"; {formats.year(years[0])} to {formats.year(years[-1])} carried "
+                    f"forward from {have.group(2)}")
+        return out
+    if table == "practice_outcomes" and d.get("gp_fte"):
+        return ("real: lists and payments by financial year (NHS Payments to General "
+                "Practice); GP FTE a calendar year's, shown with the financial year ending in "
+                "it (2023 with 2022/23)")
+    return "real"
+
+
+def price_words(ds: Dataset) -> str:
+    """'tariff prices' for simulated prices; 'reference costs' where the ``prices`` table
+    is real (the published NHS reference costs: average unit costs, not prices paid)."""
+    return "reference costs" if "prices" in ds.provenance.get("real_tables", []) \
+        else "tariff prices"
 
 
 def pseudonymise(ds: Dataset) -> bool:

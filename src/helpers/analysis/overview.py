@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from helpers.analysis.context import Context
+from helpers.analysis.context import Context, table_status
 from helpers.analysis.referrals import national_tables
 from helpers.cache import cached
 from helpers.codes import among
@@ -110,9 +110,7 @@ def analyse(ctx: Context) -> Overview:
                 t.loc[mine, c] = t.loc[mine, "table"].map(own[c]).to_numpy()
             t.loc[mine, "scope"] = "this practice" if ctx.level == "practice" \
                 else "this network's practices"
-    t["status"] = [("synthetic" if n in ctx.ds.provenance.get("synthetic_tables", [])
-                    else "real") if ctx.data_kind == "mixed" else ctx.data_kind
-                   for n in t["table"]]
+    t["status"] = [table_status(ctx.ds, n) for n in t["table"]]   # with a real table's period
     lists = _lists(ds)
     lists = lists[among(lists["practice_code"], codes)]
     # patients at the area's latest count, from the practices open then: a practice that

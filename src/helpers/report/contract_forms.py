@@ -95,7 +95,9 @@ def headline_text(ctx: Context, an: Analysis) -> str:
     owner = area_md(ctx) if _rule(ctx, "activity_value").kind == levels.SHOWN else \
         f"{text.md(ctx.where.commissioner_name)} (the commissioner of {area_md(ctx)})"
     lines = [f"- In {formats.year(an.year)}, the outpatient activity of {owner} with "
-             f"{with_whom} was worth **{formats.money(an.base.value)}** at tariff prices."]
+             f"{with_whom} was worth **{formats.money(an.base.value)}** at {ctx.price_words}"
+             + (" (synthetic activity: an illustration, not this commissioner's)"
+                if ctx.synthetic_on_real else "") + "."]
     pct = ctx.params["change_pct"]
     change = f"{abs(pct):g}% {'fall' if pct < 0 else 'rise'} in GP referrals"
     who = {"network": " from this network's practices",

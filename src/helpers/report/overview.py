@@ -18,7 +18,8 @@ from helpers.report.tables import Col, table
 def headline_text(ctx: Context, ov: Overview) -> str:
     h = ov.headline
     first, last = pd.Timestamp(h["first_month"] or None), pd.Timestamp(h["last_month"] or None)
-    when = f"{pd.Timestamp(h['latest_count']):%B %Y}" if h["latest_count"] else "the latest count"
+    # a count at a date, or (real structure) a financial year's average list, said so
+    when = ctx.list_when(h["latest_count"]) if h["latest_count"] else "the latest count"
     closed = h["n_practices"] - h["n_open_latest"]
     if ctx.level == "practice":
         first_line = (f"- {text.md(ctx.area_name)} had **{ctx.count(h['patients'])} "

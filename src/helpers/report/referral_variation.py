@@ -185,8 +185,8 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
               "(the ratio of the middle one of England's practices) would mean ")
     first = (f"- If the practices above the limit came down to it, about "
              f"**{ctx.count(to_limit)} fewer referrals a year**"
-             + (f" (≈ **{_money(h['saving_to_limit_gbp_per_year'])} a year** at tariff "
-                "prices, first attendance plus follow-ups)" if money else "")
+             + (f" (≈ **{_money(h['saving_to_limit_gbp_per_year'])} a year** at "
+                f"{ctx.price_words}, first attendance plus follow-ups)" if money else "")
              + "; " + median) \
         if n_high else "- No practice is above the upper limit. " + median[:1].upper() + \
         median[1:]
@@ -560,8 +560,8 @@ def opportunity_table(ctx: Context, an: Analysis):
             Col("ratio", "Ratio (observed / expected)", "ratio"),
             Col("excess_to_limit_per_year", "Above the limit (a year)", "count")]
     if not np.isnan(an.extras["cost_per_referral_gbp"]):
-        cols.append(Col("saving_to_limit_gbp_per_year", "Value at tariff (£k a year)",
-                        "gbpk"))
+        cols.append(Col("saving_to_limit_gbp_per_year",
+                        f"Value at {ctx.price_words} (£k a year)", "gbpk"))
     return table(t, cols, caption=f"Referrals above the {an.limit}% limit, averages over "
                                  f"{formats.period(an.years)}")
 
@@ -744,7 +744,7 @@ def similar_text(ctx: Context, an: Analysis) -> str:
             "publishable number of referrals."
     total = float(shown["above_best_per_year"].sum())
     money = float(shown["saving_gbp_per_year"].sum())
-    gbp = f" (≈ {formats.money(money)} a year at tariff prices)" if np.isfinite(money) \
+    gbp = f" (≈ {formats.money(money)} a year at {ctx.price_words})" if np.isfinite(money) \
         and money > 0 else ""
     n = len(shown)
     # the table lists SIMILAR_ROWS specialties: say what the rest add up to
@@ -778,7 +778,8 @@ def similar_table(ctx: Context, an: Analysis):
                      Col("ratio", "Ratio (observed / expected)", "ratio"),
                      Col("best_ratio", "Best 5 of the similar 10: ratio", "ratio"),
                      Col("above_best_per_year", "Referrals a year above that", "count"),
-                     Col("saving_gbp_per_year", "Value a year at tariff (£)", "gbp")],
+                     Col("saving_gbp_per_year", f"Value a year at {ctx.price_words} (£)",
+                         "gbp")],
                  caption="Against the best of its 10 most similar practices, by specialty")
 
 

@@ -88,9 +88,12 @@ def read_gp_payments(path: Path) -> pd.DataFrame:
 
     Columns: year (financial year start), practice_code, ccg_code, pcn_code (from 2019/20),
     contract_type, dispensing, rurality (from 2016/17), registered_patients,
-    weighted_patients, total_payments_gbp. Quirks handled: byte-order marks, the PCN code
-    headed "Code" in 2022/23, rurality headed "PracticeRurality" in 2016/17, blank or "-"
-    dates, whitespace in codes.
+    weighted_patients, total_payments_gbp, part_year (the file's "Atypical Characteristics"
+    says "Part year of data": the practice was paid for part of the year only, so its
+    payments per patient are not a year's; from 2016/17). Quirks handled: byte-order marks,
+    the PCN code headed "Code" in 2022/23, rurality headed "PracticeRurality" in 2016/17,
+    the atypical characteristics headed three ways, blank or "-" dates, whitespace in
+    codes.
     """
     path = Path(path)
     import re
@@ -106,6 +109,8 @@ def read_gp_payments(path: Path) -> pd.DataFrame:
     _require(df, need, path, "NHS Payments to General Practice")
     pcn = _col(df, "PCN Code", "Code")
     rural = _col(df, "Practice Rurality", "PracticeRurality")
+    atyp = _col(df, "Atypical Characteristics", "AtypicalCharacteristics",
+                "Atypical characteristics")
     num = lambda c: pd.to_numeric(df[c].str.replace(",", "").str.strip(),  # noqa: E731
                                   errors="coerce")
     out = pd.DataFrame({
@@ -120,6 +125,8 @@ def read_gp_payments(path: Path) -> pd.DataFrame:
         "registered_patients": num("Number of Registered Patients (Last Known Figure)"),
         "weighted_patients": num("Number of Weighted Patients (Last Known Figure)"),
         "total_payments_gbp": num("Total NHS Payments to General Practice"),
+        "part_year": df[atyp].fillna("").str.contains("part year", case=False)
+        if atyp else False,
     })
     out = out[out["practice_code"].notna() & (out["practice_code"] != "")]
     unknown = ~out["contract_type"].isin(["GMS", "PMS", "APMS"])

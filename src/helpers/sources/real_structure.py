@@ -517,8 +517,13 @@ def _groups(files: dict[str, list[Path]], codes: pd.Index, notes: dict) -> pd.Da
 def _outcomes(files: dict[str, list[Path]], pay: pd.DataFrame, codes: pd.Index,
               notes: dict) -> pd.DataFrame:
     """NHS Payments panel (every year on file) for the window's practices, with GP FTE
-    from the workforce file where its year matches."""
-    p = pay[pay["practice_code"].isin(codes) & (pay["weighted_patients"] > 0)]
+    from the workforce file where its year matches. A row the file marks "Part year of
+    data" is left out (counted in the notes): a part year's payments over a year's list are
+    not a year's payments per patient, and would rank the practice among England's lowest."""
+    part = pay["part_year"].fillna(False).astype(bool) if "part_year" in pay else \
+        pd.Series(False, index=pay.index)
+    notes["payments_part_year_left_out"] = int((part & pay["practice_code"].isin(codes)).sum())
+    p = pay[pay["practice_code"].isin(codes) & (pay["weighted_patients"] > 0) & ~part]
     out = pd.DataFrame({"practice_code": p["practice_code"], "year": p["year"],
                         "registered_patients": p["registered_patients"],
                         "weighted_patients": p["weighted_patients"],
