@@ -47,11 +47,11 @@ def test_group_counts_add_up_to_the_table_beside_them(small):
     assert ungrouped > 0                       # the case: some practices are in no group
     assert an.n_ungrouped == ungrouped and table_sum + ungrouped == n
     words = R.headline_text(ctx, an)
-    assert f"**{table_sum:,} of the {n:,} practices**" in words
-    assert f"the other {ungrouped:,} practices are in no group" in words
-    assert f"**{len(an.networks)} groups**" in words
-    assert R.results(ctx, an)["summary"].startswith(f"{table_sum:,} of {n:,} practices in "
-                                                    f"{len(an.networks)} groups")
+    assert f"**{table_sum:,} practices** in " in words
+    assert f"the other {ungrouped:,} of its {n:,} practices are in no group" in words
+    assert f"**{len(an.networks)} groups** (median " in words
+    assert R.results(ctx, an)["summary"].startswith(
+        f"{table_sum:,} practices in {len(an.networks)} groups, {ungrouped:,} in none")
 
 
 def test_a_two_practice_network_gets_the_comparison_its_text_promises(small):
@@ -207,3 +207,19 @@ def test_a_closed_member_adds_no_patients_to_its_groups_latest_list(small):
     assert row["combined_list"] == pytest.approx(want)
     assert row["practices"] == len(members)           # every member is still counted
     assert A.closed_before(small, 2014) == set()      # none had closed by April 2014
+
+
+def test_a_group_with_a_closed_member_says_so_beside_its_count(small):
+    """'A group of 5 practices' beside gaps over 4: the closed member is said."""
+    g = small.groups.assign(practice_code=small.groups["practice_code"].astype(str),
+                            group_code=small.groups["group_code"].astype(str))
+    closed = set(small.practices.loc[small.practices["close_date"].notna(),
+                                     "practice_code"].astype(str))
+    code = str(g.loc[g["practice_code"].isin(closed), "group_code"].iloc[0])
+    ctx, an = page(code)
+    size = int(an.networks["group_practices"].iloc[0])
+    assert int(an.networks["closed"].iloc[0]) == 1
+    assert f"is a group of {size} practices, 1 of them closed before 2018/19" in \
+        R.headline_text(ctx, an)
+    assert "Of them closed before the latest year" in html.unescape(
+        R.networks_table(ctx, an).data)

@@ -362,12 +362,13 @@ def _networks(ctx: Context, nat: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
         on="practice_code", how="left")
     # the combined list is the latest year's: a member closed before it adds no patients
     # (they moved, often to another member, and would be counted twice)
-    per["list_size"] = per["list_size"].where(
-        ~per["practice_code"].isin(closed_before(ctx.ds, int(nat["year"].max()))), 0.0)
+    gone = per["practice_code"].isin(closed_before(ctx.ds, int(nat["year"].max())))
+    per["list_size"] = per["list_size"].where(~gone, 0.0)
+    per["closed"] = gone.astype(int)
     names = ctx.ds.groups.drop_duplicates("group_code").set_index("group_code")["group_name"]
     net = per.groupby("group_code").agg(
         practices=("practice_code", "nunique"), combined_list=("list_size", "sum"),
-        group_practices=("group_practices", "first"),
+        closed=("closed", "sum"), group_practices=("group_practices", "first"),
         srr=("srr", "mean"), payments_per_weighted=("payments_per_weighted", "median"),
         gp_fte_per_1000=("gp_fte_per_1000", "median")).reset_index()
     # the size band is the whole group's (a practice's page holds one of its members)

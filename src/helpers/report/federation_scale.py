@@ -44,21 +44,22 @@ def _why_omitted(ctx: Context, section: str) -> str | None:
 
 
 def groups_sentence(ctx: Context, an: Analysis) -> str:
-    """How many of the area's practices are in the groups its table lists, how many are in
-    none, and the share by group size: every count adds up to the table beside it (each
-    grouped practice counted once, in its latest group)."""
+    """How many of the area's practices are in the groups its table lists (each counted
+    once, in its latest group: the table's column adds to it), how many of its practices
+    are in none, and the share by group size."""
     n = len(ctx.practice_codes)
     grouped = int(an.networks["practices"].sum())
     med = float(an.networks["practices"].median())
     bs = an.band_shares.set_index("band")
-    who = (f"All **{text.plural(n, 'practice')}**" if grouped == n else
-           f"**{grouped:,} of the {text.plural(n, 'practice')}**")
-    rest = "" if an.n_ungrouped == 0 else (
-        f"; the other {text.plural(an.n_ungrouped, 'practice')} "
-        f"{'is' if an.n_ungrouped == 1 else 'are'} in no group")
-    return (f"{who} in {area_md(ctx)} belong to "
-            f"**{text.plural(len(an.networks), 'group')}** (median {med:.0f} of its practices "
-            f"each){rest}. {bs.loc['5-8', 'area']:.0f}% of the practices are in groups of 5–8 "
+    k = an.n_ungrouped
+    rest = ("; none of its practices is outside a group" if k == 0 else
+            f"; the other {k:,} of its {text.plural(n, 'practice')} "
+            f"{'is' if k == 1 else 'are'} in no group")
+    return (f"**{text.plural(grouped, 'practice')}** in {area_md(ctx)} "
+            f"{'belongs' if grouped == 1 else 'belong'} to "
+            f"**{text.plural(len(an.networks), 'group')}** (median {med:.0f} "
+            f"{'practice' if med == 1 else 'practices'} each){rest}. "
+            f"{bs.loc['5-8', 'area']:.0f}% of the practices are in groups of 5–8 "
             f"(England {bs.loc['5-8', 'england']:.0f}%), {bs.loc['1', 'area']:.0f}% in no "
             "group or on their own in one.")
 
@@ -69,7 +70,8 @@ def _summary_groups(ctx: Context, an: Analysis) -> str:
     grouped = int(an.networks["practices"].sum()) if g else 0
     if grouped == n:
         return f"{text.plural(n, 'practice')} in {text.plural(g, 'group')}"
-    return f"{grouped:,} of {text.plural(n, 'practice')} in {text.plural(g, 'group')}"
+    return (f"{text.plural(grouped, 'practice')} in {text.plural(g, 'group')}, "
+            f"{n - grouped:,} in none")
 
 
 def out_of_range_text(ctx: Context, an: Analysis) -> str:
@@ -167,6 +169,16 @@ def _own_group_size(ctx: Context, an: Analysis) -> int | None:
     return int(an.networks["group_practices"].max())
 
 
+def _closed_note(an: Analysis, r) -> str:
+    """', k of them closed before <latest year>' for a group whose members include
+    practices closed before the year its table and gaps show ('' when none closed)."""
+    k = int(r.get("closed", 0) or 0)
+    if not k:
+        return ""
+    year = formats.year(int(an.national_panel["year"].max()))
+    return f", {k} of them closed before {year}"
+
+
 def headline_text(ctx: Context, an: Analysis) -> str:
     """Local findings first, then England-wide context."""
     lines = []
@@ -180,7 +192,8 @@ def headline_text(ctx: Context, an: Analysis) -> str:
         else:
             share = an.band_shares.set_index("band").loc[r["band"], "england"]
             lines.append(f"- {area_md(ctx)} belongs to **{text.md(r['name'])}**, a group of "
-                         f"{text.plural(size, 'practice')} ({share:.0f}% of England's "
+                         f"{text.plural(size, 'practice')}{_closed_note(an, r)} "
+                         f"({share:.0f}% of England's "
                          f"practices are in groups of {formats.size_band(r['band'])}).")
     elif ctx.level == "practice":
         lines.append(f"- {area_md(ctx)} is not in a group.")
@@ -192,8 +205,9 @@ def headline_text(ctx: Context, an: Analysis) -> str:
         else:
             r = an.networks.sort_values("group_practices").iloc[-1]
             share = an.band_shares.set_index("band").loc[r["band"], "england"]
-            lines.append(f"- {area_md(ctx)} is a group of {text.plural(size, 'practice')} "
-                         f"({share:.0f}% of England's practices are in groups of "
+            lines.append(f"- {area_md(ctx)} is a group of {text.plural(size, 'practice')}"
+                         f"{_closed_note(an, r)} ({share:.0f}% of England's practices are in "
+                         "groups of "
                          f"{formats.size_band(r['band'])}).")
     elif len(an.networks):
         lines.append("- " + groups_sentence(ctx, an))
@@ -326,6 +340,8 @@ def networks_table(ctx: Context, an: Analysis):
             Col("practices", "Practices in the group" if whole else
                 "Practices in this area", "orgs"),
             Col("band", "Size band (practices)"),
+            *([Col("closed", "Of them closed before the latest year", "orgs")]
+              if t["closed"].gt(0).any() else []),
             Col("combined_list", "Combined list (patients; practices open in the latest "
                 "year)", "count"),
             Col("srr", "Referral ratio (mean of practices)", "ratio")]
