@@ -49,17 +49,17 @@ TERMS: tuple[Term, ...] = (
           "standardised ratios", "standardised ratio", "referral ratios", "referral ratio"),
          "A practice's referrals divided by the referrals expected of it (see expected "
          "referrals). 1.00 means it refers as many patients as England's rates for people "
-         "of the same age, sex and deprivation would predict; 1.20 means 20% more; 0.80 means "
-         "20% fewer.",
+         "of the same age and sex would predict; 1.20 means 20% more; 0.80 means 20% fewer.",
          "A ratio far from 1 is a question to ask, not a verdict: the patients may differ in "
          "ways the data cannot see. Read it with its limits (see funnel plot)."),
     Term("expected-referrals", "Expected referrals",
          ("expected referrals",),
          "The referrals an area would make if each of its patients were referred at "
-         "England's rate for people of their age, sex and deprivation, added up over its "
-         "list and the months it was open.",
+         "England's rate for people of their sex and five-year age band (and, where a "
+         "report says so, their deprivation), added up over its list and the months it was "
+         "open.",
          "The yardstick the standardised ratio compares with: it allows for who the patients "
-         "are, so a practice with older or poorer patients is not marked high for that."),
+         "are, so a practice with older patients is not marked high for that."),
     Term("indirect-standardisation", "Indirect standardisation",
          ("indirect standardisation", "indirectly standardised"),
          "The method behind expected referrals: England's rates for each group of patients "
@@ -171,14 +171,22 @@ TERMS: tuple[Term, ...] = (
          "price."),
     Term("cap-and-collar", "Cap and collar",
          ("cap-and-collar", "cap and collar"),
-         "Payment by activity within a corridor around plan (for example ±5%); beyond the "
-         "cap or below the collar the payment stops changing.",
-         "Savings and extra costs are limited to the corridor."),
+         "The planned sum is paid while activity stays within a corridor around plan (for "
+         "example ±5%); beyond the corridor, activity is paid, or refunded, at its price.",
+         "Small changes in referrals change nothing; larger ones change the payment only "
+         "beyond the corridor."),
+    Term("cost-and-volume", "Cost and volume",
+         ("cost and volume", "cost-and-volume"),
+         "Activity paid at its price up to the value of the planned volume, and nothing "
+         "above it.",
+         "Fewer referrals save their price; activity above plan costs the commissioner "
+         "nothing more, so the provider carries that demand."),
     Term("aligned-payment", "Aligned payment and incentive",
          ("aligned payment and incentive", "aligned payments", "aligned payment"),
          "The NHS payment scheme from 2022/23: a fixed element for planned activity and a "
          "variable element (for example 75% of price) for elective activity above plan.",
-         "Activity above plan costs most of its price; activity below plan saves little."),
+         "Activity above plan costs most of its price; activity below plan saves nothing "
+         "unless the contract claws a share back."),
     Term("outcome-based", "Outcome-based contract",
          ("outcome-based contracts", "outcome-based contract", "outcome-based"),
          "A payment with a bonus or penalty tied to an outcome measure reaching a target.",
