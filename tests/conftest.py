@@ -48,3 +48,13 @@ def browser_type_launch_args(browser_type_launch_args):
     from chromium import CHROMIUM, FLAGS
 
     return {**browser_type_launch_args, "executable_path": CHROMIUM, "args": FLAGS}
+
+
+def pytest_collection_modifyitems(items):
+    """Modules with browser tests run last, each whole (its module fixtures built once).
+    Playwright's sync API keeps its event loop marked as running in the main thread for the
+    rest of the session (pytest-playwright's browser is session-wide), where a later test's
+    ``asyncio.run`` or Tornado loop would refuse to start."""
+    browser = {i.module for i in items if "page" in getattr(i, "fixturenames", ())}
+    items[:] = ([i for i in items if i.module not in browser]
+                + [i for i in items if i.module in browser])
