@@ -77,7 +77,8 @@ def test_no_link_inside_links_headings_headers_navigation_footer_svg_script_or_h
              '<svg><text>funnel plot</text><style>a>b{}</style></svg>'
              '<script>var s = "<b>funnel plot</b>";</script><!-- funnel plot -->'
              '<img alt="funnel plot" title="a > funnel plot">'
-             "<code>funnel plot</code><footer>funnel plot</footer>")
+             '<code>funnel plot</code><footer>funnel plot</footer>'
+             '<span class="meta no-terms">(KeyError: funnel plot <b>x</b> funnel plot)</span>')
     assert link_terms(quiet + "</body></html>") == quiet + "</body></html>"
     got = link_terms(quiet + "<p>Then a funnel plot.</p></body></html>")
     assert _links(got) == [("funnel-plot", "funnel plot")]

@@ -84,9 +84,15 @@ def test_every_area_is_listed_before_what_is_below_it(tmp_path):
     jobs = _jobs(nodes)
     index.write_index(tmp_path, jobs, PROVENANCE, site=True, nodes=nodes)
     page = (tmp_path / "index.html").read_text()
-    heads = re.findall(r'<section class="area"><h2>([^<]*?) <span', page)
-    assert heads == ["Zeta ICB", "Beta network", "Aardvark practice", "Gamma network",
-                     "Bee practice", "Aaron practice", "Alpha practice"]
+    heads = re.findall(r'<section class="area"><h2>([^<]*?) <span class="code">([^<]*)<',
+                       page)
+    assert heads == [("Zeta ICB", "Q09 · commissioner"),
+                     ("Beta network", "U1 · network in Zeta ICB"),
+                     ("Aardvark practice", "A1 · practice in Beta network"),
+                     ("Gamma network", "U2 · network in Zeta ICB"),
+                     ("Bee practice", "A2 · practice in Gamma network"),
+                     ("Aaron practice", "A4 · practice in Zeta ICB, in no network"),
+                     ("Alpha practice", "A3 · practice in Zeta ICB, in no network")]
     # without the site's tree: England first, then by name (as before)
     index.write_index(tmp_path, jobs, PROVENANCE)
     heads = re.findall(r'<section class="area"><h2>([^<]*?) <span',
@@ -139,7 +145,24 @@ def test_a_failed_validation_check_links_to_the_report_that_has_it(tmp_path):
     row = next(r for r in (tmp_path / nodes["U1"].page).read_text().split("<tr>")
                if "Aardvark practice" in r)
     assert '(<a href="../01_referral_variation/a1.html">report</a>)' in row
-    check = re.search(r'<a class="failed" href="([^"]*)">1 validation check failed in '
+    check = re.search(r'; <a class="failed" href="([^"]*)">1 validation check failed in '
                       r"([^<]*)</a>", row)
     assert check and check.group(1) == "../02_federation_scale/a1.html"
     assert check.group(2) == "Federation scale effects"
+
+
+def test_a_failed_reports_error_is_quoted_without_term_links(tmp_path):
+    nodes = _tree()
+    jobs = _jobs(nodes)
+    bad = next(j for j in jobs if j.area == "U1" and j.notebook == "01_referral_variation")
+    bad.status, bad.files = "failed", {}
+    bad.error = "RuntimeError: report lint: 'Its 2 networks ↓' in publish mode"
+    child = next(j for j in jobs if j.area == "A1" and j.notebook == "01_referral_variation")
+    child.summary = "Ratio 1.10 in publish mode"            # listed below the error
+    site.attach_nav(jobs, nodes)
+    site.write_area_pages(tmp_path, nodes, jobs, PROVENANCE)
+    page = (tmp_path / nodes["U1"].page).read_text()
+    quoted = re.search(r'<span class="meta no-terms">\(([^)]*)\)</span>', page)
+    assert quoted and "Its 2 networks ↓&#x27; in publish mode" in quoted.group(1)
+    assert "definitions.html#publish-mode" in page          # linked elsewhere on the page…
+    assert page.index("definitions.html#publish-mode") > quoted.end()   # …not in the error

@@ -76,6 +76,22 @@ def _environment(env: dict | None) -> str:
             f'{escape(env["sha256"][:10])}: {shown}</span> (rebuild it with make setup)')
 
 
+def _where(nodes: dict[str, AreaNode] | None, area: str) -> str:
+    """Where an area sits, after its code: ' · network in Synthetic ICB 01', ' · practice
+    in Federation 3', ' · practice in Synthetic ICB 02, in no network' (empty without the
+    site's tree)."""
+    node = (nodes or {}).get(area)
+    if node is None:
+        return ""
+    text = f" · {LEVEL_WORDS[node.level][0]}"
+    up = [nodes[p] for p in node.parents if nodes[p].level != "england"]
+    if up:
+        text += f" in {escape(up[-1].name)}"
+        if node.level == "practice" and up[-1].level == "commissioner":
+            text += ", in no network"
+    return text
+
+
 MAX_LISTED_AREAS = 200
 """A run of more areas lists only England and commissioners on its index page (the site's
 area pages and search reach the rest)."""
@@ -101,8 +117,8 @@ def write_index(out_dir: Path, jobs: list[Job], provenance: dict, site: bool = F
             continue
         items = "".join(report_item(j) for j in sorted((j for j in jobs if j.area == area),
                                                         key=lambda j: j.notebook))
-        level = f" · {LEVEL_WORDS[nodes[area].level][0]}" if nodes and area in nodes else ""
-        code = "" if area == ENGLAND else f' <span class="code">{escape(area)}{level}</span>'
+        code = "" if area == ENGLAND else \
+            f' <span class="code">{escape(area)}{_where(nodes, area)}</span>'
         blocks.append(f'<section class="area"><h2>{escape(name)}{code}</h2>'
                       f"<ul>{items}</ul></section>")
     if big:

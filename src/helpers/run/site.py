@@ -401,7 +401,7 @@ def report_item(j: Job, base: str = "") -> str:
                 f"{check}</li>")
     first = escape(j.error.splitlines()[0][:200]) if j.error else "not run"
     return (f'<li>{title}: <span class="failed">failed</span> '
-            f'<span class="meta">({first})</span></li>')
+            f'<span class="meta no-terms">({first})</span></li>')
 
 
 def _report_items(jobs: list[Job], base: str) -> str:
@@ -434,11 +434,11 @@ def _child_row(k: AreaNode, jobs: list[Job], nodes: dict[str, AreaNode]) -> str:
     for j in sorted(jobs, key=lambda j: j.notebook):
         n = len(j.validation_failed)
         if n and j.status == "ok" and "html" in j.files:
-            checks.append(f' <a class="failed" href="../{escape(j.files["html"])}">{n} '
+            checks.append(f'; <a class="failed" href="../{escape(j.files["html"])}">{n} '
                           f'validation check{"s" if n > 1 else ""} failed in '
                           f"{escape(_title(j))}</a>")
     gone = sum(j.status != "ok" for j in jobs)
-    gone_txt = (f' <span class="failed">{gone} report{"s" if gone > 1 else ""} '
+    gone_txt = (f'; <span class="failed">{gone} report{"s" if gone > 1 else ""} '
                 "failed</span>") if gone else ""
     closed = f'<span class="meta">Closed {escape(k.closed)}.</span> ' if k.closed else ""
     return (f'<tr><td><a href="../{escape(k.page)}">{escape(k.name)}</a></td>'
