@@ -422,3 +422,19 @@ def test_the_cli_prints_disagreements(site, tmp_path, capsys):
     p.write_text(text.replace(m.group(0), "12,345 GP referrals", 1))
     assert oc.main([str(run)]) == 1
     assert "00_data_overview/q01: '12,345 GP referrals" in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_planted_quarter_ratio_and_gap_after_closure(site):
+    """A practice's quarterly ratio on its chart against England's deciles, and a quarter
+    drawn after the practice closed."""
+    page, res = _report(site, "01_referral_variation", CLOSED)
+    m = re.search(r"<title>Apr 2015 quarter: ratio ([\d.]+)</title>", page)
+    assert m, "the deciles chart's point for April 2015"
+    planted = page.replace(m.group(0), f"<title>Apr 2015 quarter: ratio "
+                                       f"{float(m.group(1)) + 0.3:.2f}</title>")
+    assert any("Apr 2015 quarter" in x for x in _new(site, res, page, planted))
+    planted = page.replace(m.group(0), m.group(0) + "<title>Apr 2018 quarter: ratio 0.50"
+                                                    "</title>")
+    assert any("Apr 2018 quarter" in x and "no ratio" in x
+               for x in _new(site, res, page, planted))

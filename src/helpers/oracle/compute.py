@@ -79,6 +79,7 @@ def _connect(folder: Path):
     import duckdb
 
     con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")   # nothing on a batch's output
     for t in TABLES + OPTIONAL[1:]:
         pq, csv = folder / f"{t}.parquet", folder / f"{t}.csv"
         if pq.exists():

@@ -94,6 +94,25 @@ def _in_years(month: str, years: set[int]) -> bool:
     return (y - (m < 4)) in years
 
 
+def quarter(facts: dict[str, Any], code: str, start: str) -> tuple[int, float, int]:
+    """A practice's referrals, expected referrals and months open in the financial quarter
+    starting ``start`` ('2018-04'): each month open expects its year's expected count over
+    that year's months open."""
+    p = facts["practices"][code]
+    y, m = int(start[:4]), int(start[5:7])
+    obs = exp = 0.0
+    months = 0
+    for k in range(3):
+        mm = f"{y}-{m + k:02d}"
+        if mm not in p["month_counts"]:
+            continue
+        fy = str(y - (m + k < 4))
+        months += 1
+        obs += p["month_counts"][mm]
+        exp += p["exp"].get(fy, 0.0) / max(1, p["months"].get(fy, 0))
+    return int(obs), exp, months
+
+
 def _index(facts: dict[str, Any]) -> dict[str, tuple[str, str]]:
     """Upper-case code and public code → (level, data code), built once per facts."""
     if "_index" not in facts:

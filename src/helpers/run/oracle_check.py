@@ -21,6 +21,7 @@ published count. What is compared:
   referrals a year); each CSV equal, cell for cell, to the table it downloads;
 - chart point titles (SVG ``<title>``): a practice's ratio and expected referrals a year on a
   funnel (an unnamed "practice like it" must be some practice of the data), a practice's
+  ratio each quarter beside England's deciles (no quarter after it closed), a practice's
   list size on a size curve;
 - notebook 03 below a commissioner: the contract figures are the commissioner's (its
   activity value at tariff), so a chart or table titled with the network's or practice's
@@ -57,6 +58,7 @@ from helpers.oracle.facts import (
     disclose,
     find,
     per_year_allowed,
+    quarter,
 )
 
 WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -557,6 +559,8 @@ def check_csvs(page: str, tables: list[list[list[str]]]) -> list[str]:
 
 _FUNNEL = re.compile(r"^(.+?): ratio (" + _NUM + r"), [^;]*; (" + _NUM +
                      r") expected referrals a year$")
+_QUARTER = re.compile(r"^(Jan|Apr|Jul|Oct) (\d{4}) quarter: ratio (" + _NUM + r")$")
+_MONTH_NUMBER = {"Jan": 1, "Apr": 4, "Jul": 7, "Oct": 10}
 _SIZE = re.compile(r"^(\S+): (" + _NUM + r"); (" + _NUM + r") patients$")
 
 
@@ -586,6 +590,18 @@ def check_titles(r: Report, titles: list[str]) -> list[str]:
                            f"{rs if rs is None else round(rs, 4)} and "
                            f"{f.expected_per_year:,.1f} expected referrals a year (over "
                            f"{_years_word(f.years)} open)")
+            continue
+        m = _QUARTER.match(t)
+        if m and r.area.level == "practice":
+            start = f"{m.group(2)}-{_MONTH_NUMBER[m.group(1)]:02d}"
+            obs, exp, months = quarter(r.facts, r.area.code, start)
+            shown = count_shown(obs, r.publish) if months else None
+            want = None if shown is None or exp <= 0 else shown / exp
+            if not agrees(m.group(3), want):
+                out.append(f"chart point '{t}': the oracle has "
+                           + (f"ratio {want:.3f} ({obs} referrals, {exp:.1f} expected)"
+                              if want is not None else
+                              f"no ratio ({obs} referrals in {months} months open)"))
             continue
         m = _SIZE.match(t)
         if m:
