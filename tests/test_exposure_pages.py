@@ -47,9 +47,6 @@ def test_months_open_is_one_definition_for_practices_and_networks(small, closed)
     full = str(m[m == 60].index[0])
     assert referrals.area_months_open(small, [closed, full]) == 60
     assert referrals.area_months_open(small, [closed]) == 12
-    assert referrals.years_words(36) == "3 years"
-    assert referrals.years_words(39) == "39 months"
-    assert referrals.years_words(12) == "1 year"
 
 
 def test_a_closed_practice_reads_the_same_on_its_funnel_table_and_headline(closed):
@@ -67,7 +64,8 @@ def test_a_closed_practice_reads_the_same_on_its_funnel_table_and_headline(close
         "year" in mine[0], mine
     assert "open 12 of the period's 60 months" in mine[0]
     text = rv.headline_text(ctx, an, an.headline)
-    assert "over the 1 year it was open" in text
+    assert f"({ctx.count(an.headline['observed_per_year'])} a year over the 12 months it " \
+        "was open)" in text
     matplotlib.pyplot.close(fig)
 
 
@@ -129,3 +127,63 @@ def test_the_practices_table_caption_reads_right_for_one_and_two():
     assert rv.practices_caption(1) == "The practice's figures"
     assert rv.practices_caption(2).startswith("Both practices")
     assert rv.practices_caption(31) == "All 31 practices, highest ratio first"
+
+
+def test_notebooks_00_and_01_state_the_same_exposure(closed):
+    """'over 39 months' (00) beside 'over the 3 years it was open' (01): both now say the
+    months it was open, from the one definition."""
+    from helpers.report import overview
+
+    ctx0, ov = _run("00_data_overview", closed)
+    ctx1, an = _run("01_referral_variation", closed)
+    words = "over the 12 months it was open"
+    assert words in overview.headline_text(ctx0, ov)
+    assert words in rv.headline_text(ctx1, an, an.headline)
+    assert ov.headline["months"] == an.extras["area_months"] == 12
+
+
+def test_a_chart_draws_counts_in_the_unit_their_size_calls_for(closed):
+    """Class 8: a practice with 10 to 30 referrals a month was drawn in 'thousands per
+    month' with ticks 0.010 to 0.030."""
+    from helpers.report import overview
+
+    assert overview.count_scale([12, 30, np.nan]) == (1.0, "")
+    assert overview.count_scale([9_999]) == (1.0, "")
+    assert overview.count_scale([3_000, 15_000]) == (1000.0, "thousands")
+    for area, label in ((closed, "Referrals per month"),
+                        ("Q02", "Referrals (thousands per month)")):
+        ctx, ov = _run("00_data_overview", area)
+        ax = overview.monthly_chart(ctx, ov).axes[0]
+        assert ax.get_ylabel() == label
+        top = ax.get_ylim()[1]
+        assert top > 10, (area, top)      # the counts, not 0.0xx thousands
+        matplotlib.pyplot.close(ax.figure)
+
+
+def test_one_open_practice_has_no_median_list(small):
+    """Class 16: '1 practice with 6,200 registered patients (median list size 6,200)'."""
+    from dataclasses import replace
+
+    from helpers.report import overview
+
+    sizes = small.groups.groupby("group_code")["practice_code"].nunique()
+    ctx, ov = _run("00_data_overview", str(sizes.index[0]))
+    one = replace(ov, headline=dict(ov.headline, n_practices=1, n_open_latest=1,
+                                    patients=6200.0, median_list=6200.0))
+    first = overview.headline_text(ctx, one).splitlines()[0]
+    assert "**1 practice** with **6,200 registered patients**" in first
+    assert "median" not in first
+    many = overview.headline_text(ctx, replace(ov, headline=dict(
+        ov.headline, n_practices=3, n_open_latest=3))).splitlines()[0]
+    assert "median list size" in many
+
+
+def test_a_practice_page_says_why_it_has_no_list_size_chart(closed):
+    """The level table leaves a practice's list-size spread out and says why."""
+    from helpers import levels
+    from helpers.report import overview
+
+    ctx, ov = _run("00_data_overview", closed)
+    assert overview.list_size_chart(ctx, ov) is None
+    assert overview.list_size_text(ctx, ov) == levels.rule(
+        "00_data_overview", "list_sizes", "practice").why

@@ -12,13 +12,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from helpers import levels
 from helpers.analysis.context import Context, table_status
-from helpers.analysis.referrals import national_tables
+from helpers.analysis.referrals import area_months_open, national_tables
 from helpers.cache import cached
 from helpers.codes import among
 from helpers.stats import sdc
 
 DATE_COLUMNS = ("month", "period", "start_month", "joined")
+NOTEBOOK = "00_data_overview"
 
 
 @cached
@@ -99,9 +101,12 @@ def analyse(ctx: Context) -> Overview:
                                                last=("last", "max"),
                                                england=("area", lambda a: (a == "ENGLAND")
                                                         .all())).reset_index()
-        t["scope"] = np.where(t.pop("england"), "England", "its commissioner"
-                              if ctx.level != "commissioner" else "this commissioner")
-        if ctx.level in ("network", "practice"):     # its own rows where a table has them
+        # a table kept by commissioner: the level table says whose rows the page shows
+        by_comm = levels.rule(NOTEBOOK, "data_tables_by_commissioner", ctx.level)
+        below = by_comm.kind == levels.PARENT          # the commissioner's, under its name
+        t["scope"] = np.where(t.pop("england"), "England",
+                              f"its {by_comm.owner}" if below else "this commissioner")
+        if below:                     # its own rows where a table is kept by practice
             own = _practice_rows(ds)
             own = own[among(own["practice_code"], codes)].groupby("table").agg(
                 rows=("rows", "sum"), first=("first", "min"), last=("last", "max"))
@@ -120,11 +125,15 @@ def analyse(ctx: Context) -> Overview:
     pm = national_tables(ds)["pm"]
     pm = pm[among(pm["practice_code"], codes)] if not ctx.is_england else pm
     monthly = pm.groupby("month", as_index=False)["observed"].sum()
+    # the exposure: months any of the area's practices was open (one definition with 01)
+    months = len(monthly) if ctx.is_england else area_months_open(ds, sorted(codes))
     h = {"n_practices": len(codes), "n_open_latest": int(len(lists)),
+         "data_months": int(national_tables(ds)["pm"]["month"].nunique()),
+         "data_last_month": str(national_tables(ds)["pm"]["month"].max().date()),
          "latest_count": str(pd.Timestamp(latest).date()) if pd.notna(latest) else "",
          "patients": float(lists["patients"].sum()),
          "median_list": float(lists["patients"].median()),
-         "referrals": float(monthly["observed"].sum()), "months": int(len(monthly)),
+         "referrals": float(monthly["observed"].sum()), "months": int(months),
          "first_month": str(monthly["month"].min().date()) if len(monthly) else "",
          "last_month": str(monthly["month"].max().date()) if len(monthly) else ""}
     # the monthly chart is drawn from published counts (suppressed months are gaps)

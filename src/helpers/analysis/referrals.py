@@ -123,15 +123,6 @@ def area_months_open(ds: Dataset, codes: list[str], years: list[int] | None = No
     return int(pm["month"].nunique())
 
 
-def years_words(months: int) -> str:
-    """How long an area was open, for a sentence: '3 years' for 36 months, '39 months'
-    otherwise ('1 month', '12 months' is '1 year')."""
-    if months and months % 12 == 0:
-        y = months // 12
-        return f"{y} year" + ("s" if y != 1 else "")
-    return f"{months:,} month" + ("s" if months != 1 else "")
-
-
 @cached
 def practice_frame(ds: Dataset) -> pd.DataFrame:
     """Practice attributes for analysis: commissioner, network, IMD quintile, list size

@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from helpers import levels
 from helpers.analysis.context import Context
-from helpers.analysis.overview import Overview
+from helpers.analysis.overview import NOTEBOOK, Overview
 from helpers.report import charts, text
 from helpers.report.page import TABLE_WORDS, source_line, watermark
 from helpers.report.tables import Col, table
@@ -21,24 +22,40 @@ def headline_text(ctx: Context, ov: Overview) -> str:
     # a count at a date, or (real structure) a financial year's average list, said so
     when = ctx.list_when(h["latest_count"]) if h["latest_count"] else "the latest count"
     closed = h["n_practices"] - h["n_open_latest"]
+    part = 0 < h["months"] < h["data_months"]        # open for part of the data's months
+    closed_early = part and h["last_month"] < h["data_last_month"]
+    median = (f" (median list size {ctx.count(h['median_list'])})"
+              if h["n_open_latest"] > 1 else "")
     if ctx.level == "practice":
         first_line = (f"- {text.md(ctx.area_name)} had **{ctx.count(h['patients'])} "
-                      f"registered patients** at its latest count, {when}.\n")
+                      f"registered patients** at its "
+                      f"{'last count before it closed' if closed_early else 'latest count'}"
+                      f", {when}.\n")
     elif closed <= 0:
         first_line = (f"- **{text.plural(h['n_practices'], 'practice')}** with "
-                      f"**{ctx.count(h['patients'])} registered patients** in {when} "
-                      f"(median list size {ctx.count(h['median_list'])}).\n")
+                      f"**{ctx.count(h['patients'])} registered patients** in {when}"
+                      f"{median}.\n")
     else:
         first_line = (
             f"- **{text.plural(h['n_practices'], 'practice')}** over the period; "
             f"**{h['n_open_latest']:,} open** in {when} with "
-            f"**{ctx.count(h['patients'])} registered patients** (median list size "
-            f"{ctx.count(h['median_list'])}); {closed:,} closed or merged before then.\n")
+            f"**{ctx.count(h['patients'])} registered patients**{median}; "
+            f"{closed:,} closed or merged before then.\n")
     if not h["months"]:
         return first_line + "- **No GP referrals** are recorded for this area in the data."
     return (first_line +
             f"- **{ctx.count(h['referrals'])} GP referrals** for first outpatient "
-            f"appointments over {h['months']} months, {first:%B %Y} to {last:%B %Y}.")
+            f"appointments {_over(ctx, h)}, {first:%B %Y} to {last:%B %Y}.")
+
+
+def _over(ctx: Context, h: dict) -> str:
+    """'over 60 months', or for an area open part of the data's months 'over the 39 months
+    it was open (of the data's 60)': the one exposure, as notebook 01 states it."""
+    if not 0 < h["months"] < h["data_months"]:
+        return f"over {text.plural(h['months'], 'month')}"
+    who = "it was" if ctx.level == "practice" else "its practices were"
+    return (f"over the {text.plural(h['months'], 'month')} {who} open (of the data's "
+            f"{h['data_months']:,})")
 
 
 def tables_table(ctx: Context, ov: Overview):
@@ -58,7 +75,11 @@ MIN_PRACTICES_FOR_HISTOGRAM = 5
 
 
 def list_size_text(ctx: Context, ov: Overview) -> str:
-    """The area's list sizes in words when there are too few practices for a chart."""
+    """The area's list sizes in words when there are too few practices for a chart (the
+    level table's sentence where it leaves the section out)."""
+    rule = levels.rule(NOTEBOOK, "list_sizes", ctx.level)
+    if rule.kind == levels.OMITTED:
+        return rule.why
     n = len(ov.lists)
     if n >= MIN_PRACTICES_FOR_HISTOGRAM:
         return ""
@@ -71,14 +92,34 @@ def list_size_text(ctx: Context, ov: Overview) -> str:
 
 
 def list_size_chart(ctx: Context, ov: Overview):
-    if len(ov.lists) < MIN_PRACTICES_FOR_HISTOGRAM:
+    if not levels.shows(NOTEBOOK, "list_sizes", ctx.level) or \
+            len(ov.lists) < MIN_PRACTICES_FOR_HISTOGRAM:
         return None
-    v = ov.lists["patients"].to_numpy(float) / 1000
+    per, unit = count_scale(ov.lists["patients"])
+    v = ov.lists["patients"].to_numpy(float) / per
+    med = (f"{np.median(v):.1f} thousand patients" if unit else
+           f"{ctx.count(float(np.median(v)))} patients")
     return charts.histogram(
-        v, f"Practice list sizes, {ctx.area_name}", "Registered patients (thousands)",
+        v, f"Practice list sizes, {ctx.area_name}",
+        "Registered patients (thousands)" if unit else "Registered patients",
         "Practices (count)", source_line(ctx),
         alt=f"Histogram of the list sizes of {text.plural(len(v), 'practice')}; median "
-            f"{np.median(v):.1f} thousand patients.")
+            f"{med}.")
+
+
+THOUSANDS_FROM = 10_000
+"""A chart's counts are drawn in thousands when the largest reaches this; below it, as
+counts (a practice's 10 to 30 referrals a month read as 10 to 30, not 0.010 to 0.030)."""
+
+
+def count_scale(values) -> tuple[float, str]:
+    """The unit a chart draws counts in, chosen from their magnitude: ``(1000,
+    "thousands")`` when the largest finite value is at least :data:`THOUSANDS_FROM`, else
+    ``(1, "")`` (the counts as they are)."""
+    v = np.asarray(values, float)
+    v = v[np.isfinite(v)]
+    return (1000.0, "thousands") if len(v) and np.abs(v).max() >= THOUSANDS_FROM \
+        else (1.0, "")
 
 
 def monthly_chart(ctx: Context, ov: Overview):
@@ -90,12 +131,13 @@ def monthly_chart(ctx: Context, ov: Overview):
     gaps = (f" {text.plural(hidden, 'month')} with 1 to 7 referrals "
             f"{'is a gap' if hidden == 1 else 'are gaps'} (suppressed in publish mode).") \
         if hidden else ""
+    per, unit = count_scale(shown)
     return charts.lines_chart(
-        m["month"], {"Referrals": shown / 1000},
+        m["month"], {"Referrals": shown / per},
         f"GP referrals per month, {ctx.area_name}", "Month",
-        "Referrals (thousands per month)", source_line(ctx),
-        alt=f"Line chart of monthly GP referrals over {len(m)} months.{gaps}",
-        watermark=watermark(ctx), per_unit={"Referrals": 1000})
+        f"Referrals ({unit} per month)" if unit else "Referrals per month", source_line(ctx),
+        alt=f"Line chart of monthly GP referrals over {text.plural(len(m), 'month')}.{gaps}",
+        watermark=watermark(ctx), per_unit={"Referrals": per})
 
 
 def results(ctx: Context, ov: Overview) -> dict:
@@ -103,7 +145,7 @@ def results(ctx: Context, ov: Overview) -> dict:
     span = f"{h['first_month'][:7]}..{h['last_month'][:7]}"
     facts = {"n_practices": {"count": h["n_practices"], "span": span},
              "referrals": {"count": ctx.published(h["referrals"]), "span": span}}
-    made = (f"{ctx.count(h['referrals'])} referrals over {h['months']} months"
+    made = (f"{ctx.count(h['referrals'])} referrals {_over(ctx, h)}"
             if h["months"] and h["referrals"] else "no referrals recorded")
     return {"headline": h, "facts": facts,
             "summary": ("" if ctx.level == "practice" else

@@ -15,7 +15,6 @@ from helpers.analysis.referral_variation import (
     latest_decile,
     shows,
 )
-from helpers.analysis.referrals import years_words
 from helpers.disclosure import Marks
 from helpers.report import charts, text
 from helpers.report.page import area_md, source_line, watermark
@@ -43,12 +42,13 @@ def omitted(ctx: Context, section: str) -> str | None:
 
 def open_words(ctx: Context, an: Analysis) -> str:
     """' over the 39 months it was open' when the area was open for part of the period (its
-    figures a year average over those months: the one exposure), else ''."""
+    figures a year average over those months: the one exposure, worded as notebook 00
+    words it), else ''."""
     months, period = an.extras["area_months"], an.extras["period_months"]
     if months >= period:
         return ""
     who = "it was" if ctx.level == "practice" else "its practices were"
-    return f" over the {years_words(months)} {who} open"
+    return f" over the {text.plural(months, 'month')} {who} open"
 
 
 def standing_line(ctx: Context, an: Analysis, h: dict, what: str) -> str:
@@ -586,9 +586,14 @@ def validation_text(an: Analysis) -> str:
     failed = v.loc[~v["passed"], "quantity"].tolist()
     if not failed:
         return f"All {len(v)} recovery checks pass."
+    why = [w for w in v.loc[~v["passed"], "why"] if w] if "why" in v else []
+    if len(why) == len(failed):      # each miss explained where it stands
+        return (f"**{len(failed)} of {len(v)} recovery checks fail:** "
+                + "; ".join(text.md(q) for q in failed) + ". " + " ".join(why))
     return (f"**{len(failed)} of {len(v)} recovery checks fail:** "
             + "; ".join(text.md(q) for q in failed) + ". Read the estimates above with "
-            "that in mind: on this data the method does not recover what was planted.")
+            "that in mind: on this data the method does not recover what was planted."
+            + (" " + " ".join(why) if why else ""))
 
 
 STANDING_SUMMARY = {
