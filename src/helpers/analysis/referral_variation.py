@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from helpers import levels
 from helpers.analysis.context import Context
@@ -706,7 +707,51 @@ def validation(ctx: Context, an: Analysis) -> pd.DataFrame | None:
     v = pd.DataFrame(rows, columns=["quantity", "truth", "estimate", "target"])
     v["passed"] = [meets_target(t, e, g) for t, e, g in
                    zip(v["truth"], v["estimate"], v["target"], strict=True)]
+    v["why"] = ""
+    flagged = v["quantity"] == "Planted outliers flagged (share)"
+    if not v.loc[flagged, "passed"].all():
+        v.loc[flagged, "why"] = planted_flags_why(
+            t, float(an.funnel_summary.get("tau2", np.nan)), int(is_planted.sum()),
+            int(nat.loc[is_planted, "outlier"].sum()))
     return v
+
+
+def planted_flag_share(truth: dict, tau2: float, level: float = 0.998
+                       ) -> tuple[float, float]:
+    """The share of the planted outliers a funnel is expected to flag, and its standard
+    error: each planted practice's log ratio is its planted effect plus its own variation
+    (practice, commissioner and network SDs of the truth), and it is flagged when that lies
+    beyond the limits, ± z·√τ² on the log scale for a practice large enough that chance is
+    small beside the spread between practices (the two-sided ``level`` limit)."""
+    rm = truth["referral_model"]
+    s = float(np.sqrt(rm["sd_practice"] ** 2 + rm.get("sd_commissioner", 0) ** 2
+                      + rm.get("sd_network", 0) ** 2))
+    c = float(stats.norm.ppf(0.5 + level / 2)) * float(np.sqrt(tau2))
+    eff = np.array(list(truth["outliers"]["effects"].values()), float)
+    p = stats.norm.sf((c - eff) / s) + stats.norm.cdf((-c - eff) / s)
+    return float(p.mean()), float(np.sqrt((p * (1 - p)).sum()) / len(p))
+
+
+def planted_flags_why(truth: dict, tau2: float, n_planted: int, n_flagged: int) -> str:
+    """Why fewer planted outliers than the target were flagged, in words: what chance alone
+    gives (:func:`planted_flag_share`) and whether the count is within it."""
+    if not np.isfinite(tau2) or not n_planted:
+        return ""
+    share, se = planted_flag_share(truth, tau2)
+    eff = np.abs(np.array(list(truth["outliers"]["effects"].values()), float))
+    got = n_flagged / n_planted
+    verdict = ("within two standard errors of what chance gives, so the miss says the "
+               "0.80 target is tight for "
+               f"{n_planted} practices, not that the funnel misses outliers"
+               if got >= share - 2 * se else
+               "below what chance gives: the funnel flags fewer outliers than it should on "
+               "this data")
+    return (f"{n_flagged} of the {n_planted} planted outliers were flagged ({got:.3f}). Each "
+            f"planted effect ({eff.min():.1f} to {eff.max():.1f} on the log scale, either "
+            "way) adds to the practice's own variation, so one whose own effect leans the "
+            "other way can land inside the limits, which are widened for the spread between "
+            f"practices: chance alone flags {share:.2f} of them on average, give or take "
+            f"{se:.2f}. {n_flagged} of {n_planted} is {verdict}.")
 
 
 def meets_target(truth: float, estimate: float | None, target: str) -> bool:
