@@ -32,6 +32,7 @@ def _tree() -> dict[str, site.AreaNode]:
     n[ENGLAND].children = ["Q09"]
     n["Q09"].children, n["Q09"].ungrouped = ["U1", "U2"], ["A4", "A3"]  # by name, as built
     n["U1"].children, n["U2"].children = ["A1"], ["A2"]
+    n["A1"].took_from = ["A3"]
     return n
 
 
@@ -108,6 +109,8 @@ def test_a_closed_practices_page_says_when_and_links_where_its_patients_went(tmp
     page = (tmp_path / nodes["A3"].page).read_text()
     assert ('<strong>Closed April 2017; its patients moved to <a href="../areas/a1.html">'
             "Aardvark practice</a>.</strong>") in page
+    assert ('<strong>It took on the patients of <a href="../areas/a3.html">Alpha practice</a>'
+            " (closed April 2017).</strong>") in (tmp_path / nodes["A1"].page).read_text()
     q09 = (tmp_path / nodes["Q09"].page).read_text()
     assert re.search(r"Alpha practice</a></td><td>A3</td><td><span class=\"meta\">Closed "
                      r"April 2017\.</span> 01 finding", q09)
@@ -123,6 +126,7 @@ def test_closed_practices_and_successors_come_from_the_data(small):
     nodes = site.area_tree(small, ["P81045", "P81030", "P81144", "P81062", "P81050"])
     assert (nodes["P81045"].closed, nodes["P81045"].successor) == ("April 2017", "P81030")
     assert nodes["P81045"].successor_name == nodes["P81030"].name
+    assert nodes["P81030"].took_from == ["P81045"]
     # successor not in the site: named all the same
     assert (nodes["P81144"].closed, nodes["P81144"].successor) == ("April 2016", "P81156")
     assert nodes["P81144"].successor_name and "P81156" not in nodes

@@ -55,6 +55,8 @@ class AreaNode:
     closed: str = ""               # a closed practice: the month it closed ("April 2017")
     successor: str = ""            # ... and the practice its patients moved to (public code)
     successor_name: str = ""
+    took_from: list[str] = field(default_factory=list)   # closed practices in the site
+                                                         # whose patients moved here
 
     @property
     def page(self) -> str:
@@ -158,6 +160,8 @@ def area_tree(ds, run_codes: list[str]) -> dict[str, AreaNode]:
         if s in names:
             node.successor = public_codes(ds, [s])[s]
             node.successor_name = names[s]
+            if node.successor in nodes:
+                nodes[node.successor].took_from.append(node.code)
     for node in nodes.values():
         if node.parents:
             up = nodes[node.parents[-1]]
@@ -469,6 +473,11 @@ def _where(node: AreaNode, nodes: dict[str, AreaNode]) -> str:
         if node.level == "practice" and not any(u.level == "network" for u in up):
             text += ", in no network"
     closed = closed_html(node, nodes)
+    took = [nodes[c] for c in node.took_from if c in nodes]
+    if took:
+        closed = (f"{closed}. " if closed else "") + "It took on the patients of " + \
+            " and ".join(f'<a href="../{escape(c.page)}">{escape(c.name)}</a> (closed '
+                         f"{escape(c.closed)})" for c in took)
     return f'<p class="where">{text}.' + (f" <strong>{closed}.</strong>" if closed else "") \
         + "</p>"
 
