@@ -204,3 +204,10 @@ def test_a_practice_open_part_of_the_year_is_not_given_a_full_year(small, tmp_pa
     # a practice open all year reads 'a year', with no such sentence
     ctx2, an2 = page(str(p.loc[p["close_date"].isna(), "practice_code"].iloc[1]))
     assert an2.months_open == 12 and "was open" not in R.headline_text(ctx2, an2)
+
+
+def test_the_never_switched_note_reads_right_at_zero_and_one():
+    assert A.never_switched_note(1).startswith("Only 1 commissioner never switched form")
+    assert A.never_switched_note(3).startswith("Only 3 commissioners never switched form")
+    assert A.never_switched_note(0).startswith("Every commissioner switched form")
+    assert "(1)" not in A.never_switched_note(1)

@@ -223,3 +223,14 @@ def test_a_group_with_a_closed_member_says_so_beside_its_count(small):
         R.headline_text(ctx, an)
     assert "Of them closed before the latest year" in html.unescape(
         R.networks_table(ctx, an).data)
+
+
+def test_counts_read_right_at_one(small):
+    """'The 1 practice of …, side by side' and 'only 1 practices never joined': a count of
+    one reads as one."""
+    sizes = _group_sizes(small)
+    ctx, an = page(str(sizes[sizes == 1].index[0]))
+    caption = html.unescape(R.members_table(ctx, an).data)
+    assert f"The only practice of {ctx.area_name} (its latest year;" in caption
+    assert "The 1 practice" not in caption and "side by side" not in caption
+    assert R.comparison_caution(1, 500).startswith("only 1 practice never joined")

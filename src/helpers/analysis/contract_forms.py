@@ -185,8 +185,7 @@ def analyse(ctx: Context) -> Analysis:
     did, did_notes = [], []
     n_never = panel.commissioner_code.nunique() - sw.commissioner_code.nunique()
     if n_never < 5 and len(sw):
-        did_notes.append(f"Too few commissioners that never switched ({n_never}) for a "
-                         "difference-in-differences comparison.")
+        did_notes.append(never_switched_note(int(n_never)))
     for form in sorted(sw.to_form.unique()) if n_never >= 5 else []:
         for outcome in ("firsts", "followups"):
             did.append(Estimate.from_dict(switch_did(ds, form, outcome)))
@@ -205,6 +204,17 @@ def analyse(ctx: Context) -> Analysis:
         an.months_open = area_months_open(ds, ctx.practice_codes, [year])
     an.validation = validation(ctx, an)
     return an
+
+
+def never_switched_note(n_never: int) -> str:
+    """Why there is no switch DiD when fewer than 5 commissioners never switched, with the
+    count read right at 0 and 1."""
+    if n_never == 0:
+        return ("Every commissioner switched form, so there is none that did not to compare "
+                "with (a difference-in-differences comparison needs some).")
+    who = "1 commissioner" if n_never == 1 else f"{n_never} commissioners"
+    return (f"Only {who} never switched form: too few to compare with in a "
+            "difference-in-differences comparison.")
 
 
 def estimator_notes(an: Analysis) -> list[tuple[str, list[str]]]:

@@ -187,8 +187,9 @@ def headline_text(ctx: Context, an: Analysis) -> str:
         r = an.networks.iloc[0]
         size = int(r["group_practices"])
         if size == 1:
-            lines.append(f"- {area_md(ctx)} is the only practice in **{text.md(r['name'])}**, "
-                         "so it works at scale with no other practice.")
+            lines.append(f"- {area_md(ctx)} is the only practice in **{text.md(r['name'])}**: "
+                         "the network is this practice alone, with no other practice to "
+                         "share staff or services with.")
         else:
             share = an.band_shares.set_index("band").loc[r["band"], "england"]
             lines.append(f"- {area_md(ctx)} belongs to **{text.md(r['name'])}**, a group of "
@@ -298,7 +299,7 @@ def comparison_caution(n_control: int, n_treated: int, min_control: int = 100
     """A warning when the joining estimate rests on too few comparison practices."""
     if n_control >= min_control:
         return None
-    return (f"only {n_control:,} practices never joined a group, against "
+    return (f"only {text.plural(n_control, 'practice')} never joined a group, against "
             f"{n_treated:,} that did. When almost every practice joins at once (as with "
             "primary care networks in July–October 2019), there is hardly anyone to compare "
             "with: the interval is wide and the estimate should be read as uninformative, "
@@ -422,6 +423,7 @@ def size_curve_figure(ctx: Context, an: Analysis, y: str):
         pts = None
     n = 0 if pts is None else len(pts)
     who = "a sample of 400 England practices" if ctx.is_england and n == 400 else \
+        "the practice" if len(ctx.practice_codes) == 1 else \
         f"{text.plural(n, 'practice')} in {ctx.area_name}"
     return charts.curve_chart(
         curve, f"{label} by practice list size, {ctx.area_name}",
@@ -570,10 +572,11 @@ def members_table(ctx: Context, an: Analysis):
               "gp_fte_per_1000": ("GP FTE per 1,000 patients", "number"),
               "satisfaction_pct": ("Patient satisfaction (%)", "number", 1)}
     cols += [Col(c, *labels[c]) for c in labels if c in m]
-    return table(m, cols, caption=f"The {text.plural(len(m), 'practice')} of "
-                 f"{ctx.area_name}, side by side (each in its latest year; – where a "
-                 f"list under {scale.MIN_LIST:,} patients or an implausible value is left "
-                 "out)")
+    whose = (f"The only practice of {ctx.area_name} (its latest year" if len(m) == 1 else
+             f"The {text.plural(len(m), 'practice')} of {ctx.area_name}, side by side (each "
+             "in its latest year")
+    return table(m, cols, caption=f"{whose}; – where a list under {scale.MIN_LIST:,} "
+                 "patients or an implausible value is left out)")
 
 
 def profile_figure(ctx: Context, an: Analysis):
