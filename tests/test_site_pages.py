@@ -170,3 +170,10 @@ def test_a_failed_reports_error_is_quoted_without_term_links(tmp_path):
     assert quoted and "Its 2 networks ↓&#x27; in publish mode" in quoted.group(1)
     assert "definitions.html#publish-mode" in page          # linked elsewhere on the page…
     assert page.index("definitions.html#publish-mode") > quoted.end()   # …not in the error
+    # a child whose every report failed: the failures, with no stray separator
+    for j in jobs:
+        if j.area == "A1":
+            j.status, j.files = "failed", {}
+    site.write_area_pages(tmp_path, nodes, jobs, PROVENANCE)
+    assert '<td>A1</td><td><span class="failed">2 reports failed</span></td>' in \
+        (tmp_path / nodes["U1"].page).read_text()

@@ -428,26 +428,26 @@ def _child_row(k: AreaNode, jobs: list[Job], nodes: dict[str, AreaNode]) -> str:
     checks linked to that report (the one that has them); a child with no report of its
     own (the parent of an area in the run) says so."""
     finding, page = _finding(jobs)
-    more = f' (<a href="../{escape(page)}">report</a>)' if page else ""
+    parts = [escape(finding) + (f' (<a href="../{escape(page)}">report</a>)' if page else "")
+             ] if finding else []
     if not jobs:
         below = " and ".join(g.counted() for g in child_groups(k, nodes))
-        more = ('<span class="meta">No report of its own in this run'
-                + (f"; its page lists its {escape(below)} in the run" if below else "")
-                + "</span>")
-    checks = []
+        parts.append('<span class="meta">No report of its own in this run'
+                     + (f"; its page lists its {escape(below)} in the run" if below else "")
+                     + "</span>")
     for j in sorted(jobs, key=lambda j: j.notebook):
         n = len(j.validation_failed)
         if n and j.status == "ok" and "html" in j.files:
-            checks.append(f'; <a class="failed" href="../{escape(j.files["html"])}">{n} '
-                          f'validation check{"s" if n > 1 else ""} failed in '
-                          f"{escape(_title(j))}</a>")
+            parts.append(f'<a class="failed" href="../{escape(j.files["html"])}">{n} '
+                         f'validation check{"s" if n > 1 else ""} failed in '
+                         f"{escape(_title(j))}</a>")
     gone = sum(j.status != "ok" for j in jobs)
-    gone_txt = (f'; <span class="failed">{gone} report{"s" if gone > 1 else ""} '
-                "failed</span>") if gone else ""
+    if gone:
+        parts.append(f'<span class="failed">{gone} report{"s" if gone > 1 else ""} '
+                     "failed</span>")
     closed = f'<span class="meta">Closed {escape(k.closed)}.</span> ' if k.closed else ""
     return (f'<tr><td><a href="../{escape(k.page)}">{escape(k.name)}</a></td>'
-            f"<td>{escape(k.code)}</td><td>{closed}{escape(finding)}{more}{''.join(checks)}"
-            f"{gone_txt}</td></tr>")
+            f"<td>{escape(k.code)}</td><td>{closed}{'; '.join(parts)}</td></tr>")
 
 
 def _title(j: Job) -> str:
