@@ -103,6 +103,22 @@ def test_an_address_in_a_name_renders_as_text(name):
     assert name.replace("<", "").replace(">", "") in text.replace("<", "").replace(">", "")
 
 
+@pytest.mark.parametrize("name", ["x url(//evil.example/a) y", "src=http://evil.example/b",
+                                  "@import 'http://evil.example/c'", "fetch('//evil.example')"])
+def test_an_address_written_as_text_does_not_trip_the_lint(name):
+    """Text that reads like a reference (in a name, a chart's alt text) is not one: only
+    markup (attributes, style, script) can make a browser fetch."""
+    from html import escape
+
+    page = (f'<html><body><h1>{escape(name)}</h1><svg class="pack-chart" '
+            f'aria-label="{escape(name)}"><title>{escape(name)}</title></svg></body></html>')
+    _parsed.cache_clear()
+    assert not [p for p in lint({}, page) if "network" in p]
+    live_page = page.replace("<h1>", '<h1 style="background:url(//evil.example/x)">')
+    _parsed.cache_clear()
+    assert any("network references" in p for p in lint({}, live_page))
+
+
 # 2. CSV cells neutralised by one writer
 
 def test_csv_cells_that_would_run_are_prefixed_and_numbers_stay_numbers():
@@ -118,6 +134,7 @@ def test_csv_cells_that_would_run_are_prefixed_and_numbers_stay_numbers():
     assert rows[1] == ["'+ deprivation (IMD score)", "−5.0%"]
     assert [r[1] for r in rows[2:5]] == ["+4.8%", "+1,234.5%", "−0.2%"]
     assert rows[3][0] == "'=HYPERLINK(\"http://x\",\"y\")"
+    assert rows[7][0] == "'\rx" and rows[8][0] == "'-x"      # a carriage return kept, quoted
     assert csv_cell("-5") == "-5" and csv_cell("+4.8%") == "+4.8%" and \
         csv_cell("-1,234.5") == "-1,234.5"
     # the download link on the page carries the same neutralised text

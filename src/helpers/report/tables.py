@@ -212,21 +212,21 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?")
 def csv_cell(value: object) -> str:
     """One CSV cell, safe to open in a spreadsheet: a text cell starting with '=', '+', '-',
     '@', a tab or a carriage return is prefixed with "'" so it is read as text, never run
-    as a formula (OWASP's advice); a number ('-5', '+4.8%') stays a number. A carriage
-    return inside a cell becomes a line break (which the writer quotes). Every cell and
+    as a formula (OWASP's advice); a number ('-5', '+4.8%') stays a number. Every cell and
     header of every CSV the pack writes goes through here."""
     text = "" if value is None else str(value)
     if text.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
-        text = "'" + text
-    return text.replace("\r\n", "\n").replace("\r", "\n")
+        return "'" + text
+    return text
 
 
 def _csv(shown: pd.DataFrame) -> str:
     """A display frame as CSV (UTF-8 with a byte-order mark, so spreadsheets read £), each
-    cell and header through :func:`csv_cell`."""
+    cell and header through :func:`csv_cell`; lines end CRLF (RFC 4180), so a cell holding
+    a carriage return or line break is quoted."""
     safe = pd.DataFrame([[csv_cell(v) for v in row] for row in shown.itertuples(index=False)],
                         columns=[csv_cell(c) for c in shown.columns])
-    return "\ufeff" + safe.to_csv(index=False, lineterminator="\n")
+    return "\ufeff" + safe.to_csv(index=False, lineterminator="\r\n")
 
 
 def csv_name(caption: str) -> str:

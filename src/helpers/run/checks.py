@@ -126,9 +126,11 @@ class _Text(HTMLParser):
         self.text: list[str] = []
         self.tables: list[list[list[str]]] = []
         self.live: list[str] = []
+        self.markup: list[str] = []
         self._skip = 0
         self._cell: list[str] | None = None
         self._script: list[str] | None = None
+        self._style: list[str] | None = None
 
     def _live(self, tag, attrs):
         if tag in LIVE_ELEMENTS or (tag == "meta" and any(n == "http-equiv" for n, _ in attrs)):
@@ -137,6 +139,10 @@ class _Text(HTMLParser):
             why = live_attribute(tag, name, value)
             if why:
                 self.live.append(why)
+            if value and (name in URL_ATTRS or name == "style"):
+                self.markup.append(f'{name}="{value}"')
+        if tag == "style":
+            self._style = []
         if tag == "script":
             if any(n == "src" for n, _ in attrs):
                 self.live.append("script loaded from a file")
@@ -158,7 +164,11 @@ class _Text(HTMLParser):
             if not _own_script("".join(self._script)):
                 self.live.append(f"a script the pack did not write: "
                                  f"{''.join(self._script).strip()[:60]!r}")
+            self.markup.append("".join(self._script))
             self._script = None
+        if tag == "style" and self._style is not None:
+            self.markup.append("".join(self._style))
+            self._style = None
         if tag in ("script", "style", "footer"):
             self._skip = max(0, self._skip - 1)
         elif tag in ("td", "th") and self._cell is not None:
@@ -169,6 +179,8 @@ class _Text(HTMLParser):
     def handle_data(self, data):
         if self._script is not None:
             self._script.append(data)
+        if self._style is not None:
+            self._style.append(data)
         if self._skip:
             return
         self.text.append(data)
@@ -238,7 +250,8 @@ def lint(nb: dict, page: str, publish: bool = False) -> list[str]:
                     problems.append(f"negative value '{v}' in column '{h}'")
     if parser.live:
         problems.append(f"live markup from data: {list(dict.fromkeys(parser.live))[:3]}")
-    refs = network_references(page)
+    # addresses in markup only (attributes, style and script), never a name's text
+    refs = network_references(" ".join(parser.markup))
     if refs:
         problems.append(f"network references: {refs[:3]}")
     size = len(page.encode()) - library_bytes(page)      # the report's own content
@@ -253,7 +266,7 @@ _STYLE = re.compile(r"<style\b[^>]*>.*?</style\s*>", re.S | re.I)
 _NOT_PLAIN = re.compile(r"<(?![a-zA-Z/])|</?(?:script|style|footer|table|tr|td|th|meta|"
                         + "|".join(LIVE_ELEMENTS) + r")\b|\son[a-z]*\s*=|\s(?:" +
                         "|".join(URL_ATTRS) + r")\s*=\s*[\"']?\s*(?!#|data:image/png)"
-                        r"[a-z]+:", re.I)
+                        r"(?:[a-z]+:|//)|url\(\s*[\"']?\s*(?:https?:)?//|@import", re.I)
 """In an SVG (its closed style blocks set aside), what the fast read leaves to the parser:
 a '<' the parser reads as text or that opens a comment or declaration, the elements
 :class:`_Text` or the parser treat specially, and anything that could be live (an ``on…``
