@@ -177,3 +177,26 @@ def test_a_failed_reports_error_is_quoted_without_term_links(tmp_path):
     site.write_area_pages(tmp_path, nodes, jobs, PROVENANCE)
     assert '<td>A1</td><td><span class="failed">2 reports failed</span></td>' in \
         (tmp_path / nodes["U1"].page).read_text()
+
+
+def test_the_oracle_reads_a_commissioners_networks_apart_from_its_practices_in_no_network(
+        small, tmp_path):
+    """The independent check of area pages and report bars reads the networks' table alone
+    and never a count of practices in no network as a group sentence."""
+    from helpers.run import oracle_check as oc
+
+    run = ["Q02", "U10011", "P81045", "P81050", "P81144"]
+    nodes = site.area_tree(small, run)
+    jobs = [j for j in _jobs(nodes) if j.area in run]
+    site.attach_nav(jobs, nodes)
+    site.write_area_pages(tmp_path, nodes, jobs, PROVENANCE)
+    facts, _ = oc.facts_for("synthetic:small")
+    page = (tmp_path / nodes["Q02"].page).read_text()
+    assert "Its practices in no network in this run (2)" in page
+    assert oc.area_page_findings(facts, page, "Q02", set(run)) == []
+    tree = {c: (n.level, list(n.children)) for c, n in nodes.items()}
+    assert oc.tree_findings("synthetic:small", tree, run) == {}
+    bar = site.nav_html(next(j for j in jobs if j.area == "Q02").nav)
+    text = re.sub(r"<[^>]+>", " ", bar) + " 113 of the 132 practices in Synthetic ICB 02 " \
+        "belong to 29 groups"
+    assert [m.group(2) for m in oc._GROUPS.finditer(text)] == ["Synthetic ICB 02"]

@@ -285,7 +285,7 @@ _OVER_MONTHS = re.compile(r"(" + _NUM + r") GP referrals for first outpatient ap
                           r"over (\d+) months")
 _PATIENTS = re.compile(r"(" + _NUM + r") registered patients in")
 _GAPS = re.compile(r"(\w+) (quarters?|months?) with 1 to 7 referrals")
-_GROUPS = re.compile(r"(" + _NUM + r") practices? in (.+?) belongs? to (\d+) groups?"
+_GROUPS = re.compile(r"(" + _NUM + r") practices? in ([^↓·]+?) belongs? to (\d+) groups?"
                      r"(?: \(median (" + _NUM + r") practices? each\))?")
 _NAV = re.compile(r"Its (\d+) (networks?|practices?) ↓")
 
@@ -647,7 +647,8 @@ def area_page_findings(facts: dict[str, Any], page: str, code: str, run_areas: s
         return []
     out = []
     word, n = m.group(1), int(m.group(2))
-    listed = [html.unescape(c) for c in _CHILD_ROW.findall(page[m.end():])]
+    listed = [html.unescape(c) for c in _CHILD_ROW.findall(   # its own table only
+        page[m.end():].split("</table>")[0])]
     a = area_facts(facts, code)
     level = word.rstrip("s")
     kinds = {facts["networks"][g]["public"]: "network" for g in facts["networks"]}
