@@ -81,7 +81,7 @@ report.show(contract_forms.curves_figure(ctx, an))
 
 # %%
 report.show(contract_forms.whatif_figure(ctx, an))
-report.show(contract_forms.whatif_table(an))
+report.show(contract_forms.whatif_table(an, ctx))
 
 # %% [markdown]
 # ### Sensitivity

@@ -211,3 +211,14 @@ def test_the_never_switched_note_reads_right_at_zero_and_one():
     assert A.never_switched_note(3).startswith("Only 3 commissioners never switched form")
     assert A.never_switched_note(0).startswith("Every commissioner switched form")
     assert "(1)" not in A.never_switched_note(1)
+
+
+def test_the_what_if_names_whose_spend_it_shows(small):
+    net = sorted(small.groups["group_code"].astype(str))[0]
+    ctx, an = page(net)
+    words = _text(R.whatif_table(an, ctx))
+    assert f"the spend is {ctx.where.commissioner_name}'s, the commissioner of " \
+        f"{ctx.area_name}" in words
+    assert "Commissioner's spend at plan (£k)" in words
+    cctx, can = page(ctx.commissioner)
+    assert "the spend is" not in _text(R.whatif_table(can, cctx))

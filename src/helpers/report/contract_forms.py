@@ -260,9 +260,10 @@ def whatif_figure(ctx: Context, an: Analysis):
         watermark=watermark(ctx))
 
 
-def whatif_table(an: Analysis):
+def whatif_table(an: Analysis, ctx: Context | None = None):
     """The what-if by form and period: the commissioner's spend (in the commissioner's
-    unit, as on every page showing it) and the change from the area's referrals."""
+    unit, as on every page showing it, and under its name below it) and the change from
+    the area's referrals."""
     if an.area_suppressed or an.no_referrals:
         return None
     return table(an.whatif, [
@@ -273,7 +274,10 @@ def whatif_table(an: Analysis):
             f"({_owner_unit_label(an)})", _owner_unit(an)),
         Col("commissioner_saving_gbp", f"Commissioner saving ({_unit_label(an)})", _unit(an)),
         Col("provider_margin_change_gbp", f"Provider margin change ({_unit_label(an)})",
-            _unit(an))], caption="The what-if by contract form, in-year and full-year")
+            _unit(an))], caption="The what-if by contract form, in-year and full-year"
+        + (f"; the spend is {ctx.where.commissioner_name}'s, the commissioner of "
+           f"{ctx.area_name}"
+           if ctx is not None and _rule(ctx, "activity_value").kind == levels.PARENT else ""))
 
 
 def sensitivity_table(an: Analysis):
