@@ -187,3 +187,73 @@ def test_a_practice_page_says_why_it_has_no_list_size_chart(closed):
     assert overview.list_size_chart(ctx, ov) is None
     assert overview.list_size_text(ctx, ov) == levels.rule(
         "00_data_overview", "list_sizes", "practice").why
+
+
+def test_a_suppressed_cell_cannot_be_worked_back_from_its_row(small):
+    """Class 12: 'Referrals a year above that' (against the best of the similar 10) was
+    suppressed but equals referrals a year × (1 − best ratio / ratio) of the cells beside
+    it. Wherever it is suppressed, a cell that formula needs is hidden too; where it is
+    shown, the row agrees with it to the rounding of its counts."""
+    found = 0
+    for code in small.practices["practice_code"].astype(str)[:40]:
+        ctx, an = _run("01_referral_variation", code, publish=True)
+        t = an.similar_opportunity
+        masks = t.attrs["suppressed"]
+        sup = np.asarray(masks["above_best_per_year"], bool)
+        for i in np.flatnonzero(sup):
+            found += 1
+            row = t.iloc[i]
+            cells = [row["observed_per_year"], row["best_ratio"], row["ratio"]]
+            assert not all(np.isfinite(cells)), (code, row.to_dict())
+        if found >= 3:
+            break
+    assert found, "no suppressed 'above the best' cell among the practices tried"
+
+
+def test_the_similar_10_text_says_what_the_table_leaves_out(closed):
+    """Class 13: '1,745 fewer referrals … across 20 specialties' above a 12-row table."""
+    ctx, an = _run("01_referral_variation", closed)
+    t = an.similar_opportunity
+    shown = t[t["above_best_per_year"].fillna(0) > 0]
+    assert len(shown) > rv.SIMILAR_ROWS          # the case: more specialties than rows
+    words = rv.similar_text(ctx, an)
+    rest = shown.iloc[rv.SIMILAR_ROWS:]
+    n_rest = len(rest)
+    assert f"the other {n_rest} specialties above it add " \
+           f"{rv.formats.count(float(rest['above_best_per_year'].sum()))} a year" in words
+    assert f"lists the {rv.SIMILAR_ROWS} specialties" in words
+    assert "England's median practice ratio" in rv.headline_text(ctx, an, an.headline)
+
+
+def test_the_profile_marks_higher_only_where_the_funnel_does(closed):
+    """Class 10: 'within the 99.8% limits' in the headline, then every indicator marked
+    'higher than England' by a 95% interval without over-dispersion. The profile's
+    'All referrals' row now agrees with the funnel's flag, and its text names the rule."""
+    ctx, an = _run("01_referral_variation", closed)
+    flag = an.published["flag"].iloc[0]
+    row = an.profile.set_index("indicator").loc["All referrals"]
+    want = {"High": "higher", "Low": "lower", "Within": "similar"}[flag]
+    assert row["verdict"] == want
+    # the case: its 95% interval is clear of 1, yet it is within the limits
+    assert row["lower"] > 1 and flag == "Within"
+    words = rv.profile_text(ctx, an)
+    assert "outside the 99.8% limits that allow for the normal spread" in words
+    assert "95% interval from chance alone" in words
+
+
+def test_a_practice_page_names_its_similar_10_as_it_names_practices(small):
+    """Class 18: the similar 10 named (codes here; pseudonyms where the page uses them)
+    and the practice's main specialties by year, with their unit."""
+    code = str(small.practices["practice_code"].iloc[5])
+    ctx, an = _run("01_referral_variation", code, publish=True)
+    named = an.similar_named
+    assert named["label"].tolist() == ctx.practice_labels(list(ctx.where.similar))
+    html = rv.similar_named_table(ctx, an).data
+    assert all(label in html for label in named["label"])
+    over = an.specialties_over_time
+    assert len(over) == 5 and [c for c in over.columns if c.startswith("fy")]
+    assert "(referrals)" in rv.specialties_over_time_table(ctx, an).data
+    assert "a count" in rv.specialties_over_time_text(ctx, an)
+    # counts published: every shown year's count is a multiple of 5
+    vals = over[[c for c in over.columns if c.startswith("fy")]].to_numpy(float)
+    assert np.all(np.isnan(vals) | (vals % 5 == 0))
