@@ -120,6 +120,7 @@ def test_a_practice_below_the_curves_is_not_quoted_for_a_practice_of_its_size(sm
     assert "outside the curves' range" in words
     assert f"{ctx.count(round(lo))} to" in words
     assert "go one step further" not in R.curves_intro(ctx, an)
+    assert "Its list lies outside the curves' range" in R.curves_intro(ctx, an)
 
 
 def test_a_practice_in_no_group_is_read_beside_its_commissioner(small):

@@ -130,6 +130,11 @@ def curves_intro(ctx: Context, an: Analysis) -> str:
     why = _why_omitted(ctx, "size_gaps")
     if why:
         return out + " " + why
+    if an.gaps.empty and len(ctx.practice_codes) == 1 and an.out_of_range is not None \
+            and len(an.out_of_range):
+        return out + (" Its list lies outside the curves' range of list sizes (see the "
+                      "headline), so it is not compared with England's practices of its "
+                      "size.")
     if an.gaps.empty:
         return out + (" None of the area's practices has a measured outcome within the "
                       "curves' range of list sizes, so there is no comparison with England "
