@@ -239,3 +239,25 @@ def test_text_inside_charts_has_enough_contrast(rendered, page, level):
                     for s in page.evaluate(SVG_TEXT) if s["shown"] and s["text"].strip()]
     assert len(samples) > 50                       # tick labels, titles, names, sources
     assert contrast.text_contrast_failures(samples) == []
+
+
+def test_the_chart_contrast_check_sees_what_lies_behind_text(page, tmp_path):
+    """Negative control: dark text on a dark bar fails, the same text on the white figure
+    passes, and faint grey text fails anywhere; the bar is found under the text by the
+    browser's own hit test."""
+    bad = tmp_path / "chart.html"
+    bad.write_text(
+        '<!DOCTYPE html><html lang="en"><body><svg class="pack-chart" width="300" '
+        'height="100" xmlns="http://www.w3.org/2000/svg"><style>.c9-s1{fill:#005eb8}</style>'
+        '<rect x="0" y="0" width="150" height="100" class="c9-s1"/>'
+        '<text x="20" y="50" style="fill:#212b32;font-size:12px">on the bar</text>'
+        '<text x="170" y="50" style="fill:#212b32;font-size:12px">beside it</text>'
+        '<text x="170" y="80" style="fill:#aeb7bd;font-size:12px">faint</text></svg>'
+        "</body></html>")
+    open_page(page, bad)
+    samples = {s["text"]: contrast.TextSample(s["text"], s["fill"], s["opacity"], s["px"],
+                                              s["weight"], tuple(map(tuple, s["behind"])))
+               for s in page.evaluate(SVG_TEXT)}
+    assert samples["on the bar"].behind[0] == ("rgb(0, 94, 184)", 1.0)
+    failing = contrast.text_contrast_failures(list(samples.values()))
+    assert [f.split("'")[1] for f in failing] == ["on the bar", "faint"]
