@@ -19,7 +19,7 @@ calendar year), in the pack's documented convention (``docs/report-quality.md``,
 And the structure: each practice's commissioner and network (the group it joined last),
 each network's members (every practice ever in the group) and home commissioner (that of
 most of its members), each commissioner's networks and its practices in no group, and the
-pseudonyms the pages use where real practices carry synthetic referrals.
+code each is published under (its own: ``public``).
 
 The result is a JSON-ready dict, cached in ``data/cache/oracle-<content hash>-<code hash>.json``
 so that a run computes it once and each batch worker reads it once.
@@ -244,21 +244,14 @@ def compute(folder: Path) -> dict[str, Any]:
     content_hash = _content_hash(folder)
     # practices and networks are published under their own codes (docs/real-data.md): a
     # real-structure page that would need a pseudonym is not published at all
-    pseudo = False
     for code, p in prac.items():
-        p["public"] = _pseudonym(content_hash, code, "P-") if pseudo else code
+        p["public"] = code
     for code, n in networks.items():
-        n["public"] = _pseudonym(content_hash, code, "N-") if pseudo else code
-    return {"content_hash": content_hash, "pseudonymised": pseudo,
+        n["public"] = code
+    return {"content_hash": content_hash, "pseudonymised": False,
             "first_month": str(first)[:7], "last_month": str(last)[:7],
             "latest_count": str(latest), "years": years, "scale": scale,
             "practices": prac, "networks": networks, "commissioners": comms}
-
-
-def _pseudonym(content_hash: str, code: str, prefix: str) -> str:
-    """The published pseudonym of a practice (P-) or network (N-): the first six hex digits
-    of SHA-256 over '<content hash>:<code>', upper case."""
-    return prefix + hashlib.sha256(f"{content_hash}:{code}".encode()).hexdigest()[:6].upper()
 
 
 def facts_file(folder: Path) -> Path:

@@ -52,7 +52,7 @@ class AreaFacts:
     it that month; an area in the months any of its practices was."""
 
     code: str                       # the data's code
-    public: str                     # the code the pages show (a pseudonym where used)
+    public: str                     # the code the pages show
     level: str                      # england, commissioner, network, practice
     name: str
     commissioner: str | None
