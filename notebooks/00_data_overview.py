@@ -67,6 +67,7 @@ report.show(overview.list_size_text(ctx, ov))
 # %%
 report.show(overview.monthly_chart(ctx, ov), "There are no referrals to chart (none recorded, "
             "or every month too small to publish).")
+report.show(overview.monthly_text(ctx, ov))
 
 # %% tags=["remove-cell"]
 report.write_results(ctx, overview.results(ctx, ov));

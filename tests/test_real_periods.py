@@ -130,6 +130,9 @@ def test_prices_are_reference_costs_carried_forward(real_ds, real_dir):
 def test_gp_fte_is_a_calendar_year_and_said_so(real_ds, real_dir):
     status = context.table_status(real_ds, "practice_outcomes")
     assert "calendar year" in status and "2023 with 2022/23" in status
+    assert context.outcome_period(real_ds, "gp_fte_per_1000", 2022) == \
+        "2022/23 (GP FTE of 2023)"
+    assert context.outcome_period(real_ds, "payments_per_weighted", 2022) == "2022/23"
     w = nhs_files.read_gp_workforce(real_dir / "heec_gp_workforce_practice_year.csv")
     w23 = w[w["year"] == 2023].set_index("practice_code")["gp_fte"]
     po = real_ds.practice_outcomes

@@ -143,6 +143,10 @@ class Context:
         (practices or networks one by one beside synthetic findings) are left out."""
         return self.publish and self.synthetic_on_real
 
+    def outcome_period(self, outcome: str, year: int) -> str:
+        """A practice-panel outcome's period, in words (see :func:`outcome_period`)."""
+        return outcome_period(self.ds, outcome, year)
+
     def list_when(self, period: Any) -> str:
         """When a registered-list count was taken, in words (see :func:`list_when`)."""
         return list_when(self.ds, period)
@@ -260,6 +264,17 @@ def table_status(ds: Dataset, table: str) -> str:
                 "Practice); GP FTE a calendar year's, shown with the financial year ending in "
                 "it (2023 with 2022/23)")
     return "real"
+
+
+def outcome_period(ds: Dataset, outcome: str, year: int) -> str:
+    """The period of a practice-panel outcome of financial year ``year``, in words:
+    '2022/23'; GP FTE on the real structure is the workforce file's calendar year ending in
+    it, so '2022/23 (GP FTE of 2023)'."""
+    fy = formats.year(int(year))
+    if outcome.startswith("gp_fte") and isinstance(
+            ds.provenance.get("derivations", {}).get("gp_fte"), str):
+        return f"{fy} (GP FTE of {int(year) + 1})"
+    return fy
 
 
 def price_words(ds: Dataset) -> str:

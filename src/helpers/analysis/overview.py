@@ -79,6 +79,27 @@ def _lists(ds) -> pd.DataFrame:
         ["practice_code", "period", "patients"]].reset_index(drop=True)
 
 
+FALL_SHARE = 0.4
+"""A month more than this share below the same month a year before is a fall the page names
+(the seasonal dips of August and December are 10-20%)."""
+
+
+def monthly_falls(monthly: pd.DataFrame, col: str = "shown",
+                  share: float = FALL_SHARE) -> pd.DataFrame:
+    """Months whose total (``col``, as published) is more than ``share`` below the same
+    month a year earlier, deepest first: ``month``, ``total``, ``year_before`` and
+    ``change`` (a fraction, negative). A month or its year-earlier month suppressed (NaN) or
+    absent is not compared."""
+    m = monthly[["month", col]].rename(columns={col: "total"})
+    m = m.assign(month=pd.to_datetime(m["month"]))
+    before = m.assign(month=m["month"] + pd.DateOffset(years=1)).rename(
+        columns={"total": "year_before"})
+    j = m.merge(before, on="month", how="inner")
+    j = j[(j["year_before"] > 0) & j["total"].notna()]
+    j = j.assign(change=j["total"] / j["year_before"] - 1)
+    return j[j["change"] < -share].sort_values("change").reset_index(drop=True)
+
+
 @dataclass
 class Overview:
     headline: dict

@@ -417,7 +417,7 @@ def size_curve_figure(ctx: Context, an: Analysis, y: str):
         places = 1 if "%" in unit else 2           # the unit is on the axis
         # each point with its own year: the outcome's latest year, not the latest count
         names = [f"{who}: {formats.number(v, places)}; {ctx.count(x)} patients, "
-                 f"{formats.year(int(yr))}"
+                 f"{ctx.outcome_period(y, int(yr))}"
                  for who, v, x, yr in zip(ctx.practice_labels(pts["practice_code"]), pts[y],
                                           pts["registered_patients"], pts["year"],
                                           strict=True)]

@@ -10,7 +10,7 @@ import pandas as pd
 
 from helpers import levels
 from helpers.analysis.context import Context
-from helpers.analysis.overview import NOTEBOOK, Overview
+from helpers.analysis.overview import FALL_SHARE, NOTEBOOK, Overview, monthly_falls
 from helpers.report import charts, text
 from helpers.report.page import TABLE_WORDS, source_line, watermark
 from helpers.report.tables import Col, table
@@ -138,6 +138,27 @@ def monthly_chart(ctx: Context, ov: Overview):
         f"Referrals ({unit} per month)" if unit else "Referrals per month", source_line(ctx),
         alt=f"Line chart of monthly GP referrals over {text.plural(len(m), 'month')}.{gaps}",
         watermark=watermark(ctx), per_unit={"Referrals": per})
+
+
+def monthly_text(ctx: Context, ov: Overview) -> str:
+    """The sharpest falls in the monthly series, in words ('' when no month is more than
+    40% below the same month a year before): the deepest named with its count and change,
+    and how many months fell that far."""
+    falls = monthly_falls(ov.monthly) if len(ov.monthly) else ov.monthly
+    if not len(falls):
+        return ""
+    d = falls.iloc[0]
+    out = (f"Referrals fell sharply in **{d['month']:%B %Y}**: {ctx.count(d['total'])}, "
+           f"{abs(d['change']) * 100:.0f}% below {d['month'] - pd.DateOffset(years=1):%B %Y}.")
+    if len(falls) > 1:
+        first, last = falls["month"].min(), falls["month"].max()
+        out += (f" {text.plural(len(falls), 'month')} from {first:%B %Y} to {last:%B %Y} "
+                f"were more than {FALL_SHARE * 100:.0f}% below the same month a year "
+                "before.")
+    if ctx.synthetic_on_real:
+        out += (" The synthetic referrals follow the shape of the fall in NHS England's "
+                "Monthly Referral Return in the COVID-19 pandemic.")
+    return out
 
 
 def results(ctx: Context, ov: Overview) -> dict:
