@@ -257,3 +257,16 @@ def test_a_practice_page_names_its_similar_10_as_it_names_practices(small):
     # counts published: every shown year's count is a multiple of 5
     vals = over[[c for c in over.columns if c.startswith("fy")]].to_numpy(float)
     assert np.all(np.isnan(vals) | (vals % 5 == 0))
+
+
+def test_the_quarterly_ratios_are_on_the_pages_scale(closed):
+    """The deciles chart's quarters divided by expected counts not scaled to England's
+    ratio of 1 in each year, so a practice's quarters read about 13% above its ratio on
+    the same page (2.12 beside 1.77). Its quarters' expected counts now add up to the
+    practice's expected count, and its referrals over them give its ratio."""
+    ctx, an = _run("01_referral_variation", closed)
+    d = an.deciles[an.deciles["open"]]
+    row = an.published.iloc[0]
+    assert d["expected"].sum() == pytest.approx(row["expected"])
+    assert (d["ratio"] * d["expected"]).sum() / d["expected"].sum() == \
+        pytest.approx(row["ratio"])

@@ -436,9 +436,17 @@ DECILE_MIN_EXPECTED = 20.0
 ones scatter by chance, not by practice)."""
 
 
-def _quarters(pm: pd.DataFrame) -> pd.DataFrame:
+def _quarters(pm: pd.DataFrame, ds) -> pd.DataFrame:
+    """Practice-months with their financial quarter, expected counts scaled so England's
+    ratio is 1 in each financial year (as every other ratio of the page: see
+    :func:`helpers.analysis.referrals.practice_table`'s ``match_national``)."""
     q = pd.PeriodIndex(pd.to_datetime(pm["month"]), freq="Q-MAR")
-    return pm.assign(quarter=q.start_time)
+    pys = national_tables(ds)["pys"]
+    by_year = pys.groupby("year")[["observed", "expected"]].sum()
+    factor = by_year["observed"] / by_year["expected"]
+    fy = financial_year(pm["month"])
+    return pm.assign(quarter=q.start_time,
+                     expected=pm["expected"].to_numpy(float) * fy.map(factor).to_numpy(float))
 
 
 @cached
@@ -449,7 +457,7 @@ def national_deciles(ds, years: list[int]) -> pd.DataFrame:
     practice against national deciles). Quarters are financial (April to June first)."""
     pm = national_tables(ds)["pm"]
     pm = pm[financial_year(pm["month"]).isin(years)]
-    q = _quarters(pm).groupby(["practice_code", "quarter"], as_index=False)[
+    q = _quarters(pm, ds).groupby(["practice_code", "quarter"], as_index=False)[
         ["observed", "expected"]].sum()
     q = q[q["expected"] >= DECILE_MIN_EXPECTED]
     q["ratio"] = q["observed"] / q["expected"]
@@ -465,7 +473,8 @@ def practice_deciles(ctx: Context, an: Analysis) -> pd.DataFrame:
     ratio because there were no referrals to count, not because one was suppressed."""
     pm = national_tables(ctx.ds)["pm"]
     pm = pm[(pm["practice_code"] == ctx.area) & financial_year(pm["month"]).isin(an.years)]
-    mine = _quarters(pm).groupby("quarter", as_index=False)[["observed", "expected"]].sum()
+    mine = _quarters(pm, ctx.ds).groupby("quarter", as_index=False)[
+        ["observed", "expected"]].sum()
     shown = sdc.publish_counts(mine["observed"])[0] if ctx.publish else \
         mine["observed"].to_numpy(float)
     mine["ratio"] = np.where(mine["expected"] > 0, shown / mine["expected"].where(
