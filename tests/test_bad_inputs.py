@@ -18,9 +18,11 @@ import pandas as pd
 import pytest
 
 from helpers import catalogue, report
+from helpers.cache import SettingError
 from helpers.datasets import load_dataset
 from helpers.params import ParameterError
 from helpers.paths import project_root
+from helpers.run import batch, cluster
 from helpers.run.grid import GridError, load_grid
 from helpers.schema import ContractError
 from helpers.sources import extracts, synthetic
@@ -84,6 +86,15 @@ def _grid(text: str, **kw) -> Callable[[Path], None]:
         p = tmp / "grid.yaml"
         p.write_text(text)
         load_grid(p, **kw)
+    return run
+
+
+def _batch(args: list[str]) -> Callable[[Path], None]:
+    def run(tmp: Path) -> None:
+        p = tmp / "grid.yaml"
+        p.write_text(GRID_OK)
+        kw = {"only": args[1]} if args[0] == "--only" else {}
+        batch.run(p, jobs_n=1, out_root=tmp / "reports", **kw)
     return run
 
 
@@ -200,6 +211,19 @@ CASES = [
         f / "providers.csv").to_parquet(f / "providers.parquet")), ContractError),
     Case("dataset", "a file that names no table (`referals.csv`)", _file(lambda f: (
         f / "referrals.csv").rename(f / "referals.csv")), ContractError),
+    Case("dataset", "a practice code of 300 characters (it would name report files)",
+         _edit("practices", lambda d: _set(d, "practice_code", 0, "A" * 300)), ContractError),
+    Case("dataset", "a code of punctuation only (`...`, a hidden file name)",
+         _edit("practices", lambda d: _set(d, "practice_code", 1, "...")), ContractError),
+    Case("dataset", "a NUL character in a code", _edit("practices", lambda d: _set(
+        d, "practice_code", 2, "A81\x00001")), ContractError),
+    Case("dataset", "markup in a code (`<b>`)", _edit("practices", lambda d: _set(
+        d, "practice_code", 0, "<b>A81001")), ContractError),
+    Case("dataset", "`real_tables: 5` in provenance.json", _file(lambda f: (
+        f / "provenance.json").write_text('{"real_tables": 5}')), ContractError),
+    Case("dataset", "`real_tables` a string, not a list (it was matched by substring)",
+         _file(lambda f: (f / "provenance.json").write_text('{"real_tables": "referrals"}')),
+         ContractError),
     Case("grid", "`publish:` with no value", _grid(GRID_OK.replace("publish: true",
                                                                    "publish:")), GridError),
     Case("grid", "`publish: 'yes'`", _grid(GRID_OK.replace("publish: true",
@@ -231,6 +255,22 @@ CASES = [
         GRID_OK + "parameters:\n  01_referral_variation:\n    publish: false\n"), GridError),
     Case("grid", "a data folder that does not exist", _grid(GRID_OK.replace(
         "synthetic:small", "data/nowhere")), GridError),
+    Case("grid", "an unknown specialty in a notebook's parameters (`specialty: '999'`)",
+         _grid(GRID_OK + "parameters:\n  01_referral_variation:\n    specialty: '999'\n"),
+         GridError),
+    Case("grid", "an unknown provider in a notebook's parameters (`provider: ZZZ`)",
+         _grid(GRID_OK + "parameters:\n  03_contract_forms:\n    provider: ZZZ\n"),
+         GridError),
+    Case("run", "`--only` matching no report", _batch(["--only", "no-such-report"]),
+         GridError),
+    Case("run", "`--scheduler 'not a url'`", lambda tmp: cluster.reachable("not a url"),
+         cluster.SchedulerError),
+    Case("run", "`--scheduler tcp://127.0.0.1:1` (nothing listening)",
+         lambda tmp: cluster.reachable("tcp://127.0.0.1:1"), cluster.SchedulerError),
+    Case("environment", "`PACK_TABLE_MEMO_MB=abc`", lambda tmp: batch.check_environment(
+        {"PACK_TABLE_MEMO_MB": "abc"}), SettingError),
+    Case("environment", "`PACK_ROOT` a folder without the pack's notebooks",
+         lambda tmp: batch.check_environment({"PACK_ROOT": str(tmp)}), SettingError),
     Case("parameters", "a misspelt parameter in a notebook (`comissioner`, also via "
          "`papermill -p`)", _start({"data_source": "synthetic:small", "comissioner": "Q01"}),
          ParameterError),

@@ -212,8 +212,8 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
         cluster.reachable(scheduler)
     grid, jobs = load_grid(grid_path, data_source)
     if only and not rerun_failed and not any(only in j.report_id for j in jobs):
-        raise GridError(f"--only {only!r} matches none of the grid's {len(jobs)} reports "
-                        f"(ids such as {[j.report_id for j in jobs[:3]]}); nothing was run")
+        raise GridError(f"--only {only!r} matches no report of the grid (ids such as "
+                        f"{[j.report_id for j in jobs[:3]]}); nothing was run")
     gp = Path(grid_path) if Path(grid_path).is_absolute() else project_root() / grid_path
     grid_sha = hashlib.sha256(gp.read_bytes()).hexdigest()
     ds = open_source(grid.data_source)
