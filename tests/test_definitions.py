@@ -91,6 +91,9 @@ def test_names_and_title_case_are_not_uses_of_a_term():
     got = link_terms(page, names=["Synthetic ICB 01 network group"])
     assert _links(got) == [("network", "network")]
     assert got.index("definitions.html") > got.index("Its <a")
+    # a name with no term in it guards nothing: "England" beside "synthetic England"
+    assert _links(link_terms("<p>from a synthetic England</p>", names=["England"])) == \
+        [("synthetic-data", "synthetic England")]
     # capitalised at the start of a sentence or text, it is a use
     assert _links(link_terms("<li>Funnel limits</li>")) == [("funnel-plot", "Funnel")]
     assert _links(link_terms("<p>x. Funnel limits</p>")) == [("funnel-plot", "Funnel")]

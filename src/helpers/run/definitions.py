@@ -264,7 +264,8 @@ def link_terms(page: str, base: str = "../", names: Iterable[str] = ()) -> str:
     headers, navigation, footer, SVG, scripts, styles and the head are left as they are,
     and so is any of ``names`` (area names, which may contain a term: "Synthetic ICB 01
     network") wherever it stands."""
-    protect = sorted({escape(n, quote=False) for n in names if n}, key=len, reverse=True)
+    protect = sorted({escape(n, quote=False) for n in names if n and _PHRASES.search(n)},
+                     key=len, reverse=True)      # only names with a term in them
     guard = re.compile("|".join(re.escape(n) for n in protect)) if protect else None
     out: list[str] = []
     done: set[str] = set()
