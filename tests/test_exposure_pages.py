@@ -270,3 +270,14 @@ def test_the_quarterly_ratios_are_on_the_pages_scale(closed):
     assert d["expected"].sum() == pytest.approx(row["expected"])
     assert (d["ratio"] * d["expected"]).sum() / d["expected"].sum() == \
         pytest.approx(row["ratio"])
+
+
+def test_the_profile_and_the_specialty_table_agree_on_who_is_above_the_limit(closed):
+    """A specialty marked 'higher than England' on the profile is one the specialty table
+    counts as above the 99.8% limit (a 95% funnel flag is not the page's rule)."""
+    ctx, an = _run("01_referral_variation", closed)
+    prof = an.profile[an.profile["specialty_code"] != "ALL"].set_index("specialty_code")
+    table = an.specialties.set_index("specialty_code")
+    for code, row in prof.iterrows():
+        assert (row["verdict"] == "higher") == (table.loc[code, "n_high"] == 1), code
+        assert (row["verdict"] == "lower") == (table.loc[code, "n_low"] == 1), code

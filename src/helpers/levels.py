@@ -123,14 +123,19 @@ TABLES: dict[str, dict[str, dict[str, Rule]]] = {
         "spc": everywhere(),
         "deciles": {
             "england": omitted("England's deciles are the yardstick, not an area on them."),
-            "commissioner": omitted("Deciles of England's practices compare one practice."),
-            "network": omitted("Deciles of England's practices compare one practice."),
+            "commissioner": omitted("A practice's quarters against England's deciles are on "
+                                    "each practice's page."),
+            "network": omitted("A practice's quarters against England's deciles are on each "
+                               "practice's page."),
             "practice": shown()},
         "opportunity": everywhere(),
         "similar_10": {
-            "england": omitted("The similar 10 are a practice's nearest practices."),
-            "commissioner": omitted("The similar 10 are a practice's nearest practices."),
-            "network": omitted("The similar 10 are a practice's nearest practices."),
+            "england": omitted("RightCare's similar 10 are drawn for a practice: each "
+                               "practice's page names its own."),
+            "commissioner": omitted("RightCare's similar 10 are drawn for a practice: each "
+                                    "practice's page names its own."),
+            "network": omitted("RightCare's similar 10 are drawn for a practice: each "
+                               "practice's page names its own."),
             "practice": shown()},
         "validation": everywhere(),  # England's estimates against the planted truth
     },

@@ -126,7 +126,8 @@ def analyse(ctx: Context) -> Overview:
         by_comm = levels.rule(NOTEBOOK, "data_tables_by_commissioner", ctx.level)
         below = by_comm.kind == levels.PARENT          # the commissioner's, under its name
         t["scope"] = np.where(t.pop("england"), "England",
-                              f"its {by_comm.owner}" if below else "this commissioner")
+                              f"its {by_comm.owner} ({ctx.where.commissioner_name})"
+                              if below else "this commissioner")
         if below:                     # its own rows where a table is kept by practice
             own = _practice_rows(ds)
             own = own[among(own["practice_code"], codes)].groupby("table").agg(

@@ -559,7 +559,8 @@ def practice_profile(ctx: Context, an: Analysis) -> pd.DataFrame:
         # chance alone misses 1
         flag = str(me["flag"].iloc[0]) if len(me) and "flag" in me else "Within"
         verdict = "not shown" if not np.isfinite(ratio) else "higher" if \
-            flag.startswith("High") else "lower" if flag.startswith("Low") else "similar"
+            flag in ("High", "High (99.8%)") else "lower" if flag in ("Low", "Low (99.8%)") \
+            else "similar"
         p5, p25, p75, p95 = np.percentile(ratios, [5, 25, 75, 95])
         rows.append({"indicator": label, "specialty_code": code or "ALL",
                      "p5": p5, "p25": p25, "p75": p75, "p95": p95,

@@ -122,7 +122,9 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
                      f"{'more' if diff >= 0 else 'fewer'} than** England's rates by age and "
                      "sex would predict for its patients.")
     else:
-        comp = {"england": "England's rates by age and sex would predict for their patients",
+        their = "its" if h["n_practices"] == 1 else "their"
+        comp = {"england": f"England's rates by age and sex would predict for {their} "
+                           "patients",
                 "area": "the commissioner's own rates by age and sex would predict",
                 "peer": "rates of practices with similar deprivation would predict"}[
             ctx.params["comparator"]]
@@ -190,6 +192,13 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
              + "; " + median) \
         if n_high else "- No practice is above the upper limit. " + median[:1].upper() + \
         median[1:]
+    if not h["excess_to_median_per_year"] > 0:      # none above it: nothing to bring down
+        lines.append(("- No practice is above the upper limit, and none" if not n_high else
+                      f"- If the practices above the limit came down to it, about "
+                      f"**{ctx.count(to_limit)} fewer referrals a year**. None")
+                     + " refers more than England's median practice ratio for its patients, "
+                     "so there is no opportunity of that kind.")
+        return "\n".join(lines)
     lines.append(
         first + f"**{ctx.count(h['excess_to_median_per_year'])} fewer referrals a year**"
         + (f" (≈ {_money(h['saving_to_median_gbp_per_year'])} a year)" if money else
