@@ -435,7 +435,8 @@ def size_curve_figure(ctx: Context, an: Analysis, y: str):
         "Registered patients (log scale)", unit, source_line(ctx),
         alt=f"{label} against practice list size: England's curve adjusted for deprivation, "
             f"rurality and year with its 95% band, and {who} as points.",
-        points=pts, point_label="Practice (latest year)", watermark=watermark(ctx)
+        points=pts, point_label="Practice (latest year)",
+        watermark=watermark(ctx) if y == "srr" else ""      # the other outcomes are real
         if y == "srr" else "")
 
 
@@ -594,6 +595,13 @@ def profile_figure(ctx: Context, an: Analysis):
         return None
     years = sorted(set(p["year"]))
     when = formats.year(years[-1]) if len(years) == 1 else "its latest years"
+    # on real practices the synthetic row says so itself; a watermark across the chart
+    # would mark the real rows (lists, payments, GP FTE) as illustrations too
+    mark = watermark(ctx)
+    if mark and "outcome" in p:
+        p = p.assign(indicator=[f"{i} (synthetic)" if o == "srr" else i
+                                for i, o in zip(p["indicator"], p["outcome"], strict=True)])
+        mark = ""
     return charts.spine_chart(
         p, f"Outcomes of {ctx.area_name} against England's practices, {when}",
         source_line(ctx),
@@ -601,7 +609,7 @@ def profile_figure(ctx: Context, an: Analysis):
             "by England's median practice in the same year, against the spread of England's "
             "practices, with its network, its 10 most similar practices and its "
             "commissioner.",
-        area_label=ctx.area_name, watermark=watermark(ctx), centre="England's median practice",
+        area_label=ctx.area_name, watermark=mark, centre="England's median practice",
         xlabel="Value against England's median practice (log scale; median = 1)")
 
 
