@@ -72,7 +72,8 @@ class FigureCanvas(backend_svg.FigureCanvasSVG):
 GEOMETRY_ATTRIBUTES = ("d", "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "width",
                        "height", "transform", "points", "viewBox")
 """The attributes whose numbers :func:`compact` rounds (positions and shapes, never text)."""
-_GEOMETRY = re.compile(rf'(?<![\w:-])({"|".join(GEOMETRY_ATTRIBUTES)})="([^"]*)"')
+# from the space before the name: a literal first character makes the scan several times faster
+_GEOMETRY = re.compile(rf' ({"|".join(GEOMETRY_ATTRIBUTES)})="([^"]*)"')
 _LONG_DECIMAL = re.compile(r"-?\d+\.\d{3,}")
 _NO_ROTATION = re.compile(r' transform="rotate\(-?0 [-\d. ]+\)"')
 _INDENT = re.compile(r">\s*\n\s*<")
@@ -116,9 +117,15 @@ def compact(svg: str, prefix: str) -> str:
     refers to and short ones (``prefix`` + number) for those something does, and each
     distinct inline style written once as a class (``prefix`` + ``s`` + number) in the
     chart's own style block, each declaration there once."""
-    svg = _GEOMETRY.sub(lambda m: f'{m.group(1)}="'
-                        f'{_LONG_DECIMAL.sub(_short, _PATH_BREAK.sub(" ", m.group(2)).strip())}"',
-                        svg)
+    def geometry(m: re.Match) -> str:
+        value = m.group(2)
+        if "\n" in value:
+            value = _PATH_BREAK.sub(" ", value).strip()
+        if "." in value:
+            value = _LONG_DECIMAL.sub(_short, value)
+        return f' {m.group(1)}="{value}"'
+
+    svg = _GEOMETRY.sub(geometry, svg)
     svg = _NO_ROTATION.sub("", svg)
     svg = _INDENT.sub("><", svg)
     short: dict[str, str] = {}
@@ -133,7 +140,9 @@ def compact(svg: str, prefix: str) -> str:
         name = classes.setdefault(style, f"{prefix}s{len(classes) + 1}")
         tag = tag.replace(f' style="{style}"', "", 1)
         if ' class="' in tag:                     # a named point: its class, then the style's
-            return re.sub(r' class="([^"]*)"', rf' class="\1 {name}"', tag, count=1)
+            i = tag.index(' class="') + 8
+            j = tag.index('"', i)
+            return f"{tag[:j]} {name}{tag[j:]}"
         return tag.replace(">", f' class="{name}">', 1) if not tag.endswith("/>") else \
             tag[:-2] + f' class="{name}"/>'
 
