@@ -161,7 +161,7 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
             "normal spread between practices."
             + (" These are where a conversation about referral patterns is most likely to "
                "find something specific." if n_high or n_low else ""))
-    if ctx.level in ("practice", "network"):
+    if shows(ctx, "comparison_commissioner"):     # the areas above it, in the headline
         c = _comparisons(ctx, an).iloc[1:-1]
         parts = [f"{text.md(r.name)}: {formats.pct_change((r.ratio - 1) * 100)}"
                  for r in c.itertuples() if np.isfinite(r.ratio)]
