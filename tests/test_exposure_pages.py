@@ -8,6 +8,7 @@ import re
 
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 
 matplotlib.use("agg")
@@ -281,3 +282,22 @@ def test_the_profile_and_the_specialty_table_agree_on_who_is_above_the_limit(clo
     for code, row in prof.iterrows():
         assert (row["verdict"] == "higher") == (table.loc[code, "n_high"] == 1), code
         assert (row["verdict"] == "lower") == (table.loc[code, "n_low"] == 1), code
+
+
+def test_the_funnel_says_which_practices_were_open_part_of_the_period(closed):
+    """A closed practice among the practices drawn: the funnel's words say it sits at its
+    expected count a year while open, with limits wider than the curves there."""
+    ctx, an = _run("01_referral_variation", closed)
+    words = rv.funnel_intro(ctx, an)
+    drawn = pd.concat([an.published, an.peers_published])
+    part = int((drawn.loc[drawn["ratio"].notna(), "months_open"] < 60).sum())
+    assert part >= 1
+    assert f"{'1 practice' if part == 1 else f'{part} practices'} drawn " in words
+    assert "wider than the curves" in words
+
+
+def test_chart_descriptions_read_right_at_zero():
+    assert rv._above_below(0, 0, "99.8") == "none outside the 99.8% limits"
+    assert rv._above_below(2, 0, "99.8") == "2 above and none below the 99.8% limits"
+    assert rv._ranges(1, 0) == "1 range lies above 1 and none below"
+    assert rv._ranges(0, 0) == "no range lies wholly above or below 1"

@@ -86,6 +86,9 @@ def list_size_text(ctx: Context, ov: Overview) -> str:
     if n == 0:
         return "No registered patients are recorded for this area."
     sizes = ", ".join(ctx.count(v) for v in sorted(ov.lists["patients"], reverse=True))
+    if n == 1:
+        return f"Its one practice open at the latest count has {sizes} patients: one list, no " \
+               "spread to chart."
     return (f"{text.plural(n, 'practice')}, too few to chart a spread: "
             f"{'its list is' if n == 1 else 'their lists are'} {sizes} patients at "
             "the latest count.")

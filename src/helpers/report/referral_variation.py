@@ -282,9 +282,24 @@ def funnel_figure(ctx: Context, an: Analysis):
         pts, curve, title, _source(ctx),
         xlabel="Expected referrals a year (count, log scale)",
         alt=f"Funnel plot of {who}: referral ratio against expected referrals a year, with 95% "
-            f"and 99.8% limits widened for the normal spread between practices; {n_h} above "
-            f"and {n_l} below the {an.limit}% limits.",
+            f"and 99.8% limits widened for the normal spread between practices; "
+            f"{_above_below(n_h, n_l, an.limit)}.",
         limit=an.limit, labels=labels, highlight=highlight, watermark=watermark(ctx))
+
+
+def _above_below(n_high: int, n_low: int, limit: str) -> str:
+    """'none outside the 99.8% limits', '1 above and none below the 99.8% limits'."""
+    if not n_high and not n_low:
+        return f"none outside the {limit}% limits"
+    return (f"{n_high or 'none'} above and {n_low or 'none'} below the {limit}% limits")
+
+
+def _ranges(n_high: int, n_low: int) -> str:
+    """'no range lies wholly above or below 1', '1 range lies above 1 and 2 below'."""
+    if not n_high and not n_low:
+        return "no range lies wholly above or below 1"
+    return (f"{text.plural(n_high, 'range') if n_high else 'no range'} "
+            f"{'lies' if n_high <= 1 else 'lie'} above 1 and {n_low or 'none'} below")
 
 
 POINT_FLAGS = {"High": "above the {} limit", "Low": "below the {} limit",
@@ -329,8 +344,8 @@ def ranked_figure(ctx: Context, an: Analysis):
     return charts.ranked_chart(
         t, f"Practices ranked by referral ratio, {ctx.area_name}", _source(ctx),
         alt=f"{text.plural(len(t), 'practice')} ranked by referral ratio, each with the range "
-            f"the {an.limit}% funnel limits allow; {int((t['flag'] == 'High').sum())} ranges "
-            f"lie above 1 and {int((t['flag'] == 'Low').sum())} below.",
+            f"the {an.limit}% funnel limits allow; "
+            f"{_ranges(int((t['flag'] == 'High').sum()), int((t['flag'] == 'Low').sum()))}.",
         limit=an.limit, watermark=watermark(ctx))
 
 
@@ -676,10 +691,17 @@ def funnel_intro(ctx: Context, an: Analysis) -> str:
     shape = ("Smaller practices scatter more by chance, so the limits widen to the left." if
              widens else "Over the sizes of practice shown, the limits are nearly flat: the "
              "normal spread between practices outweighs chance at this size.")
+    drawn = pd.concat([f.loc[f["ratio"].notna(), ["months_open"]] for f in frames])
+    part = int((drawn["months_open"] < an.extras["period_months"]).sum())
+    opened = "" if not part else (
+        f" {text.plural(part, 'practice')} drawn {'was' if part == 1 else 'were'} open for "
+        f"only part of the period: {'it is' if part == 1 else 'each is'} placed by its "
+        "expected referrals a year while open, and its limits, set by its count over "
+        "those months, are wider than the curves at its point (its point says so).")
     return (f"Each dot is a practice, placed by the referrals England's rates would predict "
             f"for its patients in a year. {shape} The limits allow for the normal spread "
             "between practices (over-dispersion), so a practice outside them is unusual even "
-            "among practices: worth a conversation, not a verdict.")
+            f"among practices: worth a conversation, not a verdict.{opened}")
 
 
 def ranked_intro(ctx: Context, an: Analysis) -> str:
