@@ -55,6 +55,6 @@ def pytest_collection_modifyitems(items):
     Playwright's sync API keeps its event loop marked as running in the main thread for the
     rest of the session (pytest-playwright's browser is session-wide), where a later test's
     ``asyncio.run`` or Tornado loop would refuse to start."""
-    browser = {i.module for i in items if "page" in getattr(i, "fixturenames", ())}
+    browser = {i.module for i in items if "playwright" in getattr(i, "fixturenames", ())}
     items[:] = ([i for i in items if i.module not in browser]
                 + [i for i in items if i.module in browser])
