@@ -286,6 +286,31 @@ def test_an_output_error_ends_in_one_line_and_moves_nothing(tmp_path, small, mon
         assert sorted(p.name for p in out.iterdir()) == ["latest.txt"]   # nothing stray
 
 
+def test_ctrl_c_mid_run_ends_in_one_line_and_leaves_nothing(tmp_path, small):
+    """SIGINT to the batch's whole process group (what Ctrl-C sends) while reports run:
+    exit 130, the last line says so, no traceback from the batch or its workers, nothing
+    published or left behind."""
+    import os
+    import signal
+
+    out = tmp_path / "reports"
+    grid = tmp_path / "grid.yaml"
+    grid.write_text("data_source: synthetic:small\npublish: true\nareas: [Q01, Q02]\n"
+                    "notebooks: [00_data_overview, 01_referral_variation]\n")
+    p = subprocess.Popen([sys.executable, "-m", "helpers.run.batch", "--grid", str(grid),
+                          "--out", str(out), "--jobs", "1"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True, start_new_session=True)
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < 120 and not list(out.glob(".build-*/*/.*.input.ipynb")):
+        time.sleep(0.2)                              # a report is running
+    os.killpg(p.pid, signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    lines = [x for x in err.replace("\r", "\n").splitlines() if x.strip()]
+    assert p.returncode == 130 and "Traceback" not in err, err[-3000:]
+    assert lines[-1].startswith("interrupted:"), lines[-3:]
+    assert not out.exists() or not any(out.iterdir())
+
+
 def test_a_run_with_no_report_succeeding_is_not_the_latest(tmp_path, small, monkeypatch):
     out = tmp_path / "reports"
     monkeypatch.setattr(batch, "_start_pool", lambda n: None)

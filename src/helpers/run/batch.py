@@ -453,48 +453,51 @@ def _execute(jobs: list[Job], jobs_n: int, ds, out_dir: str, timeout: int,
             if local is not None:
                 local.close()
             bar.close()
-    pending, tries, warmed = list(jobs), dict.fromkeys((j.report_id for j in jobs), 0), False
-    while pending:
-        lost: list[Job] = []
-        pool, starting = started or _start_pool(min(jobs_n, len(pending)))
-        started = None
-        with pool:
-            if not warmed:
-                warm_caches(ds, jobs)
-                warmed = True
-            futures = {pool.submit(run_job, j, out_dir, timeout, provenance): j
-                       for j in pending}
-            for f in starting:
-                with contextlib.suppress(BrokenProcessPool):
-                    f.result()
-            for f in as_completed(futures):
-                try:
-                    j = f.result()
-                except BrokenProcessPool:     # a worker died (killed, out of memory)
-                    lost.append(futures[f])
-                    continue
-                done.append(j)
-                bar.update(1)
-                bar.set_postfix_str(f"{j.report_id} {j.status}")
-        # a dead worker takes the pool with it: the reports it had not finished are run
-        # again in a new pool. Only a report that was running when a worker died is
-        # charged for it (its input copy is still there); one charged twice is failed,
-        # and the run goes on. Queued reports are never charged for another's death.
-        pending = []
-        running = {j.report_id for j in lost if input_copy(j, out_dir).exists()}
-        for j in lost:
-            input_copy(j, out_dir).unlink(missing_ok=True)
-            if j.report_id in running or not running:   # none marked: charge all, so
-                tries[j.report_id] += 1                  # the run always ends
-            if tries[j.report_id] < 2:
-                pending.append(j)
-            else:
-                j.status = "failed"
-                j.error = ("WorkerLost: the process running this report died twice (killed, "
-                           "or out of memory); it was not tried a third time")
-                done.append(j)
-                bar.update(1)
-    bar.close()
+    try:           # the bar closed however the run ends, so an interruption's message
+        # is the last line printed
+        pending, tries, warmed = list(jobs), dict.fromkeys((j.report_id for j in jobs), 0), False
+        while pending:
+            lost: list[Job] = []
+            pool, starting = started or _start_pool(min(jobs_n, len(pending)))
+            started = None
+            with pool:
+                if not warmed:
+                    warm_caches(ds, jobs)
+                    warmed = True
+                futures = {pool.submit(run_job, j, out_dir, timeout, provenance): j
+                           for j in pending}
+                for f in starting:
+                    with contextlib.suppress(BrokenProcessPool):
+                        f.result()
+                for f in as_completed(futures):
+                    try:
+                        j = f.result()
+                    except BrokenProcessPool:     # a worker died (killed, out of memory)
+                        lost.append(futures[f])
+                        continue
+                    done.append(j)
+                    bar.update(1)
+                    bar.set_postfix_str(f"{j.report_id} {j.status}")
+            # a dead worker takes the pool with it: the reports it had not finished are run
+            # again in a new pool. Only a report that was running when a worker died is
+            # charged for it (its input copy is still there); one charged twice is failed,
+            # and the run goes on. Queued reports are never charged for another's death.
+            pending = []
+            running = {j.report_id for j in lost if input_copy(j, out_dir).exists()}
+            for j in lost:
+                input_copy(j, out_dir).unlink(missing_ok=True)
+                if j.report_id in running or not running:   # none marked: charge all, so
+                    tries[j.report_id] += 1                  # the run always ends
+                if tries[j.report_id] < 2:
+                    pending.append(j)
+                else:
+                    j.status = "failed"
+                    j.error = ("WorkerLost: the process running this report died twice (killed, "
+                               "or out of memory); it was not tried a third time")
+                    done.append(j)
+                    bar.update(1)
+    finally:
+        bar.close()
     return done
 
 

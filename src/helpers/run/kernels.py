@@ -192,7 +192,8 @@ atexit.register(lambda: retire())      # a kernel started outside a worker (test
 
 
 def _kill_now(signum, frame) -> None:            # pragma: no cover - runs in a dying worker
-    """SIGTERM in a worker (the batch died or was stopped): kill the kernel's process group,
+    """SIGTERM or SIGINT in a worker (the batch died, was stopped or Ctrl-C was pressed):
+    kill the kernel's process group,
     remove its folder, exit at once."""
     for km in (_state["km"], _state["starting"]):   # a kernel in use, or still warming up
         if km is None:
@@ -217,13 +218,15 @@ def die_with_parent(sig: int = signal.SIGTERM) -> None:
 
 
 def init_worker(warm: bool = True) -> None:
-    """Batch worker start-up: die with the batch, clean up on SIGTERM, no inherited chart
-    backend, and (``warm``) the kernel started and the pack imported before the first
-    report arrives."""
+    """Batch worker start-up: die with the batch, clean up on SIGTERM and on Ctrl-C (SIGINT:
+    the kernel killed, the worker gone without a traceback; the batch says it was
+    interrupted), no inherited chart backend, and (``warm``) the kernel started and the
+    pack imported before the first report arrives."""
     from multiprocessing import util
 
     os.environ.pop("MPLBACKEND", None)
     signal.signal(signal.SIGTERM, _kill_now)
+    signal.signal(signal.SIGINT, _kill_now)
     die_with_parent(signal.SIGTERM)
     util.Finalize(None, retire, exitpriority=10)
     if warm:
