@@ -135,3 +135,37 @@ def test_no_pseudonym_anywhere(mixed):
     t = areas.area_table(ds).set_index("code")
     assert all(names[c] == t.loc[c, "name"] for c in codes)
     assert not hasattr(areas, "pseudonym")
+
+
+def test_csv_downloads_of_synthetic_findings_on_real_practices_carry_the_note(mixed,
+                                                                              monkeypatch):
+    import base64
+    import csv
+    import io
+
+    import pandas as pd
+    from IPython import display as ipd
+
+    from helpers import report
+    from helpers.report import session
+    from helpers.report.tables import Col, table
+
+    html = table(pd.DataFrame({"area": ["A", "B"], "n": [1200, 3400]}),
+                 [Col("area", "Area"), Col("n", "Referrals", "int")], "Two areas").data
+    noted = session.with_csv_note(html, session.CSV_NOTE)
+    data = noted.split("base64,", 1)[1].split('"', 1)[0]
+    rows = list(csv.reader(io.StringIO(base64.b64decode(data).decode("utf-8-sig"))))
+    assert rows[:3] == [["Area", "Referrals"], ["A", "1,200"], ["B", "3,400"]]
+    assert rows[3] == [session.CSV_NOTE, ""] and len(rows) == 4
+    assert noted.replace(data, "") == html.replace(html.split("base64,", 1)[1].split(
+        '"', 1)[0], "")                              # nothing else on the page changed
+    shown = []
+    monkeypatch.setattr(ipd, "display", lambda obj: shown.append(obj))
+    comm = _some(load_dataset(mixed), "commissioner")
+    for src, notebook, note in ((str(mixed), "01_referral_variation", True),
+                                ("synthetic:small", "01_referral_variation", False)):
+        report.start(notebook, {"data_source": src, "area": comm, "publish": False})
+        session.show(table(pd.DataFrame({"area": ["A"], "n": [5]}),
+                           [Col("area", "Area"), Col("n", "N", "int")], "One"))
+        assert (session.CSV_NOTE.split(";")[0].encode() in base64.b64decode(
+            shown[-1].data.split("base64,", 1)[1].split('"', 1)[0])) == note

@@ -50,3 +50,14 @@ def test_spine_marks_the_synthetic_row_not_the_chart(mixed):
     curves = {y: federation_scale.size_curve_figure(ctx, an, y) for y in an.curves}
     assert MARK in _texts(curves["srr"])
     assert all(MARK not in _texts(f) for y, f in curves.items() if y != "srr" and f)
+
+
+def test_headline_marks_the_synthetic_ratio_where_it_stands(mixed):
+    ctx = report.start("02_federation_scale", {"data_source": str(mixed), "area": "P81061"})
+    words = federation_scale.headline_text(ctx, report.analyse(ctx))
+    assert "standardised referral ratio (synthetic) **" in words
+    assert "payments per weighted patient **" in words        # real: no mark
+    comm = report.start("02_federation_scale", {"data_source": str(mixed),
+                                                "area": ctx.where.commissioner})
+    words = federation_scale.headline_text(comm, report.analyse(comm))
+    assert "Referrals here are synthetic" in words or "ratio (synthetic)" in words

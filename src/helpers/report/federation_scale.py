@@ -221,6 +221,8 @@ def headline_text(ctx: Context, an: Analysis) -> str:
     gaps = an.gaps if _shows(ctx, "size_gaps") else an.gaps.iloc[:0]
     for g in gaps.itertuples():
         label = scale.OUTCOMES[g.outcome][0]
+        if g.outcome == "srr" and ctx.synthetic_on_real:   # said where it stands
+            label += " (synthetic)"
         est, lo, hi = _pct(g.gap), _pct(g.lower), _pct(g.upper)
         if g.n < 3:
             singles.setdefault((int(g.year), int(g.n)), []).append(
@@ -232,7 +234,7 @@ def headline_text(ctx: Context, an: Analysis) -> str:
                    "practices of the same size and case-mix" if clear else
                    "**in line with** England's practices of the same size and case-mix")
         note = " Referrals here are synthetic: an illustration, not a finding." \
-            if g.outcome == "srr" and ctx.pseudonymise else ""
+            if g.outcome == "srr" and ctx.synthetic_on_real else ""
         lines.append(f"- {label}: the area's practices are {verdict}: "
                      f"{formats.pct_interval(est, lo, hi)}, "
                      f"{text.plural(g.n, 'practice')}, {formats.year(g.year)}.{note}")

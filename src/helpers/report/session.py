@@ -10,22 +10,47 @@ machine-readable results file.
 
 from __future__ import annotations
 
+import base64
+import csv
 import importlib
+import io
 import json
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from helpers import catalogue, params
 from helpers.analysis.areas import public_code
-from helpers.analysis.context import Context, open_context
+from helpers.analysis.context import SYNTHETIC_FINDINGS, Context, open_context
 from helpers.analysis.results import payload
 from helpers.atomic import write_text_atomic
 from helpers.report import charts
 
-_SHOWN = {"charts": 0}
+_SHOWN: dict[str, Any] = {"charts": 0, "csv_note": ""}
 """Charts shown since the last :func:`start` (the results file records it, and the post-run
-check finds every one on the page)."""
+check finds every one on the page), and the note every CSV download of the page ends with."""
+
+CSV_NOTE = ("Note: GP referrals and hospital activity in this dataset are synthetic, "
+            "simulated on real practices; every referral, activity and £ figure in this "
+            "table is an illustration of the method, not a fact about the areas it names.")
+"""The last row of every CSV download of a report with synthetic findings on real practices
+(:data:`helpers.analysis.context.SYNTHETIC_FINDINGS`), so the mark travels with the file."""
+
+_CSV_HREF = re.compile(r'(href="data:text/csv;charset=utf-8;base64,)([A-Za-z0-9+/=]+)(")')
+
+
+def with_csv_note(html: str, note: str) -> str:
+    """``html`` with ``note`` added as the last row of each CSV download it holds (its first
+    cell; the row as wide as the header)."""
+    def add(m: re.Match) -> str:
+        text = base64.b64decode(m.group(2)).decode("utf-8")
+        header = next(csv.reader(io.StringIO(text.lstrip("\ufeff"))), [""])
+        row = io.StringIO()
+        csv.writer(row, lineterminator="\n").writerow([note] + [""] * (len(header) - 1))
+        text = text + ("" if text.endswith("\n") else "\n") + row.getvalue()
+        return m.group(1) + base64.b64encode(text.encode("utf-8")).decode("ascii") + m.group(3)
+    return _CSV_HREF.sub(add, html)
 
 
 def start(notebook: str, namespace: Mapping[str, Any]) -> Context:
@@ -38,6 +63,8 @@ def start(notebook: str, namespace: Mapping[str, Any]) -> Context:
     ctx = open_context(nb.name, params.from_namespace(nb.params, namespace, nb.name))
     charts.setup()
     _SHOWN["charts"] = 0
+    _SHOWN["csv_note"] = CSV_NOTE if ctx.synthetic_on_real and \
+        ctx.notebook in SYNTHETIC_FINDINGS else ""
     return ctx
 
 
@@ -64,6 +91,10 @@ def show(obj: Any, otherwise: str = "") -> None:
         _SHOWN["charts"] += 1
     elif isinstance(obj, str):
         display(Markdown(obj))
+    elif _SHOWN["csv_note"] and isinstance(getattr(obj, "data", None), str) and \
+            "data:text/csv" in obj.data:      # a table: its download carries the note
+        from IPython.display import HTML
+        display(HTML(with_csv_note(obj.data, _SHOWN["csv_note"])))
     else:
         display(obj)
 
