@@ -61,3 +61,18 @@ def test_headline_marks_the_synthetic_ratio_where_it_stands(mixed):
                                                 "area": ctx.where.commissioner})
     words = federation_scale.headline_text(comm, report.analyse(comm))
     assert "Referrals here are synthetic" in words or "ratio (synthetic)" in words
+
+
+def test_group_table_gives_each_column_its_own_period(mixed):
+    from helpers import formats
+
+    ctx = report.start("02_federation_scale", {"data_source": str(mixed), "area": "P81061"})
+    comm = report.start("02_federation_scale", {"data_source": str(mixed),
+                                                "area": ctx.where.commissioner})
+    an = report.analyse(comm)
+    html = federation_scale.networks_table(comm, an).data
+    year = int(an.national_panel["year"].max())
+    assert f"Combined list (patients, {comm.latest_list_when}; practices open in " \
+           f"{formats.year(year)})" in html
+    assert f"Payments per weighted patient (£, median, {formats.year(year)})" in html
+    assert "latest year)" not in html.split("<caption")[0]

@@ -147,6 +147,11 @@ class Context:
         """A practice-panel outcome's period, in words (see :func:`outcome_period`)."""
         return outcome_period(self.ds, outcome, year)
 
+    @property
+    def latest_list_when(self) -> str:
+        """When the latest registered-list count was taken, in words (:func:`list_when`)."""
+        return list_when(self.ds, self.ds.population["period"].max())
+
     def list_when(self, period: Any) -> str:
         """When a registered-list count was taken, in words (see :func:`list_when`)."""
         return list_when(self.ds, period)

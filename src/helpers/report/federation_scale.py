@@ -344,20 +344,25 @@ def networks_table(ctx: Context, an: Analysis):
     t = an.networks_published.assign(band=lambda d: d["band"].map(formats.size_band))
     rule = _rule(ctx, "groups_table")
     whole = rule.kind == levels.PARENT or ctx.level == "network"   # the group, every member
+    year = int(an.national_panel["year"].max())
+    fy = formats.year(year)
     cols = [Col("name", "Group"),
             Col("practices", "Practices in the group" if whole else
                 "Practices in this area", "orgs"),
             Col("band", "Size band (practices)"),
             *([Col("closed", "Of them closed before the latest year", "orgs")]
               if t["closed"].gt(0).any() else []),
-            Col("combined_list", "Combined list (patients; practices open in the latest "
-                "year)", "count"),
-            Col("srr", "Referral ratio (mean of practices)", "ratio")]
+            # each column with its own period: the lists' latest count and the outcomes'
+            # latest year need not be one year (2021/22 lists, 2022/23 payments, 2023 FTE)
+            Col("combined_list", f"Combined list (patients, {ctx.latest_list_when}; "
+                f"practices open in {fy})", "count"),
+            Col("srr", f"Referral ratio (mean of practices, {fy})", "ratio")]
     if t["payments_per_weighted"].notna().any():
-        cols.append(Col("payments_per_weighted", "Payments per weighted patient (£, median)",
-                        "gbp"))
+        cols.append(Col("payments_per_weighted",
+                        f"Payments per weighted patient (£, median, {fy})", "gbp"))
     if t["gp_fte_per_1000"].notna().any():
-        cols.append(Col("gp_fte_per_1000", "GP FTE per 1,000 patients (median)", "number"))
+        cols.append(Col("gp_fte_per_1000", "GP FTE per 1,000 patients (median, "
+                        f"{ctx.outcome_period('gp_fte_per_1000', year)})", "number"))
     caption = (f"The group {ctx.area_name} belongs to, all its practices, latest year "
                "(the network's figures)" if rule.kind == levels.PARENT else
                f"Groups of practices in {ctx.area_name}, latest year")
