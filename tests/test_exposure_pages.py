@@ -301,3 +301,18 @@ def test_chart_descriptions_read_right_at_zero():
     assert rv._above_below(2, 0, "99.8") == "2 above and none below the 99.8% limits"
     assert rv._ranges(1, 0) == "1 range lies above 1 and none below"
     assert rv._ranges(0, 0) == "no range lies wholly above or below 1"
+
+
+def test_an_unreadable_ratio_is_not_placed_against_the_limits():
+    """Class 14 in the tables and chart points: a practice with no referrals reads 'no
+    referrals recorded: not judged', not 'within'."""
+    frame = pd.DataFrame({"flag": ["Within", "Within", "High"],
+                          "standing": ["no_referrals", "ok", "implausible"],
+                          "label": ["A", "B", "C"], "rr": [0.0, 1.1, 27.1],
+                          "months_open": [60, 60, 60], "x": [40.0, 50.0, 3.0]})
+    assert rv.positions(frame).tolist() == [
+        "no referrals recorded: not judged", "within",
+        "ratio implausible: check list and coding"]
+    names = rv.point_names(frame, "99.8", "expected referrals a year", "x")
+    assert "within" not in names[0] and "not judged" in names[0]
+    assert "within the 99.8% limits" in names[1]

@@ -263,9 +263,11 @@ def analyse(ctx: Context) -> Analysis:
               "national_rate": float(nat["observed"].sum() / nat["person_years"].sum() * 1000)}
     an = Analysis(nat, area, fun["summary"], curve, part, spt, spc_pts, spc_sum, years, extras)
     an.published = _published(ctx, an, an.area)
+    an.published["standing"] = _standings(an.published)
     if shows(ctx, "peers"):
         an.peers_published = _published(ctx, an, nat[among(nat["practice_code"],
             ctx.where.peers)].reset_index(drop=True))
+        an.peers_published["standing"] = _standings(an.peers_published)
     an.specialties_published = _published_specialties(ctx, an)
     an.headline = headline(ctx, an)
     an.comparisons = comparisons(ctx, an)
@@ -383,6 +385,14 @@ def ratio_standing(observed: float, expected: float) -> str:
         return "too_few_expected"
     r = observed / expected
     return "implausible" if r > IMPLAUSIBLE_RATIO or r < 1 / IMPLAUSIBLE_RATIO else "ok"
+
+
+def _standings(frame: pd.DataFrame) -> list[str]:
+    """:func:`ratio_standing` of each practice of a published frame (its published count
+    over the period and its expected count)."""
+    return [ratio_standing(o, e) for o, e in
+            zip(frame["observed"].to_numpy(float), frame["expected"].to_numpy(float),
+                strict=True)]
 
 
 def comparisons(ctx: Context, an: Analysis) -> pd.DataFrame:

@@ -315,6 +315,8 @@ def point_names(points: pd.DataFrame, limit: str, x_words: str, x_col: str,
     out = []
     for r in points.itertuples():
         flag = POINT_FLAGS.get(getattr(r, "flag", ""), "{}").format(f"{limit}%")
+        if getattr(r, "standing", "ok") in STANDING_WORDS:
+            flag = STANDING_WORDS[r.standing]
         x = getattr(r, x_col, np.nan)
         tail = f"; {formats.count(x)} {x_words}" if pd.notna(x) else ""
         months = getattr(r, "months_open", None)
@@ -405,6 +407,20 @@ def comparison_figure(ctx: Context, an: Analysis):
 
 
 FLAG_WORDS = {"High": "above", "Low": "below", "Within": "within"}
+STANDING_WORDS = {"no_referrals": "no referrals recorded: not judged",
+                  "too_few_expected": "too few expected to judge",
+                  "implausible": "ratio implausible: check list and coding"}
+"""A practice whose ratio cannot be read as referral behaviour, in place of its position
+against the limits (see :func:`standing_line`)."""
+
+
+def positions(frame: pd.DataFrame) -> pd.Series:
+    """Each practice's position against the limits ('above', 'within', …), or why it is
+    not judged (:data:`STANDING_WORDS`)."""
+    pos = frame["flag"].map(FLAG_WORDS)
+    if "standing" in frame:
+        pos = frame["standing"].map(STANDING_WORDS).fillna(pos)
+    return pos
 
 
 def _practice_cols(an: Analysis, pseudonymise: bool) -> list[Col]:
@@ -426,7 +442,7 @@ def outlier_table(ctx: Context, an: Analysis):
     t = pub[pub["flag"] != "Within"].copy()
     if t.empty:
         return None
-    t["position"] = t["flag"].map(FLAG_WORDS)
+    t["position"] = positions(t)
     t["_far"] = np.log(t["ratio"].fillna(1)).abs()
     t = t.sort_values("_far", ascending=False)
     t.attrs = {"suppressed": Marks({k: np.asarray(v)[t.index] for k, v in pub.attrs.get(
@@ -440,7 +456,7 @@ def practices_table(ctx: Context, an: Analysis):
     if why := omitted(ctx, "practices_table"):     # practice by practice: see its rule
         return why
     pub = an.published
-    t = pub.assign(position=pub["flag"].map(FLAG_WORDS)).sort_values("ratio",
+    t = pub.assign(position=positions(pub)).sort_values("ratio",
                                                                     ascending=False)
     idx = t.index
     t = t.reset_index(drop=True)
