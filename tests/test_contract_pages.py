@@ -90,6 +90,8 @@ def test_a_closed_practice_has_no_empty_savings_chart(small):
     assert isinstance(why, str) and "made no GP referrals" in why
     assert R.whatif_table(an) is None and R.sensitivity_table(an) is None
     assert R.headline_table(an) is None
+    closed = small.practices.set_index("practice_code").loc[ctx.area, "close_date"]
+    assert f"(it closed in {closed:%B %Y})" in R.headline_text(ctx, an)
     assert "changes nothing that year" in R.headline_text(ctx, an)
     # the commissioner's page still has its chart
     cctx, can = page(ctx.commissioner)

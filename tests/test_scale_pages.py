@@ -235,3 +235,16 @@ def test_counts_read_right_at_one(small):
     assert f"The only practice of {ctx.area_name} (its latest year;" in caption
     assert "The 1 practice" not in caption and "side by side" not in caption
     assert R.comparison_caution(1, 500).startswith("only 1 practice never joined")
+
+
+def test_a_closed_practice_is_described_in_the_past(small):
+    """'Practice P belongs to Federation 11' on the page of a practice closed in 2017: its
+    group is the one it belonged to."""
+    g = small.groups.assign(practice_code=small.groups["practice_code"].astype(str))
+    closed = small.practices.loc[small.practices["close_date"].notna(), "practice_code"]
+    code = next(c for c in closed.astype(str) if c in set(g["practice_code"]))
+    ctx, an = page(code)
+    assert f"{ctx.area_name} belonged to **" in R.headline_text(ctx, an)
+    alone = next(c for c in closed.astype(str) if c not in set(g["practice_code"]))
+    ctx, an = page(alone)
+    assert "was not in a group" in R.headline_text(ctx, an)

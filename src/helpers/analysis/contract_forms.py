@@ -65,6 +65,15 @@ def nothing_to_change(ctx: Context, an: Analysis) -> bool:
     return part_of_commissioner(ctx) and an.affected_share == 0 and not an.area_suppressed
 
 
+def closed_on(ctx: Context) -> pd.Timestamp | None:
+    """The date a one-practice area closed (None for a larger area or an open practice)."""
+    if len(ctx.practice_codes) != 1:
+        return None
+    p = ctx.ds.practices
+    d = p.loc[p["practice_code"].astype(str) == str(ctx.practice_codes[0]), "close_date"]
+    return pd.Timestamp(d.iloc[0]) if len(d) and pd.notna(d.iloc[0]) else None
+
+
 def part_of_commissioner(ctx: Context) -> bool:
     """True where the page's contract figures are its commissioner's (declared in
     :mod:`helpers.levels`): the area's referrals are a part of the commissioner's."""
@@ -213,7 +222,7 @@ def never_switched_note(n_never: int) -> str:
         return ("Every commissioner switched form, so there is none that did not to compare "
                 "with (a difference-in-differences comparison needs some).")
     who = "1 commissioner" if n_never == 1 else f"{n_never} commissioners"
-    return (f"Only {who} never switched form: too few to compare with in a "
+    return (f"Only {who} never switched form, too few to compare with in a "
             "difference-in-differences comparison.")
 
 

@@ -13,6 +13,7 @@ from helpers.analysis.context import Context
 from helpers.analysis.contract_forms import (
     OUTCOME_WORDS,
     Analysis,
+    closed_on,
     estimator_notes,
     form_name,
     nothing_to_change,
@@ -114,10 +115,12 @@ def headline_text(ctx: Context, an: Analysis) -> str:
             lines.append("- **Switching form:** " + switch_caution(an))
         return "\n".join(lines)
     if nothing_to_change(ctx, an):   # closed (or not yet open) in the year shown
-        lines.append(f"- {area_md(ctx)} made no GP referrals in {formats.year(an.year)} (it "
-                     "was closed, or not yet open), so a change in its referrals changes "
-                     "nothing that year. The sections below describe its commissioner's "
-                     "contracts.")
+        closed = closed_on(ctx)
+        why = f"it closed in {closed:%B %Y}" if closed is not None else \
+            "it was closed, or not yet open"
+        lines.append(f"- {area_md(ctx)} made no GP referrals in {formats.year(an.year)} "
+                     f"({why}), so a change in its referrals changes nothing that year. The "
+                     "sections below describe its commissioner's contracts.")
         if an.did_notes:
             lines.append("- **Switching form:** " + switch_caution(an))
         return "\n".join(lines)

@@ -10,6 +10,7 @@ import pandas as pd
 from helpers import formats, levels
 from helpers.analysis import scale
 from helpers.analysis.context import Context
+from helpers.analysis.contract_forms import closed_on
 from helpers.analysis.federation_scale import (
     BAND_ORDER,
     JOINING_CHECK,
@@ -197,12 +198,14 @@ def headline_text(ctx: Context, an: Analysis) -> str:
                          "share staff or services with.")
         else:
             share = an.band_shares.set_index("band").loc[r["band"], "england"]
-            lines.append(f"- {area_md(ctx)} belongs to **{text.md(r['name'])}**, a group of "
+            verb = "belonged" if closed_on(ctx) is not None else "belongs"
+            lines.append(f"- {area_md(ctx)} {verb} to **{text.md(r['name'])}**, a group of "
                          f"{text.plural(size, 'practice')}{_closed_note(an, r)} "
                          f"({share:.0f}% of England's "
                          f"practices are in groups of {formats.size_band(r['band'])}).")
     elif ctx.level == "practice":
-        lines.append(f"- {area_md(ctx)} is not in a group.")
+        was = "was" if closed_on(ctx) is not None else "is"
+        lines.append(f"- {area_md(ctx)} {was} not in a group.")
     elif ctx.level == "network" and len(an.networks):
         size = int(an.networks["group_practices"].max())
         if size == 1:
