@@ -224,3 +224,19 @@ def test_the_what_if_names_whose_spend_it_shows(small):
     assert "Commissioner's spend at plan (£k)" in words
     cctx, can = page(ctx.commissioner)
     assert "the spend is" not in _text(R.whatif_table(can, cctx))
+
+
+def test_a_switch_below_the_commissioner_is_charted_under_its_name(small):
+    """A network's page shows its commissioner's switch: the chart names the commissioner
+    by name."""
+    t = small.groups.merge(small.practices[["practice_code", "commissioner_code"]],
+                           on="practice_code")
+    sw = contracts.switches(small)
+    comm = str(sw["commissioner_code"].iloc[0])
+    net = str(t.loc[t["commissioner_code"].astype(str) == comm, "group_code"].iloc[0])
+    ctx, an = page(net)
+    figs = R.its_figures(ctx, an)
+    assert figs
+    for fig in figs:
+        title = " ".join(fig.axes[0].get_title(loc="left").split())
+        assert title.startswith(ctx.where.commissioner_name + ":"), title

@@ -375,6 +375,13 @@ def did_figures(ctx: Context, an: Analysis) -> list:
 MAX_ITS_CHARTS = 3
 
 
+def _comm_name(ctx: Context, code: str) -> str:
+    """A commissioner as its charts name it: its name, or its code where it has none."""
+    c = ctx.ds.commissioners
+    name = c.loc[c["commissioner_code"].astype(str) == str(code), "commissioner_name"]
+    return str(name.iloc[0]) if len(name) and isinstance(name.iloc[0], str) else str(code)
+
+
 def its_figures(ctx: Context, an: Analysis) -> list:
     """Interrupted time series charts: this commissioner's own switch, or for England the
     three switches with the largest estimated change (every one is in the table)."""
@@ -383,13 +390,15 @@ def its_figures(ctx: Context, an: Analysis) -> list:
         firsts = sorted(firsts, key=lambda r: -abs(np.log(r.extra["rate_ratio"])))[:MAX_ITS_CHARTS]
     figs = []
     for r in firsts:
-        label = contracts.FORM_LABELS.get(r.extra["to_form"], r.extra["to_form"]).lower()
+        label = form_name(r.extra["to_form"])
         figs.append(charts.its_chart(
             r.extra["series"], r.extra["month"],
-            f"{r.extra['commissioner_code']}: first attendances per referral around the switch to "
+            f"{_comm_name(ctx, r.extra['commissioner_code'])}: first attendances per referral "
+            "around the switch to "
             f"{label}", source_line(ctx),
             "First attendances per GP referral (ratio)",
-            alt=f"Interrupted time series for {r.extra['commissioner_code']}: first attendances "
+            alt=f"Interrupted time series for {_comm_name(ctx, r.extra['commissioner_code'])}: "
+                "first attendances "
                 "per referral by month, the fitted model and what the model expects without "
                 "the switch.", watermark=watermark(ctx)))
     return figs
