@@ -429,3 +429,15 @@ def test_every_manifest_row_says_whether_its_tree_was_dirty(tmp_path, small, mon
     assert rows[rerun]["dirty"] is True and rows[rerun]["commit"] == head
     assert [r["dirty"] for k, r in rows.items() if k != rerun] == [False]
 
+
+
+# 8. a rate below 1 prints with its decimals
+
+def test_a_rate_below_1_prints_with_its_decimals():
+    from helpers.report import federation_scale
+
+    row = {"indicator": "GP FTE per 1,000 patients", "outcome": "gp_fte_per_1000",
+           "year": 2018, "value": 0.68, "ratio": 1.1, "p5": 0.5, "p25": 0.8, "p75": 1.2,
+           "p95": 1.5, "verdict": "no test"}
+    text = federation_scale.profile_text(None, SimpleNamespace(profile=pd.DataFrame([row])))
+    assert "**GP FTE per 1,000 patients** (2018/19): 0.68 (" in text, text
