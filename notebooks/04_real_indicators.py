@@ -65,7 +65,7 @@ report.show(real_indicators.standing_text(ctx, an))
 # England's practices, the dot this area.
 
 # %%
-report.show(real_indicators.spine_chart(ctx, an), real_indicators.omitted_why(ctx, "spine") or "")
+report.show(real_indicators.spine_chart(ctx, an), real_indicators.instead(ctx, an, "spine"))
 
 # %% [markdown]
 # ## Funnel: A&E attendances of children aged 0-4
@@ -73,8 +73,7 @@ report.show(real_indicators.spine_chart(ctx, an), real_indicators.omitted_why(ct
 # Small practices vary more by chance than large ones; the funnel's limits widen for them.
 
 # %%
-report.show(real_indicators.funnel_chart(ctx, an), "Too few practices with a published count to draw a "
-            "funnel.")
+report.show(real_indicators.funnel_chart(ctx, an), real_indicators.instead(ctx, an, "funnel"))
 report.show(real_indicators.funnel_text(ctx, an))
 
 # %% [markdown]

@@ -133,7 +133,7 @@ def test_indicators_table_from_the_published_files(export, tmp_path):
         notes["indicators"]["fingertips_93930"]
     dm = t[t["indicator_id"] == "QOF-DM"].set_index("practice_code")
     assert list(dm.index) == ["A00001"]          # A00002's register 500 > list 400: left out
-    assert dm.loc["A00001", "period"] == "2020/21" and dm.loc["A00001", "unit"].endswith(
+    assert dm.loc["A00001", "year"] == 2020 and dm.loc["A00001", "unit"].endswith(
         "aged 17+")
     assert "1 rows with a register larger" in notes["indicators"]["qof_registers"]
 
@@ -141,7 +141,7 @@ def test_indicators_table_from_the_published_files(export, tmp_path):
 def _indicators(codes, counts, dens, measure="rate", mult=1000.0):
     return pd.DataFrame({"practice_code": codes, "indicator_id": "93930",
                          "indicator_name": "A&E attendances, children aged 0-4",
-                         "period": "2021/22", "count": counts, "denominator": dens,
+                         "year": 2021, "count": counts, "denominator": dens,
                          "multiplier": mult, "measure": measure,
                          "unit": "per 1,000 registered children aged 0-4",
                          "source": "test", "note": None})
@@ -242,6 +242,9 @@ def test_data_without_indicators_says_so_and_grids_leave_the_notebook_out(tmp_pa
     an = real_indicators.analyse(ctx)
     from helpers.report import real_indicators as words
     assert not an.has_data and words.headline_text(ctx, an) == words.NO_DATA
+    # the one sentence: every other section is silent (no "left out" or "too few" line)
+    assert [words.instead(ctx, an, s) for s in ("spine", "funnel")] == ["", ""]
+    assert words.data_statement(ctx, an) == "" and words.values_table(ctx, an) is None
     _, jobs = load_grid(project_root() / "config" / "grids" / "small.yaml")
     assert jobs and not any(j.notebook == "04_real_indicators" for j in jobs)
     named = tmp_path / "g.yaml"
@@ -274,3 +277,13 @@ def test_two_pages_render_with_real_names(with_indicators, tmp_path):
     page = (out / next(r["files"]["html"] for r in manifest["reports"]
                        if r["parameters"]["area"] == codes[0])).read_text()
     assert codes[0] in page and "higher than England" in page
+
+
+def test_the_data_overview_lists_the_indicators_table(with_indicators):
+    """Notebook 00 reads every table's dates: the indicators table's financial years are
+    whole years, not text (a '2021/22' period stopped every overview of the real data)."""
+    from helpers.analysis import overview
+    folder, codes = with_indicators
+    ctx = open_context("00_data_overview", {"data_source": str(folder), "area": "ENGLAND"})
+    t = overview.analyse(ctx).tables.set_index("table")
+    assert t.loc["indicators", "rows"] == 2 * len(codes)

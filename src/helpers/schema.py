@@ -355,7 +355,8 @@ SPECS: dict[str, TableSpec] = {
                 _c("indicator_id", "code", "Publisher's indicator id, e.g. 93930 (Fingertips) "
                    "or QOF-DM"),
                 _c("indicator_name", "str", "What is counted, in words"),
-                _c("period", "str", "Period as published, e.g. 2021/22"),
+                _c("year", "int", "Financial year, by its starting calendar year (2021 = "
+                   "2021/22)", min=1990, max=2040),
                 _c("count", "int", "Events or people counted; empty where the publisher "
                    "suppressed it", nullable=True, min=0, unit="events or people",
                    plausible_max=1_000_000),
@@ -371,7 +372,7 @@ SPECS: dict[str, TableSpec] = {
                 _c("note", "str", "The publisher's note on the row (e.g. why a count is "
                    "suppressed)", nullable=True),
             ),
-            key=("practice_code", "indicator_id", "period"),
+            key=("practice_code", "indicator_id", "year"),
             foreign=(ForeignKey("practice_code", "practices", "practice_code"),),
         ),
     ]

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from helpers import formats
 from helpers.analysis.areas import area_table
 from helpers.analysis.context import Context
 from helpers.cache import cached
@@ -64,16 +65,17 @@ def interval(count, denominator, measure: str, multiplier: float) -> pd.DataFram
 
 @cached
 def indicator_catalogue(ds) -> pd.DataFrame:
-    """Cached: one row per indicator in the data: id, name, period, unit, multiplier,
+    """Cached: one row per indicator in the data (its latest year): id, name, year and
+    period ('2021/22'), unit, multiplier,
     measure, source, practices with a row and rows whose count the publisher suppressed."""
     t = ds.indicators
     g = t.groupby("indicator_id", sort=False)
-    out = g.agg(indicator_name=("indicator_name", "first"), period=("period", "max"),
+    out = g.agg(indicator_name=("indicator_name", "first"), year=("year", "max"),
                 unit=("unit", "first"), multiplier=("multiplier", "first"),
                 measure=("measure", "first"), source=("source", "first"),
                 n_rows=("practice_code", "size"),
                 n_source_suppressed=("count", lambda c: int(c.isna().sum())))
-    # Fingertips' A&E indicator first, then the registers in the order built
+    out["period"] = [formats.year(y) for y in out["year"]]    # 2021 → '2021/22'
     return out.reset_index()
 
 
@@ -83,8 +85,8 @@ def national_points(ds, publish: bool) -> pd.DataFrame:
     rate and 95% / 99.8% limits, the funnel's flag against England and its 99.8% limits at
     the practice's denominator, commissioner, network and list size."""
     t = ds.indicators
-    latest = t.groupby("indicator_id")["period"].transform("max")
-    t = t[t["period"] == latest]
+    latest = t.groupby("indicator_id")["year"].transform("max")
+    t = t[t["year"] == latest]
     at = area_table(ds)
     pr = at[at["level"] == "practice"].set_index("code")
     frames = []

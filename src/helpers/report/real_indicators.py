@@ -219,6 +219,16 @@ def spine_chart(ctx: Context, ri: RealIndicators):
         xlabel="Ratio to England's value (log scale; England = 1)")
 
 
+def instead(ctx: Context, ri: RealIndicators, section: str) -> str:
+    """What a page says in place of a section's chart: why its level leaves it out, or
+    that too few practices have a published count; nothing where the data hold no
+    indicators (the headline has said so)."""
+    if not ri.has_data:
+        return ""
+    return omitted_why(ctx, section) or ("Too few practices with a published count to "
+                                         "draw it." if section == "funnel" else "")
+
+
 def funnel_chart(ctx: Context, ri: RealIndicators):
     """The A&E indicator's funnel: practices' rates (as ratios to England) against their
     registered children aged 0-4, with over-dispersed 95% and 99.8% limits."""

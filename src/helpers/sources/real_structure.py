@@ -376,10 +376,15 @@ def indicators_table(files: dict[str, list[Path]], codes: pd.Index,
             f"{int((~keep).sum())} practices not in the pack's practices left out; counts "
             "as published (rounded to 5 by the publisher)")
         gp = gp[keep]
+        years = gp["period"].str.extract(r"^(\d{4})/\d{2}$")[0]
+        if years.isna().any():
+            raise ContractError(str(path), "Fingertips export", "Time period",
+                                "expected financial years such as 2021/22, found "
+                                f"{sorted(set(gp.loc[years.isna(), 'period']))[:3]}")
         parts.append(pd.DataFrame({
             "practice_code": gp["area_code"], "indicator_id": gp["indicator_id"],
             "indicator_name": "A&E attendances, children aged 0-4",
-            "period": gp["period"], "count": gp["count"],
+            "year": years.astype(int), "count": gp["count"],
             "denominator": gp["denominator"], "multiplier": 1000.0, "measure": "rate",
             "unit": "per 1,000 registered children aged 0-4",
             "source": f"OHID Fingertips indicator {AE_INDICATOR} (HES/ECDS), {path.name}",
@@ -397,7 +402,7 @@ def indicators_table(files: dict[str, list[Path]], codes: pd.Index,
             base = q["list_type"].map(QOF_AGE_BASE).fillna(q["list_type"])
             parts.append(pd.DataFrame({
                 "practice_code": q["practice_code"], "indicator_id": f"QOF-{group}",
-                "indicator_name": f"{name} register (QOF)", "period": period,
+                "indicator_name": f"{name} register (QOF)", "year": int(period[:4]),
                 "count": q["register"], "denominator": q["list_size"],
                 "multiplier": 100.0, "measure": "proportion",
                 "unit": "% of registered patients " + base,
@@ -415,7 +420,10 @@ def _qof_period(path: Path) -> str:
     """'2020/21' from a file named qof_2020-21_….csv."""
     import re
     m = re.search(r"(20\d\d)-(\d\d)", path.name)
-    return f"{m.group(1)}/{m.group(2)}" if m else "QOF year unknown"
+    if not m:
+        raise ContractError(str(path), "QOF prevalence", None, "the file name does not "
+                            "give the QOF year (qof_YYYY-YY_prevalence.csv)")
+    return f"{m.group(1)}/{m.group(2)}"
 
 
 def _successors(files: dict[str, list[Path]], pay: pd.DataFrame, practices: pd.DataFrame,
