@@ -117,11 +117,15 @@ def test_reports_run_and_say_what_is_real(reports):
     n_failed, out = reports
     manifest = json.loads((out / "manifest.json").read_text())
     assert n_failed == 0, [r["error"] for r in manifest["reports"] if r["status"] != "ok"]
-    assert len(manifest["reports"]) == 20     # 4 ICBs (smallest, largest, two more) + England
+    # 5 notebooks × (4 ICBs (smallest, largest, two more) + England)
+    assert len(manifest["reports"]) == 25
     for f in out.glob("*/*.html"):
         if f.parent.name == "areas":           # the site's area pages carry no data statement
             continue
         page = f.read_text()
+        if f.parent.name == "04_real_indicators":     # real published indicators only
+            assert "REAL: published NHS data" in page and "Synthetic" not in page, f
+            continue
         assert "Synthetic (simulated) parts:" in page, f
         assert "not facts about these practices" in page, f
 
