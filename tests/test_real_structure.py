@@ -65,7 +65,11 @@ def test_structure_is_the_published_one(built, real_dir):
 def test_provenance_marks_real_and_synthetic(built):
     prov = built.provenance
     assert set(prov["real_tables"]) == {"commissioners", "sub_areas", "practices",
-                                        "population", "groups", "practice_outcomes", "prices"}
+                                        "population", "groups", "practice_outcomes", "prices",
+                                        "indicators"}
+    ind = built.indicators           # every Fingertips practice row, the suppressed one kept
+    assert (ind["indicator_id"] == "93930").sum() == 6343
+    assert ind.loc[ind["indicator_id"] == "93930", "count"].isna().sum() == 1
     assert set(prov["synthetic_tables"]) == {"referrals", "reference_rates", "specialties",
                                              "providers", "contracts", "activity"}
     assert "synthetic" in prov["statement"] and "not facts" in prov["statement"]
