@@ -707,8 +707,9 @@ def funnel_intro(ctx: Context, an: Analysis) -> str:
     shape = ("Smaller practices scatter more by chance, so the limits widen to the left." if
              widens else "Over the sizes of practice shown, the limits are nearly flat: the "
              "normal spread between practices outweighs chance at this size.")
-    drawn = pd.concat([f.loc[f["ratio"].notna(), ["months_open"]] for f in frames])
-    part = int((drawn["months_open"] < an.extras["period_months"]).sum())
+    months = np.concatenate([f.loc[f["ratio"].notna(), "months_open"].to_numpy(float)
+                             for f in frames])
+    part = int((months < an.extras["period_months"]).sum())
     opened = "" if not part else (
         f" {text.plural(part, 'practice')} drawn {'was' if part == 1 else 'were'} open for "
         f"only part of the period: {'it is' if part == 1 else 'each is'} placed by its "
