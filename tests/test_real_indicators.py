@@ -287,3 +287,21 @@ def test_the_data_overview_lists_the_indicators_table(with_indicators):
     ctx = open_context("00_data_overview", {"data_source": str(folder), "area": "ENGLAND"})
     t = overview.analyse(ctx).tables.set_index("table")
     assert t.loc["indicators", "rows"] == 2 * len(codes)
+
+
+def test_a_practice_not_in_the_file_is_said_to_be_absent(tmp_path, small):
+    """A practice with no row in the published file (closed before the year) is 'not in
+    the published file', not 'suppressed', and has no spine chart of its own."""
+    from helpers.report import real_indicators as words
+    codes = small.practices["practice_code"].astype(str).tolist()
+    tables = {k: small.tables[k] for k in small.tables}
+    tables["indicators"] = _indicators(codes[1:], [400] * (len(codes) - 1),
+                                       [500] * (len(codes) - 1))
+    save_dataset(tables, tmp_path / "d", provenance=dict(small.provenance))
+    ctx = open_context("04_real_indicators", {"data_source": str(tmp_path / "d"),
+                                              "area": codes[0]})
+    an = real_indicators.analyse(ctx)
+    assert an.indicators["verdict"].tolist() == ["no row"]
+    assert "has no row in the published" in words.headline_text(ctx, an)
+    assert words.spine_chart(ctx, an) is None
+    assert words.instead(ctx, an, "spine").startswith("There is no published figure")

@@ -294,6 +294,8 @@ def analyse(ctx: Context) -> RealIndicators:
         row["n_low"] = int((mp["outlier"] & mp["flag"].str.startswith("Low")).sum())
         row["n_source_suppressed"] = int(mp["source_suppressed"].sum())
         row["n_not_shown"] = int((~mp["shown"]).sum())
+        if not ctx.is_england and mp.empty:      # not in the file (closed before, unlisted)
+            row["verdict"] = "no row"
         shown = p.loc[p["shown"], "value"].to_numpy(float)
         row["percentile"] = float((shown < me["value"]).mean() * 100) \
             if np.isfinite(me["value"]) and len(shown) else np.nan

@@ -24,7 +24,8 @@ LEVEL_WORDS = {"england": "England", "commissioner": "commissioner (ICB)",
                "network": "primary care network", "practice": "practice"}
 VERDICT_WORDS = {"higher": "higher than England", "lower": "lower than England",
                  "similar": "similar to England", "England": "England",
-                 "not shown": "not shown (count suppressed)"}
+                 "not shown": "not shown (count suppressed)",
+                 "no row": "not in the published file"}
 
 
 def omitted_why(ctx: Context, section: str) -> str | None:
@@ -103,6 +104,10 @@ def headline_text(ctx: Context, ri: RealIndicators) -> str:
         return NO_DATA
     r = ri.indicators.iloc[0]
     who = "England's practices" if ctx.is_england else text.md(ctx.where.name)
+    if r["verdict"] == "no row":
+        return (f"- {who} has no row in the published {text.md(r['indicator_name'])} "
+                f"figures for {text.md(r['period'])} (it had closed by then, or the "
+                "publisher did not list it).")
     if not np.isfinite(r["value"]):
         return (f"- {who}: the {text.md(r['indicator_name'])} count is not shown "
                 "(suppressed by the publisher or in publish mode).")
@@ -135,7 +140,7 @@ def headline_text(ctx: Context, ri: RealIndicators) -> str:
 
 def _flag_words(flag: str) -> str:
     if not flag or flag == "Not shown":
-        return "not placed (count not shown)"
+        return "not placed (no published count)"
     if flag == "Within limits":
         return f"within the {LIMIT:g}% limits, so not an outlier"
     side = "above" if flag.startswith("High") else "below"
@@ -199,7 +204,8 @@ def _spine_rows(ri: RealIndicators) -> pd.DataFrame:
     for c in ("p5", "p25", "p75", "p95", "network", "similar", "commissioner"):
         out[c] = d[c].to_numpy(float) / e
     out["ratio"] = d["value"].to_numpy(float) / e
-    out["verdict"] = d["verdict"].replace({"not shown": "no test"}).to_numpy()
+    out["verdict"] = d["verdict"].replace({"not shown": "no test", "no row": "no test"}
+                                          ).to_numpy()
     out["expected"] = d["denominator"].to_numpy(float) * e / d["multiplier"].to_numpy(float)
     return out
 
@@ -209,6 +215,8 @@ def spine_chart(ctx: Context, ri: RealIndicators):
     if not ri.has_data or omitted_why(ctx, "spine"):
         return None
     rows = _spine_rows(ri)
+    if not np.isfinite(rows["ratio"].to_numpy(float)).any():     # nothing of its own
+        return None
     label = {"commissioner": "This ICB", "network": "This network",
              "practice": "This practice"}[ctx.level]
     return charts.spine_chart(
@@ -225,6 +233,10 @@ def instead(ctx: Context, ri: RealIndicators, section: str) -> str:
     indicators (the headline has said so)."""
     if not ri.has_data:
         return ""
+    if section == "spine" and not omitted_why(ctx, section) and \
+            not np.isfinite(ri.indicators["value"].to_numpy(float)).any():
+        return ("There is no published figure for this area to set against England's "
+                "practices.")
     return omitted_why(ctx, section) or ("Too few practices with a published count to "
                                          "draw it." if section == "funnel" else "")
 
