@@ -6,6 +6,7 @@ report that has it."""
 
 from __future__ import annotations
 
+import json
 import re
 
 from helpers.run import index, site
@@ -94,6 +95,10 @@ def test_every_area_is_listed_before_what_is_below_it(tmp_path):
                      ("Bee practice", "A2 · practice in Gamma network"),
                      ("Aaron practice", "A4 · practice in Zeta ICB, in no network"),
                      ("Alpha practice", "A3 · practice in Zeta ICB, in no network")]
+    site.write_search_index(tmp_path, nodes)
+    rows = json.loads((tmp_path / site.SEARCH_INDEX).read_text()
+                      .removeprefix("window.PACK_AREAS = ").rstrip(";\n"))
+    assert [r[0] for r in rows] == site.tree_order(nodes)
     # without the site's tree: England first, then by name (as before)
     index.write_index(tmp_path, jobs, PROVENANCE)
     heads = re.findall(r'<section class="area"><h2>([^<]*?) <span',

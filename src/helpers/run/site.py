@@ -376,10 +376,11 @@ def search_html(base: str) -> str:
 
 
 def write_search_index(build: Path, nodes: dict[str, AreaNode]) -> None:
-    """``search-index.js``: every area of the site as [code, name, level, parent, page]."""
+    """``search-index.js``: every area of the site as [code, name, level, parent, page],
+    each before what is below it (:func:`tree_order`), so a search lists a commissioner
+    before its networks and practices."""
     rows = [[n.code, n.name, n.level, nodes[n.parents[-1]].name if n.parents else "",
-             n.page] for n in sorted(nodes.values(), key=lambda n: (n.level != "england",
-                                                                      n.name.lower()))]
+             n.page] for n in (nodes[c] for c in tree_order(nodes))]
     write_text_atomic(build / SEARCH_INDEX, "window.PACK_AREAS = "
                       + json.dumps(rows, ensure_ascii=False, separators=(",", ":"))
                       .replace("</", "<\\/") + ";\n")
