@@ -248,3 +248,22 @@ def test_a_closed_practice_is_described_in_the_past(small):
     alone = next(c for c in closed.astype(str) if c not in set(g["practice_code"]))
     ctx, an = page(alone)
     assert "was not in a group" in R.headline_text(ctx, an)
+
+
+def test_a_networks_index_line_and_members_read_as_its_page(small):
+    """A network's index line said '2 practices in 1 group' (a '1' its page never prints);
+    its members' lists came from the outcome year while every other page gives the latest
+    count: the line now words the group as the headline does, and the list is the latest
+    count."""
+    from helpers.analysis.referrals import practice_frame
+
+    sizes = _group_sizes(small)
+    ctx, an = page(str(sizes[sizes == 2].index[0]))
+    assert R.results(ctx, an)["summary"].startswith("A group of 2 practices")
+    assert "is a group of 2 practices" in R.headline_text(ctx, an)
+    lists = practice_frame(small).set_index("practice_code")["list_size"]
+    for r in an.members.itertuples():
+        want = lists[r.practice_code]
+        assert r.registered_patients == pytest.approx(round(want / 5) * 5, abs=0.5)
+    ctx, an = page(str(sizes[sizes == 1].index[0]))
+    assert R.results(ctx, an)["summary"].startswith("One practice, not a group")

@@ -311,12 +311,14 @@ MEMBER_OUTCOMES = ("srr", "payments_per_weighted", "gp_fte_per_1000", "satisfact
 
 def members(ctx: Context, shown: pd.DataFrame, gs: pd.DataFrame | None) -> pd.DataFrame:
     """A network's practices side by side: each at its latest year (a practice that closed,
-    its last), with its list, when it joined, and its outcomes (the referral ratio from
-    published counts in publish mode), largest list first."""
+    its last), with its list at the latest count (the list every page gives it; a closed
+    practice's last), when it joined, and its outcomes (the referral ratio from published
+    counts in publish mode), largest list first."""
     last = shown.sort_values("year").groupby("practice_code").tail(1)
-    cols = ["practice_code", "year", "registered_patients",
-            *[c for c in MEMBER_OUTCOMES if c in last]]
+    cols = ["practice_code", "year", *[c for c in MEMBER_OUTCOMES if c in last]]
     out = last[cols].copy()
+    lists = practice_frame(ctx.ds).set_index("practice_code")["list_size"]
+    out["registered_patients"] = out["practice_code"].astype(str).map(lists)
     if gs is not None:                 # when each joined this network
         g = ctx.ds.groups
         mine = g[g["group_code"].astype(str) == ctx.area]

@@ -578,7 +578,7 @@ def members_table(ctx: Context, an: Analysis):
     if m is None or m.empty:
         return None
     cols = [Col("label", "Practice"), Col("year", "Latest year", "year"),
-            Col("registered_patients", "List size (patients)", "count")]
+            Col("registered_patients", "List size (patients, latest count)", "count")]
     if "joined" in m:
         m = m.assign(joined_text=[f"{pd.Timestamp(d):%b %Y}" if pd.notna(d) else "–"
                                   for d in m["joined"]])
@@ -710,6 +710,10 @@ def results(ctx: Context, an: Analysis) -> dict:
         size = _own_group_size(ctx, an)
         summary = [f"In {ctx.network_name}, a group of {text.plural(size, 'practice')}"
                    if ctx.network_name and size else "In no group"]
+    elif ctx.level == "network" and _own_group_size(ctx, an):   # as its headline says
+        size = _own_group_size(ctx, an)
+        summary = ["One practice, not a group" if size == 1 else
+                   f"A group of {text.plural(size, 'practice')}"]
     else:
         summary = [_summary_groups(ctx, an)]
     gaps = an.gaps if _shows(ctx, "size_gaps") else an.gaps.iloc[:0]
