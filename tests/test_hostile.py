@@ -441,3 +441,15 @@ def test_a_rate_below_1_prints_with_its_decimals():
            "p95": 1.5, "verdict": "no test"}
     text = federation_scale.profile_text(None, SimpleNamespace(profile=pd.DataFrame([row])))
     assert "**GP FTE per 1,000 patients** (2018/19): 0.68 (" in text, text
+
+
+def test_a_row_added_to_a_download_goes_through_the_one_writer():
+    from helpers.report import session
+
+    df = pd.DataFrame({"area": ["A"], "n": [5]})
+    cols = [Col("area", "Area"), Col("n", "Referrals", "int")]
+    html = download_link(df, cols, "t")
+    noted = session.with_csv_note(html, "=cmd|' /C calc'!A0")
+    import base64
+    text = base64.b64decode(noted.split("base64,")[1].split('"')[0]).decode("utf-8")
+    assert formula_cells(text) == [] and text.endswith("\r\n'=cmd|' /C calc'!A0,\r\n")

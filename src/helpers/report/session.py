@@ -26,6 +26,7 @@ from helpers.analysis.context import SYNTHETIC_FINDINGS, Context, open_context
 from helpers.analysis.results import payload
 from helpers.atomic import write_text_atomic
 from helpers.report import charts
+from helpers.report.tables import csv_row
 
 _SHOWN: dict[str, Any] = {"charts": 0, "csv_note": ""}
 """Charts shown since the last :func:`start` (the results file records it, and the post-run
@@ -46,9 +47,8 @@ def with_csv_note(html: str, note: str) -> str:
     def add(m: re.Match) -> str:
         text = base64.b64decode(m.group(2)).decode("utf-8")
         header = next(csv.reader(io.StringIO(text.lstrip("\ufeff"))), [""])
-        row = io.StringIO()
-        csv.writer(row, lineterminator="\n").writerow([note] + [""] * (len(header) - 1))
-        text = text + ("" if text.endswith("\n") else "\n") + row.getvalue()
+        row = csv_row([note] + [""] * (len(header) - 1))    # the pack's one CSV writer
+        text = text + ("" if text.endswith("\n") else "\r\n") + row
         return m.group(1) + base64.b64encode(text.encode("utf-8")).decode("ascii") + m.group(3)
     return _CSV_HREF.sub(add, html)
 

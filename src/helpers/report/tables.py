@@ -15,7 +15,9 @@ UTF-8 with a byte-order mark so spreadsheet programs read £ and − correctly.
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
+import io
 import math
 import re
 from dataclasses import dataclass
@@ -220,13 +222,20 @@ def csv_cell(value: object) -> str:
     return text
 
 
-def _csv(shown: pd.DataFrame) -> str:
-    """A display frame as CSV (UTF-8 with a byte-order mark, so spreadsheets read £), each
-    cell and header through :func:`csv_cell`; lines end CRLF (RFC 4180), so a cell holding
+def csv_row(cells: list) -> str:
+    """One CSV line, each cell through :func:`csv_cell`: the pack's one CSV writer (every
+    table download and any row added to one). Lines end CRLF (RFC 4180), so a cell holding
     a carriage return or line break is quoted."""
-    safe = pd.DataFrame([[csv_cell(v) for v in row] for row in shown.itertuples(index=False)],
-                        columns=[csv_cell(c) for c in shown.columns])
-    return "\ufeff" + safe.to_csv(index=False, lineterminator="\r\n")
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow([csv_cell(c) for c in cells])
+    return out.getvalue()
+
+
+def _csv(shown: pd.DataFrame) -> str:
+    """A display frame as CSV (UTF-8 with a byte-order mark, so spreadsheets read £), line
+    by line through :func:`csv_row`."""
+    return "\ufeff" + "".join(csv_row(r) for r in [list(shown.columns),
+                                                    *shown.itertuples(index=False)])
 
 
 def csv_name(caption: str) -> str:
