@@ -316,3 +316,14 @@ def test_an_unreadable_ratio_is_not_placed_against_the_limits():
     names = rv.point_names(frame, "99.8", "expected referrals a year", "x")
     assert "within" not in names[0] and "not judged" in names[0]
     assert "within the 99.8% limits" in names[1]
+
+
+def test_the_index_line_reads_right_at_zero(small):
+    """'0 above and 0 below the 99.8% limits' on a network's index line."""
+    sizes = small.groups.groupby("group_code")["practice_code"].nunique()
+    ctx, an = _run("01_referral_variation", str(sizes[sizes == 2].index[0]))
+    h = dict(an.headline, n_high=0, n_low=0)
+    assert rv.results(ctx, an, h)["summary"].endswith("none outside the 99.8% limits")
+    h = dict(an.headline, n_high=0, n_low=1)
+    assert rv.results(ctx, an, h)["summary"].endswith("none above and 1 below the 99.8% "
+                                                      "limits")

@@ -679,8 +679,7 @@ def results(ctx: Context, an: Analysis, h: dict) -> dict:
                           "for a practice of its size")
     else:
         out["summary"] = (f"{text.plural(h['n_practices'], 'practice')}{ratio}; "
-                          f"{h['n_high']} above and {h['n_low']} below the {an.limit}% "
-                          "limits")
+                          f"{_above_below(h['n_high'], h['n_low'], an.limit)}")
     out["funnel"] = an.funnel_summary
     out["variance_partition"] = {k: v for k, v in an.partition.items() if k != "steps"}
     out["spc_variation_type"] = an.spc_summary["variation_type"].iloc[-1]
