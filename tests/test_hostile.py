@@ -268,6 +268,7 @@ def test_an_output_error_ends_in_one_line_and_moves_nothing(tmp_path, small, mon
     out.mkdir()
     (out / "latest.txt").write_text("earlier-run\n")
     for error in (OSError(28, "No space left on device", str(out / "x" / "index.html")),
+                  PermissionError(13, "Permission denied", str(out / "x" / "manifest.json")),
                   KeyboardInterrupt()):
         def fail(*a, error=error, **k):
             raise error
@@ -280,7 +281,8 @@ def test_an_output_error_ends_in_one_line_and_moves_nothing(tmp_path, small, mon
         err = capsys.readouterr().err.strip().splitlines()
         assert code == (1 if isinstance(error, OSError) else 130)
         assert "Traceback" not in "\n".join(err)
-        assert err[-1].startswith(("output error: no space left on device",
+        assert err[-1].startswith(("output error: no space left on device (",
+                                   "output error: permission denied (",
                                    "interrupted:")) and "nothing was published" in err[-1]
         assert (out / "latest.txt").read_text() == "earlier-run\n"
         assert sorted(p.name for p in out.iterdir()) == ["latest.txt"]   # nothing stray
