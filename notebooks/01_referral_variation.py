@@ -55,8 +55,11 @@ report.show(referral_variation.headline_text(ctx, an, h))
 # ## Against the areas it sits in
 #
 # The area's referral ratio beside those of the areas it belongs to (and, for a practice,
-# the practices most like it), each with its 95% interval. A practice's profile then sets
-# each of its referral ratios against the spread of England's practices.
+# the practices most like it), each with its 95% interval: the range chance alone allows.
+# Whether a practice stands out among practices is one rule on this page: outside the
+# funnel's limits, which also allow for the normal spread between practices (see "Which
+# practices stand out"). A practice's profile then sets each of its referral ratios against
+# the spread of England's practices, by that same rule.
 
 # %%
 report.show(referral_variation.comparison_figure(ctx, an),
