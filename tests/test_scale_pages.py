@@ -267,3 +267,28 @@ def test_a_networks_index_line_and_members_read_as_its_page(small):
         assert r.registered_patients == pytest.approx(round(want / 5) * 5, abs=0.5)
     ctx, an = page(str(sizes[sizes == 1].index[0]))
     assert R.results(ctx, an)["summary"].startswith("One practice, not a group")
+
+
+def test_group_table_headers_hold_one_pair_of_brackets():
+    """'Combined list (patients, 2021/22 (the year's average list); …)': a period with its
+    own brackets is flattened inside a header's."""
+    assert R._flat("2021/22 (the year's average list)") == "2021/22, the year's average list"
+    assert R._flat("2022/23 (GP FTE of 2023)") == "2022/23, GP FTE of 2023"
+    assert R._flat("April 2021") == "April 2021"
+
+
+def test_practices_outside_curves_of_different_ranges_are_said_in_one_line(small):
+    """On the real structure each outcome's curve spans its own list sizes: the practices
+    left out are said once, with each curve's range, not in one sentence per curve."""
+    ctx, an = page("Q02")
+    o = an.out_of_range
+    assert len(o)
+    one = R.out_of_range_text(ctx, an)
+    assert one.count("\\n") == 0 and "left out of the area's comparison (" in one
+    an.out_of_range = o.assign(curve_low=np.where(o["outcome"] == "srr", 2000.0,
+                                                  o["curve_low"]))
+    many = R.out_of_range_text(ctx, an)
+    an.out_of_range = o
+    assert many.count("\\n") == 0 and many.startswith("- Practices of ")
+    n = o.loc[o["outcome"] == "srr", "practice_code"].nunique()
+    assert f"{n} practices for standardised referral ratio (2,000 to " in many

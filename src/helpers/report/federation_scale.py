@@ -75,35 +75,47 @@ def _summary_groups(ctx: Context, an: Analysis) -> str:
             f"{n - grouped:,} in none")
 
 
+def _outcome_words(y: str) -> str:
+    label = scale.OUTCOMES[y][0]
+    return label if label[:2].isupper() else label[:1].lower() + label[1:]
+
+
 def out_of_range_text(ctx: Context, an: Analysis) -> str:
     """The area's practices whose list lies outside the list sizes England's size curves
     cover (2nd to 98th percentile): a practice of one of those sizes is not on the curve,
-    so it is left out of the comparison and said so ('' when none is)."""
+    so it is left out of the comparison and said so, in one line ('' when none is)."""
     o = an.out_of_range
     if o is None or o.empty:
         return ""
-    lines = []
-    for (lo, hi), d in o.groupby(["curve_low", "curve_high"]):
-        rng = f"{ctx.count(round(lo))} to {ctx.count(round(hi))} patients"
-        what = _and([scale.OUTCOMES[y][0].lower() if not scale.OUTCOMES[y][0][:2].isupper()
-                     else scale.OUTCOMES[y][0] for y in dict.fromkeys(d["outcome"])])
-        codes = list(dict.fromkeys(d["practice_code"]))
-        if len(codes) == 1 and len(ctx.practice_codes) == 1:
-            r = d.iloc[0]
-            side = "below the smallest" if r.registered_patients < lo else "above the largest"
-            lines.append(
-                f"- {area_md(ctx)} had {ctx.count(r.registered_patients)} patients in "
+    groups = list(o.groupby(["curve_low", "curve_high"], sort=False))
+    if len(ctx.practice_codes) == 1:          # the page's own practice
+        r = o.iloc[0]
+        lo, hi = r.curve_low, r.curve_high
+        side = "below the smallest" if r.registered_patients < lo else "above the largest"
+        what = _and([_outcome_words(y) for y in dict.fromkeys(o["outcome"])])
+        cover = (f"({ctx.count(round(lo))} to {ctx.count(round(hi))} patients, England's "
+                 "2nd to 98th percentile)" if len(groups) == 1 else
+                 "(England's 2nd to 98th percentile of list size)")
+        return (f"- {area_md(ctx)} had {ctx.count(r.registered_patients)} patients in "
                 f"{formats.year(int(r.year))}, {side} list England's size curves cover "
-                f"({rng}, England's 2nd to 98th percentile), so it is outside the curves' "
-                f"range and not compared with England's practices of its size ({what}).")
-        else:
-            lines.append(
-                f"- {text.plural(len(codes), 'practice')} of {area_md(ctx)} "
-                f"{'has' if len(codes) == 1 else 'have'} a list outside the sizes England's "
-                f"size curves cover ({rng}, England's 2nd to 98th percentile), so "
-                f"{'it is' if len(codes) == 1 else 'they are'} left out of the area's "
-                f"comparison ({what}).")
-    return "\n".join(lines)
+                f"{cover}, so it is outside the curves' range and not compared with "
+                f"England's practices of its size ({what}).")
+    if len(groups) == 1:
+        (lo, hi), d = groups[0]
+        k = d["practice_code"].nunique()
+        what = _and([_outcome_words(y) for y in dict.fromkeys(d["outcome"])])
+        return (f"- {text.plural(k, 'practice')} of {area_md(ctx)} "
+                f"{'has' if k == 1 else 'have'} a list outside the sizes England's size "
+                f"curves cover ({ctx.count(round(lo))} to {ctx.count(round(hi))} patients, "
+                f"England's 2nd to 98th percentile), so {'it is' if k == 1 else 'they are'} "
+                f"left out of the area's comparison ({what}).")
+    parts = [f"{text.plural(d['practice_code'].nunique(), 'practice')} for "
+             f"{_and([_outcome_words(y) for y in dict.fromkeys(d['outcome'])])} "
+             f"({ctx.count(round(lo))} to {ctx.count(round(hi))} patients)"
+             for (lo, hi), d in groups]
+    return (f"- Practices of {area_md(ctx)} with a list outside the sizes England's size "
+            "curves cover (each curve spans England's 2nd to 98th percentile of list size) "
+            f"are left out of the area's comparison: {_and(parts)}.")
 
 
 def _and(items: list[str]) -> str:
@@ -340,6 +352,12 @@ def band_statement(bands: pd.DataFrame, synthetic: bool = False) -> str:
     return f"The effect is largest in groups of **{formats.size_band(best)} practices** ({formats.pct_change(pct)})." + caveat
 
 
+def _flat(words: str) -> str:
+    """A period that carries its own brackets, for use inside a header's brackets:
+    '2021/22 (the year's average list)' → '2021/22, the year's average list'."""
+    return words.replace(" (", ", ").replace(")", "")
+
+
 def networks_table(ctx: Context, an: Analysis):
     """The area's networks with their size and latest outcomes."""
     if an.networks.empty:
@@ -357,7 +375,7 @@ def networks_table(ctx: Context, an: Analysis):
               if t["closed"].gt(0).any() else []),
             # each column with its own period: the lists' latest count and the outcomes'
             # latest year need not be one year (2021/22 lists, 2022/23 payments, 2023 FTE)
-            Col("combined_list", f"Combined list (patients, {ctx.latest_list_when}; "
+            Col("combined_list", f"Combined list (patients, {_flat(ctx.latest_list_when)}; "
                 f"practices open in {fy})", "count"),
             Col("srr", f"Referral ratio (mean of practices, {fy})", "ratio")]
     if t["payments_per_weighted"].notna().any():
@@ -365,7 +383,7 @@ def networks_table(ctx: Context, an: Analysis):
                         f"Payments per weighted patient (£, median, {fy})", "gbp"))
     if t["gp_fte_per_1000"].notna().any():
         cols.append(Col("gp_fte_per_1000", "GP FTE per 1,000 patients (median, "
-                        f"{ctx.outcome_period('gp_fte_per_1000', year)})", "number"))
+                        f"{_flat(ctx.outcome_period('gp_fte_per_1000', year))})", "number"))
     caption = (f"The group {ctx.area_name} belongs to, all its practices, latest year "
                "(the network's figures)" if rule.kind == levels.PARENT else
                f"Groups of practices in {ctx.area_name}, latest year")
