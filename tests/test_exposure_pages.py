@@ -327,3 +327,28 @@ def test_the_index_line_reads_right_at_zero(small):
     h = dict(an.headline, n_high=0, n_low=1)
     assert rv.results(ctx, an, h)["summary"].endswith("none above and 1 below the 99.8% "
                                                       "limits")
+
+
+def test_sections_follow_the_level_table(small, closed):
+    """What shows at each level is the level table's: a left-out section says its one
+    sentence in its place (and nothing else of it shows); a shown one is drawn."""
+    from helpers import levels
+
+    sizes = small.groups.groupby("group_code")["practice_code"].nunique()
+    network = str(sizes[sizes > 3].index[0])
+    why = {lv: {s: r[lv].why for s, r in levels.TABLES["01_referral_variation"].items()}
+           for lv in levels.LEVELS}
+    ctx, an = _run("01_referral_variation", network)
+    assert rv.profile_figure(ctx, an) == why["network"]["profile"]
+    assert rv.deciles_figure(ctx, an) == why["network"]["deciles"]
+    assert rv.similar_text(ctx, an) == why["network"]["similar_10"]
+    assert rv.similar_named_table(ctx, an) is None and an.peers_published is None
+    assert not isinstance(rv.crude_chart(ctx, an), str)
+    ctx, an = _run("01_referral_variation", closed)
+    assert rv.crude_chart(ctx, an) == why["practice"]["crude_rates"]
+    assert rv.ranked_figure(ctx, an) == why["practice"]["ranked"]
+    assert rv.ranked_intro(ctx, an) == ""
+    assert not isinstance(rv.profile_figure(ctx, an), str)
+    ctx, an = _run("01_referral_variation", "ENGLAND")
+    assert rv.comparison_figure(ctx, an) == why["england"]["comparison"]
+    assert rv.comparison_table(ctx, an) is None
