@@ -66,7 +66,7 @@ def test_a_notebook_run_alone_refuses_a_withheld_report(mixed):
         "data_source": str(mixed), "area": practice, "publish": False})
     # internal run: the practice under its own code and name, no pseudonym
     assert ctx.public_code == practice and ctx.params["area"] == practice
-    assert ctx.area_name == ctx.where.name and not ctx.pseudonymise
+    assert ctx.area_name == ctx.where.name and not hasattr(ctx, "pseudonymise")
     assert ctx.synthetic_on_real and not ctx.withholds_area_rows
 
 

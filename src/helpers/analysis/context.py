@@ -89,7 +89,7 @@ class Context:
 
     @property
     def public_code(self) -> str:
-        """The area's code as published (a pseudonym where :func:`pseudonymise`)."""
+        """The area's code as published (the data's own)."""
         return areas.public_code(self.ds, self.where.code, self.level)
 
     @property
@@ -122,14 +122,6 @@ class Context:
     def data_kind(self) -> str:
         """'synthetic', 'real' or 'mixed' (real structure with synthetic tables)."""
         return data_kind(self.ds)
-
-    @property
-    def pseudonymise(self) -> bool:
-        """Always False: no page names a practice or network by pseudonym (a pseudonym
-        beside a real list size names the practice; docs/real-data.md). Kept for report
-        modules that ask; :attr:`synthetic_on_real` says whether findings are
-        illustrations on real practices."""
-        return False
 
     @property
     def synthetic_on_real(self) -> bool:
@@ -289,12 +281,6 @@ def price_words(ds: Dataset) -> str:
         else "tariff prices"
 
 
-def pseudonymise(ds: Dataset) -> bool:
-    """Always False: practices and networks are named by their codes (see
-    :attr:`Context.pseudonymise`)."""
-    return False
-
-
 def practice_labels(ds: Dataset, codes) -> list[str]:
     """How practices are named in tables and charts: their code."""
     return [str(c) for c in codes]
@@ -343,6 +329,6 @@ def open_context(notebook: str, values: Mapping[str, Any]) -> Context:
     why = withheld(nb.name, where.level, ds, bool(p["publish"]))
     if why:
         raise ParameterError(why)
-    # the area as published: the data's spelling of its code, or its pseudonym
+    # the area as published: the data's spelling of its code
     p["area"] = areas.public_code(ds, where.code, where.level)
     return Context(nb.name, p, ds, where, bool(p["publish"]))

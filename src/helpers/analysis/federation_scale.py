@@ -376,8 +376,6 @@ def _networks(ctx: Context, nat: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFra
     # the size band is the whole group's (a practice's page holds one of its members)
     net["band"] = net["group_practices"].map(scale.size_band)
     net["name"] = net["group_code"].map(names).fillna(net["group_code"])
-    if ctx.pseudonymise:            # real networks beside synthetic referral ratios
-        net["name"] = ctx.network_labels(net["group_code"])
     net = net.sort_values(["practices", "combined_list"], ascending=False,
                           ignore_index=True)
     band_of = latest.set_index("practice_code")["group_code"].map(size).map(scale.size_band)

@@ -669,8 +669,7 @@ def specialties_over_time(ctx: Context, an: Analysis) -> pd.DataFrame:
 
 
 def similar_named(ctx: Context, an: Analysis) -> pd.DataFrame:
-    """A practice's similar 10, named as the page names practices (codes, or pseudonyms
-    where real practices carry synthetic referrals), nearest first, with their list size,
+    """A practice's similar 10, by code and name, nearest first, with their list size,
     referrals a year and ratio as the practices table publishes them."""
     nat = an.national
     codes = list(ctx.where.similar)

@@ -423,9 +423,9 @@ def positions(frame: pd.DataFrame) -> pd.Series:
     return pos
 
 
-def _practice_cols(an: Analysis, pseudonymise: bool) -> list[Col]:
-    name = [] if pseudonymise else [Col("practice_name", "Name")]
-    return [Col("label", "Practice"), *name, Col("list_size", "List size (patients)", "count"),
+def _practice_cols(an: Analysis) -> list[Col]:
+    return [Col("label", "Practice"), Col("practice_name", "Name"),
+            Col("list_size", "List size (patients)", "count"),
             Col("observed_per_year", "Referrals a year", "count"),
             Col("expected_per_year", "Expected a year", "count"),
             Col("ratio", "Ratio (observed / expected)", "ratio"),
@@ -447,7 +447,7 @@ def outlier_table(ctx: Context, an: Analysis):
     t = t.sort_values("_far", ascending=False)
     t.attrs = {"suppressed": Marks({k: np.asarray(v)[t.index] for k, v in pub.attrs.get(
         "suppressed", {}).items()})}
-    return table(t.reset_index(drop=True), _practice_cols(an, ctx.pseudonymise),
+    return table(t.reset_index(drop=True), _practice_cols(an),
                 caption=f"Practices outside the {an.limit}% limits")
 
 
@@ -462,7 +462,7 @@ def practices_table(ctx: Context, an: Analysis):
     t = t.reset_index(drop=True)
     t.attrs["suppressed"] = Marks({k: np.asarray(v)[idx] for k, v in pub.attrs.get(
         "suppressed", {}).items()})
-    return table(t, _practice_cols(an, ctx.pseudonymise),
+    return table(t, _practice_cols(an),
                 caption=practices_caption(len(t)))
 
 
@@ -836,13 +836,12 @@ def similar_table(ctx: Context, an: Analysis):
 
 
 def similar_named_table(ctx: Context, an: Analysis):
-    """The similar 10 by name (code or pseudonym, as the page names practices), nearest
+    """The similar 10 by code and name, nearest
     first; None where the level table leaves them out (:func:`similar_text` says why)."""
     t = an.similar_named
     if omitted(ctx, "similar_10") or t is None or t.empty:
         return None
-    name = [] if ctx.pseudonymise else [Col("practice_name", "Name")]
-    return table(t, [Col("label", "Practice"), *name,
+    return table(t, [Col("label", "Practice"), Col("practice_name", "Name"),
                      Col("list_size", "List size (patients)", "count"),
                      Col("observed_per_year", "Referrals a year", "count"),
                      Col("ratio", "Ratio (observed / expected)", "ratio")],

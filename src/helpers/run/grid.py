@@ -229,8 +229,8 @@ def load_grid(path: Path, data_source: str | None = None) -> tuple[Grid, list[Jo
         raise GridError(f"{path}: notebook {nb} needs the table(s) {tables}, which "
                         f"{grid.data_source} does not have (see docs/data-contract.md)")
     codes = resolve_areas(ds, grid.areas, str(path))
-    # each area resolved once, here; published under its public code (a pseudonym for a
-    # practice or network whose referrals are synthetic), in parameters, files and index
+    # each area resolved once, here; published under its public code (the data's own), in
+    # parameters, files and index
     public = public_codes(ds, codes)
     names = {public[c]: n for c, n in display_names(ds, codes).items()}
     level_of = area_table(ds).set_index("code")["level"]

@@ -4,8 +4,8 @@ Every report must be right at the smallest area it serves, so a quality run samp
 areas where pages go wrong: England and every commissioner; every network of some
 commissioners (networks of one practice and of many); every closed or merged practice of
 some commissioners; the smallest and the largest practices; and a seeded random draw of the
-rest, up to the number asked for. The grid lists codes (pseudonyms where the dataset
-pseudonymises), so the run is repeatable and its counts can be quoted.
+rest, up to the number asked for. The grid lists codes, so the run is repeatable
+and its counts can be quoted.
 
     python -m helpers.run.sample_grid --data data/real_england --out grid.yaml \\
         [--commissioners 3|all] [--practices 200] [--seed 1]
