@@ -352,3 +352,67 @@ def test_sections_follow_the_level_table(small, closed):
     ctx, an = _run("01_referral_variation", "ENGLAND")
     assert rv.comparison_figure(ctx, an) == why["england"]["comparison"]
     assert rv.comparison_table(ctx, an) is None
+
+
+@pytest.fixture(scope="module")
+def extreme(tmp_path_factory, small):
+    """The small preset with two extreme practices built in: one with no referrals (its
+    referral rows kept, every count 0) and one whose list is 31 patients in every year (its
+    referrals as they were)."""
+    from helpers.datasets import save_dataset
+
+    codes = referrals.months_open(small)
+    full = codes[codes == 60].index.astype(str)
+    none, tiny = str(full[3]), str(full[4])
+    tables = {k: v.copy() for k, v in small.tables.items()}
+    ref = tables["referrals"]
+    ref.loc[ref["practice_code"].astype(str) == none, "referrals"] = 0
+    pop = tables["population"]
+    mine = pop["practice_code"].astype(str) == tiny
+    for period in pop.loc[mine, "period"].unique():
+        rows = mine & (pop["period"] == period)
+        total = pop.loc[rows, "patients"].sum()
+        scaled = np.floor(pop.loc[rows, "patients"] * 31 / total).astype(int)
+        scaled.iloc[0] += 31 - scaled.sum()
+        pop.loc[rows, "patients"] = scaled.to_numpy()
+    prov = {k: v for k, v in small.provenance.items() if k != "content_hash"}
+    folder = save_dataset(tables, tmp_path_factory.mktemp("extreme") / "data",
+                          truth=small.truth, provenance=prov)
+    return str(folder), none, tiny
+
+
+@pytest.mark.parametrize("which, standing", [(1, "no_referrals"), (2, "implausible")])
+def test_extreme_practices_on_a_dataset_built_for_them(extreme, which, standing):
+    """Class 14 on whole pages: the practice with no referrals and the 31-patient one get
+    no % difference and no 'within the limits', in the headline, table and index line."""
+    folder, code = extreme[0], extreme[which]
+    ctx = report.start("01_referral_variation", {"data_source": folder, "area": code,
+                                                 "publish": True})
+    an = report.analyse(ctx)
+    assert an.headline["standing"] == standing
+    text = rv.headline_text(ctx, an, an.headline)
+    assert not re.search(r"\d%", text.splitlines()[0]) and "within the" not in text, text
+    assert an.published["standing"].iloc[0] == standing
+    assert rv.positions(an.published).iloc[0] == rv.STANDING_WORDS[standing]
+    assert rv.results(ctx, an, an.headline)["summary"] == rv.STANDING_SUMMARY[standing]
+
+
+@pytest.mark.parametrize("which, words", [(1, "more likely missing from the referral data"),
+                                          (2, "beyond any referral habit")])
+def test_the_overview_says_when_referrals_cannot_be_read_against_the_list(extreme, which,
+                                                                         words):
+    from helpers.report import overview
+
+    folder, code = extreme[0], extreme[which]
+    ctx = report.start("00_data_overview", {"data_source": folder, "area": code,
+                                            "publish": True})
+    assert words in overview.headline_text(ctx, report.analyse(ctx))
+
+
+def test_referral_standing_known_answers():
+    from helpers.analysis.overview import referral_standing
+
+    assert referral_standing(0, 60, 8000) == "no_referrals"
+    assert referral_standing(2305, 60, 31) == "implausible"
+    assert referral_standing(2000 * 5, 60, 8000) == "ok"
+    assert referral_standing(0, 0, 8000) == "ok"

@@ -100,6 +100,25 @@ def monthly_falls(monthly: pd.DataFrame, col: str = "shown",
     return j[j["change"] < -share].sort_values("change").reset_index(drop=True)
 
 
+REFERRALS_PER_PATIENT_IMPLAUSIBLE = 2.0
+"""More GP referrals a year than this per registered patient (England's practices make about
+a quarter of one) is beyond any referral habit: the list or the referral coding is wrong."""
+
+
+def referral_standing(referrals: float, months: int, patients: float) -> str:
+    """Whether an area's referrals can be read against its list: 'ok'; 'no_referrals'
+    (none recorded in months it was open, with registered patients: more likely missing
+    from the referral data); or 'implausible' (more than
+    :data:`REFERRALS_PER_PATIENT_IMPLAUSIBLE` a year per registered patient at its latest
+    count). ``referrals`` is a count over ``months`` months."""
+    if months <= 0 or not patients > 0:
+        return "ok"
+    if referrals == 0:
+        return "no_referrals"
+    a_year = referrals / months * 12
+    return "implausible" if a_year / patients > REFERRALS_PER_PATIENT_IMPLAUSIBLE else "ok"
+
+
 @dataclass
 class Overview:
     headline: dict
@@ -158,6 +177,7 @@ def analyse(ctx: Context) -> Overview:
          "referrals": float(monthly["observed"].sum()), "months": int(months),
          "first_month": str(monthly["month"].min().date()) if len(monthly) else "",
          "last_month": str(monthly["month"].max().date()) if len(monthly) else ""}
+    h["standing"] = referral_standing(h["referrals"], h["months"], h["patients"])
     # the monthly chart is drawn from published counts (suppressed months are gaps)
     monthly["shown"] = sdc.publish_counts(monthly["observed"])[0] if ctx.publish else \
         monthly["observed"].to_numpy(float)

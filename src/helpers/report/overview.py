@@ -10,7 +10,13 @@ import pandas as pd
 
 from helpers import levels
 from helpers.analysis.context import Context
-from helpers.analysis.overview import FALL_SHARE, NOTEBOOK, Overview, monthly_falls
+from helpers.analysis.overview import (
+    FALL_SHARE,
+    NOTEBOOK,
+    REFERRALS_PER_PATIENT_IMPLAUSIBLE,
+    Overview,
+    monthly_falls,
+)
 from helpers.report import charts, text
 from helpers.report.page import TABLE_WORDS, source_line, watermark
 from helpers.report.tables import Col, table
@@ -43,9 +49,16 @@ def headline_text(ctx: Context, ov: Overview) -> str:
             f"{closed:,} closed or merged before then.\n")
     if not h["months"]:
         return first_line + "- **No GP referrals** are recorded for this area in the data."
+    caveat = {
+        "no_referrals": " None is recorded although it had registered patients: more likely "
+                        "missing from the referral data than referring no one.",
+        "implausible": f" That is more than {REFERRALS_PER_PATIENT_IMPLAUSIBLE:.0f} a year "
+                       "per registered patient, beyond any referral habit: its list or the "
+                       "coding of its referrals is more likely wrong."}.get(
+        h.get("standing", "ok"), "")
     return (first_line +
             f"- **{ctx.count(h['referrals'])} GP referrals** for first outpatient "
-            f"appointments {_over(ctx, h)}, {first:%B %Y} to {last:%B %Y}.")
+            f"appointments {_over(ctx, h)}, {first:%B %Y} to {last:%B %Y}.{caveat}")
 
 
 def _over(ctx: Context, h: dict) -> str:
