@@ -76,3 +76,14 @@ def test_group_table_gives_each_column_its_own_period(mixed):
            f"{formats.year(year)})" in html
     assert f"Payments per weighted patient (£, median, {formats.year(year)})" in html
     assert "latest year)" not in html.split("<caption")[0]
+
+
+def test_published_commissioner_page_lists_no_network(mixed):
+    from helpers.analysis.context import AREA_ROWS_WHY
+
+    ctx = report.start("02_federation_scale", {"data_source": str(mixed), "area": "P81061"})
+    comm = report.start("02_federation_scale", {"data_source": str(mixed), "publish": True,
+                                                "area": ctx.where.commissioner})
+    an = report.analyse(comm)
+    assert federation_scale.networks_table(comm, an) == AREA_ROWS_WHY
+    assert federation_scale.size_curve_figure(comm, an, "srr") == AREA_ROWS_WHY
