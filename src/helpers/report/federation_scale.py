@@ -179,10 +179,19 @@ def describe_elasticity(e: dict, label: str) -> str:
             f"{formats.pct_interval(*per10)}; a {size} effect.")
 
 
+def group_case(ctx: Context, an: Analysis) -> str:
+    """How the page words the area's grouping, decided once: ``"member"`` (a practice in a
+    group: its network's figures), ``"alone"`` (a practice in no group), ``"group"`` (a
+    network: one group) or ``"groups"`` (a commissioner or England: the groups it holds)."""
+    if ctx.level == "practice":
+        return "member" if len(an.networks) else "alone"
+    return "group" if ctx.level == "network" and len(an.networks) else "groups"
+
+
 def _own_group_size(ctx: Context, an: Analysis) -> int | None:
     """The size of the area's own group as the page states it (a practice's network, or
     the network itself); None for larger areas or a practice in no group."""
-    if ctx.level not in ("practice", "network") or not len(an.networks):
+    if group_case(ctx, an) not in ("member", "group"):
         return None
     return int(an.networks["group_practices"].max())
 
@@ -201,7 +210,8 @@ def headline_text(ctx: Context, an: Analysis) -> str:
     """Local findings first, then England-wide context."""
     lines = []
     n = len(ctx.practice_codes)
-    if ctx.level == "practice" and len(an.networks):
+    case = group_case(ctx, an)
+    if case == "member":
         r = an.networks.iloc[0]
         size = int(r["group_practices"])
         if size == 1:
@@ -215,10 +225,10 @@ def headline_text(ctx: Context, an: Analysis) -> str:
                          f"{text.plural(size, 'practice')}{_closed_note(an, r)} "
                          f"({share:.0f}% of England's "
                          f"practices are in groups of {formats.size_band(r['band'])}).")
-    elif ctx.level == "practice":
+    elif case == "alone":
         was = "was" if closed_on(ctx) is not None else "is"
         lines.append(f"- {area_md(ctx)} {was} not in a group.")
-    elif ctx.level == "network" and len(an.networks):
+    elif case == "group":
         size = int(an.networks["group_practices"].max())
         if size == 1:
             lines.append(f"- {area_md(ctx)} has one practice, so it is not a group of "
@@ -256,9 +266,8 @@ def headline_text(ctx: Context, an: Analysis) -> str:
     for (year, k), parts in singles.items():
         # read beside the next area up that the page names: a network's commissioner, a
         # practice's network, or (a practice in no group) its commissioner
-        beside = "its network" if ctx.level == "practice" and len(an.networks) else \
-            "its commissioner"
-        similar = " and its similar practices" if ctx.level == "practice" else ""
+        beside = "its network" if case == "member" else "its commissioner"
+        similar = " and its similar practices" if case in ("member", "alone") else ""
         if k == 1:
             lines.append(f"- Against England's curve for a practice of its size and case-mix "
                          f"({formats.year(year)}): {'; '.join(parts)}. One practice, so no "
@@ -367,7 +376,7 @@ def networks_table(ctx: Context, an: Analysis):
         return None
     t = an.networks_published.assign(band=lambda d: d["band"].map(formats.size_band))
     rule = _rule(ctx, "groups_table")
-    whole = rule.kind == levels.PARENT or ctx.level == "network"   # the group, every member
+    whole = rule.kind == levels.PARENT or group_case(ctx, an) == "group"   # every member
     year = int(an.national_panel["year"].max())
     fy = formats.year(year)
     cols = [Col("name", "Group"),
@@ -727,11 +736,12 @@ def results(ctx: Context, an: Analysis) -> dict:
     out = {"elasticities": an.elasticities.drop(columns=["label"], errors="ignore").to_dict(orient="records"),
            "gaps": an.gaps.to_dict(orient="records"),
            "n_groups": int(len(an.networks)), "excluded": an.excluded}
-    if ctx.level == "practice":          # its own group, sized as the group's page says
+    case = group_case(ctx, an)
+    if case in ("member", "alone"):     # its own group, sized as the group's page says
         size = _own_group_size(ctx, an)
         summary = [f"In {ctx.network_name}, a group of {text.plural(size, 'practice')}"
                    if ctx.network_name and size else "In no group"]
-    elif ctx.level == "network" and _own_group_size(ctx, an):   # as its headline says
+    elif case == "group":               # as its headline says
         size = _own_group_size(ctx, an)
         summary = ["One practice, not a group" if size == 1 else
                    f"A group of {text.plural(size, 'practice')}"]
