@@ -455,3 +455,14 @@ def test_a_row_added_to_a_download_goes_through_the_one_writer():
     import base64
     text = base64.b64decode(noted.split("base64,")[1].split('"')[0]).decode("utf-8")
     assert formula_cells(text) == [] and text.endswith("\r\n'=cmd|' /C calc'!A0,\r\n")
+
+
+@pytest.mark.parametrize("code", ["A" * 300, "...", "A81\x00001"])
+def test_a_grid_refuses_an_area_code_outside_the_contract(code):
+    """Even from a dataset trusted without re-validation (its hash unchanged since it was
+    written), an area code that would name a hidden or over-long file stops the grid."""
+    from helpers.run.grid import check_file_names
+
+    with pytest.raises(GridError, match="the data contract refuses it"):
+        check_file_names(["Q01", code], "grid.yaml")
+    check_file_names(["ENGLAND", "Q01", "A81001"], "grid.yaml")

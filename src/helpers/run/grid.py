@@ -34,6 +34,7 @@ from helpers.analysis.areas import area_table, public_codes
 from helpers.analysis.context import data_kind, display_names, withheld
 from helpers.paths import notebooks_dir, project_root
 from helpers.run.jobs import Job, slug
+from helpers.schema import ENGLAND, code_problem
 from helpers.sources import DataSourceError, open_source
 
 AREA_WORDS = ("all", "everything", "commissioners", "networks", "practices")
@@ -167,6 +168,12 @@ def check_file_names(codes: list[str], where: str) -> None:
     ``p-1.html``: one report would overwrite the other and the index link the wrong one)."""
     files: dict[str, str] = {}
     for code in codes:
+        # a dataset trusted without re-validation (written before the contract's rule for
+        # codes) still cannot name a file the system refuses or hides
+        problem = code_problem(code) if code != ENGLAND else None
+        if problem:
+            raise GridError(f"{where}: area {code[:40]!r}: {problem}; the data contract "
+                            "refuses it (validate the dataset: python -m helpers.validate)")
         other = files.setdefault(slug(code), code)
         if other != code:
             raise GridError(f"{where}: areas {other} and {code} would both be written as "
