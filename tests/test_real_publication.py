@@ -169,3 +169,27 @@ def test_csv_downloads_of_synthetic_findings_on_real_practices_carry_the_note(mi
                            [Col("area", "Area"), Col("n", "N", "int")], "One"))
         assert (session.CSV_NOTE.split(";")[0].encode() in base64.b64decode(
             shown[-1].data.split("base64,", 1)[1].split('"', 1)[0])) == note
+
+
+def test_published_commissioner_page_says_why_once_a_section(mixed):
+    from helpers import report
+    from helpers.report import referral_variation as rv
+
+    comm = _some(load_dataset(mixed), "commissioner")
+    ctx = report.start("01_referral_variation", {"data_source": str(mixed), "area": comm,
+                                                 "publish": True})
+    an = report.analyse(ctx)
+    # which practices stand out: the funnel says why once; no intro about its dots
+    assert rv.funnel_intro(ctx, an) == ""
+    assert rv.funnel_figure(ctx, an) == context.AREA_ROWS_WHY
+    assert rv.outlier_table(ctx, an) == ""
+    # practices ranked: likewise
+    assert rv.ranked_figure(ctx, an) == context.AREA_ROWS_WHY
+    assert rv.practices_table(ctx, an) == ""
+    assert rv.crude_chart(ctx, an) == context.AREA_ROWS_WHY
+    assert rv.opportunity_table(ctx, an) == context.AREA_ROWS_WHY
+    inside = report.start("01_referral_variation", {"data_source": str(mixed), "area": comm,
+                                                    "publish": False})
+    an = report.analyse(inside)
+    assert rv.funnel_intro(inside, an).startswith("Each dot is a practice")
+    assert not isinstance(rv.funnel_figure(inside, an), str)

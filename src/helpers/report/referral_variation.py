@@ -437,7 +437,7 @@ def _practice_cols(an: Analysis) -> list[Col]:
 def outlier_table(ctx: Context, an: Analysis):
     """The practices outside the limits, most extreme first."""
     if why := omitted(ctx, "outliers"):     # practice by practice: see its rule
-        return why
+        return "" if why == omitted(ctx, "funnel") else why   # said once, by the funnel
     pub = an.published
     t = pub[pub["flag"] != "Within"].copy()
     if t.empty:
@@ -454,7 +454,7 @@ def outlier_table(ctx: Context, an: Analysis):
 def practices_table(ctx: Context, an: Analysis):
     """Every practice in the area (sortable and searchable when long)."""
     if why := omitted(ctx, "practices_table"):     # practice by practice: see its rule
-        return why
+        return "" if why == omitted(ctx, "ranked") else why   # said once, by the ranking
     pub = an.published
     t = pub.assign(position=positions(pub)).sort_values("ratio",
                                                                     ascending=False)
@@ -693,7 +693,9 @@ def results(ctx: Context, an: Analysis, h: dict) -> dict:
 def funnel_intro(ctx: Context, an: Analysis) -> str:
     """What the funnel shows, true of this funnel: whether its limits visibly widen for
     smaller practices over the range drawn, or are nearly flat (the spread between
-    practices outweighs chance)."""
+    practices outweighs chance); '' where the funnel is left out (its sentence says why)."""
+    if omitted(ctx, "funnel"):
+        return ""
     frames = [an.published] + ([an.peers_published] if shows(ctx, "peers") else [])
     exp = pd.Series(np.concatenate([f.loc[f["ratio"].notna(), "expected"].to_numpy(float)
                                     for f in frames]))
