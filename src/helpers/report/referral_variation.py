@@ -615,7 +615,9 @@ def validation_table(ctx: Context, an: Analysis):
                                  Col("estimate", "Estimate", "number", 4),
                                  Col("target", "Recovery target"),
                                  Col("passed", "Target met")],
-                 caption="Estimates against the effects planted in the synthetic data")
+                 caption="England's estimates against the effects planted in the synthetic "
+                         "data (fitted once for all England's practices, the same on every "
+                         "page)")
 
 
 def validation_text(an: Analysis) -> str:
@@ -644,6 +646,10 @@ STANDING_SUMMARY = {
 """The index line of a practice whose ratio cannot be read (see :func:`standing_line`)."""
 
 
+DECILE_COLS = [f"p{k}" for k in range(10, 100, 10)]
+"""England's deciles of practices' quarterly ratios, as the results file gives them."""
+
+
 def results(ctx: Context, an: Analysis, h: dict) -> dict:
     """The machine-readable results (counts published by ``report.write_results``)."""
     out = dict(h)
@@ -662,6 +668,10 @@ def results(ctx: Context, an: Analysis, h: dict) -> dict:
                                          "best_ratio", "observed_per_year",
                                          "above_best_per_year", "saving_gbp_per_year"]
                                         ].to_dict(orient="records")
+    if an.deciles is not None:      # its quarters open beside England's deciles (the summary)
+        d = an.deciles[an.deciles["open"]]
+        out["deciles"] = d[["quarter", "ratio", *DECILE_COLS]].assign(
+            quarter=d["quarter"].astype(str).str[:10]).to_dict(orient="records")
     months = an.extras.get("series_months", [])
     out["facts"] = {}
     if an.extras["specialty"] is None and months:

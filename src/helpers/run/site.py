@@ -484,9 +484,11 @@ def _where(node: AreaNode, nodes: dict[str, AreaNode]) -> str:
 
 
 def write_area_pages(build: Path, nodes: dict[str, AreaNode], jobs: list[Job],
-                     provenance: dict, badge: str = "") -> int:
+                     provenance: dict, badge: str = "",
+                     downloads: dict[str, str] | None = None) -> int:
     """One page for each area of the site, and the definitions page they and the reports
-    link to; returns how many area pages were written."""
+    link to (``downloads``: area code → its every-practice download links,
+    :mod:`helpers.run.downloads`); returns how many area pages were written."""
     from helpers.run import definitions
 
     by_area: dict[str, list[Job]] = {}
@@ -514,7 +516,8 @@ def write_area_pages(build: Path, nodes: dict[str, AreaNode], jobs: list[Job],
             f" · {escape(level)}</span>"
         names = [node.name] + [nodes[c].name for c in node.children + node.ungrouped
                                + node.parents]
-        body = definitions.link_terms(f"{_where(node, nodes)}\n{reports}\n{kids}",
+        body = definitions.link_terms(f"{_where(node, nodes)}\n{reports}\n"
+                                      f"{(downloads or {}).get(node.code, '')}\n{kids}",
                                       "../", names)
         page = f"""<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
