@@ -154,9 +154,9 @@ report.show(referral_variation.deciles_text(ctx, an))
 # %% [markdown]
 # ## Opportunity
 #
-# Referrals a year, and their value at tariff prices, if the practices above the upper limit
-# came down to it. Whether money is actually saved depends on the hospital contract
-# (notebook 03).
+# Referrals a year, and their value in £ (at tariff prices, or at NHS reference costs where
+# the data's prices are those), if the practices above the upper limit came down to it.
+# Whether money is actually saved depends on the hospital contract (notebook 03).
 
 # %%
 report.show(referral_variation.opportunity_table(ctx, an),
