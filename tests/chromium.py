@@ -40,7 +40,7 @@ class Opened:
 
 def open_page(page, path: Path) -> Opened:
     """Load a local page with every request outside the page's own folder tree refused
-    (and recorded), and wait until it has loaded."""
+    (and recorded), and wait until it has loaded and its sortable tables are built."""
     seen = Opened()
     page.on("request", lambda r: seen.requests.append(r.url))
     page.on("console", lambda m: seen.errors.append(m.text) if m.type == "error" else None)
@@ -48,6 +48,9 @@ def open_page(page, path: Path) -> Opened:
     page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(
         ("file:", "data:")) else route.abort())
     page.goto(Path(path).resolve().as_uri(), wait_until="load")
+    # sortable tables are built by their library after the load: wait until each is
+    page.wait_for_function("""() => [...document.querySelectorAll('table[id^="itables_"]')]
+        .every(t => t.closest('.dt-container'))""", timeout=30_000)
     return seen
 
 

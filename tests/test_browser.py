@@ -181,7 +181,8 @@ FOCUS = """() => {
 }"""
 CONTROLS = """() => [...document.querySelectorAll(
     '.pack-chart .pack-pt[tabindex="0"], .dt-container input, .dt-container select, ' +
-    '.dt-container th[tabindex="0"], .dt-container button:not([disabled]):not(.disabled), ' +
+    '.dt-container [role="button"][tabindex="0"], ' +
+    '.dt-container button:not([disabled]):not(.disabled), ' +
     '#pack-search-box, .pack-csv a')].filter(e => e.getClientRects().length).map(e => {
         e.setAttribute('data-control', '1'); return e.outerHTML.slice(0, 80); })"""
 
@@ -212,6 +213,32 @@ def test_the_keyboard_reaches_every_control_with_its_focus_visible(rendered, pag
     assert reached == [], f"controls Tab never reaches: {reached}"
     assert hidden == [], f"focused without a visible focus: {hidden[:5]}"
     assert len(seen) >= len(controls)
+
+
+def test_a_sortable_table_sorts_from_the_keyboard_offline(rendered, page):
+    """The commissioner's practice table (itables, its library inline): Enter on a numeric
+    column's sort control orders the rows by it, up and then down."""
+    opened = open_page(page, _report(rendered, "01_referral_variation", "commissioner"))
+    table = page.locator(".dt-container").first
+    column = page.evaluate("""() => [...document.querySelector('.dt-container')
+        .querySelectorAll('thead th')].findIndex(t => t.classList.contains('dt-type-numeric'))""")
+    assert column >= 0
+
+    def values() -> list[float]:
+        return page.evaluate("""(c) => [...document.querySelector('.dt-container')
+            .querySelectorAll('tbody tr')].map(r => parseFloat(r.cells[c].textContent
+            .replace(/,/g, '')))""", column)
+
+    shown = values()
+    control = table.locator("thead th").nth(column).locator('[role="button"]')
+    control.focus()
+    page.keyboard.press("Enter")
+    up = values()
+    page.keyboard.press("Enter")
+    down = values()
+    assert len(up) >= 10 and up == sorted(up) and down == sorted(down, reverse=True)
+    assert shown != up or shown != down                  # the order changed
+    assert opened.errors == [] and opened.external == []
 
 
 SVG_TEXT = """() => [...document.querySelectorAll('svg.pack-chart text')].map(t => {
