@@ -416,3 +416,10 @@ def test_referral_standing_known_answers():
     assert referral_standing(2305, 60, 31) == "implausible"
     assert referral_standing(2000 * 5, 60, 8000) == "ok"
     assert referral_standing(0, 0, 8000) == "ok"
+
+
+def test_the_partition_counts_one_practice_left_out_in_the_singular(closed):
+    ctx, an = _run("01_referral_variation", closed)
+    an.partition = dict(an.partition, n_missing_covariates=1)
+    assert "1 practice without a value" in rv.partition_text(an)
+    assert "is left out" in rv.partition_text(an)

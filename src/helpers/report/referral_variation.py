@@ -514,9 +514,10 @@ def partition_text(an: Analysis) -> str:
                  "variance (published studies: practice characteristics under 10%, patient "
                  "characteristics under 40%).")
     if an.partition.get("n_missing_covariates"):
-        parts.append(f"- {an.partition['n_missing_covariates']:,} practices without a value "
-                     "for one of these characteristics (for example closed before the QOF "
-                     "year used) are left out of this breakdown.")
+        n = int(an.partition["n_missing_covariates"])
+        parts.append(f"- {text.plural(n, 'practice')} without a value for one of these "
+                     "characteristics (for example closed before the QOF year used) "
+                     f"{'is' if n == 1 else 'are'} left out of this breakdown.")
     return "\n".join(parts)
 
 
