@@ -423,3 +423,11 @@ def test_the_partition_counts_one_practice_left_out_in_the_singular(closed):
     an.partition = dict(an.partition, n_missing_covariates=1)
     assert "1 practice without a value" in rv.partition_text(an)
     assert "is left out" in rv.partition_text(an)
+
+
+def test_a_closed_practices_overview_says_its_last_count(closed):
+    from helpers.report import overview
+
+    ctx, ov = _run("00_data_overview", closed)
+    assert "at its last count before it closed" in overview.headline_text(ctx, ov)
+    assert "at its last count before it closed" in overview.results(ctx, ov)["summary"]

@@ -29,7 +29,7 @@ def headline_text(ctx: Context, ov: Overview) -> str:
     when = ctx.list_when(h["latest_count"]) if h["latest_count"] else "the latest count"
     closed = h["n_practices"] - h["n_open_latest"]
     part = 0 < h["months"] < h["data_months"]        # open for part of the data's months
-    closed_early = part and h["last_month"] < h["data_last_month"]
+    closed_early = part and _closed_early(h)
     median = (f" (median list size {ctx.count(h['median_list'])})"
               if h["n_open_latest"] > 1 else "")
     if ctx.level == "practice":
@@ -187,4 +187,11 @@ def results(ctx: Context, ov: Overview) -> dict:
     return {"headline": h, "facts": facts,
             "summary": ("" if ctx.level == "practice" else
                         f"{text.plural(h['n_practices'], 'practice')}, ")
-                       + f"{ctx.count(h['patients'])} patients at the latest count, {made}"}
+                       + f"{ctx.count(h['patients'])} patients at "
+                         f"{'its last count before it closed' if _closed_early(h) else 'the latest count'}"
+                         f", {made}"}
+
+
+def _closed_early(h: dict) -> bool:
+    """Whether the area's referrals stop before the data's last month (it closed)."""
+    return bool(h["last_month"]) and h["last_month"] < h["data_last_month"]
