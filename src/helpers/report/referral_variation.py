@@ -664,7 +664,7 @@ def results(ctx: Context, an: Analysis, h: dict) -> dict:
             orient="records")
     if an.similar_opportunity is not None:
         so = an.similar_opportunity
-        out["similar_10"] = list(ctx.where.similar)
+        out["similar_10"] = ctx.practice_labels(list(ctx.where.similar))  # as the page names them
         out["similar_opportunity"] = so[["specialty_code", "specialty_name", "ratio",
                                          "best_ratio", "observed_per_year",
                                          "above_best_per_year", "saving_gbp_per_year"]
