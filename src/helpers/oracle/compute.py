@@ -175,8 +175,9 @@ def compute(folder: Path) -> dict[str, Any]:
         prac[code] = {"name": name, "commissioner": comm, "network": None,
                       "open": str(opened) if opened else None,
                       "close": str(closed) if closed else None, "successor": succ,
-                      "list_size": 0, "list_date": None, "obs": {}, "months": {}, "annual": {}, "pop_years": [],
-                      "months_1_7": [], "quarters_1_7": [], "month_counts": {}}
+                      "list_size": 0, "list_date": None, "obs": {}, "months": {},
+                      "annual": {}, "pop_years": [], "months_1_7": [], "quarters_1_7": [],
+                      "month_counts": {}}
     for code, y, months, obs in pm:
         prac[code]["obs"][str(y)] = int(obs)
         prac[code]["months"][str(y)] = int(months)
