@@ -53,7 +53,7 @@ if __name__ == "__mp_main__":             # this process is a pool worker (spawn
 # catalogue, report and index are imported where they are used.
 from helpers.atomic import write_json_atomic, write_text_atomic
 from helpers.paths import cache_dir, project_root, reports_dir
-from helpers.run import cluster, downloads, kernels, oracle_check, site
+from helpers.run import cluster, downloads, kernels, oracle_check, site, summary
 from helpers.run.environment import lock_status
 from helpers.run.jobs import Job
 from helpers.run.worker import input_copy, run_job
@@ -325,9 +325,10 @@ def _run(grid, jobs: list[Job], ds, gp: Path, grid_sha: str, out_root: Path,
         site.mark_missing_reports(all_jobs, build, {j.area for j in all_jobs if j.status != "ok"}
                                   | ({j.area for j in jobs} if rerun_failed else set()))
         site.write_search_index(build, nodes)
-        site.write_area_pages(build, nodes, all_jobs, provenance, _badge(all_jobs),
-                              downloads.write_area_downloads(build, nodes, all_jobs,
-                                                             provenance))
+        links = downloads.write_area_downloads(build, nodes, all_jobs, provenance)
+        for code, link in summary.write_summaries(build, nodes, all_jobs, provenance).items():
+            links[code] = links.get(code, "") + link
+        site.write_area_pages(build, nodes, all_jobs, provenance, _badge(all_jobs), links)
         manifest = {**provenance, "started": started_at,
                     "finished": datetime.now(UTC).isoformat(timespec="seconds"),
                     "reports": [{k: v for k, v in asdict(j).items() if k != "nav"}
