@@ -443,3 +443,22 @@ def test_planted_quarter_ratio_and_gap_after_closure(site):
                                                     "</title>")
     assert any("Apr 2018 quarter" in x and "no ratio" in x
                for x in _new(site, res, page, planted))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("notebook,area,old,new,said", [
+    ("00_data_overview", COMMISSIONER, r"<strong>28 practices</strong> with",
+     "<strong>27 practices</strong> with", "practices with patients at the latest count"),
+    ("01_referral_variation", "U10002", r"5 practices</strong> in", "6 practices</strong> in",
+     "with referrals in the period"),
+    ("02_federation_scale", "A81004", r"a group of 2 practices", "a group of 3 practices",
+     "Federation 3 has 2 practices"),
+    ("00_data_overview", CLOSED, r"over the 36 months it was open",
+     "over the 60 months it was open", "referrals in 36 months")])
+def test_planted_practice_counts_and_months_open(site, notebook, area, old, new, said):
+    """An area's practices (with patients at the latest count, with referrals), a practice's
+    group size and a closed practice's months of data, each said wrongly."""
+    page, res = _report(site, notebook, area)
+    assert re.search(old, page), old
+    planted = re.sub(old, new, page, count=1)
+    assert any(said in x for x in _new(site, res, page, planted))

@@ -11,8 +11,9 @@ published count. What is compared:
   size, notebook 02's number of groups;
 - sentences: referrals and referrals a year (and the years open a closed practice's figure
   averages over), registered patients and months of data, quarters and months with 1 to 7
-  referrals, practices and groups (and the median group), the count of networks or practices
-  in the bar at the top of a report;
+  referrals, the practices of an area (with patients at the latest count, with referrals),
+  practices and groups (and the median group), the size of a practice's group, the count of
+  networks or practices in the bar at the top of a report;
 - tables and their CSV downloads (every row, where the page shows only the first of a
   sortable table): rows naming a practice (its code), the area, its network, commissioner or
   England: practices, list size, referrals a year, expected a year, ratio; a group table's
@@ -282,7 +283,11 @@ def check_results(r: Report) -> list[str]:
 _MADE = re.compile(r"made (\S+) GP referrals[^()]*?\((" + _NUM + r"|suppressed) a year"
                    r"(?: over the ([\w,]+) (years?|months?) it was open)?\)")
 _OVER_MONTHS = re.compile(r"(" + _NUM + r") GP referrals for first outpatient appointments "
-                          r"over (\d+) months")
+                          r"over (?:the )?(\d+) months")
+_PRACTICES_WITH = re.compile(r"(\d[\d,]*) practices? with (?:" + _NUM +
+                             r") registered patients in")
+_PRACTICES_MADE = re.compile(r"(\d[\d,]*) practices? in (.+?) made (?:\S+) GP referrals")
+_GROUP_OF = re.compile(r"belongs to (.+?) ?, a group of (\d+) practices?")
 _PATIENTS = re.compile(r"(" + _NUM + r") registered patients in")
 _GAPS = re.compile(r"(\w+) (quarters?|months?) with 1 to 7 referrals")
 _GROUPS = re.compile(r"(" + _NUM + r") practices? in ([^↓·]+?) belongs? to (\d+) groups?"
@@ -314,6 +319,22 @@ def check_text(r: Report, text: str, run_areas: set[str] | None) -> list[str]:
             out.append(f"'{m.group(0)}': the oracle has {a.observed:,} referrals")
         if int(m.group(2)) != a.months_open:
             out.append(f"'{m.group(0)}': the oracle has referrals in {a.months_open} months")
+    for m in _PRACTICES_WITH.finditer(text):
+        latest = r.facts["latest_count"]
+        n = sum(1 for x in a.members if r.facts["practices"][x]["list_date"] == latest)
+        if number(m.group(1))[0] != n:
+            out.append(f"'{m.group(0)}': the oracle has {n} of {a.name}'s practices with "
+                       "patients at the latest count")
+    for m in _PRACTICES_MADE.finditer(text):
+        if m.group(2).strip() == a.name and number(m.group(1))[0] != a.n_with_referrals:
+            out.append(f"'{m.group(0)}': the oracle has {a.n_with_referrals} practices of "
+                       f"{a.name} with referrals in the period")
+    for m in _GROUP_OF.finditer(text):
+        if a.network and m.group(1).strip() == r.facts["networks"][a.network]["name"]:
+            n = len(r.facts["networks"][a.network]["members"])
+            if int(m.group(2)) != n:
+                out.append(f"'{m.group(0)}': the oracle's {m.group(1).strip()} has {n} "
+                           "practices")
     for m in _PATIENTS.finditer(text):
         if not agrees(m.group(1), count_shown(a.list_size, pub)):
             out.append(f"'{m.group(0)}': the oracle has {a.list_size:,} registered patients "
