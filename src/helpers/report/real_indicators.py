@@ -193,6 +193,10 @@ def standing_text(ctx: Context, ri: RealIndicators) -> str:
             out.append(f"- {text.md(r['indicator_name'])}: {_rate(r)}, "
                        f"{VERDICT_WORDS[r['verdict']]}" + (f" ({extra})" if extra else "")
                        + ".")
+    if ctx.level in ("commissioner", "network") and out:
+        out.append("\nAn area this large has a narrow interval, so it is rarely 'similar' to "
+                   "England; how far its practices spread is in the funnel below, where the "
+                   "limits allow for the real differences between practices.")
     return "\n".join(out)
 
 
