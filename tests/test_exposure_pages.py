@@ -431,3 +431,43 @@ def test_a_closed_practices_overview_says_its_last_count(closed):
     ctx, ov = _run("00_data_overview", closed)
     assert "at its last count before it closed" in overview.headline_text(ctx, ov)
     assert "at its last count before it closed" in overview.results(ctx, ov)["summary"]
+
+
+def test_person_years_count_only_the_months_open(small, closed):
+    """Crude rates a year over the one exposure: a practice's person-years are each year's
+    list × the months it was open that year / 12 (known answer: a practice open all 12
+    months of one year counts that year's list once; a year it was not open counts 0)."""
+    pop = small.population.assign(year=referrals.financial_year(small.population["period"]))
+    lists = pop[pop["practice_code"].astype(str) == closed].groupby(
+        "year", observed=True)["patients"].sum()
+    py = referrals.person_years(small)
+    assert py[closed] == pytest.approx(lists[lists > 0].iloc[0])
+    assert referrals.person_years(small, [2016]).get(closed, 0.0) == 0.0
+
+
+def test_a_practice_closing_mid_year_counts_the_months_it_was_open(tmp_path, small, closed):
+    """The closed practice's referral rows cut to April–September: 6 months open, half its
+    last list in person-years, its figures a year over half a year."""
+    from helpers.datasets import save_dataset
+
+    tables = {k: v.copy() for k, v in small.tables.items()}
+    ref = tables["referrals"]
+    late = (ref["practice_code"].astype(str) == closed) & \
+        (pd.to_datetime(ref["month"]) >= pd.Timestamp("2014-10-01"))
+    tables["referrals"] = ref[~late].reset_index(drop=True)
+    prov = {k: v for k, v in small.provenance.items() if k != "content_hash"}
+    folder = save_dataset(tables, tmp_path / "data", truth=small.truth, provenance=prov)
+    from helpers.sources import open_source
+
+    ds = open_source(str(folder))
+    assert referrals.months_open(ds, [closed]).tolist() == [6]
+    pop = small.population
+    last = float(pop.loc[pop["practice_code"].astype(str) == closed, "patients"].sum())
+    assert referrals.person_years(ds)[closed] == pytest.approx(last / 2)
+    ctx = report.start("01_referral_variation", {"data_source": str(folder), "area": closed,
+                                                 "publish": False})
+    an = report.analyse(ctx)
+    row = an.published.iloc[0]
+    assert row["observed_per_year"] == pytest.approx(row["observed"] * 2)
+    assert row["crude_rate"] == pytest.approx(row["observed"] / (last / 2) * 1000)
+    assert "over the 6 months it was open" in rv.headline_text(ctx, an, an.headline)

@@ -45,8 +45,9 @@ NOTEBOOK = "01_referral_variation"
 
 
 def shows(ctx: Context, section: str) -> bool:
-    """Whether the page has ``section`` at its level (:data:`helpers.levels.TABLES`)."""
-    return levels.shows(NOTEBOOK, section, ctx.level)
+    """Whether the page has ``section`` (:meth:`Context.rule`: the level table's rule at
+    its level, :data:`helpers.levels.TABLES`)."""
+    return ctx.rule(section).kind != levels.OMITTED
 
 
 COVARIATES = {"deprivation (IMD score)": "imd_score", "list size (log)": "log_list",
@@ -126,11 +127,11 @@ def national_practices(ds, years: list[int], specialty: str | None, standardise:
     # the range the funnel limits allow around each ratio: misses 1 exactly when flagged
     nat["range_low"] = nat["ratio"] / nat["limit_high"]
     nat["range_high"] = nat["ratio"] / nat["limit_low"].where(nat["limit_low"] > 0)
-    # size as the covariate of the variance partition: the mean list over the years the
-    # practice was open in the period (its referrals are counted over those years; the
+    # size as the covariate of the variance partition: the mean list over the months the
+    # practice was open in the period (its referrals are counted over those months; the
     # latest list of a practice that grew, shrank or merged misstates it, and biased the
     # list-size elasticity towards zero on the real structure: 0.032 against 0.05 planted)
-    nat["log_list"] = np.log(nat["person_years"] / nat["list_years"])
+    nat["log_list"] = np.log(nat["person_years"] / nat["years_open"])
     nat = opportunity(nat.assign(od_ucl99=nat["limit_high"]), ds, specialty=specialty)
     # a yearly average over the years each practice was open in the period
     for c in ("excess_to_limit", "excess_to_median", "saving_to_limit_gbp",

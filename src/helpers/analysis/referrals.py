@@ -112,6 +112,28 @@ def months_open(ds: Dataset, codes: list[str] | None = None,
     return n.astype(int).rename("months_open")
 
 
+def person_years(ds: Dataset, years: list[int] | None = None) -> pd.Series:
+    """Each practice's registered patients over its exposure, in person-years: every
+    financial year's list (its April count) × the months it was open that year
+    (:func:`months_open`) / 12, summed over the period's ``years`` (all when None). A
+    practice that closed in June counts a quarter of its last year's list, as its referrals
+    and expected counts cover a quarter of that year."""
+    pop = ds.population.assign(year=financial_year(ds.population["period"]))
+    if years:
+        pop = pop[pop["year"].isin(years)]
+    lists = pop.groupby(["practice_code", "year"], observed=True)["patients"].sum() \
+        .reset_index()
+    pm = national_tables(ds)["pm"]
+    pm = pm.assign(year=financial_year(pm["month"]))
+    months = pm.groupby(["practice_code", "year"], observed=True)["month"].nunique() \
+        .rename("months").reset_index()
+    for d in (lists, months):
+        d["practice_code"] = d["practice_code"].astype(str)
+    j = lists.merge(months, on=["practice_code", "year"], how="left")
+    j["py"] = j["patients"] * j["months"].fillna(0) / 12.0
+    return j.groupby("practice_code")["py"].sum().rename("person_years")
+
+
 def area_months_open(ds: Dataset, codes: list[str], years: list[int] | None = None) -> int:
     """An area's exposure: the months in the period in which any of its practices ``codes``
     was open (the union of their months, :func:`months_open`): a network whose practice
@@ -206,20 +228,8 @@ def practice_table(ds: Dataset, years: list[int] | None = None, specialty: str |
         q = practices.set_index("practice_code")["imd_quintile"]
         agg["expected"] = agg["expected"] * agg["practice_code"].map(q).map(f).to_numpy()
     agg = agg[agg["expected"] > 0]
-    pop = ds.population.copy()
-    pop["year"] = financial_year(pop["period"])
-    if years:
-        pop = pop[pop["year"].isin(years)]
-    py = pop.groupby("practice_code", observed=True)["patients"].sum()
-    py.index = py.index.astype(str)
-    agg["person_years"] = agg["practice_code"].map(py).to_numpy()
-    # the financial years in which the practice had registered patients (the years its
-    # person-years count: a list size a year is person-years / these)
-    yo = pop[pop["patients"] > 0].groupby("practice_code", observed=True)["year"].nunique()
-    yo.index = yo.index.astype(str)
-    n_years = len(years) if years else int(pop["year"].nunique())
-    agg["list_years"] = agg["practice_code"].map(yo).fillna(n_years).clip(lower=1) \
-        .astype(int).to_numpy()
+    # person-years over the months open, so crude rates a year use the one exposure too
+    agg["person_years"] = agg["practice_code"].map(person_years(ds, years)).to_numpy()
     # the exposure: months open in the period (:func:`months_open`); every figure a year
     # is a total over the period / (these months / 12)
     agg["months_open"] = months_open(ds, agg["practice_code"].tolist(), years).to_numpy()
