@@ -140,9 +140,12 @@ def test_no_printed_key_inverts_a_pseudonym(attack, public):
     codes = set(ds.practices["practice_code"].astype(str)) | set(
         ds.groups["group_code"].astype(str))
     digests = {hashlib.sha256(f"{k}:{c}".encode()).hexdigest()[:6].upper()
-               for k in sorted(keys)[:40] for c in sorted(codes)[:2000]}
-    shown = set(re.findall(r"\b[0-9A-F]{6}\b", everything))
-    assert not digests & shown
+               for k in keys for c in codes}        # every key against every code
+    # any six upper-case hex digits standing alone that could be a pseudonym's digest
+    # without its prefix (a decimal number or a #RRGGBB colour is not one)
+    shown = {t for t in re.findall(r"(?<![#\w-])[0-9A-F]{6}(?![\w-])", everything)
+             if re.search(r"[A-F]", t) and re.search(r"\d", t)}
+    assert not digests & shown, sorted(digests & shown)[:5]
 
 
 def test_real_codes_and_names_only_beside_real_figures(attack, public, real_dir):
