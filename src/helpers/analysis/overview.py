@@ -20,7 +20,6 @@ from helpers.codes import among
 from helpers.stats import sdc
 
 DATE_COLUMNS = ("month", "period", "start_month", "joined")
-NOTEBOOK = "00_data_overview"
 
 
 @cached
@@ -142,7 +141,7 @@ def analyse(ctx: Context) -> Overview:
                                                england=("area", lambda a: (a == "ENGLAND")
                                                         .all())).reset_index()
         # a table kept by commissioner: the level table says whose rows the page shows
-        by_comm = levels.rule(NOTEBOOK, "data_tables_by_commissioner", ctx.level)
+        by_comm = ctx.rule("data_tables_by_commissioner")
         below = by_comm.kind == levels.PARENT          # the commissioner's, under its name
         t["scope"] = np.where(t.pop("england"), "England",
                               f"its {by_comm.owner} ({ctx.where.commissioner_name})"

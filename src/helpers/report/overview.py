@@ -12,7 +12,6 @@ from helpers import levels
 from helpers.analysis.context import Context
 from helpers.analysis.overview import (
     FALL_SHARE,
-    NOTEBOOK,
     REFERRALS_PER_PATIENT_IMPLAUSIBLE,
     Overview,
     monthly_falls,
@@ -90,7 +89,7 @@ MIN_PRACTICES_FOR_HISTOGRAM = 5
 def list_size_text(ctx: Context, ov: Overview) -> str:
     """The area's list sizes in words when there are too few practices for a chart (the
     level table's sentence where it leaves the section out)."""
-    rule = levels.rule(NOTEBOOK, "list_sizes", ctx.level)
+    rule = ctx.rule("list_sizes")
     if rule.kind == levels.OMITTED:
         return rule.why
     n = len(ov.lists)
@@ -108,7 +107,7 @@ def list_size_text(ctx: Context, ov: Overview) -> str:
 
 
 def list_size_chart(ctx: Context, ov: Overview):
-    if not levels.shows(NOTEBOOK, "list_sizes", ctx.level) or \
+    if ctx.rule("list_sizes").kind == levels.OMITTED or \
             len(ov.lists) < MIN_PRACTICES_FOR_HISTOGRAM:
         return None
     per, unit = count_scale(ov.lists["patients"])
