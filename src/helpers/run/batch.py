@@ -53,7 +53,7 @@ if __name__ == "__mp_main__":             # this process is a pool worker (spawn
 # catalogue, report and index are imported where they are used.
 from helpers.atomic import write_json_atomic, write_text_atomic
 from helpers.paths import cache_dir, project_root, reports_dir
-from helpers.run import cluster, downloads, kernels, oracle_check, site, summary
+from helpers.run import changes, cluster, downloads, kernels, oracle_check, site, summary
 from helpers.run.environment import lock_status
 from helpers.run.jobs import Job
 from helpers.run.worker import input_copy, run_job
@@ -195,11 +195,12 @@ def _previous_run(out_root: Path, data_hash: str, grid_sha: str, commit: str) ->
 def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
         rerun_failed: bool = False, run_id: str | None = None, timeout: int = 600,
         out_root: Path | None = None, data_source: str | None = None,
-        scheduler: str | None = None) -> tuple[int, Path]:
+        scheduler: str | None = None, compare_to: str | None = None) -> tuple[int, Path]:
     """Run a grid (``data_source`` replaces the grid's); returns (number failed, run
     folder). ``scheduler`` runs the reports on a Dask cluster (``local`` for a
     LocalCluster, or a scheduler address; :mod:`helpers.run.cluster`) instead of the local
-    pool."""
+    pool. ``compare_to`` names the earlier run of the output folder to say what changed
+    since (:mod:`helpers.run.changes`; by default the latest)."""
     from helpers.run.grid import GridError, load_grid
     from helpers.sources import open_source
 
@@ -210,6 +211,8 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
     # everything that can refuse the run is checked before anything is written
     if scheduler:
         cluster.reachable(scheduler)
+    if compare_to is not None:
+        changes.previous_run(out_root, compare_to, run_id or "")
     grid, jobs = load_grid(grid_path, data_source)
     if only and not rerun_failed and not any(only in j.report_id for j in jobs):
         raise GridError(f"--only {only!r} matches no report of the grid (ids such as "
@@ -220,7 +223,7 @@ def run(grid_path: Path, jobs_n: int | None = None, only: str | None = None,
     made = _make_out(out_root)
     try:
         return _run(grid, jobs, ds, gp, grid_sha, out_root, jobs_n, only, rerun_failed,
-                    run_id, timeout, scheduler)
+                    run_id, timeout, scheduler, compare_to)
     except BaseException:
         if made:                      # a folder this run made and left empty goes again
             with contextlib.suppress(OSError):
@@ -250,7 +253,8 @@ def _make_out(out_root: Path) -> bool:
 
 def _run(grid, jobs: list[Job], ds, gp: Path, grid_sha: str, out_root: Path,
          jobs_n: int | None, only: str | None, rerun_failed: bool, run_id: str | None,
-         timeout: int, scheduler: str | None) -> tuple[int, Path]:
+         timeout: int, scheduler: str | None, compare_to: str | None = None
+         ) -> tuple[int, Path]:
     """:func:`run` once the grid is valid and the output folder writable."""
     from helpers.run.grid import GridError
     from helpers.run.index import write_index
@@ -326,10 +330,13 @@ def _run(grid, jobs: list[Job], ds, gp: Path, grid_sha: str, out_root: Path,
                                   | ({j.area for j in jobs} if rerun_failed else set()))
         site.write_search_index(build, nodes)
         links = downloads.write_area_downloads(build, nodes, all_jobs, provenance)
-        for code, link in summary.write_summaries(build, nodes, all_jobs, provenance).items():
+        compared, found = changes.write_changes(out_root, compare_to, build, nodes, all_jobs,
+                                                run_id, links)
+        for code, link in summary.write_summaries(build, nodes, all_jobs, provenance,
+                                                  found).items():
             links[code] = links.get(code, "") + link
         site.write_area_pages(build, nodes, all_jobs, provenance, _badge(all_jobs), links)
-        manifest = {**provenance, "started": started_at,
+        manifest = {**provenance, "compared_to": compared, "started": started_at,
                     "finished": datetime.now(UTC).isoformat(timespec="seconds"),
                     "reports": [{k: v for k, v in asdict(j).items() if k != "nav"}
                                 for j in sorted(all_jobs, key=lambda j: j.report_id)]}
@@ -566,6 +573,9 @@ def main(argv: list[str] | None = None) -> int:
                     help="run the reports on Dask: 'local' (a LocalCluster of --jobs "
                          "workers) or a scheduler address such as tcp://host:8786 "
                          "(default: Dask's scheduler-address setting, else the local pool)")
+    ap.add_argument("--compare-to", default=None, metavar="RUN_ID",
+                    help="say what changed since this earlier run of the --out folder "
+                         "(default: its latest run)")
     a = ap.parse_args(argv)
     from helpers import params
     from helpers.cache import SettingError
@@ -575,7 +585,7 @@ def main(argv: list[str] | None = None) -> int:
         check_environment()
         n_failed, out = run(a.grid, a.jobs, a.only, a.rerun_failed, a.run_id, a.timeout,
                             out_root=a.out, data_source=a.data_source,
-                            scheduler=a.scheduler)
+                            scheduler=a.scheduler, compare_to=a.compare_to)
     except (GridError, params.ParameterError) as e:
         print(f"grid error: {e}", file=sys.stderr)
         return 2

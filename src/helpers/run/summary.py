@@ -18,7 +18,8 @@ from pathlib import Path
 
 from helpers import formats
 from helpers.atomic import write_text_atomic
-from helpers.run import downloads
+from helpers.run import changes, downloads
+from helpers.run.changes import Changes
 from helpers.run.jobs import Job, slug
 from helpers.run.site import AreaNode
 
@@ -226,9 +227,10 @@ data {escape(str(provenance.get('data_source')))}{
 
 
 def write_summaries(build: Path, nodes: dict[str, AreaNode], jobs: list[Job],
-                    provenance: dict) -> dict[str, str]:
-    """A summary for every practice and network of the run with a results file; returns
-    area code → the link's HTML for its area page."""
+                    provenance: dict, found: Changes | None = None) -> dict[str, str]:
+    """A summary for every practice and network of the run with a results file (with what
+    changed since the last run, when ``found``); returns area code → the link's HTML for
+    its area page."""
     res = downloads.read_results(build, jobs)
     links: dict[str, str] = {}
     for code, node in nodes.items():
@@ -236,7 +238,9 @@ def write_summaries(build: Path, nodes: dict[str, AreaNode], jobs: list[Job],
             continue
         body = practice_body(code, nodes, res[code]) if node.level == "practice" else \
             network_body(code, nodes, res[code], res)
-        write_text_atomic(build / page_path(code), page(node, nodes, body, provenance))
+        since = "" if found is None else changes.section_html(
+            found, changes.area_items(found, code, nodes), None)
+        write_text_atomic(build / page_path(code), page(node, nodes, body, provenance, since))
         links[code] = (f'<p class="downloads"><a href="../{page_path(code)}">Printable '
                        "summary</a> (two A4 pages at most).</p>")
     return links
