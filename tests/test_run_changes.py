@@ -16,6 +16,7 @@ import math
 import pandas as pd
 import pytest
 import yaml
+from chromium import axe_violations, needs_chromium, open_page
 
 from helpers.run import batch, changes, site, summary
 from helpers.run.jobs import Job, slug
@@ -181,3 +182,15 @@ def test_the_same_data_again_changes_nothing(three_runs):
         text = f.read_text()
         assert 'id="since"' in text and "Nothing changed." in text, f.name
     assert "Nothing changed." in (c / changes.PAGE).read_text()
+
+
+@pytest.mark.slow
+@needs_chromium
+def test_the_changes_sections_have_no_accessibility_violation(three_runs, page):
+    made, raised, _ = three_runs
+    b = made["b"]
+    for f in (b / changes.PAGE, b / site.AREAS_DIR / "england.html",
+              b / site.AREAS_DIR / f"{slug(raised)}.html"):
+        opened = open_page(page, f)
+        assert axe_violations(page) == [], f.name
+        assert opened.errors == [] and opened.external == []

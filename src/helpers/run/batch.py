@@ -329,12 +329,15 @@ def _run(grid, jobs: list[Job], ds, gp: Path, grid_sha: str, out_root: Path,
         site.mark_missing_reports(all_jobs, build, {j.area for j in all_jobs if j.status != "ok"}
                                   | ({j.area for j in jobs} if rerun_failed else set()))
         site.write_search_index(build, nodes)
+        # each area page: its downloads, its printable summary, then what changed
         links = downloads.write_area_downloads(build, nodes, all_jobs, provenance)
+        since: dict[str, str] = {}
         compared, found = changes.write_changes(out_root, compare_to, build, nodes, all_jobs,
-                                                run_id, links)
-        for code, link in summary.write_summaries(build, nodes, all_jobs, provenance,
-                                                  found).items():
-            links[code] = links.get(code, "") + link
+                                                run_id, since)
+        for extra in (summary.write_summaries(build, nodes, all_jobs, provenance, found),
+                      since):
+            for code, html in extra.items():
+                links[code] = links.get(code, "") + html
         site.write_area_pages(build, nodes, all_jobs, provenance, _badge(all_jobs), links)
         manifest = {**provenance, "compared_to": compared, "started": started_at,
                     "finished": datetime.now(UTC).isoformat(timespec="seconds"),
