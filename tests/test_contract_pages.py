@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from helpers import levels
-from helpers.analysis import contract_forms as A
+from helpers.analysis import contract_forms as forms_analysis
 from helpers.analysis import contracts
 from helpers.analysis.context import open_context
-from helpers.report import contract_forms as R
+from helpers.report import contract_forms as forms_report
 
 NB = "03_contract_forms"
 _CACHE: dict[str, tuple] = {}
@@ -24,7 +24,7 @@ def page(area: str):
     if area not in _CACHE:
         ctx = open_context(NB, {"data_source": "synthetic:small", "area": area,
                                 "publish": True})
-        _CACHE[area] = ctx, A.analyse(ctx)
+        _CACHE[area] = ctx, forms_analysis.analyse(ctx)
     return _CACHE[area]
 
 
@@ -58,15 +58,15 @@ def test_the_commissioners_risk_is_under_its_name_alike_on_every_sibling(small):
     bodies = set()
     for area in [comm, closed, *nets]:
         ctx, an = page(area)
-        words = _text(R.risk_table(ctx, an))
-        caption = f"Who carries demand risk, {R.owner_name(ctx, 'risk')}"
+        words = _text(forms_report.risk_table(ctx, an))
+        caption = f"Who carries demand risk, {forms_report.owner_name(ctx, 'risk')}"
         assert caption in words
         if ctx.level != "commissioner":
             assert levels.rule(NB, "risk", ctx.level).kind == levels.PARENT
             assert f"{ctx.where.commissioner_name} (the commissioner of {ctx.area_name})" \
                 in caption
         bodies.add(words.replace(caption, ""))
-        fig = R.risk_figure(ctx, an)
+        fig = forms_report.risk_figure(ctx, an)
         assert ctx.where.commissioner_name in " ".join(fig.axes[0].get_title(loc="left")
                                                        .split())
     assert len(bodies) == 1                       # one set of cells, one unit
@@ -75,10 +75,10 @@ def test_the_commissioners_risk_is_under_its_name_alike_on_every_sibling(small):
 
 def test_the_commissioners_activity_is_named_as_its(small):
     ctx, an = page(sorted(small.groups["group_code"].astype(str))[0])
-    words = R.headline_text(ctx, an)
+    words = forms_report.headline_text(ctx, an)
     assert f"the outpatient activity of {ctx.where.commissioner_name} (the commissioner of" \
         in words
-    assert R.results(ctx, an)["summary"].startswith(f"{ctx.where.commissioner_name}'s ")
+    assert forms_report.results(ctx, an)["summary"].startswith(f"{ctx.where.commissioner_name}'s ")
 
 
 def test_a_closed_practice_has_no_empty_savings_chart(small):
@@ -86,16 +86,16 @@ def test_a_closed_practice_has_no_empty_savings_chart(small):
     £0: the chart is left out with one sentence why, and the £0 tables with it."""
     ctx, an = page(_closed_practice(small))
     assert an.affected_share == 0 and an.no_referrals
-    why = R.whatif_figure(ctx, an)
+    why = forms_report.whatif_figure(ctx, an)
     assert isinstance(why, str) and "made no GP referrals" in why
-    assert R.whatif_table(an) is None and R.sensitivity_table(an) is None
-    assert R.headline_table(an) is None
+    assert forms_report.whatif_table(an) is None and forms_report.sensitivity_table(an) is None
+    assert forms_report.headline_table(an) is None
     closed = small.practices.set_index("practice_code").loc[ctx.area, "close_date"]
-    assert f"(it closed in {closed:%B %Y})" in R.headline_text(ctx, an)
-    assert "changes nothing that year" in R.headline_text(ctx, an)
+    assert f"(it closed in {closed:%B %Y})" in forms_report.headline_text(ctx, an)
+    assert "changes nothing that year" in forms_report.headline_text(ctx, an)
     # the commissioner's page still has its chart
     cctx, can = page(ctx.commissioner)
-    assert not isinstance(R.whatif_figure(cctx, can), str)
+    assert not isinstance(forms_report.whatif_figure(cctx, can), str)
 
 
 def test_prose_names_forms_with_one_pair_of_brackets_and_true_minus_signs(small):
@@ -103,12 +103,12 @@ def test_prose_names_forms_with_one_pair_of_brackets_and_true_minus_signs(small)
     nested brackets, and the what-if chart's title writes the change as the header does."""
     for area in ("Q01", "Q02", sorted(small.groups["group_code"].astype(str))[0]):
         ctx, an = page(area)
-        words = R.headline_text(ctx, an) + R.results(ctx, an)["summary"]
+        words = forms_report.headline_text(ctx, an) + forms_report.results(ctx, an)["summary"]
         assert not re.search(r"\([^()]*\(", words), words
-        fig = R.whatif_figure(ctx, an)
+        fig = forms_report.whatif_figure(ctx, an)
         title = fig.axes[0].get_title(loc="left")
         assert "−10%" in title and "-10%" not in title
-    assert A.form_name("pbr") == "payment by results (tariff)"
+    assert forms_analysis.form_name("pbr") == "payment by results (tariff)"
     ctx, an = page("Q01")
     if an.validation is not None:
         assert not any("_" in q for q in an.validation["quantity"])
@@ -119,11 +119,11 @@ def test_line_draw_order_puts_the_most_shared_line_at_the_bottom():
     # 'flat' meets 'capped' at 6 points and 'rising' at 1 (7); 'capped' meets 'flat' at 6
     # and 'rising' at 6 (12); 'rising' meets 'capped' at 6 and 'flat' at 1 (7)
     series = {"rising": x, "flat": np.full(11, 5.0), "capped": np.minimum(x, 5.0)}
-    assert R.line_draw_order(series) == ["capped", "rising", "flat"]
+    assert forms_report.line_draw_order(series) == ["capped", "rising", "flat"]
     c = contracts.payment_curves(1.0)
     forms = ["pbr", "block", "blended", "cap_collar", "api", "cost_volume"]
-    assert R.line_draw_order({f: c[f].to_numpy() for f in forms})[0] == "block"
-    assert R.line_draw_order({"a": x, "b": x + 1}) == ["a", "b"]   # ties keep their order
+    assert forms_report.line_draw_order({f: c[f].to_numpy() for f in forms})[0] == "block"
+    assert forms_report.line_draw_order({"a": x, "b": x + 1}) == ["a", "b"]   # ties keep their order
 
 
 def _visible_pixels(fig) -> dict[str, int]:
@@ -153,7 +153,7 @@ def test_every_payment_line_is_visible(small):
     drawn after it. Rasterised, every form's line now shows pixels of its own colour, and
     each line has its own dash pattern."""
     ctx, an = page("Q01")
-    fig = R.curves_figure(ctx, an)
+    fig = forms_report.curves_figure(ctx, an)
     seen = _visible_pixels(fig)
     assert set(seen) == {contracts.FORM_LABELS[f] for f in ctx.params["forms"]}
     assert min(seen.values()) > 100, seen
@@ -198,32 +198,32 @@ def test_a_practice_open_part_of_the_year_is_not_given_a_full_year(small, tmp_pa
                                                    "synthetic_tables": []})
     ctx = open_context(NB, {"data_source": str(tmp_path / "part"), "area": code,
                             "publish": True})
-    an = A.analyse(ctx)
+    an = forms_analysis.analyse(ctx)
     assert an.year == 2018 and an.months_open == 6 and an.affected_share > 0
-    words = R.headline_text(ctx, an)
+    words = forms_report.headline_text(ctx, an)
     assert "was open 6 of the year's 12 months" in words
     assert "in 2018/19**." in words and " a year**" not in words
     # a practice open all year reads 'a year', with no such sentence
     ctx2, an2 = page(str(p.loc[p["close_date"].isna(), "practice_code"].iloc[1]))
-    assert an2.months_open == 12 and "was open" not in R.headline_text(ctx2, an2)
+    assert an2.months_open == 12 and "was open" not in forms_report.headline_text(ctx2, an2)
 
 
 def test_the_never_switched_note_reads_right_at_zero_and_one():
-    assert A.never_switched_note(1).startswith("Only 1 commissioner never switched form")
-    assert A.never_switched_note(3).startswith("Only 3 commissioners never switched form")
-    assert A.never_switched_note(0).startswith("Every commissioner switched form")
-    assert "(1)" not in A.never_switched_note(1)
+    assert forms_analysis.never_switched_note(1).startswith("Only 1 commissioner never switched form")
+    assert forms_analysis.never_switched_note(3).startswith("Only 3 commissioners never switched form")
+    assert forms_analysis.never_switched_note(0).startswith("Every commissioner switched form")
+    assert "(1)" not in forms_analysis.never_switched_note(1)
 
 
 def test_the_what_if_names_whose_spend_it_shows(small):
     net = sorted(small.groups["group_code"].astype(str))[0]
     ctx, an = page(net)
-    words = _text(R.whatif_table(an, ctx))
+    words = _text(forms_report.whatif_table(an, ctx))
     assert f"the spend is {ctx.where.commissioner_name}'s, the commissioner of " \
         f"{ctx.area_name}" in words
     assert "Commissioner's spend at plan (£k)" in words
     cctx, can = page(ctx.commissioner)
-    assert "the spend is" not in _text(R.whatif_table(can, cctx))
+    assert "the spend is" not in _text(forms_report.whatif_table(can, cctx))
 
 
 def test_a_switch_below_the_commissioner_is_charted_under_its_name(small):
@@ -235,7 +235,7 @@ def test_a_switch_below_the_commissioner_is_charted_under_its_name(small):
     comm = str(sw["commissioner_code"].iloc[0])
     net = str(t.loc[t["commissioner_code"].astype(str) == comm, "group_code"].iloc[0])
     ctx, an = page(net)
-    figs = R.its_figures(ctx, an)
+    figs = forms_report.its_figures(ctx, an)
     assert figs
     for fig in figs:
         title = " ".join(fig.axes[0].get_title(loc="left").split())

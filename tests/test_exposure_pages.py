@@ -16,7 +16,7 @@ matplotlib.use("agg")
 from helpers import report
 from helpers.analysis import referrals
 from helpers.analysis.referral_variation import ratio_standing
-from helpers.report import referral_variation as rv
+from helpers.report import referral_variation as variation_report
 
 SMALL = "synthetic:small"
 
@@ -58,13 +58,13 @@ def test_a_closed_practice_reads_the_same_on_its_funnel_table_and_headline(close
     assert row["months_open"] == 12
     assert row["expected_per_year"] == pytest.approx(row["expected"] / 1.0)
     assert an.headline["observed_per_year"] == pytest.approx(an.headline["observed"])
-    fig = rv.funnel_figure(ctx, an)
+    fig = variation_report.funnel_figure(ctx, an)
     names = [n for ns in fig._pack_named.values() for n in ns]
     mine = [n for n in names if n.startswith(f"{closed}:")]
-    assert mine and f"{rv.formats.count(row['expected_per_year'])} expected referrals a " \
+    assert mine and f"{variation_report.formats.count(row['expected_per_year'])} expected referrals a " \
         "year" in mine[0], mine
     assert "open 12 of the period's 60 months" in mine[0]
-    text = rv.headline_text(ctx, an, an.headline)
+    text = variation_report.headline_text(ctx, an, an.headline)
     assert f"({ctx.count(an.headline['observed_per_year'])} a year over the 12 months it " \
         "was open)" in text
     matplotlib.pyplot.close(fig)
@@ -88,7 +88,7 @@ def test_quarters_after_closing_are_not_gaps(closed):
     ctx, an = _run("01_referral_variation", closed, publish=True)
     d = an.deciles
     assert d["open"].sum() == 4 and len(d) == 20
-    assert "gap" not in rv.deciles_text(ctx, an)
+    assert "gap" not in variation_report.deciles_text(ctx, an)
 
 
 @pytest.mark.parametrize("obs, exp, want", [
@@ -107,27 +107,27 @@ def test_an_extreme_practice_gets_no_percentage_and_no_limits(closed, observed, 
     h = dict(an.headline, observed=observed, expected=expected,
              observed_per_year=observed, area_ratio=observed / expected,
              standing=ratio_standing(observed, expected))
-    text = rv.headline_text(ctx, an, h)
+    text = variation_report.headline_text(ctx, an, h)
     first = text.splitlines()[0]
     assert not re.search(r"\d%", first) and "limits**" not in text \
         and "within the" not in text, text
     assert "no ratio" in first or "no % difference" in first
-    summary = rv.results(ctx, an, h)["summary"]
+    summary = variation_report.results(ctx, an, h)["summary"]
     assert "within" not in summary and not re.search(r"\d%", summary), summary
 
 
 def test_counts_of_practices_read_right_at_zero_and_one():
     """Class 16: '0 practices less', 'All 1 practice'."""
-    assert rv.outside_limits_words(0, 0, "99.8") == "**No practice** is outside the 99.8% limits"
-    assert "0 practices" not in rv.outside_limits_words(2, 0, "99.8")
-    assert rv.outside_limits_words(1, 0, "99.8").startswith("**1 practice** refers")
-    assert rv.outside_limits_words(0, 3, "99.8").startswith("**No practice** refers more")
+    assert variation_report.outside_limits_words(0, 0, "99.8") == "**No practice** is outside the 99.8% limits"
+    assert "0 practices" not in variation_report.outside_limits_words(2, 0, "99.8")
+    assert variation_report.outside_limits_words(1, 0, "99.8").startswith("**1 practice** refers")
+    assert variation_report.outside_limits_words(0, 3, "99.8").startswith("**No practice** refers more")
 
 
 def test_the_practices_table_caption_reads_right_for_one_and_two():
-    assert rv.practices_caption(1) == "The practice's figures"
-    assert rv.practices_caption(2).startswith("Both practices")
-    assert rv.practices_caption(31) == "All 31 practices, highest ratio first"
+    assert variation_report.practices_caption(1) == "The practice's figures"
+    assert variation_report.practices_caption(2).startswith("Both practices")
+    assert variation_report.practices_caption(31) == "All 31 practices, highest ratio first"
 
 
 def test_notebooks_00_and_01_state_the_same_exposure(closed):
@@ -139,7 +139,7 @@ def test_notebooks_00_and_01_state_the_same_exposure(closed):
     ctx1, an = _run("01_referral_variation", closed)
     words = "over the 12 months it was open"
     assert words in overview.headline_text(ctx0, ov)
-    assert words in rv.headline_text(ctx1, an, an.headline)
+    assert words in variation_report.headline_text(ctx1, an, an.headline)
     assert ov.headline["months"] == an.extras["area_months"] == 12
 
 
@@ -216,14 +216,14 @@ def test_the_similar_10_text_says_what_the_table_leaves_out(closed):
     ctx, an = _run("01_referral_variation", closed)
     t = an.similar_opportunity
     shown = t[t["above_best_per_year"].fillna(0) > 0]
-    assert len(shown) > rv.SIMILAR_ROWS          # the case: more specialties than rows
-    words = rv.similar_text(ctx, an)
-    rest = shown.iloc[rv.SIMILAR_ROWS:]
+    assert len(shown) > variation_report.SIMILAR_ROWS          # the case: more specialties than rows
+    words = variation_report.similar_text(ctx, an)
+    rest = shown.iloc[variation_report.SIMILAR_ROWS:]
     n_rest = len(rest)
     assert f"the other {n_rest} specialties above it add " \
-           f"{rv.formats.count(float(rest['above_best_per_year'].sum()))} a year" in words
-    assert f"lists the {rv.SIMILAR_ROWS} specialties" in words
-    assert "England's median practice ratio" in rv.headline_text(ctx, an, an.headline)
+           f"{variation_report.formats.count(float(rest['above_best_per_year'].sum()))} a year" in words
+    assert f"lists the {variation_report.SIMILAR_ROWS} specialties" in words
+    assert "England's median practice ratio" in variation_report.headline_text(ctx, an, an.headline)
 
 
 def test_the_profile_marks_higher_only_where_the_funnel_does(closed):
@@ -237,7 +237,7 @@ def test_the_profile_marks_higher_only_where_the_funnel_does(closed):
     assert row["verdict"] == want
     # the case: its 95% interval is clear of 1, yet it is within the limits
     assert row["lower"] > 1 and flag == "Within"
-    words = rv.profile_text(ctx, an)
+    words = variation_report.profile_text(ctx, an)
     assert "outside the 99.8% limits that allow for the normal spread" in words
     assert "95% interval from chance alone" in words
 
@@ -249,12 +249,12 @@ def test_a_practice_page_names_its_similar_10_as_it_names_practices(small):
     ctx, an = _run("01_referral_variation", code, publish=True)
     named = an.similar_named
     assert named["label"].tolist() == ctx.practice_labels(list(ctx.where.similar))
-    html = rv.similar_named_table(ctx, an).data
+    html = variation_report.similar_named_table(ctx, an).data
     assert all(label in html for label in named["label"])
     over = an.specialties_over_time
     assert len(over) == 5 and [c for c in over.columns if c.startswith("fy")]
-    assert "(referrals)" in rv.specialties_over_time_table(ctx, an).data
-    assert "a count" in rv.specialties_over_time_text(ctx, an)
+    assert "(referrals)" in variation_report.specialties_over_time_table(ctx, an).data
+    assert "a count" in variation_report.specialties_over_time_text(ctx, an)
     # counts published: every shown year's count is a multiple of 5
     vals = over[[c for c in over.columns if c.startswith("fy")]].to_numpy(float)
     assert np.all(np.isnan(vals) | (vals % 5 == 0))
@@ -288,7 +288,7 @@ def test_the_funnel_says_which_practices_were_open_part_of_the_period(closed):
     """A closed practice among the practices drawn: the funnel's words say it sits at its
     expected count a year while open, with limits wider than the curves there."""
     ctx, an = _run("01_referral_variation", closed, publish=True)
-    words = rv.funnel_intro(ctx, an)
+    words = variation_report.funnel_intro(ctx, an)
     part = sum(int((f.loc[f["ratio"].notna(), "months_open"] < 60).sum())
                for f in (an.published, an.peers_published))
     assert part >= 1
@@ -297,10 +297,10 @@ def test_the_funnel_says_which_practices_were_open_part_of_the_period(closed):
 
 
 def test_chart_descriptions_read_right_at_zero():
-    assert rv._above_below(0, 0, "99.8") == "none outside the 99.8% limits"
-    assert rv._above_below(2, 0, "99.8") == "2 above and none below the 99.8% limits"
-    assert rv._ranges(1, 0) == "1 range lies above 1 and none below"
-    assert rv._ranges(0, 0) == "no range lies wholly above or below 1"
+    assert variation_report._above_below(0, 0, "99.8") == "none outside the 99.8% limits"
+    assert variation_report._above_below(2, 0, "99.8") == "2 above and none below the 99.8% limits"
+    assert variation_report._ranges(1, 0) == "1 range lies above 1 and none below"
+    assert variation_report._ranges(0, 0) == "no range lies wholly above or below 1"
 
 
 def test_an_unreadable_ratio_is_not_placed_against_the_limits():
@@ -310,10 +310,10 @@ def test_an_unreadable_ratio_is_not_placed_against_the_limits():
                           "standing": ["no_referrals", "ok", "implausible"],
                           "label": ["A", "B", "C"], "rr": [0.0, 1.1, 27.1],
                           "months_open": [60, 60, 60], "x": [40.0, 50.0, 3.0]})
-    assert rv.positions(frame).tolist() == [
+    assert variation_report.positions(frame).tolist() == [
         "no referrals recorded: not judged", "within",
         "ratio implausible: check list and coding"]
-    names = rv.point_names(frame, "99.8", "expected referrals a year", "x")
+    names = variation_report.point_names(frame, "99.8", "expected referrals a year", "x")
     assert "within" not in names[0] and "not judged" in names[0]
     assert "within the 99.8% limits" in names[1]
 
@@ -323,9 +323,9 @@ def test_the_index_line_reads_right_at_zero(small):
     sizes = small.groups.groupby("group_code")["practice_code"].nunique()
     ctx, an = _run("01_referral_variation", str(sizes[sizes == 2].index[0]))
     h = dict(an.headline, n_high=0, n_low=0)
-    assert rv.results(ctx, an, h)["summary"].endswith("none outside the 99.8% limits")
+    assert variation_report.results(ctx, an, h)["summary"].endswith("none outside the 99.8% limits")
     h = dict(an.headline, n_high=0, n_low=1)
-    assert rv.results(ctx, an, h)["summary"].endswith("none above and 1 below the 99.8% "
+    assert variation_report.results(ctx, an, h)["summary"].endswith("none above and 1 below the 99.8% "
                                                       "limits")
 
 
@@ -339,19 +339,19 @@ def test_sections_follow_the_level_table(small, closed):
     why = {lv: {s: r[lv].why for s, r in levels.TABLES["01_referral_variation"].items()}
            for lv in levels.LEVELS}
     ctx, an = _run("01_referral_variation", network)
-    assert rv.profile_figure(ctx, an) == why["network"]["profile"]
-    assert rv.deciles_figure(ctx, an) == why["network"]["deciles"]
-    assert rv.similar_text(ctx, an) == why["network"]["similar_10"]
-    assert rv.similar_named_table(ctx, an) is None and an.peers_published is None
-    assert not isinstance(rv.crude_chart(ctx, an), str)
+    assert variation_report.profile_figure(ctx, an) == why["network"]["profile"]
+    assert variation_report.deciles_figure(ctx, an) == why["network"]["deciles"]
+    assert variation_report.similar_text(ctx, an) == why["network"]["similar_10"]
+    assert variation_report.similar_named_table(ctx, an) is None and an.peers_published is None
+    assert not isinstance(variation_report.crude_chart(ctx, an), str)
     ctx, an = _run("01_referral_variation", closed)
-    assert rv.crude_chart(ctx, an) == why["practice"]["crude_rates"]
-    assert rv.ranked_figure(ctx, an) == why["practice"]["ranked"]
-    assert rv.ranked_intro(ctx, an) == ""
-    assert not isinstance(rv.profile_figure(ctx, an), str)
+    assert variation_report.crude_chart(ctx, an) == why["practice"]["crude_rates"]
+    assert variation_report.ranked_figure(ctx, an) == why["practice"]["ranked"]
+    assert variation_report.ranked_intro(ctx, an) == ""
+    assert not isinstance(variation_report.profile_figure(ctx, an), str)
     ctx, an = _run("01_referral_variation", "ENGLAND")
-    assert rv.comparison_figure(ctx, an) == why["england"]["comparison"]
-    assert rv.comparison_table(ctx, an) is None
+    assert variation_report.comparison_figure(ctx, an) == why["england"]["comparison"]
+    assert variation_report.comparison_table(ctx, an) is None
 
 
 @pytest.fixture(scope="module")
@@ -390,11 +390,11 @@ def test_extreme_practices_on_a_dataset_built_for_them(extreme, which, standing)
                                                  "publish": True})
     an = report.analyse(ctx)
     assert an.headline["standing"] == standing
-    text = rv.headline_text(ctx, an, an.headline)
+    text = variation_report.headline_text(ctx, an, an.headline)
     assert not re.search(r"\d%", text.splitlines()[0]) and "within the" not in text, text
     assert an.published["standing"].iloc[0] == standing
-    assert rv.positions(an.published).iloc[0] == rv.STANDING_WORDS[standing]
-    assert rv.results(ctx, an, an.headline)["summary"] == rv.STANDING_SUMMARY[standing]
+    assert variation_report.positions(an.published).iloc[0] == variation_report.STANDING_WORDS[standing]
+    assert variation_report.results(ctx, an, an.headline)["summary"] == variation_report.STANDING_SUMMARY[standing]
 
 
 @pytest.mark.parametrize("which, words", [(1, "more likely missing from the referral data"),
@@ -421,8 +421,8 @@ def test_referral_standing_known_answers():
 def test_the_partition_counts_one_practice_left_out_in_the_singular(closed):
     ctx, an = _run("01_referral_variation", closed)
     an.partition = dict(an.partition, n_missing_covariates=1)
-    assert "1 practice without a value" in rv.partition_text(an)
-    assert "is left out" in rv.partition_text(an)
+    assert "1 practice without a value" in variation_report.partition_text(an)
+    assert "is left out" in variation_report.partition_text(an)
 
 
 def test_a_closed_practices_overview_says_its_last_count(closed):
@@ -470,4 +470,4 @@ def test_a_practice_closing_mid_year_counts_the_months_it_was_open(tmp_path, sma
     row = an.published.iloc[0]
     assert row["observed_per_year"] == pytest.approx(row["observed"] * 2)
     assert row["crude_rate"] == pytest.approx(row["observed"] / (last / 2) * 1000)
-    assert "over the 6 months it was open" in rv.headline_text(ctx, an, an.headline)
+    assert "over the 6 months it was open" in variation_report.headline_text(ctx, an, an.headline)

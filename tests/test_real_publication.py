@@ -173,23 +173,23 @@ def test_csv_downloads_of_synthetic_findings_on_real_practices_carry_the_note(mi
 
 def test_published_commissioner_page_says_why_once_a_section(mixed):
     from helpers import report
-    from helpers.report import referral_variation as rv
+    from helpers.report import referral_variation as variation_report
 
     comm = _some(load_dataset(mixed), "commissioner")
     ctx = report.start("01_referral_variation", {"data_source": str(mixed), "area": comm,
                                                  "publish": True})
     an = report.analyse(ctx)
     # which practices stand out: the funnel says why once; no intro about its dots
-    assert rv.funnel_intro(ctx, an) == ""
-    assert rv.funnel_figure(ctx, an) == context.AREA_ROWS_WHY
-    assert rv.outlier_table(ctx, an) == ""
+    assert variation_report.funnel_intro(ctx, an) == ""
+    assert variation_report.funnel_figure(ctx, an) == context.AREA_ROWS_WHY
+    assert variation_report.outlier_table(ctx, an) == ""
     # practices ranked: likewise
-    assert rv.ranked_figure(ctx, an) == context.AREA_ROWS_WHY
-    assert rv.practices_table(ctx, an) == ""
-    assert rv.crude_chart(ctx, an) == context.AREA_ROWS_WHY
-    assert rv.opportunity_table(ctx, an) == context.AREA_ROWS_WHY
+    assert variation_report.ranked_figure(ctx, an) == context.AREA_ROWS_WHY
+    assert variation_report.practices_table(ctx, an) == ""
+    assert variation_report.crude_chart(ctx, an) == context.AREA_ROWS_WHY
+    assert variation_report.opportunity_table(ctx, an) == context.AREA_ROWS_WHY
     inside = report.start("01_referral_variation", {"data_source": str(mixed), "area": comm,
                                                     "publish": False})
     an = report.analyse(inside)
-    assert rv.funnel_intro(inside, an).startswith("Each dot is a practice")
-    assert not isinstance(rv.funnel_figure(inside, an), str)
+    assert variation_report.funnel_intro(inside, an).startswith("Each dot is a practice")
+    assert not isinstance(variation_report.funnel_figure(inside, an), str)

@@ -13,9 +13,9 @@ import pandas as pd
 import pytest
 
 from helpers import levels
-from helpers.analysis import federation_scale as A
+from helpers.analysis import federation_scale as scale_analysis
 from helpers.analysis.context import open_context
-from helpers.report import federation_scale as R
+from helpers.report import federation_scale as scale_report
 
 NB = "02_federation_scale"
 _CACHE: dict[str, tuple] = {}
@@ -26,7 +26,7 @@ def page(area: str):
     if area not in _CACHE:
         ctx = open_context(NB, {"data_source": "synthetic:small", "area": area,
                                 "publish": True})
-        _CACHE[area] = ctx, A.analyse(ctx)
+        _CACHE[area] = ctx, scale_analysis.analyse(ctx)
     return _CACHE[area]
 
 
@@ -46,11 +46,11 @@ def test_group_counts_add_up_to_the_table_beside_them(small):
     ungrouped = sum(c not in grouped for c in ctx.practice_codes)
     assert ungrouped > 0                       # the case: some practices are in no group
     assert an.n_ungrouped == ungrouped and table_sum + ungrouped == n
-    words = R.headline_text(ctx, an)
+    words = scale_report.headline_text(ctx, an)
     assert f"**{table_sum:,} practices** in " in words
     assert f"the other {ungrouped:,} of its {n:,} practices are in no group" in words
     assert f"**{len(an.networks)} groups** (median " in words
-    assert R.results(ctx, an)["summary"].startswith(
+    assert scale_report.results(ctx, an)["summary"].startswith(
         f"{table_sum:,} practices in {len(an.networks)} groups, {ungrouped:,} in none")
 
 
@@ -64,22 +64,22 @@ def test_a_two_practice_network_gets_the_comparison_its_text_promises(small):
     ctx, an = page(code)
     assert len(an.gaps) and set(an.gaps["n"]) == {2}
     assert an.gaps["lower"].isna().all()
-    words = R.headline_text(ctx, an)
+    words = scale_report.headline_text(ctx, an)
     assert "the mean of its 2 practices" in words and "Too few practices for an interval" \
         in words
-    assert "go one step further" in R.curves_intro(ctx, an)
-    assert R.gaps_table(ctx, an) is not None
+    assert "go one step further" in scale_report.curves_intro(ctx, an)
+    assert scale_report.gaps_table(ctx, an) is not None
     eng_ctx, eng = page("ENGLAND")
-    intro = R.curves_intro(eng_ctx, eng)
+    intro = scale_report.curves_intro(eng_ctx, eng)
     assert "go one step further" not in intro
     assert levels.rule(NB, "size_gaps", "england").why in intro
-    assert R.gaps_table(eng_ctx, eng) is None
+    assert scale_report.gaps_table(eng_ctx, eng) is None
 
 
 def test_curve_gap_of_one_or_two_practices_has_no_interval():
     area = pd.DataFrame({"practice_code": ["A", "B"], "year": 2022,
                          "resid": [np.log(1.1), np.log(1.3)]})
-    g = A.curve_gap(area, "srr")
+    g = scale_analysis.curve_gap(area, "srr")
     assert g.n == 2 and g.estimate == pytest.approx((np.log(1.1) + np.log(1.3)) / 2)
     assert np.isnan(g.lower) and np.isnan(g.upper)
 
@@ -92,7 +92,7 @@ def test_in_curve_range_splits_practices_by_the_curves_list_sizes():
     nat = pd.DataFrame({"practice_code": ["S", "M", "L"], "year": 2022,
                         "registered_patients": [1055.0, 5000.0, 20000.0]})
     curve = pd.DataFrame({"x": np.geomspace(2000, 17000, 10)})
-    inside, out = A.in_curve_range(latest, nat, curve)
+    inside, out = scale_analysis.in_curve_range(latest, nat, curve)
     assert inside["practice_code"].tolist() == ["M"]
     assert list(inside.columns) == list(latest.columns)
     assert out["practice_code"].tolist() == ["S", "L"]
@@ -108,19 +108,19 @@ def test_a_practice_below_the_curves_is_not_quoted_for_a_practice_of_its_size(sm
 
     nat = scale.practice_year_panel(small)
     last = nat.sort_values("year").groupby("practice_code").tail(1)
-    lo = float(pd.DataFrame(A.national_size_curves(small)["curves"]["srr"])["x"].min())
+    lo = float(pd.DataFrame(scale_analysis.national_size_curves(small)["curves"]["srr"])["x"].min())
     tiny = last[(last["registered_patients"] < lo) &
                 (last["registered_patients"] >= scale.MIN_LIST)]
     assert len(tiny)                            # the case exists in the small preset
     code = str(tiny["practice_code"].iloc[0])
     ctx, an = page(code)
     assert an.gaps.empty and len(an.out_of_range)
-    words = R.headline_text(ctx, an)
+    words = scale_report.headline_text(ctx, an)
     assert "for a practice of its size" not in words
     assert "outside the curves' range" in words
     assert f"{ctx.count(round(lo))} to" in words
-    assert "go one step further" not in R.curves_intro(ctx, an)
-    assert "Its list lies outside the curves' range" in R.curves_intro(ctx, an)
+    assert "go one step further" not in scale_report.curves_intro(ctx, an)
+    assert "Its list lies outside the curves' range" in scale_report.curves_intro(ctx, an)
 
 
 def test_a_practice_in_no_group_is_read_beside_its_commissioner(small):
@@ -129,7 +129,7 @@ def test_a_practice_in_no_group_is_read_beside_its_commissioner(small):
     grouped = set(small.groups["practice_code"].astype(str))
     code = next(c for c in small.practices["practice_code"].astype(str) if c not in grouped)
     ctx, an = page(code)
-    words = R.headline_text(ctx, an)
+    words = scale_report.headline_text(ctx, an)
     assert "is not in a group" in words
     assert "beside its network" not in words and "beside its commissioner" in words
 
@@ -141,23 +141,23 @@ def test_two_way_fixed_effects_is_shown_as_a_bias_not_a_failed_check(small):
     'misses 1 time in 20 by chance' sentence counts only the checks."""
     ctx, an = page("Q02")
     v = an.validation
-    assert v.set_index("quantity").loc[A.TWFE_DEMO, "role"] == "bias"
+    assert v.set_index("quantity").loc[scale_analysis.TWFE_DEMO, "role"] == "bias"
     assert set(v["role"]) == {"check", "bias"}
     # the case: TWFE misses the truth (as on England's data) and every check covers
     v = v.assign(covered=v["role"] == "check")
     an.validation = v
-    res = R.results(ctx, an)
+    res = scale_report.results(ctx, an)
     assert res["validation_failed"] == []
     assert res["twfe_bias_demonstration"]["covered"] is False
-    words = R.validation_text(an)
+    words = scale_report.validation_text(an)
     assert words.startswith(f"Every one of the {int((v['role'] == 'check').sum())} intervals")
     assert "as that bias predicts" in words and "not one of these checks" in words
     # a failed check is still a failed check
     v2 = v.copy()
     v2.loc[v2.index[0], "covered"] = False
     an.validation = v2
-    assert R.results(ctx, an)["validation_failed"] == [v2["quantity"].iloc[0]]
-    an.validation = A.validation(ctx, an)
+    assert scale_report.results(ctx, an)["validation_failed"] == [v2["quantity"].iloc[0]]
+    an.validation = scale_analysis.validation(ctx, an)
 
 
 def test_validation_names_group_sizes_with_en_dashes(small):
@@ -172,15 +172,15 @@ def test_sections_follow_the_level_table(small):
     is its network's, under the network's name."""
     for area in ("Q02", str(_group_sizes(small).index[0])):
         ctx, an = page(area)
-        assert R.members_table(ctx, an) == levels.rule(NB, "members", ctx.level).why \
-            if ctx.level == "commissioner" else not isinstance(R.members_table(ctx, an), str)
-        fig = R.profile_figure(ctx, an)
+        assert scale_report.members_table(ctx, an) == levels.rule(NB, "members", ctx.level).why \
+            if ctx.level == "commissioner" else not isinstance(scale_report.members_table(ctx, an), str)
+        fig = scale_report.profile_figure(ctx, an)
         assert fig == levels.rule(NB, "profile", ctx.level).why
     ctx, an = page("A81005")
     assert ctx.level == "practice"
-    assert R.network_size_figure(ctx, an) == levels.rule(NB, "group_sizes_chart",
+    assert scale_report.network_size_figure(ctx, an) == levels.rule(NB, "group_sizes_chart",
                                                          "practice").why
-    t = R.networks_table(ctx, an)
+    t = scale_report.networks_table(ctx, an)
     assert "(the network's figures)" in html.unescape(t.data)
 
 
@@ -199,7 +199,7 @@ def test_a_closed_member_adds_no_patients_to_its_groups_latest_list(small):
     code = str(hit["group_code"].iloc[0])
     ctx, an = page(code)
     latest = int(an.national_panel["year"].max())
-    gone = A.closed_before(small, latest)
+    gone = scale_analysis.closed_before(small, latest)
     members = g.loc[g["group_code"] == code, "practice_code"].unique()
     assert set(members) & gone
     pf = practice_frame(small).set_index("practice_code")["list_size"]
@@ -207,7 +207,7 @@ def test_a_closed_member_adds_no_patients_to_its_groups_latest_list(small):
     row = an.networks.set_index("group_code").loc[code]
     assert row["combined_list"] == pytest.approx(want)
     assert row["practices"] == len(members)           # every member is still counted
-    assert A.closed_before(small, 2014) == set()      # none had closed by April 2014
+    assert scale_analysis.closed_before(small, 2014) == set()      # none had closed by April 2014
 
 
 def test_a_group_with_a_closed_member_says_so_beside_its_count(small):
@@ -221,9 +221,9 @@ def test_a_group_with_a_closed_member_says_so_beside_its_count(small):
     size = int(an.networks["group_practices"].iloc[0])
     assert int(an.networks["closed"].iloc[0]) == 1
     assert f"is a group of {size} practices, 1 of them closed before 2018/19" in \
-        R.headline_text(ctx, an)
+        scale_report.headline_text(ctx, an)
     assert "Of them closed before the latest year" in html.unescape(
-        R.networks_table(ctx, an).data)
+        scale_report.networks_table(ctx, an).data)
 
 
 def test_counts_read_right_at_one(small):
@@ -231,10 +231,10 @@ def test_counts_read_right_at_one(small):
     one reads as one."""
     sizes = _group_sizes(small)
     ctx, an = page(str(sizes[sizes == 1].index[0]))
-    caption = html.unescape(R.members_table(ctx, an).data)
+    caption = html.unescape(scale_report.members_table(ctx, an).data)
     assert f"The only practice of {ctx.area_name} (its latest year;" in caption
     assert "The 1 practice" not in caption and "side by side" not in caption
-    assert R.comparison_caution(1, 500).startswith("only 1 practice never joined")
+    assert scale_report.comparison_caution(1, 500).startswith("only 1 practice never joined")
 
 
 def test_a_closed_practice_is_described_in_the_past(small):
@@ -244,10 +244,10 @@ def test_a_closed_practice_is_described_in_the_past(small):
     closed = small.practices.loc[small.practices["close_date"].notna(), "practice_code"]
     code = next(c for c in closed.astype(str) if c in set(g["practice_code"]))
     ctx, an = page(code)
-    assert f"{ctx.area_name} belonged to **" in R.headline_text(ctx, an)
+    assert f"{ctx.area_name} belonged to **" in scale_report.headline_text(ctx, an)
     alone = next(c for c in closed.astype(str) if c not in set(g["practice_code"]))
     ctx, an = page(alone)
-    assert "was not in a group" in R.headline_text(ctx, an)
+    assert "was not in a group" in scale_report.headline_text(ctx, an)
 
 
 def test_a_networks_index_line_and_members_read_as_its_page(small):
@@ -259,22 +259,22 @@ def test_a_networks_index_line_and_members_read_as_its_page(small):
 
     sizes = _group_sizes(small)
     ctx, an = page(str(sizes[sizes == 2].index[0]))
-    assert R.results(ctx, an)["summary"].startswith("A group of 2 practices")
-    assert "is a group of 2 practices" in R.headline_text(ctx, an)
+    assert scale_report.results(ctx, an)["summary"].startswith("A group of 2 practices")
+    assert "is a group of 2 practices" in scale_report.headline_text(ctx, an)
     lists = practice_frame(small).set_index("practice_code")["list_size"]
     for r in an.members.itertuples():
         want = lists[r.practice_code]
         assert r.registered_patients == pytest.approx(round(want / 5) * 5, abs=0.5)
     ctx, an = page(str(sizes[sizes == 1].index[0]))
-    assert R.results(ctx, an)["summary"].startswith("One practice, not a group")
+    assert scale_report.results(ctx, an)["summary"].startswith("One practice, not a group")
 
 
 def test_group_table_headers_hold_one_pair_of_brackets():
     """'Combined list (patients, 2021/22 (the year's average list); …)': a period with its
     own brackets is flattened inside a header's."""
-    assert R._flat("2021/22 (the year's average list)") == "2021/22, the year's average list"
-    assert R._flat("2022/23 (GP FTE of 2023)") == "2022/23, GP FTE of 2023"
-    assert R._flat("April 2021") == "April 2021"
+    assert scale_report._flat("2021/22 (the year's average list)") == "2021/22, the year's average list"
+    assert scale_report._flat("2022/23 (GP FTE of 2023)") == "2022/23, GP FTE of 2023"
+    assert scale_report._flat("April 2021") == "April 2021"
 
 
 def test_practices_outside_curves_of_different_ranges_are_said_in_one_line(small):
@@ -283,11 +283,11 @@ def test_practices_outside_curves_of_different_ranges_are_said_in_one_line(small
     ctx, an = page("Q02")
     o = an.out_of_range
     assert len(o)
-    one = R.out_of_range_text(ctx, an)
+    one = scale_report.out_of_range_text(ctx, an)
     assert one.count("\\n") == 0 and "left out of the area's comparison (" in one
     an.out_of_range = o.assign(curve_low=np.where(o["outcome"] == "srr", 2000.0,
                                                   o["curve_low"]))
-    many = R.out_of_range_text(ctx, an)
+    many = scale_report.out_of_range_text(ctx, an)
     an.out_of_range = o
     assert many.count("\\n") == 0 and many.startswith("- Practices of ")
     n = o.loc[o["outcome"] == "srr", "practice_code"].nunique()

@@ -188,34 +188,34 @@ def test_the_oracle_reads_a_commissioners_networks_apart_from_its_practices_in_n
         small, tmp_path):
     """The independent check of area pages and report bars reads the networks' table alone
     and never a count of practices in no network as a group sentence."""
-    from helpers.run import oracle_check as oc
+    from helpers.run import oracle_check
 
     run = ["Q02", "U10011", "P81045", "P81050", "P81144"]
     nodes = site.area_tree(small, run)
     jobs = [j for j in _jobs(nodes) if j.area in run]
     site.attach_nav(jobs, nodes)
     site.write_area_pages(tmp_path, nodes, jobs, PROVENANCE)
-    facts, _ = oc.facts_for("synthetic:small")
+    facts, _ = oracle_check.facts_for("synthetic:small")
     page = (tmp_path / nodes["Q02"].page).read_text()
     assert "Its practices in no network in this run (2)" in page
-    assert oc.area_page_findings(facts, page, "Q02", set(run)) == []
+    assert oracle_check.area_page_findings(facts, page, "Q02", set(run)) == []
     tree = {c: (n.level, list(n.children)) for c, n in nodes.items()}
-    assert oc.tree_findings("synthetic:small", tree, run) == {}
+    assert oracle_check.tree_findings("synthetic:small", tree, run) == {}
     bar = site.nav_html(next(j for j in jobs if j.area == "Q02").nav)
     text = re.sub(r"<[^>]+>", " ", bar) + " 113 of the 132 practices in Synthetic ICB 02 " \
         "belong to 29 groups"
-    assert [m.group(2) for m in oc._GROUPS.finditer(text)] == ["Synthetic ICB 02"]
+    assert [m.group(2) for m in oracle_check._GROUPS.finditer(text)] == ["Synthetic ICB 02"]
 
 
 def test_a_network_listed_only_as_a_practices_parent_is_in_the_run_for_the_oracle(small):
     """A practice in the run brings its network's page (and a row on its commissioner's)
     without a report of the network's own: the check of the tree counts it as the site
     does, so no report fails for listing it."""
-    from helpers.run import oracle_check as oc
+    from helpers.run import oracle_check
 
     run = ["Q02", "U10011", "P81045", "P81030"]      # P81030's network U10012 has no report
     nodes = site.area_tree(small, run)
     assert nodes["Q02"].children == ["U10011", "U10012"]
     jobs = [j for j in _jobs(nodes) if j.area in run]
-    assert oc.fail_on_tree(jobs, nodes, "synthetic:small") == 0
+    assert oracle_check.fail_on_tree(jobs, nodes, "synthetic:small") == 0
     assert all(j.status == "ok" for j in jobs)
