@@ -155,3 +155,18 @@ def test_statuses_on_data_without_derivations(tmp_path):
     assert context.table_status(ds, "referrals") == "synthetic"
     assert context.price_words(ds) == "reference costs"
     assert context.list_when(ds, "2020-04-01") == "2020/21 (the year's average list)"
+
+
+@pytest.mark.real
+def test_population_rows_cover_financial_years(real_ds, payments):
+    pop = real_ds.population
+    first, last = pop["period"].min(), pop["period"].max()
+    # the rows are the payment files' years 2017-18 to 2021-22, said as such
+    years = sorted(set(payments["year"]) & set(pop["period"].dt.year))
+    assert (years[0], years[-1]) == (2017, 2021)
+    assert context.table_span(real_ds, "population", first, last) == "2017/18 – 2021/22"
+    assert context.table_span(real_ds, "referrals", pd.Timestamp("2017-04-01"),
+                              pd.Timestamp("2022-03-01")) == "Apr 2017 – Mar 2022"
+    assert context.table_span(real_ds, "prices", pd.NaT, pd.NaT) == "–"
+    small = load_dataset(project_root() / "data" / "synthetic" / "small")
+    assert context.table_span(small, "population", first, last) == "Apr 2017 – Apr 2021"

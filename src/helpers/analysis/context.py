@@ -135,6 +135,10 @@ class Context:
         (practices or networks one by one beside synthetic findings) are left out."""
         return self.publish and self.synthetic_on_real
 
+    def table_span(self, table: str, first: Any, last: Any) -> str:
+        """The period a contract table's rows cover, in words (see :func:`table_span`)."""
+        return table_span(self.ds, table, first, last)
+
     def outcome_period(self, outcome: str, year: int) -> str:
         """A practice-panel outcome's period, in words (see :func:`outcome_period`)."""
         return outcome_period(self.ds, outcome, year)
@@ -261,6 +265,20 @@ def table_status(ds: Dataset, table: str) -> str:
                 "Practice); GP FTE a calendar year's, shown with the financial year ending in "
                 "it (2023 with 2022/23)")
     return "real"
+
+
+def table_span(ds: Dataset, table: str, first: Any, last: Any) -> str:
+    """The period a contract table's rows cover, in words: 'Apr 2017 – Mar 2022' from its
+    first and last dates; the real structure's registered lists, which are financial years
+    (:func:`list_when`), as '2017/18 – 2021/22'; '–' where the table has no dates."""
+    if pd.isna(first):
+        return "–"
+    a, b = pd.Timestamp(first), pd.Timestamp(last)
+    if table == "population" and (ds.provenance.get("list_period") == "financial_year"
+                                  or areas.synthetic_on_real(ds)):
+        fy = [t.year if t.month >= 4 else t.year - 1 for t in (a, b)]
+        return f"{formats.year(fy[0])} – {formats.year(fy[1])}"
+    return f"{a:%b %Y} – {b:%b %Y}"
 
 
 def outcome_period(ds: Dataset, outcome: str, year: int) -> str:

@@ -77,8 +77,8 @@ def tables_table(ctx: Context, ov: Overview):
         cols.append(Col("status", "Real or synthetic"))
     t = ov.tables.assign(
         what=ov.tables["table"].map(TABLE_WORDS).fillna(ov.tables["table"]),
-        span=[f"{a:%b %Y} – {b:%b %Y}" if pd.notna(a) else "–"
-              for a, b in zip(ov.tables["first"], ov.tables["last"], strict=True)])
+        span=[ctx.table_span(n, a, b) for n, a, b in      # a yearly list as its year
+              zip(ov.tables["table"], ov.tables["first"], ov.tables["last"], strict=True)])
     return table(t, cols, caption="The data behind this report")
 
 
