@@ -305,3 +305,26 @@ def test_a_practice_not_in_the_file_is_said_to_be_absent(tmp_path, small):
     assert "has no row in the published" in words.headline_text(ctx, an)
     assert words.spine_chart(ctx, an) is None
     assert words.instead(ctx, an, "spine").startswith("There is no published figure")
+
+
+def test_a_practice_in_one_file_but_not_the_other_has_funnel_words(tmp_path, small):
+    """A practice with a QOF row but no A&E row (the two files list different practices):
+    its A&E funnel sentence says it has no row, instead of stopping the page (the flag was
+    a missing value, not text)."""
+    from helpers.report import real_indicators as words
+    codes = small.practices["practice_code"].astype(str).tolist()
+    tables = {k: small.tables[k] for k in small.tables}
+    ae = _indicators(codes[1:], [400] * (len(codes) - 1), [500] * (len(codes) - 1))
+    dm = _indicators(codes, [101] * len(codes), [1000] * len(codes),
+                     measure="proportion", mult=100.0).assign(indicator_id="QOF-DM")
+    tables["indicators"] = pd.concat([ae, dm], ignore_index=True)
+    save_dataset(tables, tmp_path / "d", provenance=dict(small.provenance))
+    ctx = open_context("04_real_indicators", {"data_source": str(tmp_path / "d"),
+                                              "area": codes[0]})
+    an = real_indicators.analyse(ctx)
+    assert an.indicators["verdict"].tolist()[0] == "no row"
+    assert an.indicators["flag"].tolist() == ["No row", "Within limits"]
+    said = words.funnel_text(ctx, an)
+    assert said.endswith("This practice is not on the funnel (it has no row in the "
+                         "published file).")
+    assert "0-4" not in words.headline_text(ctx, an) + said

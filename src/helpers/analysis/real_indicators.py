@@ -312,8 +312,8 @@ def analyse(ctx: Context) -> RealIndicators:
                             if ctx.level in ("practice", "network") else [])):
             row[key] = aggregate(p, codes, measure, mult, ctx.publish)["value"] \
                 if codes else np.nan
-        if ctx.level == "practice" and len(mp):
-            row["flag"] = str(mp["flag"].iloc[0])
+        if ctx.level == "practice":     # a practice absent from one file: no funnel place
+            row["flag"] = str(mp["flag"].iloc[0]) if len(mp) else "No row"
         rows.append(row)
     ind = pd.DataFrame(rows)
     names = area_table(ds).set_index("code")["name"]

@@ -113,7 +113,7 @@ def headline_text(ctx: Context, ri: RealIndicators) -> str:
                 "(suppressed by the publisher or in publish mode).")
     out = [f"- **{text.md(r['indicator_name'])}, {text.md(r['period'])}**: {who} had "
            f"**{formats.count(r['count'])} attendances** among {formats.count(r['denominator'])} registered children "
-           f"aged 0-4, a rate of **{_rate(r)}** ({_interval(r)})."]
+           f"aged 0–4, a rate of **{_rate(r)}** ({_interval(r)})."]
     if not ctx.is_england:
         out.append(f"- That is **{VERDICT_WORDS[r['verdict']]}** ({r['england']:,.1f}): "
                    + ("the 95% interval lies wholly above England's rate."
@@ -138,7 +138,10 @@ def headline_text(ctx: Context, ri: RealIndicators) -> str:
     return "\n".join(out)
 
 
-def _flag_words(flag: str) -> str:
+def _flag_words(flag: object) -> str:
+    """A practice's place on England's funnel in words ('No row': not in the file)."""
+    if not isinstance(flag, str) or flag == "No row":
+        return "not on the funnel (it has no row in the published file)"
     if not flag or flag == "Not shown":
         return "not placed (no published count)"
     if flag == "Within limits":
@@ -282,10 +285,10 @@ def funnel_chart(ctx: Context, ri: RealIndicators):
         p, curve, f"{r['indicator_name']}, {r['period']}: {scope} against England",
         source_line(ctx, ri, iid),
         alt=f"Funnel plot of {text.plural(len(p), 'practice')}: A&E attendance rates of "
-            f"children aged 0-4 as ratios to England's {e:,.1f} per 1,000, against "
-            f"registered children aged 0-4, with {OVERDISPERSION} over-dispersed limits.",
+            f"children aged 0–4 as ratios to England's {e:,.1f} per 1,000, against "
+            f"registered children aged 0–4, with {OVERDISPERSION} over-dispersed limits.",
         limit=f"{LIMIT:g}", labels=p["name"],
-        xlabel="Registered children aged 0-4 (count, log scale)",
+        xlabel="Registered children aged 0–4 (count, log scale)",
         ylabel="Rate ratio to England (England = 1)", highlight=hi)
 
 
@@ -324,7 +327,7 @@ def outliers_table(ctx: Context, ri: RealIndicators):
             Col("value", "Value", "number", 1), Col("england", "England", "number", 1),
             Col("side", f"Beyond the {LIMIT:g}% limit")]
     return table(o, cols, caption=f"Practices beyond the {LIMIT:g}% funnel limits, "
-                 f"{_name(ctx)}" + (" (A&E attendances aged 0-4)" if ctx.is_england else ""))
+                 f"{_name(ctx)}" + (" (A&E attendances aged 0–4)" if ctx.is_england else ""))
 
 
 def size_chart(ctx: Context, ri: RealIndicators):
@@ -342,7 +345,7 @@ def size_chart(ctx: Context, ri: RealIndicators):
         f"{r['indicator_name']} by practice size, England, {r['period']}",
         f"Attendances {r['unit']}", "Practice list size (fifths of England's practices)",
         source_line(ctx, ri, r["indicator_id"]),
-        alt=f"A&E attendance rates of children aged 0-4 for each fifth of England's "
+        alt=f"A&E attendance rates of children aged 0–4 for each fifth of England's "
             f"practices by list size, from {s['value'].iloc[0]:,.0f} in the smallest to "
             f"{s['value'].iloc[-1]:,.0f} per 1,000 in the largest.",
         reference=float(r["england"]))
@@ -356,7 +359,7 @@ def size_text(ctx: Context, ri: RealIndicators) -> str:
     if s.empty:
         return ""
     trend = "fall" if s["value"].iloc[-1] < s["value"].iloc[0] else "rise"
-    return (f"Across England, A&E attendance rates of children aged 0-4 {trend} with "
+    return (f"Across England, A&E attendance rates of children aged 0–4 {trend} with "
             f"practice size: {s['value'].iloc[0]:,.0f} per 1,000 in the smallest fifth of "
             f"practices, {s['value'].iloc[-1]:,.0f} in the largest. Size goes with other "
             "differences (urban or rural, deprivation, distance to an A&E), so this is an "
