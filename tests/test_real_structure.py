@@ -64,6 +64,9 @@ def test_structure_is_the_published_one(built, real_dir):
 
 def test_provenance_marks_real_and_synthetic(built):
     prov = built.provenance
+    # a list is a financial year's; part-year payment rows are left out, and counted
+    assert prov["list_period"] == "financial_year"
+    assert prov["derivations"]["payments_part_year_left_out"] > 1000
     assert set(prov["real_tables"]) == {"commissioners", "sub_areas", "practices",
                                         "population", "groups", "practice_outcomes", "prices",
                                         "indicators"}

@@ -640,7 +640,10 @@ def build(folder: Path, out: Path, start: str = "2017-04-01", n_months: int = 60
             "real_tables": REAL_TABLES + (["indicators"] if "indicators" in tables else []), "synthetic_tables": SYNTHETIC_TABLES,
             "statement": statement, "window": truth["months"], "seed": seed,
             "input_folder": str(folder), "input_files_sha256": meta["files"],
-            "derivations": meta["notes"], "generator_version": synthetic.GENERATOR_VERSION}
+            "derivations": meta["notes"], "generator_version": synthetic.GENERATOR_VERSION,
+            # a registered list is NHS Payments' per financial year (helpers.analysis.context
+            # .list_when says it so), not a count at its period's date
+            "list_period": "financial_year"}
     return save_dataset(tables, out, truth=truth, provenance=prov)
 
 
