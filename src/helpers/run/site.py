@@ -13,8 +13,8 @@ Links only ever point at pages the run holds: area pages exist for every area wi
 and all its parents, and a link across to a report that failed is turned into plain text
 when the run ends (:func:`mark_missing_reports`); :func:`broken_links` checks a whole run.
 
-Names and codes are the public ones the reports use (pseudonyms where real practices carry
-synthetic referrals), so the site never links a pseudonym back to a real name.
+Names and codes are the ones the reports use (a published run of real-structure data has no
+practice or network report with synthetic findings: docs/real-data.md).
 """
 
 from __future__ import annotations
