@@ -292,3 +292,28 @@ def test_practices_outside_curves_of_different_ranges_are_said_in_one_line(small
     assert many.count("\\n") == 0 and many.startswith("- Practices of ")
     n = o.loc[o["outcome"] == "srr", "practice_code"].nunique()
     assert f"{n} practices for standardised referral ratio (2,000 to " in many
+
+
+def test_the_median_group_size_between_two_sizes_is_not_rounded_away(small):
+    """Q01's 8 groups hold 2, 2, 2, 2, 3, 4, 5 and 8 practices: the median is 2.5, which
+    the headline wrote as '2' (formatted to no decimals)."""
+    ctx, an = page("Q01")
+    sizes = sorted(int(x) for x in an.networks["practices"])
+    med = float(np.median(sizes))
+    assert med != int(med)                     # the case: an even count, two sizes apart
+    words = scale_report.headline_text(ctx, an)
+    assert f"(median {med:.1f} practices each)" in words
+
+
+def test_a_practice_alone_in_its_network_is_read_beside_its_commissioner(small):
+    """A practice that is its network's only member: 'read these beside its network' sent
+    the reader to the same practice's figures; it is read beside its commissioner."""
+    sizes = _group_sizes(small)
+    net = sizes[sizes == 1].index[0]
+    code = str(small.groups.loc[small.groups["group_code"].astype(str) == net,
+                                "practice_code"].iloc[0])
+    ctx, an = page(code)
+    words = scale_report.headline_text(ctx, an)
+    assert "is the only practice in" in words
+    assert "beside its network" not in words
+    assert "read these beside its commissioner and its similar practices" in words

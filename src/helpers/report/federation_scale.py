@@ -56,9 +56,11 @@ def groups_sentence(ctx: Context, an: Analysis) -> str:
     rest = ("; none of its practices is outside a group" if k == 0 else
             f"; the other {k:,} of its {text.plural(n, 'practice')} "
             f"{'is' if k == 1 else 'are'} in no group")
+    # the median of an even number of groups can fall between two sizes (2 and 3: 2.5)
+    med_txt = f"{med:.0f}" if med == int(med) else f"{med:.1f}"
     return (f"**{text.plural(grouped, 'practice')}** in {area_md(ctx)} "
             f"{'belongs' if grouped == 1 else 'belong'} to "
-            f"**{text.plural(len(an.networks), 'group')}** (median {med:.0f} "
+            f"**{text.plural(len(an.networks), 'group')}** (median {med_txt} "
             f"{'practice' if med == 1 else 'practices'} each){rest}. "
             f"{bs.loc['5-8', 'area']:.0f}% of the practices are in groups of 5–8 "
             f"(England {bs.loc['5-8', 'england']:.0f}%), {bs.loc['1', 'area']:.0f}% in no "
@@ -266,7 +268,10 @@ def headline_text(ctx: Context, an: Analysis) -> str:
     for (year, k), parts in singles.items():
         # read beside the next area up that the page names: a network's commissioner, a
         # practice's network, or (a practice in no group) its commissioner
-        beside = "its network" if case == "member" else "its commissioner"
+        # (a practice alone in its network: the network is the practice, so its commissioner)
+        alone_in_network = case == "member" and int(an.networks["group_practices"].max()) == 1
+        beside = "its network" if case == "member" and not alone_in_network else \
+            "its commissioner"
         similar = " and its similar practices" if case in ("member", "alone") else ""
         if k == 1:
             lines.append(f"- Against England's curve for a practice of its size and case-mix "
