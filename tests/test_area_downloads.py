@@ -201,3 +201,18 @@ def test_a_count_the_results_suppress_reads_suppressed_and_others_stay_numbers(t
     assert (1240, "n") in cells                       # a number in the workbook
     # a notebook that reported on none of the practices gives no columns
     assert "Standardised referral ratio" not in table.columns
+
+
+def test_where_a_practice_sits_against_the_limits_as_its_results_say():
+    funnel = {"funnel": {"limit": "99.8"}, "standing": "ok"}
+    assert downloads.against_limits({**funnel, "n_high": 1, "n_low": 0}) == \
+        "above the 99.8% limits"
+    assert downloads.against_limits({**funnel, "n_high": 0, "n_low": 1}) == \
+        "below the 99.8% limits"
+    assert downloads.against_limits({**funnel, "n_high": 0, "n_low": 0}) == \
+        "within the 99.8% limits"
+    assert downloads.against_limits({"standing": "no_referrals", "n_high": 0}) == \
+        "no referrals"
+    assert downloads.against_limits({"parameters": {"limit": 95}, "n_high": 0}) == \
+        "within the 95% limits"
+    assert downloads.against_limits(None) is None

@@ -90,7 +90,8 @@ def against_limits(r01: dict | None) -> object:
     if standing != "ok":
         return {"no_referrals": "no referrals", "too_few_expected": "too few expected",
                 "implausible": "implausible ratio"}.get(standing, standing)
-    limit = _at({"x": r01}, "x", "funnel", "limit") or r01.get("parameters", {}).get("limit")
+    limit = (r01.get("funnel") or {}).get("limit") or (r01.get("parameters") or {}).get(
+        "limit")
     where = "above" if r01.get("n_high") else "below" if r01.get("n_low") else "within"
     return f"{where} the {limit}% limits" if limit else where
 
