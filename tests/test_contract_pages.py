@@ -240,3 +240,26 @@ def test_a_switch_below_the_commissioner_is_charted_under_its_name(small):
     for fig in figs:
         title = " ".join(fig.axes[0].get_title(loc="left").split())
         assert title.startswith(ctx.where.commissioner_name + ":"), title
+
+
+def test_a_switch_evaluated_by_its_time_series_is_checked_against_the_truth(small):
+    """Too few commissioners never switched for a DiD, but the switching commissioner's
+    interrupted time series is on the page: the page said 'No recorded truth to compare
+    with' although the synthetic data records the effect planted at that switch. Each ITS
+    estimate is now checked against it, on the log scale the truth is recorded in."""
+    sw = contracts.switches(small)
+    comm = str(sw["commissioner_code"].iloc[0])
+    ctx, an = page(comm)
+    assert not an.did and an.its                  # the case: no DiD, an ITS on the page
+    truth = small.truth["contract_switches"]
+    v = an.validation
+    assert v is not None and len(v) == len(an.its)
+    for est, row in zip(an.its, v.itertuples(), strict=True):
+        key = "effect_firsts_per_referral" if est.extra["outcome"] == "firsts" else \
+            "effect_followups_per_first"
+        assert row.truth == truth[key][est.extra["to_form"]]
+        assert row.estimate == pytest.approx(np.log(est.extra["rate_ratio"]))
+        assert row.covered == (row.lower <= row.truth <= row.upper)
+        assert "interrupted time series" in row.quantity and comm in row.quantity
+    assert forms_report.validation_text(an).startswith(f"Every one of the {len(v)}")
+    assert "validation_failed" in forms_report.results(ctx, an)

@@ -247,19 +247,25 @@ OUTCOME_WORDS = {"firsts": "first attendances per referral",
 
 
 def validation(ctx: Context, an: Analysis) -> pd.DataFrame | None:
-    """Switch DiD estimates against the truth recorded with the synthetic data (None for
-    real data or when no DiD could be run)."""
+    """Switch estimates (log scale) against the truth recorded with the synthetic data:
+    England's DiDs and each interrupted time series the page shows (a commissioner that
+    switched has its ITS checked even where too few never switched for a DiD). None for
+    real data or when no switch could be evaluated."""
     t = ctx.ds.truth
-    if not t or not an.did:
+    if not t or "contract_switches" not in t or not (an.did or an.its):
         return None
     cs = t["contract_switches"]
     rows = []
-    for d in an.did:
+    for d, design in [(d, "") for d in an.did] + [
+            (d, f" (interrupted time series, {d.extra.get('commissioner_code', '')})")
+            for d in an.its]:
         key = "effect_firsts_per_referral" if d.extra["outcome"] == "firsts" else \
             "effect_followups_per_first"
         truth = cs[key].get(d.extra["to_form"], np.nan)
-        rows.append({"quantity": f"Switch to {form_name(d.extra['to_form'])}: "
+        if not np.isfinite(truth):
+            continue
+        rows.append({"quantity": f"Switch to {form_name(d.extra['to_form'])}{design}: "
                                  f"{OUTCOME_WORDS[d.extra['outcome']]}",
                      "truth": truth, "estimate": d.estimate, "lower": d.lower,
                      "upper": d.upper, "covered": d.lower <= truth <= d.upper})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows) if rows else None
