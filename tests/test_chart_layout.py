@@ -242,6 +242,31 @@ def test_numeric_axes_have_few_round_ticks_with_thousands_separators():
     assert [f(v) for v in (-2500, 0, 2500)] == ["−2,500", "0", "2,500"]
 
 
+@pytest.mark.parametrize("months, start", [(23, "2014-05-01"), (9, "2014-05-01"),
+                                           (34, "2014-07-01"), (60, "2014-04-01")])
+def test_month_axes_are_labelled_as_months_not_iso_dates(months, start):
+    """An interrupted time series of 23 months was ticked '2014-05', '2014-09' … (read as
+    a range, or a subtraction): a date axis now reads 'Jul 2014' (or '2015' when every
+    tick is a January), at most six ticks, each on the first of a month."""
+    import re
+
+    charts.setup()
+    m = pd.date_range(start, periods=months, freq="MS")
+    s = pd.DataFrame({"month": m, "observed": np.linspace(1, 2, months),
+                      "fitted": np.linspace(1, 2, months),
+                      "counterfactual": np.linspace(1, 2, months)})
+    fig = charts.its_chart(s, m[months // 2], "t", "src", "y", "alt")
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    lo, hi = sorted(ax.xaxis.get_view_interval())
+    shown = [t.get_text() for t, loc in zip(ax.get_xticklabels(), ax.get_xticks(),
+                                            strict=True) if lo <= loc <= hi]
+    plt.close(fig)
+    assert 2 <= len(shown) <= charts.TICKS + 1 and len(set(shown)) == len(shown)
+    assert all(re.fullmatch(r"(Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) 20\d\d"
+                            r"|20\d\d", t) for t in shown), shown
+
+
 def test_a_very_long_category_name_wraps_and_the_axes_stay_on_the_figure():
     charts.setup()
     fig = KINDS["bars_very_long_name"]()

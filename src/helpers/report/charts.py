@@ -21,6 +21,7 @@ import itertools
 import re
 
 import matplotlib
+import matplotlib.dates
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
@@ -292,13 +293,43 @@ class _Plain(matplotlib.ticker.ScalarFormatter):
         return re.sub(r"(\d)(?=(\d{3})+$)", r"\1,", whole) + dot + frac
 
 
+class _Months(matplotlib.ticker.Formatter):
+    """Date ticks as the pack writes months: 'Apr 2015' (not matplotlib's '2015-04', which
+    reads as a range or a subtraction), or the year alone when every tick is a January."""
+
+    def __call__(self, x, pos=None):
+        return f"{matplotlib.dates.num2date(x):%b %Y}"
+
+    def format_ticks(self, values):
+        days = [matplotlib.dates.num2date(v) for v in values]
+        if days and all(d.month == 1 and d.day == 1 for d in days):
+            return [f"{d:%Y}" for d in days]
+        return [f"{d:%b %Y}" for d in days]
+
+
+def _month_ticks(axis) -> None:
+    """A date axis: at most :data:`TICKS` + 1 ticks on the first of a month, every 1, 3, 6
+    or 12 months (quarters and half-years fall on April and October, as financial years
+    do), labelled by :class:`_Months`."""
+    from matplotlib.dates import MONTHLY, AutoDateLocator
+
+    loc = AutoDateLocator(minticks=3, maxticks=TICKS + 1)
+    loc.intervald[MONTHLY] = [1, 3, 6]
+    axis.set_major_locator(loc)
+    axis.set_major_formatter(_Months())
+
+
 def _few_ticks(ax: plt.Axes) -> None:
     """At most :data:`TICKS` intervals on each linear numeric axis, at round steps (1, 2,
-    2.5 or 5 times a power of ten), labelled as :class:`_Plain`; date, log and category
-    axes keep their own ticks."""
+    2.5 or 5 times a power of ten), labelled as :class:`_Plain`; date axes in months
+    (:func:`_month_ticks`); log and category axes keep their own ticks."""
+    from matplotlib.dates import AutoDateLocator
     from matplotlib.ticker import AutoLocator, MaxNLocator, ScalarFormatter
 
     for axis in (ax.xaxis, ax.yaxis):
+        if type(axis.get_major_locator()) is AutoDateLocator:
+            _month_ticks(axis)
+            continue
         if type(axis.get_major_locator()) is AutoLocator:
             axis.set_major_locator(MaxNLocator(nbins=TICKS, steps=[1, 2, 2.5, 5, 10]))
             if type(axis.get_major_formatter()) is ScalarFormatter:
