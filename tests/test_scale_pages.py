@@ -317,3 +317,25 @@ def test_a_practice_alone_in_its_network_is_read_beside_its_commissioner(small):
     assert "is the only practice in" in words
     assert "beside its network" not in words
     assert "read these beside its commissioner and its similar practices" in words
+
+
+def test_the_index_line_gives_each_gap_the_headlines_verdict(small):
+    """The index and area pages said 'GP FTE per 1,000 patients 2.7% below England at the
+    same size' where the page's headline says 'in line with' (its interval spans 0): the
+    line now carries the headline's verdict, and says when one or two practices have no
+    interval."""
+    for area in ("Q01", "Q02"):
+        ctx, an = page(area)
+        summary = scale_report.results(ctx, an)["summary"]
+        headline = scale_report.headline_text(ctx, an)
+        for g in an.gaps.itertuples():
+            label = scale_report.scale.OUTCOMES[g.outcome][0]
+            lo, hi = 100 * np.expm1(g.lower), 100 * np.expm1(g.upper)
+            if lo <= 0 <= hi:
+                assert f"{label} in line with England at the same size (" in summary
+                assert f"{label}: the area's practices are **in line with**" in headline
+            else:
+                assert f"{label} in line with" not in summary
+    ctx, an = page(next(iter(_group_sizes(small)[lambda s: s == 2].index)))
+    assert all(g.n < 3 for g in an.gaps.itertuples())
+    assert "at the same size (no interval)" in scale_report.results(ctx, an)["summary"]

@@ -737,6 +737,20 @@ def twfe_bias_text(an: Analysis) -> str:
             f"bias: {how}; it is off by {abs(gap):.1f} percentage points.")
 
 
+def _gap_summary(label: str, g) -> str:
+    """One outcome's gap from England's size curve for the index line, with the verdict
+    the page's headline gives it: 'in line with' where its 95% interval spans 0 (the
+    figure in brackets), the gap where the interval excludes 0, and 'no interval' for one
+    or two practices."""
+    gap, lo, hi = _pct(g.gap), _pct(g.lower), _pct(g.upper)
+    side = f"{abs(gap):.1f}% {'above' if gap >= 0 else 'below'} England at the same size"
+    if g.n < 3:
+        return f"{label} {side} (no interval)"
+    if lo > 0 or hi < 0:
+        return f"{label} {side}"
+    return f"{label} in line with England at the same size ({formats.pct_change(gap)})"
+
+
 def results(ctx: Context, an: Analysis) -> dict:
     out = {"elasticities": an.elasticities.drop(columns=["label"], errors="ignore").to_dict(orient="records"),
            "gaps": an.gaps.to_dict(orient="records"),
@@ -754,9 +768,7 @@ def results(ctx: Context, an: Analysis) -> dict:
         summary = [_summary_groups(ctx, an)]
     gaps = an.gaps if _shows(ctx, "size_gaps") else an.gaps.iloc[:0]
     for g in gaps.itertuples():
-        gap = _pct(g.gap)
-        summary.append(f"{scale.OUTCOMES[g.outcome][0]} {abs(gap):.1f}% "
-                       f"{'above' if gap >= 0 else 'below'} England at the same size")
+        summary.append(_gap_summary(scale.OUTCOMES[g.outcome][0], g))
     if an.validation is not None:          # the checks that failed; the TWFE row is not one
         out["validation_failed"] = failed_checks(an.validation)
         bias = an.validation[an.validation["role"] == "bias"]
