@@ -339,3 +339,18 @@ def test_the_index_line_gives_each_gap_the_headlines_verdict(small):
     ctx, an = page(next(iter(_group_sizes(small)[lambda s: s == 2].index)))
     assert all(g.n < 3 for g in an.gaps.itertuples())
     assert "at the same size (no interval)" in scale_report.results(ctx, an)["summary"]
+
+
+def test_the_caution_calls_the_interval_wide_only_when_it_spans_no_change():
+    """'the interval is wide and the estimate should be read as uninformative' stood above
+    an interval of −5.0% to −1.4%: an interval clear of zero is now said to be less
+    reliable than its 95% claims, not wide; one spanning zero keeps the old words."""
+    vague = scale_report.comparison_caution(14, 133, covers_zero=True)
+    clear = scale_report.comparison_caution(14, 133, covers_zero=False)
+    assert "the interval is wide" in vague and "uninformative" in vague
+    assert "the interval is wide" not in clear and "uninformative" not in clear
+    assert "clear of no change" in clear and clear.startswith("only 14 practices never")
+    ctx, an = page("Q01")
+    assert an.joining.extra["n_control"] < 100 and not an.primary.covers_zero   # the case
+    words = scale_report.headline_text(ctx, an)
+    assert "**Caution:** only" in words and "the interval is wide" not in words

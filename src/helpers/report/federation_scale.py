@@ -297,7 +297,8 @@ def headline_text(ctx: Context, an: Analysis) -> str:
     if an.joining:
         lines.append("- **England (context): joining a group.** " + joining_sentence(ctx, an))
         caution = comparison_caution(an.joining.extra["n_control"],
-                                     an.joining.extra["n_treated"])
+                                     an.joining.extra["n_treated"],
+                                     covers_zero=bool(an.primary.covers_zero))
         if caution:
             lines.append(f"- **Caution:** {caution}")
         if len(an.bands):
@@ -330,16 +331,23 @@ def twfe_gap_text(cs: Estimate, tw: Estimate) -> str:
     return "."
 
 
-def comparison_caution(n_control: int, n_treated: int, min_control: int = 100
-                       ) -> str | None:
-    """A warning when the joining estimate rests on too few comparison practices."""
+def comparison_caution(n_control: int, n_treated: int, min_control: int = 100,
+                       covers_zero: bool = True) -> str | None:
+    """A warning when the joining estimate rests on too few comparison practices. It calls
+    the estimate uninformative only when its interval spans no change; an interval clear of
+    zero is said to be less reliable than its 95% claims, not wide."""
     if n_control >= min_control:
         return None
-    return (f"only {text.plural(n_control, 'practice')} never joined a group, against "
+    lead = (f"only {text.plural(n_control, 'practice')} never joined a group, against "
             f"{n_treated:,} that did. When almost every practice joins at once (as with "
             "primary care networks in July–October 2019), there is hardly anyone to compare "
-            "with: the interval is wide and the estimate should be read as uninformative, "
-            "not as evidence of an effect or of no effect.")
+            "with")
+    if not covers_zero:
+        return (lead + ": the interval here is clear of no change, but it rests on so few "
+                "comparison practices that it is less reliable than its 95% says; read the "
+                "estimate as a sign of direction, not as its size.")
+    return (lead + ": the interval is wide and the estimate should be read as "
+            "uninformative, not as evidence of an effect or of no effect.")
 
 
 def band_statement(bands: pd.DataFrame, synthetic: bool = False) -> str:
