@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from helpers import levels
+from helpers import formats, levels
 from helpers.analysis import federation_scale as scale_analysis
 from helpers.analysis.context import open_context
 from helpers.report import federation_scale as scale_report
@@ -354,3 +354,19 @@ def test_the_caution_calls_the_interval_wide_only_when_it_spans_no_change():
     assert an.joining.extra["n_control"] < 100 and not an.primary.covers_zero   # the case
     words = scale_report.headline_text(ctx, an)
     assert "**Caution:** only" in words and "the interval is wide" not in words
+
+
+def test_a_handful_of_mergers_gets_no_bootstrap_interval(small):
+    """'Across England, 2 mergers … +1.5% (95% CI +0.1% to +3.0%)': a bootstrap over two
+    mergers has three possible means, not a 95% interval. Below the threshold the page
+    gives the mean change without one, and says which mergers were counted (a practice
+    closing in the data's last year, P81081 here, has no year after)."""
+    closed = small.practices[small.practices["successor_code"].notna()
+                             & small.practices["close_date"].notna()]
+    ctx, an = page("Q01")
+    m = an.mergers
+    assert 0 < m.n < len(closed) and m.n < scale_report.MIN_MERGERS_FOR_INTERVAL
+    words = scale_report.mergers_text(ctx, an)
+    assert f"{m.n} mergers with a year of data either side" in words
+    assert "95% CI" not in words and "too few mergers for an interval" in words
+    assert formats.pct_change(100 * np.expm1(m.estimate)) in words

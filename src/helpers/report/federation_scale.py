@@ -574,13 +574,27 @@ def joining_table(an: Analysis):
                 caption="England: the effect of joining a group")
 
 
+MIN_MERGERS_FOR_INTERVAL = 10
+"""Fewest mergers for a bootstrap interval: resampling 2 mergers gives 3 possible means,
+not a 95% interval."""
+
+
 def mergers_text(ctx: Context, an: Analysis) -> str:
     m = an.mergers
     if m is None or not m.n:
         return ("No mergers with a known successor practice and a year of data either side, "
                 "so there is nothing to compare.")
     what = scale.OUTCOMES[m.extra.get("outcome", "srr")][0].lower()
-    return (f"Across England, {text.plural(m.n, 'merger')}: the {what} of "
+    counted = (f"Across England, {text.plural(m.n, 'merger')} with a year of data either "
+               "side (a practice closing in the data's last year has no year after it)")
+    if m.n < MIN_MERGERS_FOR_INTERVAL:   # a bootstrap over a handful of mergers means little
+        return (f"{counted}: the {what} of practices that absorbed another changed by "
+                f"**{formats.pct_change(_pct(m.estimate))}** on average relative to "
+                "similar-sized practices in the same commissioner, from the year before to "
+                f"the year after; too few mergers for an interval (fewer than "
+                f"{MIN_MERGERS_FOR_INTERVAL}), so this is a description, not an estimate "
+                "(a matched comparison, not a causal design).")
+    return (f"{counted}: the {what} of "
             "practices that absorbed another changed by "
             f"**{formats.pct_interval(_pct(m.estimate), _pct(m.lower), _pct(m.upper))}**"
             " relative to similar-sized practices in the same commissioner, from the year "
