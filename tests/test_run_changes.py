@@ -105,6 +105,10 @@ def test_runs_compared_from_their_files(tmp_path):
     (tmp_path / "latest.txt").write_text("b\n")
     assert changes.previous_run(tmp_path, None, "c") == tmp_path / "b"
     assert changes.previous_run(tmp_path, None, "b") is None     # a rerun of itself
+    m = json.loads((tmp_path / "b" / "manifest.json").read_text())
+    (tmp_path / "b" / "manifest.json").write_text(json.dumps({**m, "compared_to": {
+        "run_id": "a"}}))
+    assert changes.previous_run(tmp_path, None, "b") == tmp_path / "a"   # ... as before
 
 
 # the three runs ---------------------------------------------------------------------------

@@ -205,8 +205,8 @@ changed.</p>
 
 def previous_run(out_root: Path, compare_to: str | None, run_id: str) -> Path | None:
     """The run to compare with: ``compare_to`` (refused when the output folder has no such
-    run), or else the latest run of the output folder (None when there is none, or it is
-    this run, as when failed reports are run again)."""
+    run), or else the latest run of the output folder (None when there is none); when the
+    latest is this run (its failed reports run again), the run it was compared with."""
     from helpers.run.grid import GridError
 
     if compare_to is not None:
@@ -219,7 +219,14 @@ def previous_run(out_root: Path, compare_to: str | None, run_id: str) -> Path | 
     if not last.exists():
         return None
     folder = out_root / last.read_text().strip()
-    return folder if folder.name != run_id and (folder / "manifest.json").is_file() else None
+    if folder.name == run_id:       # its failed reports run again: the run it was compared with
+        m = folder / "manifest.json"
+        prior = ((json.loads(m.read_text()) if m.is_file() else {}).get("compared_to")
+                 or {}).get("run_id")
+        if not prior or prior == run_id:
+            return None
+        folder = out_root / prior
+    return folder if (folder / "manifest.json").is_file() else None
 
 
 def write_changes(out_root: Path, compare_to: str | None, build: Path,
