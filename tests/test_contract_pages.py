@@ -263,3 +263,28 @@ def test_a_switch_evaluated_by_its_time_series_is_checked_against_the_truth(smal
         assert "interrupted time series" in row.quantity and comm in row.quantity
     assert forms_report.validation_text(an).startswith(f"Every one of the {len(v)}")
     assert "validation_failed" in forms_report.results(ctx, an)
+
+
+def test_forms_tied_for_most_or_least_are_all_named(small):
+    """A network's 10% cut saved £54k under payment by results and under cost and volume,
+    and nothing under block, cap and collar and aligned payment; the headline named one of
+    each ('most under payment by results … least under block'). Every tied form is now
+    named, and the block sentence follows only when a block is among the least."""
+    import pandas as pd
+
+    best, worst = forms_report.tied_forms(pd.Series({"pbr": 54.0, "block": 0.0,
+                                                     "cap_collar": 0.2, "cvc": 54.3,
+                                                     "blended": 11.0}))
+    assert best == ["pbr", "cvc"] and worst == ["block", "cap_collar"]
+    ctx, an = page("U10001")
+    t = an.whatif[an.whatif.span == "full-year"].set_index("form")["commissioner_saving_gbp"]
+    best, worst = forms_report.tied_forms(t)
+    assert len(best) > 1 and len(worst) > 1                       # the case: ties
+    words = forms_report.headline_text(ctx, an)
+    line = next(x for x in words.splitlines() if "saves most under" in x)
+    most, least = line.split("and least under")
+    for f in best:
+        assert f"**{forms_analysis.form_name(f)}**" in most
+    for f in worst:
+        assert f"**{forms_analysis.form_name(f)}**" in least
+    assert ("keeps the money" in least) == ("block" in worst)

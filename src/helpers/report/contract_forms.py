@@ -132,22 +132,37 @@ def headline_text(ctx: Context, an: Analysis) -> str:
         lines.append(f"- Under its current contract form, **{form_name(cur)}**, the "
                      "commissioner would "
                      + (f"save **{formats.money(now)} a year**." if abs(now) >= 0.5 else
-                        "**save nothing** this year: the provider keeps the difference."))
+                        "**save nothing**: the provider keeps the difference."))
     elif cur == "mixed":
         lines.append("- Its providers are paid under **more than one contract form** this "
                      "year; the table shows each.")
-    best = t["commissioner_saving_gbp"].idxmax()
-    worst = t["commissioner_saving_gbp"].idxmin()
-    if best != worst:
-        lines.append(f"- The same change saves most under **{form_name(best)}**, "
-                     f"{formats.money(t.loc[best, 'commissioner_saving_gbp'])}, and least "
-                     f"under **{form_name(worst)}**, "
-                     f"{_money_or_nothing(an, t.loc[worst, 'commissioner_saving_gbp'])}: "
-                     "under a block the provider keeps the money and carries the cost, "
-                     "until the block is reset.")
+    best, worst = tied_forms(t["commissioner_saving_gbp"])
+    if set(best) != set(worst):
+        hi, lo = (float(t.loc[f[0], "commissioner_saving_gbp"]) for f in (best, worst))
+        lines.append(f"- The same change saves most under {_forms_md(best)}, "
+                     f"{formats.money(hi)}, and least under {_forms_md(worst)}, "
+                     f"{_money_or_nothing(an, lo)}"
+                     + (": under a block the provider keeps the money and carries the cost, "
+                        "until the block is reset." if "block" in worst else "."))
     if an.did_notes:
         lines.append("- **Switching form:** " + switch_caution(an))
     return "\n".join(lines)
+
+
+def tied_forms(saving: pd.Series) -> tuple[list[str], list[str]]:
+    """The forms that save most and those that save least (£ a year, by form), each
+    with every form tied with it to the pound: three forms saving nothing are all 'least',
+    not the first of them."""
+    v = saving.astype(float)
+    best = [f for f in v.index if abs(v[f] - v.max()) < 0.5]
+    worst = [f for f in v.index if abs(v[f] - v.min()) < 0.5]
+    return best, worst
+
+
+def _forms_md(forms: list[str]) -> str:
+    """Forms named in bold, joined as prose ('**block**, **cap and collar** and …')."""
+    names = [f"**{form_name(f)}**" for f in forms]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def part_year_text(ctx: Context, an: Analysis) -> str:
