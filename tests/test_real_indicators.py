@@ -328,3 +328,36 @@ def test_a_practice_in_one_file_but_not_the_other_has_funnel_words(tmp_path, sma
     assert said.endswith("This practice is not on the funnel (it has no row in the "
                          "published file).")
     assert "0-4" not in words.headline_text(ctx, an) + said
+
+
+def test_size_fifths_keep_one_list_size_in_one_fifth():
+    """Ranked 'first', two practices of 4,886 patients fell in two fifths, and the chart
+    labelled them '1,028–4,886' and '4,886–7,140 patients'. A list size is now in one fifth
+    only, and the fifths' ranges do not overlap."""
+    sizes = [1000, 2000, 3000, 4886, 4886, 6000, 7000, 8000, 9000, 10000]
+    pts = pd.DataFrame({"indicator_id": "93930", "practice_code": [f"P{i}" for i in
+                                                                   range(len(sizes))],
+                        "shown": True, "list_size": [float(x) for x in sizes],
+                        "count_exact": 50.0, "denominator_exact": 100.0})
+    summ = pd.DataFrame({"indicator_id": ["93930"], "measure": ["rate"],
+                         "multiplier": [1000.0]})
+    s = real_indicators.size_curve(pts, summ).sort_values("band")
+    assert s["n"].sum() == len(sizes)
+    assert (s["list_min"].to_numpy()[1:] > s["list_max"].to_numpy()[:-1]).all(), s
+
+
+def test_headline_counts_read_right_at_zero_and_name_their_indicator(with_indicators):
+    """'0 practices above and 1 below the 99.8% funnel limits' beside a table of outliers
+    on other indicators: the count now reads 'No practice …' or 'No practices above',
+    and names the indicator it counts; a publisher's '0-4' reads '0–4'."""
+    from helpers.report import real_indicators as words
+    folder, codes = with_indicators
+    ctx = open_context("04_real_indicators", {"data_source": str(folder), "area": "ENGLAND"})
+    an = real_indicators.analyse(ctx)
+    r = an.indicators.iloc[0]
+    said = words.headline_text(ctx, an)
+    assert "0 practices" not in said
+    assert f"funnel limits on {r['indicator_name'].replace('&', '&amp;')}" in said
+    assert r["n_high"] == 1 and "1 practice above and 0 below" in said
+    assert "0-4" not in said and "0–4" in r["indicator_name"]
+    assert all("0-4" not in x for x in an.indicators["unit"])

@@ -252,7 +252,10 @@ def size_curve(points: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
     for iid, d in points[points["shown"] & points["list_size"].notna()].groupby(
             "indicator_id", sort=False):
         c = summary.set_index("indicator_id").loc[iid]
-        band = pd.qcut(d["list_size"].rank(method="first"), SIZE_BANDS, labels=False)
+        # practices of one list size stay in one fifth (ranked 'first', a tie at a boundary
+        # was split, and two fifths both claimed '4,886 patients')
+        band = pd.qcut(d["list_size"].rank(method="min"), SIZE_BANDS, labels=False,
+                       duplicates="drop")
         for b, g in d.groupby(band):
             iv = interval([g["count_exact"].sum()], [g["denominator_exact"].sum()],
                           c["measure"], float(c["multiplier"])).iloc[0]
@@ -316,6 +319,9 @@ def analyse(ctx: Context) -> RealIndicators:
             row["flag"] = str(mp["flag"].iloc[0]) if len(mp) else "No row"
         rows.append(row)
     ind = pd.DataFrame(rows)
+    # a publisher's '0-4' is a range: written with the pack's en dash wherever it is shown
+    ind["indicator_name"] = ind["indicator_name"].astype(str).map(formats.dashes)
+    ind["unit"] = ind["unit"].astype(str).map(formats.dashes)
     names = area_table(ds).set_index("code")["name"]
     mine = mine.assign(name=mine["practice_code"].map(names).fillna(mine["practice_code"]))
     outl = mine[mine["outlier"]].merge(ind[["indicator_id", "indicator_name", "england"]],

@@ -130,8 +130,11 @@ def headline_text(ctx: Context, ri: RealIndicators) -> str:
                    f"{r['p75']:,.0f}, the middle 90% from {r['p5']:,.0f} to "
                    f"{r['p95']:,.0f} per 1,000.")
     if ctx.level != "practice":
-        out.append(f"- {text.plural(int(r['n_high']), 'practice')} above and "
-                   f"{int(r['n_low'])} below the {LIMIT:g}% funnel limits (allowing for "
+        hi, lo = int(r["n_high"]), int(r["n_low"])
+        beyond = "No practice is beyond" if hi + lo == 0 else \
+            f"{formats.capital(text.how_many(hi, 'practice'))} above and {lo} below"
+        out.append(f"- {beyond} the {LIMIT:g}% funnel limits on "
+                   f"{text.md(r['indicator_name'])} (allowing for "
                    "real differences between practices beyond chance).")
     else:
         out.append(f"- Against England's funnel: {_flag_words(r.get('flag', ''))}.")
