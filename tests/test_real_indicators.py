@@ -361,3 +361,31 @@ def test_headline_counts_read_right_at_zero_and_name_their_indicator(with_indica
     assert r["n_high"] == 1 and "1 practice above and 0 below" in said
     assert "0-4" not in said and "0–4" in r["indicator_name"]
     assert all("0-4" not in x for x in an.indicators["unit"])
+
+
+def test_a_network_that_had_ended_says_so_above_its_figures(tmp_path, small):
+    """A PCN dissolved in May 2020 (every membership ended; its practices moved to a new
+    PCN) had 2021/22 A&E figures under its name as if it existed then. Its page now says
+    when it ended and whose figures these are; a live network's page does not."""
+    from helpers.report import real_indicators as words
+    codes = small.practices["practice_code"].astype(str).tolist()
+    tables = {k: small.tables[k] for k in small.tables}
+    g = small.groups.copy()
+    gone = str(g["group_code"].iloc[0])
+    g.loc[g["group_code"] == gone, "left"] = pd.Timestamp("2020-05-31")
+    tables["groups"] = g
+    tables["indicators"] = _indicators(codes, [400] * len(codes), [500] * len(codes))
+    save_dataset(tables, tmp_path / "d", provenance=dict(small.provenance))
+    said = {}
+    for net in (gone, str(g.loc[g["group_code"] != gone, "group_code"].iloc[0])):
+        ctx = open_context("04_real_indicators", {"data_source": str(tmp_path / "d"),
+                                                  "area": net})
+        an = real_indicators.analyse(ctx)
+        said[net] = (an.ended, words.headline_text(ctx, an))
+    ended, text_gone = said[gone]
+    assert ended == pd.Timestamp("2020-05-31")
+    name = str(small.groups.loc[small.groups["group_code"] == gone, "group_name"].iloc[0])
+    assert text_gone.startswith(f"- {name} ended in May 2020")
+    assert "attendances" in text_gone          # the figures follow, said to be its members'
+    assert all(v[0] is None and "ended in" not in v[1]
+               for k, v in said.items() if k != gone)

@@ -243,6 +243,7 @@ class RealIndicators:
     england_points: pd.DataFrame = field(default_factory=pd.DataFrame)
     sizes: pd.DataFrame = field(default_factory=pd.DataFrame)        # rate by size fifth
     outliers: pd.DataFrame = field(default_factory=pd.DataFrame)
+    ended: pd.Timestamp | None = None   # a network whose every membership had ended: when
 
 
 def size_curve(points: pd.DataFrame, summary: pd.DataFrame) -> pd.DataFrame:
@@ -328,7 +329,19 @@ def analyse(ctx: Context) -> RealIndicators:
                                        on="indicator_id")
     return RealIndicators(True, ind, mine.reset_index(drop=True),
                           national_curves(ds, ctx.publish), pts, size_curve(pts, summ),
-                          outl.reset_index(drop=True))
+                          outl.reset_index(drop=True), network_ended(ds, ctx))
+
+
+def network_ended(ds, ctx: Context) -> pd.Timestamp | None:
+    """The day a network's last membership ended, for a network none of whose practices
+    is still a member (a PCN dissolved or replaced); None for any other area. Its figures
+    are then its former members', in periods after it ended."""
+    if ctx.level != "network" or not ds.has("groups"):
+        return None
+    g = ds.groups[ds.groups["group_code"].astype(str) == str(ctx.where.code)]
+    if g.empty or g["left"].isna().any():
+        return None
+    return pd.Timestamp(g["left"].max())
 
 
 def _network_members(ds, w) -> list[str]:

@@ -108,10 +108,17 @@ def headline_text(ctx: Context, ri: RealIndicators) -> str:
         return (f"- {who} has no row in the published {text.md(r['indicator_name'])} "
                 f"figures for {text.md(r['period'])} (it had closed by then, or the "
                 "publisher did not list it).")
+    ended = ""
+    if ri.ended is not None:
+        ended = (f"- {who} ended in {ri.ended:%B %Y}, when its last member practice left "
+                 "it: its figures for any later period are those of the practices that "
+                 "were its members, not of a network that existed then.")
     if not np.isfinite(r["value"]):
-        return (f"- {who}: the {text.md(r['indicator_name'])} count is not shown "
-                "(suppressed by the publisher or in publish mode).")
-    out = [f"- **{text.md(r['indicator_name'])}, {text.md(r['period'])}**: {who} had "
+        return "\n".join(x for x in (
+            ended, f"- {who}: the {text.md(r['indicator_name'])} count is not shown "
+            "(suppressed by the publisher or in publish mode).") if x)
+    out = [ended] if ended else []
+    out += [f"- **{text.md(r['indicator_name'])}, {text.md(r['period'])}**: {who} had "
            f"**{formats.count(r['count'])} attendances** among {formats.count(r['denominator'])} registered children "
            f"aged 0–4, a rate of **{_rate(r)}** ({_interval(r)})."]
     if not ctx.is_england:
