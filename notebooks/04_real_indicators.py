@@ -68,7 +68,7 @@ report.show(real_indicators.standing_text(ctx, an))
 report.show(real_indicators.spine_chart(ctx, an), real_indicators.instead(ctx, an, "spine"))
 
 # %% [markdown]
-# ## Funnel: A&E attendances of children aged 0-4
+# ## Funnel: A&E attendances of children aged 0–4
 #
 # Small practices vary more by chance than large ones; the funnel's limits widen for them.
 

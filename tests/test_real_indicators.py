@@ -383,9 +383,37 @@ def test_a_network_that_had_ended_says_so_above_its_figures(tmp_path, small):
         an = real_indicators.analyse(ctx)
         said[net] = (an.ended, words.headline_text(ctx, an))
     ended, text_gone = said[gone]
+    # its practices since in another network: it is not among the ranked networks
+    ctx = open_context("04_real_indicators", {"data_source": str(tmp_path / "d"),
+                                              "area": gone})
+    an = real_indicators.analyse(ctx)
+    an.indicators["rank"] = 0
+    standing = words.standing_text(ctx, an)
+    assert "ranked 0 of" not in standing and "not ranked among England's" in standing
     assert ended == pd.Timestamp("2020-05-31")
     name = str(small.groups.loc[small.groups["group_code"] == gone, "group_name"].iloc[0])
     assert text_gone.startswith(f"- {name} ended in May 2020")
     assert "attendances" in text_gone          # the figures follow, said to be its members'
     assert all(v[0] is None and "ended in" not in v[1]
                for k, v in said.items() if k != gone)
+
+
+def test_a_practices_funnel_names_its_neighbours_by_name(with_indicators):
+    """A practice's funnel draws every practice of its commissioner, but named only itself:
+    the others' points read 'A81002 (A81002)'. Each is now named as the area table names
+    it."""
+    from helpers.analysis.areas import area_table
+    from helpers.report import real_indicators as words
+    folder, codes = with_indicators
+    ctx = open_context("04_real_indicators", {"data_source": str(folder), "area": codes[0]})
+    fig = words.funnel_chart(ctx, real_indicators.analyse(ctx))
+    names = area_table(ctx.ds).set_index("code")["name"]
+    svg = charts_svg(fig)
+    others = [c for c in codes[1:] if names.get(c) != c][:3]
+    assert others and all(f"{names[c]} ({c})" in svg for c in others)
+    assert not any(f"\n{c} ({c})\n" in f"\n{svg}\n" for c in codes)
+
+
+def charts_svg(fig) -> str:
+    """A chart's point names, as the page writes them into the SVG's titles."""
+    return "\n".join(n for names in fig._pack_named.values() for n in names)

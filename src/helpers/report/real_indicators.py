@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from helpers import formats, levels
+from helpers.analysis.areas import area_table
 from helpers.analysis.context import Context
 from helpers.analysis.real_indicators import LIMIT, OVERDISPERSION, RealIndicators
 from helpers.report import charts, text
@@ -195,8 +196,12 @@ def standing_text(ctx: Context, ri: RealIndicators) -> str:
     for _, r in ri.indicators.iterrows():
         if ctx.level in ("commissioner", "network") and r["of"]:
             kind = "ICBs" if ctx.level == "commissioner" else "networks"
-            out.append(f"- {text.md(r['indicator_name'])}: {_rate(r)}, ranked "
-                       f"{int(r['rank']):,} of {int(r['of']):,} {kind} (1 = highest); "
+            # rank 0: not among the ranked areas (a network with no current member)
+            where = (f"ranked {int(r['rank']):,} of {int(r['of']):,} {kind} (1 = highest)"
+                     if int(r["rank"]) > 0 else
+                     f"not ranked among England's {int(r['of']):,} {kind}, which are "
+                     "ranked by their current member practices (it has none)")
+            out.append(f"- {text.md(r['indicator_name'])}: {_rate(r)}, {where}; "
                        f"{VERDICT_WORDS[r['verdict']]}.")
         elif ctx.level == "practice":
             extra = "; ".join(f"{lab} {_rate(r, r[k])}" for k, lab in
@@ -278,15 +283,17 @@ def funnel_chart(ctx: Context, ri: RealIndicators):
         scope = "England's practices"
     if len(pts) < 2 and ctx.level != "practice":
         return None
-    names = ri.practices.drop_duplicates("practice_code").set_index("practice_code")[
-        "name"] if len(ri.practices) else {}
+    # every practice drawn by its name (a practice's page draws its commissioner's, not
+    # only itself: the others were labelled 'M82002 (M82002)')
+    names = area_table(ctx.ds).set_index("code")["name"]
     p = pd.DataFrame({"denominator": pts["denominator"].to_numpy(float),
                       "rr": pts["value"].to_numpy(float) / e,
                       "flag": np.where(~pts["outlier"], "Within",
                                        np.where(pts["flag"].str.startswith("High"), "High",
                                                 "Low")),
                       "per_unit": pts["denominator"].to_numpy(float) * e / r["multiplier"],
-                      "name": [f"{names.get(c, c)} ({c})" for c in pts["practice_code"]]},
+                      "name": [f"{names[c]} ({c})" if c in names.index else str(c)
+                               for c in pts["practice_code"]]},
                      index=pts.index)
     c = ri.curves[ri.curves["indicator_id"] == iid]
     curve = c.assign(**{k: c[k] / e for k in ("lcl95", "ucl95", "lcl99", "ucl99")})
