@@ -302,3 +302,23 @@ def test_a_link_to_a_failed_report_becomes_text_and_comes_back_when_it_renders(t
     (tmp_path / "01_b" / "q01.html").write_text("<body>" + site.nav_html(failed.nav))
     assert site.mark_missing_reports(jobs, tmp_path, {"Q01"}) == 1
     assert 'href="../01_b/q01.html" data-report="01_b/q01">01_B</a>' in page.read_text()
+
+
+def test_a_network_whose_memberships_all_ended_says_when(tmp_path):
+    """A PCN dissolved in May 2020 (its practices moved to a new PCN) was listed on its
+    commissioner's page, and had its own page, like a live network. Its page and its row
+    now say 'Ended May 2020'; a live network says nothing of the kind."""
+    from helpers.datasets import save_dataset
+
+    small = open_source("synthetic:small")
+    tables = {k: small.tables[k] for k in small.tables}
+    g = small.groups.copy()
+    gone, live = (str(x) for x in g["group_code"].drop_duplicates().iloc[:2])
+    g.loc[g["group_code"] == gone, "left"] = pd.Timestamp("2020-05-31")
+    tables["groups"] = g
+    save_dataset(tables, tmp_path / "d", provenance=dict(small.provenance))
+    nodes = site.area_tree(open_source(str(tmp_path / "d")), [gone, live])
+    assert nodes[gone].closed == "May 2020" and not nodes[live].closed
+    assert site._where(nodes[gone], nodes).count("Ended May 2020") == 1
+    assert "Closed" not in site._where(nodes[gone], nodes)
+    assert "Ended" not in site._where(nodes[live], nodes)

@@ -52,7 +52,8 @@ class AreaNode:
     children: list[str] = field(default_factory=list)    # areas of the next level down
     ungrouped: list[str] = field(default_factory=list)   # a commissioner's practices in
                                                          # no network (never its networks)
-    closed: str = ""               # a closed practice: the month it closed ("April 2017")
+    closed: str = ""               # a closed practice: the month it closed ("April 2017");
+                                   # a network whose memberships all ended: when they did
     successor: str = ""            # ... and the practice its patients moved to (public code)
     successor_name: str = ""
     took_from: list[str] = field(default_factory=list)   # closed practices in the site
@@ -148,6 +149,7 @@ def area_tree(ds, run_codes: list[str]) -> dict[str, AreaNode]:
     for c in run_codes:
         add(ENGLAND if c == ENGLAND else private.get(c, c))
     gone = _closed(ds, [c for c in found if c != ENGLAND])
+    gone.update(_ended(ds, [c for c in found if c != ENGLAND]))
     succ = sorted({s for _, s in gone.values() if s and s in row.index})
     names = display_names(ds, [c for c in found if c != ENGLAND] + succ)  # only these areas
     pub = {c: ENGLAND if c == ENGLAND else public[c] for c in found}
@@ -188,13 +190,33 @@ def _closed(ds, codes: list[str]) -> dict[str, tuple[str, str]]:
     return out
 
 
+def _ended(ds, codes: list[str]) -> dict[str, tuple[str, str]]:
+    """The networks among ``codes`` (data codes) none of whose practices is still a member
+    (a PCN dissolved or replaced): code → (the month its last membership ended, '')."""
+    import pandas as pd
+
+    if not ds.has("groups"):
+        return {}
+    g = ds.groups[ds.groups["group_code"].astype(str).isin(set(codes))]
+    out = {}
+    for code, m in g.groupby(g["group_code"].astype(str)):
+        if m["left"].notna().all():
+            out[code] = (f"{pd.Timestamp(m['left'].max()):%B %Y}", "")
+    return out
+
+
+def _closed_word(node: AreaNode) -> str:
+    """'Closed' for a practice, 'Ended' for a network whose memberships all ended."""
+    return "Ended" if node.level == "network" else "Closed"
+
+
 def closed_html(node: AreaNode, nodes: dict[str, AreaNode], base: str = "../") -> str:
     """For a closed practice: 'Closed April 2017; its patients moved to <a>Practice
     P81030</a>' (a link to that practice's area page when the site holds it; ``base``
     leads from the page to the run folder); empty for any other area."""
     if not node.closed:
         return ""
-    text = f"Closed {escape(node.closed)}"
+    text = f"{_closed_word(node)} {escape(node.closed)}"
     if node.successor:
         name = escape(node.successor_name or node.successor)
         there = nodes.get(node.successor)
@@ -446,7 +468,8 @@ def _child_row(k: AreaNode, jobs: list[Job], nodes: dict[str, AreaNode]) -> str:
     if gone:
         parts.append(f'<span class="failed">{gone} report{"s" if gone > 1 else ""} '
                      "failed</span>")
-    closed = f'<span class="meta">Closed {escape(k.closed)}.</span> ' if k.closed else ""
+    closed = f'<span class="meta">{_closed_word(k)} {escape(k.closed)}.</span> ' \
+        if k.closed else ""
     return (f'<tr><td><a href="../{escape(k.page)}">{escape(k.name)}</a></td>'
             f"<td>{escape(k.code)}</td><td>{closed}{'; '.join(parts)}</td></tr>")
 
