@@ -370,3 +370,13 @@ def test_a_handful_of_mergers_gets_no_bootstrap_interval(small):
     assert f"{m.n} mergers with a year of data either side" in words
     assert "95% CI" not in words and "too few mergers for an interval" in words
     assert formats.pct_change(100 * np.expm1(m.estimate)) in words
+
+
+def test_the_profile_left_out_says_where_each_practice_is_shown():
+    """A commissioner's page said 'the size curves below show each of the area's' (each
+    of its what?): it now says each practice's page has a profile and the curves show
+    every practice, as a network's page does."""
+    for level in ("commissioner", "network"):
+        why = levels.rule(NB, "profile", level).why
+        assert "page has one" in why and why.rstrip(".").endswith(
+            ("every practice of the area", "every member"))

@@ -158,8 +158,8 @@ TABLES: dict[str, dict[str, dict[str, Rule]]] = {
             "england": omitted("A profile sets one practice against England's practices; "
                                "the size curves below show every practice."),
             "commissioner": omitted("A profile sets one practice against England's "
-                                    "practices; the size curves below show each of the "
-                                    "area's."),
+                                    "practices; each practice's page has one, and the size "
+                                    "curves below show every practice of the area."),
             "network": omitted("A profile sets one practice against England's practices; "
                                "each member's page has one, and the size curves below show "
                                "every member."),
