@@ -153,6 +153,124 @@ def test_oracle_pseudonyms_and_cache(tiny, tmp_path, monkeypatch):
     assert path == same and path.exists() and again == json.loads(json.dumps(first))
 
 
+# S1 alone: each year's expected counts scaled so England's S1 ratio is 1:
+# 2018/19 observed 192 against 0.1 × 2,100 = 210; 2019/20 360 against 0.1 × 1,500 = 150
+T18, T19 = 192 / 210, 360 / 150
+
+
+def test_oracle_one_specialty_and_its_cache(tiny, tmp_path, monkeypatch):
+    """A report of one specialty is checked against that specialty's referrals and expected
+    counts (the months open stay those with any referral row); its facts are cached apart."""
+    s1 = compute(tiny, "S1")
+    a, b, c = (area_facts(s1, x) for x in "ABC")
+    assert (a.observed, b.observed, c.observed) == (240, 60, 252)
+    assert a.expected == pytest.approx(120 * T18 + 120 * T19, rel=1e-12)
+    assert b.expected == pytest.approx(60 * T18, rel=1e-12)
+    assert area_facts(s1, "Q1").ratio == pytest.approx(1.0)
+    s2 = compute(tiny, "S2")                   # no S2 referrals: 0 observed, months kept
+    assert area_facts(s2, "A").observed == 0 and area_facts(s2, "A").months_open == 24
+    assert area_facts(s2, "C").months_1_7 == 0 and s2["specialty"] == "S2"
+    monkeypatch.setenv("PACK_DATA", str(tmp_path))
+    (_, every), (_, one) = load_or_compute(tiny), load_or_compute(tiny, "S1")
+    assert every != one and one.name.endswith("-sS1.json")
+    with pytest.raises(ValueError):
+        compute(tiny, "S1' OR TRUE --")
+
+
+def test_oracle_facts_follow_the_folder_and_its_content(tiny, tmp_path, monkeypatch):
+    """Facts are keyed by the dataset folder's content: a folder with other counts gets its
+    own facts, and a cached file of other content under the same name is not read."""
+    monkeypatch.setenv("PACK_DATA", str(tmp_path / "data"))
+    other = tmp_path / "scaled"
+    other.mkdir()
+    for p in tiny.glob("*.parquet"):
+        df = pd.read_parquet(p)
+        if p.stem == "referrals":
+            df["referrals"] = df["referrals"] * 2
+        df.to_parquet(other / p.name, index=False)
+    mine, path = load_or_compute(tiny)
+    theirs, their_path = load_or_compute(other)
+    assert path != their_path
+    assert area_facts(theirs, "ENGLAND").observed == 2 * area_facts(mine, "ENGLAND").observed
+    stale = dict(mine, content_hash="0" * 16)          # a damaged or stale file
+    their_path.write_text(json.dumps(stale))
+    again, _ = load_or_compute(other)
+    assert area_facts(again, "ENGLAND").observed == 2 * area_facts(mine, "ENGLAND").observed
+    # a batch locates the facts by the folder it opened, not by the data source's name
+    paths = oracle_check.prepare("synthetic:small", ["A"], ["S1", "ALL"], folder=other)
+    got = json.loads(Path(paths["oracle_facts"]).read_text())
+    assert got["content_hash"] == theirs["content_hash"] and sorted(got["practices"]) == \
+        ["A", "B", "C"]
+
+
+def _results_01(**params) -> dict:
+    return {"notebook": "01_referral_variation", "where": {"code": "A"},
+            "parameters": {"area": "A", "publish": False, **params}}
+
+
+def test_check_honours_a_reports_specialty_and_years(tiny):
+    facts = compute(tiny)
+    # A in 2019/20, S1: 120 referrals, expected 120 × T19
+    res = dict(_results_01(specialty="S1", years=[2019]), years=[2019], observed=120,
+               expected=120 * T19)
+    found, skipped = oracle_check.check_report(facts, res, "")
+    assert found == [] and skipped == 0
+    wrong = dict(res, observed=240)                # the all-years count under one year
+    assert any("results observed 240" in x for x in oracle_check.findings(facts, wrong, ""))
+    every = dict(res, expected=120 * S19)          # all specialties' expected under S1's
+    assert any("results expected" in x for x in oracle_check.findings(facts, every, ""))
+
+
+@pytest.mark.parametrize("params", [{"standardise": "age_sex_imd"}, {"comparator": "peer"},
+                                    {"comparator": "commissioner"}])
+def test_check_skips_and_counts_what_a_definition_changes(tiny, params):
+    """A comparator or standardisation the oracle does not compute: its expected counts and
+    ratios are skipped and counted, its observed counts still checked."""
+    facts = compute(tiny)
+    res = dict(_results_01(**params), observed=240, expected=1.0, area_ratio=240.0)
+    found, skipped = oracle_check.check_report(facts, res, "")
+    assert found == [] and skipped == 2
+    assert any("results observed 241" in x
+               for x in oracle_check.findings(facts, dict(res, observed=241), ""))
+    plain = dict(res, parameters=_results_01()["parameters"])
+    found, skipped = oracle_check.check_report(facts, plain, "")
+    assert skipped == 0 and any("results expected" in x for x in found)
+
+
+def _two_networks(tiny) -> dict:
+    """The tiny facts with C in a second network, Network Two."""
+    facts = compute(tiny)
+    facts["practices"]["C"]["network"] = "N2"
+    facts["networks"]["N2"] = {"name": "Network Two", "commissioner": "Q1",
+                               "members": ["C"], "public": "N2"}
+    return facts
+
+
+HEAD = ["Group", "Practices in this area", "Size band (practices)"]
+
+
+def test_a_long_group_tables_first_rows_against_the_same_groups(tiny):
+    """A group table showing its first rows ('(1 more rows not shown)') adds up against the
+    groups it shows; the CSV download holds every group and adds up against them all."""
+    facts = _two_networks(tiny)
+    r = oracle_check.Report(facts, {"notebook": "02_federation_scale",
+                                    "where": {"code": "Q1"}, "parameters": {"area": "Q1"}})
+    first = [HEAD, ["Network One", "2", "2–4"], ["Groups in Cee (1 more rows not shown)"]]
+    assert oracle_check.check_table(r, first, "table") == []
+    planted = [HEAD, ["Network One", "1", "2–4"], first[2]]
+    found = oracle_check.check_table(r, planted, "table")
+    assert any("the 1 groups it shows add to 1" in x for x in found)
+    whole = [HEAD, ["Network One", "2", "2–4"], ["Network Two", "1", "1"]]
+    assert oracle_check.check_table(r, whole, "CSV") == []
+    short = [HEAD, ["Network One", "2", "2–4"]]      # every row shown, one group missing
+    assert any("add to 2 practices" in x for x in oracle_check.check_table(r, short, "CSV"))
+    # the download of the first rows must hold the rows left out
+    data = base64.b64encode("\n".join(",".join(x) for x in short).encode()).decode()
+    page = f'<a download="g.csv" href="data:text/csv;charset=utf-8;base64,{data}">'
+    assert any("says 1 more are not shown" in x
+               for x in oracle_check.check_csvs(page, [first]))
+
+
 @pytest.mark.parametrize("n,shown", [(0, 0), (1, None), (7, None), (7.4, None), (8, 10),
                                      (12.4, 10), (12.5, 15), (17.5, 20), (1902, 1900),
                                      (1902.5, 1905)])

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -106,10 +107,26 @@ def _rows(con, sql: str) -> list[tuple]:
     return con.execute(sql).fetchall()
 
 
-def compute(folder: Path) -> dict[str, Any]:
+def specialty_code(specialty: str | None) -> str | None:
+    """A report's specialty parameter as the oracle keys it: None for all ('ALL', empty),
+    else the treatment function code (letters and digits only)."""
+    if specialty is None or str(specialty).strip().upper() in ("", "ALL"):
+        return None
+    code = str(specialty).strip()
+    if not re.fullmatch(r"[A-Za-z0-9]+", code):
+        raise ValueError(f"specialty {specialty!r} is not a treatment function code")
+    return code
+
+
+def compute(folder: Path, specialty: str | None = None) -> dict[str, Any]:
     """Every fact the checker needs, for every practice, network and commissioner of the
-    dataset in ``folder`` (see the module docstring)."""
+    dataset in ``folder`` (see the module docstring); with ``specialty`` (a treatment
+    function code) the referrals and expected referrals are that specialty's alone (its
+    expected counts scaled so England's ratio is 1 in each year of it), while the months
+    open stay the months with any referral row."""
     folder = Path(folder)
+    spec = specialty_code(specialty)
+    mine = "TRUE" if spec is None else f"CAST(specialty_code AS VARCHAR) = '{spec}'"
     con = _connect(folder)
     fy_month, fy_period = FY.format(c="month"), FY.format(c="period")
     first, last = _rows(con, "SELECT min(CAST(month AS DATE)), max(CAST(month AS DATE)) "
@@ -117,7 +134,8 @@ def compute(folder: Path) -> dict[str, Any]:
     # the practice's observed referrals and months with a referral row, by financial year
     pm = _rows(con, f"""
         SELECT CAST(practice_code AS VARCHAR), {fy_month} AS y,
-               count(DISTINCT CAST(month AS DATE)) AS months, sum(referrals) AS obs
+               count(DISTINCT CAST(month AS DATE)) AS months,
+               sum(CASE WHEN {mine} THEN referrals ELSE 0 END) AS obs
         FROM referrals GROUP BY 1, 2""")
     # a year's full expected count: patients × England's rates summed over specialties
     annual = _rows(con, f"""
@@ -127,6 +145,7 @@ def compute(folder: Path) -> dict[str, Any]:
             FROM reference_rates
             WHERE CAST(specialty_code AS VARCHAR) IN
                   (SELECT CAST(specialty_code AS VARCHAR) FROM specialties)
+              AND {mine}
             GROUP BY 1, 2)
         SELECT CAST(p.practice_code AS VARCHAR), {fy_period.replace('period', 'p.period')} AS y,
                sum(p.patients * rate.r) AS e
@@ -141,8 +160,9 @@ def compute(folder: Path) -> dict[str, Any]:
                           sum(patients) n FROM population GROUP BY 1, 2)
         SELECT pc, arg_max(n, d), max(d) FROM t GROUP BY pc""")
     latest = _rows(con, "SELECT max(CAST(period AS DATE)) FROM population")[0][0]
-    small_months = _rows(con, """
-        SELECT CAST(practice_code AS VARCHAR), CAST(month AS DATE) m, sum(referrals) n
+    small_months = _rows(con, f"""
+        SELECT CAST(practice_code AS VARCHAR), CAST(month AS DATE) m,
+               sum(CASE WHEN {mine} THEN referrals ELSE 0 END) n
         FROM referrals GROUP BY 1, 2""")
     practices = _rows(con, """
         SELECT CAST(practice_code AS VARCHAR), CAST(practice_name AS VARCHAR),
@@ -249,27 +269,36 @@ def compute(folder: Path) -> dict[str, Any]:
         p["public"] = code
     for code, n in networks.items():
         n["public"] = code
-    return {"content_hash": content_hash, "pseudonymised": False,
+    return {"content_hash": content_hash, "folder": str(folder), "specialty": spec,
+            "pseudonymised": False,
             "first_month": str(first)[:7], "last_month": str(last)[:7],
             "latest_count": str(latest), "years": years, "scale": scale,
             "practices": prac, "networks": networks, "commissioners": comms}
 
 
-def facts_file(folder: Path) -> Path:
-    """Where the facts of a dataset are cached (its content hash and the oracle's code)."""
-    return cache_dir() / f"oracle-{_content_hash(Path(folder))}-{_code_hash()}.json"
+def facts_file(folder: Path, specialty: str | None = None) -> Path:
+    """Where the facts of a dataset are cached: by its content hash, the oracle's code and
+    the specialty (all when None)."""
+    spec = specialty_code(specialty)
+    tail = "" if spec is None else f"-s{spec}"
+    return cache_dir() / f"oracle-{_content_hash(Path(folder))}-{_code_hash()}{tail}.json"
 
 
-def load_or_compute(folder: Path) -> tuple[dict[str, Any], Path]:
-    """The facts of a dataset folder, from the cache when there (else computed and cached),
-    and the cached file's path."""
-    path = facts_file(folder)
+def load_or_compute(folder: Path, specialty: str | None = None
+                    ) -> tuple[dict[str, Any], Path]:
+    """The facts of a dataset folder (one specialty's, or all), from the cache when there and
+    of the same content (else computed and cached), and the cached file's path."""
+    path = facts_file(folder, specialty)
+    want = _content_hash(Path(folder))
     if path.exists():
         try:
-            return json.loads(path.read_text(encoding="utf-8")), path
+            facts = json.loads(path.read_text(encoding="utf-8"))
+            if facts.get("content_hash") == want and \
+                    facts.get("specialty") == specialty_code(specialty):
+                return facts, path
         except (json.JSONDecodeError, UnicodeDecodeError):
             pass                                   # damaged: computed again
-    facts = compute(folder)
+    facts = compute(folder, specialty)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(path, json.dumps(facts, separators=(",", ":")))
     return facts, path

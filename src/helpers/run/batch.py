@@ -319,8 +319,10 @@ def _run(grid, jobs: list[Job], ds, gp: Path, grid_sha: str, out_root: Path,
     try:
         all_jobs = kept + _execute(jobs, jobs_n, ds, str(build), timeout,
                                    dict(provenance, itables_bundle=bundle,
-                                        **oracle_check.prepare(grid.data_source,
-                                                               [j.area for j in kept + jobs])),
+                                        **oracle_check.prepare(
+                                            grid.data_source, [j.area for j in kept + jobs],
+                                            [str(j.parameters.get("specialty", "ALL"))
+                                             for j in jobs], ds.path)),
                                    scheduler,
                                    started)
         _check_across_pages(all_jobs, build)
