@@ -132,6 +132,60 @@ def test_the_itables_bundle_added_to_pages_reaches_no_network():
     assert with_itables_bundle("<html><body></body></html>") == "<html><body></body></html>"
 
 
+def _sortable_page():
+    """A page as the batch writes it: a sortable table rendered (stable ids), then the
+    sortable-table library added once."""
+    import pandas as pd
+
+    from helpers.report.tables import Col, sortable_html
+    from helpers.run.render import to_html, with_itables_bundle
+
+    df = pd.DataFrame({"name": [f"P{i}" for i in range(40)], "n": range(40)})
+    cell = sortable_html(df, [Col("name", "Practice"), Col("n", "Referrals", "count")], "cap")
+    nb = {"cells": [{"cell_type": "code", "id": "c1", "metadata": {}, "source": "",
+                     "execution_count": 1,
+                     "outputs": [{"output_type": "display_data", "metadata": {},
+                                  "data": {"text/html": cell, "text/plain": "x"}}]}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    return nb, with_itables_bundle(to_html(nb, "England", "footer"))
+
+
+def test_a_page_with_the_sortable_table_library_passes_the_lint():
+    """The library's set-up (itables' injectCSS/injectModule script) and each table's two
+    scripts are the pack's own, recognised exactly; the library is on the page once."""
+    nb, page = _sortable_page()
+    assert page.count("function injectCSS") == 1 and page.count("new ITable(") == 1
+    assert lint(nb, page) == []
+
+
+@pytest.mark.parametrize("change", [
+    ("function injectCSS(base64CSS) {", "function injectCSS(base64CSS) { alert(1);"),
+    ("new ITable(table, dt_args);", "new ITable(table, dt_args); alert(1);"),
+    ('"order": [],', '"order": [alert(1)],'),
+    ('?.removeAttribute("hidden");', '?.removeAttribute("hidden");alert(1);'),
+    ("</body>", "<script>/* itables */ new ITable(alert(1))</script></body>"),
+    ("</body>", "<script>window._itables_x = 1; alert(1)</script></body>"),
+])
+def test_a_script_that_is_not_exactly_the_packs_is_caught(change):
+    """A script the pack writes with one thing changed or added, or one that merely names
+    itables, is not the pack's."""
+    nb, page = _sortable_page()
+    old, new = change
+    assert old in page and lint(nb, page) == []
+    problems = lint(nb, page.replace(old, new, 1))
+    assert len([p for p in problems if "a script the pack did not write" in p]) == 1, problems
+
+
+@pytest.mark.parametrize("script", [
+    "new ITable(document.body, {}); alert(1)",
+    "/* itables */ alert(1)",
+    'document.getElementById("itables_t1")?.removeAttribute("hidden");alert(1);',
+])
+def test_a_script_from_data_that_names_itables_is_caught(script):
+    problems = lint(_nb(), _html(f"<p>fine</p><script>{script}</script>"))
+    assert any("a script the pack did not write" in p for p in problems), problems
+
+
 @pytest.mark.parametrize("rows", [3, 60])          # static, and sortable
 def test_table_headers_and_cells_are_escaped(rows):
     """A column label built from data (an area's name) is text, never markup, in both

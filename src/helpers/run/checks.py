@@ -9,6 +9,7 @@ charts its catalogue entry promises, written its results file, and pass the repo
 from __future__ import annotations
 
 import functools
+import hashlib
 import html
 import json
 import re
@@ -106,14 +107,70 @@ def live_attribute(tag: str, name: str, value: str | None) -> str | None:
     return None
 
 
+_TABLE_ID = r"itables_(?:t\d+|[0-9a-f]{8}_[0-9a-f]{4}_[0-9a-f]{4}_[0-9a-f]{4}_[0-9a-f]{12})"
+"""A sortable table's id: itables' own, or the stable one the renderer gives it."""
+
+
+@functools.lru_cache(maxsize=1)
+def _itables_table_scripts() -> tuple[re.Pattern, re.Pattern]:
+    """The two scripts itables writes beside each sortable table, as exact patterns read
+    from the installed itables' own template (its package files, without importing it):
+    the swap from the static copy to the sortable table, and the table's set-up, whose
+    only free parts are the table's id and its arguments (checked to be JSON)."""
+    import importlib.util
+    from importlib.metadata import version
+
+    v = version("itables")
+    spec = importlib.util.find_spec("itables")
+    folder = Path(next(iter(spec.submodule_search_locations or [])))
+    template = (folder / "html" / "datatables_template_offline.html").read_text("utf-8")
+    setup = re.search(r"<script type=\"module\">(.*?)</script>", template, re.S).group(1)
+    setup = re.escape(setup.strip())
+    for name, value in (("_itables_underscore_version",
+                         "_itables_" + v.replace(".", "_").replace("-", "_")),
+                        ("itables-version-ready", f"itables-{v}-ready")):
+        setup = setup.replace(re.escape(name), re.escape(value))
+    setup = setup.replace(re.escape("#table_id"), f"#(?P<id>{_TABLE_ID})")
+    setup = setup.replace(re.escape("let dt_args = {};"), r"let dt_args = (?P<args>\{.*\});")
+    swap = (rf'document\.getElementById\("(?P<id>{_TABLE_ID})"\)\?\.removeAttribute'
+            r'\("hidden"\);document\.getElementById\("(?P=id)_fallback"\)\?\.'
+            r'setAttribute\("hidden", "hidden"\);')
+    return re.compile(swap), re.compile(setup, re.S)
+
+
+@functools.lru_cache(maxsize=1)
+def _itables_bundle_scripts() -> frozenset[str]:
+    """SHA-256 of each script of the sortable-table library the pack ships in a page
+    (:func:`helpers.run.render.itables_bundle`: itables' offline set-up, which loads its
+    inlined JavaScript and CSS)."""
+    from helpers.run.render import itables_bundle
+
+    return frozenset(hashlib.sha256(m.strip().encode()).hexdigest() for m in
+                     re.findall(r"<script>(.*?)</script>", itables_bundle(), re.S))
+
+
 def _own_script(text: str) -> bool:
-    """Whether a script is one the pack writes: the chart point names
-    (:data:`helpers.run.render.POINT_NAMES`) or a sortable table's set-up (itables)."""
+    """Whether a script is exactly one the pack writes: the chart point names
+    (:data:`helpers.run.render.POINT_NAMES`), the sortable-table library's set-up as the
+    installed itables writes it (compared whole, by hash), or one of the two scripts
+    itables writes beside a sortable table (its template, with only the table's id and a
+    JSON object of arguments free). Anything else, including one of these with a word
+    changed or code added, is not the pack's."""
     from helpers.run.render import POINT_NAMES
 
     body = text.strip()
-    return body == POINT_NAMES.removeprefix("<script>").removesuffix("</script>").strip() \
-        or "new ITable(" in body or "itables" in body[:400]
+    if body == POINT_NAMES.removeprefix("<script>").removesuffix("</script>").strip():
+        return True
+    swap, setup = _itables_table_scripts()
+    if swap.fullmatch(body):
+        return True
+    m = setup.fullmatch(body)
+    if m:
+        try:
+            return isinstance(json.loads(m.group("args")), dict)
+        except json.JSONDecodeError:
+            return False
+    return hashlib.sha256(body.encode()).hexdigest() in _itables_bundle_scripts()
 
 
 class _Text(HTMLParser):
