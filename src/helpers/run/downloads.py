@@ -204,13 +204,29 @@ def practices_below(code: str, nodes: dict[str, AreaNode]) -> list[str]:
     return out
 
 
+KEEP = {"00_data_overview": ("headline",),
+        "01_referral_variation": ("area_ratio", "standing", "n_high", "n_low", "funnel",
+                                  "parameters", "profile", "observed_per_year", "expected",
+                                  "deciles"),
+        "02_federation_scale": ("gaps", "profile"),
+        "03_contract_forms": ("current_form", "saving_current_form_gbp", "year"),
+        "04_real_indicators": ("headline",)}
+"""The results keys the downloads, summaries and changes read (besides every report's
+``summary``, ``where`` and ``validation_failed``): only these are held, so a national
+run's 31,000 results files fit in memory."""
+
+
 def read_results(build: Path, jobs: list[Job]) -> dict[str, dict[str, dict]]:
-    """Every report's results file of the run: area (public code) → notebook → results."""
+    """Every report's results file of the run (the keys in :data:`KEEP`): area (public
+    code) → notebook → results."""
     out: dict[str, dict[str, dict]] = {}
     for j in jobs:
         f = j.files.get("results") if j.status == "ok" else None
         if f and (build / f).exists():
-            out.setdefault(j.area, {})[j.notebook] = json.loads((build / f).read_text())
+            res = json.loads((build / f).read_text())
+            keep = (*KEEP.get(res.get("notebook", j.notebook), ()), "summary", "where",
+                    "validation_failed", "notebook")
+            out.setdefault(j.area, {})[j.notebook] = {k: res[k] for k in keep if k in res}
     return out
 
 
