@@ -380,3 +380,22 @@ def test_the_profile_left_out_says_where_each_practice_is_shown():
         why = levels.rule(NB, "profile", level).why
         assert "page has one" in why and why.rstrip(".").endswith(
             ("every practice of the area", "every member"))
+
+
+def test_a_practices_referral_ratio_reads_the_same_on_notebooks_01_and_02(small):
+    """Notebook 02 showed Practice P81091's 2018/19 standardised referral ratio as 1.16
+    and notebook 01 as 0.99 for the same year: 02's expected counts were not scaled so
+    that England's ratio is 1 each year. Both now use England's level of the year."""
+    from helpers.analysis import referrals
+    from helpers.analysis.scale import practice_year_panel
+
+    panel = practice_year_panel(small)
+    for year in (2014, 2018):
+        p01 = referrals.practice_table(small, years=[year]).set_index("practice_code")["ratio"]
+        p02 = panel[panel["year"] == year].set_index("practice_code")["srr"].dropna()
+        both = p02.index.intersection(p01.index)
+        assert len(both) > 100
+        np.testing.assert_allclose(p02[both], p01[both], rtol=1e-9)
+        assert float(panel.loc[panel["year"] == year, "observed"].sum()
+                      / panel.loc[panel["year"] == year, "expected"].sum()) == \
+            pytest.approx(1.0)

@@ -70,6 +70,11 @@ def practice_year_panel(ds: Dataset) -> pd.DataFrame:
     pys = national_tables(ds)["pys"]
     srr = pys.groupby(["practice_code", "year"], as_index=False)[
         ["observed", "expected"]].sum()
+    # each year's expected scaled so England's ratio is 1 that year, as notebook 01's
+    # ratios are (referrals.practice_table's match_national): one practice's ratio reads
+    # the same on both pages (unscaled, England's ratio was about 1.15 on synthetic data)
+    srr["expected"] = srr["expected"] * srr.groupby("year")["observed"].transform("sum") \
+        / srr.groupby("year")["expected"].transform("sum")
     srr["srr"] = srr["observed"] / srr["expected"]
     po = ds.practice_outcomes.assign(practice_code=ds.practice_outcomes.practice_code
                                      .astype(str))
