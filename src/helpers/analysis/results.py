@@ -12,6 +12,7 @@ networks one by one beside synthetic findings (:data:`AREA_KEYS`), as the page s
 from __future__ import annotations
 
 import copy
+import json
 import math
 from pathlib import Path
 from typing import Any
@@ -24,13 +25,31 @@ from helpers.analysis.context import Context
 from helpers.stats import sdc
 
 
+def _order(value: Any) -> tuple[bool, Any]:
+    """A sort key for a set's cleaned members: numbers by value, first; anything else by
+    its JSON text."""
+    if formats.is_number(value):
+        return (False, value)
+    return (True, json.dumps(value, sort_keys=True))
+
+
 def clean(obj: Any) -> Any:
-    """Plain JSON data: numpy scalars unwrapped, whole numbers exact, other floats to 10
-    significant figures, NaN and infinity as None, timestamps as ISO dates."""
+    """Plain JSON data: numpy scalars and arrays unwrapped, whole numbers exact, other
+    floats to 10 significant figures, NaN, infinity and missing values as None, timestamps
+    as ISO dates, and a set as a sorted list (a set's order changes from one process to the
+    next with Python's string hashing, so a list in its order would make two runs
+    differ)."""
     if isinstance(obj, dict):
         return {str(k): clean(v) for k, v in obj.items()}
     if isinstance(obj, list | tuple):
         return [clean(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [clean(v) for v in obj.tolist()]
+    if isinstance(obj, set | frozenset):
+        items = [clean(v) for v in obj]
+        return sorted(items, key=_order)
+    if obj is pd.NA or obj is pd.NaT:
+        return None
     if isinstance(obj, np.integer | int) and not isinstance(obj, bool):
         return int(obj)
     if isinstance(obj, np.floating | float):
