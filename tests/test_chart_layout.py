@@ -267,6 +267,29 @@ def test_month_axes_are_labelled_as_months_not_iso_dates(months, start):
                             r"|20\d\d", t) for t in shown), shown
 
 
+def test_spine_chart_ratio_ticks_never_touch_on_a_narrow_axis():
+    """A spine chart with long indicator names and a long legend has narrow axes: its ratio
+    ticks read '0.670.8' and '1.251.5'. Ticks whose labels would touch are left out,
+    outward from 1, which is always kept."""
+    charts.setup()
+    rows = pd.DataFrame({
+        "indicator": ["Chronic obstructive pulmonary disease register (QOF), 2020/21",
+                      "Hypertension register (QOF), 2020/21"],
+        "p5": [0.35, 0.6], "p25": [0.7, 0.8], "p75": [1.2, 1.1], "p95": [1.9, 1.5],
+        "ratio": [1.1, 0.9], "verdict": ["higher", "lower"], "expected": [100, 100],
+        "network": [1.0, 1.0], "similar": [1.1, 1.0], "commissioner": [1.0, 1.0]})
+    fig = charts.spine_chart(rows, "Real indicators against England's practices, a practice",
+                             "src", "alt", area_label="This practice: a long legend label")
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    boxes = sorted((t.get_window_extent() for t in ax.get_xticklabels() if t.get_text()),
+                   key=lambda b: b.x0)
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    plt.close(fig)
+    assert "1" in labels and len(boxes) >= 3
+    assert all(a.x1 < b.x0 for a, b in zip(boxes[:-1], boxes[1:], strict=True)), labels
+
+
 def test_a_very_long_category_name_wraps_and_the_axes_stay_on_the_figure():
     charts.setup()
     fig = KINDS["bars_very_long_name"]()

@@ -139,6 +139,44 @@ def _wrap_categories(ax, prop: FontProperties, width: float) -> None:
                           for t in labels])
 
 
+TICK_GAP = 4.0
+"""Least space between two x tick labels, in points."""
+
+
+def _thin_fixed_x_ticks(ax, prop: FontProperties, width: float) -> None:
+    """On an x axis of fixed ticks (a spine chart's ratios 0.67, 0.8, 1, 1.25 …), leave out
+    ticks whose labels would touch their neighbour's at the axes' final ``width`` (points)
+    ('0.670.8'): kept outward from the tick labelled '1' (or the first), each at least
+    :data:`TICK_GAP` clear of the last kept."""
+    from matplotlib.ticker import FixedLocator
+
+    axis = ax.xaxis
+    if not isinstance(axis.get_major_locator(), FixedLocator):
+        return
+    locs = np.asarray(axis.get_majorticklocs(), float)
+    labels = [str(t) for t in axis.get_major_formatter().format_ticks(locs)]
+    lo, hi = sorted(axis.get_view_interval())
+    scale = axis.get_transform()
+    a, b = scale.transform([lo, hi])
+    if b == a or len(locs) < 2:
+        return
+    x = (scale.transform(locs) - a) / (b - a) * width
+    half = [text_size(t, prop)[0] / 2 for t in labels]
+    order = np.argsort(x)
+    start = next((k for k, i in enumerate(order) if labels[i] == "1"), 0)
+    keep = {int(order[start])}
+    for run in (order[start + 1:], order[:start][::-1]):
+        last = int(order[start])
+        for i in run:
+            i = int(i)
+            if abs(x[i] - x[last]) >= half[i] + half[last] + TICK_GAP:
+                keep.add(i)
+                last = i
+    if len(keep) < len(locs):
+        kept = sorted(keep, key=lambda i: x[i])
+        axis.set_ticks(locs[kept], [labels[i] for i in kept])
+
+
 def _tick_space(name: str) -> float:
     """Points between the axes and its tick labels (tick drawn outside, then its pad)."""
     rc = matplotlib.rcParams
@@ -250,6 +288,7 @@ def fit(fig: Figure, ax, title: Text, source: Text) -> None:
     top = min(top, H * 0.8 - bottom)
     fig.subplots_adjust(left=left / W, right=1 - right / W, bottom=bottom / H, top=1 - top / H)
     aw, ah = max(W - left - right, 1.0), max(H - top - bottom, 1.0)
+    _thin_fixed_x_ticks(ax, tick_font["x"], aw)
     if leg_w and legend_x(aw, ah) > 0.01 * aw:
         legend.set_bbox_to_anchor((1.0 + legend_x(aw, ah) / aw, 1.0), transform=ax.transAxes)
     # the axis labels and the title placed from the same measures, where matplotlib would
