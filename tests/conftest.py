@@ -58,3 +58,13 @@ def pytest_collection_modifyitems(items):
     browser = {i.module for i in items if "playwright" in getattr(i, "fixturenames", ())}
     items[:] = ([i for i in items if i.module not in browser]
                 + [i for i in items if i.module in browser])
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Every figure a test drew is closed after it: pages built in the test process (not in
+    a kernel) leave their figures open, and matplotlib warns past 20 open figures."""
+    yield
+    import sys
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
