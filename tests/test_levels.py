@@ -35,3 +35,10 @@ def test_an_undeclared_section_is_an_error_naming_it():
         levels.rule("01_referral_variation", "no_such_section", "practice")
     with pytest.raises(KeyError, match="level"):
         levels.rule("01_referral_variation", "anything", "galaxy")
+
+
+def test_docs_print_the_tables_as_declared():
+    from helpers.paths import project_root
+
+    assert (project_root() / "docs" / "levels.md").read_text() == levels.document(), \
+        "docs/levels.md is stale: python -m helpers.levels > docs/levels.md"

@@ -248,3 +248,20 @@ def markdown(notebook: str) -> str:
     body = ["| " + " | ".join(r[k] for k in ("section", *LEVELS)) + " |"
             for r in level_table(notebook)]
     return "\n".join([head, *body])
+
+
+def document() -> str:
+    """docs/levels.md: every notebook's level table (``python -m helpers.levels``)."""
+    parts = ["# What each notebook shows at each level\n",
+             "Written by `python -m helpers.levels > docs/levels.md` from the tables in "
+             "`helpers.levels` (a test checks the two agree). *shown*: the section is "
+             "the area's own; *commissioner's* / *network's*: the section shows that "
+             "larger area's figures, under its name; *omitted*: the page says why in the "
+             "sentence given.\n"]
+    for notebook in TABLES:
+        parts.append(f"## {notebook}\n\n{markdown(notebook)}\n")
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    print(document(), end="")
