@@ -580,3 +580,13 @@ def test_planted_practice_counts_and_months_open(site, notebook, area, old, new,
     assert re.search(old, page), old
     planted = re.sub(old, new, page, count=1)
     assert any(said in x for x in _new(site, res, page, planted))
+
+
+@pytest.mark.parametrize("params,skipped", [({}, 0), ({"specialties": ["S1"]}, 1),
+                                            ({"provider": "P1"}, 1)])
+def test_contract_titles_of_a_slice_of_activity_are_skipped_and_counted(tiny, params,
+                                                                        skipped):
+    facts = compute(tiny)
+    res = {"notebook": "03_contract_forms", "where": {"code": "A"}, "year": 2018,
+           "parameters": {"area": "A", "specialties": [], "provider": "ALL", **params}}
+    assert oracle_check.check_report(facts, res, "")[1] == skipped

@@ -170,7 +170,9 @@ def page_text(page: str) -> str:
 DEFINITION_PARAMETERS = {"01": {"comparator": "england", "standardise": "age_sex"}}
 """Parameters (by notebook) that change what 'expected' means beyond the oracle's one
 definition (England's age-sex rates): with any other value the expected counts and ratios
-are not compared (each such comparison is counted as skipped)."""
+are not compared (each such comparison is counted as skipped). Notebook 03's `specialties`
+or `provider` make its baseline a slice of the commissioner's activity: the check of its
+contract figures' titles is skipped and counted the same way."""
 
 
 class Report:
@@ -469,6 +471,10 @@ def _contract_names(r: Report, text: str) -> list[str]:
     activity value at tariff is the page's baseline), so a chart titled with the area's
     own name puts the commissioner's numbers under it."""
     a = r.area
+    params = r.results.get("parameters") or {}
+    if params.get("specialties") or params.get("provider", "ALL") != "ALL":
+        r.skipped += 1          # a slice of the activity: not the oracle's whole value
+        return []
     comm = r.facts["commissioners"].get(a.commissioner or "", {})
     year = r.results.get("year")
     value = (comm.get("activity_value_gbp") or {}).get(str(year))
