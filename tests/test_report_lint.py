@@ -132,6 +132,22 @@ def test_the_itables_bundle_added_to_pages_reaches_no_network():
     assert with_itables_bundle("<html><body></body></html>") == "<html><body></body></html>"
 
 
+def test_the_itables_bundle_says_nothing_to_a_reader_without_javascript(tmp_path):
+    """Every page with a sortable table ended, for a reader without JavaScript or a text
+    reader, with itables' 'This is the init_notebook_mode cell … (you should not see this
+    message - is your notebook trusted?)'. The bundle added to pages carries no notice,
+    whether made here or read from a bundle file written before."""
+    from helpers.run.render import itables_bundle, with_itables_bundle
+
+    notice = "you should not see this message"
+    assert notice not in itables_bundle() and "<noscript>" not in itables_bundle()
+    old = tmp_path / "bundle.html"          # a cached file written with the notice
+    old.write_text(itables_bundle() + f"<noscript>{notice}</noscript>", encoding="utf-8")
+    page = "<html><body><table id='itables_t1'></table></body></html>"
+    for out in (with_itables_bundle(page), with_itables_bundle(page, str(old))):
+        assert "injectModule" in out and notice not in out
+
+
 def _sortable_page():
     """A page as the batch writes it: a sortable table rendered (stable ids), then the
     sortable-table library added once."""

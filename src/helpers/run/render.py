@@ -191,12 +191,30 @@ def itables_bundle() -> str:
     import itables
     from itables.javascript import generate_init_offline_itables_html
 
-    return _ITABLES_LINK.sub(r"\1", generate_init_offline_itables_html(itables.options.dt_bundle))
+    return _quiet(_ITABLES_LINK.sub(r"\1", generate_init_offline_itables_html(
+        itables.options.dt_bundle)))
+
+
+_NOSCRIPT = re.compile(r"<noscript>.*?</noscript>", re.S)
+
+
+def _quiet(bundle: str) -> str:
+    """The bundle without its no-JavaScript notice (itables' logo and 'This is the
+    init_notebook_mode cell … is your notebook trusted?', which a reader without JavaScript
+    or a text reader saw at the foot of every page with a sortable table; the tables' own
+    static copies are what such a reader needs)."""
+    return _NOSCRIPT.sub("", bundle)
 
 
 @functools.lru_cache(maxsize=2)
 def _read(path: str) -> str:
     return Path(path).read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=2)
+def _quiet_file(path: str) -> str:
+    """A bundle file as :func:`_quiet` leaves it (a file written before carries the notice)."""
+    return _quiet(_read(path))
 
 
 def bundle_file(folder: Path) -> Path:
@@ -217,7 +235,7 @@ def with_itables_bundle(page: str, bundle_path: str | None = None) -> str:
     rendered without it (batch runs); read from ``bundle_path`` when given."""
     if "itables_t" not in page or "injectModule" in page:
         return page
-    bundle = _read(bundle_path) if bundle_path else itables_bundle()
+    bundle = _quiet_file(bundle_path) if bundle_path else itables_bundle()
     return page.replace("</body>", f"{LIBRARY_START}{bundle}{LIBRARY_END}</body>", 1)
 
 
