@@ -61,12 +61,12 @@ report.show(overview.list_size_text(ctx, ov))
 # %% [markdown]
 # ## Referrals over time
 #
-# Monthly totals dip in August and December every year. Notebook 01 allows for list size,
-# age and sex before comparing practices.
+# Notebook 01 allows for list size, age and sex before comparing practices.
 
 # %%
 report.show(overview.monthly_chart(ctx, ov), "There are no referrals to chart (none recorded, "
             "or every month too small to publish).")
+report.show(overview.seasonal_text(ov))
 report.show(overview.monthly_text(ctx, ov))
 
 # %% tags=["remove-cell"]

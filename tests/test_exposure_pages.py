@@ -211,9 +211,13 @@ def test_a_suppressed_cell_cannot_be_worked_back_from_its_row(small):
     assert found, "no suppressed 'above the best' cell among the practices tried"
 
 
-def test_the_similar_10_text_says_what_the_table_leaves_out(closed):
-    """Class 13: '1,745 fewer referrals … across 20 specialties' above a 12-row table."""
-    ctx, an = _run("01_referral_variation", closed)
+def test_the_similar_10_text_says_what_the_table_leaves_out(small):
+    """Class 13: '1,745 fewer referrals … across 20 specialties' above a 12-row table (on
+    the practice open all period with the highest ratio: a closed one has nothing to save)."""
+    m = referrals.months_open(small)
+    _, q = _run("01_referral_variation", "Q02")
+    p = q.published[q.published["practice_code"].astype(str).map(m) == m.max()]
+    ctx, an = _run("01_referral_variation", str(p.sort_values("ratio")["practice_code"].iloc[-1]))
     t = an.similar_opportunity
     shown = t[t["above_best_per_year"].fillna(0) > 0]
     assert len(shown) > variation_report.SIMILAR_ROWS          # the case: more specialties than rows

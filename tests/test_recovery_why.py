@@ -40,7 +40,7 @@ def test_why_says_whether_the_miss_is_chance():
     t = _truth([1.0] * 20 + [-1.0] * 20)
     tau2 = (0.8 / z) ** 2                   # chance flags 0.84 of them, SE 0.058
     near = planted_flags_why(t, tau2, 40, 31)
-    assert near.startswith("31 of the 40 planted outliers were flagged (0.775)")
+    assert near.startswith("31 of the 40 planted outliers were flagged (0.78)")
     assert "chance alone flags 0.84 of them on average, give or take 0.06" in near
     assert "within two standard errors" in near
     far = planted_flags_why(t, tau2, 40, 20)

@@ -277,8 +277,10 @@ def table_span(ds: Dataset, table: str, first: Any, last: Any) -> str:
     if table == "population" and (ds.provenance.get("list_period") == "financial_year"
                                   or areas.synthetic_on_real(ds)):
         fy = [t.year if t.month >= 4 else t.year - 1 for t in (a, b)]
-        return f"{formats.year(fy[0])} – {formats.year(fy[1])}"
-    return f"{a:%b %Y} – {b:%b %Y}"
+        return formats.year(fy[0]) if fy[0] == fy[1] else \
+            f"{formats.year(fy[0])} – {formats.year(fy[1])}"
+    # one month (or one year) reads as itself, not as a range with equal ends
+    return f"{a:%b %Y}" if (a.year, a.month) == (b.year, b.month) else f"{a:%b %Y} – {b:%b %Y}"
 
 
 def outcome_period(ds: Dataset, outcome: str, year: int) -> str:

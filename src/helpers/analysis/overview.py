@@ -99,6 +99,37 @@ def monthly_falls(monthly: pd.DataFrame, col: str = "shown",
     return j[j["change"] < -share].sort_values("change").reset_index(drop=True)
 
 
+SEASONAL_MIN_MONTHS = 24
+"""Fewer months with a published total than this (two years): too few to tell a seasonal
+pattern from one year's ups and downs, so the page claims none."""
+
+DIP_MONTHS = (8, 12)
+"""The months whose dips the page names (August and December: holidays)."""
+
+
+def seasonal_dips(monthly: pd.DataFrame, col: str = "shown",
+                  months: tuple[int, ...] = DIP_MONTHS) -> str:
+    """Whether the monthly totals (``col``, as published; NaN when suppressed) dip in
+    ``months`` every year: 'too_few' (fewer than :data:`SEASONAL_MIN_MONTHS` published
+    months, or no month named seen in two years with both neighbours), 'dips' (each named
+    month below the mean of the months either side of it in every year where all three are
+    published) or 'no_dips'; 'none' when no month has a total."""
+    m = monthly[["month", col]].dropna()
+    if not len(m):
+        return "none"
+    if len(m) < SEASONAL_MIN_MONTHS:
+        return "too_few"
+    v = pd.Series(m[col].to_numpy(float), index=pd.to_datetime(m["month"]).dt.to_period("M"))
+    seen = {k: 0 for k in months}
+    for p in v.index:
+        if p.month not in months or (p - 1) not in v.index or (p + 1) not in v.index:
+            continue
+        seen[p.month] += 1
+        if not v[p] < (v[p - 1] + v[p + 1]) / 2:
+            return "no_dips"
+    return "dips" if min(seen.values()) >= 2 else "too_few"
+
+
 REFERRALS_PER_PATIENT_IMPLAUSIBLE = 2.0
 """More GP referrals a year than this per registered patient (England's practices make about
 a quarter of one) is beyond any referral habit: the list or the referral coding is wrong."""

@@ -24,6 +24,7 @@ from helpers.analysis.referrals import (
     area_months_open,
     cost_per_referral,
     monthly_series,
+    months_open,
     national_tables,
     opportunity,
     practice_frame,
@@ -338,9 +339,16 @@ def headline(ctx: Context, an: Analysis) -> dict:
     observed = ctx.published(float(an.area["observed"].sum()))
     unit = an.extras["cost_per_referral_gbp"]
     expected = float(a["expected"].sum())
-    to_limit = float(a["excess_to_limit"].fillna(0).sum()) / years
-    to_median = float(a["excess_to_median"].fillna(0).sum()) / years
+    # a practice closed before the period's last year has no future referrals to save:
+    # its excess is history, not opportunity, so the totals leave it out
+    gone = closed_before_last_year(ctx, a["practice_code"].astype(str).tolist(), an.years)
+    now = ~a["practice_code"].astype(str).isin(gone).to_numpy()
+    to_limit = float(a["excess_to_limit"].where(now).fillna(0).sum()) / years
+    to_median = float(a["excess_to_median"].where(now).fillna(0).sum()) / years
+    gone_excess = a.loc[~now, "excess_to_median"].fillna(0) > 0
     return {
+        "closed_before_last_year": gone,
+        "n_closed_with_excess": int(gone_excess.sum()),
         "n_practices": int(len(a)),
         "observed": observed, "observed_per_year": observed / years,
         "expected": float(a["expected"].sum()),
@@ -358,6 +366,17 @@ def headline(ctx: Context, an: Analysis) -> dict:
         "phi": an.funnel_summary["phi"], "tau2": an.funnel_summary["tau2"],
         "years": an.years,
     }
+
+
+def closed_before_last_year(ctx: Context, codes: list[str], years: list[int]) -> list[str]:
+    """The practices of ``codes`` open in the period (financial ``years``) but not in its
+    last year (0 months open in it, by :func:`months_open`): closed before it, so
+    no future referral of theirs can be saved."""
+    if not codes or not years:
+        return []
+    whole = months_open(ctx.ds, codes, years=list(years))
+    last = months_open(ctx.ds, codes, years=[max(years)])
+    return sorted(c for c in codes if whole.get(c, 0) > 0 and last.get(c, 0) == 0)
 
 
 MIN_EXPECTED_FOR_RATIO = 10.0
@@ -766,7 +785,7 @@ def planted_flags_why(truth: dict, tau2: float, n_planted: int, n_flagged: int) 
                if got >= share - 2 * se else
                "below what chance gives: the funnel flags fewer outliers than it should on "
                "this data")
-    return (f"{n_flagged} of the {n_planted} planted outliers were flagged ({got:.3f}). Each "
+    return (f"{n_flagged} of the {n_planted} planted outliers were flagged ({got:.2f}). Each "
             f"planted effect ({eff.min():.1f} to {eff.max():.1f} on the log scale, either "
             "way) adds to the practice's own variation, so one whose own effect leans the "
             "other way can land inside the limits, which are widened for the spread between "

@@ -13,8 +13,10 @@ from helpers.analysis.context import Context
 from helpers.analysis.overview import (
     FALL_SHARE,
     REFERRALS_PER_PATIENT_IMPLAUSIBLE,
+    SEASONAL_MIN_MONTHS,
     Overview,
     monthly_falls,
+    seasonal_dips,
 )
 from helpers.report import charts, text
 from helpers.report.page import TABLE_WORDS, source_line, watermark
@@ -57,7 +59,7 @@ def headline_text(ctx: Context, ov: Overview) -> str:
         h.get("standing", "ok"), "")
     return (first_line +
             f"- **{ctx.count(h['referrals'])} GP referrals** for first outpatient "
-            f"appointments {_over(ctx, h)}, {first:%B %Y} to {last:%B %Y}.{caveat}")
+            f"appointments {_over(ctx, h)}, {_months(first, last)}.{caveat}")
 
 
 def _over(ctx: Context, h: dict) -> str:
@@ -153,6 +155,28 @@ def monthly_chart(ctx: Context, ov: Overview):
         f"Referrals ({unit} per month)" if unit else "Referrals per month", source_line(ctx),
         alt=f"Line chart of monthly GP referrals over {text.plural(len(m), 'month')}.{gaps}",
         watermark=watermark(ctx), per_unit={"Referrals": per})
+
+
+def seasonal_text(ov: Overview) -> str:
+    """The seasonal pattern of the monthly totals, claimed only where two years of months
+    show it: 'Monthly totals dip in August and December every year.'; with fewer months,
+    that there are too few to tell; '' when the dips are not there or nothing is recorded."""
+    kind = seasonal_dips(ov.monthly) if len(ov.monthly) else "none"
+    if kind == "dips":
+        return "Monthly totals dip in August and December every year."
+    if kind == "too_few":
+        n = int(ov.monthly["shown"].notna().sum())
+        return (f"{text.plural(n, 'month')} of published referrals: too few months to tell "
+                f"a seasonal pattern (that needs at least {SEASONAL_MIN_MONTHS}, two years).")
+    return ""
+
+
+def _months(first: pd.Timestamp, last: pd.Timestamp) -> str:
+    """'April 2014 to March 2015', or 'in April 2014' for one month (not a range with equal
+    ends)."""
+    if (first.year, first.month) == (last.year, last.month):
+        return f"in {first:%B %Y}"
+    return f"{first:%B %Y} to {last:%B %Y}"
 
 
 def monthly_text(ctx: Context, ov: Overview) -> str:

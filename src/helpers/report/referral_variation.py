@@ -3,6 +3,8 @@ formatted tables and charts of :mod:`helpers.analysis.referral_variation`."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -154,7 +156,8 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
             where = "above" if n_high else ("below" if n_low else "within")
             lines.append(f"- The practice is **{where} the {an.limit}% limits** for a "
                          "practice of its size, after allowing for the normal spread between "
-                         "practices.")
+                         "practices." + (within_why(an.published.iloc[0], an.limit)
+                                         if where == "within" and len(an.published) else ""))
     else:
         lines.append(
             f"- {outside_limits_words(n_high, n_low, an.limit)}, after allowing for the "
@@ -166,7 +169,7 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
         parts = [f"{text.md(r.name)}: {formats.pct_change((r.ratio - 1) * 100)}"
                  for r in c.itertuples() if np.isfinite(r.ratio)]
         if parts:
-            lines.append("- Against England's rates, for comparison: " + "; ".join(parts)
+            lines.append("- Against England's rates, for comparison: " + clauses(parts)
                          + ".")
     money = not np.isnan(an.extras["cost_per_referral_gbp"])
     to_limit = h["excess_to_limit_per_year"]
@@ -175,6 +178,9 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
         if standing != "ok":
             return "\n".join(lines)
         to_median = h["excess_to_median_per_year"]
+        if closed_early(ctx, an):
+            lines.append(f"- It {closed_words(an)}, so it has no future referrals to save.")
+            return "\n".join(lines)
         lines.append(
             f"- Bringing it down to England's median practice ratio would mean about "
             f"**{ctx.count(to_median)} fewer referrals a year**"
@@ -203,9 +209,71 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
         first + f"**{ctx.count(h['excess_to_median_per_year'])} fewer referrals a year**"
         + (f" (≈ {_money(h['saving_to_median_gbp_per_year'])} a year)" if money else
            " (no prices in this data, so no £ figure)")
-        + f", {averaged}. Whether any of this saves money depends on the hospital contract "
-        "(notebook 03).")
+        + f", {averaged}{_closed_left_out(an, h)}. Whether any of this saves money depends on "
+        "the hospital contract (notebook 03).")
     return "\n".join(lines)
+
+
+PROPER_WORDS = frozenset({"England", "England's", "NHS", "RightCare"})
+"""First words a clause keeps capitalised (names, not sentence starts)."""
+
+
+def clause(part: str) -> str:
+    """A phrase as it reads after a colon or semicolon: its first word in lower case when
+    that word only starts a sentence ('Its 10 most similar practices' → 'its 10 …'); a name
+    ('England', 'Synthetic ICB 02', 'General Surgery', 'P81062') is left as it is."""
+    words = part.split(" ", 2)
+    first = words[0].rstrip(":;,.")
+    if not re.fullmatch(r"[A-Z][a-z'’-]*", first) or first in PROPER_WORDS \
+            or (len(words) > 1 and words[1][:1].isupper()):
+        return part
+    return first[:1].lower() + part[1:]
+
+
+def clauses(parts: list[str], sep: str = "; ") -> str:
+    """Phrases joined by ``sep`` after a colon, each as :func:`clause` writes it."""
+    return sep.join(clause(p) for p in parts)
+
+
+def closed_words(an: Analysis) -> str:
+    """'closed before 2018/19, the period's last year' (the opportunity's reason)."""
+    return f"closed before {formats.year(max(an.years))}, the period's last year"
+
+
+def closed_early(ctx: Context, an: Analysis) -> bool:
+    """Whether the page's practice closed before the period's last year: it has no future
+    referrals to save."""
+    return ctx.level == "practice" and ctx.area in an.headline.get(
+        "closed_before_last_year", [])
+
+
+def within_why(row: pd.Series, limit: str) -> str:
+    """Why a practice whose ratio chance alone does not explain (its 95% interval clear of
+    1) is still within the funnel's limits, in plain words: the limits at its size (ratios
+    ``limit_low`` to ``limit_high``) allow for how much practices' habits differ; '' when
+    its interval includes 1 or a figure is missing."""
+    lo, hi = row.get("ratio_lower95", np.nan), row.get("ratio_upper95", np.nan)
+    a, b = row.get("limit_low", np.nan), row.get("limit_high", np.nan)
+    if not all(np.isfinite([lo, hi, a, b])) or lo <= 1 <= hi:
+        return ""
+    d = max(2, formats.decimals_to_separate(a, b, 2))
+    return (f" Chance alone does not explain its ratio (its 95% interval, "
+            f"{formats.ratio(lo, d)} to {formats.ratio(hi, d)}, excludes 1), but practices' "
+            "referral habits differ this much from one another: for a practice of its size "
+            f"the {limit}% limits run from a ratio of {formats.ratio(a, d)} to "
+            f"{formats.ratio(b, d)}, so it is unusual against England's rates but not among "
+            "practices.")
+
+
+def _closed_left_out(an: Analysis, h: dict) -> str:
+    """' (leaving out the 2 practices that closed before 2018/19, …)' when practices above
+    the median closed before the period's last year: their referrals cannot be saved."""
+    n = h.get("n_closed_with_excess", 0)
+    if not n:
+        return ""
+    who = "the practice" if n == 1 else f"the {n:,} practices"
+    return (f" ({who} that {closed_words(an)}, left out: "
+            f"{'it has' if n == 1 else 'they have'} no future referrals to save)")
 
 
 def _source(ctx: Context) -> str:
@@ -589,8 +657,14 @@ def opportunity_table(ctx: Context, an: Analysis):
     if why := omitted(ctx, "opportunity"):     # practice by practice: see its rule
         return why
     pub = an.published
-    t = pub[pub["excess_to_limit_per_year"].fillna(0) > 0].sort_values(
-        "excess_to_limit_per_year", ascending=False).head(15)
+    above = pub["excess_to_limit_per_year"].fillna(0) > 0
+    gone = pub["practice_code"].astype(str).isin(an.headline.get("closed_before_last_year", []))
+    t = pub[above & ~gone].sort_values("excess_to_limit_per_year", ascending=False).head(15)
+    if t.empty and (above & gone).any():
+        return (f"Only {'a practice that' if (above & gone).sum() == 1 else 'practices that'} "
+                f"{closed_words(an)} {'is' if (above & gone).sum() == 1 else 'are'} above the "
+                "upper limit, with no future referrals to save, so there is no opportunity "
+                "of this kind.")
     if t.empty:
         return None
     idx = t.index
@@ -603,8 +677,11 @@ def opportunity_table(ctx: Context, an: Analysis):
     if not np.isnan(an.extras["cost_per_referral_gbp"]):
         cols.append(Col("saving_to_limit_gbp_per_year",
                         f"Value at {ctx.price_words} (£k a year)", "gbpk"))
+    n_gone = int((above & gone).sum())
+    left = (f" ({text.plural(n_gone, 'practice')} above it that {closed_words(an)}, left out: "
+            "no future referrals to save)") if n_gone else ""
     return table(t, cols, caption=f"Referrals above the {an.limit}% limit, averages over "
-                                 f"{formats.period(an.years)}")
+                                 f"{formats.period(an.years)}{left}")
 
 
 def validation_table(ctx: Context, an: Analysis):
@@ -799,6 +876,9 @@ def similar_text(ctx: Context, an: Analysis) -> str:
     t = an.similar_opportunity
     if t is None or t.empty:
         return ""
+    if closed_early(ctx, an):
+        return (f"It {closed_words(an)}, so it has no future referrals to save against its "
+                "10 most similar practices either.")
     shown = t[t["above_best_per_year"].fillna(0) > 0]
     where = ("Its 10 most similar practices (named in the table below) are the nearest on "
              "age profile, deprivation, rurality and list size (NHS RightCare's similar-10 "
@@ -833,7 +913,7 @@ SIMILAR_ROWS = 12
 
 def similar_table(ctx: Context, an: Analysis):
     t = an.similar_opportunity
-    if t is None or t.empty:
+    if t is None or t.empty or closed_early(ctx, an):
         return None
     masks = t.attrs.get("suppressed", {})
     t = t.head(SIMILAR_ROWS).copy()
