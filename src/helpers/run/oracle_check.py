@@ -633,6 +633,12 @@ def _publish_row(head: list[str], low: list[str], row: list[str], where: str) ->
     return out
 
 
+def _note_row(row: list[str]) -> bool:
+    """A download's closing note (its first cell 'Note: …', the rest empty), which is no
+    row of the table it downloads."""
+    return bool(row) and row[0].startswith("Note: ") and not any(c.strip() for c in row[1:])
+
+
 def check_csvs(page: str, tables: list[list[list[str]]]) -> list[str]:
     """Each CSV download equal, cell for cell, to the table it downloads (every row the
     page shows, in order, where the page shows the first rows of a sortable table)."""
@@ -650,7 +656,7 @@ def check_csvs(page: str, tables: list[list[list[str]]]) -> list[str]:
             continue
         used.add(match)
         shown = [r for r in tables[match][1:] if len(r) == len(head)]
-        body = rows[1:]
+        body = [r for r in rows[1:] if not _note_row(r)]
         more = more_rows(tables[match])
         if more and len(body) != len(shown) + more:
             out.append(f"CSV {name} holds {len(body)} rows; its table shows {len(shown)} "
