@@ -18,7 +18,7 @@ from helpers.analysis.context import table_span
 from helpers.analysis.overview import SEASONAL_MIN_MONTHS, seasonal_dips
 from helpers.analysis.referral_variation import planted_flags_why
 from helpers.report import overview
-from helpers.report import referral_variation as rv
+from helpers.report import referral_variation as variation_report
 
 SMALL = "synthetic:small"
 
@@ -43,11 +43,11 @@ def test_a_practice_closed_before_the_last_year_is_offered_no_savings(closed):
     h = an.headline
     assert h["closed_before_last_year"] == [closed]
     assert h["excess_to_median_per_year"] == 0
-    words = rv.headline_text(ctx, an, h)
+    words = variation_report.headline_text(ctx, an, h)
     assert "no future referrals to save" in words
     assert "≈" not in words and "fewer referrals a year" not in words
-    assert "no future referrals to save" in rv.similar_text(ctx, an)
-    assert rv.similar_table(ctx, an) is None
+    assert "no future referrals to save" in variation_report.similar_text(ctx, an)
+    assert variation_report.similar_table(ctx, an) is None
 
 
 def test_a_commissioners_opportunity_leaves_out_practices_closed_before_the_last_year(small):
@@ -63,7 +63,7 @@ def test_a_commissioners_opportunity_leaves_out_practices_closed_before_the_last
     assert want < everyone                    # the case: closed practices above the median
     gone = int((~now & (pub["excess_to_median"].fillna(0) > 0).to_numpy()).sum())
     assert h["n_closed_with_excess"] == gone > 0
-    assert f"the {gone} practices that closed before" in rv.headline_text(ctx, an, h)
+    assert f"the {gone} practices that closed before" in variation_report.headline_text(ctx, an, h)
 
 
 # 2. one month reads as one month
@@ -116,17 +116,17 @@ def test_a_practice_with_a_year_of_months_makes_no_seasonal_claim(closed):
 # 4. no capital after a semicolon
 
 def test_clauses_after_a_semicolon_start_in_lower_case():
-    assert rv.clause("Its 10 most similar practices: +1%") == "its 10 most similar practices: +1%"
+    assert variation_report.clause("Its 10 most similar practices: +1%") == "its 10 most similar practices: +1%"
     for name in ("England: +0%", "Synthetic ICB 02: +4%", "General Surgery", "P81062",
                  "NHS RightCare", "50 practices"):
-        assert rv.clause(name) == name
-    assert rv.clauses(["50 practices: 1", "Its network (X): 2"]) == \
+        assert variation_report.clause(name) == name
+    assert variation_report.clauses(["50 practices: 1", "Its network (X): 2"]) == \
         "50 practices: 1; its network (X): 2"
 
 
 def test_the_headline_comparisons_have_no_capital_after_a_semicolon(closed):
     ctx, an = _run("01_referral_variation", closed)
-    words = rv.headline_text(ctx, an, an.headline)
+    words = variation_report.headline_text(ctx, an, an.headline)
     assert "; its 10 most similar practices" in words
     assert not re.search(r"; (Its|The|Their) ", words)
 
@@ -149,9 +149,9 @@ def test_the_planted_outliers_figures_print_with_the_same_decimals():
 def test_within_the_limits_says_why_when_chance_does_not_explain_the_ratio(closed):
     row = pd.Series({"ratio_lower95": 1.66, "ratio_upper95": 1.89, "limit_low": 0.44,
                      "limit_high": 2.29})
-    said = rv.within_why(row, "99.8")
+    said = variation_report.within_why(row, "99.8")
     assert "excludes 1" in said and "0.44 to 2.29" in said
-    assert rv.within_why(row.replace(1.66, 0.9), "99.8") == ""
+    assert variation_report.within_why(row.replace(1.66, 0.9), "99.8") == ""
     ctx, an = _run("01_referral_variation", closed)
-    words = rv.headline_text(ctx, an, an.headline)
+    words = variation_report.headline_text(ctx, an, an.headline)
     assert "within the 99.8% limits" in words and "excludes 1" in words
