@@ -155,3 +155,18 @@ def test_within_the_limits_says_why_when_chance_does_not_explain_the_ratio(close
     ctx, an = _run("01_referral_variation", closed)
     words = variation_report.headline_text(ctx, an, an.headline)
     assert "within the 99.8% limits" in words and "excludes 1" in words
+
+
+def test_an_area_whose_only_practice_above_the_limit_closed_offers_it_no_savings(small):
+    """A built case: the one practice above the limit closed before the period's last
+    year, so the area's total to the limit is 0 and must not read 'about 0 fewer'."""
+    ctx, an = _run("01_referral_variation", "Q02")
+    h = dict(an.headline, n_high=1, n_closed_above_limit=1, excess_to_limit_per_year=0.0,
+             saving_to_limit_gbp_per_year=0.0)
+    words = variation_report.headline_text(ctx, an, h)
+    assert "Only 1 practice that closed before" in words
+    assert "No practice is above the upper limit" not in words
+    assert "about 0 fewer" not in words and "came down to it" not in words
+    h = dict(h, excess_to_median_per_year=0.0)
+    words = variation_report.headline_text(ctx, an, h)
+    assert "Only 1 practice that closed before" in words and "about 0 fewer" not in words

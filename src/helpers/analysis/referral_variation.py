@@ -349,6 +349,7 @@ def headline(ctx: Context, an: Analysis) -> dict:
     return {
         "closed_before_last_year": gone,
         "n_closed_with_excess": int(gone_excess.sum()),
+        "n_closed_above_limit": int((a.loc[~now, "flag"] == "High").sum()),
         "n_practices": int(len(a)),
         "observed": observed, "observed_per_year": observed / years,
         "expected": float(a["expected"].sum()),

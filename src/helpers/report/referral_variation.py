@@ -191,17 +191,24 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
         return "\n".join(lines)
     median = ("bringing every practice above England's median practice ratio down to it "
               "(the ratio of the middle one of England's practices) would mean ")
+    n_open_high = n_high - h.get("n_closed_above_limit", 0)   # those that can still save
+    nobody = ("- No practice is above the upper limit. " if not n_high else
+              f"- Only {text.plural(n_high, 'practice')} that {closed_words(an)}, "
+              f"{'is' if n_high == 1 else 'are'} above the upper limit: no future referrals "
+              "to save. ")
     first = (f"- If the practices above the limit came down to it, about "
              f"**{ctx.count(to_limit)} fewer referrals a year**"
              + (f" (≈ **{_money(h['saving_to_limit_gbp_per_year'])} a year** at "
                 f"{ctx.price_words}, first attendance plus follow-ups)" if money else "")
              + "; " + median) \
-        if n_high else "- No practice is above the upper limit. " + median[:1].upper() + \
-        median[1:]
+        if n_open_high else nobody + median[:1].upper() + median[1:]
     if not h["excess_to_median_per_year"] > 0:      # none above it: nothing to bring down
         lines.append(("- No practice is above the upper limit, and none" if not n_high else
                       f"- If the practices above the limit came down to it, about "
-                      f"**{ctx.count(to_limit)} fewer referrals a year**. None")
+                      f"**{ctx.count(to_limit)} fewer referrals a year**. None"
+                      if n_open_high else nobody + "No practice open in that year")
+                     + (" (of those open in that year)" if n_open_high
+                        and h.get("n_closed_with_excess", 0) else "")
                      + " refers more than England's median practice ratio for its patients, "
                      "so there is no opportunity of that kind.")
         return "\n".join(lines)
