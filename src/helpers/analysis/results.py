@@ -95,7 +95,8 @@ def _published(value: Any) -> Any:
 
 
 AREA_KEYS = {"01_referral_variation": ("high_practices", "low_practices", "similar_10",
-                                        "similar_opportunity", "profile")}
+                                        "similar_opportunity", "profile",
+                                        "headline.closed_before_last_year")}
 """Results keys that list practices one by one (codes of flagged practices, a practice's
 similar 10) beside synthetic findings: left out of a published results file of
 real-structure data (:attr:`helpers.analysis.context.Context.withholds_area_rows`), as the
@@ -105,10 +106,15 @@ sections that show them are (:data:`helpers.analysis.context.AREA_ROWS`)."""
 def payload(ctx: Context, results: dict[str, Any]) -> dict[str, Any]:
     """The results file's content for a report (published in publish mode)."""
     shown = {k: v for k, v in ctx.params.items() if k != "results_path"}  # output location
-    if ctx.withholds_area_rows:
-        results = {k: v for k, v in results.items()
-                   if k not in AREA_KEYS.get(ctx.notebook, ())}
     results = copy.deepcopy(results)
+    if ctx.withholds_area_rows:
+        for key in AREA_KEYS.get(ctx.notebook, ()):
+            *outer, last = key.split(".")       # "a.b" reaches into a dict
+            inner = results
+            for part in outer:
+                inner = inner.get(part) if isinstance(inner, dict) else None
+            if isinstance(inner, dict):
+                inner.pop(last, None)
     if ctx.publish:
         for key in catalogue.get(ctx.notebook).count_keys:
             _publish_paths(results, key.split("."))
