@@ -96,7 +96,7 @@ def _published(value: Any) -> Any:
 
 AREA_KEYS = {"01_referral_variation": ("high_practices", "low_practices", "similar_10",
                                         "similar_opportunity", "profile",
-                                        "headline.closed_before_last_year")}
+                                        "closed_before_last_year")}
 """Results keys that list practices one by one (codes of flagged practices, a practice's
 similar 10) beside synthetic findings: left out of a published results file of
 real-structure data (:attr:`helpers.analysis.context.Context.withholds_area_rows`), as the
