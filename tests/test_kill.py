@@ -138,3 +138,29 @@ def test_a_killed_worker_loses_no_other_report(tmp_path, small):
     BrokenProcessPool)."""
     kill_a_worker_midrun(tmp_path, ["--grid", str(project_root() / "config" / "grids" /
                                                   "small.yaml")], 12)
+
+
+def test_the_warm_up_child_dies_with_the_batch():
+    """The process that builds the national tables before the reports (a cold cache takes
+    minutes) goes when the batch is killed, instead of computing on."""
+    script = ("import time\n"
+              "from helpers.run.batch import warm_pool\n"
+              "import os\n"
+              "ex = warm_pool()\n"
+              "print(ex.submit(os.getpid).result(), flush=True)\n"
+              "ex.submit(time.sleep, 120)\n"
+              "time.sleep(120)\n")
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE,
+                            text=True, start_new_session=True)
+    try:
+        child = int(proc.stdout.readline())
+        assert _alive(child)
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)
+        deadline = time.time() + 15
+        while time.time() < deadline and _alive(child):
+            time.sleep(0.2)
+        assert not _alive(child), "the warm-up child outlived the batch"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)

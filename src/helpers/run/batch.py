@@ -121,8 +121,16 @@ def warm_caches(ds, jobs: list[Job]) -> list[str]:
             and not (cache_folder(ds) / f"warm-{key}.done").exists()]
     if not todo:
         return []
-    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as ex:
+    with warm_pool() as ex:
         return ex.submit(_warm, todo).result()
+
+
+def warm_pool() -> ProcessPoolExecutor:
+    """The warm-up's one spawned child, which dies with the batch (Linux
+    ``PR_SET_PDEATHSIG``): a batch killed while it builds the national tables leaves no
+    process computing on."""
+    return ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=kernels.die_with_parent)
 
 
 def _warm(todo: list[tuple[str, str, dict]]) -> list[str]:
