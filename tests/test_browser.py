@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 
 import pytest
 import yaml
@@ -229,13 +230,22 @@ def test_a_sortable_table_sorts_from_the_keyboard_offline(rendered, page):
             .querySelectorAll('tbody tr')].map(r => parseFloat(r.cells[c].textContent
             .replace(/,/g, '')))""", column)
 
+    def settled(want_up: bool) -> list[float]:
+        # the table redraws after the key's event; read it once it has (or after 5 s)
+        deadline = time.monotonic() + 5
+        while True:
+            got = values()
+            if got == sorted(got, reverse=not want_up) or time.monotonic() > deadline:
+                return got
+            page.wait_for_timeout(100)
+
     shown = values()
     control = table.locator("thead th").nth(column).locator('[role="button"]')
     control.focus()
     page.keyboard.press("Enter")
-    up = values()
+    up = settled(True)
     page.keyboard.press("Enter")
-    down = values()
+    down = settled(False)
     assert len(up) >= 10 and up == sorted(up) and down == sorted(down, reverse=True)
     assert shown != up or shown != down                  # the order changed
     assert opened.errors == [] and opened.external == []
