@@ -42,6 +42,19 @@ def real_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
+def real_england(real_dir) -> Path:
+    """The real-structure dataset ``data/real_england`` (``make real-data``), built from the
+    published files on first use (about a minute) and kept, as the synthetic presets are."""
+    from helpers.paths import data_dir
+    from helpers.sources import real_structure
+
+    out = data_dir() / "real_england"
+    if not (out / "provenance.json").is_file():
+        real_structure.build(real_dir, out)
+    return out
+
+
+@pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     """pytest-playwright's browser is the system Chromium (``tests/chromium.py``), with no
     network of its own: Playwright downloads no browser."""

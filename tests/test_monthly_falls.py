@@ -9,7 +9,6 @@ import pytest
 
 from helpers import report
 from helpers.analysis.overview import monthly_falls
-from helpers.paths import project_root
 from helpers.report import overview
 
 
@@ -36,10 +35,8 @@ def test_falls_known_answers():
 
 
 @pytest.mark.slow
-def test_real_structure_page_names_the_april_2020_fall():
-    data = project_root() / "data" / "real_england"
-    if not (data / "provenance.json").is_file():
-        pytest.skip(f"{data} is not built (make real-data)")
+def test_real_structure_page_names_the_april_2020_fall(real_england):
+    data = real_england
     ctx = report.start("00_data_overview", {"data_source": str(data), "area": "ENGLAND",
                                             "publish": True})
     words = overview.monthly_text(ctx, report.analyse(ctx))

@@ -20,14 +20,10 @@ from helpers.datasets import load_dataset
 from helpers.paths import project_root
 from helpers.sources import nhs_files, real_structure
 
-REAL_ENGLAND = project_root() / "data" / "real_england"
-
 
 @pytest.fixture(scope="module")
-def real_ds():
-    if not (REAL_ENGLAND / "provenance.json").is_file():
-        pytest.skip(f"{REAL_ENGLAND} is not built (make real-data)")
-    return load_dataset(REAL_ENGLAND)
+def real_ds(real_england):
+    return load_dataset(real_england)
 
 
 @pytest.fixture(scope="module")

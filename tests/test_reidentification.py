@@ -39,7 +39,6 @@ import yaml
 from helpers.analysis.areas import area_table
 from helpers.analysis.context import SYNTHETIC_FINDINGS
 from helpers.datasets import load_dataset
-from helpers.paths import project_root
 from helpers.run import batch
 from helpers.sources import nhs_files
 
@@ -80,10 +79,8 @@ def _files(out: Path) -> dict[Path, str]:
 
 
 @pytest.fixture(scope="module")
-def attack(real_dir, tmp_path_factory):
-    data = project_root() / "data" / "real_england"
-    if not (data / "provenance.json").is_file():
-        pytest.skip(f"{data} is not built (make real-data): no real-structure run to attack")
+def attack(real_dir, real_england, tmp_path_factory):
+    data = real_england
     ds = load_dataset(data)
     t = area_table(ds)
     sizes = t[t["level"] == "practice"].groupby("commissioner_code").size().sort_values()
