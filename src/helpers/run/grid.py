@@ -227,14 +227,6 @@ def load_grid(path: Path, data_source: str | None = None) -> tuple[Grid, list[Jo
         nb, tables = next((k, v) for k, v in lacking.items() if v)
         raise GridError(f"{path}: notebook {nb} needs the table(s) {tables}, which "
                         f"{grid.data_source} does not have (see docs/data-contract.md)")
-    lacking = {nb: [t for t in catalogue.get(nb).requires if not ds.has(t)]
-               for nb in notebooks if nb in catalogue.NOTEBOOKS}
-    if grid.notebooks == "all":          # a notebook about tables the data lacks: left out
-        notebooks = [nb for nb in notebooks if not lacking.get(nb)]
-    elif any(lacking.values()):
-        nb, tables = next((k, v) for k, v in lacking.items() if v)
-        raise GridError(f"{path}: notebook {nb} needs the table(s) {tables}, which "
-                        f"{grid.data_source} does not have (see docs/data-contract.md)")
     codes = resolve_areas(ds, grid.areas, str(path))
     # each area resolved once, here; published under its public code (the data's own), in
     # parameters, files and index
