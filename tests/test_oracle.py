@@ -25,6 +25,7 @@ import yaml
 
 from helpers.oracle import area_facts, disclose, per_year_allowed, suppressed
 from helpers.oracle.compute import compute, dataset_folder, load_or_compute
+from helpers.oracle.facts import specialty_by_year, specialty_counts
 from helpers.run import oracle_check
 
 # ------------------------------------------------------------------------------------------
@@ -274,6 +275,190 @@ def test_a_long_group_tables_first_rows_against_the_same_groups(tiny):
     data = base64.b64encode("\n".join(",".join(x) for x in whole_csv).encode()).decode()
     page = f'<a download="g.csv" href="data:text/csv;charset=utf-8;base64,{data}">'
     assert oracle_check.check_csvs(page, [first]) == []
+
+
+# by specialty (the tiny dataset: only S1 is referred to): A 240 S1 referrals, expected
+# 120 × T18 + 120 × T19; C 12 in 2018/19 and 240 in 2019/20; England's S1 ratio 1
+SPEC = ["Specialty", "Referrals a year", "Ratio (observed / expected)"]
+BY_YEAR = ["Specialty", "2018/19 (referrals)", "2019/20 (referrals)"]
+
+
+def _report_of(facts, code: str, notebook: str = "01_referral_variation", **extra
+               ) -> oracle_check.Report:
+    return oracle_check.Report(facts, {"notebook": notebook, "where": {"code": code},
+                                       "parameters": {"area": code}, **extra})
+
+
+def test_oracle_by_specialty_known_answers(tiny):
+    facts = compute(tiny)
+    assert facts["specialties"] == {"S1": "One", "S2": "Two"}
+    a = specialty_counts(facts, ["A"])
+    assert a["S1"] == (240, pytest.approx(120 * T18 + 120 * T19, rel=1e-6))
+    assert a["S2"] == (0, 0.0)               # England refers no one to S2: nothing expected
+    q1 = specialty_counts(facts, ["A", "B", "C"])
+    assert q1["S1"][0] == 552 and q1["S1"][1] == pytest.approx(552, rel=1e-6)
+    assert specialty_counts(facts, ["C"], [2019])["S1"][0] == 240
+    assert specialty_by_year(facts, ["C"], "S1") == {2018: 12, 2019: 240}
+    assert specialty_by_year(facts, ["B"], "S1", [2019]) == {2019: 0}     # closed
+    # the same expected counts as one specialty's report (compute(folder, 'S1'))
+    s1 = compute(tiny, "S1")
+    for code in "ABC":
+        assert specialty_counts(facts, [code])["S1"][1] == pytest.approx(
+            area_facts(s1, code).expected, rel=1e-6)
+
+
+@pytest.mark.parametrize("publish", [False, True])
+def test_a_table_of_specialties_against_the_oracle(tiny, publish):
+    """Referrals a year (over the 2 years open), the ratio and each year's referrals of a
+    specialty: as rendered, 0 findings; each planted wrong value found."""
+    facts = compute(tiny)
+    r = _report_of(facts, "Q1", publish=publish)
+    # 552 referrals (published 550) over 2 years; ratio 552 / 552 (published 550 / 552)
+    per_year, by_year = ("275", ["190", "360"]) if publish else ("276", ["192", "360"])
+    good = [SPEC, ["One", per_year, "1.00"]]
+    assert oracle_check.check_table(r, good, "t") == []
+    for bad, said in ((["One", "300", "1.00"], "'Referrals a year' 300"),
+                      (["One", per_year, "1.10"], "'Ratio (observed / expected)' 1.10")):
+        found = oracle_check.check_table(_report_of(facts, "Q1", publish=publish),
+                                         [SPEC, bad], "t")
+        assert any(said in x and "specialty 'One'" in x for x in found), found
+    assert oracle_check.check_table(r, [BY_YEAR, ["One", *by_year]], "t") == []
+    found = oracle_check.check_table(r, [BY_YEAR, ["One", by_year[0], "400"]], "t")
+    assert any("'2019/20 (referrals)' 400" in x and "360 referrals" in x for x in found)
+    # the area's main specialties: one it leaves out has more referrals than one it lists
+    found = oracle_check.check_table(r, [BY_YEAR, ["Two", "0", "0"]], "t")
+    assert any("One (552 referrals) has more" in x for x in found)
+    # a practice's summary names the column 'Ratio'
+    ra = _report_of(facts, "A", publish=publish)
+    shown = 240 / (120 * T18 + 120 * T19)
+    assert oracle_check.check_table(ra, [["Specialty", "Ratio"], ["One", f"{shown:.2f}"]],
+                                    "t") == []
+    assert oracle_check.check_table(ra, [["Specialty", "Ratio"], ["One", "0.50"]], "t")
+
+
+DL_HEAD = ["Practice code", "Practice", "Network", "Commissioner", "Open or closed",
+           "List size (patients)", "Months open", "Referrals in the period",
+           "Referrals a year", "Expected referrals in the period",
+           "Standardised referral ratio"]
+
+
+def _download_row(code: str) -> list:
+    """A practice's row of the tiny commissioner's download, worked by hand: B closed in
+    April 2019 after 12 months, 60 referrals against 90 × S18 expected."""
+    return {"A": ["A", "Alpha", "N1", "Q1", "open", 1200, 24, 240, 120,
+                  round(EXPECTED["A"], 1), round(240 / EXPECTED["A"], 3)],
+            "B": ["B", "Beta", "N1", "Q1", "closed April 2019", 600, 12, 60, 60,
+                  round(90 * S18, 1), round(60 / (90 * S18), 3)],
+            "C": ["C", "Gamma", "", "Q1", "open", 300, 24, 252, 126, round(EXPECTED["C"], 1),
+                  round(252 / EXPECTED["C"], 3)]}[code]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_an_area_download_against_the_oracle(tiny, tmp_path, suffix):
+    """The every-practice download (CSV and workbook as the run writes them): each row's
+    list size, months open, referrals, a year, expected, ratio and closing against the
+    oracle; planted wrong values found."""
+    from helpers.run import downloads
+
+    facts = compute(tiny)
+    write = (lambda p, rows: p.write_text(downloads.csv_text(["About"], [], DL_HEAD, rows),
+                                          encoding="utf-8")) if suffix == ".csv" else \
+        (lambda p, rows: p.write_bytes(downloads.xlsx_bytes(["About"], [], DL_HEAD, rows)))
+    path = tmp_path / f"q1-practices{suffix}"
+    rows = [_download_row(c) for c in "ABC"]
+    write(path, rows)
+    read = oracle_check.download_rows(path)
+    assert read[0] == DL_HEAD and len(read) == 4
+    assert oracle_check.download_findings(facts, read, "Q1", False) == []
+    for i, value, said in ((4, "open", "closing date 2019-04-01"),
+                           (6, 24, "12 months open"),
+                           (7, 65, "60 referrals"), (10, 0.9, "ratio")):
+        bad = [list(x) for x in rows]
+        bad[1][i] = value
+        write(path, bad)
+        found = oracle_check.download_findings(facts, oracle_check.download_rows(path), "Q1",
+                                               False)
+        assert any(f"row 'B', '{DL_HEAD[i]}'" in x and said in x for x in found), found
+
+
+def test_a_printable_summary_against_the_oracle(tiny):
+    """A practice's summary: its figures (header, value, header, value), its specialties'
+    ratios, its headline; a network's table of practices named 'Practice …'."""
+    facts = compute(tiny)
+    b = _download_row("B")
+    figs = "".join(f"<tr><th>{h1}</th><td>{v1}</td><th>{h2}</th><td>{v2}</td></tr>"
+                   for h1, v1, h2, v2 in zip(DL_HEAD[2::2], b[2::2], DL_HEAD[3::2],
+                                             b[3::2], strict=False))
+    spec = (f"<table><thead><tr><th>Specialty</th><th>Ratio</th></tr></thead><tbody><tr>"
+            f"<td>One</td><td>{60 / (60 * T18):.2f}</td></tr></tbody></table>")
+    page = (f'<h1>Beta <span class="meta">B · practice</span></h1><table class="figs">'
+            f"<tbody>{figs}</tbody></table>{spec}")
+    assert oracle_check.summary_findings(facts, page, "B", False) == []
+    planted = page.replace("<td>60</td>", "<td>65</td>", 1)
+    assert any("'Referrals in the period' 65" in x
+               for x in oracle_check.summary_findings(facts, planted, "B", False))
+    planted = page.replace(f"<td>{60 / (60 * T18):.2f}</td>", "<td>2.00</td>")
+    assert any("specialty 'One', 'Ratio' 2.00" in x
+               for x in oracle_check.summary_findings(facts, planted, "B", False))
+    net = ("<table><thead><tr><th>Practice</th><th>List size (patients)</th><th>Referrals a "
+           "year</th></tr></thead><tbody><tr><td>Alpha</td><td>1,200</td><td>{}</td></tr>"
+           "</tbody></table>")
+    assert oracle_check.summary_findings(facts, net.format("120"), "N1", False) == []
+    assert any("row 'Alpha', 'Referrals a year' 130" in x
+               for x in oracle_check.summary_findings(facts, net.format("130"), "N1", False))
+
+
+@pytest.fixture(scope="module")
+def tiny_money(tiny, tmp_path_factory) -> Path:
+    """The tiny dataset with outpatient activity and prices: Q1's 2018/19 activity is 10
+    first attendances and 20 follow-ups of S1 (April 2018) at £100 and £50, and 4 first
+    attendances of S2 (January 2019) at £200: £2,800; 2019/20 is 5 and 5 of S1 at £110 and
+    £55: £825."""
+    import shutil
+
+    d = tmp_path_factory.mktemp("tiny-money")
+    for p in tiny.glob("*.parquet"):
+        shutil.copy(p, d / p.name)
+    pd.DataFrame({"commissioner_code": "Q1", "provider_code": "P1",
+                  "month": pd.to_datetime(["2018-04-01", "2019-01-01", "2019-04-01"]),
+                  "specialty_code": ["S1", "S2", "S1"], "first_attendances": [10, 4, 5],
+                  "follow_ups": [20, 0, 5], "payment_gbp": 0.0}).to_parquet(
+        d / "activity.parquet", index=False)
+    pd.DataFrame({"specialty_code": ["S1", "S2", "S1", "S2"], "year": [2018, 2018, 2019, 2019],
+                  "price_first": [100.0, 200.0, 110.0, 220.0],
+                  "price_followup": [50.0, 100.0, 55.0, 110.0]}).to_parquet(
+        d / "prices.parquet", index=False)
+    return d
+
+
+def test_the_commissioners_activity_value_and_an_areas_share(tiny_money):
+    """Notebook 03's money: the commissioner's activity at tariff (£2,800 in 2018/19), A's
+    share of Q1's referrals that year (120 of 192: 62.5%) and what a 10% fall in A's
+    referrals changes (10% × 62.5% × £2,800 = £175)."""
+    facts = compute(tiny_money)
+    assert facts["commissioners"]["Q1"]["activity_value_gbp"] == {
+        "2018": pytest.approx(2800), "2019": pytest.approx(825)}
+    res = {"notebook": "03_contract_forms", "where": {"code": "A"}, "year": 2018,
+           "parameters": {"area": "A", "specialties": [], "provider": "ALL"},
+           "baseline_value_gbp": 2800.0}
+    page = ("<p>In 2018/19, the outpatient activity of Cee (the commissioner of Alpha) with "
+            "its providers was worth <strong>£2,800</strong> at tariff prices.</p><p>A 10% "
+            "fall in GP referrals from this practice (62.5% of the commissioner's referrals) "
+            "changes that activity by <strong>£175 a year</strong>.</p><table><thead><tr>"
+            "<th>Contract form</th><th>Commissioner's spend at plan (£k)</th></tr></thead>"
+            "<tbody><tr><td>Block</td><td>£3k</td></tr></tbody></table>")
+    assert oracle_check.findings(facts, res, page) == []
+    for old, new, said in (("£2,800", "£2,900", "the oracle has £2,800"),
+                           ("62.5%", "60.0%", "62.50% of the commissioner's"),
+                           ("£175 a year", "£190 a year", "the oracle has £175"),
+                           ("£3k", "£4k", "activity at £2,800")):
+        found = oracle_check.findings(facts, res, page.replace(old, new))
+        assert any(said in x for x in found), (new, found)
+    found = oracle_check.findings(facts, dict(res, baseline_value_gbp=2900.0), page)
+    assert any("results baseline_value_gbp 2900" in x for x in found)
+    # a slice of the activity (some specialties) is not the commissioner's whole value
+    sliced = dict(res, parameters=dict(res["parameters"], specialties=["S1"]))
+    assert oracle_check.findings(facts, sliced, page.replace("£2,800", "£2,900")) == []
 
 
 @pytest.mark.parametrize("n,shown", [(0, 0), (1, None), (7, None), (7.4, None), (8, 10),

@@ -176,6 +176,27 @@ def compute(folder: Path, specialty: str | None = None) -> dict[str, Any]:
         SELECT CAST(practice_code AS VARCHAR), CAST(group_code AS VARCHAR),
                CAST(group_name AS VARCHAR), CAST(joined AS DATE)
         FROM groups ORDER BY 4, 1""")
+    spec_names = _rows(con, """
+        SELECT CAST(specialty_code AS VARCHAR), CAST(specialty_name AS VARCHAR)
+        FROM specialties ORDER BY 1""")
+    by_spec: list[tuple] = []
+    spec_annual: list[tuple] = []
+    if spec is None:
+        # by specialty: referrals, and a year's full expected count at England's rates of
+        # that specialty (scaled below so England's ratio is 1 in each specialty and year)
+        by_spec = _rows(con, f"""
+            SELECT CAST(practice_code AS VARCHAR), {fy_month} AS y,
+                   CAST(specialty_code AS VARCHAR), sum(referrals)
+            FROM referrals GROUP BY 1, 2, 3""")
+        spec_annual = _rows(con, f"""
+            SELECT CAST(p.practice_code AS VARCHAR), {fy_period.replace('period', 'p.period')},
+                   CAST(r.specialty_code AS VARCHAR), sum(p.patients * r.rate)
+            FROM population p JOIN reference_rates r
+              ON CAST(p.sex AS VARCHAR) = CAST(r.sex AS VARCHAR)
+             AND CAST(p.age_band AS VARCHAR) = CAST(r.age_band AS VARCHAR)
+            WHERE CAST(r.specialty_code AS VARCHAR) IN
+                  (SELECT CAST(specialty_code AS VARCHAR) FROM specialties)
+            GROUP BY 1, 2, 3""")
     value = []
     tables = {r[0] for r in _rows(con, "SELECT table_name FROM information_schema.tables")}
     if {"activity", "prices"} <= tables:
@@ -236,6 +257,7 @@ def compute(folder: Path, specialty: str | None = None) -> dict[str, Any]:
         p["exp"] = {y: p["annual"].get(y, 0.0) * m / 12 * scale[y]
                     for y, m in p["months"].items()}
         del p["annual"]
+    _by_specialty(prac, by_spec, spec_annual)
 
     members: dict[str, set[str]] = {}
     names: dict[str, str] = {}
@@ -273,7 +295,39 @@ def compute(folder: Path, specialty: str | None = None) -> dict[str, Any]:
             "pseudonymised": False,
             "first_month": str(first)[:7], "last_month": str(last)[:7],
             "latest_count": str(latest), "years": years, "scale": scale,
-            "practices": prac, "networks": networks, "commissioners": comms}
+            "practices": prac, "networks": networks, "commissioners": comms,
+            "specialties": {str(c): str(n) for c, n in spec_names}}
+
+
+def _by_specialty(prac: dict[str, dict[str, Any]], by_spec: list[tuple],
+                  spec_annual: list[tuple]) -> None:
+    """Each practice's referrals and expected referrals by specialty and financial year,
+    ``p["spec"][specialty][year] = [observed, expected]``: a twelfth of the year's full
+    expected count of that specialty for each month open, each specialty's year scaled so
+    that England's observed / expected is 1 (as for one specialty's report)."""
+    annual: dict[tuple[str, str, str], float] = {}
+    for code, y, s, e in spec_annual:
+        if code in prac:
+            annual[code, str(y), s] = annual.get((code, str(y), s), 0.0) + float(e)
+    obs = {(code, str(y), s): int(n) for code, y, s, n in by_spec if code in prac}
+    raw: dict[tuple[str, str, str], float] = {}
+    for (code, y, s), e in annual.items():
+        months = prac[code]["months"].get(y, 0)
+        if months:
+            raw[code, y, s] = e * months / 12
+    tot_o: dict[tuple[str, str], float] = {}
+    tot_e: dict[tuple[str, str], float] = {}
+    for (_code, y, s), n in obs.items():
+        tot_o[y, s] = tot_o.get((y, s), 0) + n
+    for (_code, y, s), e in raw.items():
+        tot_e[y, s] = tot_e.get((y, s), 0.0) + e
+    for p in prac.values():
+        p["spec"] = {}
+    for key in sorted(set(obs) | set(raw)):
+        code, y, s = key
+        e = raw.get(key, 0.0)
+        e = e * tot_o.get((y, s), 0) / tot_e[y, s] if tot_e.get((y, s), 0) > 0 else 0.0
+        prac[code]["spec"].setdefault(s, {})[y] = [obs.get(key, 0), round(e, 6)]
 
 
 def facts_file(folder: Path, specialty: str | None = None) -> Path:

@@ -187,3 +187,42 @@ def area_facts(facts: dict[str, Any], code: str, years: list[int] | None = None
         closed=prac[c]["close"] if level == "practice" else None,
         span=(min(months) if months else "", max(months) if months else ""))
     return f
+
+
+def specialty_counts(facts: dict[str, Any], members: list[str], years: list[int] | None = None
+                     ) -> dict[str, tuple[int, float]]:
+    """The referrals and expected referrals (England's rates of each specialty, England's
+    ratio 1 in each specialty and year) of a set of practices, by specialty code, summed
+    over the financial ``years`` (all the data's when empty)."""
+    ys = [str(y) for y in (years or facts["years"])]
+    out: dict[str, list[float]] = {}
+    for m in members:
+        for s, by_year in facts["practices"][m].get("spec", {}).items():
+            acc = out.setdefault(s, [0, 0.0])
+            for y in ys:
+                o, e = by_year.get(y, (0, 0.0))
+                acc[0] += o
+                acc[1] += e
+    return {s: (int(o), float(e)) for s, (o, e) in out.items()}
+
+
+def specialty_by_year(facts: dict[str, Any], members: list[str], specialty: str,
+                      years: list[int] | None = None) -> dict[int, int]:
+    """A set of practices' referrals of one specialty in each financial year."""
+    ys = years or facts["years"]
+    out = {int(y): 0 for y in ys}
+    for m in members:
+        by_year = facts["practices"][m].get("spec", {}).get(specialty, {})
+        for y in ys:
+            out[int(y)] += int(by_year.get(str(y), (0, 0.0))[0])
+    return out
+
+
+def specialty_code_of(facts: dict[str, Any], name: str) -> str | None:
+    """The code of the specialty a page names (its name, or its code), None when unknown."""
+    name = name.strip()
+    names = facts.get("specialties") or {}
+    if name in names:
+        return name
+    codes = [c for c, n in names.items() if n == name]
+    return codes[0] if len(codes) == 1 else None

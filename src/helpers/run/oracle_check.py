@@ -60,6 +60,9 @@ from helpers.oracle.facts import (
     find,
     per_year_allowed,
     quarter,
+    specialty_by_year,
+    specialty_code_of,
+    specialty_counts,
 )
 
 WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -188,6 +191,7 @@ class Report:
             spec = params.get("specialty", "ALL")
             self.specialty = None if spec in (None, "", "ALL") else str(spec)
         self.facts = facts_of_specialty(facts, self.specialty)
+        self.all_facts = facts                  # every specialty's (tables by specialty)
         self.results = results
         self.publish = bool(results.get("publish", params.get("publish")))
         self.years = [int(y) for y in (results.get("years") or params.get("years") or [])]
@@ -211,13 +215,37 @@ class Report:
         """An area's facts over the report's years."""
         return area_facts(self.facts, code, self.years or None)
 
+    def get_in(self, code: str, year: int) -> AreaFacts:
+        """An area's facts in one financial year."""
+        return area_facts(self.facts, code, [year])
+
     def practice_by_public(self, public: str) -> str | None:
-        """The data code of a practice the page names by its public code."""
+        """The data code of a practice the page names by its public code (or by its name,
+        where no other practice has that name)."""
         try:
             level, code = find(self.facts, public)
         except KeyError:
-            return None
+            if self._names is None:
+                self._names = {}
+                for c, p in self.facts["practices"].items():
+                    self._names.setdefault(str(p["name"]).strip(), []).append(c)
+            codes = self._names.get(public.strip(), [])
+            return codes[0] if len(codes) == 1 else None
         return code if level == "practice" else None
+
+    _names: dict[str, list[str]] | None = None
+
+    def by_specialty(self) -> dict[str, tuple[int, float]]:
+        """The area's referrals and expected referrals by specialty over the report's
+        years (empty when the facts hold no figures by specialty)."""
+        if self._by_specialty is None:
+            f = self.all_facts
+            ok = f.get("specialty") is None and "specialties" in f
+            self._by_specialty = specialty_counts(f, self.area.members, self.years or None) \
+                if ok else {}
+        return self._by_specialty
+
+    _by_specialty: dict[str, tuple[int, float]] | None = None
 
     def every_practice(self) -> list[tuple[float | None, float]]:
         """Each practice's (ratio as shown, expected a year) over the report's years."""
@@ -318,6 +346,12 @@ def check_results(r: Report) -> list[str]:
         if res.get("n_practices") not in (None, a.n_with_referrals):
             out.append(f"results n_practices {res['n_practices']}: the oracle has "
                        f"{a.n_with_referrals} practices with referrals in {a.name}")
+    base = res.get("baseline_value_gbp")
+    if r.notebook.startswith("03") and base is not None:
+        value = activity_value(r)
+        if value is not None and not math.isclose(base, value, rel_tol=1e-6):
+            out.append(f"results baseline_value_gbp {base}: the oracle has the commissioner's "
+                       f"activity at £{value:,.2f} in {res.get('year')}")
     if r.notebook.startswith("02") and "n_groups" in res and a.level in (
             "commissioner", "england"):
         groups = {r.facts["practices"][m]["network"] for m in a.members} - {None}
@@ -420,6 +454,74 @@ def check_text(r: Report, text: str, run_areas: set[str] | None) -> list[str]:
                            f"{a.name}")
     if r.notebook.startswith("03") and a.level in ("network", "practice"):
         out += _contract_names(r, text)
+    if r.notebook.startswith("03"):
+        out += _activity_value_text(r, text)
+    return out
+
+
+def money_agrees(printed: str, value: float) -> bool:
+    """Whether a printed sum of money ('£11.1m', '£1,106k', '−£54k', '£553') is ``value``
+    (in £) rounded as printed."""
+    t = printed.strip().replace("−", "-")
+    unit = {"k": 1e3, "m": 1e6, "bn": 1e9}.get(re.sub(r"^[^a-z]*", "", t), 1.0)
+    return agrees(re.sub(r"[a-z]+$", "", t), value / unit)
+
+
+def activity_value(r: Report) -> float | None:
+    """The value of the area's commissioner's outpatient activity at tariff in the report's
+    year (£), when the page's figures are that whole value (not a slice of specialties or
+    of one provider); None when the oracle has none."""
+    params = r.results.get("parameters") or {}
+    if params.get("specialties") or params.get("provider", "ALL") != "ALL":
+        return None
+    comm = r.facts["commissioners"].get(r.area.commissioner or "", {})
+    year = r.results.get("year")
+    return (comm.get("activity_value_gbp") or {}).get(str(year))
+
+
+_WORTH = re.compile(r"In (\d{4})/\d{2}, the outpatient activity of (.+?) with its providers "
+                    r"was worth ([−-]?£[\d.,]+(?:k|m|bn)?) at tariff prices")
+_FALL = re.compile(r"A (\d+(?:\.\d+)?)% fall in GP referrals(?: from this [\w' ]+? \(([\d.]+)% "
+                   r"of the commissioner's referrals\))? changes that activity by "
+                   r"([−-]?£[\d.,]+(?:k|m|bn)?) a year")
+_NONE_IN_YEAR = re.compile(r"made no GP referrals in (\d{4})/\d{2}")
+
+
+def _activity_value_text(r: Report, text: str) -> list[str]:
+    """Notebook 03's money: the commissioner's activity a year at tariff (first attendances
+    and follow-ups at that year's prices), the area's share of the commissioner's referrals
+    that year, and what a fall of some per cent in the area's referrals changes of that
+    activity (the fall × the share × the value)."""
+    value = activity_value(r)
+    a = r.area
+    if value is None or not a.commissioner:
+        return []
+    year = int(r.results["year"])
+    mine, comm = r.get_in(a.code, year), r.get_in(a.commissioner, year)
+    shares = {100 * n / d for n, d in ((mine.observed, comm.observed),
+                                        (disclose(mine.observed), disclose(comm.observed)))
+              if n is not None and d}
+    out = []
+    for m in _WORTH.finditer(text):
+        if int(m.group(1)) == year and not money_agrees(m.group(3), value):
+            out.append(f"'{m.group(0)[:140]}': the oracle has £{value:,.0f} (the "
+                       f"commissioner's first attendances and follow-ups at {year}'s prices)")
+    for m in _FALL.finditer(text):
+        pct, share, change = m.groups()
+        if share is not None and not agrees_any(share, shares):
+            out.append(f"'{m.group(0)[:140]}': the oracle has {a.name}'s referrals at "
+                       f"{100 * mine.observed / max(1, comm.observed):.2f}% of the "
+                       f"commissioner's in {year}")
+        want = [float(pct) / 100 * x / 100 * value for x in (shares or {0.0})] \
+            if a.level != "commissioner" else [float(pct) / 100 * value]
+        if not any(money_agrees(change, w) for w in want):
+            out.append(f"'{m.group(0)[:140]}': the oracle has £{want[0]:,.0f} ({pct}% of "
+                       f"{a.name}'s referrals' share of the activity, £{value:,.0f})")
+    for m in _NONE_IN_YEAR.finditer(text):
+        y = int(m.group(1))
+        if y == year and mine.observed:
+            out.append(f"'{m.group(0)}': the oracle has {mine.observed:,} referrals in "
+                       f"{a.name} that year")
     return out
 
 
@@ -547,17 +649,37 @@ def check_table(r: Report, rows: list[list[str]], where: str) -> list[str]:
                         not agrees(v, f.expected_per_year):
                     bad = (f"{f.expected_per_year:,.1f} expected a year (over "
                            f"{_years_word(f.years)} open)")
-                elif h.startswith("ratio (observed") and r.expected_comparable() and \
-                        not agrees(v, ratio_shown(f, pub)):
+                elif (h.startswith("ratio (observed") or h == "standardised referral ratio") \
+                        and r.expected_comparable() and not agrees(v, ratio_shown(f, pub)):
                     rs = ratio_shown(f, pub)
                     bad = f"ratio {rs:.4f}" if rs is not None else "no ratio"
+                elif h == "months open" and not agrees(v, f.months_open):
+                    bad = f"{f.months_open} months open (months with a referral row)"
+                elif h == "referrals in the period" and not agrees(
+                        v, count_shown(f.observed, pub)):
+                    bad = f"{f.observed:,} referrals (published {count_shown(f.observed, pub)})"
+                elif h == "expected referrals in the period" and r.expected_comparable() \
+                        and not agrees(v, f.expected):
+                    bad = f"{f.expected:,.2f} expected referrals"
+                elif h == "open or closed" and not _open_or_closed(v, f, r.facts):
+                    bad = f"closing date {f.closed}" if f.closed else "no closing date"
                 if bad:
                     out.append(f"{where}, row '{label}', '{head[low.index(h)]}' {v}: the "
                                f"oracle has {bad}")
         if low[0] == "group" and "practices in this area" in cells:
             out += _group_row(r, label, cells["practices in this area"], where)
+        if low[0] == "specialty":
+            out += _specialty_row(r, head, row, where)
         if pub:
             out += _publish_row(head, low, row, where)
+    if low[0] == "specialty":
+        out += _main_specialties(r, rows, where)
+    plan = [i for i, h in enumerate(low) if h.startswith("commissioner's spend at plan")]
+    value = activity_value(r) if plan and r.notebook.startswith("03") else None
+    for row in rows[1:] if value is not None else []:
+        if len(row) == len(head) and not money_agrees(row[plan[0]], value):
+            out.append(f"{where}, row '{row[0]}', '{head[plan[0]]}' {row[plan[0]]}: the "
+                       f"oracle has the commissioner's activity at £{value:,.0f}")
     if low[0] == "group" and "practices in this area" in low:
         i = low.index("practices in this area")
         shown = [x for x in rows[1:] if len(x) == len(head) and number(x[i])]
@@ -579,6 +701,80 @@ def check_table(r: Report, rows: list[list[str]], where: str) -> list[str]:
                 out.append(f"{where}: its groups add to {total:.0f} practices; the oracle "
                            f"has {len(grouped)} of {r.area.name}'s practices in a group")
     return out
+
+
+def _open_or_closed(cell: str, f: AreaFacts, facts: dict[str, Any]) -> bool:
+    """Whether a practice's 'Open or closed' cell ('open', 'closed April 2017') agrees with
+    its closing date (a date after the data's last month is no closing yet)."""
+    text = cell.strip().lower()
+    closed = f.closed is not None and f.closed[:7] <= facts["last_month"]
+    if not text.startswith("closed"):
+        return text == "open" and not closed
+    if not closed:
+        return False
+    months = ["january", "february", "march", "april", "may", "june", "july", "august",
+              "september", "october", "november", "december"]
+    y, m = int(f.closed[:4]), int(f.closed[5:7])
+    return f"{months[m - 1]} {y}" in text or f.closed[:7] in text
+
+
+_FY_HEADER = re.compile(r"^(\d{4})/\d{2} \(referrals\)$")
+
+
+def _specialty_row(r: Report, head: list[str], row: list[str], where: str) -> list[str]:
+    """One row of a table of the area's specialties (its first column the specialty's
+    name): referrals a year, the ratio (England's rates of that specialty, its ratio 1 in
+    each year) and referrals in each financial year, against the oracle's."""
+    counts = r.by_specialty()
+    code = specialty_code_of(r.all_facts, row[0]) if counts else None
+    if code is None:
+        return []
+    a, pub = r.area, r.publish
+    obs, exp = counts.get(code, (0, 0.0))
+    per_year = per_year_allowed(obs, a.years, pub)
+    out = []
+    for h, v in zip(head, row, strict=True):
+        low = h.lower()
+        bad = None
+        year = _FY_HEADER.match(h)
+        if low == "referrals a year" and not agrees_any(v, per_year):
+            bad = (f"{obs / a.years:,.1f} referrals a year ({obs:,} over "
+                   f"{_years_word(a.years)} open)")
+        elif low in ("ratio", "ratio (observed / expected)") and exp > 0:
+            shown = count_shown(obs, pub)
+            want: set = {None if shown is None else shown / exp}
+            if pub and None in per_year:      # hidden with its count a year
+                want.add(None)
+            if not agrees_any(v, want):
+                bad = (f"ratio {obs / exp:.4f} ({obs:,} referrals, {exp:,.1f} expected)")
+        elif year:
+            y = int(year.group(1))
+            n = specialty_by_year(r.all_facts, a.members, code, [y])[y]
+            if not agrees(v, count_shown(n, pub)):
+                bad = f"{n:,} referrals in {h.split(' ')[0]}"
+        if bad:
+            out.append(f"{where}, specialty '{row[0]}', '{h}' {v}: the oracle has {bad} in "
+                       f"{a.name}")
+    return out
+
+
+def _main_specialties(r: Report, rows: list[list[str]], where: str) -> list[str]:
+    """A table of the area's main specialties year by year lists those with most referrals
+    over the report's years (none left out has more than one it lists)."""
+    counts = r.by_specialty()
+    if not counts or len(rows) < 2 or not any(_FY_HEADER.match(h) for h in rows[0]):
+        return []
+    listed = [specialty_code_of(r.all_facts, x[0]) for x in rows[1:]]
+    if None in listed or more_rows(rows):
+        return []
+    least = min(counts.get(c, (0, 0.0))[0] for c in listed)
+    above = sorted((n, c) for c, (n, _e) in counts.items() if c not in listed and n > least)
+    if above:
+        n, c = above[-1]
+        name = r.all_facts["specialties"].get(c, c)
+        return [f"{where}: it lists {len(listed)} specialties as {r.area.name}'s main, yet "
+                f"{name} ({n:,} referrals) has more than one it lists ({least:,})"]
+    return []
 
 
 _MORE_ROWS = re.compile(r"\((\d[\d,]*) more rows? not shown\)")
@@ -793,6 +989,62 @@ def area_page_findings(facts: dict[str, Any], page: str, code: str, run_areas: s
     return out
 
 
+def _summary_report(facts: dict[str, Any], code: str, publish: bool,
+                    years: list[int] | None) -> Report:
+    """A :class:`Report` of an area's page that no notebook made (a printable summary, a
+    download), over the run's years."""
+    return Report(facts, {"notebook": "", "where": {"code": code}, "publish": publish,
+                          "years": years or [], "parameters": {"area": code}})
+
+
+FIGURE_KEYS = ("Network", "Open or closed", "List size (patients)", "Months open")
+"""Row headers that mark a summary's table of figures (header, value, header, value)."""
+
+
+def summary_findings(facts: dict[str, Any], page: str, code: str, publish: bool,
+                     years: list[int] | None = None) -> list[str]:
+    """A printable summary (``summaries/<code>.html``) against the oracle: the practice's
+    figures (list size, months open, referrals, referrals a year, expected, ratio, open or
+    closed), its specialties' ratios, a network's practices' figures, and its headline
+    sentences."""
+    r = _summary_report(facts, code, publish, years)
+    out = check_text(r, page_text(page), None)
+    for i, t in enumerate(page_tables(page)):
+        where = f"summary table {i + 1}"
+        if t and t[0] and t[0][0] in FIGURE_KEYS:
+            pairs = [(x[k], x[k + 1]) for x in t for k in range(0, len(x) - 1, 2)]
+            t = [["Practice"] + [h for h, _v in pairs], [r.area.public] + [v for _h, v in pairs]]
+            where = "summary figures"
+        out += check_table(r, t, where)
+    return list(dict.fromkeys(out))
+
+
+def download_rows(path: Path) -> list[list[str]]:
+    """An area's download of every practice as rows of text, header first: the CSV's table
+    (after its header block's blank line) or the workbook's first sheet."""
+    if path.suffix == ".xlsx":
+        from openpyxl import load_workbook
+
+        ws = load_workbook(path, read_only=True).worksheets[0]
+        return [["" if c is None else _unguarded(str(c)) for c in row]
+                for row in ws.iter_rows(values_only=True)]
+    text = path.read_bytes().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    start = next((i for i, x in enumerate(rows) if not x), -1) + 1
+    return [[_unguarded(c) for c in x] for x in rows[start:]]
+
+
+def download_findings(facts: dict[str, Any], rows: list[list[str]], code: str,
+                      publish: bool, years: list[int] | None = None) -> list[str]:
+    """An area's download of every practice (CSV or workbook rows) against the oracle: each
+    practice's list size, months open, referrals, referrals a year, expected referrals,
+    ratio and whether it closed; publish-mode counts."""
+    if len(rows) < 2 or rows[0][0] != "Practice code":
+        return [f"download of {code}: no table of practices"] if rows else []
+    r = _summary_report(facts, code, publish, years)
+    return check_table(r, [["Practice"] + rows[0][1:]] + rows[1:], f"download of {code}")
+
+
 @functools.lru_cache(maxsize=4)
 def load_facts(path: str) -> dict[str, Any]:
     """The oracle's facts from their cached file (read once a process)."""
@@ -901,12 +1153,15 @@ def check_run(run: Path, skipped: dict[str, int] | None = None) -> dict[str, lis
     ok = [j for j in manifest["reports"] if j.get("status") == "ok"]
     areas = {j["area"] for j in ok}
     out: dict[str, list[str]] = {}
+    years: dict[str, list[int]] = {}          # each area's years, as its reports state them
     for j in ok:
         files = j.get("files") or {}
         if "html" not in files or "results" not in files:
             continue
         page = (run / files["html"]).read_text(encoding="utf-8")
         res = json.loads((run / files["results"]).read_text(encoding="utf-8"))
+        if res.get("years"):
+            years.setdefault(str(j["area"]).upper(), [int(y) for y in res["years"]])
         found, n_skipped = check_report(facts, res, page, areas)
         if n_skipped and skipped is not None:
             skipped[j["report_id"]] = n_skipped
@@ -918,6 +1173,33 @@ def check_run(run: Path, skipped: dict[str, int] | None = None) -> dict[str, lis
         code = html.unescape(code.group(1)).strip() if code else ENGLAND
         try:
             found = area_page_findings(facts, page, code, site_areas(facts, areas))
+        except KeyError:
+            continue
+        if found:
+            out[f"areas/{p.name}"] = found
+    publish = bool(manifest.get("publish"))
+    every = sorted({tuple(v) for v in years.values()})
+    run_years = list(every[0]) if len(every) == 1 else None
+    for p in sorted((run / "summaries").glob("*.html")):
+        page = p.read_text(encoding="utf-8")
+        code = re.search(r'<span class="meta">([^<·]+?) ·', page)
+        if not code:
+            continue
+        code = html.unescape(code.group(1)).strip()
+        try:
+            found = summary_findings(facts, page, code, publish,
+                                     years.get(code.upper(), run_years))
+        except KeyError:
+            continue
+        if found:
+            out[f"summaries/{p.name}"] = found
+    for p in sorted((run / "areas").glob("*-practices.*")):
+        if p.suffix not in (".csv", ".xlsx"):
+            continue
+        code = p.name.rsplit("-practices", 1)[0].upper()
+        try:
+            found = download_findings(facts, download_rows(p), code, publish,
+                                      years.get(code, run_years))
         except KeyError:
             continue
         if found:
