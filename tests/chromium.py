@@ -49,8 +49,8 @@ def open_page(page, path: Path) -> Opened:
         ("file:", "data:")) else route.abort())
     page.goto(Path(path).resolve().as_uri(), wait_until="load")
     # sortable tables are built by their library after the load: wait until each is
-    page.wait_for_function("""() => [...document.querySelectorAll('table[id^="itables_"]')]
-        .every(t => t.closest('.dt-container'))""", timeout=30_000)
+    page.wait_for_function("""() => [...document.querySelectorAll('table.pack-sortable')]
+        .every(t => t.getAttribute('data-ready'))""", timeout=30_000)
     return seen
 
 

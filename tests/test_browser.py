@@ -181,9 +181,8 @@ FOCUS = """() => {
             visible: ring || point || s.boxShadow !== 'none'};
 }"""
 CONTROLS = """() => [...document.querySelectorAll(
-    '.pack-chart .pack-pt[tabindex="0"], .dt-container input, .dt-container select, ' +
-    '.dt-container [role="button"][tabindex="0"], ' +
-    '.dt-container button:not([disabled]):not(.disabled), ' +
+    '.pack-chart .pack-pt[tabindex="0"], .pack-tools input, .pack-tools select, ' +
+    '.pack-tools button:not([disabled]), .pack-sortable th button, ' +
     '#pack-search-box, .pack-csv a')].filter(e => e.getClientRects().length).map(e => {
         e.setAttribute('data-control', '1'); return e.outerHTML.slice(0, 80); })"""
 
@@ -217,16 +216,14 @@ def test_the_keyboard_reaches_every_control_with_its_focus_visible(rendered, pag
 
 
 def test_a_sortable_table_sorts_from_the_keyboard_offline(rendered, page):
-    """The commissioner's practice table (itables, its library inline): Enter on a numeric
-    column's sort control orders the rows by it, up and then down."""
+    """The commissioner's practice table (the pack's script, inline): Enter on a numeric
+    column's sort button orders the rows by it, up and then down, and says so (aria-sort)."""
     opened = open_page(page, _report(rendered, "01_referral_variation", "commissioner"))
-    table = page.locator(".dt-container").first
-    column = page.evaluate("""() => [...document.querySelector('.dt-container')
-        .querySelectorAll('thead th')].findIndex(t => t.classList.contains('dt-type-numeric'))""")
-    assert column >= 0
+    table = page.locator("table.pack-sortable").first
+    column = int(table.get_attribute("data-num").split(",")[0])
 
     def values() -> list[float]:
-        return page.evaluate("""(c) => [...document.querySelector('.dt-container')
+        return page.evaluate("""(c) => [...document.querySelector('table.pack-sortable')
             .querySelectorAll('tbody tr')].map(r => parseFloat(r.cells[c].textContent
             .replace(/,/g, '')))""", column)
 
@@ -240,14 +237,45 @@ def test_a_sortable_table_sorts_from_the_keyboard_offline(rendered, page):
             page.wait_for_timeout(100)
 
     shown = values()
-    control = table.locator("thead th").nth(column).locator('[role="button"]')
+    control = table.locator("thead th").nth(column).locator("button")
     control.focus()
     page.keyboard.press("Enter")
     up = settled(True)
+    assert table.locator("thead th").nth(column).get_attribute("aria-sort") == "ascending"
     page.keyboard.press("Enter")
     down = settled(False)
+    assert table.locator("thead th").nth(column).get_attribute("aria-sort") == "descending"
     assert len(up) >= 10 and up == sorted(up) and down == sorted(down, reverse=True)
     assert shown != up or shown != down                  # the order changed
+    assert opened.errors == [] and opened.external == []
+
+
+def test_a_long_table_searches_and_pages_every_row(rendered, page):
+    """England's practice table: the first 15 rows, Next for the following 15, a search
+    that finds a practice beyond the first page, and 'all' showing every row; the status
+    line says which rows are shown, and the rows are the JSON's, every one."""
+    opened = open_page(page, _report(rendered, "01_referral_variation", "england"))
+    table = page.locator("table.pack-sortable").last
+    key = table.get_attribute("data-key")
+    rows = json.loads(page.locator(f"#pack-rows-{key}").text_content())
+    assert len(rows) > 30
+    tools = page.locator(".pack-tools").last
+    status = page.locator(".pack-status").last
+
+    def body() -> list[list[str]]:
+        return [[c.strip() for c in r] for r in table.evaluate(
+            "t => [...t.tBodies[0].rows].map(r => [...r.cells].map(c => c.textContent))")]
+
+    assert body() == rows[:15] and status.text_content() == f"Rows 1–15 of {len(rows):,}"
+    tools.get_by_role("button", name="Next rows").click()
+    assert body() == rows[15:30] and status.text_content().startswith("Rows 16–30 of")
+    tools.get_by_role("searchbox").fill(rows[20][0])
+    found = body()
+    assert rows[20] in found and len(found) < len(rows)
+    assert "matching" in status.text_content()
+    tools.get_by_role("searchbox").fill("")
+    tools.get_by_role("combobox").select_option("0")
+    assert body() == rows
     assert opened.errors == [] and opened.external == []
 
 

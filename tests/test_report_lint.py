@@ -122,82 +122,107 @@ def test_chart_metadata_records_negative_values_of_nonnegative_quantities():
     plt.close("all")
 
 
-def test_the_itables_bundle_added_to_pages_reaches_no_network():
-    from helpers.run.render import itables_bundle, network_references, with_itables_bundle
+def test_the_sortable_table_script_reaches_no_network_and_is_on_a_page_once():
+    """The script is small, refers to nothing outside the page, and a rendered page with
+    long tables carries it once, at the end (a page without one carries none)."""
+    from helpers.report.tables import SORTABLE_SCRIPT
+    from helpers.run.render import network_references, to_html
 
-    bundle = itables_bundle()
-    assert len(bundle) > 100_000 and network_references(bundle) == []
-    page = "<html><body><table id='itables_t1'></table></body></html>"
-    assert with_itables_bundle(page).count("injectModule") >= 1
-    assert with_itables_bundle("<html><body></body></html>") == "<html><body></body></html>"
-
-
-def test_the_itables_bundle_says_nothing_to_a_reader_without_javascript(tmp_path):
-    """Every page with a sortable table ended, for a reader without JavaScript or a text
-    reader, with itables' 'This is the init_notebook_mode cell … (you should not see this
-    message - is your notebook trusted?)'. The bundle added to pages carries no notice,
-    whether made here or read from a bundle file written before."""
-    from helpers.run.render import itables_bundle, with_itables_bundle
-
-    notice = "you should not see this message"
-    assert notice not in itables_bundle() and "<noscript>" not in itables_bundle()
-    old = tmp_path / "bundle.html"          # a cached file written with the notice
-    old.write_text(itables_bundle() + f"<noscript>{notice}</noscript>", encoding="utf-8")
-    page = "<html><body><table id='itables_t1'></table></body></html>"
-    for out in (with_itables_bundle(page), with_itables_bundle(page, str(old))):
-        assert "injectModule" in out and notice not in out
+    assert len(SORTABLE_SCRIPT) < 8_000 and network_references(SORTABLE_SCRIPT) == []
+    nb, page = _sortable_page(tables=2)
+    assert page.count(SORTABLE_SCRIPT) == 1 and page.index(SORTABLE_SCRIPT) > page.rindex(
+        'class="pack-table pack-sortable"')
+    plain = dict(nb, cells=[])
+    assert "<script>" not in to_html(plain, "England", "footer")
 
 
-def _sortable_page():
-    """A page as the batch writes it: a sortable table rendered (stable ids), then the
-    sortable-table library added once."""
+def test_a_long_table_without_javascript_says_how_many_rows_more_and_where():
+    """A reader without JavaScript sees the first 15 rows, a row saying how many more
+    there are and that the download holds them all; the JSON beside it has every row."""
+    import json
+    import re
+
     import pandas as pd
 
-    from helpers.report.tables import Col, sortable_html
-    from helpers.run.render import to_html, with_itables_bundle
+    from helpers.report.tables import PAGE_ROWS, Col, sortable_html
 
     df = pd.DataFrame({"name": [f"P{i}" for i in range(40)], "n": range(40)})
-    cell = sortable_html(df, [Col("name", "Practice"), Col("n", "Referrals", "count")], "cap")
-    nb = {"cells": [{"cell_type": "code", "id": "c1", "metadata": {}, "source": "",
+    html = sortable_html(df, [Col("name", "Practice"), Col("n", "Referrals", "count")], "cap")
+    assert html.count("<tr") == 1 + PAGE_ROWS + 1             # header, 15 rows, the note
+    assert "(25 more rows not shown) Every row is in the download below." in html
+    rows = json.loads(re.search(r'<script type="application/json"[^>]*>(.*?)</script>',
+                                html, re.S).group(1))
+    assert rows == [[f"P{i}", f"{i:,}"] for i in range(40)]
+
+
+def _sortable_page(tables: int = 1):
+    """A page as the batch writes it: long tables rendered in the kernel (no script there,
+    ``PACK_BATCH``), then the page with the sortable-table script once."""
+    import os
+
+    import pandas as pd
+
+    from helpers.report.tables import Col, table
+    from helpers.run.render import to_html
+
+    df = pd.DataFrame({"name": [f"P{i}" for i in range(40)], "n": range(40)})
+    os.environ["PACK_BATCH"] = "1"
+    try:
+        cells = [table(df, [Col("name", "Practice"), Col("n", "Referrals", "count")],
+                       f"cap {i}").data for i in range(tables)]
+    finally:
+        os.environ.pop("PACK_BATCH")
+    nb = {"cells": [{"cell_type": "code", "id": f"c{i}", "metadata": {}, "source": "",
                      "execution_count": 1,
                      "outputs": [{"output_type": "display_data", "metadata": {},
-                                  "data": {"text/html": cell, "text/plain": "x"}}]}],
+                                  "data": {"text/html": cell, "text/plain": "x"}}]}
+                    for i, cell in enumerate(cells)],
           "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-    return nb, with_itables_bundle(to_html(nb, "England", "footer"))
+    return nb, to_html(nb, "England", "footer")
 
 
-def test_a_page_with_the_sortable_table_library_passes_the_lint():
-    """The library's set-up (itables' injectCSS/injectModule script) and each table's two
-    scripts are the pack's own, recognised exactly; the library is on the page once."""
+def test_a_page_with_the_sortable_table_script_passes_the_lint():
+    """The sortable-table script and each long table's JSON rows are the pack's own,
+    recognised exactly."""
     nb, page = _sortable_page()
-    assert page.count("function injectCSS") == 1 and page.count("new ITable(") == 1
+    assert page.count("function setUp(t)") == 1 and page.count('type="application/json"') == 1
     assert lint(nb, page) == []
 
 
 @pytest.mark.parametrize("change", [
-    ("function injectCSS(base64CSS) {", "function injectCSS(base64CSS) { alert(1);"),
-    ("new ITable(table, dt_args);", "new ITable(table, dt_args); alert(1);"),
-    ('"order": [],', '"order": [alert(1)],'),
-    ('?.removeAttribute("hidden");', '?.removeAttribute("hidden");alert(1);'),
-    ("</body>", "<script>/* itables */ new ITable(alert(1))</script></body>"),
-    ("</body>", "<script>window._itables_x = 1; alert(1)</script></body>"),
+    ('body.textContent = "";', 'body.textContent = ""; alert(1);'),
+    ("function num(s) {", "function num(s) { fetch('/x');"),
+    ("</body>", "<script>/* pack-sortable */ setUp(alert(1))</script></body>"),
+    ("</body>", '<script type="application/json">alert(1)</script></body>'),
+    ("</body>", '<script type="application/json">[["a", 1]]</script></body>'),
+    ("</body>", '<script type="application/json">{"a": ["b"]}</script></body>'),
 ])
 def test_a_script_that_is_not_exactly_the_packs_is_caught(change):
-    """A script the pack writes with one thing changed or added, or one that merely names
-    itables, is not the pack's."""
+    """The pack's script with one thing changed or added, a script that merely names it,
+    or a data script that is not a list of rows of text, is not the pack's."""
     nb, page = _sortable_page()
     old, new = change
     assert old in page and lint(nb, page) == []
     problems = lint(nb, page.replace(old, new, 1))
-    assert len([p for p in problems if "a script the pack did not write" in p]) == 1, problems
+    assert len([p for p in problems if "a script the pack did not write" in p
+                or "a data script that is not a table's rows" in p]) == 1, problems
+
+
+def test_a_negative_count_beyond_a_long_tables_first_rows_is_caught():
+    """The lint reads every row of a long table (its JSON), not only the 15 shown first."""
+    nb, page = _sortable_page()
+    assert lint(nb, page) == []
+    bad = page.replace('["P39","39"]', '["P39","−39"]')
+    assert bad != page
+    assert any("negative value '−39'" in p for p in lint(nb, bad))
 
 
 @pytest.mark.parametrize("script", [
-    "new ITable(document.body, {}); alert(1)",
-    "/* itables */ alert(1)",
-    'document.getElementById("itables_t1")?.removeAttribute("hidden");alert(1);',
+    "setUp(document.body); alert(1)",
+    "/* pack-sortable */ alert(1)",
+    'document.querySelectorAll("table.pack-sortable");alert(1);',
 ])
-def test_a_script_from_data_that_names_itables_is_caught(script):
+def test_a_script_from_data_that_names_the_table_script_is_caught(script):
     problems = lint(_nb(), _html(f"<p>fine</p><script>{script}</script>"))
     assert any("a script the pack did not write" in p for p in problems), problems
 

@@ -5,8 +5,8 @@ unit, format) and calls :func:`table`. Numbers get thousands separators and a fi
 decimals per column; money is in one unit per report (£, £k or £m, said in the header);
 disclosure-controlled cells read "suppressed" and missing values "–"; every text cell is
 HTML-escaped. Short tables render as static HTML (pandas ``Styler``); long ones (over
-``SORTABLE_ROWS`` rows) as sortable, searchable tables that work offline (itables, with its
-JavaScript bundle embedded once per report, no network). Every table carries a link to
+``SORTABLE_ROWS`` rows) as sortable, searchable, paged tables that work offline (the pack's
+own small script, :data:`SORTABLE_SCRIPT`, once per page; no network). Every table carries a link to
 download it as CSV, held in the page itself (a ``data:`` address, so it works on a page
 emailed on its own): the cells exactly as shown (published values only in publish mode),
 UTF-8 with a byte-order mark so spreadsheet programs read £ and − correctly.
@@ -121,15 +121,16 @@ STYLE = [
 
 
 def static_html(df: pd.DataFrame, cols: list[Col], caption: str = "",
-                shown: pd.DataFrame | None = None) -> str:
+                shown: pd.DataFrame | None = None, attrs: str = 'class="pack-table"') -> str:
     """A static HTML table (pandas Styler, every cell and header escaped, numbers
-    right-aligned); ``shown`` is :func:`display_frame` of it, when already made."""
+    right-aligned); ``shown`` is :func:`display_frame` of it, when already made; ``attrs``
+    the table element's attributes."""
     shown = display_frame(df, cols) if shown is None else shown
     right = [c.label for c in cols if c.fmt in NUMERIC]
     left = [c.label for c in cols if c.fmt not in NUMERIC]
     sty = shown.style.hide(axis="index").format(escape="html").format_index(
         escape="html", axis="columns").set_table_styles(STYLE)
-    sty = sty.set_table_attributes('class="pack-table"')
+    sty = sty.set_table_attributes(attrs)
     if left:
         sty = sty.set_properties(subset=left, **{"text-align": "left"})
     if right:
@@ -143,61 +144,143 @@ def static_html(df: pd.DataFrame, cols: list[Col], caption: str = "",
     return sty.to_html(uuid=key)
 
 
-_ITABLES_PLACEHOLDER = re.compile(r"<tbody>\s*<tr>\s*<td[^>]*>.*?Loading ITables.*?</td>\s*"
-                                  r"</tr>\s*</tbody>", re.S)
-"""The row itables puts in a table's body until its script fills it ("Loading ITables
-v2.9.1 from the init_notebook_mode cell... (need help?)", with an animated logo): text a
-page without JavaScript or a text reader would show, about the notebook, not the data."""
-_ITABLES_TRUST_HINT = re.compile(r"<noscript><span title=\"JavaScript not allowed[^\"]*\">"
-                                 r".*?</span></noscript>", re.S)
-"""itables' lock mark in its no-JavaScript copy, asking a reader to trust the notebook."""
+PAGE_ROWS = 15
+"""Rows a long table shows at first (and all a reader without JavaScript sees of it; every
+row is in its CSV download)."""
+
+SORTABLE_SCRIPT = r"""<script>
+(function () {
+  /* Long tables: sort by a column (its header is a button), search and page. Each
+     table.pack-sortable holds its first rows as plain HTML (what a reader without
+     JavaScript sees) and every row as JSON data beside it; cells are set as text. */
+  function num(s) {
+    var v = parseFloat(s.replace(/\u2212/g, "-").replace(/[\u00a3,%+km\s]/g, ""));
+    return isNaN(v) ? null : v;
+  }
+  function el(tag, text) {
+    var e = document.createElement(tag); if (text) { e.textContent = text; } return e;
+  }
+  function setUp(t) {
+    var data = document.getElementById("pack-rows-" + t.getAttribute("data-key"));
+    if (t.getAttribute("data-ready") || !data || !t.tHead || !t.tBodies.length) { return; }
+    t.setAttribute("data-ready", "1");
+    var all = JSON.parse(data.textContent), shown = all, size = 15, first = 0;
+    var key = -1, up = true, body = t.tBodies[0], heads = t.tHead.rows[0].cells;
+    var numeric = (t.getAttribute("data-num") || "").split(",").filter(Boolean).map(Number);
+    var label = t.caption ? t.caption.textContent : "this table";
+    var tools = el("div"), search = el("input"), pick = el("select");
+    var back = el("button", "Previous rows"), next = el("button", "Next rows");
+    var status = el("p"), sl = el("label", "Search " + label + " "), pl = el("label", " Rows shown ");
+    tools.className = "pack-tools"; search.type = "search"; status.className = "pack-status";
+    status.setAttribute("role", "status"); back.type = next.type = "button";
+    [["15", "15"], ["50", "50"], ["100", "100"], ["0", "all"]].forEach(function (o) {
+      var e = el("option", o[1]); e.value = o[0]; pick.appendChild(e);
+    });
+    sl.appendChild(search); pl.appendChild(pick);
+    [sl, pl, back, next].forEach(function (e) { tools.appendChild(e); });
+    t.parentNode.insertBefore(tools, t);
+    t.parentNode.insertBefore(status, t.nextSibling);
+    function order() {
+      if (key < 0) { return; }
+      var n = numeric.indexOf(key) >= 0, d = up ? 1 : -1;
+      shown = shown.slice().sort(function (a, b) {
+        if (!n) { return d * a[key].localeCompare(b[key], undefined, {numeric: true}); }
+        var x = num(a[key]), y = num(b[key]);
+        if (x === null || y === null) { return (x === null) - (y === null); }
+        return d * (x - y);
+      });
+    }
+    function draw() {
+      var last = size ? Math.min(shown.length, first + size) : shown.length;
+      body.textContent = "";
+      shown.slice(first, last).forEach(function (r) {
+        var tr = el("tr");
+        r.forEach(function (c, i) {
+          var td = el("td", c);
+          if (numeric.indexOf(i) >= 0) { td.style.textAlign = "right"; }
+          tr.appendChild(td);
+        });
+        body.appendChild(tr);
+      });
+      back.disabled = first === 0; next.disabled = last >= shown.length;
+      status.textContent = shown.length ? "Rows " + (first + 1).toLocaleString("en-GB") +
+        "\u2013" + last.toLocaleString("en-GB") + " of " + shown.length.toLocaleString("en-GB") +
+        (shown.length < all.length ? " matching (of " + all.length.toLocaleString("en-GB") +
+         ")" : "") : "No rows match";
+    }
+    Array.prototype.forEach.call(heads, function (th, i) {
+      var b = el("button");
+      b.type = "button"; b.className = "pack-sort";
+      while (th.firstChild) { b.appendChild(th.firstChild); }
+      th.appendChild(b); th.setAttribute("aria-sort", "none");
+      b.addEventListener("click", function () {
+        up = key === i ? !up : true; key = i;
+        Array.prototype.forEach.call(heads, function (h) { h.setAttribute("aria-sort", "none"); });
+        th.setAttribute("aria-sort", up ? "ascending" : "descending");
+        order(); first = 0; draw();
+      });
+    });
+    search.addEventListener("input", function () {
+      var q = search.value.trim().toLowerCase();
+      shown = q ? all.filter(function (r) { return r.join(" ").toLowerCase().indexOf(q) >= 0; })
+        : all;
+      order(); first = 0; draw();
+    });
+    pick.addEventListener("change", function () { size = Number(pick.value); first = 0; draw(); });
+    back.addEventListener("click", function () { first = Math.max(0, first - size); draw(); });
+    next.addEventListener("click", function () { first += size; draw(); });
+    draw();
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("table.pack-sortable"), setUp);
+})();
+</script>"""
+"""The pack's sortable-table script (about 4 kB), once in a rendered page that has a long
+table (:func:`helpers.run.render.to_html`) and after each long table in JupyterLab. It is
+written here rather than taken from a library: the maintained table libraries (DataTables
+through itables, about 970 kB inline) outweighed the pages they served, and the page needs
+only sort, search and paging over cells that are already formatted text. The lint accepts
+it only exactly as written here."""
 
 
-def without_itables_notices(html: str) -> str:
-    """itables' table with its loading row and its 'trust this notebook' mark taken out:
-    the data table's body is empty until its script fills it, and the static copy beside it
-    (shown without JavaScript) carries the data alone."""
-    return _ITABLES_TRUST_HINT.sub("", _ITABLES_PLACEHOLDER.sub("<tbody></tbody>", html))
+def _json_rows(shown: pd.DataFrame) -> str:
+    """A display frame's rows as JSON for a script element: every '<', '>' and '&' escaped,
+    so no cell can end the element or open markup."""
+    import json
+
+    text = json.dumps([[str(c) for c in r] for r in shown.itertuples(index=False)],
+                      ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def sortable_html(df: pd.DataFrame, cols: list[Col], caption: str = "",
                   shown: pd.DataFrame | None = None) -> str:
-    """A sortable, searchable table (itables, offline) for long lists. itables escapes
-    cells and headers but not the caption, which may hold an area's name: escaped here.
-    ``shown`` is :func:`display_frame` of it, when already made."""
-    from html import escape
-
-    import itables
-
+    """A long table: its first :data:`PAGE_ROWS` rows as a static table (escaped, what a
+    reader without JavaScript sees, with a row saying how many more there are) and every
+    row as JSON data (``<script type="application/json">``) that :data:`SORTABLE_SCRIPT`
+    sorts, searches and pages. ``shown`` is :func:`display_frame` of it, when made."""
     shown = display_frame(df, cols) if shown is None else shown
-    numeric = [i for i, c in enumerate(cols) if c.fmt in NUMERIC]
-    return without_itables_notices(itables.to_html_datatable(
-        shown, caption=escape(caption) if caption else None, connected=False, showIndex=False,
-        paging=True, pageLength=15, lengthMenu=[15, 50, 100, -1], order=[],
-        columnDefs=[{"targets": numeric, "type": "num-fmt", "className": "dt-right"},
-                    {"targets": [i for i in range(len(cols)) if i not in numeric],
-                     "className": "dt-left"}],
-        layout={"topStart": "pageLength", "topEnd": "search", "bottomStart": "info",
-                "bottomEnd": "paging"}, classes="display compact"))
+    key = hashlib.sha1((caption + _csv(shown)).encode()).hexdigest()[:8]
+    numeric = ",".join(str(i) for i, c in enumerate(cols) if c.fmt in NUMERIC)
+    html = static_html(df, cols, caption, shown.head(PAGE_ROWS),
+                       attrs=f'class="pack-table pack-sortable" data-key="{key}" '
+                             f'data-num="{numeric}"')
+    more = len(shown) - PAGE_ROWS
+    if more > 0:
+        row = (f'<tr class="pack-more"><td colspan="{len(cols)}">({more:,} more '
+               f'row{"s" if more != 1 else ""} not shown) Every row is in the download '
+               f"below.</td></tr>")
+        i = html.rfind("</tbody>")
+        html = html[:i] + row + html[i:]
+    return (html + f'<script type="application/json" id="pack-rows-{key}">'
+            f"{_json_rows(shown)}</script>")
 
 
-def _itables_ready() -> str:
-    """The itables bundle, once per report (a kernel namespace flag, cleared between
-    reports by the batch's namespace reset). In a batch run (``PACK_BATCH`` set) the
-    rendered page gets it once instead (:func:`helpers.run.render.with_itables_bundle`),
-    which keeps a megabyte of JavaScript out of every executed notebook."""
+def _script_here() -> str:
+    """The sortable-table script after a long table in JupyterLab; nothing in a batch run
+    (``PACK_BATCH`` set), where the rendered page gets it once."""
     import os
 
-    from IPython import get_ipython
-
-    ip = get_ipython()
-    if ip is None or ip.user_ns.get("_pack_itables_ready") or os.environ.get("PACK_BATCH"):
-        return ""
-    import itables
-    from itables.javascript import generate_init_offline_itables_html
-
-    ip.user_ns["_pack_itables_ready"] = True
-    return generate_init_offline_itables_html(itables.options.dt_bundle)
+    return "" if os.environ.get("PACK_BATCH") else SORTABLE_SCRIPT
 
 
 def csv_text(df: pd.DataFrame, cols: list[Col]) -> str:
@@ -262,6 +345,6 @@ def table(df: pd.DataFrame, cols: list[Col], caption: str = "", sortable: bool |
 
     long = len(df) > SORTABLE_ROWS if sortable is None else sortable
     shown = display_frame(df, cols)           # formatted once for the table and its CSV
-    body = _itables_ready() + sortable_html(df, cols, caption, shown) if long else \
+    body = sortable_html(df, cols, caption, shown) + _script_here() if long else \
         static_html(df, cols, caption, shown)
     return HTML(body + download_link(df, cols, caption, shown))

@@ -52,7 +52,7 @@ if __name__ == "__mp_main__":             # this process is a pool worker (spawn
 # ``__mp_main__``), and the data stack belongs in the kernels, not in every worker. Grid,
 # catalogue, report and index are imported where they are used.
 from helpers.atomic import write_json_atomic, write_text_atomic
-from helpers.paths import cache_dir, project_root, reports_dir
+from helpers.paths import project_root, reports_dir
 from helpers.run import changes, cluster, downloads, kernels, oracle_check, site, summary
 from helpers.run.environment import lock_status
 from helpers.run.jobs import Job
@@ -266,7 +266,6 @@ def _run(grid, jobs: list[Job], ds, gp: Path, grid_sha: str, out_root: Path,
     """:func:`run` once the grid is valid and the output folder writable."""
     from helpers.run.grid import GridError
     from helpers.run.index import write_index
-    from helpers.run.render import bundle_file
 
     sweep_builds(out_root)
     kernels.sweep_stale()
@@ -314,8 +313,6 @@ def _run(grid, jobs: list[Job], ds, gp: Path, grid_sha: str, out_root: Path,
                       "grid_file": str(gp.relative_to(project_root())) if gp.is_relative_to(
                           project_root()) else str(gp),
                       "grid_sha256": grid_sha}
-        # the itables bundle is written once; workers read it (not part of the manifest)
-        bundle = str(bundle_file(cache_dir()))
     except BaseException:
         if started is not None:
             started[0].shutdown(cancel_futures=True)
@@ -326,7 +323,7 @@ def _run(grid, jobs: list[Job], ds, gp: Path, grid_sha: str, out_root: Path,
     had_aside = aside.exists()
     try:
         all_jobs = kept + _execute(jobs, jobs_n, ds, str(build), timeout,
-                                   dict(provenance, itables_bundle=bundle,
+                                   dict(provenance,
                                         **oracle_check.prepare(
                                             grid.data_source, [j.area for j in kept + jobs],
                                             [str(j.parameters.get("specialty", "ALL"))

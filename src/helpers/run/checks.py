@@ -9,7 +9,6 @@ charts its catalogue entry promises, written its results file, and pass the repo
 from __future__ import annotations
 
 import functools
-import hashlib
 import html
 import json
 import re
@@ -107,86 +106,47 @@ def live_attribute(tag: str, name: str, value: str | None) -> str | None:
     return None
 
 
-_TABLE_ID = r"itables_(?:t\d+|[0-9a-f]{8}_[0-9a-f]{4}_[0-9a-f]{4}_[0-9a-f]{4}_[0-9a-f]{12})"
-"""A sortable table's id: itables' own, or the stable one the renderer gives it."""
-
-
-@functools.lru_cache(maxsize=1)
-def _itables_table_scripts() -> tuple[re.Pattern, re.Pattern]:
-    """The two scripts itables writes beside each sortable table, as exact patterns read
-    from the installed itables' own template (its package files, without importing it):
-    the swap from the static copy to the sortable table, and the table's set-up, whose
-    only free parts are the table's id and its arguments (checked to be JSON)."""
-    import importlib.util
-    from importlib.metadata import version
-
-    v = version("itables")
-    spec = importlib.util.find_spec("itables")
-    folder = Path(next(iter(spec.submodule_search_locations or [])))
-    template = (folder / "html" / "datatables_template_offline.html").read_text("utf-8")
-    setup = re.search(r"<script type=\"module\">(.*?)</script>", template, re.S).group(1)
-    setup = re.escape(setup.strip())
-    for name, value in (("_itables_underscore_version",
-                         "_itables_" + v.replace(".", "_").replace("-", "_")),
-                        ("itables-version-ready", f"itables-{v}-ready")):
-        setup = setup.replace(re.escape(name), re.escape(value))
-    setup = setup.replace(re.escape("#table_id"), f"#(?P<id>{_TABLE_ID})")
-    setup = setup.replace(re.escape("let dt_args = {};"), r"let dt_args = (?P<args>\{.*\});")
-    swap = (rf'document\.getElementById\("(?P<id>{_TABLE_ID})"\)\?\.removeAttribute'
-            r'\("hidden"\);document\.getElementById\("(?P=id)_fallback"\)\?\.'
-            r'setAttribute\("hidden", "hidden"\);')
-    return re.compile(swap), re.compile(setup, re.S)
-
-
-@functools.lru_cache(maxsize=1)
-def _itables_bundle_scripts() -> frozenset[str]:
-    """SHA-256 of each script of the sortable-table library the pack ships in a page
-    (:func:`helpers.run.render.itables_bundle`: itables' offline set-up, which loads its
-    inlined JavaScript and CSS)."""
-    from helpers.run.render import itables_bundle
-
-    return frozenset(hashlib.sha256(m.strip().encode()).hexdigest() for m in
-                     re.findall(r"<script>(.*?)</script>", itables_bundle(), re.S))
-
-
 def _own_script(text: str) -> bool:
     """Whether a script is exactly one the pack writes: the chart point names
-    (:data:`helpers.run.render.POINT_NAMES`), the sortable-table library's set-up as the
-    installed itables writes it (compared whole, by hash), or one of the two scripts
-    itables writes beside a sortable table (its template, with only the table's id and a
-    JSON object of arguments free). Anything else, including one of these with a word
-    changed or code added, is not the pack's."""
+    (:data:`helpers.run.render.POINT_NAMES`) or the sortable-table script
+    (:data:`helpers.report.tables.SORTABLE_SCRIPT`). Anything else, including one of these
+    with a word changed or code added, is not the pack's."""
+    from helpers.report.tables import SORTABLE_SCRIPT
     from helpers.run.render import POINT_NAMES
 
     body = text.strip()
-    if body == POINT_NAMES.removeprefix("<script>").removesuffix("</script>").strip():
-        return True
-    swap, setup = _itables_table_scripts()
-    if swap.fullmatch(body):
-        return True
-    m = setup.fullmatch(body)
-    if m:
-        try:
-            return isinstance(json.loads(m.group("args")), dict)
-        except json.JSONDecodeError:
-            return False
-    return hashlib.sha256(body.encode()).hexdigest() in _itables_bundle_scripts()
+    return any(body == s.removeprefix("<script>").removesuffix("</script>").strip()
+               for s in (POINT_NAMES, SORTABLE_SCRIPT))
+
+
+def _table_rows(text: str) -> list[list[str]] | None:
+    """A data script's rows (``type="application/json"``) if it is what the pack writes
+    there: a long table's rows, a JSON list of lists of text, nothing else; else None."""
+    try:
+        rows = json.loads(text)
+    except json.JSONDecodeError:
+        return None
+    ok = isinstance(rows, list) and all(
+        isinstance(r, list) and all(isinstance(c, str) for c in r) for r in rows)
+    return rows if ok else None
 
 
 class _Text(HTMLParser):
     """Visible text and table cells of a rendered report (scripts, styles, footer and
-    itables' data left out), and any live markup: an element, attribute or script the
+    long tables' JSON rows left out), and any live markup: an element, attribute or script the
     pack does not write itself (:attr:`live`)."""
 
     def __init__(self):
         super().__init__()
         self.text: list[str] = []
         self.tables: list[list[list[str]]] = []
+        self.long_tables: list[list[list[str]]] = []   # header + every row of a long table
         self.live: list[str] = []
         self.markup: list[str] = []
         self._skip = 0
         self._cell: list[str] | None = None
         self._script: list[str] | None = None
+        self._data = False
         self._style: list[str] | None = None
 
     def _live(self, tag, attrs):
@@ -204,6 +164,7 @@ class _Text(HTMLParser):
             if any(n == "src" for n, _ in attrs):
                 self.live.append("script loaded from a file")
             self._script = []
+            self._data = dict(attrs).get("type") == "application/json"
 
     def handle_starttag(self, tag, attrs):
         self._live(tag, attrs)
@@ -218,7 +179,14 @@ class _Text(HTMLParser):
 
     def handle_endtag(self, tag):
         if tag == "script" and self._script is not None:
-            if not _own_script("".join(self._script)):
+            if self._data:
+                rows = _table_rows("".join(self._script))
+                if rows is None:
+                    self.live.append("a data script that is not a table's rows")
+                else:                       # a long table's every row, under its header
+                    head = self.tables[-1][0] if self.tables and self.tables[-1] else []
+                    self.long_tables.append([head, *rows])
+            elif not _own_script("".join(self._script)):
                 self.live.append(f"a script the pack did not write: "
                                  f"{''.join(self._script).strip()[:60]!r}")
             self.markup.append("".join(self._script))
@@ -253,7 +221,7 @@ def lint(nb: dict, page: str, publish: bool = False) -> list[str]:
     without alt text, network references, and pages over 2 MB; in publish mode, a chart
     whose drawn values (read back when it was drawn) imply a count publish mode would not
     show (:func:`helpers.disclosure.unpublished`). Empty when clean."""
-    from helpers.run.render import REMOVE_TAGS, library_bytes, network_references
+    from helpers.run.render import REMOVE_TAGS, network_references
 
     problems = []
     for cell in nb.get("cells", []):
@@ -297,7 +265,7 @@ def lint(nb: dict, page: str, publish: bool = False) -> list[str]:
                         f"…{text[max(0, m.start() - 40):m.end() + 20]}…")
     for m in _FLAT_CI.finditer(text):
         problems.append(f"interval with equal ends '{m.group(0)}' (show more decimals)")
-    for table in parser.tables:
+    for table in parser.tables + parser.long_tables:
         if not table:
             continue
         header = [h.lower() for h in table[0]]
@@ -311,9 +279,9 @@ def lint(nb: dict, page: str, publish: bool = False) -> list[str]:
     refs = network_references(" ".join(parser.markup))
     if refs:
         problems.append(f"network references: {refs[:3]}")
-    size = len(page.encode()) - library_bytes(page)      # the report's own content
+    size = len(page.encode())
     if size > MAX_REPORT_BYTES:
-        problems.append(f"report is {size / 1e6:.1f} MB without the table library (limit "
+        problems.append(f"report is {size / 1e6:.1f} MB (limit "
                         f"{MAX_REPORT_BYTES / 1e6:.0f} MB)")
     return problems
 

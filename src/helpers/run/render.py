@@ -4,8 +4,8 @@ The pack's nbconvert template (``templates/pack``: JupyterLab's, without the req
 MathJax and mermaid loaders and with alt text on every chart) renders the notebook with
 inputs, prompts, the parameter cells, stderr and warnings removed. The page then gets a
 compact contents bar from the section headings, placed after the headline so the headline
-sits on the first screen, and a provenance footer. Tables that itables made sortable get
-stable ids so two runs give identical pages, and its help links are removed, so the page
+sits on the first screen, and a provenance footer. A page with a long table gets the
+pack's sortable-table script once (:data:`helpers.report.tables.SORTABLE_SCRIPT`). The page
 refers to nothing outside itself (:func:`network_references` finds anything that would).
 """
 
@@ -23,8 +23,6 @@ from nbconvert.preprocessors import TagRemovePreprocessor
 
 REMOVE_TAGS = {"injected-parameters", "parameters", "remove-cell"}
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-_ITABLES_ID = re.compile(r"itables_[0-9a-f]{8}_[0-9a-f]{4}_[0-9a-f]{4}_[0-9a-f]{4}_[0-9a-f]{12}")
-_ITABLES_LINK = re.compile(r"<a href=\"?https://itables\.org[^>]*>(.*?)</a>", re.S)
 _URL = r"""\s*["']?\s*(?:https?:)?//[^"'\s>]+"""
 NETWORK_FORMS = tuple(re.compile(p) for p in (
     *(rf"{attr}\s*={_URL}" for attr in ("src", "href", "action", "poster", "data")),
@@ -73,6 +71,15 @@ stroke-width:2px!important;outline:none}
 border-radius:3px;font-size:.8em;pointer-events:none;max-width:28em}
 @media print{.pack-tip{display:none}}
 .pack-table{max-width:100%}
+.pack-tools{display:flex;flex-wrap:wrap;gap:.4em 1em;align-items:center;font-size:.85em;
+margin:.6em 0 .2em}
+.pack-tools input,.pack-tools select,.pack-tools button{font:inherit;padding:.15em .4em}
+.pack-sort{font:inherit;font-weight:bold;text-align:inherit;background:none;border:0;
+padding:0;cursor:pointer;color:inherit}
+th[aria-sort=ascending] .pack-sort::after{content:" \\25B2"}
+th[aria-sort=descending] .pack-sort::after{content:" \\25BC"}
+.pack-status{font-size:.85em;color:#425563;margin:.2em 0 .8em}
+:focus-visible{outline:3px solid #005EB8;outline-offset:1px}
 </style>"""
 
 POINT_NAMES = """<script>
@@ -167,10 +174,6 @@ def to_html(nb: nbformat.NotebookNode, title: str, footer: str, header: str = ""
     _clean_outputs(nb)
     nb.metadata["title"] = title
     body, _ = _exporter().from_notebook_node(nb)
-    ids: dict[str, str] = {}
-    body = _ITABLES_ID.sub(lambda m: ids.setdefault(m.group(0), f"itables_t{len(ids) + 1}"),
-                           body)
-    body = _ITABLES_LINK.sub(r"\1", body)
     toc = _toc(body)
     heads = [m.start() for m in re.finditer(r"<h2", body)]
     if toc and len(heads) >= 2:            # after the headline section, before the next one
@@ -183,71 +186,13 @@ def to_html(nb: nbformat.NotebookNode, title: str, footer: str, header: str = ""
     body = body.replace("</body>", f'<footer class="pack-footer">{footer}</footer></body>', 1)
     if 'class="pack-pt' in body:
         body = body.replace("</body>", POINT_NAMES + "</body>", 1)
+    if "pack-sortable" in body:
+        from helpers.report.tables import SORTABLE_SCRIPT
+
+        # once, at the end (a notebook run in JupyterLab has it after each long table)
+        body = body.replace(SORTABLE_SCRIPT, "").replace("</body>", SORTABLE_SCRIPT +
+                                                          "</body>", 1)
     return body
-
-
-def itables_bundle() -> str:
-    """The itables JavaScript and CSS, inline (about 1 MB; no network)."""
-    import itables
-    from itables.javascript import generate_init_offline_itables_html
-
-    return _quiet(_ITABLES_LINK.sub(r"\1", generate_init_offline_itables_html(
-        itables.options.dt_bundle)))
-
-
-_NOSCRIPT = re.compile(r"<noscript>.*?</noscript>", re.S)
-
-
-def _quiet(bundle: str) -> str:
-    """The bundle without its no-JavaScript notice (itables' logo and 'This is the
-    init_notebook_mode cell … is your notebook trusted?', which a reader without JavaScript
-    or a text reader saw at the foot of every page with a sortable table; the tables' own
-    static copies are what such a reader needs)."""
-    return _NOSCRIPT.sub("", bundle)
-
-
-@functools.lru_cache(maxsize=2)
-def _read(path: str) -> str:
-    return Path(path).read_text(encoding="utf-8")
-
-
-@functools.lru_cache(maxsize=2)
-def _quiet_file(path: str) -> str:
-    """A bundle file as :func:`_quiet` leaves it (a file written before carries the notice)."""
-    return _quiet(_read(path))
-
-
-def bundle_file(folder: Path) -> Path:
-    """Write the itables bundle once into ``folder`` (the batch's cache) and return its
-    path, so workers read it instead of importing itables (which is not imported at all
-    when the file is there: importing it takes about a second)."""
-    from importlib.metadata import version
-
-    path = Path(folder) / f"itables-{version('itables')}.html"
-    if not path.exists():
-        from helpers.atomic import write_text_atomic
-        write_text_atomic(path, itables_bundle())
-    return path
-
-
-def with_itables_bundle(page: str, bundle_path: str | None = None) -> str:
-    """The page with the itables bundle added once, if it has sortable tables that were
-    rendered without it (batch runs); read from ``bundle_path`` when given."""
-    if "itables_t" not in page or "injectModule" in page:
-        return page
-    bundle = _quiet_file(bundle_path) if bundle_path else itables_bundle()
-    return page.replace("</body>", f"{LIBRARY_START}{bundle}{LIBRARY_END}</body>", 1)
-
-
-LIBRARY_START, LIBRARY_END = "<!-- pack:table-library -->", "<!-- /pack:table-library -->"
-"""Around the sortable-table library in a page, so the page-size budget can leave it out."""
-
-
-def library_bytes(page: str) -> int:
-    """Bytes of a page taken by the sortable-table library (0 without it)."""
-    i = page.find(LIBRARY_START)
-    j = page.find(LIBRARY_END, i)
-    return len(page[i:j + len(LIBRARY_END)].encode()) if 0 <= i < j else 0
 
 
 def network_references(page: str) -> list[str]:

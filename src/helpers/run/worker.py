@@ -50,7 +50,7 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
     import papermill as pm
 
     from helpers.run import oracle_check, semantic
-    from helpers.run.render import footer_html, to_html, with_itables_bundle
+    from helpers.run.render import footer_html, to_html
     from helpers.run.site import link_page, nav_html
 
     os.environ.pop("MPLBACKEND", None)
@@ -78,14 +78,12 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
         res = json.loads(results.read_text())
         title = f"{job.area_name or job.area} — {job.title or job.notebook}"
         page = to_html(nb, title, footer_html(job, res, provenance), nav_html(job.nav))
-        # checked before the (checked, static) itables bundle goes in
         problems = lint(nb, page, publish=bool(job.parameters.get("publish")))
         problems += semantic.page_findings(visible_text(page), res, chart_metadata(nb))
         problems += oracle_check.worker_findings(res, page, provenance)
         # the site's links in the page's text: terms to their definitions (after the checks,
         # which read the text, not the tags)
         page = link_page(page, job.nav)
-        page = with_itables_bundle(page, provenance.get("itables_bundle"))
         write_text_atomic(html_path, page)
         if problems:
             raise RuntimeError("report lint: " + "; ".join(dict.fromkeys(problems)))
