@@ -208,6 +208,17 @@ def test_a_script_that_is_not_exactly_the_packs_is_caught(change):
                 or "a data script that is not a table's rows" in p]) == 1, problems
 
 
+def test_a_long_tables_rows_must_equal_its_download():
+    """The rows a reader pages through are the rows they download: a row changed in the
+    JSON (beyond the first 15) or dropped from it is found."""
+    nb, page = _sortable_page()
+    assert lint(nb, page) == []
+    for bad in (page.replace('["P30","30"]', '["P30","31"]'),
+                page.replace('["P30","30"],', "")):
+        assert bad != page
+        assert any("differ from its download" in p for p in lint(nb, bad)), bad[-300:]
+
+
 def test_a_negative_count_beyond_a_long_tables_first_rows_is_caught():
     """The lint reads every row of a long table (its JSON), not only the 15 shown first."""
     nb, page = _sortable_page()

@@ -279,11 +279,45 @@ def lint(nb: dict, page: str, publish: bool = False) -> list[str]:
     refs = network_references(" ".join(parser.markup))
     if refs:
         problems.append(f"network references: {refs[:3]}")
+    problems += long_table_downloads(page)
     size = len(page.encode())
     if size > MAX_REPORT_BYTES:
         problems.append(f"report is {size / 1e6:.1f} MB (limit "
                         f"{MAX_REPORT_BYTES / 1e6:.0f} MB)")
     return problems
+
+
+_LONG_TABLE = re.compile(r'<script type="application/json" id="pack-rows-(\w+)">(.*?)</script>'
+                         r'\s*<p class="pack-csv"><a download="([^"]*)" '
+                         r'href="data:text/csv;charset=utf-8;base64,([^"]+)"', re.S)
+
+
+def long_table_downloads(page: str) -> list[str]:
+    """Each long table's rows (the JSON the page sorts, searches and pages) equal, row for
+    row, to its CSV download (the pack's CSV writer's cells; a closing note row left out):
+    the table a reader pages through is the table they download."""
+    import base64
+    import csv
+    import io
+
+    from helpers.report.tables import csv_cell
+
+    out = []
+    n_json = page.count('<script type="application/json" id="pack-rows-')
+    found = _LONG_TABLE.findall(page)
+    if len(found) != n_json:
+        out.append(f"{n_json - len(found)} long table(s) without their CSV download")
+    for key, rows, name, data in found:
+        text = base64.b64decode(data).decode("utf-8-sig")
+        body = [r for r in list(csv.reader(io.StringIO(text)))[1:]
+                if not (r and r[0].startswith("Note: ") and not any(c.strip() for c in r[1:]))]
+        shown = [[csv_cell(c) for c in r] for r in json.loads(rows)]
+        if body != shown:
+            at = next((i for i, (a, b) in enumerate(zip(body, shown, strict=False)) if a != b),
+                      min(len(body), len(shown)))
+            out.append(f"long table {key}: its {len(shown)} rows differ from its download "
+                       f"{name} ({len(body)} rows), first at row {at + 1}")
+    return out
 
 
 _SVG_START = re.compile(r"<svg[\s>]")
