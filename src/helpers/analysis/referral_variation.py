@@ -316,16 +316,49 @@ def _published(ctx: Context, an: Analysis, frame: pd.DataFrame) -> pd.DataFrame:
                                          ["excess_to_limit", "observed"]),
         "saving_to_median_gbp_per_year": (lambda d: per_year(d["excess_to_median"]) * unit,
                                           ["excess_to_median", "observed"]),
-        "range_low": (lambda d: d["observed"] / d["expected"] / d["limit_high"],
-                      ["observed"]),
-        "range_high": (lambda d: d["observed"] / d["expected"] / d["limit_low"].where(
-            d["limit_low"] > 0), ["observed"]),
+        # the ranked chart's bar ends, from published counts only (see the function)
+        "range_low": (lambda d: published_ranges(d)[0], ["observed"]),
+        "range_high": (lambda d: published_ranges(d)[1], ["observed"]),
         # per 1,000 patients a year, from the published count (the chart of crude rates
         # must not give back the unrounded count)
         "crude_rate": (lambda d: d["observed"] / d["person_years"] * 1000, ["observed"]),
     }
     return sdc.protect(frame, ["observed", "list_size", "excess_to_limit",
                                "excess_to_median"], derived, publish=ctx.publish)
+
+
+def published_ranges(d: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The ranked chart's bar ends in publish mode (ratio divided by the upper and by the
+    lower limit, unitless), drawn so that what a reader can work back from them is no more
+    precise than the tables: a bar end divides the published referrals (``observed``, over
+    the period) by a limit *as a count* (limit × ``expected``), and that count is one a
+    reader may see. Above the upper limit (``flag`` 'High') it is the published referrals
+    less the published referrals above the limit (``excess_to_limit``), so the bar gives
+    back exactly the table's figure; where that figure is suppressed (1–7) the bar ends at
+    1, as the page's totals count it (0). Every other limit count is published like a
+    count (rounded to 5; one that rounds to 5, which a count may not show, to the nearer of
+    0 and 10) and kept on its side of the published referrals, so a bar misses 1 only for
+    a practice outside the limits. A lower limit of 0 gives no upper end (NaN)."""
+    obs = d["observed"].to_numpy(float)
+    exp = d["expected"].to_numpy(float)
+    flag = d["flag"].astype(str).to_numpy()
+    excess = d["excess_to_limit"].to_numpy(float)
+
+    def as_count(x: np.ndarray) -> np.ndarray:
+        r = sdc.ROUND_TO * np.floor(x / sdc.ROUND_TO + 0.5)
+        small = (r > 0) & (r <= sdc.SUPPRESS_MAX)
+        least = sdc.ROUND_TO * np.ceil((sdc.SUPPRESS_MAX + 1) / sdc.ROUND_TO)   # 10
+        return np.where(small, np.where(x < least / 2, 0.0, least), r)
+
+    hi = as_count(d["limit_high"].to_numpy(float) * exp)
+    lo_raw = d["limit_low"].to_numpy(float)
+    lo = as_count(lo_raw * exp)
+    hi = np.where(flag == "High", obs - np.nan_to_num(excess, nan=0.0), np.maximum(hi, obs))
+    lo = np.where(flag == "Low", np.maximum(lo, obs), np.minimum(lo, obs))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        low_end = np.where(hi > 0, obs / hi, np.nan)
+        high_end = np.where((lo_raw > 0) & (lo > 0), obs / lo, np.nan)
+    return low_end, high_end
 
 
 def headline(ctx: Context, an: Analysis) -> dict:
@@ -346,6 +379,8 @@ def headline(ctx: Context, an: Analysis) -> dict:
     to_limit = float(a["excess_to_limit"].where(now).fillna(0).sum()) / years
     to_median = float(a["excess_to_median"].where(now).fillna(0).sum()) / years
     gone_excess = a.loc[~now, "excess_to_median"].fillna(0) > 0
+    hidden = np.asarray(a.attrs.get("suppressed", {}).get("excess_to_median",
+                                                          np.zeros(len(a), bool)), bool)
     return {
         "closed_before_last_year": gone,
         "n_closed_with_excess": int(gone_excess.sum()),
@@ -361,8 +396,12 @@ def headline(ctx: Context, an: Analysis) -> dict:
         "high_practices": sorted(a.loc[a["flag"] == "High", "label"].tolist()),
         "low_practices": sorted(a.loc[a["flag"] == "Low", "label"].tolist()),
         "excess_to_limit_per_year": to_limit, "excess_to_median_per_year": to_median,
-        "saving_to_limit_gbp_per_year": to_limit * unit,
-        "saving_to_median_gbp_per_year": to_median * unit,
+        # a practice above the median by a suppressed count (its total reads 0 without it)
+        "excess_to_median_suppressed": bool(hidden[now].any()),
+        # £ from the count a year as it is published beside it (NaN with a suppressed one),
+        # so no £ gives back a rounded or suppressed count
+        "saving_to_limit_gbp_per_year": ctx.published(to_limit) * unit,
+        "saving_to_median_gbp_per_year": ctx.published(to_median) * unit,
         "practice_sd_national": an.partition.get("practice_sd", np.nan),
         "phi": an.funnel_summary["phi"], "tau2": an.funnel_summary["tau2"],
         "years": an.years,

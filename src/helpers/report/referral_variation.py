@@ -182,10 +182,11 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
             lines.append(f"- It {closed_words(an)}, so it has no future referrals to save.")
             return "\n".join(lines)
         lines.append(
-            f"- Bringing it down to England's median practice ratio would mean about "
-            f"**{ctx.count(to_median)} fewer referrals a year**"
-            + (f" (≈ {_money(h['saving_to_median_gbp_per_year'])} a year)" if money else "")
-            + f", {averaged}." if to_median > 0 else
+            "- Bringing it down to England's median practice ratio would mean "
+            + fewer_words(ctx, to_median if to_median > 0 else np.nan,
+                          h["saving_to_median_gbp_per_year"] if money else None)
+            + f", {averaged}." if to_median > 0 or h.get("excess_to_median_suppressed")
+            else
             "- It refers less than England's median practice for its patients, so there is "
             "no opportunity of that kind.")
         return "\n".join(lines)
@@ -196,16 +197,16 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
               f"- Only {text.plural(n_high, 'practice')} that {closed_words(an)}, "
               f"{'is' if n_high == 1 else 'are'} above the upper limit: no future referrals "
               "to save. ")
-    first = (f"- If the practices above the limit came down to it, about "
-             f"**{ctx.count(to_limit)} fewer referrals a year**"
-             + (f" (≈ **{_money(h['saving_to_limit_gbp_per_year'])} a year** at "
-                f"{ctx.price_words}, first attendance plus follow-ups)" if money else "")
+    first = ("- If the practices above the limit came down to it, "
+             + fewer_words(ctx, to_limit, h["saving_to_limit_gbp_per_year"] if money
+                           else None,
+                           f" at {ctx.price_words}, first attendance plus follow-ups")
              + "; " + median) \
         if n_open_high else nobody + median[:1].upper() + median[1:]
     if not h["excess_to_median_per_year"] > 0:      # none above it: nothing to bring down
         lines.append(("- No practice is above the upper limit, and none" if not n_high else
-                      f"- If the practices above the limit came down to it, about "
-                      f"**{ctx.count(to_limit)} fewer referrals a year**. None"
+                      "- If the practices above the limit came down to it, "
+                      + fewer_words(ctx, to_limit, None) + ". None"
                       if n_open_high else nobody + "No practice open in that year")
                      + (" (of those open in that year)" if n_open_high
                         and h.get("n_closed_with_excess", 0) else "")
@@ -213,12 +214,27 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
                      "so there is no opportunity of that kind.")
         return "\n".join(lines)
     lines.append(
-        first + f"**{ctx.count(h['excess_to_median_per_year'])} fewer referrals a year**"
-        + (f" (≈ {_money(h['saving_to_median_gbp_per_year'])} a year)" if money else
-           " (no prices in this data, so no £ figure)")
+        first + fewer_words(ctx, h["excess_to_median_per_year"],
+                            h["saving_to_median_gbp_per_year"] if money else None)
+        + ("" if money else " (no prices in this data, so no £ figure)")
         + f", {averaged}{_closed_left_out(an, h)}. Whether any of this saves money depends on "
         "the hospital contract (notebook 03).")
     return "\n".join(lines)
+
+
+def fewer_words(ctx: Context, per_year: float, gbp: float | None, at: str = "") -> str:
+    """'about **10 fewer referrals a year** (≈ £3,830 a year)': a count a year as
+    published, and the £ a year derived from that published count (``gbp``, None for no £
+    figure; ``at`` says at what prices). A count publish mode suppresses (under 8 a year,
+    or NaN for one suppressed before it was averaged) is said as a band, with no £ figure,
+    which would give the count back."""
+    if np.isnan(ctx.published(per_year)):
+        return ("**under 8 fewer referrals a year** (too few to publish a figure, or its £)"
+                if gbp is not None else "**under 8 fewer referrals a year**")
+    out = f"about **{ctx.count(per_year)} fewer referrals a year**"
+    if gbp is None or not np.isfinite(gbp):
+        return out
+    return out + f" (≈ {_money(gbp)} a year{at})"
 
 
 PROPER_WORDS = frozenset({"England", "England's", "NHS", "RightCare"})
@@ -827,7 +843,11 @@ def ranked_intro(ctx: Context, an: Analysis) -> str:
             "divided by its upper funnel limit to its ratio divided by its lower limit: a "
             "bar wholly above 1 (red) or below 1 (orange) is exactly a practice outside the "
             "limits in the funnel plot. Bars are long for small practices, whose limits are "
-            "wide.")
+            "wide." + (" In publish mode each bar is drawn from published counts: its lower "
+                       "end gives back the referrals above the limit as the opportunity "
+                       "table shows them (a bar ends at 1 where that number is too small to "
+                       "publish), and each limit is rounded like a count." if ctx.publish
+                       else ""))
 
 
 def profile_figure(ctx: Context, an: Analysis):
