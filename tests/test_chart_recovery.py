@@ -104,3 +104,30 @@ def test_ranked_bar_ends_give_back_only_published_counts(params):
             assert (hi_end <= 1 + 1e-9) == (row["flag"] == "Low") or hi_end == pytest.approx(1)
         checked += 1
     assert checked >= 90 and above >= 3
+
+
+_XTICK = re.compile(r'<g id="xtick_\d+">.*?<use [^>]*?x="([-\d.]+)".*?>([^<]+)</text>', re.S)
+
+
+def test_size_curve_points_sit_at_published_lists():
+    """A practice's point on a size curve sits at its list size: on a log axis read back to
+    a fraction of a patient. In publish mode it must be the list as the page rounds it."""
+    from helpers.report import federation_scale
+
+    ctx = report.start("02_federation_scale", {"data_source": "synthetic:small",
+                                                "area": "Q02", "publish": True})
+    an = report.analyse(ctx)
+    fig = federation_scale.size_curve_figure(ctx, an, "srr")
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg")
+    svg = buf.getvalue()
+    ticks = [(float(x), np.log10(float(v.replace(",", "")))) for x, v in _XTICK.findall(svg)]
+    assert len(ticks) >= 2
+    px, lg = np.array(ticks).T
+    slope, icpt = np.polyfit(px, lg, 1)              # log10(list) is linear in pixels
+    lists = [10 ** (slope * float(x) + icpt)
+             for x, _y in _POINT.findall(_group(svg, "pack-pts-0"))]
+    assert len(lists) >= 50
+    # to within a hundredth of a patient: the strongest read of a full-precision SVG
+    worked = np.round(lists, 2)
+    assert is_published(worked, rtol=1e-6).all(), worked[~is_published(worked, rtol=1e-6)][:5]

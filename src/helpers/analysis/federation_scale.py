@@ -193,6 +193,10 @@ def analyse(ctx: Context) -> Analysis:
     shown = _published_srr(ctx, area)
     latest = pd.concat([_latest(shown, y).assign(outcome=y) for y in curves],
                        ignore_index=True) if curves else pd.DataFrame()
+    if ctx.publish and "registered_patients" in latest:
+        # the size curves place each practice at its list as published (a list is a count
+        # of people), so no point's position gives back the list the page rounds
+        latest["registered_patients"] = sdc.publish_counts(latest["registered_patients"])[0]
     joining = tw = truth_att = None
     bands = psizes = pd.DataFrame()
     joining_note = "No practices joined a group in this data, so there is no joining effect " \
