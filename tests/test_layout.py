@@ -21,7 +21,7 @@ SRC = project_root() / "src" / "helpers"
 LAYERS = {
     "paths": 0, "atomic": 0, "schema": 0, "datasets": 0, "cache": 0, "validate": 0,
     "params": 0, "catalogue": 0, "formats": 0, "estimate": 0, "disclosure": 0, "codes": 0,
-    "levels": 0,
+    "levels": 0, "page_scripts": 0,
     "oracle": 0.5,
     "stats": 1,
     "sources": 2,

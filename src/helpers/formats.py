@@ -16,6 +16,8 @@ Standard library only, so light processes (the batch runner and its workers) can
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import re
 from collections.abc import Iterable
@@ -215,3 +217,29 @@ BADGES = {"synthetic": "SYNTHETIC DATA", "real": "REAL DATA",
 
 PUBLISH_RULE = "counts of 1–7 suppressed, others rounded to 5"
 """Publish mode in words, as a report header and the run's index say it."""
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""What makes a spreadsheet read a cell as a formula (OWASP, CSV injection)."""
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?")
+"""A cell that is a number as the page writes it ('-5', '+4.8%', '1,234.5'): left a number."""
+
+
+def csv_cell(value: object) -> str:
+    """One CSV cell, safe to open in a spreadsheet: a text cell starting with '=', '+', '-',
+    '@', a tab or a carriage return is prefixed with "'" so it is read as text, never run
+    as a formula (OWASP's advice); a number ('-5', '+4.8%') stays a number. Every cell and
+    header of every CSV the pack writes goes through here."""
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
+def csv_row(cells: list) -> str:
+    """One CSV line, each cell through :func:`csv_cell`: the pack's one CSV writer (every
+    table download and any row added to one). Lines end CRLF (RFC 4180), so a cell holding
+    a carriage return or line break is quoted."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerow([csv_cell(c) for c in cells])
+    return out.getvalue()

@@ -15,15 +15,16 @@ UTF-8 with a byte-order mark so spreadsheet programs read £ and − correctly.
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
-import io
 import math
 import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from helpers.formats import FORMULA_START, csv_cell, csv_row  # noqa: F401 (the CSV writer)
+from helpers.page_scripts import SORTABLE_SCRIPT
 
 SORTABLE_ROWS = 25
 SUPPRESSED = "suppressed"
@@ -148,100 +149,6 @@ PAGE_ROWS = 15
 """Rows a long table shows at first (and all a reader without JavaScript sees of it; every
 row is in its CSV download)."""
 
-SORTABLE_SCRIPT = r"""<script>
-(function () {
-  /* Long tables: sort by a column (its header is a button), search and page. Each
-     table.pack-sortable holds its first rows as plain HTML (what a reader without
-     JavaScript sees) and every row as JSON data beside it; cells are set as text. */
-  function num(s) {
-    var v = parseFloat(s.replace(/\u2212/g, "-").replace(/[\u00a3,%+km\s]/g, ""));
-    return isNaN(v) ? null : v;
-  }
-  function el(tag, text) {
-    var e = document.createElement(tag); if (text) { e.textContent = text; } return e;
-  }
-  function setUp(t) {
-    var data = document.getElementById("pack-rows-" + t.getAttribute("data-key"));
-    if (t.getAttribute("data-ready") || !data || !t.tHead || !t.tBodies.length) { return; }
-    t.setAttribute("data-ready", "1");
-    var all = JSON.parse(data.textContent), shown = all, size = 15, first = 0;
-    var key = -1, up = true, body = t.tBodies[0], heads = t.tHead.rows[0].cells;
-    var numeric = (t.getAttribute("data-num") || "").split(",").filter(Boolean).map(Number);
-    var label = t.caption ? t.caption.textContent : "this table";
-    var tools = el("div"), search = el("input"), pick = el("select");
-    var back = el("button", "Previous rows"), next = el("button", "Next rows");
-    var status = el("p"), sl = el("label", "Search " + label + " "), pl = el("label", " Rows shown ");
-    tools.className = "pack-tools"; search.type = "search"; status.className = "pack-status";
-    status.setAttribute("role", "status"); back.type = next.type = "button";
-    [["15", "15"], ["50", "50"], ["100", "100"], ["0", "all"]].forEach(function (o) {
-      var e = el("option", o[1]); e.value = o[0]; pick.appendChild(e);
-    });
-    sl.appendChild(search); pl.appendChild(pick);
-    [sl, pl, back, next].forEach(function (e) { tools.appendChild(e); });
-    t.parentNode.insertBefore(tools, t);
-    t.parentNode.insertBefore(status, t.nextSibling);
-    function order() {
-      if (key < 0) { return; }
-      var n = numeric.indexOf(key) >= 0, d = up ? 1 : -1;
-      shown = shown.slice().sort(function (a, b) {
-        if (!n) { return d * a[key].localeCompare(b[key], undefined, {numeric: true}); }
-        var x = num(a[key]), y = num(b[key]);
-        if (x === null || y === null) { return (x === null) - (y === null); }
-        return d * (x - y);
-      });
-    }
-    function draw() {
-      var last = size ? Math.min(shown.length, first + size) : shown.length;
-      body.textContent = "";
-      shown.slice(first, last).forEach(function (r) {
-        var tr = el("tr");
-        r.forEach(function (c, i) {
-          var td = el("td", c);
-          if (numeric.indexOf(i) >= 0) { td.style.textAlign = "right"; }
-          tr.appendChild(td);
-        });
-        body.appendChild(tr);
-      });
-      back.disabled = first === 0; next.disabled = last >= shown.length;
-      status.textContent = shown.length ? "Rows " + (first + 1).toLocaleString("en-GB") +
-        "\u2013" + last.toLocaleString("en-GB") + " of " + shown.length.toLocaleString("en-GB") +
-        (shown.length < all.length ? " matching (of " + all.length.toLocaleString("en-GB") +
-         ")" : "") : "No rows match";
-    }
-    Array.prototype.forEach.call(heads, function (th, i) {
-      var b = el("button");
-      b.type = "button"; b.className = "pack-sort";
-      while (th.firstChild) { b.appendChild(th.firstChild); }
-      th.appendChild(b); th.setAttribute("aria-sort", "none");
-      b.addEventListener("click", function () {
-        up = key === i ? !up : true; key = i;
-        Array.prototype.forEach.call(heads, function (h) { h.setAttribute("aria-sort", "none"); });
-        th.setAttribute("aria-sort", up ? "ascending" : "descending");
-        order(); first = 0; draw();
-      });
-    });
-    search.addEventListener("input", function () {
-      var q = search.value.trim().toLowerCase();
-      shown = q ? all.filter(function (r) { return r.join(" ").toLowerCase().indexOf(q) >= 0; })
-        : all;
-      order(); first = 0; draw();
-    });
-    pick.addEventListener("change", function () { size = Number(pick.value); first = 0; draw(); });
-    back.addEventListener("click", function () { first = Math.max(0, first - size); draw(); });
-    next.addEventListener("click", function () { first += size; draw(); });
-    draw();
-  }
-  Array.prototype.forEach.call(document.querySelectorAll("table.pack-sortable"), setUp);
-})();
-</script>"""
-"""The pack's sortable-table script (about 4 kB), once in a rendered page that has a long
-table (:func:`helpers.run.render.to_html`) and after each long table in JupyterLab. It is
-written here rather than taken from a library: the maintained table libraries (DataTables
-through itables, about 970 kB inline) outweighed the pages they served, and the page needs
-only sort, search and paging over cells that are already formatted text. The lint accepts
-it only exactly as written here."""
-
-
 def _json_rows(shown: pd.DataFrame) -> str:
     """A display frame's rows as JSON for a script element: every '<', '>' and '&' escaped,
     so no cell can end the element or open markup."""
@@ -286,32 +193,6 @@ def _script_here() -> str:
 def csv_text(df: pd.DataFrame, cols: list[Col]) -> str:
     """The table as CSV: its headers and cells exactly as the page shows them."""
     return _csv(display_frame(df, cols))
-
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-"""What makes a spreadsheet read a cell as a formula (OWASP, CSV injection)."""
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?%?")
-"""A cell that is a number as the page writes it ('-5', '+4.8%', '1,234.5'): left a number."""
-
-
-def csv_cell(value: object) -> str:
-    """One CSV cell, safe to open in a spreadsheet: a text cell starting with '=', '+', '-',
-    '@', a tab or a carriage return is prefixed with "'" so it is read as text, never run
-    as a formula (OWASP's advice); a number ('-5', '+4.8%') stays a number. Every cell and
-    header of every CSV the pack writes goes through here."""
-    text = "" if value is None else str(value)
-    if text.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text):
-        return "'" + text
-    return text
-
-
-def csv_row(cells: list) -> str:
-    """One CSV line, each cell through :func:`csv_cell`: the pack's one CSV writer (every
-    table download and any row added to one). Lines end CRLF (RFC 4180), so a cell holding
-    a carriage return or line break is quoted."""
-    out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow([csv_cell(c) for c in cells])
-    return out.getvalue()
 
 
 def _csv(shown: pd.DataFrame) -> str:

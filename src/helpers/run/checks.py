@@ -111,7 +111,7 @@ def _own_script(text: str) -> bool:
     (:data:`helpers.run.render.POINT_NAMES`) or the sortable-table script
     (:data:`helpers.report.tables.SORTABLE_SCRIPT`). Anything else, including one of these
     with a word changed or code added, is not the pack's."""
-    from helpers.report.tables import SORTABLE_SCRIPT
+    from helpers.page_scripts import SORTABLE_SCRIPT
     from helpers.run.render import POINT_NAMES
 
     body = text.strip()
@@ -300,7 +300,7 @@ def long_table_downloads(page: str) -> list[str]:
     import csv
     import io
 
-    from helpers.report.tables import csv_cell
+    from helpers.formats import csv_cell
 
     out = []
     n_json = page.count('<script type="application/json" id="pack-rows-')

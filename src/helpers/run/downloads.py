@@ -301,7 +301,7 @@ def notes(node: AreaNode, n: int, provenance: dict, res: dict[str, dict[str, dic
 def _cell(v: object) -> object:
     """A cell for the CSV or the workbook: numbers stay numbers; text through the pack's
     CSV cell writer, so nothing a spreadsheet would run."""
-    from helpers.report.tables import csv_cell
+    from helpers.formats import csv_cell
 
     if isinstance(v, bool) or not isinstance(v, int | float):
         return csv_cell(v)

@@ -187,7 +187,7 @@ def to_html(nb: nbformat.NotebookNode, title: str, footer: str, header: str = ""
     if 'class="pack-pt' in body:
         body = body.replace("</body>", POINT_NAMES + "</body>", 1)
     if "pack-sortable" in body:
-        from helpers.report.tables import SORTABLE_SCRIPT
+        from helpers.page_scripts import SORTABLE_SCRIPT
 
         # once, at the end (a notebook run in JupyterLab has it after each long table)
         body = body.replace(SORTABLE_SCRIPT, "").replace("</body>", SORTABLE_SCRIPT +
