@@ -16,15 +16,14 @@ from __future__ import annotations
 import base64
 import json
 import re
-import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
+from conftest import Q01_SITE_CLOSED, Q01_SITE_COMMISSIONER
 
 from helpers.oracle import area_facts, disclose, per_year_allowed, suppressed
-from helpers.oracle.compute import compute, dataset_folder, load_or_compute
+from helpers.oracle.compute import compute, load_or_compute
 from helpers.oracle.facts import specialty_by_year, specialty_counts
 from helpers.run import oracle_check
 
@@ -487,28 +486,15 @@ def test_agreement_is_the_value_rounded_as_printed():
 # ------------------------------------------------------------------------------------------
 # a whole commissioner's site, rendered once
 
-COMMISSIONER = "Q01"
-CLOSED = "P81045"          # closed April 2017, in the other commissioner
+COMMISSIONER = Q01_SITE_COMMISSIONER
+CLOSED = Q01_SITE_CLOSED   # closed April 2017, in the other commissioner
 
 
 @pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    from helpers.run import batch
-
-    root = tmp_path_factory.mktemp("oracle-site")
-    grid = root / "site.yaml"
-    grid.write_text(yaml.safe_dump({
-        "data_source": "synthetic:small", "publish": True, "notebooks": "all",
-        "areas": [COMMISSIONER, f"networks in {COMMISSIONER}",
-                  f"practices in {COMMISSIONER}", CLOSED]}))
-    t0 = time.perf_counter()
-    n_failed, out = batch.run(grid, jobs_n=2, run_id="site", out_root=root)
-    seconds = time.perf_counter() - t0
-    manifest = json.loads((out / "manifest.json").read_text())
-    facts, _ = load_or_compute(dataset_folder("synthetic:small"))
-    return {"out": out, "aside": root / f"site{batch.ASIDE_SUFFIX}", "n_failed": n_failed,
-            "manifest": manifest, "facts": facts, "seconds": seconds,
-            "areas": {r["area"] for r in manifest["reports"]}}
+def site(q01_site):
+    """The Q01 site of the small preset with the closed practice, rendered once for the
+    session (``tests/conftest.py``)."""
+    return q01_site
 
 
 def _report(site, notebook: str, area: str) -> tuple[str, dict]:
@@ -780,3 +766,107 @@ def test_contract_titles_of_a_slice_of_activity_are_skipped_and_counted(tiny, pa
     res = {"notebook": "03_contract_forms", "where": {"code": "A"}, "year": 2018,
            "parameters": {"area": "A", "specialties": [], "provider": "ALL", **params}}
     assert oracle_check.check_report(facts, res, "")[1] == skipped
+
+
+@pytest.mark.slow
+def test_planted_figures_by_specialty(site):
+    """A specialty's referrals in a year (the area's main specialties over time), its
+    referrals a year and its ratio, each planted wrong on a rendered page."""
+    page, res = _report(site, "01_referral_variation", COMMISSIONER)
+    cell = re.compile(r"(<td[^>]*>Trauma and Orthopaedics</td>\s*<td[^>]*>)([\d,]+)(</td>)"
+                      ).search(page, page.index("Main specialties of"))
+    assert cell, "the main specialties' row of Trauma and Orthopaedics"
+    n = int(cell.group(2).replace(",", ""))
+    planted = page.replace(cell.group(0), f"{cell.group(1)}{n + 100:,}{cell.group(3)}", 1)
+    assert any("specialty 'Trauma and Orthopaedics'" in x and "(referrals)" in x
+               for x in _new(site, res, page, planted))
+    page, res = _report(site, "01_referral_variation", "A81004")
+    row = re.search(r"(<td[^>]*>Cardiology</td>\s*<td[^>]*>)([\d,]+)(</td>\s*<td[^>]*>)"
+                    r"([\d.]+)(</td>)", page)
+    assert row, "a specialty table's row of Cardiology"
+    planted = page.replace(row.group(0), row.group(1) + row.group(2) + row.group(3)
+                           + f"{float(row.group(4)) + 0.2:.2f}" + row.group(5))
+    assert any("specialty 'Cardiology', 'Ratio (observed / expected)'" in x
+               for x in _new(site, res, page, planted))
+    planted = page.replace(row.group(0), row.group(1) + f"{int(row.group(2)) + 50:,}"
+                           + row.group(3) + row.group(4) + row.group(5))
+    assert any("specialty 'Cardiology', 'Referrals a year'" in x
+               for x in _new(site, res, page, planted))
+
+
+@pytest.mark.slow
+def test_planted_contract_money(site):
+    """Notebook 03: the commissioner's activity at tariff, the practice's share of its
+    referrals and what a 10% fall changes, each planted wrong."""
+    page, res = _report(site, "03_contract_forms", "A81004")
+    worth = re.search(r"was worth <strong>(£[\d.]+m)</strong>", page)
+    share = re.search(r"\(([\d.]+)% of the commissioner's referrals\)", page)
+    change = re.search(r"activity by <strong>(£[\d,]+k) a year", page)
+    assert worth and share and change
+    for m, new in ((worth, "£99.9m"), (share, "12.3"), (change, "£999k")):
+        planted = page.replace(m.group(0), m.group(0).replace(m.group(1), new), 1)
+        assert _new(site, res, page, planted), new
+
+
+@pytest.mark.slow
+def test_planted_summary_and_download_found_in_the_run(site, tmp_path):
+    """The printable summary and the every-practice download of a finished run, checked by
+    :func:`oracle_check.check_run` (as ``make quality`` does): a practice's referrals on its
+    summary and its months open in the commissioner's CSV and workbook, each planted."""
+    import shutil
+
+    from openpyxl import load_workbook
+
+    run = tmp_path / "run"
+    shutil.copytree(site["out"], run)
+    summary = run / "summaries" / "a81004.html"
+    text = summary.read_text()
+    m = re.search(r"(Referrals in the period</th><td[^>]*>)([\d,]+)<", text)
+    assert m, "the summary's referrals in the period"
+    summary.write_text(text.replace(m.group(0), m.group(1) + "1,234<", 1))
+    csv_path = run / "areas" / "q01-practices.csv"
+    lines = csv_path.read_bytes().decode("utf-8-sig").split("\r\n")
+    i = next(k for k, x in enumerate(lines) if x.startswith("A81004,"))
+    cells = lines[i].split(",")
+    cells[6] = "59"                                   # months open
+    lines[i] = ",".join(cells)
+    csv_path.write_bytes(("\ufeff" + "\r\n".join(lines)).encode("utf-8"))
+    book = load_workbook(run / "areas" / "q01-practices.xlsx")
+    ws = book.worksheets[0]
+    for row in ws.iter_rows():
+        if row[0].value == "A81004":
+            row[6].value = 59
+    book.save(run / "areas" / "q01-practices.xlsx")
+    found = oracle_check.check_run(run)
+    assert any("Referrals in the period' 1,234" in x
+               for x in found.get("summaries/a81004.html", []))
+    for name in ("q01-practices.csv", "q01-practices.xlsx"):
+        assert any("row 'A81004', 'Months open' 59" in x
+                   for x in found.get(f"areas/{name}", [])), (name, found.get(f"areas/{name}"))
+
+
+def test_an_areas_facts_are_worked_out_once_a_process(tiny, monkeypatch):
+    """England's facts (a scan of every practice's months) and each practice's are worked
+    out once, however many reports and tables ask: the same facts as area_facts gives,
+    over each report's own years."""
+    facts = compute(tiny)
+    calls: list[tuple] = []
+
+    def counted(f, code, years=None):
+        calls.append((code, tuple(years or ())))
+        return area_facts(f, code, years)
+
+    monkeypatch.setattr(oracle_check, "area_facts", counted)
+    monkeypatch.setattr(oracle_check, "_KNOWN", {})
+    reports = [_report_of(facts, "Q1") for _ in range(3)]
+    for r in reports:
+        for code in ("ENGLAND", "A", "B", "ENGLAND"):
+            assert r.get(code) == area_facts(facts, code)
+    assert sorted(calls) == sorted([("Q1", ()), ("ENGLAND", ()), ("A", ()), ("B", ())])
+    one_year = _report_of(facts, "Q1", years=[2019])
+    assert one_year.get("B") == area_facts(facts, "B", [2019])
+    assert one_year.get("B").observed == 0 and reports[0].get("B").observed == 60
+    # another facts (another dataset or specialty) is another set of areas
+    other = compute(tiny, "S1")
+    assert _report_of(other, "Q1").get("A") == area_facts(other, "A")
+    assert len(calls) == 4 + 2 + 2

@@ -210,10 +210,10 @@ class Report:
             return False
         return True
 
-    @functools.lru_cache(maxsize=64)  # noqa: B019 (one Report per page)
     def get(self, code: str) -> AreaFacts:
-        """An area's facts over the report's years."""
-        return area_facts(self.facts, code, self.years or None)
+        """An area's facts over the report's years (worked out once a worker:
+        :func:`known_facts`)."""
+        return known_facts(self.facts, code, tuple(self.years))
 
     def get_in(self, code: str, year: int) -> AreaFacts:
         """An area's facts in one financial year."""
@@ -259,6 +259,34 @@ class Report:
 
 
 _EVERY: dict[tuple, list[tuple[float | None, float]]] = {}
+
+_KNOWN: dict[int, tuple[dict[str, Any], dict[tuple[str, tuple[int, ...]], AreaFacts]]] = {}
+"""Area facts already worked out, by the facts they came from (held, so that their id
+stays theirs) and (code, years). A worker's reports ask for the same areas again and
+again: England in every comparison table (a scan of every practice's months), the
+area's commissioner, each practice in a table and again in its CSV."""
+KNOWN_MAX = 20_000
+"""Area facts kept for each facts (about one a practice of England's)."""
+
+
+def known_facts(facts: dict[str, Any], code: str, years: tuple[int, ...] = ()
+                ) -> AreaFacts:
+    """:func:`helpers.oracle.facts.area_facts` of ``code`` over ``years`` (all the data's
+    when empty), worked out once and shared by every report of the process that asks
+    again; callers read it and never change it."""
+    held = _KNOWN.get(id(facts))
+    if held is None or held[0] is not facts:
+        if len(_KNOWN) >= 8:
+            _KNOWN.clear()
+        held = _KNOWN[id(facts)] = (facts, {})
+    memo = held[1]
+    key = (code, years)
+    f = memo.get(key)
+    if f is None:
+        if len(memo) >= KNOWN_MAX:
+            memo.clear()
+        f = memo[key] = area_facts(facts, code, list(years) or None)
+    return f
 
 
 def _years_word(years: float) -> str:
