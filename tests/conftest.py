@@ -19,6 +19,50 @@ def small():
     return synthetic.load("small")
 
 
+Q01_SITE_COMMISSIONER = "Q01"
+"""The small preset's smaller commissioner, whose whole site the suite renders once."""
+Q01_SITE_CLOSED = "P81045"
+"""A practice of the other commissioner that closed in April 2017, rendered with it."""
+
+
+@pytest.fixture(scope="session")
+def q01_site(tmp_path_factory, small) -> dict:
+    """The whole Q01 site of the small preset, rendered once for the session by the batch
+    (publish mode, every notebook, two kernels): the commissioner, its networks and its
+    practices, and one closed practice of the other commissioner (with the areas above it).
+    ``manifest`` is the run's; ``q01_manifest`` the same with only Q01's reports (what the
+    site and download tests count); ``aside`` the folder of reports set aside as failed."""
+    import json
+    import time
+
+    import yaml
+
+    from helpers.oracle.compute import dataset_folder, load_or_compute
+    from helpers.run import batch
+    from helpers.run.jobs import slug
+
+    root = tmp_path_factory.mktemp("q01-site")
+    grid = root / "site.yaml"
+    c = Q01_SITE_COMMISSIONER
+    grid.write_text(yaml.safe_dump({
+        "data_source": "synthetic:small", "publish": True, "notebooks": "all",
+        "areas": [c, f"networks in {c}", f"practices in {c}", Q01_SITE_CLOSED]}))
+    t0 = time.perf_counter()
+    n_failed, out = batch.run(grid, jobs_n=2, run_id="site", out_root=root)
+    seconds = time.perf_counter() - t0
+    manifest = json.loads((out / "manifest.json").read_text())
+    facts, _ = load_or_compute(dataset_folder("synthetic:small"))
+    return {"out": out, "aside": root / f"site{batch.ASIDE_SUFFIX}", "n_failed": n_failed,
+            "manifest": manifest, "facts": facts, "seconds": seconds,
+            "areas": {r["area"] for r in manifest["reports"]},
+            "q01_manifest": dict(manifest, reports=[
+                r for r in manifest["reports"] if r["area"] != Q01_SITE_CLOSED]),
+            # the area pages of the closed practice and the areas above it, outside Q01
+            "closed_pages": {f"{slug(a)}.html" for a in (
+                Q01_SITE_CLOSED, facts["practices"][Q01_SITE_CLOSED]["network"],
+                facts["practices"][Q01_SITE_CLOSED]["commissioner"]) if a}}
+
+
 @pytest.fixture(scope="session")
 def england():
     """Full synthetic England (built on first use, about 7 s; cached in data/synthetic)."""

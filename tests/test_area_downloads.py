@@ -1,7 +1,8 @@
 """Every practice of an area in one download (helpers.run.downloads).
 
 A published site of the smallest commissioner of the small preset (it, its networks and
-its practices, every notebook, one kernel) is rendered once for the module: every England,
+its practices, every notebook) is rendered once for the session (``tests/conftest.py``,
+shared with the site and oracle tests): every England,
 commissioner and network page links its CSV and workbook; both read back (pandas, openpyxl)
 hold one row per practice below the area, equal to each practice's results files and to the
 oracle's own count of its referrals, months open and list size (published: rounded to 5,
@@ -18,12 +19,11 @@ import re
 
 import pandas as pd
 import pytest
-import yaml
 
 from helpers.oracle import area_facts, disclose, per_year_allowed
 from helpers.oracle.compute import dataset_folder, load_or_compute
 from helpers.report.tables import FORMULA_START
-from helpers.run import batch, downloads, site
+from helpers.run import downloads, site
 from helpers.run.jobs import Job
 from helpers.run.site import AreaNode
 
@@ -32,16 +32,11 @@ _NUMBER = re.compile(r"[+-]?\d+(?:\.\d+)?")
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    root = tmp_path_factory.mktemp("downloads")
-    grid = root / "site.yaml"
-    grid.write_text(yaml.safe_dump({
-        "data_source": "synthetic:small", "publish": True, "notebooks": "all",
-        "areas": [COMMISSIONER, f"networks in {COMMISSIONER}",
-                  f"practices in {COMMISSIONER}"]}))
-    n_failed, out = batch.run(grid, jobs_n=1, run_id="dl", out_root=root)
-    assert n_failed == 0
-    return out, json.loads((out / "manifest.json").read_text())
+def built(q01_site):
+    """The commissioner's published site, rendered once for the session
+    (``tests/conftest.py``); its reports of Q01's areas."""
+    assert q01_site["n_failed"] == 0
+    return q01_site["out"], q01_site["q01_manifest"]
 
 
 def read_csv(path) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from helpers import catalogue
 from helpers.analysis import areas
 from helpers.paths import project_root
 from helpers.report.tables import csv_cell
-from helpers.run import batch, site
+from helpers.run import site
 from helpers.run.checks import _Text, check_output, lint
 from helpers.run.grid import load_grid
 from helpers.run.jobs import slug
@@ -32,27 +32,23 @@ COMMISSIONER = "Q01"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, small):
-    root = tmp_path_factory.mktemp("site")
-    grid = root / "site.yaml"
-    grid.write_text(yaml.safe_dump({
-        "data_source": "synthetic:small", "publish": True, "notebooks": "all",
-        "areas": [COMMISSIONER, f"networks in {COMMISSIONER}",
-                  f"practices in {COMMISSIONER}"]}))
-    n_failed, out = batch.run(grid, jobs_n=2, run_id="site", out_root=root)
-    assert n_failed == 0
-    manifest = json.loads((out / "manifest.json").read_text())
-    return out, manifest
+def built(q01_site):
+    """The whole commissioner's site, rendered once for the session (``tests/conftest.py``);
+    its reports of Q01's areas (the run also holds a closed practice of the other
+    commissioner, for the oracle's tests)."""
+    assert q01_site["n_failed"] == 0
+    return q01_site["out"], q01_site["q01_manifest"]
 
 
-def test_the_whole_commissioner_is_rendered_with_no_broken_link(built):
+def test_the_whole_commissioner_is_rendered_with_no_broken_link(built, q01_site):
     out, manifest = built
     ds = open_source("synthetic:small")
     nets = areas.expand(ds, f"networks in {COMMISSIONER}")
     pracs = areas.expand(ds, f"practices in {COMMISSIONER}")
     assert len(manifest["reports"]) == 4 * (1 + len(nets) + len(pracs))
     assert all(r["status"] == "ok" for r in manifest["reports"])
-    pages = sorted(p.name for p in (out / site.AREAS_DIR).glob("*.html"))
+    pages = sorted(p.name for p in (out / site.AREAS_DIR).glob("*.html")
+                   if p.name not in q01_site["closed_pages"])
     # every area of the run and its parent England
     assert len(pages) == 2 + len(nets) + len(pracs)
     assert "england.html" in pages and f"{slug(COMMISSIONER)}.html" in pages
