@@ -24,11 +24,12 @@ SORTABLE_SCRIPT = r"""<script>
     var all = JSON.parse(data.textContent), shown = all, size = 15, first = 0;
     var key = -1, up = true, body = t.tBodies[0], heads = t.tHead.rows[0].cells;
     var numeric = (t.getAttribute("data-num") || "").split(",").filter(Boolean).map(Number);
-    var label = t.caption ? t.caption.textContent : "this table";
+    var label = t.caption ? t.caption.textContent.trim() : "";
     var tools = el("div"), search = el("input"), pick = el("select");
     var back = el("button", "Previous rows"), next = el("button", "Next rows");
-    var status = el("p"), sl = el("label", "Search " + label + " "), pl = el("label", " Rows shown ");
+    var status = el("p"), sl = el("label", "Search this table "), pl = el("label", "Rows shown ");
     tools.className = "pack-tools"; search.type = "search"; status.className = "pack-status";
+    search.setAttribute("aria-label", "Search this table" + (label ? ": " + label : ""));
     status.setAttribute("role", "status"); back.type = next.type = "button";
     [["15", "15"], ["50", "50"], ["100", "100"], ["0", "all"]].forEach(function (o) {
       var e = el("option", o[1]); e.value = o[0]; pick.appendChild(e);
@@ -54,7 +55,7 @@ SORTABLE_SCRIPT = r"""<script>
         var tr = el("tr");
         r.forEach(function (c, i) {
           var td = el("td", c);
-          if (numeric.indexOf(i) >= 0) { td.style.textAlign = "right"; }
+          td.style.textAlign = numeric.indexOf(i) >= 0 ? "right" : "left";
           tr.appendChild(td);
         });
         body.appendChild(tr);
