@@ -153,6 +153,20 @@ def test_oracle_pseudonyms_and_cache(tiny, tmp_path, monkeypatch):
     assert path == same and path.exists() and again == json.loads(json.dumps(first))
 
 
+def test_the_facts_are_named_by_the_oracle_code_the_process_runs(tmp_path, monkeypatch):
+    """A process that imported the oracle before its files changed (a batch started earlier)
+    names the facts it computes by the code it runs, so a newer oracle never reads them as
+    its own."""
+    from helpers.oracle import compute as oracle_compute
+
+    running = oracle_compute._code_hash()
+    for p in Path(oracle_compute.__file__).parent.glob("*.py"):
+        (tmp_path / p.name).write_bytes(p.read_bytes() + b"\n# changed on disk\n")
+    monkeypatch.setattr(oracle_compute, "__file__", str(tmp_path / "compute.py"))
+    assert oracle_compute._source_hash() != running         # the files as they are now
+    assert oracle_compute._code_hash() == running           # the code this process runs
+
+
 # S1 alone: each year's expected counts scaled so England's S1 ratio is 1:
 # 2018/19 observed 192 against 0.1 × 2,100 = 210; 2019/20 360 against 0.1 × 1,500 = 150
 T18, T19 = 192 / 210, 360 / 150

@@ -68,12 +68,22 @@ def _content_hash(folder: Path) -> str:
     return h.hexdigest()[:16]
 
 
-def _code_hash() -> str:
-    """A hash of the oracle's own source, so a changed oracle never reads stale facts."""
+def _source_hash() -> str:
     h = hashlib.sha256()
     for p in sorted(Path(__file__).parent.glob("*.py")):
         h.update(p.read_bytes())
     return h.hexdigest()[:12]
+
+
+_CODE_HASH = _source_hash()
+"""The oracle's source as this process imported it: a process that imported an older oracle
+and computes after its files changed names its facts by the code it ran, not the new one."""
+
+
+def _code_hash() -> str:
+    """A hash of the oracle's own source (as imported), so a changed oracle never reads stale
+    facts."""
+    return _CODE_HASH
 
 
 def _connect(folder: Path):
