@@ -24,7 +24,7 @@ from conftest import Q01_SITE_CLOSED, Q01_SITE_COMMISSIONER
 
 from helpers.oracle import area_facts, disclose, per_year_allowed, suppressed
 from helpers.oracle.compute import compute, load_or_compute
-from helpers.oracle.facts import specialty_by_year, specialty_counts
+from helpers.oracle.facts import by_specialty, specialty_by_year, specialty_counts
 from helpers.run import oracle_check
 
 # ------------------------------------------------------------------------------------------
@@ -306,18 +306,23 @@ def test_oracle_by_specialty_known_answers(tiny):
     facts = compute(tiny)
     assert facts["specialties"] == {"S1": "One", "S2": "Two"}
     a = specialty_counts(facts, ["A"])
-    assert a["S1"] == (240, pytest.approx(120 * T18 + 120 * T19, rel=1e-6))
+    assert a["S1"] == (240, pytest.approx(120 * T18 + 120 * T19, rel=1e-8))
     assert a["S2"] == (0, 0.0)               # England refers no one to S2: nothing expected
     q1 = specialty_counts(facts, ["A", "B", "C"])
-    assert q1["S1"][0] == 552 and q1["S1"][1] == pytest.approx(552, rel=1e-6)
+    assert q1["S1"][0] == 552 and q1["S1"][1] == pytest.approx(552, rel=1e-8)
     assert specialty_counts(facts, ["C"], [2019])["S1"][0] == 240
     assert specialty_by_year(facts, ["C"], "S1") == {2018: 12, 2019: 240}
+    # stored as one line a practice: specialty = year: referrals / expected
+    c = by_specialty(facts["practices"]["C"])
+    assert c["S1"] == {"2018": (12, pytest.approx(30 * T18, rel=1e-8)),
+                       "2019": (240, pytest.approx(30 * T19, rel=1e-8))}
+    assert c["S2"] == {"2018": (0, 0.0), "2019": (0, 0.0)}
     assert specialty_by_year(facts, ["B"], "S1", [2019]) == {2019: 0}     # closed
     # the same expected counts as one specialty's report (compute(folder, 'S1'))
     s1 = compute(tiny, "S1")
     for code in "ABC":
         assert specialty_counts(facts, [code])["S1"][1] == pytest.approx(
-            area_facts(s1, code).expected, rel=1e-6)
+            area_facts(s1, code).expected, rel=1e-8)
 
 
 @pytest.mark.parametrize("publish", [False, True])

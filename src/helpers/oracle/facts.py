@@ -189,6 +189,21 @@ def area_facts(facts: dict[str, Any], code: str, years: list[int] | None = None
     return f
 
 
+def by_specialty(practice: dict[str, Any]) -> dict[str, dict[str, tuple[int, float]]]:
+    """A practice's referrals and expected referrals by specialty and financial year, read
+    from the line :func:`helpers.oracle.compute.encode_specialties` wrote:
+    specialty → year → (referrals, expected)."""
+    out: dict[str, dict[str, tuple[int, float]]] = {}
+    for part in filter(None, str(practice.get("spec") or "").split(";")):
+        s, _, rest = part.partition("=")
+        by = out.setdefault(s, {})
+        for cell in rest.split(","):
+            y, _, oe = cell.partition(":")
+            o, _, e = oe.partition("/")
+            by[y] = (int(o), float(e))
+    return out
+
+
 def specialty_counts(facts: dict[str, Any], members: list[str], years: list[int] | None = None
                      ) -> dict[str, tuple[int, float]]:
     """The referrals and expected referrals (England's rates of each specialty, England's
@@ -197,7 +212,7 @@ def specialty_counts(facts: dict[str, Any], members: list[str], years: list[int]
     ys = [str(y) for y in (years or facts["years"])]
     out: dict[str, list[float]] = {}
     for m in members:
-        for s, by_year in facts["practices"][m].get("spec", {}).items():
+        for s, by_year in by_specialty(facts["practices"][m]).items():
             acc = out.setdefault(s, [0, 0.0])
             for y in ys:
                 o, e = by_year.get(y, (0, 0.0))
@@ -212,7 +227,7 @@ def specialty_by_year(facts: dict[str, Any], members: list[str], specialty: str,
     ys = years or facts["years"]
     out = {int(y): 0 for y in ys}
     for m in members:
-        by_year = facts["practices"][m].get("spec", {}).get(specialty, {})
+        by_year = by_specialty(facts["practices"][m]).get(specialty, {})
         for y in ys:
             out[int(y)] += int(by_year.get(str(y), (0, 0.0))[0])
     return out
