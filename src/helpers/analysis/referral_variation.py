@@ -636,6 +636,8 @@ def practice_profile(ctx: Context, an: Analysis) -> pd.DataFrame:
                      "p5": p5, "p25": p25, "p75": p75, "p95": p95,
                      "observed": obs, "expected": exp, "ratio": ratio, "lower": lo,
                      "upper": hi, "verdict": verdict,
+                     # no referral recorded at all (not a count of 1-7 kept back)
+                     "no_referrals": not len(me),
                      "network": _group_ratio(ctx, pts, members) if members else np.nan,
                      "similar": _group_ratio(ctx, pts, w.similar) if w.similar else np.nan,
                      "commissioner": _group_ratio(ctx, pts, comm)})

@@ -106,7 +106,8 @@ def headline_text(ctx: Context, an: Analysis, h: dict) -> str:
     standing = h.get("standing", "ok")
     if h["n_practices"] == 0:
         return (f"- No {what} are recorded for {area_md(ctx)} in {period}, so there is "
-                "nothing to compare: the sections below are empty.")
+                "nothing to compare for it: the sections below show only the areas it "
+                "belongs to and England's practices.")
     if ctx.is_england:
         lines.append(
             f"- **{text.plural(h['n_practices'], 'practice')}** in England {made}. England is "
@@ -425,7 +426,9 @@ def ranked_figure(ctx: Context, an: Analysis):
     with too few practices; the level table's sentence where it leaves the section out)."""
     why = omitted(ctx, "ranked")
     if why:
-        return why
+        return why if len(an.published) else ("With no referrals recorded, the practice "
+                                              "has no ratio to rank or to place in the "
+                                              "funnel.")
     pub = an.published
     keep = pub["ratio"].notna()
     if keep.sum() < MIN_PRACTICES_FOR_SPREAD:
@@ -547,6 +550,8 @@ def practices_table(ctx: Context, an: Analysis):
     if why := omitted(ctx, "practices_table"):     # practice by practice: see its rule
         return "" if why == omitted(ctx, "ranked") else why   # said once, by the ranking
     pub = an.published
+    if pub.empty:                   # a practice with no referral recorded: no row to show
+        return None
     t = pub.assign(position=positions(pub)).sort_values("ratio",
                                                                     ascending=False)
     idx = t.index
@@ -885,8 +890,12 @@ def profile_text(ctx: Context, an: Analysis) -> str:
     if named["similar"]:
         parts.append("within the limits for " + text.plural(
             len(named["similar"]), "other indicator" if parts else "indicator"))
-    hidden = (f" {text.plural(len(named['not shown']), 'indicator')} with 1 to 7 referrals "
-              "not shown (publish mode).") if named["not shown"] else ""
+    gone = p["verdict"].eq("not shown") & p.get("no_referrals", False)
+    n_kept = len(named["not shown"]) - int(gone.sum())   # 1 to 7: kept back in publish mode
+    hidden = (f" {text.plural(n_kept, 'indicator')} with 1 to 7 referrals not shown "
+              "(publish mode)." if n_kept else "") + \
+        (f" {text.plural(int(gone.sum()), 'indicator')} with no referrals recorded."
+         if gone.any() else "")
     limits = "99.8%" if an.limit == "99.8" else f"{an.limit}% (all referrals) and 99.8%"
     return (f"Its referral ratios are {'; '.join(parts) or 'not shown'}.{hidden} As in the "
             f"funnel, higher or lower means outside the {limits} limits that allow for the "

@@ -1,0 +1,47 @@
+"""A practice with no referral recorded, read as a hostile tester reads its notebook 01 page:
+nothing on it may claim counts of 1-7 were kept back (there were none), call its sections
+empty when they show its areas, say the funnel shows it, or print a table of 'All 0
+practices'."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import report
+from helpers.datasets import save_dataset
+from helpers.report import referral_variation as rv
+
+pytestmark = pytest.mark.slow
+
+PROV = {"source": "test", "real_tables": [], "synthetic_tables": []}
+
+
+@pytest.fixture(scope="module")
+def page(small, tmp_path_factory):
+    t = {k: v.copy() for k, v in small.tables.items()}
+    zero = str(t["practices"]["practice_code"].iloc[1])
+    t["referrals"] = t["referrals"][t["referrals"]["practice_code"].astype(str) != zero]
+    root = tmp_path_factory.mktemp("zero") / "data"
+    save_dataset(t, root, provenance=PROV)
+    ctx = report.start("01_referral_variation", {"data_source": str(root), "area": zero,
+                                                 "publish": True})
+    return ctx, report.analyse(ctx)
+
+
+def test_its_profile_says_no_referrals_not_1_to_7(page):
+    ctx, an = page
+    assert an.profile is not None and len(an.profile)
+    words = rv.profile_text(ctx, an)
+    assert "1 to 7" not in words
+    assert f"{len(an.profile)} indicators with no referrals recorded" in words
+
+
+def test_its_headline_and_ranking_say_what_the_page_shows(page):
+    ctx, an = page
+    h = rv.headline_text(ctx, an, an.headline)
+    assert "sections below are empty" not in h
+    assert "the areas it belongs to" in h
+    ranked = rv.ranked_figure(ctx, an)
+    assert isinstance(ranked, str) and "funnel shows it" not in ranked
+    assert "no ratio to rank" in ranked
+    assert rv.practices_table(ctx, an) is None            # not an empty 'All 0 practices'
