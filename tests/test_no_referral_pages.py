@@ -45,3 +45,33 @@ def test_its_headline_and_ranking_say_what_the_page_shows(page):
     assert isinstance(ranked, str) and "funnel shows it" not in ranked
     assert "no ratio to rank" in ranked
     assert rv.practices_table(ctx, an) is None            # not an empty 'All 0 practices'
+
+
+@pytest.mark.parametrize("rows", ["zero", "absent"])
+def test_notebook_03_says_why_there_is_nothing_to_change(small, tmp_path, rows):
+    """Open all year with every month's referrals 0 (an extract's rows kept) is not 'closed,
+    or not yet open'; with no rows at all (the contract's closed practice) it is."""
+    from helpers.report import contract_forms as cf
+
+    t = {k: v.copy() for k, v in small.tables.items()}
+    zero = str(t["practices"]["practice_code"].iloc[1])
+    r = t["referrals"]
+    mine = r["practice_code"].astype(str) == zero
+    if rows == "zero":
+        r.loc[mine, "referrals"] = 0
+        t["referrals"] = r
+    else:
+        t["referrals"] = r[~mine]
+    save_dataset(t, tmp_path / "data", provenance=PROV)
+    ctx = report.start("03_contract_forms", {"data_source": str(tmp_path / "data"),
+                                             "area": zero, "publish": True})
+    an = report.analyse(ctx)
+    words = cf.headline_text(ctx, an)
+    summary = cf.results(ctx, an)["summary"]
+    closed = "closed, or not yet open"
+    if rows == "zero":
+        assert closed not in words and closed not in summary
+        assert "more likely missing from the referral data" in words
+        assert "none is recorded" in summary
+    else:
+        assert closed in words and closed in summary

@@ -74,6 +74,15 @@ def closed_on(ctx: Context) -> pd.Timestamp | None:
     return pd.Timestamp(d.iloc[0]) if len(d) and pd.notna(d.iloc[0]) else None
 
 
+def open_in_year(ctx: Context, year: int) -> bool:
+    """Whether any of the area's practices was open in financial ``year`` (held referral
+    rows for it, zero referrals included: :func:`helpers.analysis.referrals.months_open`).
+    An area open all year with no referral is more likely missing from the referral data
+    than closed."""
+    return area_months_open(ctx.ds, [str(c) for c in ctx.practice_codes],
+                            years=[int(year)]) > 0
+
+
 def part_of_commissioner(ctx: Context) -> bool:
     """True where the page's contract figures are its commissioner's (declared in
     :mod:`helpers.levels`): the area's referrals are a part of the commissioner's."""

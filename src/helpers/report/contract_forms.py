@@ -17,11 +17,15 @@ from helpers.analysis.contract_forms import (
     estimator_notes,
     form_name,
     nothing_to_change,
+    open_in_year,
 )
 from helpers.report import charts, text
 from helpers.report.page import area_md, coverage_text, source_line, watermark
 from helpers.report.tables import Col, table
 
+NONE_RECORDED = ("open, yet none is recorded: more likely missing from the referral data than "
+                 "referring no one")
+"""Why an area open in the year has no referral in it (notebook 00 says it so too)."""
 PRACTICE_MONEY = 10_000
 """A what-if worth less than this (£ a year) is shown in pounds (a practice's), not £k."""
 
@@ -117,6 +121,7 @@ def headline_text(ctx: Context, an: Analysis) -> str:
     if nothing_to_change(ctx, an):   # closed (or not yet open) in the year shown
         closed = closed_on(ctx)
         why = f"it closed in {closed:%B %Y}" if closed is not None else \
+            "it was " + NONE_RECORDED if open_in_year(ctx, an.year) else \
             "it was closed, or not yet open"
         lines.append(f"- {area_md(ctx)} made no GP referrals in {formats.year(an.year)} "
                      f"({why}), so a change in its referrals changes nothing that year. The "
@@ -502,8 +507,9 @@ def _summary(ctx: Context, an: Analysis, saving: float, by_form: pd.Series) -> s
     if an.area_suppressed:
         return line + "is not shown: the area's referrals that year are too few to publish"
     if an.no_referrals:
+        why = NONE_RECORDED if open_in_year(ctx, an.year) else "closed, or not yet open"
         return (line.split(f"; {what}")[0] + f"; this {ctx.level} made no GP referrals that "
-                "year (closed, or not yet open), so a change in its referrals changes nothing")
+                f"year ({why}), so a change in its referrals changes nothing")
     cur = an.current_form
     if cur not in contracts.FORM_LABELS:
         lo, hi = sorted([float(by_form.min()), float(by_form.max())])
