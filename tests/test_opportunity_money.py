@@ -68,3 +68,16 @@ def test_a_suppressed_excess_is_a_band_with_no_money():
     assert "≈ £" not in line
     assert np.isnan(h["saving_to_median_gbp_per_year"]) or \
         h["saving_to_median_gbp_per_year"] == 0
+
+
+def test_the_opportunity_tables_rounded_rows_are_said_not_to_add_up():
+    """Q02's two rows read 4,000 and 510 a year beside a headline of 4,515: each is rounded
+    to 5 on its own, and the caption says so rather than leave the sum to contradict it."""
+    ctx, an, words = _page("Q02")
+    rows = an.published.loc[an.published["excess_to_limit_per_year"].fillna(0) > 0,
+                            "excess_to_limit_per_year"]
+    assert len(rows) >= 2
+    total = float(SAID_ANY.search(words).group(1).replace(",", ""))
+    assert total != rows.sum()                              # the case built for it
+    html = rv.opportunity_table(ctx, an).data
+    assert "rows need not add up to the headline" in html

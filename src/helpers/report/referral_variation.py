@@ -708,8 +708,10 @@ def opportunity_table(ctx: Context, an: Analysis):
     n_gone = int((above & gone).sum())
     left = (f" ({text.plural(n_gone, 'practice')} above it that {closed_words(an)}, left out: "
             "no future referrals to save)") if n_gone else ""
+    rounded = ("; each row rounded to 5 on its own, so the rows need not add up to the "
+               "headline's total") if ctx.publish and len(t) > 1 else ""
     return table(t, cols, caption=f"Referrals above the {an.limit}% limit, averages over "
-                                 f"{formats.period(an.years)}{left}")
+                                 f"{formats.period(an.years)}{left}{rounded}")
 
 
 def validation_table(ctx: Context, an: Analysis):
