@@ -60,7 +60,6 @@ from helpers.oracle.facts import (
     find,
     per_year_allowed,
     quarter,
-    specialty_by_year,
     specialty_code_of,
     specialty_counts,
 )
@@ -246,6 +245,18 @@ class Report:
         return self._by_specialty
 
     _by_specialty: dict[str, tuple[int, float]] | None = None
+
+    def specialty_in_year(self, code: str, year: int) -> int:
+        """The area's referrals of the specialty ``code`` in the financial ``year``: every
+        specialty's figures of a year summed once a report (not once a table row: each
+        sum reads every member practice's line of figures by specialty)."""
+        if self._in_year is None:
+            self._in_year = {}
+        if year not in self._in_year:
+            self._in_year[year] = specialty_counts(self.all_facts, self.area.members, [year])
+        return self._in_year[year].get(code, (0, 0.0))[0]
+
+    _in_year: dict[int, dict[str, tuple[int, float]]] | None = None
 
     def every_practice(self) -> list[tuple[float | None, float]]:
         """Each practice's (ratio as shown, expected a year) over the report's years."""
@@ -777,7 +788,7 @@ def _specialty_row(r: Report, head: list[str], row: list[str], where: str) -> li
                 bad = (f"ratio {obs / exp:.4f} ({obs:,} referrals, {exp:,.1f} expected)")
         elif year:
             y = int(year.group(1))
-            n = specialty_by_year(r.all_facts, a.members, code, [y])[y]
+            n = r.specialty_in_year(code, y)
             if not agrees(v, count_shown(n, pub)):
                 bad = f"{n:,} referrals in {h.split(' ')[0]}"
         if bad:
