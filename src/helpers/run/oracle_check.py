@@ -56,6 +56,7 @@ from helpers.oracle.facts import (
     ENGLAND,
     AreaFacts,
     area_facts,
+    by_specialty,
     disclose,
     find,
     per_year_allowed,
@@ -247,16 +248,21 @@ class Report:
     _by_specialty: dict[str, tuple[int, float]] | None = None
 
     def specialty_in_year(self, code: str, year: int) -> int:
-        """The area's referrals of the specialty ``code`` in the financial ``year``: every
-        specialty's figures of a year summed once a report (not once a table row: each
-        sum reads every member practice's line of figures by specialty)."""
+        """The area's referrals of the specialty ``code`` in the financial ``year``
+        (:func:`helpers.oracle.facts.specialty_by_year`): every specialty's figures of
+        every year summed in one reading of each member practice's line of figures by
+        specialty, once a report (not once a table row and year)."""
         if self._in_year is None:
             self._in_year = {}
-        if year not in self._in_year:
-            self._in_year[year] = specialty_counts(self.all_facts, self.area.members, [year])
-        return self._in_year[year].get(code, (0, 0.0))[0]
+            practices = self.all_facts["practices"]
+            for m in self.area.members:
+                for s, by_year in by_specialty(practices[m]).items():
+                    for y, (o, _e) in by_year.items():
+                        counts = self._in_year.setdefault(int(y), {})
+                        counts[s] = counts.get(s, 0) + int(o)
+        return self._in_year.get(year, {}).get(code, 0)
 
-    _in_year: dict[int, dict[str, tuple[int, float]]] | None = None
+    _in_year: dict[int, dict[str, int]] | None = None
 
     def every_practice(self) -> list[tuple[float | None, float]]:
         """Each practice's (ratio as shown, expected a year) over the report's years."""
