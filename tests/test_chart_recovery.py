@@ -15,6 +15,7 @@ import pytest
 from helpers import report
 from helpers.disclosure import is_published
 from helpers.report import referral_variation
+from helpers.stats import sdc
 
 pytestmark = pytest.mark.slow
 
@@ -131,3 +132,24 @@ def test_size_curve_points_sit_at_published_lists():
     # to within a hundredth of a patient: the strongest read of a full-precision SVG
     worked = np.round(lists, 2)
     assert is_published(worked, rtol=1e-6).all(), worked[~is_published(worked, rtol=1e-6)][:5]
+
+
+@pytest.mark.parametrize("params", [{}, {"limit": 95, "specialty": "300", "years": [2016]}])
+def test_referrals_above_a_limit_are_the_published_count_less_the_limit(params):
+    """The funnel shows each practice's published ratio against its limit, so a reader
+    works back the published referrals less the limit as a count. The tables' referrals
+    above the limit (and above England's median ratio) are exactly that, published: never
+    the true excess rounded on its own, which beside the rounded count pins the count
+    closer than either."""
+    ctx = report.start("01_referral_variation", {"data_source": "synthetic:small",
+                                                 "publish": True, **params})
+    an = report.analyse(ctx)
+    pub = an.published[an.published["observed"].notna()]
+    median = float(np.median(an.national["ratio"]))
+    for col, level in (("excess_to_limit", pub["limit_high"]), ("excess_to_median", median)):
+        worked = (pub["observed"] - level * pub["expected"]).clip(lower=0).to_numpy(float)
+        want = sdc.publish_counts(worked)[0]
+        shown = pub[col].to_numpy(float)
+        assert np.array_equal(np.isnan(want), np.isnan(shown)), col
+        ok = ~np.isnan(want)
+        assert np.array_equal(want[ok], shown[ok]), col
