@@ -281,21 +281,46 @@ def specialty_points(ds: Dataset, years: list[int] | None = None) -> pd.DataFram
                  "sd_beyond_chance"])
 
 
+@cached
+def specialty_observed_expected(ds: Dataset, years: list[int] | None = None) -> pd.DataFrame:
+    """Cached: referrals and expected referrals per practice × specialty over the period
+    (``years``; all when None), expected counts scaled so each specialty's national ratio is
+    1 in every year (as :func:`specialty_points`), for every practice: practice_code,
+    specialty_code, observed, expected."""
+    d = practice_year_specialty(ds)
+    d = d if not years else d[d["year"].isin(years)]
+    d = d.assign(specialty_code=d["specialty_code"].astype(str))
+    by = d.groupby(["specialty_code", "year"])
+    d = d.assign(expected=d["expected"] * by["observed"].transform("sum")
+                 / by["expected"].transform("sum"))
+    return d.groupby(["practice_code", "specialty_code"], as_index=False)[
+        ["observed", "expected"]].sum()
+
+
 def specialty_table(ds: Dataset, years: list[int] | None = None,
                     codes: list[str] | None = None) -> pd.DataFrame:
-    """Per specialty: observed, expected, practices above/below the 99.8% limits (robust
-    over-dispersion, national comparison), the national between-practice SD beyond chance,
-    and the referrals above the upper limit. ``codes`` restricts the practices counted."""
+    """Per specialty: observed and expected (every practice's, ``codes`` restricting the
+    practices counted), practices above/below the 99.8% limits (robust over-dispersion,
+    national comparison), the national between-practice SD beyond chance, and the
+    referrals above the upper limit. A practice expecting half a referral or less of a
+    specialty is judged by no funnel, yet its referrals count in the area's."""
     pts = specialty_points(ds, years)
+    counts = specialty_observed_expected(ds, years)
     if codes is not None:
         pts = pts[among(pts["practice_code"], codes)]
+        counts = counts[among(counts["practice_code"], codes)]
     pts = pts.assign(excess=(pts["observed"] - pts["ucl99"] * pts["expected"]).clip(lower=0),
-                     high=pts["flag"] == "High (99.8%)", low=pts["flag"] == "Low (99.8%)")
-    t = pts.groupby("specialty_code").agg(
-        observed=("observed", "sum"), expected=("expected", "sum"),
+                     high=pts["flag"] == "High (99.8%)", low=pts["flag"] == "Low (99.8%)",
+                     specialty_code=pts["specialty_code"].astype(str))
+    judged = pts.groupby("specialty_code").agg(
         n_practices=("practice_code", "size"), n_high=("high", "sum"), n_low=("low", "sum"),
         sd_beyond_chance=("sd_beyond_chance", "first"),
-        excess_above_limit=("excess", "sum")).reset_index()
+        excess_above_limit=("excess", "sum"))
+    t = counts.groupby("specialty_code")[["observed", "expected"]].sum()
+    t = t[(t["observed"] > 0) | (t["expected"] > 0)].join(judged, how="left").reset_index()
+    for c in ("n_practices", "n_high", "n_low"):
+        t[c] = t[c].fillna(0).astype(int)
+    t["excess_above_limit"] = t["excess_above_limit"].fillna(0.0)
     t["ratio"] = t["observed"] / t["expected"]
     names = ds.specialties.set_index(ds.specialties.specialty_code.astype(str))["specialty_name"]
     t["specialty_name"] = t["specialty_code"].map(names).fillna(t["specialty_code"])
