@@ -153,3 +153,21 @@ def test_referrals_above_a_limit_are_the_published_count_less_the_limit(params):
         assert np.array_equal(np.isnan(want), np.isnan(shown)), col
         ok = ~np.isnan(want)
         assert np.array_equal(want[ok], shown[ok]), col
+
+
+@pytest.mark.parametrize("area", ["P81078", "A81011", "P81044"])
+def test_referrals_above_the_similar_10_benchmark_are_the_published_count_less_it(area):
+    """The similar-10 table shows each specialty's count and the benchmark ratio beside it:
+    the referrals above the benchmark are the published count less the benchmark as a
+    count, then published."""
+    ctx = report.start("01_referral_variation", {"data_source": "synthetic:small",
+                                                 "area": area, "publish": True})
+    an = report.analyse(ctx)
+    t = an.similar_opportunity
+    t = t[t["observed"].notna() & t["best_ratio"].notna()]
+    assert len(t) >= 5
+    worked = (t["observed"] - t["best_ratio"] * t["expected"]).clip(lower=0)
+    want = sdc.publish_counts(worked.to_numpy(float))[0]
+    shown = t["above_best"].to_numpy(float)
+    assert np.array_equal(np.isnan(want), np.isnan(shown))
+    assert np.array_equal(want[~np.isnan(want)], shown[~np.isnan(shown)])

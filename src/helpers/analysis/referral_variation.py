@@ -679,7 +679,12 @@ def similar_opportunity(ctx: Context, an: Analysis) -> pd.DataFrame:
     mine["specialty_name"] = [str(names.get(c, c)) for c in mine.index]
     # sorted before publishing: the suppression masks follow the rows' positions
     t = mine.reset_index().sort_values("above_best", ascending=False, ignore_index=True)
-    out = sdc.protect(t, ["observed", "above_best"], {
+    out = sdc.protect(t, ["observed"], {
+        # from the published count less the benchmark (its ratio is shown beside it), as
+        # referrals above a limit are: never the true excess rounded on its own
+        "above_best": (lambda d: sdc.publish_counts((d["observed"] - d["best_ratio"]
+                                                     * d["expected"]).clip(lower=0))[0],
+                       ["observed"]),
         "observed_per_year": (lambda d: _per_year(ctx, d["observed"], years), ["observed"]),
         "ratio": (lambda d: d["observed"] / d["expected"], ["observed", "observed_per_year"]),
         "above_best_per_year": (lambda d: _per_year(ctx, d["above_best"], years),
