@@ -388,6 +388,10 @@ def test_an_area_download_against_the_oracle(tiny, tmp_path, suffix):
     read = oracle_check.download_rows(path)
     assert read[0] == DL_HEAD and len(read) == 4
     assert oracle_check.download_findings(facts, read, "Q1", False) == []
+    not_run = [x[:8] + ["", "", ""] for x in rows]          # notebook 01 ran for none
+    write(path, not_run)
+    assert oracle_check.download_findings(facts, oracle_check.download_rows(path), "Q1",
+                                          False) == []
     for i, value, said in ((4, "open", "closing date 2019-04-01"),
                            (6, 24, "12 months open"),
                            (7, 65, "60 referrals"), (10, 0.9, "ratio")):
@@ -424,6 +428,8 @@ def test_a_printable_summary_against_the_oracle(tiny):
     assert oracle_check.summary_findings(facts, net.format("120"), "N1", False) == []
     assert any("row 'Alpha', 'Referrals a year' 130" in x
                for x in oracle_check.summary_findings(facts, net.format("130"), "N1", False))
+    # a practice whose notebook 01 did not run reads '–': a figure the run does not hold
+    assert oracle_check.summary_findings(facts, net.format("–"), "N1", False) == []
 
 
 @pytest.fixture(scope="module")
@@ -466,6 +472,10 @@ def test_the_commissioners_activity_value_and_an_areas_share(tiny_money):
             "<th>Contract form</th><th>Commissioner's spend at plan (£k)</th></tr></thead>"
             "<tbody><tr><td>Block</td><td>£3k</td></tr></tbody></table>")
     assert oracle_check.findings(facts, res, page) == []
+    # a real-structure download's closing note is no row of the table
+    note = page.replace("</tbody>", "<tr><td>Note: GP referrals … are synthetic</td><td>"
+                                    "</td></tr></tbody>")
+    assert oracle_check.findings(facts, res, note) == []
     for old, new, said in (("£2,800", "£2,900", "the oracle has £2,800"),
                            ("62.5%", "60.0%", "62.50% of the commissioner's"),
                            ("£175 a year", "£190 a year", "the oracle has £175"),
