@@ -319,6 +319,9 @@ def test_an_unreadable_ratio_is_not_placed_against_the_limits():
         "ratio implausible: check list and coding"]
     names = variation_report.point_names(frame, "99.8", "expected referrals a year", "x")
     assert "within" not in names[0] and "not judged" in names[0]
+    # no ratio quoted where the headline quotes none ('ratio 0.00' beside 'not judged')
+    assert "ratio" not in names[0] and "ratio 1.10" in names[1]
+    assert names[2].startswith("C: ratio implausible") and "27.10" not in names[2]
     assert "within the 99.8% limits" in names[1]
 
 

@@ -407,7 +407,9 @@ def point_names(points: pd.DataFrame, limit: str, x_words: str, x_col: str,
     out = []
     for r in points.itertuples():
         flag = POINT_FLAGS.get(getattr(r, "flag", ""), "{}").format(f"{limit}%")
-        if getattr(r, "standing", "ok") in STANDING_WORDS:
+        # a ratio that cannot be read as referral behaviour is not quoted (as the headline)
+        judged = getattr(r, "standing", "ok") not in STANDING_WORDS
+        if not judged:
             flag = STANDING_WORDS[r.standing]
         x = getattr(r, x_col, np.nan)
         tail = f"; {formats.count(x)} {x_words}" if pd.notna(x) else ""
@@ -417,7 +419,8 @@ def point_names(points: pd.DataFrame, limit: str, x_words: str, x_col: str,
             flag += (f" (open {int(months):,} of the period's {period_months:,} months: its "
                      "limits, set by its count over those months, are wider than the "
                      "curves here)")
-        out.append(f"{r.label}: ratio {formats.ratio(r.rr)}, {flag}{tail}")
+        ratio = f"ratio {formats.ratio(r.rr)}, " if judged else ""
+        out.append(f"{r.label}: {ratio}{flag}{tail}")
     return out
 
 
