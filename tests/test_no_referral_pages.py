@@ -75,3 +75,25 @@ def test_notebook_03_says_why_there_is_nothing_to_change(small, tmp_path, rows):
         assert "none is recorded" in summary
     else:
         assert closed in words and closed in summary
+
+
+def test_a_practice_open_with_every_month_0_is_not_judged_lower_on_its_profile(small,
+                                                                              tmp_path):
+    """Every month's referrals 0 (an extract's rows kept): the headline quotes no ratio, so
+    the profile does not call each specialty 'lower than England' (the printable summary
+    listed all 8 as below England)."""
+    t = {k: v.copy() for k, v in small.tables.items()}
+    zero = str(t["practices"]["practice_code"].iloc[1])
+    r = t["referrals"]
+    r.loc[r["practice_code"].astype(str) == zero, "referrals"] = 0
+    t["referrals"] = r
+    save_dataset(t, tmp_path / "data", provenance=PROV)
+    ctx = report.start("01_referral_variation", {"data_source": str(tmp_path / "data"),
+                                                 "area": zero, "publish": True})
+    an = report.analyse(ctx)
+    p = an.profile
+    assert len(p) >= 5
+    assert set(p["verdict"]) == {"not shown"} and p["no_referrals"].all()
+    words = rv.profile_text(ctx, an)
+    assert "lower than England" not in words and "1 to 7" not in words
+    assert "with no referrals recorded" in words

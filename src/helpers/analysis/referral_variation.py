@@ -619,6 +619,12 @@ def practice_profile(ctx: Context, an: Analysis) -> pd.DataFrame:
         members = g.loc[g["group_code"].astype(str) == w.network, "practice_code"].astype(
             str).tolist()
     comm = nat.loc[nat["commissioner_code"] == w.commissioner, "practice_code"].tolist()
+    # a practice with no referral recorded is not judged anywhere (its headline quotes no
+    # ratio): none of its indicators is higher or lower, each has no referrals
+    pub = an.published
+    none = bool(len(pub)) and "standing" in pub and \
+        (pub.loc[pub["practice_code"].astype(str) == str(ctx.area), "standing"]
+         == "no_referrals").any()
     rows = []
     for code, label in [(None, "All referrals"), *[(c, str(names.get(c, c))) for c in top]]:
         pts = nat if code is None else sp[sp["specialty_code"] == code]
@@ -638,7 +644,7 @@ def practice_profile(ctx: Context, an: Analysis) -> pd.DataFrame:
         # the page's limit, each specialty at 99.8%), not where the 95% interval from
         # chance alone misses 1
         flag = str(me["flag"].iloc[0]) if len(me) and "flag" in me else "Within"
-        verdict = "not shown" if not np.isfinite(ratio) else "higher" if \
+        verdict = "not shown" if none or not np.isfinite(ratio) else "higher" if \
             flag in ("High", "High (99.8%)") else "lower" if flag in ("Low", "Low (99.8%)") \
             else "similar"
         p5, p25, p75, p95 = np.percentile(ratios, [5, 25, 75, 95])
@@ -647,7 +653,7 @@ def practice_profile(ctx: Context, an: Analysis) -> pd.DataFrame:
                      "observed": obs, "expected": exp, "ratio": ratio, "lower": lo,
                      "upper": hi, "verdict": verdict,
                      # no referral recorded at all (not a count of 1-7 kept back)
-                     "no_referrals": not len(me),
+                     "no_referrals": none or not len(me),
                      "network": _group_ratio(ctx, pts, members) if members else np.nan,
                      "similar": _group_ratio(ctx, pts, w.similar) if w.similar else np.nan,
                      "commissioner": _group_ratio(ctx, pts, comm)})
