@@ -40,3 +40,28 @@ def test_each_years_figures_by_specialty_are_summed_once_a_report(tiny, monkeypa
     assert r.specialty_in_year("S2", 2018) == 0
     bad = oracle_check.check_table(r, [BY_YEAR, ["One", shown[0], "400"]], "t")
     assert any("'2019/20 (referrals)' 400" in x and "360 referrals" in x for x in bad), bad
+
+
+def test_a_batch_reads_the_facts_once(tiny, tmp_path, monkeypatch):  # noqa: F811
+    """The batch's preparation and its area pages' check read the facts file once between
+    them, and get the same facts as a fresh read; a folder with other content is read
+    (or computed) afresh."""
+    from helpers.oracle import compute as oracle_compute
+
+    monkeypatch.setenv("PACK_DATA", str(tmp_path))
+    monkeypatch.setattr(oracle_check, "_HELD", {})
+    reads: list[str] = []
+    real = oracle_compute.load_or_compute
+
+    def counted(folder, specialty=None):
+        reads.append(str(folder))
+        return real(folder, specialty)
+
+    monkeypatch.setattr(oracle_compute, "load_or_compute", counted)
+    paths = oracle_check.prepare(str(tiny), ["Q1"], ["ALL"], tiny)
+    facts, path = oracle_check.facts_for(str(tiny))
+    assert reads == [str(tiny)]
+    assert str(path) == paths["oracle_facts"] and facts == real(tiny)[0]
+    assert oracle_check.tree_findings(str(tiny), {"Q1": ("commissioner", ["N1"])},
+                                      ["Q1", "N1"]) == {}
+    assert reads == [str(tiny)]
