@@ -56,7 +56,7 @@ from helpers.paths import project_root, reports_dir
 from helpers.run import changes, cluster, downloads, kernels, oracle_check, site, summary
 from helpers.run.environment import lock_status
 from helpers.run.jobs import Job
-from helpers.run.worker import input_copy, run_job
+from helpers.run.worker import input_copy, prepare, run_job
 
 PACKAGES = ["helpers", "pandas", "numpy", "scipy", "statsmodels", "matplotlib", "papermill",
             "nbconvert", "gpboost", "pyarrow", "csdid", "duckdb"]
@@ -438,7 +438,7 @@ def _start_pool(n: int) -> tuple[ProcessPoolExecutor, list]:
     futures say when each is ready). Spawned, not forked: a fork would inherit the parent's
     event loop and any kernel it holds, which kernels and zmq do not survive."""
     pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=kernels.init_worker)
+                               initializer=kernels.init_worker, initargs=(True, prepare))
     return pool, [pool.submit(kernels.ready) for _ in range(n)]
 
 

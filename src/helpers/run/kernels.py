@@ -19,16 +19,16 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import functools
 import os
 import shutil
 import signal
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
-from papermill.clientwrap import PapermillNotebookClient
-from papermill.engines import NBClientEngine, papermill_engines
 
 RECYCLE_AFTER = 25
 PREFIX = "pk-"
@@ -81,8 +81,10 @@ def _alive(km: IPCKernelManager) -> bool:
     return bool(km.has_kernel and run_sync(km.is_alive)())
 
 
-def _start() -> IPCKernelManager:
-    """Start a kernel and import the pack in it (the imports take longer than the start)."""
+def _start(prepare: Callable[[], object] | None = None) -> IPCKernelManager:
+    """Start a kernel and import the pack in it (the imports take longer than the start);
+    meanwhile this process runs ``prepare`` (a worker's own imports), so neither waits for
+    the other."""
     from jupyter_client.utils import run_sync
 
     km = IPCKernelManager(kernel_name="python3")
@@ -96,35 +98,20 @@ def _start() -> IPCKernelManager:
     kc.start_channels()
     try:
         run_sync(kc.wait_for_ready)(timeout=120)
-        reply = run_sync(kc.execute_interactive)(WARM_IMPORTS, timeout=300,
-                                                 store_history=False, output_hook=lambda m: None)
+        msg_id = kc.execute(WARM_IMPORTS, store_history=False)
+        if prepare is not None:
+            with contextlib.suppress(Exception):   # what fails here fails a report, later
+                prepare()
+        while True:                 # the kernel's output is not read: the channels close
+            reply = run_sync(kc.get_shell_msg)(timeout=300)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                break
         if reply["content"]["status"] != "ok":
             raise RuntimeError(f"kernel warm-up failed: {reply['content'].get('evalue')}")
     finally:
         kc.stop_channels()
     _state["starting"] = None
     return km
-
-
-class _ReusedKernelClient(PapermillNotebookClient):
-    """papermill's notebook client for a kernel it does not own, reusing one set of channels
-    to the worker's kernel for all its reports (opening them and waiting for the kernel's
-    reply cost about 0.2 s a report). Exactly one client is connected at a time, so no
-    socket queues another run's output; the channels close when the kernel is retired, and
-    at once if a run fails."""
-
-    def execute(self, **kwargs):
-        kc = _state.get("kc")
-        if kc is not None and _state.get("kc_of") is self.km:
-            self.kc = kc
-        try:
-            out = super().execute(**kwargs)
-        except BaseException:
-            _close_client()
-            self.kc = None
-            raise
-        _state.update(kc=self.kc, kc_of=self.km)
-        return out
 
 
 def _close_client() -> None:
@@ -135,28 +122,62 @@ def _close_client() -> None:
             kc.stop_channels()
 
 
-class ReusedKernelEngine(NBClientEngine):
-    """papermill engine ``pack-reused-kernel``: the standard nbclient engine with the client
-    above. Pass ``engine_name=ENGINE`` and ``km=worker_kernel()`` to ``execute_notebook``."""
-
-    @classmethod
-    def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, stdout_file=None,
-                                 stderr_file=None, start_timeout=60, execution_timeout=None,
-                                 **kwargs):
-        """As ``NBClientEngine.execute_managed_notebook`` (papermill 2.x), with the client
-        that closes its channels."""
-        from papermill.engines import logger
-
-        kwargs = {k: v for k, v in kwargs.items()
-                  if k not in ("input_path", "timeout", "startup_timeout")}
-        return _ReusedKernelClient(
-            nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
-            kernel_name=kernel_name, log=logger, log_output=log_output,
-            stdout_file=stdout_file, stderr_file=stderr_file, **kwargs).execute()
-
-
 ENGINE = "pack-reused-kernel"
-papermill_engines.register(ENGINE, ReusedKernelEngine)
+"""The papermill engine of a worker's reports (:func:`register_engine`)."""
+
+
+@functools.cache
+def register_engine() -> str:
+    """Register papermill engine :data:`ENGINE` (once a process) and return its name: the
+    standard nbclient engine with a client that reuses the worker's kernel and channels.
+    Defined here rather than at import, so that a process that only starts kernels (the
+    batch itself, a worker starting its kernel) does not wait for papermill's import
+    (about half a second) first."""
+    from papermill.clientwrap import PapermillNotebookClient
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class _ReusedKernelClient(PapermillNotebookClient):
+        """papermill's notebook client for a kernel it does not own, reusing one set of
+        channels to the worker's kernel for all its reports (opening them and waiting for
+        the kernel's reply cost about 0.2 s a report). Exactly one client is connected at a
+        time, so no socket queues another run's output; the channels close when the kernel
+        is retired, and at once if a run fails."""
+
+        def execute(self, **kwargs):
+            kc = _state.get("kc")
+            if kc is not None and _state.get("kc_of") is self.km:
+                self.kc = kc
+            try:
+                out = super().execute(**kwargs)
+            except BaseException:
+                _close_client()
+                self.kc = None
+                raise
+            _state.update(kc=self.kc, kc_of=self.km)
+            return out
+
+    class ReusedKernelEngine(NBClientEngine):
+        """papermill engine ``pack-reused-kernel``: the standard nbclient engine with the
+        client above. Pass ``engine_name=register_engine()`` and ``km=worker_kernel()`` to
+        ``execute_notebook``."""
+
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False,
+                                     stdout_file=None, stderr_file=None, start_timeout=60,
+                                     execution_timeout=None, **kwargs):
+            """As ``NBClientEngine.execute_managed_notebook`` (papermill 2.x), with the
+            client that closes its channels."""
+            from papermill.engines import logger
+
+            kwargs = {k: v for k, v in kwargs.items()
+                      if k not in ("input_path", "timeout", "startup_timeout")}
+            return _ReusedKernelClient(
+                nb_man, timeout=execution_timeout, startup_timeout=start_timeout,
+                kernel_name=kernel_name, log=logger, log_output=log_output,
+                stdout_file=stdout_file, stderr_file=stderr_file, **kwargs).execute()
+
+    papermill_engines.register(ENGINE, ReusedKernelEngine)
+    return ENGINE
 
 
 def worker_kernel() -> IPCKernelManager:
@@ -217,11 +238,11 @@ def die_with_parent(sig: int = signal.SIGTERM) -> None:
         os.kill(os.getpid(), sig)
 
 
-def init_worker(warm: bool = True) -> None:
+def init_worker(warm: bool = True, prepare: Callable[[], object] | None = None) -> None:
     """Batch worker start-up: die with the batch, clean up on SIGTERM and on Ctrl-C (SIGINT:
     the kernel killed, the worker gone without a traceback; the batch says it was
     interrupted), no inherited chart backend, and (``warm``) the kernel started and the
-    pack imported before the first report arrives."""
+    pack imported before the first report arrives, while the worker runs ``prepare``."""
     from multiprocessing import util
 
     os.environ.pop("MPLBACKEND", None)
@@ -230,7 +251,7 @@ def init_worker(warm: bool = True) -> None:
     die_with_parent(signal.SIGTERM)
     util.Finalize(None, retire, exitpriority=10)
     if warm:
-        _state.update(km=_start(), runs=0)
+        _state.update(km=_start(prepare), runs=0)
 
 
 def ready() -> int:

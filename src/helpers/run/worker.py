@@ -45,6 +45,19 @@ def input_copy(job: Job, out_dir: str) -> Path:
     return Path(out_dir) / job.notebook / f".{slug(job.area)}.input.ipynb"
 
 
+def prepare() -> None:
+    """What a worker's first report would otherwise spend first: papermill and its engine,
+    the checks and the page renderer (its templates compiled), imported while the worker's
+    kernel imports the pack (:func:`helpers.run.kernels.init_worker`)."""
+    import papermill  # noqa: F401
+
+    from helpers.run import oracle_check, semantic, site  # noqa: F401
+    from helpers.run.render import _exporter
+
+    kernels.register_engine()
+    _exporter()
+
+
 def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
     """Execute, check and render one report (runs in a worker process)."""
     import papermill as pm
@@ -71,7 +84,7 @@ def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
             kernel_name="python3", language="python", cwd=str(notebooks_dir()),
             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
             execution_timeout=timeout, km=kernels.worker_kernel(),
-            engine_name=kernels.ENGINE)
+            engine_name=kernels.register_engine())
         problems = check_output(nb, job.min_figures, results)
         if problems:
             raise RuntimeError("; ".join(problems))

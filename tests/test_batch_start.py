@@ -1,0 +1,57 @@
+"""What a batch spends before its first report: the batch process and its workers import
+no notebook-running library (papermill) before their kernels start, and a worker prepares
+its own imports while its kernel imports the pack."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from helpers.run import kernels, worker
+
+
+def test_the_batch_imports_papermill_only_where_a_report_runs():
+    """Importing the batch (as the batch process and, as ``__mp_main__``, each spawned
+    worker does before starting its kernel) leaves papermill and nbconvert unimported."""
+    code = ("import sys; import helpers.run.batch; "
+            "print(sorted(m for m in ('papermill', 'nbconvert') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path)))
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_worker_prepares_while_its_kernel_imports_the_pack():
+    """The worker's own preparation runs once, while the kernel's warm-up is under way (the
+    kernel then answers, warmed); a preparation that fails leaves the kernel started (the
+    failure is a report's to record, later)."""
+    seen = []
+
+    def prepare():
+        seen.append(kernels._state["starting"] is not None)
+        worker.prepare()
+
+    km = kernels._start(prepare)
+    try:
+        assert seen == [True] and km.has_kernel
+        assert kernels.register_engine() == kernels.ENGINE
+        from papermill.engines import papermill_engines
+
+        assert papermill_engines.get_engine(kernels.ENGINE) is not None
+    finally:
+        from jupyter_client.utils import run_sync
+
+        run_sync(km.shutdown_kernel)(now=True)
+        km.remove_folder()
+
+    def broken():
+        raise ImportError("no such library")
+
+    km = kernels._start(broken)
+    try:
+        assert km.has_kernel
+    finally:
+        from jupyter_client.utils import run_sync
+
+        run_sync(km.shutdown_kernel)(now=True)
+        km.remove_folder()
