@@ -102,14 +102,28 @@ def months_open(ds: Dataset, codes: list[str] | None = None,
     while it is open; its expected counts are built for exactly these months, see
     :func:`practice_month_specialty`). Years open are these months / 12.
     """
-    pm = national_tables(ds)["pm"]
+    pym = practice_year_months(ds)
     if years:
-        pm = pm[financial_year(pm["month"]).isin(years)]
-    n = pm.groupby("practice_code")["month"].nunique()
+        pym = pym[pym["year"].isin(years)]
+    # a month lies in one financial year, so the months of the years add up
+    n = pym.groupby("practice_code")["months"].sum()
     n.index = n.index.astype(str)
     if codes is not None:
         n = n.reindex([str(c) for c in codes], fill_value=0)
     return n.astype(int).rename("months_open")
+
+
+@cached
+def practice_year_months(ds: Dataset) -> pd.DataFrame:
+    """Cached: the months each practice was open in each financial year (its months with a
+    referral row, :func:`months_open`), as columns practice_code, year and months; worked
+    out once for the practice-month table rather than at each report's every question."""
+    pm = national_tables(ds)["pm"]
+    pm = pm.assign(year=financial_year(pm["month"]))
+    out = pm.groupby(["practice_code", "year"], observed=True)["month"].nunique() \
+        .rename("months").reset_index()
+    out["practice_code"] = out["practice_code"].astype(str)
+    return out
 
 
 def person_years(ds: Dataset, years: list[int] | None = None) -> pd.Series:
@@ -123,12 +137,8 @@ def person_years(ds: Dataset, years: list[int] | None = None) -> pd.Series:
         pop = pop[pop["year"].isin(years)]
     lists = pop.groupby(["practice_code", "year"], observed=True)["patients"].sum() \
         .reset_index()
-    pm = national_tables(ds)["pm"]
-    pm = pm.assign(year=financial_year(pm["month"]))
-    months = pm.groupby(["practice_code", "year"], observed=True)["month"].nunique() \
-        .rename("months").reset_index()
-    for d in (lists, months):
-        d["practice_code"] = d["practice_code"].astype(str)
+    months = practice_year_months(ds)
+    lists["practice_code"] = lists["practice_code"].astype(str)
     j = lists.merge(months, on=["practice_code", "year"], how="left")
     j["py"] = j["patients"] * j["months"].fillna(0) / 12.0
     return j.groupby("practice_code")["py"].sum().rename("person_years")
@@ -139,10 +149,10 @@ def area_months_open(ds: Dataset, codes: list[str], years: list[int] | None = No
     was open (the union of their months, :func:`months_open`): a network whose practice
     closed and whose other practice opened later is open for the months either was."""
     pm = national_tables(ds)["pm"]
-    pm = pm[among(pm["practice_code"], [str(c) for c in codes])]
-    if years:
-        pm = pm[financial_year(pm["month"]).isin(years)]
-    return int(pm["month"].nunique())
+    months = pm["month"][among(pm["practice_code"], [str(c) for c in codes])].dropna().unique()
+    if years:       # the financial year of each distinct month, not of each row
+        months = months[np.isin(financial_year(months), list(years))]
+    return len(months)
 
 
 @cached
