@@ -9,7 +9,7 @@ import pytest
 
 from helpers import report
 from helpers.datasets import save_dataset
-from helpers.report import referral_variation as rv
+from helpers.report import referral_variation
 
 pytestmark = pytest.mark.slow
 
@@ -31,27 +31,27 @@ def page(small, tmp_path_factory):
 def test_its_profile_says_no_referrals_not_1_to_7(page):
     ctx, an = page
     assert an.profile is not None and len(an.profile)
-    words = rv.profile_text(ctx, an)
+    words = referral_variation.profile_text(ctx, an)
     assert "1 to 7" not in words
     assert f"{len(an.profile)} indicators with no referrals recorded" in words
 
 
 def test_its_headline_and_ranking_say_what_the_page_shows(page):
     ctx, an = page
-    h = rv.headline_text(ctx, an, an.headline)
+    h = referral_variation.headline_text(ctx, an, an.headline)
     assert "sections below are empty" not in h
     assert "the areas it belongs to" in h
-    ranked = rv.ranked_figure(ctx, an)
+    ranked = referral_variation.ranked_figure(ctx, an)
     assert isinstance(ranked, str) and "funnel shows it" not in ranked
     assert "no ratio to rank" in ranked
-    assert rv.practices_table(ctx, an) is None            # not an empty 'All 0 practices'
+    assert referral_variation.practices_table(ctx, an) is None            # not an empty 'All 0 practices'
 
 
 @pytest.mark.parametrize("rows", ["zero", "absent"])
 def test_notebook_03_says_why_there_is_nothing_to_change(small, tmp_path, rows):
     """Open all year with every month's referrals 0 (an extract's rows kept) is not 'closed,
     or not yet open'; with no rows at all (the contract's closed practice) it is."""
-    from helpers.report import contract_forms as cf
+    from helpers.report import contract_forms
 
     t = {k: v.copy() for k, v in small.tables.items()}
     zero = str(t["practices"]["practice_code"].iloc[1])
@@ -66,8 +66,8 @@ def test_notebook_03_says_why_there_is_nothing_to_change(small, tmp_path, rows):
     ctx = report.start("03_contract_forms", {"data_source": str(tmp_path / "data"),
                                              "area": zero, "publish": True})
     an = report.analyse(ctx)
-    words = cf.headline_text(ctx, an)
-    summary = cf.results(ctx, an)["summary"]
+    words = contract_forms.headline_text(ctx, an)
+    summary = contract_forms.results(ctx, an)["summary"]
     closed = "closed, or not yet open"
     if rows == "zero":
         assert closed not in words and closed not in summary
@@ -94,6 +94,6 @@ def test_a_practice_open_with_every_month_0_is_not_judged_lower_on_its_profile(s
     p = an.profile
     assert len(p) >= 5
     assert set(p["verdict"]) == {"not shown"} and p["no_referrals"].all()
-    words = rv.profile_text(ctx, an)
+    words = referral_variation.profile_text(ctx, an)
     assert "lower than England" not in words and "1 to 7" not in words
     assert "with no referrals recorded" in words

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from helpers import report
-from helpers.report import referral_variation as rv
+from helpers.report import referral_variation
 
 pytestmark = pytest.mark.slow
 
@@ -24,7 +24,7 @@ def _page(area: str, **params):
     ctx = report.start("01_referral_variation", {"data_source": "synthetic:small",
                                                  "area": area, "publish": True, **params})
     an = report.analyse(ctx)
-    return ctx, an, rv.headline_text(ctx, an, an.headline)
+    return ctx, an, referral_variation.headline_text(ctx, an, an.headline)
 
 
 @pytest.mark.parametrize("area", ["P81091", "P81067", "P81078"])   # 11, 11, 12 a year
@@ -38,7 +38,7 @@ def test_a_practices_money_is_its_published_count_times_the_price(area):
     assert gbp == round(n * unit)                        # £ gives back the published count
     assert round(gbp / unit) == n
     assert h["saving_to_median_gbp_per_year"] == pytest.approx(n * unit)   # results file
-    res = report.write_results(ctx, rv.results(ctx, an, h))
+    res = report.write_results(ctx, referral_variation.results(ctx, an, h))
     assert res["saving_to_median_gbp_per_year"] == pytest.approx(n * unit, rel=1e-9)
 
 
@@ -79,5 +79,5 @@ def test_the_opportunity_tables_rounded_rows_are_said_not_to_add_up():
     assert len(rows) >= 2
     total = float(SAID_ANY.search(words).group(1).replace(",", ""))
     assert total != rows.sum()                              # the case built for it
-    html = rv.opportunity_table(ctx, an).data
+    html = referral_variation.opportunity_table(ctx, an).data
     assert "rows need not add up to the headline" in html
