@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 
+from test_oracle import tiny  # noqa: F401 (the fixture)
+
 from helpers.run import kernels, worker
 
 
@@ -55,3 +57,28 @@ def test_a_worker_prepares_while_its_kernel_imports_the_pack():
 
         run_sync(km.shutdown_kernel)(now=True)
         km.remove_folder()
+
+
+
+def test_a_worker_reads_the_oracles_facts_while_its_kernel_starts(tiny, tmp_path,  # noqa: F811
+                                                                 monkeypatch):
+    """The facts file the batch names to its workers at start is the one its checks read
+    (:func:`helpers.run.oracle_check.prepare`), and a worker's preparation reads it once,
+    so the first report's check finds it read; a file not there yet is left for later."""
+    from types import SimpleNamespace
+
+    from helpers.run import batch, oracle_check
+
+    monkeypatch.setenv("PACK_DATA", str(tmp_path))
+    monkeypatch.setattr(oracle_check, "_HELD", {})
+    named = batch._oracle_file(SimpleNamespace(path=tiny))
+    assert not os.path.exists(named)
+    oracle_check.load_facts.cache_clear()
+    worker.prepare(named)                               # not there yet: nothing read
+    assert oracle_check.load_facts.cache_info().currsize == 0
+    paths = oracle_check.prepare(str(tiny), ["Q1"], ["ALL"], tiny)
+    assert paths["oracle_facts"] == named
+    worker.prepare(named)
+    assert oracle_check.load_facts.cache_info().currsize == 1
+    oracle_check.load_facts(paths["oracle_facts"])
+    assert oracle_check.load_facts.cache_info().hits == 1

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import hashlib
 import json
 import multiprocessing
@@ -296,7 +297,7 @@ def _run(grid, jobs: list[Job], ds, gp: Path, grid_sha: str, out_root: Path,
     # the local pool's workers start now, each starting its kernel and importing the pack,
     # while this process gathers provenance, lays out the site and checks the caches
     started = None if cluster.scheduler_address(scheduler) or not jobs else \
-        _start_pool(min(jobs_n, len(jobs)))
+        _start_pool(min(jobs_n, len(jobs)), _oracle_file(ds))
     try:
         for j in jobs:          # each manifest row names the commit (and state) that made it
             j.commit, j.dirty = git["commit"], git["dirty"]
@@ -433,12 +434,23 @@ def _set_aside(failed: list[Job], build: Path, aside: Path) -> None:
         j.files = {}
 
 
-def _start_pool(n: int) -> tuple[ProcessPoolExecutor, list]:
+def _oracle_file(ds) -> str:
+    """Where the oracle's facts of the run's data are cached (there already when an
+    earlier run used this data and oracle; else written by this run's preparation)."""
+    from helpers.oracle.compute import facts_file
+
+    return str(facts_file(Path(ds.path)))
+
+
+def _start_pool(n: int, facts: str | None = None) -> tuple[ProcessPoolExecutor, list]:
     """A pool of ``n`` spawned workers, each starting and warming its kernel at once (the
-    futures say when each is ready). Spawned, not forked: a fork would inherit the parent's
-    event loop and any kernel it holds, which kernels and zmq do not survive."""
+    futures say when each is ready), meanwhile importing what its reports use and reading
+    the oracle's ``facts`` file if it is there (:func:`helpers.run.worker.prepare`).
+    Spawned, not forked: a fork would inherit the parent's event loop and any kernel it
+    holds, which kernels and zmq do not survive."""
+    ready_worker = functools.partial(prepare, facts) if facts else prepare
     pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=kernels.init_worker, initargs=(True, prepare))
+                               initializer=kernels.init_worker, initargs=(True, ready_worker))
     return pool, [pool.submit(kernels.ready) for _ in range(n)]
 
 

@@ -45,10 +45,11 @@ def input_copy(job: Job, out_dir: str) -> Path:
     return Path(out_dir) / job.notebook / f".{slug(job.area)}.input.ipynb"
 
 
-def prepare() -> None:
+def prepare(facts: str | None = None) -> None:
     """What a worker's first report would otherwise spend first: papermill and its engine,
-    the checks and the page renderer (its templates compiled), imported while the worker's
-    kernel imports the pack (:func:`helpers.run.kernels.init_worker`)."""
+    the checks and the page renderer (its templates compiled) imported, and the oracle's
+    ``facts`` file read when it is there, while the worker's kernel imports the pack
+    (:func:`helpers.run.kernels.init_worker`)."""
     import papermill  # noqa: F401
 
     from helpers.run import oracle_check, semantic, site  # noqa: F401
@@ -56,6 +57,8 @@ def prepare() -> None:
 
     kernels.register_engine()
     _exporter()
+    if facts and Path(facts).is_file():
+        oracle_check.load_facts(facts)
 
 
 def run_job(job: Job, out_dir: str, timeout: int, provenance: dict) -> Job:
