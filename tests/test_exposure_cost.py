@@ -34,3 +34,29 @@ def test_months_open_come_from_the_practice_year_table(monkeypatch):
             sel.loc[sel["practice_code"].astype(str).isin(some), "month"].nunique()
     # financial years worked out for distinct months at most, never for every row
     assert max(rows, default=0) <= pm["month"].nunique() < len(pm)
+
+
+def test_an_areas_months_are_found_once_a_process(monkeypatch):
+    """An area's months asked for again (in each year, by the next report for England)
+    come from its distinct months found once; another set of practices is looked up
+    afresh, and each answer is the count of the rows' distinct months."""
+    ds = open_source("synthetic:small")
+    pm = referrals.national_tables(ds)["pm"]
+    fy = pm["month"].dt.year - (pm["month"].dt.month < 4)
+    codes = sorted(pm["practice_code"].astype(str).unique())
+    monkeypatch.setattr(referrals, "_AREA_MONTHS", {})
+    looked: list[int] = []
+    real = referrals.among
+
+    def counted(values, wanted):
+        looked.append(len(wanted))
+        return real(values, wanted)
+
+    monkeypatch.setattr(referrals, "among", counted)
+    for some in (codes[:3], codes):
+        mine = pm["practice_code"].astype(str).isin(some).to_numpy()
+        for year in sorted(int(y) for y in fy.unique()):
+            want = pm.loc[mine & (fy == year).to_numpy(), "month"].nunique()
+            assert referrals.area_months_open(ds, some, [year]) == want
+        assert referrals.area_months_open(ds, list(some)) == pm.loc[mine, "month"].nunique()
+    assert looked == [3, len(codes)]

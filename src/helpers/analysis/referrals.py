@@ -148,11 +148,32 @@ def area_months_open(ds: Dataset, codes: list[str], years: list[int] | None = No
     """An area's exposure: the months in the period in which any of its practices ``codes``
     was open (the union of their months, :func:`months_open`): a network whose practice
     closed and whose other practice opened later is open for the months either was."""
-    pm = national_tables(ds)["pm"]
-    months = pm["month"][among(pm["practice_code"], [str(c) for c in codes])].dropna().unique()
+    months = _area_months(ds, tuple(str(c) for c in codes))
     if years:       # the financial year of each distinct month, not of each row
         months = months[np.isin(financial_year(months), list(years))]
     return len(months)
+
+
+_AREA_MONTHS: dict[tuple, np.ndarray] = {}
+"""Each set of practices' distinct months, by dataset and codes, kept in the process (a
+report asks for its area's in each year, and for its comparators', as the next report
+does for England's): at most :data:`AREA_MONTHS_KEPT`."""
+AREA_MONTHS_KEPT = 64
+
+
+def _area_months(ds: Dataset, codes: tuple[str, ...]) -> np.ndarray:
+    """The distinct months in which any of the practices ``codes`` has a referral row."""
+    key = (ds.content_hash, str(ds.path), codes)
+    if ds.content_hash and key in _AREA_MONTHS:
+        return _AREA_MONTHS[key]
+    pm = national_tables(ds)["pm"]
+    months = np.asarray(pm["month"][among(pm["practice_code"], list(codes))].dropna()
+                        .unique())
+    if ds.content_hash:
+        if len(_AREA_MONTHS) >= AREA_MONTHS_KEPT:
+            _AREA_MONTHS.clear()
+        _AREA_MONTHS[key] = months
+    return months
 
 
 @cached
