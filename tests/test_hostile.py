@@ -274,7 +274,7 @@ def test_an_output_error_ends_in_one_line_and_moves_nothing(tmp_path, small, mon
             raise error
         # the reports are done (one failed, its page to be set aside); writing the run's
         # own files then fails
-        monkeypatch.setattr(batch, "_start_pool", lambda n: None)
+        monkeypatch.setattr(batch, "_start_pool", lambda n, *rest: None)
         monkeypatch.setattr(batch, "_execute", _failed_reports)
         monkeypatch.setattr(batch, "write_json_atomic", fail)
         code = batch.main(["--grid", str(_grid_file(tmp_path)), "--out", str(out)])
@@ -315,7 +315,7 @@ def test_ctrl_c_mid_run_ends_in_one_line_and_leaves_nothing(tmp_path, small):
 
 def test_a_run_with_no_report_succeeding_is_not_the_latest(tmp_path, small, monkeypatch):
     out = tmp_path / "reports"
-    monkeypatch.setattr(batch, "_start_pool", lambda n: None)
+    monkeypatch.setattr(batch, "_start_pool", lambda n, *rest: None)
     monkeypatch.setattr(batch, "_execute", _failed_reports)
     n, folder = batch.run(_grid_file(tmp_path), jobs_n=1, out_root=out)
     assert n == 1 and folder.exists() and not (out / "latest.txt").exists()
