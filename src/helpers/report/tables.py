@@ -111,38 +111,37 @@ def display_frame(df: pd.DataFrame, cols: list[Col]) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
-STYLE = [
-    {"selector": "", "props": "border-collapse: collapse; font-size: 13px; margin: 0.4em 0;"},
-    {"selector": "th", "props": "text-align: left; border-bottom: 2px solid #425563; "
-                                 "padding: 4px 8px; vertical-align: bottom;"},
-    {"selector": "td", "props": "padding: 3px 8px; border-bottom: 1px solid #d8dde0;"},
-    {"selector": "caption", "props": "caption-side: top; text-align: left; font-weight: bold; "
-                                      "padding-bottom: 4px;"},
-]
+TABLE_CSS = ("#{id}{{border-collapse:collapse;font-size:13px;margin:.4em 0}}"
+             "#{id} th{{text-align:left;border-bottom:2px solid #425563;padding:4px 8px;"
+             "vertical-align:bottom}}"
+             "#{id} td{{padding:3px 8px;border-bottom:1px solid #d8dde0;text-align:left}}"
+             "#{id} caption{{caption-side:top;text-align:left;font-weight:bold;"
+             "padding-bottom:4px}}#{id} .r{{text-align:right}}")
+"""A table's own style (scoped to its id, so it holds in JupyterLab as on a rendered page):
+headers over a rule, cells over a light one, numbers right-aligned (class ``r``)."""
 
 
 def static_html(df: pd.DataFrame, cols: list[Col], caption: str = "",
                 shown: pd.DataFrame | None = None, attrs: str = 'class="pack-table"') -> str:
-    """A static HTML table (pandas Styler, every cell and header escaped, numbers
-    right-aligned); ``shown`` is :func:`display_frame` of it, when already made; ``attrs``
-    the table element's attributes."""
+    """A static HTML table: every cell, header and the caption escaped, numbers
+    right-aligned, headers marked as column headers; ``shown`` is :func:`display_frame` of
+    it, when already made; ``attrs`` the table element's attributes. Written directly
+    rather than with pandas' Styler, which gave the same table at 3–5 times the bytes (an
+    id and classes on every cell, a style rule per column) and several times the time."""
+    from html import escape
+
     shown = display_frame(df, cols) if shown is None else shown
-    right = [c.label for c in cols if c.fmt in NUMERIC]
-    left = [c.label for c in cols if c.fmt not in NUMERIC]
-    sty = shown.style.hide(axis="index").format(escape="html").format_index(
-        escape="html", axis="columns").set_table_styles(STYLE)
-    sty = sty.set_table_attributes(attrs)
-    if left:
-        sty = sty.set_properties(subset=left, **{"text-align": "left"})
-    if right:
-        sty = sty.set_properties(subset=right, **{"text-align": "right"})
-        sty = sty.set_table_styles({c: [{"selector": "th", "props": "text-align: right;"}]
-                                    for c in right}, overwrite=False)
-    if caption:
-        from html import escape
-        sty = sty.set_caption(escape(caption))
     key = hashlib.sha1((caption + _csv(shown)).encode()).hexdigest()[:8]
-    return sty.to_html(uuid=key)
+    tid = f"T_{key}"
+    cls = ['' if c.fmt not in NUMERIC else ' class="r"' for c in cols]
+    head = "".join(f'<th scope="col"{k}>{escape(str(h))}</th>'
+                   for h, k in zip(shown.columns, cls, strict=True))
+    body = "".join("<tr>" + "".join(f"<td{k}>{escape(str(v))}</td>"
+                                    for v, k in zip(row, cls, strict=True)) + "</tr>\n"
+                   for row in shown.itertuples(index=False))
+    cap = f"<caption>{escape(caption)}</caption>" if caption else ""
+    return (f"<style>{TABLE_CSS.format(id=tid)}</style>\n<table id=\"{tid}\" {attrs}>{cap}"
+            f"<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody></table>\n")
 
 
 PAGE_ROWS = 15
