@@ -1289,6 +1289,12 @@ def main(argv: list[str] | None = None) -> int:
         for item in items:
             print(f"{page}: {item}")
     n = sum(len(v) for v in found.values())
+    manifest = json.loads((a.run / "manifest.json").read_text(encoding="utf-8"))
+    n_reports = sum(j.get("status") == "ok" for j in manifest["reports"])
+    n_areas, n_summaries = (len(list((a.run / d).glob("*.html"))) for d in
+                            ("areas", "summaries"))
+    print(f"checked {n_reports:,} report pages, {n_areas:,} area pages and "
+          f"{n_summaries:,} summaries against the oracle", file=sys.stderr)
     print(f"{n} disagreement{'s' if n != 1 else ''} on {len(found)} page"
           f"{'s' if len(found) != 1 else ''}; {sum(skipped.values())} comparison"
           f"{'s' if sum(skipped.values()) != 1 else ''} skipped on {len(skipped)} page"
