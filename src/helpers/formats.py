@@ -243,3 +243,13 @@ def csv_row(cells: list) -> str:
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerow([csv_cell(c) for c in cells])
     return out.getvalue()
+
+
+TABLE_CSS = ("#{id}{{border-collapse:collapse;font-size:13px;margin:.4em 0}}"
+             "#{id} th{{text-align:left;border-bottom:2px solid #425563;padding:4px 8px;"
+             "vertical-align:bottom}}"
+             "#{id} td{{padding:3px 8px;border-bottom:1px solid #d8dde0;text-align:left}}"
+             "#{id} caption{{caption-side:top;text-align:left;font-weight:bold;"
+             "padding-bottom:4px}}#{id} .r{{text-align:right}}")
+"""A table's own style (scoped to its id, so it holds in JupyterLab as on a rendered page):
+headers over a rule, cells over a light one, numbers right-aligned (class ``r``)."""

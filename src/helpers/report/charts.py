@@ -119,7 +119,9 @@ def _named_group(svg: str, gid: str, names: list[str]) -> str:
             return m.group(0)
         e = html.escape(name, quote=True)
         # one tab stop a group; the arrow keys move between its points (the page's script)
-        return (f'<{m.group(1)}{m.group(2)} class="pack-pt" tabindex="{0 if k == 0 else -1}" '
+        # (the others get tabindex="-1" from the page's script, which moves between them)
+        tab = ' tabindex="0"' if k == 0 else ""
+        return (f'<{m.group(1)}{m.group(2)} class="pack-pt"{tab} '
                 f'role="img"><title>{e}</title></{m.group(1)}>')
 
     group = svg[start:end]

@@ -74,7 +74,10 @@ GEOMETRY_ATTRIBUTES = ("d", "x", "y", "x1", "x2", "y1", "y2", "cx", "cy", "r", "
 """The attributes whose numbers :func:`compact` rounds (positions and shapes, never text)."""
 # from the space before the name: a literal first character makes the scan several times faster
 _GEOMETRY = re.compile(rf' ({"|".join(GEOMETRY_ATTRIBUTES)})="([^"]*)"')
-_LONG_DECIMAL = re.compile(r"-?\d+\.\d{3,}")
+DECIMALS = 1
+"""Decimals kept in a chart's coordinates, in points (1/72 inch): 0.05 pt is under a
+tenth of a screen pixel at 100% zoom."""
+_LONG_DECIMAL = re.compile(rf"-?\d+\.\d{{{DECIMALS + 1},}}")
 _NO_ROTATION = re.compile(r' transform="rotate\(-?0 [-\d. ]+\)"')
 _INDENT = re.compile(r">\s*\n\s*<")
 _PATH_BREAK = re.compile(r" ?\n")
@@ -82,9 +85,6 @@ _TAG_STYLE = re.compile(r'<[a-zA-Z][^>]*? style="([^"]*)"[^>]*>')
 _ID = re.compile(r' id="([^"]+)"')
 _REF = re.compile(r'(?:href="#|(?:="|: ?)url\(#)([^")]+)')
 _SHARED_STYLE = "<style type=\"text/css\">"
-DECIMALS = 2
-"""Decimals kept in a chart's coordinates, in points (1/72 inch): 0.005 pt is under a
-hundredth of a screen pixel."""
 
 
 def _short(m: re.Match) -> str:
@@ -147,6 +147,7 @@ def compact(svg: str, prefix: str) -> str:
             tag[:-2] + f' class="{name}"/>'
 
     svg = _TAG_STYLE.sub(to_class, svg)
+    svg = svg.replace(' xlink:href="#', ' href="#')      # SVG 2's plain href, every browser
     if classes:
         rules = _rules(classes)
         i = svg.find(_SHARED_STYLE)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from helpers.formats import FORMULA_START, csv_cell, csv_row  # noqa: F401 (the CSV writer)
+from helpers.formats import FORMULA_START, TABLE_CSS, csv_cell, csv_row  # noqa: F401
 from helpers.page_scripts import SORTABLE_SCRIPT
 
 SORTABLE_ROWS = 25
@@ -109,16 +109,6 @@ def display_frame(df: pd.DataFrame, cols: list[Col]) -> pd.DataFrame:
                                                                   strict=True)]
         out[c.label] = values
     return pd.DataFrame(out)
-
-
-TABLE_CSS = ("#{id}{{border-collapse:collapse;font-size:13px;margin:.4em 0}}"
-             "#{id} th{{text-align:left;border-bottom:2px solid #425563;padding:4px 8px;"
-             "vertical-align:bottom}}"
-             "#{id} td{{padding:3px 8px;border-bottom:1px solid #d8dde0;text-align:left}}"
-             "#{id} caption{{caption-side:top;text-align:left;font-weight:bold;"
-             "padding-bottom:4px}}#{id} .r{{text-align:right}}")
-"""A table's own style (scoped to its id, so it holds in JupyterLab as on a rendered page):
-headers over a rule, cells over a light one, numbers right-aligned (class ``r``)."""
 
 
 def static_html(df: pd.DataFrame, cols: list[Col], caption: str = "",

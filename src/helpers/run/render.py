@@ -36,6 +36,17 @@ protocol-relative address. One pattern each, so each is found by its first word 
 scan) instead of trying every pattern at every character of a page."""
 
 
+_TABLE_STYLE = re.compile(r"<style>#(T_[0-9a-f]{8})\{border-collapse.*?</style>\n", re.S)
+
+
+def _table_style(tid: str) -> str:
+    """A table's own style block exactly as :func:`helpers.report.tables.static_html`
+    writes it (only such a block is taken out; the page's stylesheet has the same rules)."""
+    from helpers.formats import TABLE_CSS
+
+    return f"<style>{TABLE_CSS.format(id=tid)}</style>\n"
+
+
 def _clean_outputs(nb: nbformat.NotebookNode) -> None:
     for cell in nb.cells:
         if cell.cell_type != "code":
@@ -71,6 +82,14 @@ stroke-width:2px!important;outline:none}
 border-radius:3px;font-size:.8em;pointer-events:none;max-width:28em}
 @media print{.pack-tip{display:none}}
 .pack-table{max-width:100%}
+.jp-RenderedHTMLCommon table.pack-table{border-collapse:collapse;font-size:13px;margin:.4em 0}
+.jp-RenderedHTMLCommon table.pack-table th{text-align:left;border-bottom:2px solid #425563;
+padding:4px 8px;vertical-align:bottom}
+.jp-RenderedHTMLCommon table.pack-table td{padding:3px 8px;border-bottom:1px solid #d8dde0;
+text-align:left}
+.jp-RenderedHTMLCommon table.pack-table caption{caption-side:top;text-align:left;
+font-weight:bold;padding-bottom:4px}
+.jp-RenderedHTMLCommon table.pack-table .r{text-align:right}
 .pack-tools{display:flex;flex-wrap:wrap;gap:.4em 1em;align-items:center;font-size:.85em;
 margin:.6em 0 .2em}
 .pack-tools input,.pack-tools select,.pack-tools button{font:inherit;padding:.15em .4em}
@@ -84,7 +103,10 @@ th[aria-sort=descending] .pack-sort::after{content:" \\25BC"}
 
 POINT_NAMES = """<script>
 (function () {
-  /* Names a chart point on hover or keyboard focus (its title), beside the point. */
+  /* Names a chart point on hover or keyboard focus (its title), beside the point. Each
+     chart's first point is its tab stop; the others are reached by the arrow keys. */
+  Array.prototype.forEach.call(document.querySelectorAll(".pack-pt:not([tabindex])"),
+    function (p) { p.setAttribute("tabindex", "-1"); });
   var tip = document.createElement("div");
   tip.className = "pack-tip"; tip.hidden = true; tip.setAttribute("aria-hidden", "true");
   document.body.appendChild(tip);
@@ -174,6 +196,9 @@ def to_html(nb: nbformat.NotebookNode, title: str, footer: str, header: str = ""
     _clean_outputs(nb)
     nb.metadata["title"] = title
     body, _ = _exporter().from_notebook_node(nb)
+    # each table's own style (what keeps it readable in JupyterLab) once for the page
+    body = _TABLE_STYLE.sub(lambda m: "" if m.group(0) == _table_style(m.group(1)) else
+                            m.group(0), body)
     toc = _toc(body)
     heads = [m.start() for m in re.finditer(r"<h2", body)]
     if toc and len(heads) >= 2:            # after the headline section, before the next one
