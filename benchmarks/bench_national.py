@@ -16,6 +16,7 @@ start, the checks and the kernels' own work are in it); minutes at 16 cores at t
 efficiency measured on 16 jobs (90%, ``docs/benchmarks.md``).
 
     python bench_national.py [--data synthetic:england] [--scheduler local] [--jobs 2]
+                             [--commissioners all]
 """
 
 from __future__ import annotations
@@ -39,11 +40,13 @@ EFFICIENCY_16 = 0.90
 """Parallel efficiency of the batch at 16 jobs (docs/benchmarks.md, the efficiency run)."""
 
 
-def measure(data: str, scheduler: str | None, jobs: int, out: Path) -> dict:
+def measure(data: str, scheduler: str | None, jobs: int, out: Path,
+            commissioners: str = "all") -> dict:
     """Run the grid, check it with the oracle, and read the run back."""
     grid = out / "grid.yaml"
     subprocess.run([sys.executable, "-m", "helpers.run.sample_grid", "--data", data,
-                    "--out", str(grid), "--commissioners", "all"], cwd=ROOT, check=True)
+                    "--out", str(grid), "--commissioners", commissioners], cwd=ROOT,
+                   check=True)
     cmd = [sys.executable, "-m", "helpers.run.batch", "--grid", str(grid), "--jobs",
            str(jobs), "--out", str(out), "--run-id", "national"]
     if scheduler:
@@ -105,13 +108,19 @@ def main() -> None:
     ap.add_argument("--data", default="synthetic:england")
     ap.add_argument("--scheduler", default="local", help="'local' (Dask) or 'pool'")
     ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--commissioners", default="all",
+                    help="every network of this many commissioners ('all': the national "
+                         "grid of make quality-networks; 2: make quality's)")
     ap.add_argument("--out", type=Path, default=ROOT / "reports" / "bench-national")
     a = ap.parse_args()
     a.out.mkdir(parents=True, exist_ok=True)
-    m = measure(a.data, None if a.scheduler == "pool" else a.scheduler, a.jobs, a.out)
+    m = measure(a.data, None if a.scheduler == "pool" else a.scheduler, a.jobs, a.out,
+                a.commissioners)
+    m["commissioners"] = a.commissioners
     m["national"] = project(m, notebooks=len(m["by_notebook"]))
     RESULTS.mkdir(exist_ok=True)
-    name = "national-" + a.data.replace("synthetic:", "").replace("/", "_") + ".json"
+    name = ("national-" + a.data.replace("synthetic:", "").replace("/", "_")
+            + ("" if a.commissioners == "all" else f"-{a.commissioners}") + ".json")
     (RESULTS / name).write_text(json.dumps(m, indent=1) + "\n")
     print(json.dumps(m, indent=1))
 
