@@ -164,12 +164,13 @@ def analyse(ctx: Context) -> Analysis:
         in_comm = pt[pt["commissioner_code"] == ctx.commissioner]
         area = pt[among(pt.practice_code, ctx.practice_codes)]
         if part:                                   # the area's part of its commissioner
-            # in publish mode from the area's published count, so no £ gives back a
-            # count the other pages round or suppress
+            # in publish mode from the area's and the commissioner's published counts (the
+            # share the pages' own figures give), so no £ gives back a count the other
+            # pages round or suppress
             obs = ctx.published(float(area["observed"].sum()))
             suppressed = bool(np.isnan(obs))
-            total = float(in_comm["observed"].sum())
-            share = 0.0 if suppressed or total <= 0 else float(obs / total)
+            total = ctx.published(float(in_comm["observed"].sum()))
+            share = 0.0 if suppressed or not total > 0 else min(1.0, float(obs / total))
         if p["outliers_only"]:
             fr = funnel(pt.observed, pt.expected, pt.practice_code, method="robust")
             pt = pt.assign(outlier=(fr.points.flag == "High (99.8%)").to_numpy())
