@@ -211,3 +211,15 @@ def test_where_a_practice_sits_against_the_limits_as_its_results_say():
     assert downloads.against_limits({"parameters": {"limit": 95}, "n_high": 0}) == \
         "within the 95% limits"
     assert downloads.against_limits(None) is None
+
+
+def test_a_gap_from_the_size_curve_is_in_per_cent_as_the_page_says():
+    """The results file holds the gap on the log scale; the downloads and summaries state
+    it in per cent as notebook 02's page does (−0.706 is 50.6% below, not −70.6)."""
+    from helpers.run import downloads
+
+    res = {"02_federation_scale": {"gaps": [{"outcome": "srr", "gap": -0.706},
+                                            {"outcome": "gp_fte_per_1000", "gap": 0.182}]}}
+    assert downloads._gap("srr")(res) == -50.6
+    assert downloads._gap("gp_fte_per_1000")(res) == 20.0
+    assert downloads._gap("satisfaction_pct")(res) is None

@@ -279,6 +279,49 @@ def test_a_long_table_searches_and_pages_every_row(rendered, page):
     assert opened.errors == [] and opened.external == []
 
 
+def test_a_long_table_sorts_money_counts_and_gaps_by_value(page, tmp_path):
+    """Cells as the pack writes them sort by what they mean: −£5k < £950 < £3.6k < £12k <
+    £1.2m, and 'suppressed' and '–' go last, in both directions."""
+    import os
+
+    import pandas as pd
+
+    from helpers.report.tables import Col, table
+    from helpers.run.render import to_html
+
+    cells = ["£1.2m", "£3.6k", "£950", "suppressed", "£12k", "−£5k", "–", "£0k"] * 4
+    df = pd.DataFrame({"name": [f"P{i}" for i in range(len(cells))], "gbp": cells})
+    os.environ["PACK_BATCH"] = "1"
+    try:
+        html = table(df, [Col("name", "Practice"), Col("gbp", "Value", "gbp")], "cap").data
+    finally:
+        os.environ.pop("PACK_BATCH")
+    nb = {"cells": [{"cell_type": "code", "id": "c", "metadata": {}, "source": "",
+                     "execution_count": 1, "outputs": [{
+                         "output_type": "display_data", "metadata": {},
+                         "data": {"text/html": html, "text/plain": "x"}}]}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "t.html"
+    path.write_text(to_html(nb, "England", "footer"), encoding="utf-8")
+    opened = open_page(page, path)
+    page.locator(".pack-tools select").select_option("0")
+    button = page.locator("table.pack-sortable thead th").nth(1).locator("button")
+    order = ["−£5k", "£0k", "£950", "£3.6k", "£12k", "£1.2m"]
+
+    def column() -> list[str]:
+        return page.evaluate("""() => [...document.querySelector('table.pack-sortable')
+            .tBodies[0].rows].map(r => r.cells[1].textContent)""")
+
+    button.click()
+    up = column()
+    assert list(dict.fromkeys(up[:24])) == order and set(up[24:]) == {"suppressed", "–"}
+    button.click()
+    down = column()
+    assert list(dict.fromkeys(down[:24])) == order[::-1] and set(down[24:]) == {"suppressed",
+                                                                                "–"}
+    assert opened.errors == []
+
+
 SVG_TEXT = """() => [...document.querySelectorAll('svg.pack-chart text')].map(t => {
     /* each chart text, and the fills drawn behind its middle, topmost first */
     const s = getComputedStyle(t), r = t.getBoundingClientRect();

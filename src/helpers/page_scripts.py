@@ -11,8 +11,11 @@ SORTABLE_SCRIPT = r"""<script>
      table.pack-sortable holds its first rows as plain HTML (what a reader without
      JavaScript sees) and every row as JSON data beside it; cells are set as text. */
   function num(s) {
-    var v = parseFloat(s.replace(/\u2212/g, "-").replace(/[\u00a3,%+km\s]/g, ""));
-    return isNaN(v) ? null : v;
+    /* a cell as a number: minus signs, £, thousands commas, % and + read; k, m and bn
+       multiply (so £950 < £3.6k < £1.2m); anything else ("suppressed", "–") is none */
+    var m = /^(-?\d*\.?\d+)(k|m|bn)?$/.exec(
+      s.replace(/\u2212/g, "-").replace(/[\u00a3,%+\s]/g, ""));
+    return m ? parseFloat(m[1]) * ({k: 1e3, m: 1e6, bn: 1e9}[m[2]] || 1) : null;
   }
   function el(tag, text) {
     var e = document.createElement(tag); if (text) { e.textContent = text; } return e;

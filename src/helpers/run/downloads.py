@@ -22,6 +22,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,10 +109,13 @@ def _specialties(res: dict[str, dict], verdict: str) -> object:
 
 
 def _gap(outcome: str) -> Callable[[dict[str, dict]], object]:
+    """The practice's gap from England's size curve in per cent (+ above), as notebook 02's
+    page states it: the results file holds it on the log scale, so (e^gap − 1) × 100
+    (a gap of −0.706 is 50.6% below, not −70.6)."""
     def get(res: dict[str, dict]) -> object:
         for g in _at(res, "02_federation_scale", "gaps") or []:
             if g.get("outcome") == outcome and g.get("gap") is not None:
-                return round(100 * float(g["gap"]), 1)
+                return round(100 * math.expm1(float(g["gap"])), 1)
         return None
     return get
 
