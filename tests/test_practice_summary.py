@@ -145,3 +145,15 @@ def test_the_summary_prints_on_two_a4_pages_at_most_with_nothing_cut_off(rendere
         res = json.loads((out / "01_referral_variation" / f"{slug(code)}.results.json"
                           ).read_text())
         assert res["deciles"], "the results file gives the quarters against the deciles"
+
+
+def test_words_in_a_summary_table_are_left_aligned_and_numbers_right():
+    """'open', 'block' or 'below the 99.8% limits' read as words (left), numbers right."""
+    from helpers.run import summary
+
+    html = summary._figures(["P1", "Practice P1", 6_205, "open", 0.93, "block"],
+                            ["Practice", "Name", "List size", "Open or closed", "Ratio",
+                             "Contract form"])
+    assert '<td class="n">6,205</td>' in html or '<td class="n">6205</td>' in html
+    assert "<td>open</td>" in html and "<td>block</td>" in html
+    assert html.count('class="n"') == 2

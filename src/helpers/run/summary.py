@@ -122,11 +122,17 @@ def _digits(header: str) -> int:
     return 2 if "(£)" in header and "per" in header else 1
 
 
+def _num_class(value: object) -> str:
+    """A cell's class: right-aligned (``n``) for a number, none (left) for words."""
+    return ' class="n"' if isinstance(value, int | float) and not isinstance(value, bool) \
+        else ""
+
+
 def _figures(row: list, header: list[str]) -> str:
     """The practice's figures (the download's row, blanks left out), two to a table row."""
     pairs = [(h, v) for h, v in zip(header, row, strict=True)
              if v not in ("", None) and h not in downloads.ID_COLUMNS[:2]]
-    cells = [f"<th scope=\"row\">{escape(h)}</th><td class=\"n\">{_num(v, _digits(h))}</td>"
+    cells = [f"<th scope=\"row\">{escape(h)}</th><td{_num_class(v)}>{_num(v, _digits(h))}</td>"
              for h, v in pairs]
     rows = "".join("<tr>" + "".join(cells[i:i + 2]) + "</tr>" for i in range(0, len(cells), 2))
     return f"<table class=\"figs\"><tbody>{rows}</tbody></table>"
@@ -195,12 +201,13 @@ def network_body(code: str, nodes: dict[str, AreaNode], res: dict[str, dict],
     for p in pracs[:NETWORK_ROWS]:
         full = dict(zip(header, downloads.practice_row(p, nodes, all_res[p]), strict=True))
         rows.append("<tr>" + "".join(
-            f"<td{'' if k == 'Practice' else ' class=n'}>{_num(full[k], 3)}</td>"
+            f"<td{_num_class(full[k])}>{_num(full[k], 3)}</td>"
             for k in keys) + "</tr>")
     more = (f"<p>{len(pracs) - NETWORK_ROWS} more practices are in the area's download."
             "</p>" if len(pracs) > NETWORK_ROWS else "")
     table = ("<section><h2>Its practices</h2><table><thead><tr>" + "".join(
-        f"<th{'' if k == 'Practice' else ' class=n'}>{escape(k)}</th>" for k in keys)
+        f"<th{'' if k in ('Practice', 'Against the funnel limits') else ' class=n'}>"
+        f"{escape(k)}</th>" for k in keys)
         + "</tr></thead><tbody>" + "".join(rows) + "</tbody></table>" + more
         + "</section>") if rows else ""
     return _findings(res) + "\n" + table
