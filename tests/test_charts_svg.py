@@ -165,3 +165,19 @@ def test_compact_keeps_text_and_names_exactly_as_written():
     assert 'width="10.1pt"' in out and 'x="1.2"' in out and 'x="2"' in out
     assert 'class="pack-pt c9-s2"' in out and 'id="a"' not in out
     assert ".c9-s1,.c9-s2{fill:#000}" not in out and ".c9-s1{fill:#000}" in out
+
+
+def test_a_chart_with_two_named_series_has_one_tab_stop():
+    """A funnel names its practices in two or three series (inside and beyond the limits);
+    the chart is still one tab stop, the arrow keys reaching every point."""
+    charts.setup()
+    fig, ax = plt.subplots()
+    a = ax.scatter([1, 2, 3], [1, 2, 3], label="Within")
+    b = ax.scatter([4, 5], [5, 6], label="Beyond")
+    charts.name_points(ax, a, ["A1", "A2", "A3"])
+    charts.name_points(ax, b, ["B1", "B2"])
+    svg, _ = charts._svg_with_alt(charts.finish(fig, ax, "Title", "Expected (count)",
+                                                "Ratio (observed / expected)", "test",
+                                                "A chart of two series"))
+    assert svg.count('tabindex="0"') == 1
+    assert re.findall(r"<title>([AB]\d)</title>", svg) == ["A1", "A2", "A3", "B1", "B2"]

@@ -247,11 +247,16 @@ def test_a_funnel_point_is_named_on_focus_and_on_hover(built, page):
     first = page.evaluate("""() => {
         var p = document.querySelector('.pack-chart .pack-pt[tabindex="0"]');
         p.focus(); return p.querySelector('title').textContent; }""")
-    walked = [first]
+    walked, lefts = [first], [page.evaluate("() => document.activeElement"
+                                            ".getBoundingClientRect().left")]
     for _ in range(2):
         page.keyboard.press("ArrowRight")
         walked.append(page.evaluate("() => document.querySelector('.pack-tip').textContent"))
+        lefts.append(page.evaluate("() => document.activeElement.getBoundingClientRect().left"))
     assert len(set(walked)) == 3 and all(walked)
+    assert lefts == sorted(lefts)                    # left to right, from the leftmost
+    assert page.evaluate("""() => [...document.querySelectorAll('svg.pack-chart')].every(
+        s => s.querySelectorAll('.pack-pt[tabindex="0"]').length <= 1)""")
 
 
 @needs_chromium

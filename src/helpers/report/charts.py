@@ -96,12 +96,12 @@ def name_points(ax: plt.Axes, artist: PathCollection, names) -> None:
     fig._pack_named = {**named, gid: names}
 
 
-def _named_group(svg: str, gid: str, names: list[str]) -> str:
+def _named_group(svg: str, gid: str, names: list[str], stop: bool = True) -> str:
     """Give the ``k``-th marker of the group ``gid`` the ``k``-th name: a ``<title>``
     (hover, and the accessible name of a ``role="img"`` element) and the class ``pack-pt``
-    (the page's script shows the title on hover and focus); the first is a tab stop
-    and the others are reached with the arrow keys, so a keyboard reader passes a chart in
-    one or two presses instead of one per practice."""
+    (the page's script shows the title on hover and focus); the first is a tab stop when
+    ``stop`` (the chart's first named group) and the others are reached with the arrow
+    keys, so a keyboard reader passes a chart in one press instead of one per practice."""
     start = svg.find(f'<g id="{gid}"')
     if start < 0:
         return svg
@@ -120,7 +120,7 @@ def _named_group(svg: str, gid: str, names: list[str]) -> str:
         e = html.escape(name, quote=True)
         # one tab stop a group; the arrow keys move between its points (the page's script)
         # (the others get tabindex="-1" from the page's script, which moves between them)
-        tab = ' tabindex="0"' if k == 0 else ""
+        tab = ' tabindex="0"' if k == 0 and stop else ""
         return (f'<{m.group(1)}{m.group(2)} class="pack-pt"{tab} '
                 f'role="img"><title>{e}</title></{m.group(1)}>')
 
@@ -146,7 +146,8 @@ def _svg_with_alt(fig: Figure):
         svg = _ID_OR_REF.sub(lambda m: m.group(1) + prefix + m.group(2)
                              if m.group(2) in ids else m.group(0), svg)
     for gid, names in getattr(fig, "_pack_named", {}).items():
-        svg = _named_group(svg, prefix + gid, names)
+        # one tab stop a chart: the first named point drawn; the arrow keys reach the rest
+        svg = _named_group(svg, prefix + gid, names, stop='tabindex="0"' not in svg)
     svg = svg_canvas.compact(svg, prefix)
     alt = getattr(fig, "_pack_alt", "") or ""
     svg = svg.replace("<svg ", f'<svg class="pack-chart" role="img" '

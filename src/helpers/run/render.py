@@ -104,9 +104,16 @@ th[aria-sort=descending] .pack-sort::after{content:" \\25BC"}
 POINT_NAMES = """<script>
 (function () {
   /* Names a chart point on hover or keyboard focus (its title), beside the point. Each
-     chart's first point is its tab stop; the others are reached by the arrow keys. */
-  Array.prototype.forEach.call(document.querySelectorAll(".pack-pt:not([tabindex])"),
-    function (p) { p.setAttribute("tabindex", "-1"); });
+     chart's leftmost point is its one tab stop; the arrow keys reach the others. */
+  function order(svg) {          /* a chart's named points, left to right (stable) */
+    return Array.prototype.slice.call(svg.querySelectorAll(".pack-pt"))
+      .map(function (e) { return [e.getBoundingClientRect().left, e]; })
+      .sort(function (a, b) { return a[0] - b[0]; })
+      .map(function (x) { return x[1]; });
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("svg.pack-chart"), function (svg) {
+    order(svg).forEach(function (p, i) { p.setAttribute("tabindex", i ? "-1" : "0"); });
+  });
   var tip = document.createElement("div");
   tip.className = "pack-tip"; tip.hidden = true; tip.setAttribute("aria-hidden", "true");
   document.body.appendChild(tip);
@@ -121,10 +128,11 @@ POINT_NAMES = """<script>
   }
   function hide(e) { if (point(e)) tip.hidden = true; }
   function step(e) {
-    /* Arrow keys move between the named points of one chart; Home and End to its ends. */
+    /* Arrow keys move between the named points of one chart, left to right; Home and End
+       to its ends. */
     var p = point(e), keys = {ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1};
     if (!p || !(e.key in keys || e.key === "Home" || e.key === "End")) return;
-    var all = Array.prototype.slice.call(p.closest("svg").querySelectorAll(".pack-pt"));
+    var all = order(p.closest("svg"));
     var i = all.indexOf(p);
     var j = e.key === "Home" ? 0 : e.key === "End" ? all.length - 1 :
       Math.max(0, Math.min(all.length - 1, i + keys[e.key]));
