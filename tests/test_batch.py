@@ -244,6 +244,32 @@ def test_a_reused_kernel_keeps_one_client_and_no_queued_output(tmp_path, small):
     assert open_clients() == []
 
 
+def test_a_kernel_over_its_memory_limit_is_recycled_before_the_next_report(
+        tmp_path, small, monkeypatch):
+    """Kernels are kept for hundreds of reports (a restart costs about 2.5 core-s), so
+    memory is bounded by measuring it: a kernel whose unique memory is over
+    ``KERNEL_MEMORY_MB`` is replaced before its next report, and one under it is kept."""
+    import os
+
+    assert kernels.unique_memory_mb(os.getpid()) > 10       # this process, measured
+    assert kernels.unique_memory_mb(None) == 0.0
+    prov = {"data_source": "synthetic:small", "git": {"commit": "x", "dirty": False},
+            "run_id": "t"}
+
+    def report(area):
+        job = Job("00_data_overview", area, {"data_source": "synthetic:small", "area": area,
+                                              "publish": True}, f"00_data_overview/{area}")
+        assert batch.run_job(job, str(tmp_path), 120, prov).status == "ok"
+        return kernels._state["km"]
+
+    first = report("Q01")
+    assert report("Q02") is first                       # under the limit: kept
+    monkeypatch.setattr(kernels, "KERNEL_MEMORY_MB", 1)
+    third = report("Q01")
+    assert third is not first and not first.has_kernel  # over it: shut down, replaced
+    kernels.retire()
+
+
 def test_key_figures_are_the_locked_environments(runs):
     """The small grid's key figures as the environment in uv.lock computes them
     (tests/fixtures/expected_small.json, written from a fresh clone built with `make setup`):

@@ -227,3 +227,40 @@ def test_validate_command(tmp_path, csv_base, capsys):
     _write_csvs(t, tmp_path / "bad")
     assert main([str(tmp_path / "bad")]) == 1
     assert "column 'rurality'" in capsys.readouterr().err
+
+
+def _age(folder, seconds: float = 60) -> None:
+    """Date every file of ``folder`` ``seconds`` back, as a dataset written a while ago."""
+    import os
+    import time
+
+    for p in folder.iterdir():
+        os.utime(p, ns=(time.time_ns() - int(seconds * 1e9),) * 2)
+
+
+def test_an_unchanged_trusted_dataset_is_loaded_once_per_process(tmp_path, small):
+    """A batch kernel loads its dataset for every report: an unchanged trusted dataset is the
+    same object the second time (no re-hash, tables kept), and any write to the folder, a
+    file replaced with the same bytes included, makes the next load read it afresh."""
+    import os
+
+    folder = save_dataset(_tables(small), tmp_path / "ds", provenance={"source": "test"})
+    fresh = load_dataset(folder)
+    assert load_dataset(folder) is not fresh          # just written: not remembered yet
+    _age(folder)
+    first = load_dataset(folder)
+    assert load_dataset(folder) is first
+    assert load_dataset(folder, ["practices"]) is not first   # other tables: its own load
+    table = folder / "practices.parquet"
+    data = table.read_bytes()
+    table.unlink()
+    table.write_bytes(data)                           # same bytes, a new file
+    _age(folder, 30)
+    again = load_dataset(folder)
+    assert again is not first and again.content_hash == first.content_hash
+    with open(table, "r+b") as f:                     # edited in place, same size
+        f.seek(len(data) // 2)
+        f.write(bytes([data[len(data) // 2] ^ 0xFF]))
+    os.utime(table, ns=(os.stat(table).st_mtime_ns - 10**9,) * 2)
+    with pytest.raises(ContractError, match="cannot be read as parquet"):
+        load_dataset(folder)                          # read afresh: the edit is found

@@ -197,6 +197,14 @@ def public_codes(ds: Dataset, codes: list[str]) -> dict[str, str]:
     return {c: public_code(ds, c, "") for c in codes}
 
 
+def _name_of(t: pd.DataFrame, level: str, code: str) -> str | None:
+    """The name of the area of ``level`` coded ``code`` in :func:`area_table` ``t``, or None
+    where there is none (compared column-wise: a set of the table's codes, built for each
+    report, cost 4 ms a lookup)."""
+    hit = t.loc[(t["level"] == level) & (t["code"] == code), "name"]
+    return str(hit.iloc[0]) if len(hit) else None
+
+
 def resolve(ds: Dataset, code: str) -> Area:
     """The area a code names, case-insensitive; raises :class:`AreaError`."""
     wanted = str(code).strip().upper()
@@ -214,8 +222,7 @@ def resolve(ds: Dataset, code: str) -> Area:
             f"{t['code'].head(3).tolist()})")
     r = hit.iloc[0]
     comm = str(r["commissioner_code"])
-    comm_name = str(t.loc[(t["level"] == "commissioner") & (t["code"] == comm), "name"]
-                    .iloc[0]) if comm in set(t["code"]) else comm
+    comm_name = _name_of(t, "commissioner", comm) or comm
     if r["level"] == "commissioner":
         members = practices[ds.practices["commissioner_code"].astype(str) == r["code"]]
         return Area("commissioner", r["code"], r["name"], tuple(members), r["code"], r["name"])
@@ -225,8 +232,7 @@ def resolve(ds: Dataset, code: str) -> Area:
                              .astype(str)))
         return Area("network", r["code"], r["name"], tuple(members), comm, comm_name)
     net = r["network_code"] if isinstance(r["network_code"], str) else None
-    net_name = str(t.loc[(t["level"] == "network") & (t["code"] == net), "name"].iloc[0]) \
-        if net and net in set(t["code"]) else None
+    net_name = _name_of(t, "network", net) if net else None
     return Area("practice", r["code"], r["name"], (r["code"],), comm, comm_name, net,
                 net_name, tuple(peers(t, r["code"])),
                 tuple(similar_practices(ds, r["code"])["practice_code"]))

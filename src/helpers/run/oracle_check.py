@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import bisect
 import csv
 import functools
 import hashlib
@@ -70,13 +71,16 @@ WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, 
 _NUM = r"[−-]?£?\d[\d,]*(?:\.\d+)?"
 
 
+_PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
+
+
 def number(text: str) -> tuple[float, int] | None:
     """A printed figure as (value, decimals shown), or None when it is not one ("suppressed",
     "–"); '1,900' → (1900.0, 0), '−0.25' → (-0.25, 2), 'three' → (3.0, 0)."""
     t = text.strip().replace("−", "-").replace("£", "").replace(",", "").rstrip("%")
     if t.lower() in WORD_NUMBERS:
         return float(WORD_NUMBERS[t.lower()]), 0
-    if not re.fullmatch(r"-?\d+(?:\.\d+)?", t):
+    if not _PLAIN_NUMBER.fullmatch(t):
         return None
     return float(t), len(t.split(".")[1]) if "." in t else 0
 
@@ -270,9 +274,25 @@ class Report:
         if key not in _EVERY:
             _EVERY.clear()
             fs = [self.get(c) for c in self.facts["practices"]]
-            _EVERY[key] = [(ratio_shown(f, self.publish), f.expected_per_year) for f in fs
-                           if f.expected > 0]
+            _EVERY[key] = sorted(((ratio_shown(f, self.publish), f.expected_per_year)
+                                  for f in fs if f.expected > 0), key=lambda p: p[1])
         return _EVERY[key]
+
+    def some_practice_shows(self, ratio: str, expected: str) -> bool:
+        """Whether some practice of the data has the printed ``ratio`` and ``expected``
+        referrals a year (:func:`agrees` with both), as an anonymous chart point says.
+        :meth:`every_practice` is sorted by expected referrals, so only the practices whose
+        expected figure is within the printed figure's rounding are compared (a funnel of
+        hundreds of anonymous points against 6,500 practices was 0.05 s a report)."""
+        got = number(expected)
+        if got is None:
+            return False
+        x, d = got
+        every = self.every_practice()
+        reach = 0.5 * 10 ** -d + 1e-6 * max(1.0, abs(x))
+        lo = bisect.bisect_left(every, x - reach, key=lambda p: p[1])
+        hi = bisect.bisect_right(every, x + reach, key=lambda p: p[1])
+        return any(agrees(expected, e) and agrees(ratio, rs) for rs, e in every[lo:hi])
 
 
 _EVERY: dict[tuple, list[tuple[float | None, float]]] = {}
@@ -927,7 +947,6 @@ _SIZE = re.compile(r"^(\S+): (" + _NUM + r"); (" + _NUM + r") patients$")
 def check_titles(r: Report, titles: list[str]) -> list[str]:
     """Chart point titles against the oracle."""
     out = []
-    anonymous = None
     for t in titles:
         m = _FUNNEL.match(t)
         if m and not r.expected_comparable():
@@ -935,9 +954,7 @@ def check_titles(r: Report, titles: list[str]) -> list[str]:
         if m:
             label, ratio, exp = m.groups()
             if label == "A practice like it":
-                if anonymous is None:
-                    anonymous = r.every_practice()
-                if not any(agrees(exp, e) and agrees(ratio, rs) for rs, e in anonymous):
+                if not r.some_practice_shows(ratio, exp):
                     out.append(f"chart point '{t}': no practice of the data has that ratio "
                                "and expected referrals a year (over the years it was open)")
                 continue
