@@ -20,6 +20,7 @@ import re
 import pandas as pd
 import pytest
 
+from helpers.formats import FORM_LABELS
 from helpers.oracle import area_facts, disclose, per_year_allowed
 from helpers.oracle.compute import dataset_folder, load_or_compute
 from helpers.report.tables import FORMULA_START
@@ -133,6 +134,9 @@ def test_the_commissioner_download_equals_the_practices_results_and_the_oracle(b
         assert limits in {"within the 99.8% limits", "above the 99.8% limits",
                           "below the 99.8% limits"} or r01["standing"] != "ok"
         assert (limits.startswith("above") == bool(r01["n_high"]))
+        # the contract form by the name notebook 03's page gives it, not its code ("pbr")
+        form = res[code]["03_contract_forms"]["current_form"]
+        assert row["Contract form"] == FORM_LABELS[form], (code, row["Contract form"])
         checked += 1
     assert checked == len(members) > 20
 

@@ -42,3 +42,18 @@ def test_docs_print_the_tables_as_declared():
 
     assert (project_root() / "docs" / "levels.md").read_text() == levels.document(), \
         "docs/levels.md is stale: python -m helpers.levels > docs/levels.md"
+
+
+def test_an_area_is_resolved_once_per_dataset_and_a_dataset_in_memory_afresh(small):
+    """A kernel resolves each area once for each notebook: a dataset loaded from files
+    (with a content hash) gives the same area object again; one built in memory, whose
+    tables may differ from any file's, is resolved afresh each time, and equal."""
+    from helpers.analysis.areas import resolve
+    from helpers.datasets import Dataset
+
+    practice = small.practices["practice_code"].iloc[0]
+    first = resolve(small, practice)
+    assert first.level == "practice" and resolve(small, practice.lower()) is first
+    loose = Dataset(dict(small.tables))
+    again = resolve(loose, practice)
+    assert again == first and again is not first and resolve(loose, practice) is not again

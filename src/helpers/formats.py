@@ -253,3 +253,17 @@ TABLE_CSS = ("#{id}{{border-collapse:collapse;font-size:13px;margin:.4em 0}}"
              "padding-bottom:4px}}#{id} .r{{text-align:right}}")
 """A table's own style (scoped to its id, so it holds in JupyterLab as on a rendered page):
 headers over a rule, cells over a light one, numbers right-aligned (class ``r``)."""
+
+
+FORM_LABELS = {"block": "Block", "pbr": "Payment by results (tariff)",
+               "cost_volume": "Cost and volume (capped)",
+               "cap_collar": "Cap and collar (±5%)", "blended": "Blended (20% variable)",
+               "api": "Aligned payment (75% above plan)", "outcome": "Outcome-based"}
+"""Each contract form's name as pages, summaries and downloads print it, by its code in the
+data (``helpers.schema.CONTRACT_FORMS``). Here, in a module without pandas, so the batch's
+publishing processes name a form as the report does."""
+
+
+def form_label(code: object) -> object:
+    """A contract form's printed name (:data:`FORM_LABELS`); anything else as it is."""
+    return FORM_LABELS.get(code, code) if isinstance(code, str) else code

@@ -17,14 +17,11 @@ from helpers.cache import cached
 from helpers.codes import among
 from helpers.datasets import Dataset
 from helpers.estimate import Estimate
+from helpers.formats import FORM_LABELS
 from helpers.schema import financial_year
 from helpers.stats import payments
 from helpers.stats.did import staggered_did
 
-FORM_LABELS = {"block": "Block", "pbr": "Payment by results (tariff)",
-               "cost_volume": "Cost and volume (capped)",
-               "cap_collar": "Cap and collar (±5%)", "blended": "Blended (20% variable)",
-               "api": "Aligned payment (75% above plan)", "outcome": "Outcome-based"}
 DEFAULT_RATES = {"blended": 0.2, "api": 0.75, "cap_collar": 1.0}
 
 

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from helpers.atomic import atomic_path, write_text_atomic
+from helpers.formats import form_label
 from helpers.run.jobs import Job, slug
 from helpers.run.site import AREAS_DIR, AreaNode
 
@@ -181,7 +182,7 @@ COLUMNS: list[Column] = [
            _profile_value("gp_fte_per_1000", 3)),
     Column("Contract form", "the commissioner's contract form for the practice's activity",
            "03_contract_forms", "contracts",
-           lambda r: _at(r, "03_contract_forms", "current_form")),
+           lambda r: form_label(_at(r, "03_contract_forms", "current_form"))),
     Column("Saving from 10% fewer referrals, current form (£)", "what the commissioner "
            "saves in a year if the practice referred 10% fewer, under its current form",
            "03_contract_forms", "contracts",
