@@ -247,6 +247,11 @@ def test_a_sortable_table_sorts_from_the_keyboard_offline(rendered, page):
     assert table.locator("thead th").nth(column).get_attribute("aria-sort") == "descending"
     assert len(up) >= 10 and up == sorted(up) and down == sorted(down, reverse=True)
     assert shown != up or shown != down                  # the order changed
+    # the caption says the order the reader chose, not the order it was written in
+    caption = table.locator("caption").text_content()
+    name = table.locator("thead th").nth(column).text_content().strip()
+    assert "highest ratio first" not in caption
+    assert caption.endswith(f"sorted by {name}, highest first"), caption
     assert opened.errors == [] and opened.external == []
 
 

@@ -264,3 +264,30 @@ def test_an_unchanged_trusted_dataset_is_loaded_once_per_process(tmp_path, small
     os.utime(table, ns=(os.stat(table).st_mtime_ns - 10**9,) * 2)
     with pytest.raises(ContractError, match="cannot be read as parquet"):
         load_dataset(folder)                          # read afresh: the edit is found
+
+
+def test_financial_year_as_april_to_march_on_any_dates():
+    """The fast path (a search among 1 Aprils) agrees with the calendar definition on dates
+    across centuries, month ends and day boundaries, for a Series, an index and a list; a
+    missing date takes the pandas path and its error."""
+    import numpy as np
+
+    from helpers.schema import financial_year
+
+    rng = np.random.default_rng(7)
+    days = rng.integers(-40_000, 60_000, 5_000)
+    stamps = pd.to_datetime(days, unit="D") + pd.to_timedelta(rng.integers(0, 86_400, 5_000),
+                                                              unit="s")
+    edges = pd.to_datetime(["2019-03-31 23:59:59", "2019-04-01 00:00:00", "2020-03-31 12:00:00",
+                            "2020-04-01 00:00:01", "1900-01-01 00:00:00",
+                            "2099-12-31 23:59:59"])
+    dates = pd.Series(stamps.append(edges), name="month", index=range(5_006, 0, -1))
+    want = (dates.dt.year - (dates.dt.month < 4)).astype("int64")
+    got = financial_year(dates)
+    assert got.equals(want) and got.name == "month" and got.index.equals(dates.index)
+    assert (financial_year(pd.DatetimeIndex(dates)) == want.to_numpy()).all()
+    assert financial_year(["2019-04-01", "2019-03-31"]).tolist() == [2019, 2018]
+    assert financial_year(pd.Series(["2021-06-01"])).tolist() == [2021]   # text dates
+    assert financial_year(pd.Series([], dtype="datetime64[ns]")).tolist() == []
+    with pytest.raises(ValueError):
+        financial_year(pd.Series([pd.Timestamp("2020-01-01"), pd.NaT]))

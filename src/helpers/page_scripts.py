@@ -28,6 +28,9 @@ SORTABLE_SCRIPT = r"""<script>
     var key = -1, up = true, body = t.tBodies[0], heads = t.tHead.rows[0].cells;
     var numeric = (t.getAttribute("data-num") || "").split(",").filter(Boolean).map(Number);
     var label = t.caption ? t.caption.textContent.trim() : "";
+    /* the caption without an order it states (", highest ratio first"): a reader's sort
+       replaces that with the order they chose */
+    var base = label.replace(/,\s*[^,]*\bfirst$/i, "");
     var tools = el("div"), search = el("input"), pick = el("select");
     var back = el("button", "Previous rows"), next = el("button", "Next rows");
     var status = el("p"), sl = el("label", "Search this table "), pl = el("label", "Rows shown ");
@@ -78,6 +81,12 @@ SORTABLE_SCRIPT = r"""<script>
         up = key === i ? !up : true; key = i;
         Array.prototype.forEach.call(heads, function (h) { h.setAttribute("aria-sort", "none"); });
         th.setAttribute("aria-sort", up ? "ascending" : "descending");
+        if (t.caption) {
+          var n = numeric.indexOf(i) >= 0;
+          t.caption.textContent = (base ? base + ", " : "") + "sorted by " +
+            b.textContent.trim() + ", " + (n ? (up ? "lowest first" : "highest first")
+                                             : (up ? "A to Z" : "Z to A"));
+        }
         order(); first = 0; draw();
       });
     });

@@ -552,7 +552,8 @@ def practice_deciles(ctx: Context, an: Analysis) -> pd.DataFrame:
     in which it was open (any month of it, :func:`helpers.analysis.referrals.months_open`): the others have no
     ratio because there were no referrals to count, not because one was suppressed."""
     pm = national_tables(ctx.ds)["pm"]
-    pm = pm[(pm["practice_code"] == ctx.area) & financial_year(pm["month"]).isin(an.years)]
+    pm = pm[pm["practice_code"] == ctx.area]
+    pm = pm[financial_year(pm["month"]).isin(an.years)]
     mine = _quarters(pm, ctx.ds).groupby("quarter", as_index=False)[
         ["observed", "expected"]].sum()
     shown = sdc.publish_counts(mine["observed"])[0] if ctx.publish else \
