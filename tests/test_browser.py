@@ -208,6 +208,11 @@ def test_the_keyboard_reaches_every_control_with_its_focus_visible(rendered, pag
         seen[f["id"]] = f
         if not f["visible"]:
             hidden.append(f)
+    # every chart point is an image named by its title once the page has loaded
+    unnamed = page.evaluate("() => [...document.querySelectorAll('.pack-pt')].filter(e => "
+                            "e.getAttribute('role') !== 'img' || !e.querySelector('title')"
+                            ".textContent.trim()).length")
+    assert unnamed == 0, f"{unnamed} chart points without role img and a name"
     reached = page.evaluate("() => [...document.querySelectorAll('[data-control]')]"
                             ".filter(e => !e.dataset.walk).map(e => e.outerHTML.slice(0, 80))")
     assert reached == [], f"controls Tab never reaches: {reached}"

@@ -98,8 +98,10 @@ def name_points(ax: plt.Axes, artist: PathCollection, names) -> None:
 
 def _named_group(svg: str, gid: str, names: list[str], stop: bool = True) -> str:
     """Give the ``k``-th marker of the group ``gid`` the ``k``-th name: a ``<title>``
-    (hover, and the accessible name of a ``role="img"`` element) and the class ``pack-pt``
-    (the page's script shows the title on hover and focus); the first is a tab stop when
+    (hover, and its accessible name once the page's script has made it a ``role="img"``
+    element: the role, like the other points' ``tabindex``, is set at load rather than
+    written on each of hundreds of points) and the class ``pack-pt`` (the page's script
+    shows the title on hover and focus); the first is a tab stop when
     ``stop`` (the chart's first named group) and the others are reached with the arrow
     keys, so a keyboard reader passes a chart in one press instead of one per practice."""
     start = svg.find(f'<g id="{gid}"')
@@ -121,8 +123,8 @@ def _named_group(svg: str, gid: str, names: list[str], stop: bool = True) -> str
         # one tab stop a group; the arrow keys move between its points (the page's script)
         # (the others get tabindex="-1" from the page's script, which moves between them)
         tab = ' tabindex="0"' if k == 0 and stop else ""
-        return (f'<{m.group(1)}{m.group(2)} class="pack-pt"{tab} '
-                f'role="img"><title>{e}</title></{m.group(1)}>')
+        return (f'<{m.group(1)}{m.group(2)} class="pack-pt"{tab}>'
+                f'<title>{e}</title></{m.group(1)}>')
 
     group = svg[start:end]
     # markers drawn by reference (<use> of a <defs> shape), or one <path> each

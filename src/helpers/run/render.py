@@ -104,7 +104,8 @@ th[aria-sort=descending] .pack-sort::after{content:" \\25BC"}
 POINT_NAMES = """<script>
 (function () {
   /* Names a chart point on hover or keyboard focus (its title), beside the point. Each
-     chart's leftmost point is its one tab stop; the arrow keys reach the others. */
+     point is an image named by its title; each chart's leftmost point is its one tab
+     stop, and the arrow keys reach the others. */
   function order(svg) {          /* a chart's named points, left to right (stable) */
     return Array.prototype.slice.call(svg.querySelectorAll(".pack-pt"))
       .map(function (e) { return [e.getBoundingClientRect().left, e]; })
@@ -112,7 +113,9 @@ POINT_NAMES = """<script>
       .map(function (x) { return x[1]; });
   }
   Array.prototype.forEach.call(document.querySelectorAll("svg.pack-chart"), function (svg) {
-    order(svg).forEach(function (p, i) { p.setAttribute("tabindex", i ? "-1" : "0"); });
+    order(svg).forEach(function (p, i) {
+      p.setAttribute("tabindex", i ? "-1" : "0"); p.setAttribute("role", "img");
+    });
   });
   var tip = document.createElement("div");
   tip.className = "pack-tip"; tip.hidden = true; tip.setAttribute("aria-hidden", "true");
