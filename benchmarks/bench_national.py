@@ -83,7 +83,7 @@ def measure(data: str, scheduler: str | None, jobs: int, out: Path,
         "report_s": {lv: round(statistics.mean(v), 3) for lv, v in seconds.items()},
         "run_folder_mb": round(disk / 1e6, 1),
         "oracle": {"rc": oracle.returncode, "seconds": round(oracle_s, 1),
-                   "last_lines": oracle.stdout.strip().splitlines()[-3:]},
+                   "last_lines": (oracle.stdout + oracle.stderr).strip().splitlines()[-3:]},
         "batch_rc": tree["rc"], "batch_tail": tree["stderr"].strip().splitlines()[-2:],
     }
 

@@ -126,7 +126,10 @@ def connect(address: str, jobs_n: int):
     from distributed import Client, LocalCluster
 
     if address == LOCAL:
-        with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        # no statistical profiler in the workers: it walks the report's stack every 10 ms
+        # for a dashboard the local cluster does not serve
+        with dask.config.set({"distributed.scheduler.allowed-failures": 1,
+                              "distributed.worker.profile.enabled": False}):
             cluster = LocalCluster(n_workers=jobs_n, threads_per_worker=1, processes=True,
                                    dashboard_address=None, silence_logs=logging.ERROR)
         return Client(cluster), cluster
