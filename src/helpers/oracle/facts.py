@@ -9,6 +9,7 @@ count a year) is computed from the published count.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -89,9 +90,15 @@ class AreaFacts:
         return self.expected / self.years
 
 
-def _in_years(month: str, years: set[int]) -> bool:
+@functools.lru_cache(maxsize=4096)
+def _financial_year(month: str) -> int:
+    """The financial year of a month written '2019-03' (2018: April to March)."""
     y, m = int(month[:4]), int(month[5:7])
-    return (y - (m < 4)) in years
+    return y - (m < 4)
+
+
+def _in_years(month: str, years: set[int]) -> bool:
+    return _financial_year(month) in years
 
 
 def quarter(facts: dict[str, Any], code: str, start: str) -> tuple[int, float, int]:
@@ -193,8 +200,15 @@ def by_specialty(practice: dict[str, Any]) -> dict[str, dict[str, tuple[int, flo
     """A practice's referrals and expected referrals by specialty and financial year, read
     from the line :func:`helpers.oracle.compute.encode_specialties` wrote:
     specialty → year → (referrals, expected)."""
+    return _specialty_line(str(practice.get("spec") or ""))
+
+
+@functools.lru_cache(maxsize=8192)
+def _specialty_line(line: str) -> dict[str, dict[str, tuple[int, float]]]:
+    """:func:`by_specialty` of one line of figures, read once a process (a worker checks
+    the same practices' lines on page after page); callers only read what it returns."""
     out: dict[str, dict[str, tuple[int, float]]] = {}
-    for part in filter(None, str(practice.get("spec") or "").split(";")):
+    for part in filter(None, line.split(";")):
         s, _, rest = part.partition("=")
         by = out.setdefault(s, {})
         for cell in rest.split(","):
