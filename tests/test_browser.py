@@ -279,11 +279,17 @@ def test_a_long_table_searches_and_pages_every_row(rendered, page):
     assert body() == rows[:15] and status.text_content() == f"Rows 1–15 of {len(rows):,}"
     tools.get_by_role("button", name="Next rows").click()
     assert body() == rows[15:30] and status.text_content().startswith("Rows 16–30 of")
+    caption = table.locator("caption").text_content()
     tools.get_by_role("searchbox").fill(rows[20][0])
     found = body()
     assert rows[20] in found and len(found) < len(rows)
     assert "matching" in status.text_content()
+    # the caption says the table now shows only the rows found, not all of them
+    n = len(found)
+    assert table.locator("caption").text_content() == (
+        f"{caption}; showing the {n:,} row{'s' if n != 1 else ''} matching “{rows[20][0]}”")
     tools.get_by_role("searchbox").fill("")
+    assert table.locator("caption").text_content() == caption
     tools.get_by_role("combobox").select_option("0")
     assert body() == rows
     assert opened.errors == [] and opened.external == []

@@ -30,7 +30,17 @@ SORTABLE_SCRIPT = r"""<script>
     var label = t.caption ? t.caption.textContent.trim() : "";
     /* the caption without an order it states (", highest ratio first"): a reader's sort
        replaces that with the order they chose */
-    var base = label.replace(/,\s*[^,]*\bfirst$/i, "");
+    var base = label.replace(/,\s*[^,]*\bfirst$/i, ""), sorted = "", query = "";
+    function caption() {
+      /* the caption says the order chosen and, during a search, which rows it shows */
+      if (!t.caption) { return; }
+      var text = sorted ? (base ? base + ", " : "") + sorted : label;
+      if (query) {
+        text += "; showing the " + shown.length.toLocaleString("en-GB") +
+          (shown.length === 1 ? " row" : " rows") + " matching \u201c" + query + "\u201d";
+      }
+      t.caption.textContent = text;
+    }
     var tools = el("div"), search = el("input"), pick = el("select");
     var back = el("button", "Previous rows"), next = el("button", "Next rows");
     var status = el("p"), sl = el("label", "Search this table "), pl = el("label", "Rows shown ");
@@ -66,7 +76,7 @@ SORTABLE_SCRIPT = r"""<script>
         });
         body.appendChild(tr);
       });
-      back.disabled = first === 0; next.disabled = last >= shown.length;
+      back.disabled = first === 0; next.disabled = last >= shown.length; caption();
       status.textContent = shown.length ? "Rows " + (first + 1).toLocaleString("en-GB") +
         "\u2013" + last.toLocaleString("en-GB") + " of " + shown.length.toLocaleString("en-GB") +
         (shown.length < all.length ? " matching (of " + all.length.toLocaleString("en-GB") +
@@ -81,12 +91,9 @@ SORTABLE_SCRIPT = r"""<script>
         up = key === i ? !up : true; key = i;
         Array.prototype.forEach.call(heads, function (h) { h.setAttribute("aria-sort", "none"); });
         th.setAttribute("aria-sort", up ? "ascending" : "descending");
-        if (t.caption) {
-          var n = numeric.indexOf(i) >= 0;
-          t.caption.textContent = (base ? base + ", " : "") + "sorted by " +
-            b.textContent.trim() + ", " + (n ? (up ? "lowest first" : "highest first")
-                                             : (up ? "A to Z" : "Z to A"));
-        }
+        var n = numeric.indexOf(i) >= 0;
+        sorted = "sorted by " + b.textContent.trim() + ", " +
+          (n ? (up ? "lowest first" : "highest first") : (up ? "A to Z" : "Z to A"));
         order(); first = 0; draw();
       });
     });
@@ -94,6 +101,7 @@ SORTABLE_SCRIPT = r"""<script>
       var q = search.value.trim().toLowerCase();
       shown = q ? all.filter(function (r) { return r.join(" ").toLowerCase().indexOf(q) >= 0; })
         : all;
+      query = search.value.trim();
       order(); first = 0; draw();
     });
     pick.addEventListener("change", function () { size = Number(pick.value); first = 0; draw(); });
