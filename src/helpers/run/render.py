@@ -21,6 +21,8 @@ import nbformat
 from nbconvert import HTMLExporter
 from nbconvert.preprocessors import TagRemovePreprocessor
 
+from helpers.formats import TABLE_CSS
+
 REMOVE_TAGS = {"injected-parameters", "parameters", "remove-cell"}
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 _URL = r"""\s*["']?\s*(?:https?:)?//[^"'\s>]+"""
@@ -42,8 +44,6 @@ _TABLE_STYLE = re.compile(r"<style>#(T_[0-9a-f]{8})\{border-collapse.*?</style>\
 def _table_style(tid: str) -> str:
     """A table's own style block exactly as :func:`helpers.report.tables.static_html`
     writes it (only such a block is taken out; the page's stylesheet has the same rules)."""
-    from helpers.formats import TABLE_CSS
-
     return f"<style>{TABLE_CSS.format(id=tid)}</style>\n"
 
 
@@ -82,14 +82,7 @@ stroke-width:2px!important;outline:none}
 border-radius:3px;font-size:.8em;pointer-events:none;max-width:28em}
 @media print{.pack-tip{display:none}}
 .pack-table{max-width:100%}
-.jp-RenderedHTMLCommon table.pack-table{border-collapse:collapse;font-size:13px;margin:.4em 0}
-.jp-RenderedHTMLCommon table.pack-table th{text-align:left;border-bottom:2px solid #425563;
-padding:4px 8px;vertical-align:bottom}
-.jp-RenderedHTMLCommon table.pack-table td{padding:3px 8px;border-bottom:1px solid #d8dde0;
-text-align:left}
-.jp-RenderedHTMLCommon table.pack-table caption{caption-side:top;text-align:left;
-font-weight:bold;padding-bottom:4px}
-.jp-RenderedHTMLCommon table.pack-table .r{text-align:right}
+{table_rules}
 .pack-tools{display:flex;flex-wrap:wrap;gap:.4em 1em;align-items:center;font-size:.85em;
 margin:.6em 0 .2em}
 .pack-tools input,.pack-tools select,.pack-tools button{font:inherit;padding:.15em .4em}
@@ -99,7 +92,8 @@ th[aria-sort=ascending] .pack-sort::after{content:" \\25B2"}
 th[aria-sort=descending] .pack-sort::after{content:" \\25BC"}
 .pack-status{font-size:.85em;color:#425563;margin:.2em 0 .8em}
 :focus-visible{outline:3px solid #005EB8;outline-offset:1px}
-</style>"""
+</style>""".replace("{table_rules}", TABLE_CSS.format(id="x").replace(
+    "#x", ".jp-RenderedHTMLCommon table.pack-table"))
 
 POINT_NAMES = """<script>
 (function () {
