@@ -1093,9 +1093,12 @@ def download_rows(path: Path) -> list[list[str]]:
     if path.suffix == ".xlsx":
         from openpyxl import load_workbook
 
-        ws = load_workbook(path, read_only=True).worksheets[0]
-        return [["" if c is None else _unguarded(str(c)) for c in row]
-                for row in ws.iter_rows(values_only=True)]
+        book = load_workbook(path, read_only=True)   # holds its file open until closed
+        try:
+            return [["" if c is None else _unguarded(str(c)) for c in row]
+                    for row in book.worksheets[0].iter_rows(values_only=True)]
+        finally:
+            book.close()
     text = path.read_bytes().decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     start = next((i for i, x in enumerate(rows) if not x), -1) + 1
