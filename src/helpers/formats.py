@@ -240,8 +240,13 @@ def csv_row(cells: list) -> str:
     """One CSV line, each cell through :func:`csv_cell`: the pack's one CSV writer (every
     table download and any row added to one). Lines end CRLF (RFC 4180), so a cell holding
     a carriage return or line break is quoted."""
+    return csv_rows([cells])
+
+
+def csv_rows(rows) -> str:
+    """Several CSV lines, each as :func:`csv_row` writes it, through one writer."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="\r\n").writerow([csv_cell(c) for c in cells])
+    csv.writer(out, lineterminator="\r\n").writerows([csv_cell(c) for c in r] for r in rows)
     return out.getvalue()
 
 

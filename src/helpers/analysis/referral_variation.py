@@ -203,7 +203,7 @@ def analyse(ctx: Context) -> Analysis:
         part["steps"] = pd.DataFrame(part["steps"])
     spt = specialty_table(ds, years, codes=None if ctx.is_england else ctx.practice_codes)
     if spec is None:
-        series = monthly_series(ds, None if ctx.is_england else ctx.practice_codes, nt["pm"])
+        series = monthly_series(ds, None if ctx.is_england else ctx.practice_codes)
     elif ctx.area != ctx.commissioner:     # smaller than its commissioner: its practices
         m = practice_month_specialty(ds)
         m = m[(m["specialty_code"] == spec) & among(m["practice_code"], ctx.practice_codes)]
@@ -727,9 +727,9 @@ def specialties_over_time(ctx: Context, an: Analysis) -> pd.DataFrame:
     in ``attrs['months']``: the months the area was open in each year (a year it was open
     only part of counts those months)."""
     pys = national_tables(ctx.ds)["pys"]
-    pys = pys[pys["year"].isin(an.years)]
-    if not ctx.is_england:
+    if not ctx.is_england:           # the area's rows first, then its years
         pys = pys[among(pys["practice_code"], ctx.practice_codes)]
+    pys = pys[pys["year"].isin(an.years)]
     if pys.empty:
         return pd.DataFrame(columns=["specialty_code", "specialty_name"])
     top = pys.groupby("specialty_code")["observed"].sum().nlargest(

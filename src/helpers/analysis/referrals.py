@@ -103,13 +103,16 @@ def months_open(ds: Dataset, codes: list[str] | None = None,
     :func:`practice_month_specialty`). Years open are these months / 12.
     """
     pym = practice_year_months(ds)
+    if codes is not None:            # the practices' rows first: a report asks for a few
+        codes = [str(c) for c in codes]
+        pym = pym[among(pym["practice_code"], codes)]
     if years:
         pym = pym[pym["year"].isin(years)]
     # a month lies in one financial year, so the months of the years add up
     n = pym.groupby("practice_code")["months"].sum()
     n.index = n.index.astype(str)
     if codes is not None:
-        n = n.reindex([str(c) for c in codes], fill_value=0)
+        n = n.reindex(codes, fill_value=0)
     return n.astype(int).rename("months_open")
 
 
@@ -360,14 +363,22 @@ def specialty_table(ds: Dataset, years: list[int] | None = None,
     return t[cols].sort_values("excess_above_limit", ascending=False, ignore_index=True)
 
 
-def monthly_series(ds: Dataset, codes: list[str] | None = None,
-                   pm: pd.DataFrame | None = None) -> pd.DataFrame:
+@cached
+def national_month(ds: Dataset) -> pd.DataFrame:
+    """Cached: observed and expected referrals in England by month (every practice's)."""
+    return practice_month(ds).groupby("month", as_index=False)[["observed", "expected"]].sum()
+
+
+def monthly_series(ds: Dataset, codes: list[str] | None = None) -> pd.DataFrame:
     """Monthly standardised referral rate (per 1,000 patients per year) for a set of practices
     (all practices when ``codes`` is None): O/E × the national crude rate."""
-    pm = national_tables(ds)["pm"] if pm is None else pm
-    nat = pm.groupby("month")[["observed", "expected"]].sum()
-    sel = pm if codes is None else pm[among(pm["practice_code"], codes)]
-    s = sel.groupby("month")[["observed", "expected"]].sum()
+    nat = national_month(ds).set_index("month")
+    if codes is None:
+        s = nat.copy()
+    else:
+        pm = national_tables(ds)["pm"]
+        s = pm[among(pm["practice_code"], codes)].groupby("month")[
+            ["observed", "expected"]].sum()
     pop = population_by_period(ds).set_index("period")["patients"]
     pop.index = financial_year(pd.Series(pop.index)).to_numpy()
     nat_rate = (nat["observed"].sum() * 12) / (pop.mean() * len(nat)) * 1000

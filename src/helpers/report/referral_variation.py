@@ -404,23 +404,29 @@ def point_names(points: pd.DataFrame, limit: str, x_words: str, x_col: str,
     against the funnel limits and its expected count (published values only); a practice
     open for part of the period (``months_open`` below ``period_months``) says over how
     many months, and that its limits are wider than the curves at its point."""
+    n = len(points)
+
+    def column(name: str, default: object) -> list:      # a column's values, or the default
+        return points[name].tolist() if name in points.columns else [default] * n
+
     out = []
-    for r in points.itertuples():
-        flag = POINT_FLAGS.get(getattr(r, "flag", ""), "{}").format(f"{limit}%")
+    for label, rr, flag_code, standing, x, months in zip(
+            column("label", ""), column("rr", np.nan), column("flag", ""),
+            column("standing", "ok"), column(x_col, np.nan), column("months_open", None),
+            strict=True):
+        flag = POINT_FLAGS.get(flag_code, "{}").format(f"{limit}%")
         # a ratio that cannot be read as referral behaviour is not quoted (as the headline)
-        judged = getattr(r, "standing", "ok") not in STANDING_WORDS
+        judged = standing not in STANDING_WORDS
         if not judged:
-            flag = STANDING_WORDS[r.standing]
-        x = getattr(r, x_col, np.nan)
+            flag = STANDING_WORDS[standing]
         tail = f"; {formats.count(x)} {x_words}" if pd.notna(x) else ""
-        months = getattr(r, "months_open", None)
         if period_months and months is not None and pd.notna(months) \
                 and 0 < months < period_months:
             flag += (f" (open {int(months):,} of the period's {period_months:,} months: its "
                      "limits, set by its count over those months, are wider than the "
                      "curves here)")
-        ratio = f"ratio {formats.ratio(r.rr)}, " if judged else ""
-        out.append(f"{r.label}: {ratio}{flag}{tail}")
+        ratio = f"ratio {formats.ratio(rr)}, " if judged else ""
+        out.append(f"{label}: {ratio}{flag}{tail}")
     return out
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from helpers.formats import FORMULA_START, TABLE_CSS, csv_cell, csv_row  # noqa: F401
+from helpers.formats import FORMULA_START, TABLE_CSS, csv_cell, csv_row, csv_rows  # noqa: F401
 from helpers.page_scripts import SORTABLE_SCRIPT
 
 SORTABLE_ROWS = 25
@@ -108,7 +108,14 @@ def display_frame(df: pd.DataFrame, cols: list[Col]) -> pd.DataFrame:
             values = [SUPPRESSED if bool(m) else v for v, m in zip(values, np.asarray(mask),
                                                                   strict=True)]
         out[c.label] = values
-    return pd.DataFrame(out)
+    return pd.DataFrame(out, dtype=object)
+
+
+def _rows(shown: pd.DataFrame) -> list[tuple]:
+    """A display frame's rows as plain tuples of its cells (``itertuples`` builds a named
+    tuple class and slices the frame column by column on every call)."""
+    return list(zip(*(shown.iloc[:, k].tolist() for k in range(shown.shape[1])),
+                    strict=True)) if shown.shape[1] else [() for _ in range(len(shown))]
 
 
 def static_html(df: pd.DataFrame, cols: list[Col], caption: str = "",
@@ -129,7 +136,7 @@ def static_html(df: pd.DataFrame, cols: list[Col], caption: str = "",
                    for h, k in zip(shown.columns, cls, strict=True))
     body = "".join("<tr>" + "".join(f"<td{k}>{escape(str(v), quote=False)}</td>"
                                     for v, k in zip(row, cls, strict=True)) + "</tr>\n"
-                   for row in shown.itertuples(index=False))
+                   for row in _rows(shown))
     cap = f"<caption>{escape(caption, quote=False)}</caption>" if caption else ""
     return (f"<style>{TABLE_CSS.format(id=tid)}</style>\n<table id=\"{tid}\" {attrs}>{cap}"
             f"<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody></table>\n")
@@ -144,7 +151,7 @@ def _json_rows(shown: pd.DataFrame) -> str:
     so no cell can end the element or open markup."""
     import json
 
-    text = json.dumps([[str(c) for c in r] for r in shown.itertuples(index=False)],
+    text = json.dumps([[str(c) for c in r] for r in _rows(shown)],
                       ensure_ascii=False, separators=(",", ":"))
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
@@ -186,10 +193,9 @@ def csv_text(df: pd.DataFrame, cols: list[Col]) -> str:
 
 
 def _csv(shown: pd.DataFrame) -> str:
-    """A display frame as CSV (UTF-8 with a byte-order mark, so spreadsheets read £), line
-    by line through :func:`csv_row`."""
-    return "\ufeff" + "".join(csv_row(r) for r in [list(shown.columns),
-                                                    *shown.itertuples(index=False)])
+    """A display frame as CSV (UTF-8 with a byte-order mark, so spreadsheets read £), each
+    line as :func:`csv_row` writes it."""
+    return "\ufeff" + csv_rows([list(shown.columns), *_rows(shown)])
 
 
 def csv_name(caption: str) -> str:

@@ -74,9 +74,11 @@ _NUM = r"[−-]?£?\d[\d,]*(?:\.\d+)?"
 _PLAIN_NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 
 
+@functools.lru_cache(maxsize=65536)
 def number(text: str) -> tuple[float, int] | None:
     """A printed figure as (value, decimals shown), or None when it is not one ("suppressed",
-    "–"); '1,900' → (1900.0, 0), '−0.25' → (-0.25, 2), 'three' → (3.0, 0)."""
+    "–"); '1,900' → (1900.0, 0), '−0.25' → (-0.25, 2), 'three' → (3.0, 0). Read once a
+    process (a page's figures are read again by several checks, and pages repeat them)."""
     t = text.strip().replace("−", "-").replace("£", "").replace(",", "").rstrip("%")
     if t.lower() in WORD_NUMBERS:
         return float(WORD_NUMBERS[t.lower()]), 0
