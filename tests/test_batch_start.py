@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from test_oracle import tiny  # noqa: F401 (the fixture)
 
 from helpers.run import kernels, worker
@@ -36,6 +37,8 @@ def test_a_worker_prepares_while_its_kernel_imports_the_pack():
     km = kernels._start(prepare)
     try:
         assert seen == [True] and km.has_kernel
+        # the warm-up's channels are kept for the first report, which so needs no handshake
+        assert kernels._state["kc_of"] is km and kernels._state["kc"] is not None
         assert kernels.register_engine() == kernels.ENGINE
         from papermill.engines import papermill_engines
 
@@ -43,6 +46,7 @@ def test_a_worker_prepares_while_its_kernel_imports_the_pack():
     finally:
         from jupyter_client.utils import run_sync
 
+        kernels._close_client()
         run_sync(km.shutdown_kernel)(now=True)
         km.remove_folder()
 
@@ -55,8 +59,29 @@ def test_a_worker_prepares_while_its_kernel_imports_the_pack():
     finally:
         from jupyter_client.utils import run_sync
 
+        kernels._close_client()
         run_sync(km.shutdown_kernel)(now=True)
         km.remove_folder()
+
+
+def test_a_kernel_that_dies_while_warming_up_is_reported_at_once(monkeypatch):
+    """The warm-up is sent without a handshake first; a kernel that dies before answering
+    is found dead within a second or two (not after the warm-up's time limit), and its
+    channels and folder go with it."""
+    import tempfile
+    import time
+    from pathlib import Path
+
+    def folders() -> set[Path]:
+        return set(Path(tempfile.gettempdir()).glob(f"{kernels.PREFIX}{os.getpid()}-*"))
+
+    before = folders()
+    monkeypatch.setattr(kernels, "WARM_IMPORTS", "import os\nos._exit(3)")
+    t = time.perf_counter()
+    with pytest.raises(RuntimeError, match="died while starting"):
+        kernels._start()
+    assert time.perf_counter() - t < 30
+    assert kernels._state["starting"] is None and folders() == before
 
 
 

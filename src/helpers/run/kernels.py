@@ -27,6 +27,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -39,6 +40,8 @@ KERNEL_MEMORY_MB = 1536
 300 MB on practice reports and grows by about 0.2 MB a report after that (400 practice
 reports: 268 → 347 MB); a commissioner's or England's report can take it past 1 GB."""
 PREFIX = "pk-"
+WARM_TIMEOUT = 300
+"""Seconds a new kernel has to start and import the pack before the worker gives up."""
 WARM_IMPORTS = ("import helpers.report, helpers.report.charts\n"
                 "import pandas, numpy, matplotlib.pyplot, IPython.display\n"
                 "import gc as _gc\n_gc.collect()\n_gc.freeze()\ndel _gc")
@@ -91,7 +94,14 @@ def _alive(km: IPCKernelManager) -> bool:
 def _start(prepare: Callable[[], object] | None = None) -> IPCKernelManager:
     """Start a kernel and import the pack in it (the imports take longer than the start);
     meanwhile this process runs ``prepare`` (a worker's own imports), so neither waits for
-    the other."""
+    the other. The warm-up is sent at once, without ``wait_for_ready``'s handshake: the
+    request waits in its socket until the kernel listens, and its reply says the kernel
+    is up (the handshake also waits 0.2 s for an IOPub message a subscriber that has just
+    connected can miss, and a new client for the first report would wait again). The
+    channels are kept for the worker's reports (:func:`register_engine`); the warm-up's
+    own output on them is skipped there, as it belongs to no report's cell."""
+    from queue import Empty
+
     from jupyter_client.utils import run_sync
 
     km = IPCKernelManager(kernel_name="python3")
@@ -104,20 +114,33 @@ def _start(prepare: Callable[[], object] | None = None) -> IPCKernelManager:
     kc = km.client()
     kc.start_channels()
     try:
-        run_sync(kc.wait_for_ready)(timeout=120)
         msg_id = kc.execute(WARM_IMPORTS, store_history=False)
         if prepare is not None:
             with contextlib.suppress(Exception):   # what fails here fails a report, later
                 prepare()
-        while True:                 # the kernel's output is not read: the channels close
-            reply = run_sync(kc.get_shell_msg)(timeout=300)
+        deadline = time.monotonic() + WARM_TIMEOUT
+        while True:
+            try:
+                reply = run_sync(kc.get_shell_msg)(timeout=1)
+            except Empty:
+                if not _alive(km):
+                    raise RuntimeError("kernel died while starting") from None
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"kernel not ready after {WARM_TIMEOUT} s") from None
+                continue
             if reply["parent_header"].get("msg_id") == msg_id:
                 break
         if reply["content"]["status"] != "ok":
             raise RuntimeError(f"kernel warm-up failed: {reply['content'].get('evalue')}")
-    finally:
+    except BaseException:            # a kernel that never warmed up goes, with its folder
         kc.stop_channels()
-    _state["starting"] = None
+        with contextlib.suppress(Exception):
+            run_sync(km.shutdown_kernel)(now=True)
+        km.remove_folder()
+        _state["starting"] = None
+        raise
+    _close_client()
+    _state.update(starting=None, kc=kc, kc_of=km)
     return km
 
 
