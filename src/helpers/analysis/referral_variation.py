@@ -735,9 +735,8 @@ def specialties_over_time(ctx: Context, an: Analysis) -> pd.DataFrame:
     top = pys.groupby("specialty_code")["observed"].sum().nlargest(
         TOP_SPECIALTIES_OVER_TIME)
     top = top[top > 0].index
-    wide = pys[pys["specialty_code"].isin(top)].pivot_table(
-        index="specialty_code", columns="year", values="observed", aggfunc="sum",
-        fill_value=0).reindex(top)
+    wide = pys[pys["specialty_code"].isin(top)].groupby(["specialty_code", "year"])[
+        "observed"].sum().unstack("year", fill_value=0).reindex(top)
     years = [y for y in an.years if y in wide.columns]
     wide = wide[years]
     wide.columns = [f"fy{y}" for y in years]

@@ -55,8 +55,6 @@ keyboard reader tab through thousands of points; the area's tables list them all
 _STATE = {"chart_ids": itertools.count(1)}
 """Charts drawn since the report started (:func:`setup`): numbers each chart's SVG ids, so
 ids are unique on a page and the same in every run."""
-_ID = re.compile(r'\bid="([^"]+)"')
-_ID_OR_REF = re.compile(r'(\bid="|#)([^"#\)\s]+)(?=["\)])')
 _METADATA = re.compile(r"<metadata>.*?</metadata>\s*", re.S)
 _MARKS = {tag: re.compile(rf"<({tag})\b([^>]*?)\s*/>") for tag in ("use", "path")}
 
@@ -143,13 +141,11 @@ def _svg_with_alt(fig: Figure):
     svg = buf.getvalue()
     svg = _METADATA.sub("", svg[svg.index("<svg"):])
     prefix = f"c{next(_STATE['chart_ids'])}-"
-    ids = set(_ID.findall(svg))
-    if ids:   # each id, and each reference to one (href="#id", url(#id)), gets the prefix
-        svg = _ID_OR_REF.sub(lambda m: m.group(1) + prefix + m.group(2)
-                             if m.group(2) in ids else m.group(0), svg)
     for gid, names in getattr(fig, "_pack_named", {}).items():
         # one tab stop a chart: the first named point drawn; the arrow keys reach the rest
-        svg = _named_group(svg, prefix + gid, names, stop='tabindex="0"' not in svg)
+        svg = _named_group(svg, gid, names, stop='tabindex="0"' not in svg)
+    # ids unique on the page: compact gives each id something refers to a short one under
+    # the chart's prefix, and drops the others
     svg = svg_canvas.compact(svg, prefix)
     alt = getattr(fig, "_pack_alt", "") or ""
     svg = svg.replace("<svg ", f'<svg class="pack-chart" role="img" '
