@@ -223,16 +223,38 @@ def specialty_counts(facts: dict[str, Any], members: list[str], years: list[int]
     """The referrals and expected referrals (England's rates of each specialty, England's
     ratio 1 in each specialty and year) of a set of practices, by specialty code, summed
     over the financial ``years`` (all the data's when empty)."""
+    return counts_of_lines(facts, [by_specialty(facts["practices"][m]) for m in members],
+                           years)
+
+
+def counts_of_lines(facts: dict[str, Any], lines: list[dict[str, dict[str, tuple]]],
+                    years: list[int] | None = None) -> dict[str, tuple[int, float]]:
+    """:func:`specialty_counts` of read lines of figures (:func:`by_specialty`, or an area's
+    own line: :func:`area_line`)."""
     ys = [str(y) for y in (years or facts["years"])]
     out: dict[str, list[float]] = {}
-    for m in members:
-        for s, by_year in by_specialty(facts["practices"][m]).items():
+    for line in lines:
+        for s, by_year in line.items():
             acc = out.setdefault(s, [0, 0.0])
             for y in ys:
                 o, e = by_year.get(y, (0, 0.0))
                 acc[0] += o
                 acc[1] += e
     return {s: (int(o), float(e)) for s, (o, e) in out.items()}
+
+
+def area_line(facts: dict[str, Any], level: str, code: str
+              ) -> dict[str, dict[str, tuple[int, float]]] | None:
+    """A network's, commissioner's or England's own line of figures by specialty (the sum
+    of its practices', written when the facts were computed), read; None for a practice,
+    or facts without such lines."""
+    if level == "england":
+        line = (facts.get("england") or {}).get("spec")
+    elif level in ("network", "commissioner"):
+        line = facts[f"{level}s"].get(code, {}).get("spec")
+    else:
+        line = None
+    return None if line is None else _specialty_line(str(line))
 
 
 def specialty_by_year(facts: dict[str, Any], members: list[str], specialty: str,

@@ -57,13 +57,14 @@ from helpers.oracle.facts import (
     ENGLAND,
     AreaFacts,
     area_facts,
+    area_line,
     by_specialty,
+    counts_of_lines,
     disclose,
     find,
     per_year_allowed,
     quarter,
     specialty_code_of,
-    specialty_counts,
 )
 
 WORD_NUMBERS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -247,9 +248,19 @@ class Report:
         if self._by_specialty is None:
             f = self.all_facts
             ok = f.get("specialty") is None and "specialties" in f
-            self._by_specialty = specialty_counts(f, self.area.members, self.years or None) \
+            self._by_specialty = counts_of_lines(f, self._lines(), self.years or None) \
                 if ok else {}
         return self._by_specialty
+
+    def _lines(self) -> list[dict[str, dict[str, tuple[int, float]]]]:
+        """The area's lines of figures by specialty, read: its own where the facts hold one
+        (a network, commissioner or England: the sum of its practices'), else each member
+        practice's."""
+        own = area_line(self.all_facts, self.area.level, self.area.code)
+        if own is not None:
+            return [own]
+        practices = self.all_facts["practices"]
+        return [by_specialty(practices[m]) for m in self.area.members]
 
     _by_specialty: dict[str, tuple[int, float]] | None = None
 
@@ -260,9 +271,8 @@ class Report:
         specialty, once a report (not once a table row and year)."""
         if self._in_year is None:
             self._in_year = {}
-            practices = self.all_facts["practices"]
-            for m in self.area.members:
-                for s, by_year in by_specialty(practices[m]).items():
+            for line in self._lines():
+                for s, by_year in line.items():
                     for y, (o, _e) in by_year.items():
                         counts = self._in_year.setdefault(int(y), {})
                         counts[s] = counts.get(s, 0) + int(o)
@@ -445,6 +455,21 @@ _GROUPS = re.compile(r"(" + _NUM + r") practices? in ([^↓·]+?) belongs? to (\
 _NAV = re.compile(r"Its (\d+) (networks?|practices?) ↓")
 
 
+LITERALS = {_OVER_MONTHS: " for first outpatient appointments over ",
+            _PRACTICES_WITH: " registered patients in", _GROUP_OF: ", a group of ",
+            _PATIENTS: " registered patients in", _GAPS: " with 1 to 7 referrals",
+            _GROUPS: " belong"}
+"""Text that every match of each of these sentence patterns contains."""
+
+
+def _found(pattern: re.Pattern, text: str):
+    """``pattern.finditer(text)``, or nothing at once where the pattern's literal
+    (:data:`LITERALS`), which every match contains, is not in the text: a pattern opening
+    with a number is tried at every figure of a page (2–4 ms a pattern on a commissioner's
+    page, most of which hold none of its sentences)."""
+    return pattern.finditer(text) if LITERALS[pattern] in text else iter(())
+
+
 def check_text(r: Report, text: str, run_areas: set[str] | None) -> list[str]:
     """The page's sentences against the oracle."""
     out: list[str] = []
@@ -464,12 +489,12 @@ def check_text(r: Report, text: str, run_areas: set[str] | None) -> list[str]:
             out.append(f"'{m.group(0)}': the practice was open {_years_word(a.years)} of "
                        f"the period's {_years_word(period / 12)}, and the page does not say "
                        "its figure a year is over those")
-    for m in _OVER_MONTHS.finditer(text):
+    for m in _found(_OVER_MONTHS, text):
         if not agrees(m.group(1), count_shown(a.observed, pub)):
             out.append(f"'{m.group(0)}': the oracle has {a.observed:,} referrals")
         if int(m.group(2)) != a.months_open:
             out.append(f"'{m.group(0)}': the oracle has referrals in {a.months_open} months")
-    for m in _PRACTICES_WITH.finditer(text):
+    for m in _found(_PRACTICES_WITH, text):
         latest = r.facts["latest_count"]
         n = sum(1 for x in a.members if r.facts["practices"][x]["list_date"] == latest)
         if number(m.group(1))[0] != n:
@@ -479,18 +504,18 @@ def check_text(r: Report, text: str, run_areas: set[str] | None) -> list[str]:
         if m.group(2).strip() == a.name and number(m.group(1))[0] != a.n_with_referrals:
             out.append(f"'{m.group(0)}': the oracle has {a.n_with_referrals} practices of "
                        f"{a.name} with referrals in the period")
-    for m in _GROUP_OF.finditer(text):
+    for m in _found(_GROUP_OF, text):
         if a.network and m.group(1).strip() == r.facts["networks"][a.network]["name"]:
             n = len(r.facts["networks"][a.network]["members"])
             if int(m.group(2)) != n:
                 out.append(f"'{m.group(0)}': the oracle's {m.group(1).strip()} has {n} "
                            "practices")
-    for m in _PATIENTS.finditer(text):
+    for m in _found(_PATIENTS, text):
         if not agrees(m.group(1), count_shown(a.list_size, pub)):
             out.append(f"'{m.group(0)}': the oracle has {a.list_size:,} registered patients "
                        "at the latest count")
     if pub:
-        for m in _GAPS.finditer(text):
+        for m in _found(_GAPS, text):
             got = number(m.group(1))
             if got is None:
                 continue
@@ -498,7 +523,7 @@ def check_text(r: Report, text: str, run_areas: set[str] | None) -> list[str]:
             if got[0] != want:
                 out.append(f"'{m.group(0)}': the oracle finds {want} {m.group(2)} with 1 to "
                            f"7 referrals while {a.name} was open")
-    for m in _GROUPS.finditer(text):
+    for m in _found(_GROUPS, text):
         n, _name, g, med = m.groups()
         grouped = [x for x in a.members if r.facts["practices"][x]["network"] is not None]
         sizes: dict[str, int] = {}
