@@ -46,13 +46,13 @@ def test_an_areas_months_are_found_once_a_process(monkeypatch):
     codes = sorted(pm["practice_code"].astype(str).unique())
     monkeypatch.setattr(referrals, "_AREA_MONTHS", {})
     looked: list[int] = []
-    real = referrals.among
+    real = referrals.rows_of
 
-    def counted(values, wanted):
+    def counted(table, wanted, *args):
         looked.append(len(wanted))
-        return real(values, wanted)
+        return real(table, wanted, *args)
 
-    monkeypatch.setattr(referrals, "among", counted)
+    monkeypatch.setattr(referrals, "rows_of", counted)
     for some in (codes[:3], codes):
         mine = pm["practice_code"].astype(str).isin(some).to_numpy()
         for year in sorted(int(y) for y in fy.unique()):

@@ -34,7 +34,7 @@ from helpers.analysis.referrals import (
     specialty_table,
 )
 from helpers.cache import cached
-from helpers.codes import among
+from helpers.codes import among, rows_of
 from helpers.params import ParameterError
 from helpers.schema import financial_year
 from helpers.stats import rates, sdc
@@ -728,7 +728,7 @@ def specialties_over_time(ctx: Context, an: Analysis) -> pd.DataFrame:
     only part of counts those months)."""
     pys = national_tables(ctx.ds)["pys"]
     if not ctx.is_england:           # the area's rows first, then its years
-        pys = pys[among(pys["practice_code"], ctx.practice_codes)]
+        pys = rows_of(pys, ctx.practice_codes)
     pys = pys[pys["year"].isin(an.years)]
     if pys.empty:
         return pd.DataFrame(columns=["specialty_code", "specialty_name"])

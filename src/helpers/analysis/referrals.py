@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from helpers.cache import cached
-from helpers.codes import among
+from helpers.codes import rows_of
 from helpers.datasets import Dataset
 from helpers.schema import AGE_BANDS, financial_year
 
@@ -105,7 +105,7 @@ def months_open(ds: Dataset, codes: list[str] | None = None,
     pym = practice_year_months(ds)
     if codes is not None:            # the practices' rows first: a report asks for a few
         codes = [str(c) for c in codes]
-        pym = pym[among(pym["practice_code"], codes)]
+        pym = rows_of(pym, codes)
     if years:
         pym = pym[pym["year"].isin(years)]
     # a month lies in one financial year, so the months of the years add up
@@ -170,8 +170,7 @@ def _area_months(ds: Dataset, codes: tuple[str, ...]) -> np.ndarray:
     if ds.content_hash and key in _AREA_MONTHS:
         return _AREA_MONTHS[key]
     pm = national_tables(ds)["pm"]
-    months = np.asarray(pm["month"][among(pm["practice_code"], list(codes))].dropna()
-                        .unique())
+    months = np.asarray(rows_of(pm, codes)["month"].dropna().unique())
     if ds.content_hash:
         if len(_AREA_MONTHS) >= AREA_MONTHS_KEPT:
             _AREA_MONTHS.clear()
@@ -341,8 +340,8 @@ def specialty_table(ds: Dataset, years: list[int] | None = None,
     pts = specialty_points(ds, years)
     counts = specialty_observed_expected(ds, years)
     if codes is not None:
-        pts = pts[among(pts["practice_code"], codes)]
-        counts = counts[among(counts["practice_code"], codes)]
+        pts = rows_of(pts, codes)
+        counts = rows_of(counts, codes)
     pts = pts.assign(excess=(pts["observed"] - pts["ucl99"] * pts["expected"]).clip(lower=0),
                      high=pts["flag"] == "High (99.8%)", low=pts["flag"] == "Low (99.8%)",
                      specialty_code=pts["specialty_code"].astype(str))
@@ -379,7 +378,7 @@ def monthly_series(ds: Dataset, codes: list[str] | None = None) -> pd.DataFrame:
         s = nat.copy()
     else:
         pm = national_tables(ds)["pm"]
-        s = pm[among(pm["practice_code"], codes)].groupby("month")[
+        s = rows_of(pm, codes).groupby("month")[
             ["observed", "expected"]].sum()
     pop = population_by_period(ds).set_index("period")["patients"]
     pop.index = financial_year(pd.Series(pop.index)).to_numpy()
