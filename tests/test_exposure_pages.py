@@ -61,7 +61,9 @@ def test_a_closed_practice_reads_the_same_on_its_funnel_table_and_headline(close
     fig = variation_report.funnel_figure(ctx, an)
     names = [n for ns in fig._pack_named.values() for n in ns]
     mine = [n for n in names if n.startswith(f"{closed}:")]
-    assert mine and f"{variation_report.formats.count(row['expected_per_year'])} expected referrals a " \
+    # the practice is one point among its peers: its diamond, not also a dot beneath it
+    assert len(mine) == 1, mine
+    assert f"{variation_report.formats.count(row['expected_per_year'])} expected referrals a " \
         "year" in mine[0], mine
     assert "open 12 of the period's 60 months" in mine[0]
     text = variation_report.headline_text(ctx, an, an.headline)
@@ -89,6 +91,9 @@ def test_quarters_after_closing_are_not_gaps(closed):
     d = an.deciles
     assert d["open"].sum() == 4 and len(d) == 20
     assert "gap" not in variation_report.deciles_text(ctx, an)
+    # its chart's description counts the quarters it has a ratio in, not every quarter
+    fig = variation_report.deciles_figure(ctx, an)
+    assert "referral ratio in the 4 quarters it was open (of 20 shown)" in fig._pack_alt
 
 
 @pytest.mark.parametrize("obs, exp, want", [

@@ -429,9 +429,12 @@ def funnel_chart(points: pd.DataFrame, curve: pd.DataFrame, title: str, source: 
     ax.plot(c["denominator"], c["ucl95"], color=GREY, lw=1, label="95% limits")
     ax.plot(c["denominator"], c["lcl95"], color=GREY, lw=1)
     ax.axhline(1.0, color=DARK, lw=0.8)
-    high = points["flag"] == "High"
-    low = points["flag"] == "Low"
-    dots(~high & ~low, s=14, color=NHS_BLUE, alpha=0.7,
+    # a highlighted point is drawn once, as its diamond (a dot under it would be hidden and
+    # a second stop with the same name for a keyboard)
+    picked = highlight.to_numpy(bool) if highlight is not None else np.zeros(len(points), bool)
+    high = (points["flag"] == "High") & ~picked
+    low = (points["flag"] == "Low") & ~picked
+    dots(~high & ~low & ~picked, s=14, color=NHS_BLUE, alpha=0.7,
          label=f"Practice within {limit}% limits")
     if high.any():
         dots(high, s=24, color=RED, label=f"Above {limit}% limit")

@@ -1033,10 +1033,14 @@ def deciles_figure(ctx: Context, an: Analysis):
     if d is None or d.empty or d["ratio"].notna().sum() == 0:
         return None
     pos = latest_decile(d)
+    # a practice that opened or closed in the period has a ratio only in its quarters open
+    n_open = int(d["open"].fillna(False).astype(bool).sum()) if "open" in d else len(d)
+    quarters = (f"the {text.plural(n_open, 'quarter')} it was open (of {len(d)} shown)"
+                if n_open < len(d) else text.plural(len(d), "quarter"))
     return charts.deciles_chart(
         d, f"Referral ratio of {ctx.area_name} each quarter, against England's practices",
         _source(ctx),
-        alt=f"Line chart of the practice's referral ratio in {len(d)} quarters against the "
+        alt=f"Line chart of the practice's referral ratio in {quarters} against the "
             f"deciles of England's practices; in the latest quarter shown it is "
             f"{pos['band']}." if pos else "Line chart against England's deciles.",
         area_label=ctx.area_name, watermark=watermark(ctx))
