@@ -288,3 +288,16 @@ def test_forms_tied_for_most_or_least_are_all_named(small):
     for f in worst:
         assert f"**{forms_analysis.form_name(f)}**" in least
     assert ("keeps the money" in least) == ("block" in worst)
+
+
+def test_a_page_without_a_switch_points_to_a_comparison_only_when_it_shows_one(small):
+    """A commissioner that never changed form says so; it points the reader to the England
+    comparison above only where the page shows one (the small preset has too few
+    commissioners that never switched for it, so there is none)."""
+    for area in ("Q02", "P81050", "U10015"):
+        ctx, an = page(area)
+        if any(r.extra["outcome"] == "firsts" for r in an.its):
+            continue
+        note = forms_report.its_note(ctx, an)
+        assert "did not change contract form in the period" in note, (area, note)
+        assert ("comparison above" in note) == bool(an.did), (area, note, len(an.did))

@@ -142,6 +142,8 @@ def test_the_summary_prints_on_two_a4_pages_at_most_with_nothing_cut_off(rendere
         assert "Closed" in text
     if which in ("small", "large", "closed"):
         assert "Against its similar 10" in text and "Getting higher or lower?" in text
+        # the similar 10 described as notebook 01 describes them (how they are chosen)
+        assert "age profile, deprivation, rurality and list size" in " ".join(text.split())
         res = json.loads((out / "01_referral_variation" / f"{slug(code)}.results.json"
                           ).read_text())
         assert res["deciles"], "the results file gives the quarters against the deciles"

@@ -146,7 +146,8 @@ TABLES: dict[str, dict[str, dict[str, Rule]]] = {
             "network": omitted("A network is one group, so it has no spread of group "
                                "sizes to chart: its size is in the headline and the table."),
             "practice": omitted("A practice is in one group (or none), so it has no spread "
-                                "of group sizes to chart: its group is in the headline.")},
+                                "of group sizes to chart: the headline says which group it is "
+                                "in, if any.")},
         "groups_table": {"england": shown(), "commissioner": shown(), "network": shown(),
                          "practice": parent("network")},
         "members": {

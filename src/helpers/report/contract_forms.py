@@ -429,8 +429,10 @@ def its_note(ctx: Context, an: Analysis) -> str:
     if not n:
         who = ("This commissioner" if _rule(ctx, "switch_its").kind == levels.SHOWN else
                owner_name(ctx, "switch_its"))
+        # the England comparison is pointed to only where the page shows one above
         return (f"{who} did not change contract form in the period; the England "
-                "comparison above shows what switching did elsewhere.")
+                "comparison above shows what switching did elsewhere." if an.did else
+                f"{who} did not change contract form in the period.")
     covid = any(COVID_START <= r.extra["month"] <= COVID_END for r in an.its)
     text_ = ""
     if ctx.is_england and n > MAX_ITS_CHARTS:

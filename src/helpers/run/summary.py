@@ -172,7 +172,9 @@ def practice_body(code: str, nodes: dict[str, AreaNode], res: dict[str, dict]) -
     if r01.get("profile"):
         parts.append("<section><h2>Against its similar 10</h2><p>Each specialty's "
                      "standardised referral ratio beside the mean of its 10 most similar "
-                     "practices (list size and deprivation); the furthest above and below, "
+                     "practices (the nearest on age profile, deprivation, rurality and list "
+                     "size, as NHS RightCare builds its similar 10); the furthest above and "
+                     "below, "
                      f"at most {SHOW_SPECIALTIES} each.</p>"
                      + _specialty_table(above, "Furthest above its similar 10")
                      + _specialty_table(below, "Furthest below its similar 10")
