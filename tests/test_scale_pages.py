@@ -399,3 +399,19 @@ def test_a_practices_referral_ratio_reads_the_same_on_notebooks_01_and_02(small)
         assert float(panel.loc[panel["year"] == year, "observed"].sum()
                       / panel.loc[panel["year"] == year, "expected"].sum()) == \
             pytest.approx(1.0)
+
+
+def test_a_chart_of_group_sizes_describes_the_sizes_it_draws(small):
+    """The joining effect by group size is described over the sizes it has estimates for
+    (the small preset has no group of 9 or more that joined), in words."""
+    import matplotlib.pyplot as plt
+
+    assert scale_report._bands_words(["2-4", "5-8", "9+"]) == "2–4, 5–8 and 9 or more"
+    assert scale_report._bands_words(["5-8"]) == "5–8"
+    ctx, an = page("Q02")
+    fig = scale_report.bands_figure(ctx, an)
+    shown = [b for b in scale_report.BAND_ORDER if b in set(an.bands["size_band"])]
+    assert fig._pack_alt.endswith(f"for groups of {scale_report._bands_words(shown)} "
+                                  "practices.")
+    assert ("9 or more" in fig._pack_alt) == ("9+" in shown)
+    plt.close(fig)

@@ -430,7 +430,7 @@ def network_size_figure(ctx: Context, an: Analysis):
             labels, s["england"], "Practices by the size of their group, England",
             "Share of practices (%)", "Size of the practice's group", source_line(ctx),
             alt="Bar chart of the share of England's practices in no group and in groups "
-                "of 2–4, 5–8 and 9 or more practices.")
+                f"of {_bands_words([b for b in s['band'] if b != '1'])} practices.")
     return _shares_chart(ctx, labels, s)
 
 
@@ -556,7 +556,15 @@ def bands_figure(ctx: Context, an: Analysis):
         _vec_pct(b["upper"]), "England (context): effect of joining by group size",
         "Change after joining (%)", "Practices in the group", source_line(ctx),
         alt="Estimates with 95% intervals of the change after joining a group, for groups "
-            "of 2–4, 5–8 and 9 or more practices.", truth=truth, watermark=watermark(ctx))
+            f"of {_bands_words(list(b.index))} practices.", truth=truth,
+        watermark=watermark(ctx))
+
+
+def _bands_words(bands: list[str]) -> str:
+    """The group-size bands a chart shows, in words: '2–4 and 5–8', '2–4, 5–8 and 9 or
+    more'."""
+    words = ["9 or more" if k == "9+" else formats.size_band(k) for k in bands]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def joining_table(an: Analysis):
