@@ -47,3 +47,21 @@ def test_real_structure_page_names_the_april_2020_fall(real_england):
     small = report.start("00_data_overview", {"data_source": "synthetic:small",
                                               "area": "ENGLAND"})
     assert overview.monthly_text(small, report.analyse(small)) == ""
+
+
+def test_a_fall_gives_both_counts_and_in_publish_mode_says_they_are_rounded():
+    """The sharpest fall names both months' counts, and its percentage is the one those
+    printed counts give; in publish mode it says the counts are the published (rounded)
+    ones, so a reader comparing with exact counts knows why they differ."""
+    import re
+
+    for publish in (True, False):
+        ctx = report.start("00_data_overview", {"data_source": "synthetic:small",
+                                                "area": "P81091", "publish": publish})
+        words = overview.monthly_text(ctx, report.analyse(ctx))
+        m = re.match(r"Referrals fell sharply in \*\*\w+ \d{4}\*\*: ([\d,]+), (\d+)% below "
+                     r"\w+ \d{4} \(([\d,]+)\)\.", words)
+        assert m, words
+        now, pct, before = (int(g.replace(",", "")) for g in m.groups())
+        assert pct == round(100 * (1 - now / before))
+        assert ("as published (rounded to 5)" in words) == publish

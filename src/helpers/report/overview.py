@@ -21,6 +21,7 @@ from helpers.analysis.overview import (
 from helpers.report import charts, text
 from helpers.report.page import TABLE_WORDS, source_line, watermark
 from helpers.report.tables import Col, table
+from helpers.stats.sdc import ROUND_TO
 
 
 def headline_text(ctx: Context, ov: Overview) -> str:
@@ -188,7 +189,11 @@ def monthly_text(ctx: Context, ov: Overview) -> str:
         return ""
     d = falls.iloc[0]
     out = (f"Referrals fell sharply in **{d['month']:%B %Y}**: {ctx.count(d['total'])}, "
-           f"{abs(d['change']) * 100:.0f}% below {d['month'] - pd.DateOffset(years=1):%B %Y}.")
+           f"{abs(d['change']) * 100:.0f}% below {d['month'] - pd.DateOffset(years=1):%B %Y} "
+           f"({ctx.count(d['year_before'])}).")
+    if ctx.publish:       # the change is the published counts', which a reader can check
+        out += (f" Both months' counts are as published (rounded to {ROUND_TO}), and the "
+                "change is worked out from them.")
     if len(falls) > 1:
         first, last = falls["month"].min(), falls["month"].max()
         out += (f" {text.plural(len(falls), 'month')} from {first:%B %Y} to {last:%B %Y} "
