@@ -18,10 +18,10 @@ from helpers.analysis.overview import (
     monthly_falls,
     seasonal_dips,
 )
+from helpers.disclosure import ROUND_TO
 from helpers.report import charts, text
 from helpers.report.page import TABLE_WORDS, source_line, watermark
 from helpers.report.tables import Col, table
-from helpers.stats.sdc import ROUND_TO
 
 
 def headline_text(ctx: Context, ov: Overview) -> str:
