@@ -111,7 +111,7 @@ report.show(federation_scale.joining_table(an))
 # %% [markdown]
 # ## England (context): does group size matter?
 #
-# The joining effect separately for groups of 2–4, 5–8 and 9 or more practices.
+# The joining effect separately for each size of group that joined in the data (2–4, 5–8, 9 or more practices).
 
 # %%
 report.show(federation_scale.bands_figure(ctx, an),

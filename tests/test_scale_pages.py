@@ -415,3 +415,7 @@ def test_a_chart_of_group_sizes_describes_the_sizes_it_draws(small):
                                   "practices.")
     assert ("9 or more" in fig._pack_alt) == ("9+" in shown)
     plt.close(fig)
+    fig = scale_report.network_size_figure(ctx, an)       # the area's shares beside England's
+    drawn = [b for b in an.band_shares["band"] if b != "1"]
+    assert f"in groups of {scale_report._bands_words(drawn)} practices" in fig._pack_alt
+    plt.close(fig)

@@ -447,8 +447,9 @@ def _shares_chart(ctx: Context, labels: list[str], s: pd.DataFrame):
     return charts.finish(
         fig, ax, f"Practices by the size of their group, {ctx.area_name} and England",
         "Share of practices (%)", "Size of the practice's group", source_line(ctx),
-        alt=f"Paired bar chart of the share of practices in no group and in groups of 2–4, "
-            f"5–8 and 9 or more practices, for {ctx.area_name} and for England.")
+        alt=f"Paired bar chart of the share of practices in no group and in groups of "
+            f"{_bands_words([b for b in s['band'] if b != '1'])} practices, for "
+            f"{ctx.area_name} and for England.")
 
 
 def size_curve_figure(ctx: Context, an: Analysis, y: str):
