@@ -408,6 +408,9 @@ def test_a_chart_of_group_sizes_describes_the_sizes_it_draws(small):
 
     assert scale_report._bands_words(["2-4", "5-8", "9+"]) == "2–4, 5–8 and 9 or more"
     assert scale_report._bands_words(["5-8"]) == "5–8"
+    assert scale_report._bands_words(["2-4", "5-8"]) == "2–4 and 5–8"
+    assert scale_report._bands_words([]) == ""      # data with no group: said in words
+    assert scale_report._in_groups_words([]).startswith("in no group (")
     ctx, an = page("Q02")
     fig = scale_report.bands_figure(ctx, an)
     shown = [b for b in scale_report.BAND_ORDER if b in set(an.bands["size_band"])]

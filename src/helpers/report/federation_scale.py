@@ -429,8 +429,8 @@ def network_size_figure(ctx: Context, an: Analysis):
         return charts.bar_chart(
             labels, s["england"], "Practices by the size of their group, England",
             "Share of practices (%)", "Size of the practice's group", source_line(ctx),
-            alt="Bar chart of the share of England's practices in no group and in groups "
-                f"of {_bands_words([b for b in s['band'] if b != '1'])} practices.")
+            alt="Bar chart of the share of England's practices "
+                f"{_in_groups_words([b for b in s['band'] if b != '1'])}.")
     return _shares_chart(ctx, labels, s)
 
 
@@ -447,8 +447,8 @@ def _shares_chart(ctx: Context, labels: list[str], s: pd.DataFrame):
     return charts.finish(
         fig, ax, f"Practices by the size of their group, {ctx.area_name} and England",
         "Share of practices (%)", "Size of the practice's group", source_line(ctx),
-        alt=f"Paired bar chart of the share of practices in no group and in groups of "
-            f"{_bands_words([b for b in s['band'] if b != '1'])} practices, for "
+        alt=f"Paired bar chart of the share of practices "
+            f"{_in_groups_words([b for b in s['band'] if b != '1'])}, for "
             f"{ctx.area_name} and for England.")
 
 
@@ -563,9 +563,16 @@ def bands_figure(ctx: Context, an: Analysis):
 
 def _bands_words(bands: list[str]) -> str:
     """The group-size bands a chart shows, in words: '2–4 and 5–8', '2–4, 5–8 and 9 or
-    more'."""
+    more' ('' for none)."""
     words = ["9 or more" if k == "9+" else formats.size_band(k) for k in bands]
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
+    return " and ".join(filter(None, [", ".join(words[:-1]), *words[-1:]]))
+
+
+def _in_groups_words(bands: list[str]) -> str:
+    """Where a chart of shares by group size puts practices: 'in no group and in groups of
+    2–4 and 5–8 practices', or 'in no group' where the data hold no group."""
+    return f"in no group and in groups of {_bands_words(bands)} practices" if bands else \
+        "in no group (the data hold no group of practices)"
 
 
 def joining_table(an: Analysis):
