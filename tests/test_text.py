@@ -118,3 +118,11 @@ def test_the_index_names_the_failed_checks():
     assert "4 validation checks failed" in item
     assert "(Joining effect (log referral ratio); A &lt;b&gt;; C; and 1 more; the page " \
            "says why)" in item
+
+
+@pytest.mark.parametrize("items, want", [([], ""), (["a"], "a"), (["a", "b"], "a and b"),
+                                         (["a", "b", "c"], "a, b and c")])
+def test_and_list_joins_as_prose(items, want):
+    from helpers.formats import and_list
+
+    assert and_list(items) == want and and_list(iter(items)) == want

@@ -82,6 +82,12 @@ def all_of(n: int, one: str, many: str | None = None) -> str:
     return f"both {many}" if n == 2 else f"all {orgs(n)} {many}"
 
 
+def and_list(items: Iterable[str]) -> str:
+    """Items joined as prose: 'a', 'a and b', 'a, b and c' ('' for none)."""
+    items = list(items)
+    return " and ".join(filter(None, [", ".join(items[:-1]), *items[-1:]]))
+
+
 def capital(text: str) -> str:
     """``text`` with its first letter a capital and the rest as it is ('all 3 ICBs' →
     'All 3 ICBs', where ``str.capitalize`` gives 'All 3 icbs')."""

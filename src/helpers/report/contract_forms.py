@@ -167,7 +167,7 @@ def tied_forms(saving: pd.Series) -> tuple[list[str], list[str]]:
 def _forms_md(forms: list[str]) -> str:
     """Forms named in bold, joined as prose ('**block**, **cap and collar** and …')."""
     names = [f"**{form_name(f)}**" for f in forms]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return text.and_list(names)
 
 
 def part_year_text(ctx: Context, an: Analysis) -> str:
@@ -366,12 +366,9 @@ def did_text(an: Analysis) -> str:
         notes.append(switch_caution(an))
     for clause, where in estimator_notes(an):
         notes.append(f"For the switch{'es' if len(where) > 1 else ''} to "
-                     f"{_and(where)}: {clause}.")
+                     f"{text.and_list(where)}: {clause}.")
     return "\n".join(f"- {text.md(n)}" for n in notes)
 
-
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def did_figures(ctx: Context, an: Analysis) -> list:

@@ -94,7 +94,7 @@ def out_of_range_text(ctx: Context, an: Analysis) -> str:
         r = o.iloc[0]
         lo, hi = r.curve_low, r.curve_high
         side = "below the smallest" if r.registered_patients < lo else "above the largest"
-        what = _and([_outcome_words(y) for y in dict.fromkeys(o["outcome"])])
+        what = text.and_list([_outcome_words(y) for y in dict.fromkeys(o["outcome"])])
         cover = (f"({ctx.count(round(lo))} to {ctx.count(round(hi))} patients, England's "
                  "2nd to 98th percentile)" if len(groups) == 1 else
                  "(England's 2nd to 98th percentile of list size)")
@@ -105,23 +105,20 @@ def out_of_range_text(ctx: Context, an: Analysis) -> str:
     if len(groups) == 1:
         (lo, hi), d = groups[0]
         k = d["practice_code"].nunique()
-        what = _and([_outcome_words(y) for y in dict.fromkeys(d["outcome"])])
+        what = text.and_list([_outcome_words(y) for y in dict.fromkeys(d["outcome"])])
         return (f"- {text.plural(k, 'practice')} of {area_md(ctx)} "
                 f"{'has' if k == 1 else 'have'} a list outside the sizes England's size "
                 f"curves cover ({ctx.count(round(lo))} to {ctx.count(round(hi))} patients, "
                 f"England's 2nd to 98th percentile), so {'it is' if k == 1 else 'they are'} "
                 f"left out of the area's comparison ({what}).")
     parts = [f"{text.plural(d['practice_code'].nunique(), 'practice')} for "
-             f"{_and([_outcome_words(y) for y in dict.fromkeys(d['outcome'])])} "
+             f"{text.and_list([_outcome_words(y) for y in dict.fromkeys(d['outcome'])])} "
              f"({ctx.count(round(lo))} to {ctx.count(round(hi))} patients)"
              for (lo, hi), d in groups]
     return (f"- Practices of {area_md(ctx)} with a list outside the sizes England's size "
             "curves cover (each curve spans England's 2nd to 98th percentile of list size) "
-            f"are left out of the area's comparison: {_and(parts)}.")
+            f"are left out of the area's comparison: {text.and_list(parts)}.")
 
-
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def curves_intro(ctx: Context, an: Analysis) -> str:
@@ -564,8 +561,7 @@ def bands_figure(ctx: Context, an: Analysis):
 def _bands_words(bands: list[str]) -> str:
     """The group-size bands a chart shows, in words: '2–4 and 5–8', '2–4, 5–8 and 9 or
     more' ('' for none)."""
-    words = ["9 or more" if k == "9+" else formats.size_band(k) for k in bands]
-    return " and ".join(filter(None, [", ".join(words[:-1]), *words[-1:]]))
+    return text.and_list("9 or more" if k == "9+" else formats.size_band(k) for k in bands)
 
 
 def _in_groups_words(bands: list[str]) -> str:

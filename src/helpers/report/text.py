@@ -32,5 +32,6 @@ def plural(n: int, one: str, many: str | None = None) -> str:
 
 
 how_many = formats.how_many
+and_list = formats.and_list
 all_of = formats.all_of
 capital = formats.capital
